@@ -1,0 +1,95 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from governance import services
+from governance.models import Assignment, Function, OrgUnit, User
+from partners.models import Partnership
+
+
+class OrgUnitSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(
+        slug_field="code", queryset=OrgUnit.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = OrgUnit
+        fields = ["code", "name", "level", "parent", "timezone"]
+
+    def validate_code(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.code:
+            raise serializers.ValidationError("The code is the org unit's natural key and cannot change.")
+        return value
+
+    def create(self, validated_data):
+        return services.org_unit_create(parent=validated_data.pop("parent", None), **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.org_unit_update(unit=instance, **validated_data)
+
+
+class FunctionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Function
+        fields = ["code", "name"]
+
+    def create(self, validated_data):
+        return services.function_create(**validated_data)
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    function = serializers.SlugRelatedField(slug_field="code", queryset=Function.objects.all())
+    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
+    title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = Assignment
+        fields = ["function", "org_unit", "title"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+    assignments = AssignmentSerializer(many=True, required=False)
+    partnerships = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Partnership.objects.all(), required=False
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "password", "email", "first_name", "last_name", "role",
+                  "is_active", "assignments", "partnerships"]
+        read_only_fields = ["id"]
+
+    def validate(self, attrs):
+        password = attrs.get("password")
+        if password:
+            candidate = User(username=attrs.get("username", getattr(self.instance, "username", "")),
+                             email=attrs.get("email", ""))
+            try:
+                validate_password(password, user=candidate)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": exc.messages}) from exc
+        return attrs
+
+    @staticmethod
+    def _assignment_triples(items):
+        return [(a["function"], a["org_unit"], a.get("title", "")) for a in items]
+
+    def create(self, validated_data):
+        assignments = self._assignment_triples(validated_data.pop("assignments", []))
+        return services.user_create(
+            password=validated_data.pop("password", None),
+            assignments=assignments,
+            partnerships=validated_data.pop("partnerships", []),
+            **validated_data,
+        )
+
+    def update(self, instance, validated_data):
+        assignments = validated_data.pop("assignments", None)
+        return services.user_update(
+            user=instance,
+            password=validated_data.pop("password", None),
+            assignments=None if assignments is None else self._assignment_triples(assignments),
+            partnerships=validated_data.pop("partnerships", None),
+            **validated_data,
+        )

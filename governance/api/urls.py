@@ -1,0 +1,22 @@
+"""/api/v1/: the governance resources plus each app's router (``<app>/api/urls.py``)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from governance.api import views
+
+router = DefaultRouter()
+router.register("org-units", views.OrgUnitViewSet, basename="orgunit")
+router.register("functions", views.FunctionViewSet, basename="function")
+router.register("users", views.UserViewSet, basename="user")
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("partners.api.urls")),
+    path("", include("kpis.api.urls")),
+    path("", include("decisions.api.urls")),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,60 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+
+from governance.api.serializers import FunctionSerializer, OrgUnitSerializer, UserSerializer
+from governance.api.viewsets import ScopedReadCreateUpdateViewSet, ScopedViewSetMixin
+from governance.models import Assignment, Function, OrgUnit, User
+
+
+class OrgUnitViewSet(ScopedReadCreateUpdateViewSet):
+    """The org tree: global > region > cluster > market. Admins write; everyone reads their scope."""
+
+    model = OrgUnit
+    serializer_class = OrgUnitSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    filterset_fields = ["level"]
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name", "level"]
+
+    def scoped_queryset(self, queryset):
+        return queryset.select_related("parent").order_by("code")
+
+
+class FunctionViewSet(
+    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Internal functions (Sales, Marketing, Market Access, …). Admins create."""
+
+    model = Function
+    serializer_class = FunctionSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    search_fields = ["code", "name"]
+
+
+class UserViewSet(ScopedReadCreateUpdateViewSet):
+    """People and their roles, assignments and partnerships. Admins write."""
+
+    model = User
+    serializer_class = UserSerializer
+    filterset_fields = ["role", "is_active"]
+    search_fields = ["username", "email", "first_name", "last_name"]
+    ordering_fields = ["username"]
+
+    def scoped_queryset(self, queryset):
+        return queryset.prefetch_related(
+            Prefetch("assignments", queryset=Assignment.objects.select_related("function", "org_unit")),
+            "partnerships",
+        ).order_by("username")
+
+
+@extend_schema(tags=["auth"])
+class TokenView(ObtainAuthToken):
+    """Exchange ``{"username", "password"}`` for ``{"token"}``; send it as ``Authorization: Token …``."""
+
+    permission_classes = [AllowAny]

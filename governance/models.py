@@ -1,0 +1,249 @@
+"""The organisation: users and roles, the org-unit tree, functions and assignments."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from governance.querysets import OrgUnitQuerySet, ScopedQuerySet
+
+code_validator = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9_&-]{0,31}$",
+    "Use 1–32 upper-case letters, digits, '_', '-' or '&', starting with a letter or digit.",
+)
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not an IANA time zone (e.g. Europe/Berlin).")
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    LEADER = "leader", "Commercial leader"
+    MANAGER = "manager", "Regional manager"
+    PARTNER = "partner", "Partner user"
+
+
+class UserQuerySet(ScopedQuerySet):
+    def visible_to(self, user: User) -> UserQuerySet:
+        """Admins see everyone; internal users see people assigned inside their scope and
+        themselves; partner users see only themselves."""
+        from governance.querysets import is_active_user, visible_org_unit_ids
+
+        if not is_active_user(user):
+            return self.none()
+        if user.is_admin:
+            return self
+        if user.is_partner:
+            return self.filter(pk=user.pk)
+        in_scope = Assignment.objects.filter(org_unit__in=visible_org_unit_ids(user)).values("user_id")
+        return self.filter(models.Q(pk=user.pk) | models.Q(pk__in=in_scope))
+
+
+class AccordUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """A person who logs in. ``role`` decides what kind of scope they have (see querysets)."""
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MANAGER)
+
+    objects = AccordUserManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        ordering = ["username"]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def is_partner(self) -> bool:
+        return not self.is_superuser and self.role == Role.PARTNER
+
+    @property
+    def is_leader(self) -> bool:
+        return self.role == Role.LEADER
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+
+class OrgLevel(models.TextChoices):
+    GLOBAL = "global", "Global"
+    REGION = "region", "Region"
+    CLUSTER = "cluster", "Cluster"
+    MARKET = "market", "Market"
+
+
+LEVEL_DEPTH = {OrgLevel.GLOBAL: 0, OrgLevel.REGION: 1, OrgLevel.CLUSTER: 2, OrgLevel.MARKET: 3}
+
+
+class OrgUnit(models.Model):
+    """A node of the org tree: global > region > cluster > market.
+
+    Ancestry lives in ``OrgUnitClosure`` (maintained by ``governance.services``) so that
+    "everything under EMEA" is one indexed query.
+    """
+
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=120)
+    level = models.CharField(max_length=16, choices=OrgLevel.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+
+    objects = OrgUnitQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def depth(self) -> int:
+        return LEVEL_DEPTH[OrgLevel(self.level)]
+
+    def clean(self) -> None:
+        if self.level == OrgLevel.GLOBAL:
+            if self.parent_id is not None:
+                raise ValidationError({"parent": "The global unit has no parent."})
+            return
+        if self.parent is None:
+            raise ValidationError({"parent": f"A {self.level} needs a parent."})
+        if LEVEL_DEPTH[OrgLevel(self.parent.level)] != self.depth - 1:
+            expected = [lvl for lvl, d in LEVEL_DEPTH.items() if d == self.depth - 1][0]
+            raise ValidationError({"parent": f"A {self.level} sits under a {expected}, not a {self.parent.level}."})
+
+
+class OrgUnitClosure(models.Model):
+    """Closure table of the org tree: one row per (ancestor, descendant) pair, self included."""
+
+    ancestor = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="descendant_links")
+    descendant = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="ancestor_links")
+    depth = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ancestor", "descendant"], name="orgunitclosure_unique_pair")
+        ]
+        # Scoping and rollups go from a descendant to its ancestors.
+        indexes = [models.Index(fields=["descendant", "ancestor"], name="orgclosure_desc_anc")]
+
+    def __str__(self) -> str:
+        return f"{self.ancestor_id} > {self.descendant_id} ({self.depth})"
+
+
+class FunctionQuerySet(ScopedQuerySet):
+    """Functions are reference data: every signed-in user may read them."""
+
+    scope_org_unit_field = None
+
+    def visible_to(self, user: User) -> FunctionQuerySet:
+        from governance.querysets import is_active_user
+
+        return self if is_active_user(user) else self.none()
+
+
+class Function(models.Model):
+    """An internal function: Sales, Marketing, Market Access, Medical Affairs, Compliance, …"""
+
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=120)
+
+    objects = FunctionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssignmentQuerySet(ScopedQuerySet):
+    scope_org_unit_field = "org_unit"
+
+
+class Assignment(models.Model):
+    """A user holds a function at an org unit (e.g. Head of Market Access, DACH)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments")
+    function = models.ForeignKey(Function, on_delete=models.PROTECT, related_name="assignments")
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="assignments")
+    title = models.CharField(max_length=120, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "function", "org_unit"], name="assignment_unique")
+        ]
+        # Decision routing looks up "who holds function F at unit U".
+        indexes = [models.Index(fields=["org_unit", "function"], name="assignment_unit_function")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.function.code} @ {self.org_unit.code}"
+
+
+class Heartbeat(models.Model):
+    """Proof of life written by the scheduled ``governance.tasks.heartbeat`` job."""
+
+    name = models.CharField(max_length=64, unique=True)
+    beats = models.PositiveBigIntegerField(default=0)
+    last_seen = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.beats} beats, last {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> NotificationQuerySet:
+        """A user's notifications are theirs alone, whatever their role."""
+        from governance.querysets import is_active_user
+
+        return self.filter(recipient=user) if is_active_user(user) else self.none()
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app notification (also sent by email). ``dedupe_key`` makes sending idempotent:
+    the database, not luck, guarantees a job that runs twice notifies once."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=48)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    dedupe_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="notification_once_per_key")
+        ]
+        # The bell: a user's unread count, and their list newest first.
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.title}"

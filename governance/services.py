@@ -1,0 +1,148 @@
+"""Writes to the organisation. Views, the API, the admin and seed data all call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, Role, User
+
+_CLOSURE = OrgUnitClosure._meta.db_table
+
+
+def _link_under_parent(*, unit: OrgUnit) -> None:
+    """Add closure rows from ``unit.parent``'s ancestors to every node of ``unit``'s subtree."""
+    if unit.parent_id is None:
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {_CLOSURE} (ancestor_id, descendant_id, depth) "  # noqa: S608 - table name only
+            f"SELECT a.ancestor_id, s.descendant_id, a.depth + s.depth + 1 "
+            f"FROM {_CLOSURE} a, {_CLOSURE} s WHERE a.descendant_id = %s AND s.ancestor_id = %s",
+            [unit.parent_id, unit.pk],
+        )
+
+
+@transaction.atomic
+def org_unit_create(*, code: str, name: str, level: str, parent: OrgUnit | None, timezone: str = "UTC") -> OrgUnit:
+    """Create an org unit and its closure rows."""
+    unit = OrgUnit(code=code, name=name, level=level, parent=parent, timezone=timezone)
+    unit.full_clean()
+    unit.save()
+    OrgUnitClosure.objects.create(ancestor=unit, descendant=unit, depth=0)
+    _link_under_parent(unit=unit)
+    return unit
+
+
+@transaction.atomic
+def org_unit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
+    """Change an org unit; moving it (a new ``parent``) re-links its whole subtree set-based."""
+    # Compare with the stored row: callers such as a ModelForm may already have set the fields.
+    old_parent_id, old_level = (
+        OrgUnit.objects.select_for_update().filter(pk=unit.pk).values_list("parent_id", "level").get()
+    )
+    for name, value in fields.items():
+        setattr(unit, name, value)
+    moved = unit.parent_id != old_parent_id
+    if moved and unit.parent_id and OrgUnitClosure.objects.filter(ancestor=unit, descendant_id=unit.parent_id).exists():
+        raise ValidationError({"parent": "An org unit cannot move under itself or its own subtree."})
+    if unit.level != old_level and unit.children.exists():
+        raise ValidationError({"level": "Move or remove the children before changing this unit's level."})
+    unit.full_clean()
+    unit.save()
+    if unit.parent_id != old_parent_id:
+        subtree = OrgUnitClosure.objects.filter(ancestor=unit).values("descendant_id")
+        OrgUnitClosure.objects.filter(descendant__in=subtree).exclude(ancestor__in=subtree).delete()
+        _link_under_parent(unit=unit)
+    return unit
+
+
+@transaction.atomic
+def function_create(*, code: str, name: str) -> Function:
+    function = Function(code=code, name=name)
+    function.full_clean()
+    function.save()
+    return function
+
+
+@transaction.atomic
+def assignments_replace(*, user: User, assignments: Iterable[tuple[Function, OrgUnit, str]]) -> None:
+    """Make ``user``'s assignments exactly ``assignments`` ((function, org unit, title) triples),
+    keeping unchanged rows (and their history) untouched."""
+    wanted = {(f.pk, u.pk): title for f, u, title in assignments}
+    for existing in Assignment.objects.filter(user=user):
+        key = (existing.function_id, existing.org_unit_id)
+        if key not in wanted:
+            existing.delete()
+            continue
+        title = wanted.pop(key)
+        if existing.title != title:
+            existing.title = title
+            existing.save(update_fields=["title"])
+    for (function_id, org_unit_id), title in wanted.items():
+        Assignment.objects.create(user=user, function_id=function_id, org_unit_id=org_unit_id, title=title)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str | None,
+    role: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    assignments: Iterable[tuple[Function, OrgUnit, str]] = (),
+    partnerships: Iterable = (),
+) -> User:
+    """Create a user with their assignments (internal roles) or partnerships (partner users)."""
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name, role=role)
+    user.is_staff = role == Role.ADMIN
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    assignments_replace(user=user, assignments=assignments)
+    _set_partnerships(user=user, partnerships=partnerships)
+    _check_role_consistency(user)
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, password: str | None = None, assignments=None, partnerships=None, **fields) -> User:
+    """Change a user; ``assignments``/``partnerships`` replace the current ones when given."""
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.is_staff = user.role == Role.ADMIN or user.is_superuser
+    if password:
+        user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    if assignments is not None:
+        assignments_replace(user=user, assignments=assignments)
+    if partnerships is not None:
+        _set_partnerships(user=user, partnerships=partnerships)
+    _check_role_consistency(user)
+    return user
+
+
+def _set_partnerships(*, user: User, partnerships: Iterable) -> None:
+    """Change membership from the partnership side so each partnership's history records it
+    (simple-history cannot record an m2m change made from the reverse side)."""
+    wanted = {p.pk: p for p in partnerships}
+    for partnership in user.partnerships.all():
+        if wanted.pop(partnership.pk, None) is None:
+            partnership.members.remove(user)
+    for partnership in wanted.values():
+        partnership.members.add(user)
+
+
+def _check_role_consistency(user: User) -> None:
+    if user.role == Role.PARTNER and user.assignments.exists():
+        raise ValidationError({"assignments": "Partner users have partnerships, not internal assignments."})
+    if user.role != Role.PARTNER and user.partnerships.exists():
+        raise ValidationError({"partnerships": "Only partner users belong to partnerships."})

@@ -1,0 +1,24 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from governance.models import Assignment
+from governance.selectors import org_tree_for
+
+
+@login_required
+def home(request):
+    """Overview: who I am here, my scope, and where to go next."""
+    user = request.user
+    assignments = Assignment.objects.filter(user=user).select_related("function", "org_unit")
+    partnerships = user.partnerships.select_related("partner") if user.is_partner else []
+    return render(request, "governance/home.html", {"assignments": assignments, "partnerships": partnerships})
+
+
+@login_required
+def org_structure(request):
+    """The org tree the user may see, with assignments (who holds which function where).
+    Internal staffing is not shown to partner users."""
+    if request.user.is_partner:
+        raise Http404
+    return render(request, "governance/org_structure.html", {"roots": org_tree_for(request.user)})

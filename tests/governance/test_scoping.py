@@ -1,0 +1,51 @@
+"""Who sees what: assignments define scope; everything else answers 404."""
+
+import pytest
+
+from governance.models import Assignment, OrgUnit, User
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(qs):
+    return sorted(qs.values_list("code", flat=True))
+
+
+def test_leader_assigned_to_emea_sees_emea_subtree_not_apac(cast):
+    assert codes(OrgUnit.objects.visible_to(cast["leader"])) == ["AT", "DACH", "DE", "EMEA"]
+
+
+def test_manager_germany_sees_only_germany(cast):
+    assert codes(OrgUnit.objects.visible_to(cast["manager_de"])) == ["DE"]
+
+
+def test_admin_sees_everything(cast):
+    assert OrgUnit.objects.visible_to(cast["admin"]).count() == OrgUnit.objects.count() == 8
+
+
+def test_partner_user_sees_only_their_partnerships_org_units(cast):
+    assert codes(OrgUnit.objects.visible_to(cast["partner"])) == ["DE"]
+
+
+def test_anonymous_and_inactive_users_see_nothing(cast):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not OrgUnit.objects.visible_to(AnonymousUser()).exists()
+    cast["leader"].is_active = False
+    assert not OrgUnit.objects.visible_to(cast["leader"]).exists()
+
+
+def test_assignments_are_scoped(cast):
+    visible = Assignment.objects.visible_to(cast["leader"])
+    assert sorted(a.user.username for a in visible) == ["lena.leader", "max.de"]
+
+
+def test_users_are_scoped(cast):
+    assert sorted(User.objects.visible_to(cast["manager_jp"]).values_list("username", flat=True)) == ["yuki.jp"]
+    assert list(User.objects.visible_to(cast["partner"]).values_list("username", flat=True)) == ["pat.partner"]
+    assert "max.de" in User.objects.visible_to(cast["leader"]).values_list("username", flat=True)
+
+
+def test_multiple_assignments_union_their_subtrees(cast, org, functions):
+    Assignment.objects.create(user=cast["manager_de"], function=functions["SALES"], org_unit=org["JAPAN"])
+    assert codes(OrgUnit.objects.visible_to(cast["manager_de"])) == ["DE", "JAPAN", "JP"]
