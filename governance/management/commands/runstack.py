@@ -28,6 +28,10 @@ class Command(BaseCommand):
             "beat": [*celery, "beat", "--loglevel=INFO"],
         }
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Ctrl-C reaches every process of the terminal's group; a plain `kill` reaches only us,
+        # so treat SIGTERM/SIGHUP like Ctrl-C and stop the children ourselves.
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.default_int_handler)
         procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
         url = f"http://{addr}/"
         self._wait_for(url)

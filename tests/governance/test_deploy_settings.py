@@ -1,0 +1,42 @@
+"""Production settings pass Django's deployment checks with nothing silenced."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "governance.settings",
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "x9!Qz7$Lm2#Vb8^Np4&Rt6*Wc1(Yh3)Kd5-Jf0+Gs2=Ua7_Ee9~Io4",
+    "DJANGO_ALLOWED_HOSTS": "accord.example.com",
+    "DATABASE_URL": "postgres://accord@db.example.com:5432/accord",
+    "REDIS_URL": "redis://redis.example.com:6379/0",
+}
+
+
+def _run(*args, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(PRODUCTION_ENV | (env_extra or {}))
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = _run("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 silenced" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _run("check", env_extra={"DJANGO_SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_seed_demo_refuses_with_debug_off():
+    result = _run("seed_demo")
+    assert result.returncode != 0
+    assert "--force" in result.stderr

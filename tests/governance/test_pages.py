@@ -1,0 +1,70 @@
+"""Login, the overview and the org-structure page, as each member of the cast."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_renders_with_local_assets(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Sign in" in html and "/static/vendor/bootstrap/bootstrap.min.css" in html
+    assert "cdn" not in html.lower()
+
+
+def test_pages_require_login(client, org):
+    for url in ["/", "/org/"]:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_user_logs_in_with_password_and_sees_overview(client, manager_de):
+    response = client.post("/accounts/login/", {"username": "max.de", "password": "pw-max.de"}, follow=True)
+    assert response.status_code == 200
+    assert "Country Manager Germany" in response.content.decode()
+
+
+def test_wrong_password_is_refused(client, manager_de):
+    response = client.post("/accounts/login/", {"username": "max.de", "password": "nope"})
+    assert response.status_code == 200 and "didn't match" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_org_page_shows_the_leaders_subtree_only(client, cast):
+    client.force_login(cast["leader"])
+    html = client.get("/org/").content.decode()
+    assert "DACH" in html and "Germany" in html
+    assert "max.de" in html  # the Germany manager's assignment is listed
+    assert "Japan" not in html and "APAC" not in html
+
+
+def test_org_page_for_manager_in_japan_hides_germany(client, cast):
+    client.force_login(cast["manager_jp"])
+    html = client.get("/org/").content.decode()
+    assert "Japan" in html and "Germany" not in html
+
+
+def test_partner_users_do_not_see_internal_staffing(client, cast):
+    client.force_login(cast["partner"])
+    assert client.get("/org/").status_code == 404
+    html = client.get("/").content.decode()
+    assert "Partnership A" in html and "Partnership B" not in html
+
+
+def test_org_page_query_count_does_not_grow_with_the_tree(client, cast, org, django_assert_max_num_queries):
+    from governance import services
+
+    for i in range(30):
+        services.org_unit_create(code=f"M{i}", name=f"Market {i}", level="market", parent=org["DACH"])
+    client.force_login(cast["admin"])
+    with django_assert_max_num_queries(6):
+        assert client.get("/org/").status_code == 200
+
+
+def test_navigation_depends_on_role(client, cast):
+    client.force_login(cast["admin"])
+    assert "Django admin" in client.get("/").content.decode()
+    client.force_login(cast["manager_de"])
+    html = client.get("/").content.decode()
+    assert "Django admin" not in html and "Organisation" in html
