@@ -247,3 +247,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.title}"
+
+
+class SecurityEvent(models.Model):
+    """Security-relevant events (sign-in, failed sign-in, lockout, permission denied), kept for
+    audit. Written by ``governance.security``; also sent to the ``accord.security`` logger."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", "Signed in"
+        LOGOUT = "logout", "Signed out"
+        LOGIN_FAILED = "login_failed", "Failed sign-in"
+        LOCKOUT = "lockout", "Locked out"
+        PERMISSION_DENIED = "permission_denied", "Permission denied"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username} {self.ip_address}"

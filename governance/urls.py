@@ -7,6 +7,7 @@ from governance import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("org/", views.org_structure, name="org-structure"),
+    path("history/<slug:slug>/<int:pk>/", views.object_history_page, name="object-history"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -15,3 +16,5 @@ urlpatterns = [
     path("kpis/", include("kpis.urls")),
     path("decisions/", include("decisions.urls")),
 ]
+
+handler403 = "governance.views.permission_denied"

@@ -2,7 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
+from governance.audit import object_history
 from governance.models import Assignment
+from governance.security import record_security_event
 from governance.selectors import org_tree_for
 
 
@@ -22,3 +24,17 @@ def org_structure(request):
     if request.user.is_partner:
         raise Http404
     return render(request, "governance/org_structure.html", {"roots": org_tree_for(request.user)})
+
+
+@login_required
+def object_history_page(request, slug: str, pk: int):
+    """Who changed what and when, for one audited object (admins and leaders, in scope)."""
+    obj, entries = object_history(user=request.user, slug=slug, pk=pk)
+    return render(request, "governance/history.html", {"object": obj, "entries": entries,
+                                                       "model_name": obj._meta.verbose_name})
+
+
+def permission_denied(request, exception=None):
+    """403 page; the refusal is recorded as a security event."""
+    record_security_event(kind="permission_denied", request=request, user=getattr(request, "user", None))
+    return render(request, "403.html", status=403)

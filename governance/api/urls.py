@@ -13,6 +13,7 @@ router.register("users", views.UserViewSet, basename="user")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("history/<slug:kind>/<int:pk>/", views.ObjectHistoryView.as_view(), name="api-object-history"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("partners.api.urls")),

@@ -1,11 +1,14 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from governance.api.serializers import FunctionSerializer, OrgUnitSerializer, UserSerializer
 from governance.api.viewsets import ScopedReadCreateUpdateViewSet, ScopedViewSetMixin
+from governance.audit import object_history
 from governance.models import Assignment, Function, OrgUnit, User
 
 
@@ -58,3 +61,31 @@ class TokenView(ObtainAuthToken):
     """Exchange ``{"username", "password"}`` for ``{"token"}``; send it as ``Authorization: Token …``."""
 
     permission_classes = [AllowAny]
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.CharField(allow_null=True)
+    new = serializers.CharField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    when = serializers.DateTimeField()
+    who = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    reason = serializers.CharField()
+    changes = HistoryChangeSerializer(many=True)
+
+
+class ObjectHistoryView(APIView):
+    """The audit trail of one object (admins and leaders, for objects in their scope; else 404).
+    ``kind`` is one of the audited model slugs, e.g. ``org-unit``, ``partnership``, ``kpi``."""
+
+    @extend_schema(responses={200: HistoryEntrySerializer(many=True), 404: None}, tags=["audit"])
+    def get(self, request, kind: str, pk: int):
+        _obj, entries = object_history(user=request.user, slug=kind, pk=pk)
+        for entry in entries:
+            for change in entry.changes:
+                change.old = None if change.old is None else str(change.old)
+                change.new = None if change.new is None else str(change.new)
+        return Response(HistoryEntrySerializer(entries, many=True).data)

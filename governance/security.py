@@ -1,0 +1,44 @@
+"""Security event recording: who, from which IP, when (UTC), and what happened."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from governance.models import SecurityEvent
+
+log = logging.getLogger("accord.security")
+
+
+def client_ip(request) -> str | None:
+    """The peer address. Behind a proxy, configure it to set REMOTE_ADDR (we do not trust
+    X-Forwarded-For from clients)."""
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def record_security_event(*, kind: str, request=None, user=None, username: str = "") -> None:
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    username = username or (user.get_username() if user is not None else "")
+    ip = client_ip(request)
+    path = request.path[:300] if request is not None else ""
+    SecurityEvent.objects.create(kind=kind, user=user, username=username[:150], ip_address=ip, path=path)
+    log.info("security event=%s user=%s ip=%s path=%s", kind, username or "-", ip or "-", path or "-")
+
+
+@receiver(user_logged_in, dispatch_uid="accord-security-login")
+def _on_login(sender, request, user, **kwargs):
+    record_security_event(kind=SecurityEvent.Kind.LOGIN, request=request, user=user)
+
+
+@receiver(user_logged_out, dispatch_uid="accord-security-logout")
+def _on_logout(sender, request, user, **kwargs):
+    record_security_event(kind=SecurityEvent.Kind.LOGOUT, request=request, user=user)
+
+
+@receiver(user_login_failed, dispatch_uid="accord-security-login-failed")
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    record_security_event(kind=SecurityEvent.Kind.LOGIN_FAILED, request=request,
+                          username=str(credentials.get("username", "")))
