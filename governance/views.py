@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from governance.audit import object_history
 from governance.models import Assignment
@@ -10,8 +10,10 @@ from governance.selectors import org_tree_for
 
 @login_required
 def home(request):
-    """Overview: who I am here, my scope, and where to go next."""
+    """Overview: who I am here, my scope, and where to go next. Partner users go to their portal."""
     user = request.user
+    if user.is_partner:
+        return redirect("partners:portal")
     assignments = Assignment.objects.filter(user=user).select_related("function", "org_unit")
     partnerships = user.partnerships.select_related("partner") if user.is_partner else []
     return render(request, "governance/home.html", {"assignments": assignments, "partnerships": partnerships})

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from governance.querysets import ScopedQuerySet, is_active_user, member_partnership_ids, visible_org_unit_ids
+from partners.querysets import (
+    PartnerQuerySet,
+    PartnershipChildQuerySet,
+    PartnershipQuerySet,
+    ReviewActionQuerySet,
+)
 
 
 class PartnerKind(models.TextChoices):
@@ -25,21 +35,6 @@ class PartnerStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     ON_HOLD = "on_hold", "On hold"
     EXITED = "exited", "Exited"
-
-
-class PartnerQuerySet(ScopedQuerySet):
-    def visible_to(self, user) -> PartnerQuerySet:
-        """Partners with a partnership the user can see, or covering an org unit in their scope."""
-        if not is_active_user(user):
-            return self.none()
-        if user.is_admin:
-            return self
-        visible_partnerships = Partnership.objects.visible_to(user).values("partner_id")
-        if user.is_partner:
-            return self.filter(pk__in=visible_partnerships)
-        return self.filter(
-            models.Q(pk__in=visible_partnerships) | models.Q(org_units__in=visible_org_unit_ids(user))
-        ).distinct()
 
 
 class Partner(models.Model):
@@ -83,22 +78,6 @@ class ReviewCadence(models.TextChoices):
     ANNUAL = "annual", "Annual"
 
 
-class PartnershipQuerySet(ScopedQuerySet):
-    def visible_to(self, user) -> PartnershipQuerySet:
-        """Partner users: their own partnerships only. Internal users: partnerships with an org
-        unit in their scope."""
-        if not is_active_user(user):
-            return self.none()
-        if user.is_admin:
-            return self
-        if user.is_partner:
-            return self.filter(pk__in=member_partnership_ids(user))
-        in_scope = Partnership.org_units.through.objects.filter(
-            orgunit_id__in=visible_org_unit_ids(user)
-        ).values("partnership_id")
-        return self.filter(pk__in=in_scope)
-
-
 class Partnership(models.Model):
     """A governed relationship with a partner (distribution, co-promotion, licensing, …)."""
 
@@ -122,12 +101,233 @@ class Partnership(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="partnerships",
         help_text="Partner users who may log in and see this partnership.",
     )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="partnerships_owned", help_text="The internal relationship owner (gets review reminders).",
+    )
+    # Deadline kept in the database (derived by services from the last held review and the
+    # cadence) so the overdue sweep is one indexed query.
+    next_review_due = models.DateField(null=True, blank=True, editable=False)
+    # Compare-and-set flag: the due date whose overdue notice has been sent.
+    review_overdue_flagged_for = models.DateField(null=True, blank=True, editable=False)
 
     objects = PartnershipQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[org_units, functions, members])
+    history = HistoricalRecords(
+        m2m_fields=[org_units, functions, members], excluded_fields=["next_review_due", "review_overdue_flagged_for"]
+    )
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # The review sweep: governed partnerships whose next review is past due.
+            models.Index(
+                fields=["next_review_due"], name="partnership_review_due",
+                condition=models.Q(status__in=["active", "under_review"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_governed(self) -> bool:
+        """Reviews are expected while a partnership is active or under review."""
+        return self.status in GOVERNED_STATUSES
+
+    def review_overdue(self, today: date) -> bool:
+        return self.is_governed and self.next_review_due is not None and self.next_review_due < today
+
+
+GOVERNED_STATUSES = (PartnershipStatus.ACTIVE, PartnershipStatus.UNDER_REVIEW)
+CADENCE_MONTHS = {ReviewCadence.MONTHLY: 1, ReviewCadence.QUARTERLY: 3, ReviewCadence.SEMIANNUAL: 6,
+                  ReviewCadence.ANNUAL: 12}
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# --- Per-object sharing (django-guardian, direct foreign keys) ----------------------------------
+
+
+class PartnershipUserObjectPermission(UserObjectPermissionBase):
+    """A partnership shared with one user (e.g. an internal expert outside its org scope)."""
+
+    content_object = models.ForeignKey(Partnership, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        pass
+
+
+class PartnershipGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Partnership, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        pass
+
+
+# --- Maturity -----------------------------------------------------------------------------------
+
+
+class AssessmentSide(models.TextChoices):
+    INTERNAL = "internal", "Internal"
+    PARTNER = "partner", "Partner"
+
+
+# (field name, label) — both sides score the same dimensions.
+DIMENSIONS = [
+    ("strategy_alignment", "Strategy alignment"),
+    ("shared_kpis", "Shared KPIs"),
+    ("governance", "Governance & decision rights"),
+    ("data_sharing", "Data sharing"),
+    ("joint_planning", "Joint planning"),
+    ("value_delivery", "Value delivery"),
+]
+DIMENSION_FIELDS = [name for name, _ in DIMENSIONS]
+
+MATURITY_LEVELS = {1: "Transactional", 2: "Cooperative", 3: "Collaborative", 4: "Integrated", 5: "Strategic"}
+
+
+def _score_field(label: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(label, validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+
+class MaturityAssessment(models.Model):
+    """One side's scoring of a partnership on every dimension (1–5), with comments per dimension.
+
+    The internal team and the partner each assess; comparing their latest views gives the gap,
+    and the history gives the trend.
+    """
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="assessments")
+    side = models.CharField(max_length=16, choices=AssessmentSide.choices)
+    assessed_at = models.DateTimeField()
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="maturity_assessments"
+    )
+    strategy_alignment = _score_field("Strategy alignment")
+    shared_kpis = _score_field("Shared KPIs")
+    governance = _score_field("Governance & decision rights")
+    data_sharing = _score_field("Data sharing")
+    joint_planning = _score_field("Joint planning")
+    value_delivery = _score_field("Value delivery")
+    comments = models.JSONField(default=dict, blank=True, help_text="Comment per dimension: {dimension: text}.")
+    summary = models.TextField(blank=True)
+
+    objects = PartnershipChildQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-assessed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{f}__gte": 1, f"{f}__lte": 5}), name=f"maturity_{f}_1_to_5"
+            )
+            for f in ["strategy_alignment", "shared_kpis", "governance", "data_sharing", "joint_planning",
+                      "value_delivery"]
+        ]
+        # The partnership page and the gap: latest assessment per side, then the trend.
+        indexes = [models.Index(fields=["partnership", "side", "-assessed_at"], name="assessment_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.partnership} — {self.get_side_display()} {self.assessed_at:%Y-%m-%d}"
+
+    @property
+    def scores(self) -> dict[str, int]:
+        return {f: getattr(self, f) for f in DIMENSION_FIELDS}
+
+    @property
+    def average(self) -> float:
+        return sum(self.scores.values()) / len(DIMENSION_FIELDS)
+
+
+# --- Business reviews ---------------------------------------------------------------------------
+
+
+class ReviewKind(models.TextChoices):
+    QBR = "qbr", "Quarterly business review"
+    JOINT_PLANNING = "joint_planning", "Joint planning forum"
+    EXECUTIVE = "executive", "Executive review"
+    OPERATIONAL = "operational", "Operational review"
+
+
+class ReviewStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    HELD = "held", "Held"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class BusinessReview(models.Model):
+    """A QBR or joint-planning forum of a partnership. The last *held* review and the cadence
+    set the partnership's ``next_review_due``."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="reviews")
+    date = models.DateField()
+    kind = models.CharField(max_length=32, choices=ReviewKind.choices, default=ReviewKind.QBR)
+    status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.HELD)
+    title = models.CharField(max_length=200, blank=True)
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="business_reviews",
+        help_text="Internal users and the partnership's partner users who attended.",
+    )
+    agenda = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = PartnershipChildQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[attendees])
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        # next_review_due: the latest held review of a partnership.
+        indexes = [models.Index(fields=["partnership", "status", "-date"], name="review_latest")]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.get_kind_display()} {self.date:%Y-%m-%d}"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+
+
+class ReviewAction(models.Model):
+    """A follow-up action agreed in a business review, with an owner and a due date."""
+
+    review = models.ForeignKey(BusinessReview, on_delete=models.CASCADE, related_name="actions")
+    # Denormalised from the review: scoping, the partnership page and the sweep need no join.
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="review_actions")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_actions")
+    due_date = models.DateField()
+    status = models.CharField(max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+    # Compare-and-set flag: set once by the sweep when the action goes overdue.
+    overdue_flagged_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ReviewActionQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["overdue_flagged_at"])
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        indexes = [
+            # The sweep: open, not yet flagged, past due.
+            models.Index(
+                fields=["due_date"], name="reviewaction_open_due",
+                condition=models.Q(status="open", overdue_flagged_at__isnull=True),
+            ),
+            # "My actions": an owner's open actions by due date.
+            models.Index(fields=["owner", "status", "due_date"], name="reviewaction_owner_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status == ActionStatus.OPEN and self.due_date < today

@@ -115,22 +115,26 @@ def manager_jp(org, functions):
 def partner_a(org, functions):
     """Partnership A: a distribution partnership in Germany. Partnership B: the same in Japan."""
     from partners.models import Partner, Partnership
+    from partners.services import partnership_refresh_review_due
 
     distributor = Partner.objects.create(name="MedDistrib GmbH", kind="distributor")
     a = Partnership.objects.create(partner=distributor, name="Partnership A", type="distribution",
                                    owner_function=functions["SALES"], start=date(2025, 1, 1))
     a.org_units.set([org["DE"]])
+    partnership_refresh_review_due(partnership=a)
     return a
 
 
 @pytest.fixture
 def partner_b(org, functions):
     from partners.models import Partner, Partnership
+    from partners.services import partnership_refresh_review_due
 
     other = Partner.objects.create(name="Nihon Supply KK", kind="distributor")
     b = Partnership.objects.create(partner=other, name="Partnership B", type="distribution",
                                    owner_function=functions["SALES"], start=date(2025, 1, 1))
     b.org_units.set([org["JP"]])
+    partnership_refresh_review_due(partnership=b)
     return b
 
 

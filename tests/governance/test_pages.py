@@ -48,7 +48,8 @@ def test_org_page_for_manager_in_japan_hides_germany(client, cast):
 def test_partner_users_do_not_see_internal_staffing(client, cast):
     client.force_login(cast["partner"])
     assert client.get("/org/").status_code == 404
-    html = client.get("/").content.decode()
+    response = client.get("/", follow=True)
+    html = response.content.decode()
     assert "Partnership A" in html and "Partnership B" not in html
 
 

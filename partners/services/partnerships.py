@@ -1,0 +1,219 @@
+"""Writes to partners and partnerships, sharing, and the derived next-review due date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from governance.models import Assignment, Function, OrgUnit, Role, User
+from partners.models import (
+    CADENCE_MONTHS,
+    GOVERNED_STATUSES,
+    BusinessReview,
+    Partner,
+    Partnership,
+    ReviewStatus,
+    add_months,
+)
+from partners.querysets import VIEW_PERMISSION
+from partners.services.scope import require_editable, require_internal_writer, require_units_in_scope
+
+# --- partners ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def partner_create(*, actor: User, name: str, kind: str, status: str = "active",
+                   org_units: Iterable[OrgUnit] = ()) -> Partner:
+    """Create a partner. Leaders and managers must give the org units it covers, all in scope."""
+    require_internal_writer(actor)
+    org_units = list(org_units)
+    if not actor.is_admin and not org_units:
+        raise ValidationError({"org_units": "Name at least one org unit in your scope that this partner covers."})
+    require_units_in_scope(actor, org_units)
+    partner = Partner(name=name, kind=kind, status=status)
+    partner.full_clean()
+    partner.save()
+    partner.org_units.set(org_units)
+    return partner
+
+
+@transaction.atomic
+def partner_update(*, actor: User, partner: Partner, org_units: Iterable[OrgUnit] | None = None, **fields) -> Partner:
+    """Change a partner. Coverage changes (units added or removed) must lie inside the actor's scope."""
+    require_internal_writer(actor)
+    if not Partner.objects.editable_by(actor).filter(pk=partner.pk).exists():
+        raise PermissionDenied("You may not change this partner.")
+    for name, value in fields.items():
+        setattr(partner, name, value)
+    partner.full_clean()
+    partner.save()
+    if org_units is not None:
+        wanted = {u.pk: u for u in org_units}
+        current = {u.pk: u for u in partner.org_units.all()}
+        changed = [wanted.get(pk) or current.get(pk) for pk in set(wanted) ^ set(current)]
+        require_units_in_scope(actor, changed)
+        partner.org_units.set(wanted.values())
+    return partner
+
+
+@transaction.atomic
+def partner_delete(*, actor: User, partner: Partner) -> None:
+    require_internal_writer(actor)
+    if not Partner.objects.editable_by(actor).filter(pk=partner.pk).exists():
+        raise PermissionDenied("You may not delete this partner.")
+    if partner.partnerships.exists():
+        raise ValidationError({"partner": "End or delete its partnerships first."})
+    require_units_in_scope(actor, partner.org_units.all())
+    partner.delete()
+
+
+# --- partnerships ------------------------------------------------------------------------------
+
+
+def compute_next_review_due(partnership: Partnership) -> date | None:
+    """Last held review (or the start, before any) plus the cadence; none unless governed."""
+    if partnership.status not in GOVERNED_STATUSES:
+        return None
+    last_held = (
+        BusinessReview.objects.filter(partnership=partnership, status=ReviewStatus.HELD)
+        .order_by("-date").values_list("date", flat=True).first()
+    )
+    return add_months(last_held or partnership.start, CADENCE_MONTHS[partnership.review_cadence])
+
+
+def partnership_refresh_review_due(*, partnership: Partnership) -> date | None:
+    """Store the derived ``next_review_due``; a new due date re-arms the overdue flag."""
+    due = compute_next_review_due(partnership)
+    Partnership.objects.filter(pk=partnership.pk).update(next_review_due=due)
+    partnership.next_review_due = due
+    return due
+
+
+def _check_members(members: Iterable[User]) -> list[User]:
+    members = list(members)
+    if any(m.role != Role.PARTNER for m in members):
+        raise ValidationError({"members": "Only partner users can be members of a partnership."})
+    return members
+
+
+def _check_owner(owner: User | None) -> None:
+    if owner is not None and (owner.is_partner or not owner.is_active):
+        raise ValidationError({"owner": "The owner must be an active internal user."})
+
+
+@transaction.atomic
+def partnership_create(
+    *, actor: User, partner: Partner, name: str, type: str, org_units: Iterable[OrgUnit],  # noqa: A002
+    owner_function: Function, functions: Iterable[Function] = (), status: str = "active", start: date,
+    end: date | None = None, review_cadence: str = "quarterly", owner: User | None = None,
+    members: Iterable[User] | None = None,
+) -> Partnership:
+    """Create a partnership. Leaders and managers: every org unit in scope, the partner visible to
+    them, and no members (admins manage who from the partner side may log in)."""
+    require_internal_writer(actor)
+    org_units = list(org_units)
+    if not org_units:
+        raise ValidationError({"org_units": "A partnership needs at least one org unit in scope."})
+    require_units_in_scope(actor, org_units)
+    if not Partner.objects.visible_to(actor).filter(pk=partner.pk).exists():
+        raise ValidationError({"partner": "Unknown partner."})
+    if members is not None and not actor.is_admin:
+        raise PermissionDenied("members: only admins decide who may log in as a partner user.")
+    _check_owner(owner)
+    partnership = Partnership(partner=partner, name=name, type=type, owner_function=owner_function, status=status,
+                              start=start, end=end, review_cadence=review_cadence, owner=owner)
+    partnership.full_clean()
+    _check_dates(start, end)
+    partnership.save()
+    partnership.org_units.set(org_units)
+    partnership.functions.set(list(functions))
+    if members:
+        partnership.members.set(_check_members(members))
+    partnership_refresh_review_due(partnership=partnership)
+    return partnership
+
+
+def _check_dates(start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        raise ValidationError({"end": "The end cannot be before the start."})
+
+
+@transaction.atomic
+def partnership_update(
+    *, actor: User, partnership: Partnership, org_units: Iterable[OrgUnit] | None = None,
+    functions: Iterable[Function] | None = None, members: Iterable[User] | None = None, **fields,
+) -> Partnership:
+    """Change a partnership. Leaders and managers: only partnerships in their scope, and org-unit
+    changes inside their scope; members are admin-only."""
+    require_internal_writer(actor)
+    require_editable(actor, partnership)
+    if members is not None and not actor.is_admin:
+        raise PermissionDenied("members: only admins decide who may log in as a partner user.")
+    new_partner = fields.get("partner")
+    if new_partner is not None and new_partner.pk != partnership.partner_id and not (
+        Partner.objects.visible_to(actor).filter(pk=new_partner.pk).exists()
+    ):
+        raise ValidationError({"partner": "Unknown partner."})
+    if "owner" in fields:
+        _check_owner(fields["owner"])
+    for name, value in fields.items():
+        setattr(partnership, name, value)
+    partnership.full_clean()
+    _check_dates(partnership.start, partnership.end)
+    partnership.save()
+    if org_units is not None:
+        org_units = list(org_units)
+        if not org_units:
+            raise ValidationError({"org_units": "A partnership needs at least one org unit in scope."})
+        wanted = {u.pk: u for u in org_units}
+        current = {u.pk: u for u in partnership.org_units.all()}
+        require_units_in_scope(actor, [wanted.get(pk) or current.get(pk) for pk in set(wanted) ^ set(current)])
+        partnership.org_units.set(org_units)
+    if functions is not None:
+        partnership.functions.set(list(functions))
+    if members is not None:
+        partnership.members.set(_check_members(members))
+    partnership_refresh_review_due(partnership=partnership)
+    return partnership
+
+
+@transaction.atomic
+def partnership_delete(*, actor: User, partnership: Partnership) -> None:
+    require_internal_writer(actor)
+    require_editable(actor, partnership)
+    try:
+        partnership.delete()
+    except models.ProtectedError as exc:
+        raise ValidationError({"partnership": "Other records (KPIs, decisions) still refer to it."}) from exc
+
+
+@transaction.atomic
+def partnership_share(*, actor: User, partnership: Partnership, user: User) -> None:
+    """Share one partnership (read-only) with one internal user outside its org scope."""
+    require_internal_writer(actor)
+    require_editable(actor, partnership)
+    if user.is_partner:
+        raise ValidationError({"user": "Partner users join a partnership as members, not through sharing."})
+    assign_perm(VIEW_PERMISSION, user, partnership)
+
+
+@transaction.atomic
+def partnership_unshare(*, actor: User, partnership: Partnership, user: User) -> None:
+    require_internal_writer(actor)
+    require_editable(actor, partnership)
+    remove_perm(VIEW_PERMISSION, user, partnership)
+
+
+def partnership_owners(partnership: Partnership) -> list[User]:
+    """Who hears about overdue reviews: the named owner, else the holders of the owning function
+    at the partnership's org units."""
+    if partnership.owner_id:
+        return [partnership.owner]
+    holders = Assignment.objects.filter(
+        function_id=partnership.owner_function_id, org_unit__in=partnership.org_units.all()
+    ).values("user_id")
+    return list(User.objects.filter(pk__in=holders, is_active=True))

@@ -1,0 +1,273 @@
+"""Partner pages: directory, partner, partnership (overview, maturity, reviews, actions, members),
+the assessment form, reviews, "My actions" and the partner portal.
+
+Every object is looked up through ``visible_to(request.user)``: out of scope is 404.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from governance.models import User
+from partners import selectors, services
+from partners.forms import ActionForm, AssessmentForm, DirectoryFilterForm, ReviewForm, ShareForm
+from partners.models import (
+    MATURITY_LEVELS,
+    ActionStatus,
+    AssessmentSide,
+    BusinessReview,
+    MaturityAssessment,
+    Partner,
+    Partnership,
+    PartnershipUserObjectPermission,
+    ReviewAction,
+)
+from partners.querysets import VIEW_PERMISSION
+
+
+def _partnership_or_404(request, pk: int) -> Partnership:
+    return get_object_or_404(Partnership.objects.visible_to(request.user), pk=pk)
+
+
+def _can_edit(user, partnership: Partnership) -> bool:
+    return Partnership.objects.editable_by(user).filter(pk=partnership.pk).exists()
+
+
+def _service_errors(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [f"{m}" for msgs in exc.message_dict.values() for m in msgs]
+    return exc.messages
+
+
+@login_required
+def directory(request):
+    """All partners the user may see, with filters (kind, partnership type, status, region) and search."""
+    form = DirectoryFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    partners = selectors.directory(
+        request.user, q=filters.get("q", ""), kind=filters.get("kind", ""), status=filters.get("status", ""),
+        type=filters.get("type", ""), org_unit=filters.get("org_unit"),
+    )
+    page = Paginator(partners, 25).get_page(request.GET.get("page"))
+    ids = [p.pk for partner in page for p in partner.visible_partnerships]
+    levels = selectors.latest_levels(ids)
+    today = timezone.localdate()
+    for partner in page:
+        for p in partner.visible_partnerships:
+            p.maturity_level = levels.get(p.pk)
+            p.maturity_name = MATURITY_LEVELS.get(p.maturity_level, "")
+            p.review_is_overdue = p.review_overdue(today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "partners/directory.html", {
+        "form": form, "page": page, "query": query.urlencode(), "today": today,
+        "filtered": any(filters.values()) if filters else False,
+    })
+
+
+@login_required
+def partner_detail(request, pk: int):
+    partner = get_object_or_404(Partner.objects.visible_to(request.user).prefetch_related("org_units"), pk=pk)
+    partnerships = list(
+        Partnership.objects.visible_to(request.user).filter(partner=partner)
+        .select_related("owner_function").prefetch_related("org_units").order_by("name")
+    )
+    levels = selectors.latest_levels([p.pk for p in partnerships])
+    today = timezone.localdate()
+    for p in partnerships:
+        p.maturity_level = levels.get(p.pk)
+        p.maturity_name = MATURITY_LEVELS.get(p.maturity_level, "")
+        p.review_is_overdue = p.review_overdue(today)
+    return render(request, "partners/partner_detail.html", {
+        "partner": partner, "partnerships": partnerships, "today": today,
+    })
+
+
+@login_required
+def partnership_detail(request, pk: int):
+    """The partnership page: overview, maturity (radar + trend + gaps), reviews and actions, members."""
+    partnership = get_object_or_404(
+        Partnership.objects.visible_to(request.user).select_related("partner", "owner_function", "owner")
+        .prefetch_related("org_units", "functions", "members"),
+        pk=pk,
+    )
+    user = request.user
+    today = timezone.localdate()
+    can_edit = _can_edit(user, partnership)
+    maturity = selectors.partnership_maturity(partnership)
+    reviews = selectors.partnership_reviews(partnership)
+    actions = selectors.open_actions(partnership, today)
+    due_in = (partnership.next_review_due - today).days if partnership.next_review_due else None
+    shared_with = []
+    if can_edit:
+        shared_with = [
+            row.user for row in PartnershipUserObjectPermission.objects.filter(
+                content_object=partnership, permission__codename=VIEW_PERMISSION).select_related("user")
+        ]
+    return render(request, "partners/partnership_detail.html", {
+        "partnership": partnership, "today": today, "can_edit": can_edit,
+        "can_assess": can_edit or (user.is_partner and user in partnership.members.all()),
+        "maturity": maturity, "chart_data": maturity.chart_data(), "reviews": reviews,
+        "open_actions": actions, "overdue_count": sum(1 for a in actions if a.is_overdue(today)),
+        "review_overdue": partnership.review_overdue(today), "shared_with": shared_with,
+        "share_form": ShareForm() if can_edit else None,
+        "review_due_in": due_in, "review_due_in_abs": abs(due_in) if due_in is not None else None,
+    })
+
+
+@login_required
+def assess(request, pk: int):
+    """Enter one side's maturity assessment: partner users the partner side, editors the internal side."""
+    partnership = _partnership_or_404(request, pk)
+    user = request.user
+    side = AssessmentSide.PARTNER if user.is_partner else AssessmentSide.INTERNAL
+    if not user.is_partner and not _can_edit(user, partnership):
+        raise PermissionDenied
+    previous = MaturityAssessment.objects.filter(partnership=partnership, side=side).order_by("-assessed_at").first()
+    form = AssessmentForm(request.POST or None, initial_from=previous)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_create(actor=user, partnership=partnership, scores=form.scores(),
+                                       comments=form.comments(), summary=form.cleaned_data["summary"])
+        except ValidationError as exc:
+            for message in _service_errors(exc):
+                form.add_error(None, message)
+        else:
+            messages.success(request, "Thank you — your assessment is recorded.")
+            return redirect("partners:partnership", pk=partnership.pk)
+    return render(request, "partners/assess.html", {
+        "partnership": partnership, "form": form, "side": side, "previous": previous,
+        "side_label": AssessmentSide(side).label,
+    })
+
+
+@login_required
+def review_new(request, pk: int):
+    partnership = _partnership_or_404(request, pk)
+    if not _can_edit(request.user, partnership):
+        raise PermissionDenied
+    form = ReviewForm(request.POST or None, partnership=partnership, actor=request.user,
+                      initial={"date": timezone.localdate(), "kind": "qbr", "status": "held"})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            review = services.review_create(
+                actor=request.user, partnership=partnership, date=data["date"], kind=data["kind"],
+                status=data["status"], title=data["title"], agenda=data["agenda"], notes=data["notes"],
+                attendees=data["attendees"],
+            )
+        except ValidationError as exc:
+            for message in _service_errors(exc):
+                form.add_error(None, message)
+        else:
+            messages.success(request, "Review logged. Add its follow-up actions below.")
+            return redirect("partners:review", pk=review.pk)
+    return render(request, "partners/review_form.html", {"partnership": partnership, "form": form})
+
+
+@login_required
+def review_detail(request, pk: int):
+    review = get_object_or_404(
+        BusinessReview.objects.visible_to(request.user).select_related("partnership__partner", "created_by")
+        .prefetch_related("attendees", Prefetch("actions", queryset=ReviewAction.objects.select_related("owner"))),
+        pk=pk,
+    )
+    partnership = review.partnership
+    can_edit = _can_edit(request.user, partnership)
+    form = None
+    if can_edit:
+        form = ActionForm(request.POST or None, partnership=partnership, actor=request.user,
+                          initial={"due_date": timezone.localdate() + timedelta(days=30)})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.action_create(actor=request.user, review=review, **form.cleaned_data)
+            except ValidationError as exc:
+                for message in _service_errors(exc):
+                    form.add_error(None, message)
+            else:
+                messages.success(request, "Action added.")
+                return redirect("partners:review", pk=review.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
+    return render(request, "partners/review_detail.html", {
+        "review": review, "partnership": partnership, "can_edit": can_edit, "form": form,
+        "today": timezone.localdate(),
+    })
+
+
+@login_required
+@require_POST
+def action_status(request, pk: int):
+    """Mark an action done or reopen it (its owner, or an editor of the partnership)."""
+    action = get_object_or_404(ReviewAction.objects.visible_to(request.user), pk=pk)
+    new_status = request.POST.get("status")
+    if new_status not in ActionStatus.values:
+        raise Http404
+    services.action_update(actor=request.user, action=action, status=new_status)
+    messages.success(request, f"“{action.title}” marked {ActionStatus(new_status).label.lower()}.")
+    nxt = request.POST.get("next", "")
+    return redirect(nxt if nxt.startswith("/partners/") else reverse("partners:my-actions"))
+
+
+@login_required
+def my_actions(request):
+    """The signed-in user's review actions: open ones first (overdue flagged), then done."""
+    today = timezone.localdate()
+    actions = list(selectors.my_actions(request.user)[:300])
+    open_actions = [a for a in actions if a.status == ActionStatus.OPEN]
+    return render(request, "partners/my_actions.html", {
+        "open_actions": open_actions, "done_actions": [a for a in actions if a.status == ActionStatus.DONE][:50],
+        "overdue_count": sum(1 for a in open_actions if a.is_overdue(today)), "today": today,
+    })
+
+
+@login_required
+def portal(request):
+    """A partner user's home: their partnership page when they have exactly one, else a list."""
+    partnerships = list(
+        Partnership.objects.visible_to(request.user).select_related("partner")
+        .annotate(open_actions=Count("review_actions", filter=Q(review_actions__status=ActionStatus.OPEN)))
+        .order_by("name")
+    )
+    if request.user.is_partner and len(partnerships) == 1:
+        return redirect("partners:partnership", pk=partnerships[0].pk)
+    if not request.user.is_partner:
+        return redirect("partners:directory")
+    return render(request, "partners/portal.html", {"partnerships": partnerships, "today": timezone.localdate()})
+
+
+@login_required
+@require_POST
+def share(request, pk: int):
+    """Share the partnership with one internal user (or withdraw it: ``unshare=<user id>``)."""
+    partnership = _partnership_or_404(request, pk)
+    if not _can_edit(request.user, partnership):
+        raise PermissionDenied
+    if request.POST.get("unshare"):
+        target = get_object_or_404(User, pk=request.POST["unshare"])
+        services.partnership_unshare(actor=request.user, partnership=partnership, user=target)
+        messages.success(request, f"No longer shared with {target.username}.")
+    else:
+        form = ShareForm(request.POST)
+        if form.is_valid():
+            target = form.cleaned_data["username"]
+            try:
+                services.partnership_share(actor=request.user, partnership=partnership, user=target)
+            except ValidationError as exc:
+                messages.error(request, " ".join(_service_errors(exc)))
+            else:
+                messages.success(request, f"Shared with {target.username} (read-only).")
+        else:
+            messages.error(request, " ".join(form.errors["username"]))
+    return redirect(reverse("partners:partnership", args=[partnership.pk]) + "#members")
