@@ -1,5 +1,15 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from decisions.api import views
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("decision-types", views.DecisionTypeViewSet, basename="decisiontype")
+router.register("matrix-versions", views.MatrixVersionViewSet, basename="matrixversion")
+router.register("decisions", views.DecisionViewSet, basename="decision")
+router.register("notifications", views.NotificationViewSet, basename="notification")
+
+urlpatterns = [
+    path("decision-analytics/", views.DecisionAnalyticsView.as_view(), name="decision-analytics"),
+    *router.urls,
+]

@@ -1,0 +1,291 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from decisions import services
+from decisions.models import (
+    Decision,
+    DecisionEvent,
+    DecisionParticipant,
+    DecisionType,
+    MatrixCell,
+    MatrixVersion,
+    Priority,
+    RapidRole,
+)
+from governance.models import Function, Notification, OrgLevel, OrgUnit, User
+from partners.models import Partnership
+
+
+# Plain patterns rather than enums: OrgLevel is already the org units' ``LevelEnum`` and ``role`` is
+# the users' ``RoleEnum``; enum components here would collide (drf-spectacular W001 fails check --deploy).
+@extend_schema_field({"type": "string", "pattern": "^[RAPID]$",
+                      "description": "RAPID role: R recommend, A agree (veto), P perform, I input, D decide."})
+class RapidRoleField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=RapidRole.choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": "^(global|region|cluster|market)$",
+                      "description": "Org level where the decision is taken: global, region, cluster or market."})
+class OrgLevelField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=OrgLevel.choices, **kwargs)
+
+
+class RightSerializer(serializers.Serializer):
+    function = serializers.SlugRelatedField(slug_field="code", queryset=Function.objects.all())
+    role = RapidRoleField()
+
+
+def rights_by_type() -> dict[int, list[dict]]:
+    """Every type's row of the newest matrix version (one query)."""
+    version = MatrixVersion.objects.order_by("-number").first()
+    rights: dict[int, list[dict]] = {}
+    if version is None:
+        return rights
+    for type_id, function, role in (MatrixCell.objects.filter(version=version)
+                                    .values_list("decision_type_id", "function__code", "role")
+                                    .order_by("function__code")):
+        rights.setdefault(type_id, []).append({"function": function, "role": role})
+    return rights
+
+
+class DecisionTypeSerializer(serializers.ModelSerializer):
+    """A decision type with its SLA policy. ``rights`` are its row of the newest matrix version;
+    writing them publishes a new version (after lint: exactly one D, holders for A and D)."""
+
+    rights = RightSerializer(many=True, required=False)
+    decided_at_level = OrgLevelField(required=False)
+
+    class Meta:
+        model = DecisionType
+        fields = ["code", "name", "description", "decided_at_level", "sla_hours", "sla_hours_by_priority",
+                  "calendar", "escalation_enabled", "is_active", "rights"]
+
+    def validate_code(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.code:
+            raise serializers.ValidationError("The code is the decision type's natural key and cannot change.")
+        return value
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "rights_by_type" not in self.context:
+            self.context["rights_by_type"] = rights_by_type()
+        data["rights"] = self.context["rights_by_type"].get(instance.pk, [])
+        return data
+
+    @staticmethod
+    def _rights(items):
+        return None if items is None else [(item["function"], item["role"]) for item in items]
+
+    def create(self, validated_data):
+        rights = self._rights(validated_data.pop("rights", None))
+        self.context.pop("rights_by_type", None)
+        return services.decision_type_create(actor=self.context["request"].user, rights=rights, **validated_data)
+
+    def update(self, instance, validated_data):
+        rights = self._rights(validated_data.pop("rights", None))
+        self.context.pop("rights_by_type", None)
+        return services.decision_type_update(decision_type=instance, actor=self.context["request"].user,
+                                             rights=rights, **validated_data)
+
+
+class MatrixVersionSerializer(serializers.ModelSerializer):
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    rights = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MatrixVersion
+        fields = ["number", "effective_at", "published_by", "created_at", "note", "rights"]
+
+    @extend_schema_field(RightSerializer(many=True))
+    def get_rights(self, obj):
+        """This version's roles (for one decision type on ``/decision-types/{code}/versions/``)."""
+        type_id = self.context.get("decision_type_id")
+        cells = [c for c in obj.cells.all() if type_id is None or c.decision_type_id == type_id]
+        return [{"decision_type": c.decision_type.code, "function": c.function.code, "role": c.role}
+                for c in sorted(cells, key=lambda c: (c.decision_type.code, c.function.code))]
+
+
+class LintIssueSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["conflict", "gap"])
+    decision_type = serializers.CharField()
+    org_unit = serializers.CharField(allow_null=True)
+    function = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class LintReportSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    conflicts = serializers.IntegerField()
+    gaps = serializers.IntegerField()
+    issues = LintIssueSerializer(many=True)
+
+
+class MatrixCellInputSerializer(serializers.Serializer):
+    decision_type = serializers.SlugRelatedField(slug_field="code", queryset=DecisionType.objects.all())
+    function = serializers.SlugRelatedField(slug_field="code", queryset=Function.objects.all())
+    role = RapidRoleField()
+
+
+class MatrixLintInputSerializer(serializers.Serializer):
+    cells = MatrixCellInputSerializer(many=True)
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    name = serializers.SerializerMethodField()
+    function = serializers.CharField(source="function.code", read_only=True)
+    org_unit = serializers.CharField(source="org_unit.code", read_only=True)
+    role = RapidRoleField(read_only=True)
+
+    class Meta:
+        model = DecisionParticipant
+        fields = ["user", "username", "name", "function", "org_unit", "role", "level", "input_at", "input_text",
+                  "agreed", "agreed_at", "comment"]
+
+    def get_name(self, obj) -> str:
+        return obj.user.get_full_name() or obj.user.username
+
+
+class OptionSerializer(serializers.Serializer):
+    option = serializers.CharField(max_length=500)
+    pros = serializers.CharField(required=False, allow_blank=True, default="")
+    cons = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    decision_type = serializers.CharField(source="decision_type.code", read_only=True)
+    org_unit = serializers.CharField(source="org_unit.code", read_only=True)
+    decider_function = serializers.CharField(source="decider_function.code", read_only=True)
+    deciding_unit = serializers.CharField(source="deciding_unit.code", read_only=True)
+    matrix_version = serializers.IntegerField(source="matrix_version.number", read_only=True)
+    options = OptionSerializer(many=True, read_only=True)
+    participants = ParticipantSerializer(many=True, read_only=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Decision
+        fields = ["id", "title", "description", "decision_type", "org_unit", "partnership", "priority", "options",
+                  "status", "escalation_level", "escalation_exhausted", "overdue", "requested_by", "requested_at",
+                  "due_at", "sla_due_at", "decider", "decider_function", "deciding_unit", "decided_by",
+                  "decided_at", "outcome", "rationale", "matrix_version", "participants"]
+        read_only_fields = fields
+
+    def get_overdue(self, obj) -> bool:
+        return obj.is_overdue(self.context["now"])
+
+
+class DecisionCreateSerializer(serializers.Serializer):
+    """What a regional manager logs. Extend by adding fields and listing them in ``service_kwargs``."""
+
+    title = serializers.CharField(max_length=200)
+    decision_type = serializers.SlugRelatedField(slug_field="code",
+                                                 queryset=DecisionType.objects.filter(is_active=True))
+    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
+    partnership = serializers.PrimaryKeyRelatedField(queryset=Partnership.objects.all(), required=False,
+                                                     allow_null=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    options = OptionSerializer(many=True, required=False)
+
+    service_fields = ("title", "decision_type", "org_unit", "partnership", "priority", "description", "options")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # only what the caller may see is a valid reference
+            self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(request.user)
+            self.fields["partnership"].queryset = Partnership.objects.visible_to(request.user)
+
+    def service_kwargs(self) -> dict:
+        return {k: self.validated_data[k] for k in self.service_fields if k in self.validated_data}
+
+    def create(self, validated_data):
+        return services.decision_log(actor=self.context["request"].user, **self.service_kwargs())
+
+
+class DecideSerializer(serializers.Serializer):
+    outcome = serializers.CharField()
+    rationale = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AgreeSerializer(serializers.Serializer):
+    agree = serializers.BooleanField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class InputSerializer(serializers.Serializer):
+    comment = serializers.CharField()
+
+
+class ReassignSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        help_text="Another holder of the decider's function at the deciding unit.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why the action is not possible now, e.g. which agreement is missing.")
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DecisionEvent
+        fields = ["id", "kind", "actor", "actor_name", "at", "level", "message", "data"]
+
+    def get_actor_name(self, obj) -> str:
+        return (obj.actor.get_full_name() or obj.actor.username) if obj.actor else "Accord"
+
+
+class GroupStatsSerializer(serializers.Serializer):
+    key = serializers.CharField(required=False)
+    decisions = serializers.IntegerField()
+    decided = serializers.IntegerField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    median_hours = serializers.FloatField(allow_null=True)
+    p90_hours = serializers.FloatField(allow_null=True)
+    within_sla_pct = serializers.FloatField(allow_null=True)
+    escalation_rate_pct = serializers.FloatField(allow_null=True)
+
+
+class StageSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    median_hours = serializers.FloatField(allow_null=True)
+    p90_hours = serializers.FloatField(allow_null=True)
+
+
+class FunctionWaitSerializer(serializers.Serializer):
+    function = serializers.CharField()
+    stage = serializers.CharField()
+    count = serializers.IntegerField()
+    median_hours = serializers.FloatField(allow_null=True)
+
+
+class AnalyticsSerializer(serializers.Serializer):
+    group_by = serializers.CharField()
+    overall = GroupStatsSerializer()
+    rows = GroupStatsSerializer(many=True)
+    stages = StageSerializer(many=True)
+    functions = FunctionWaitSerializer(many=True)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "created_at", "read_at"]
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                help_text="Which notifications; all unread ones when omitted.")

@@ -1,0 +1,242 @@
+from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from decisions import selectors, services
+from decisions.api import serializers as s
+from decisions.filtersets import DecisionFilter
+from decisions.models import Decision, DecisionParticipant, DecisionType, MatrixCell, MatrixVersion
+from governance.api.pagination import LargeCollectionPagination
+from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
+from governance.models import Notification, OrgUnit
+from governance.notifications import notification_mark_read
+
+CONFLICT = OpenApiResponse(s.ConflictSerializer, description="Not possible in the decision's current state.")
+FORBIDDEN = OpenApiResponse(description="Your role, or your part in this decision, does not allow this.")
+NOT_FOUND = OpenApiResponse(description="No such decision in your scope.")
+
+
+class DecisionTypeViewSet(ScopedModelViewSet):
+    """Decision types and their SLA policy. Admins write; writing ``rights`` publishes a new
+    matrix version (400 with the lint messages when it would leave gaps or not exactly one D)."""
+
+    model = DecisionType
+    serializer_class = s.DecisionTypeSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    filterset_fields = ["decided_at_level", "calendar", "is_active"]
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name"]
+
+    def scoped_queryset(self, queryset):
+        return queryset.order_by("code")
+
+    def perform_destroy(self, instance):
+        # Logged decisions keep their type: retire it instead of deleting.
+        services.decision_type_update(decision_type=instance, actor=self.request.user, is_active=False)
+
+    @extend_schema(responses=s.MatrixVersionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request, code=None):
+        """Every published matrix version, newest first, with this decision type's roles in it."""
+        decision_type = self.get_object()
+        if request.user.is_partner:
+            raise PermissionDenied("The decision-rights matrix is internal.")
+        versions = MatrixVersion.objects.visible_to(request.user).select_related("published_by").prefetch_related(
+            Prefetch("cells", queryset=MatrixCell.objects.filter(decision_type=decision_type)
+                     .select_related("decision_type", "function")))
+        page = self.paginate_queryset(versions.order_by("-number"))
+        data = s.MatrixVersionSerializer(page, many=True, context={"decision_type_id": decision_type.pk}).data
+        return self.get_paginated_response(data)
+
+
+class MatrixVersionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
+    """Published decision-rights matrix versions (internal users) and the matrix lint."""
+
+    model = MatrixVersion
+    serializer_class = s.MatrixVersionSerializer
+    lookup_field = "number"
+    filter_backends: list = []
+
+    def scoped_queryset(self, queryset):
+        return queryset.select_related("published_by").prefetch_related(
+            Prefetch("cells", queryset=MatrixCell.objects.select_related("decision_type", "function"))
+        ).order_by("-number")
+
+    @extend_schema(methods=["GET"], responses=s.LintReportSerializer,
+                   description="Lint the newest published matrix: gaps and conflicts by decision type and org unit.")
+    @extend_schema(methods=["POST"], request=s.MatrixLintInputSerializer, responses=s.LintReportSerializer,
+                   description="Lint a proposed matrix (admins) without publishing it.")
+    @action(detail=False, methods=["get", "post"])
+    def lint(self, request):
+        if request.user.is_partner:
+            raise PermissionDenied("The decision-rights matrix is internal.")
+        if request.method == "POST":
+            body = s.MatrixLintInputSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            cells = {(c["decision_type"].pk, c["function"].pk): c["role"] for c in body.validated_data["cells"]}
+        else:
+            cells = services.matrix_cells(MatrixVersion.objects.order_by("-number").first())
+        return Response(services.matrix_lint(cells=cells).as_dict())
+
+
+class DecisionViewSet(ScopedReadCreateViewSet):
+    """The decision log, scoped to the caller. Leaders and managers log decisions and act on them
+    where the matrix gives them a part; the workflow answers 409 when the state does not allow it."""
+
+    model = Decision
+    write_roles = ("leader", "manager")
+    serializer_class = s.DecisionSerializer
+    pagination_class = LargeCollectionPagination
+    filterset_class = DecisionFilter
+    search_fields = ["title"]
+    ordering_fields: list = []
+
+    def scoped_queryset(self, queryset):
+        return queryset.select_related("decision_type", "org_unit", "decider_function", "deciding_unit",
+                                       "matrix_version").prefetch_related(
+            Prefetch("participants", queryset=DecisionParticipant.objects.select_related("user", "function",
+                                                                                      "org_unit")))
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def get_serializer_class(self):
+        return s.DecisionCreateSerializer if self.action == "create" else s.DecisionSerializer
+
+    @extend_schema(request=s.DecisionCreateSerializer, responses={201: s.DecisionSerializer, 403: FORBIDDEN})
+    def create(self, request, *args, **kwargs):
+        body = s.DecisionCreateSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        decision = body.save()
+        return Response(self._out(decision), status=status.HTTP_201_CREATED)
+
+    def _out(self, decision):
+        fresh = self.scoped_queryset(Decision.objects.all()).get(pk=decision.pk)
+        return s.DecisionSerializer(fresh, context=self.get_serializer_context()).data
+
+    def _act(self, request, body_class, service, **mapping):
+        decision = self.get_object()
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        kwargs = {target: body.validated_data[source] for target, source in mapping.items()}
+        service(decision=decision, actor=request.user, **kwargs)
+        return Response(self._out(decision))
+
+    @extend_schema(request=s.DecideSerializer,
+                   responses={200: s.DecisionSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="Decide. 409 while a required agreement (A) is missing or vetoed, when the "
+                               "caller is not the current decider, or when the decision is not open.")
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        return self._act(request, s.DecideSerializer, services.decision_decide, outcome="outcome",
+                         rationale="rationale")
+
+    @extend_schema(request=s.AgreeSerializer,
+                   responses={200: s.DecisionSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="Agree (`agree: true`) or veto (`false`, comment required) as an A participant.")
+    @action(detail=True, methods=["post"])
+    def agree(self, request, pk=None):
+        return self._act(request, s.AgreeSerializer, services.decision_agree, agree="agree", comment="comment")
+
+    @extend_schema(request=s.InputSerializer,
+                   responses={200: s.DecisionSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="Give input as an I (input) or R (recommend) participant.")
+    @action(detail=True, methods=["post"])
+    def input(self, request, pk=None):
+        return self._act(request, s.InputSerializer, services.decision_give_input, comment="comment")
+
+    @extend_schema(request=s.ReasonSerializer,
+                   responses={200: s.DecisionSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._act(request, s.ReasonSerializer, services.decision_withdraw, reason="reason")
+
+    @extend_schema(request=s.ReasonSerializer,
+                   responses={200: s.DecisionSerializer, 400: OpenApiResponse(description="A reason is required."),
+                              403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._act(request, s.ReasonSerializer, services.decision_reopen, reason="reason")
+
+    @extend_schema(request=s.ReassignSerializer,
+                   responses={200: s.DecisionSerializer, 400: OpenApiResponse(description="Not a holder."),
+                              403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="Hand the decision to another holder of the same function at the deciding unit.")
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        return self._act(request, s.ReassignSerializer, services.decision_reassign, to_user="user", reason="reason")
+
+    @extend_schema(responses=s.EventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=type(
+        "TimelinePagination", (LargeCollectionPagination,), {"ordering": "pk"}), filter_backends=[])
+    def events(self, request, pk=None):
+        """The append-only timeline, oldest first."""
+        decision = self.get_object()
+        page = self.paginate_queryset(decision.events.select_related("actor").order_by("pk"))
+        return self.get_paginated_response(s.EventSerializer(page, many=True).data)
+
+
+class DecisionAnalyticsView(APIView):
+    """Decision latency for the caller's scope: median/p90 hours to decision, % within SLA,
+    escalation rate by decision type, org unit or function; waits by stage and function."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(selectors.GROUPINGS)),
+            OpenApiParameter("org_unit", OpenApiTypes.STR, description="Org unit code (its subtree)."),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="Only decisions logged since."),
+        ],
+        responses={200: s.AnalyticsSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request):
+        if request.user.is_partner:
+            raise PermissionDenied("Decision analytics are for internal users.")
+        unit = None
+        if request.query_params.get("org_unit"):
+            unit = OrgUnit.objects.visible_to(request.user).filter(code=request.query_params["org_unit"]).first()
+            if unit is None:
+                return Response({"detail": "No such org unit in your scope."}, status=status.HTTP_404_NOT_FOUND)
+        since = None
+        if request.query_params.get("since"):
+            from django.utils.dateparse import parse_datetime
+
+            since = parse_datetime(request.query_params["since"])
+        data = selectors.latency_analytics(user=request.user, group_by=request.query_params.get("group_by", ""),
+                                           org_unit=unit, since=since)
+        return Response(data)
+
+
+class NotificationViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's in-app notifications, newest first."""
+
+    model = Notification
+    serializer_class = s.NotificationSerializer
+    write_roles = ("admin", "leader", "manager", "partner")
+    filter_backends: list = []
+
+    def scoped_queryset(self, queryset):
+        unread = self.request.query_params.get("unread")
+        if unread in ("1", "true"):
+            queryset = queryset.unread()
+        return queryset.order_by("-created_at", "-pk")
+
+    @extend_schema(parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.MarkReadSerializer,
+                   responses={200: OpenApiResponse(description='{"marked": <number marked read>}')})
+    @action(detail=False, methods=["post"], url_path="mark-read")
+    def mark_read(self, request):
+        body = s.MarkReadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        marked = notification_mark_read(user=request.user, ids=body.validated_data.get("ids"))
+        return Response({"marked": marked})

@@ -1,0 +1,354 @@
+"""Demo decision rights and six months of decisions, so the latency analytics tell a story.
+
+Idempotent: types and the first matrix version are created once; the decision log is generated
+only while it is empty. Fast: routing and clocks are computed in memory and written with
+``bulk_create`` (a few seconds for ~350 decisions with participants, events and escalations).
+
+The story: APAC and LATAM decide slower; promotional approvals wait on Compliance; cluster-level
+commercial decisions escalate most; market-level tender bids are quick.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from decisions import services
+from decisions.calendar import add_sla_hours
+from decisions.models import (
+    WARNING_FRACTION,
+    Decision,
+    DecisionEvent,
+    DecisionParticipant,
+    DecisionType,
+    Escalation,
+    Holiday,
+    MatrixVersion,
+)
+from governance.models import Assignment, Function, Notification, OrgUnit, User
+
+# code, name, level, SLA hours, per-priority overrides, calendar, {function: role}, title templates
+TYPES = [
+    ("PRICE_EXC", "Distributor price exception", "market", 16, {"urgent": 4, "low": 40}, "business",
+     {"SALES": "D", "ACCESS": "A", "MKT": "I"},
+     ["Price exception for {p} tender", "Special net price for {p} hospital group", "Rebate above list for {p}"]),
+    ("TENDER", "Tender bid approval", "market", 16, {"urgent": 6}, "business",
+     {"SALES": "D", "ACCESS": "A", "MEDICAL": "I", "MKT": "I"},
+     ["Bid for regional tender (lot {n})", "Re-bid on university hospital tender {n}", "Framework tender {n}"]),
+    ("KOL_PLAN", "KOL engagement plan", "market", 40, {}, "business",
+     {"MEDICAL": "D", "MKT": "R", "SALES": "I"},
+     ["KOL advisory board Q{q}", "Speaker programme with KOL panel {n}", "KOL plan for launch wave {n}"]),
+    ("SAMPLES", "Product sample allocation", "market", 24, {}, "business",
+     {"SALES": "D", "MEDICAL": "A", "MKT": "I"},
+     ["Demo device allocation for {p}", "Sample budget shift Q{q}"]),
+    ("EVENT", "Congress and event sponsorship", "market", 40, {}, "business",
+     {"MKT": "D", "MEDICAL": "A", "SALES": "I"},
+     ["Booth at national congress {n}", "Sponsor symposium at society meeting {n}"]),
+    ("PROMO", "Promotional material approval", "cluster", 24, {"urgent": 8}, "business",
+     {"MKT": "D", "COMPLIANCE": "A", "MEDICAL": "A", "REGULATORY": "I"},
+     ["Detail aid v{n} for launch", "Digital campaign creatives wave {n}", "Leave-behind on outcomes data {n}"]),
+    ("PARTNER_ONB", "Partner onboarding", "cluster", 80, {"high": 40}, "business",
+     {"SALES": "D", "COMPLIANCE": "A", "FINANCE": "A", "ACCESS": "I", "MKT": "I"},
+     ["Onboard {p} as distributor", "Due diligence sign-off for {p}"]),
+    ("DIST_TERMS", "Distributor contract terms", "cluster", 60, {}, "business",
+     {"SALES": "D", "FINANCE": "A", "COMPLIANCE": "I", "ACCESS": "I"},
+     ["Payment terms for {p}", "Exclusivity clause for {p}", "Contract renewal terms {p}"]),
+    ("DOSSIER", "Market access dossier submission", "cluster", 120, {"urgent": 40}, "business",
+     {"ACCESS": "D", "MEDICAL": "A", "REGULATORY": "A", "FINANCE": "I"},
+     ["HTA dossier submission {n}", "Reimbursement dossier update {n}", "Value dossier for payer {n}"]),
+    ("HCP_FEE", "HCP consultancy fee exception", "cluster", 40, {}, "business",
+     {"COMPLIANCE": "D", "MEDICAL": "R", "FINANCE": "I"},
+     ["Fee above FMV grid for advisor {n}", "Consultancy contract exception {n}"]),
+    ("DISCOUNT", "Volume discount above guideline", "cluster", 24, {}, "24x7",
+     {"FINANCE": "D", "SALES": "R", "COMPLIANCE": "I"},
+     ["Volume discount for {p}", "Multi-year discount for {p}"]),
+    ("LAUNCH_SEQ", "Launch sequencing across markets", "region", 120, {}, "business",
+     {"MKT": "D", "ACCESS": "A", "SALES": "R", "MEDICAL": "I", "REGULATORY": "I", "FINANCE": "I"},
+     ["Launch wave {n} market sequence", "Move launch of product line {n}"]),
+    ("PARTNER_EXIT", "Partnership termination", "region", 80, {}, "business",
+     {"SALES": "D", "FINANCE": "A", "COMPLIANCE": "A", "MKT": "I"},
+     ["Terminate agreement with {p}", "Exit co-promotion with {p}"]),
+    ("DIGITAL_PILOT", "Digital health pilot", "region", 80, {}, "business",
+     {"MKT": "D", "COMPLIANCE": "A", "MEDICAL": "R", "FINANCE": "I"},
+     ["Remote monitoring pilot {n}", "App pilot with {p}"]),
+    ("PORTFOLIO", "Portfolio prioritisation", "global", 160, {}, "business",
+     {"FINANCE": "D", "SALES": "R", "MKT": "R", "ACCESS": "I", "MEDICAL": "I"},
+     ["Prioritise pipeline asset {n}", "Portfolio review {q}"]),
+]
+WEIGHTS = {"PRICE_EXC": 14, "TENDER": 12, "KOL_PLAN": 6, "SAMPLES": 5, "EVENT": 5, "PROMO": 12, "PARTNER_ONB": 5,
+           "DIST_TERMS": 6, "DOSSIER": 6, "HCP_FEE": 4, "DISCOUNT": 6, "LAUNCH_SEQ": 3, "PARTNER_EXIT": 2,
+           "DIGITAL_PILOT": 3, "PORTFOLIO": 1}
+# Median hours to decide relative to the SLA, per region (the story: APAC and the Americas lag).
+REGION_PACE = {"EMEA": 0.7, "AMERICAS": 1.0, "APAC": 1.35}
+SLOW_TYPES = {"PROMO": 1.3, "DIST_TERMS": 1.4, "PARTNER_ONB": 1.2, "TENDER": 0.6, "PRICE_EXC": 0.8}
+PARTNER_NAMES = ["MedDistrib", "Helios Kliniken", "Sana Group", "NHS Supply Chain", "Vizient", "Nordic Medical",
+                 "Apollo Hospitals", "Ramsay Health", "Fresenius", "Dasa"]
+HOLIDAYS = [("GLOBAL", date(2025, 12, 25), "Christmas Day"), ("GLOBAL", date(2026, 1, 1), "New Year's Day"),
+            ("DE", date(2025, 10, 3), "German Unity Day"), ("JP", date(2026, 1, 12), "Coming of Age Day"),
+            ("US", date(2025, 11, 27), "Thanksgiving"), ("GB", date(2025, 12, 26), "Boxing Day")]
+N_DECISIONS = 340
+H = timedelta(hours=1)
+
+
+@transaction.atomic
+def seed() -> dict:
+    now = timezone.now().replace(microsecond=0)
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    functions = {f.code: f for f in Function.objects.all()}
+    units = {u.code: u for u in OrgUnit.objects.all()}
+    if not units or not all(code in functions for t in TYPES for code in t[6]):
+        return {}
+    for code, day, name in HOLIDAYS:
+        if code in units:
+            Holiday.objects.get_or_create(org_unit=units[code], date=day, defaults={"name": name})
+    types = {}
+    for code, name, level, sla, overrides, calendar, _rights, _titles in TYPES:
+        types[code] = DecisionType.objects.filter(code=code).first() or services.decision_type_create(
+            code=code, name=name, decided_at_level=level, sla_hours=sla, sla_hours_by_priority=overrides,
+            calendar=calendar, description=f"{name}: decided at {level} level.")
+    if not MatrixVersion.objects.exists():
+        cells = {(types[t[0]].pk, functions[f].pk): role for t in TYPES for f, role in t[6].items()}
+        services.matrix_publish(actor=admin, cells=cells, note="Initial decision-rights matrix",
+                                now=now - timedelta(days=200))
+    if not Decision.objects.exists():
+        _generate_log(now=now, types=types, functions=functions, units=units)
+        _live_stories(now=now, types=types, units=units)
+    return {"decision_types": DecisionType.objects.count(), "matrix_versions": MatrixVersion.objects.count(),
+            "decisions": Decision.objects.count(), "escalations": Escalation.objects.count()}
+
+
+def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one generator, read top to bottom
+    rng = random.Random(20260301)
+    version = MatrixVersion.objects.order_by("number").first()
+    by_pk = {u.pk: u for u in units.values()}
+    holders: dict[tuple[int, int], list[User]] = defaultdict(list)
+    for a in Assignment.objects.select_related("user").order_by("pk"):
+        holders[(a.org_unit_id, a.function_id)].append(a.user)
+    holidays_by_unit: dict[int, set] = defaultdict(set)
+    for unit_id, day in Holiday.objects.values_list("org_unit_id", "date"):
+        holidays_by_unit[unit_id].add(day)
+
+    def chain(unit):  # unit and its ancestors, nearest first
+        out = [unit]
+        while out[-1].parent_id:
+            out.append(by_pk[out[-1].parent_id])
+        return out
+
+    def region_of(unit):
+        return next((u.code for u in chain(unit) if u.level == "region"), "EMEA")
+
+    partnerships = _partnerships_by_unit()
+    markets = [u for u in units.values() if u.level == "market"]
+    # DACH and Germany get more traffic: that is where the demo personas work.
+    weighted_markets = markets + [units[c] for c in ("DE", "DE", "DE", "AT", "CH") if c in units]
+    type_codes = [t[0] for t in TYPES]
+    rights = {t[0]: t[6] for t in TYPES}
+    titles = {t[0]: t[7] for t in TYPES}
+
+    plans = []
+    for _ in range(N_DECISIONS):
+        code = rng.choices(type_codes, weights=[WEIGHTS[c] for c in type_codes])[0]
+        dtype = types[code]
+        market = rng.choice(weighted_markets)
+        deciding = next(u for u in chain(market) if u.level == dtype.decided_at_level)
+        requester = (holders.get((market.pk, functions["SALES"].pk)) or [None])[0]
+        decider_function = functions[next(f for f, r in rights[code].items() if r == "D")]
+        decider = (holders.get((deciding.pk, decider_function.pk)) or [None])[0]
+        if requester is None or decider is None:
+            continue
+        age_days = rng.betavariate(1.2, 1.0) * 180
+        requested_at = now - timedelta(days=age_days, hours=rng.randint(0, 9))
+        priority = rng.choices(["low", "normal", "high", "urgent"], weights=[2, 10, 4, 1])[0]
+        holidays = holidays_by_unit_for(chain(market), holidays_by_unit) if dtype.calendar == "business" else set()
+        sla = dtype.target_hours(priority)
+
+        def clock(start, dtype=dtype, sla=sla, market=market, holidays=holidays):
+            args = {"calendar": dtype.calendar, "tz": market.timezone, "holidays": holidays}
+            return add_sla_hours(start, sla, **args), add_sla_hours(start, sla * WARNING_FRACTION, **args)
+
+        due, warn = clock(requested_at)
+        # Wall-clock hours the decision takes, if it is taken: lognormal around pace × SLA span.
+        span = (due - requested_at) / H
+        pace = REGION_PACE.get(region_of(market), 1.0) * SLOW_TYPES.get(code, 1.0)
+        takes = span * pace * rng.lognormvariate(-0.25, 0.55)
+        age_hours = (now - requested_at) / H
+        fate = rng.random()
+        if fate < 0.05 and age_hours > 48:
+            status, end = "withdrawn", requested_at + timedelta(hours=min(takes, age_hours - 1))
+        elif takes < age_hours and fate < 0.93:
+            status, end = "decided", requested_at + timedelta(hours=takes)
+        else:
+            status, end = "open", None
+        # Walk the escalation ladder exactly as the sweep would (deadline-anchored levels).
+        ladder, current_unit, current_decider = [], deciding, decider
+        horizon = end or now
+        exhausted = False
+        while due <= horizon:
+            up = next(((u, holders[(u.pk, decider_function.pk)][0]) for u in chain(current_unit)[1:]
+                       if holders.get((u.pk, decider_function.pk))), None)
+            if up is None:
+                exhausted = status == "open"
+                break
+            ladder.append((len(ladder) + 1, current_unit, up[0], current_decider, up[1], due))
+            current_unit, current_decider = up
+            due, warn = clock(due)
+        template = rng.choice(titles[code])
+        title = template.format(p=rng.choice(PARTNER_NAMES), n=rng.randint(2, 19), q=rng.randint(1, 4))
+        candidates = [p for u in chain(market) for p in partnerships.get(u.pk, [])]
+        partnership_id = rng.choice(candidates) if candidates and rng.random() < 0.25 else None
+        plans.append({
+            "decision": Decision(
+                title=f"{title} ({market.code})", description=_description(code, market), decision_type=dtype,
+                org_unit=market, partnership_id=partnership_id, priority=priority, options=_options(code, rng),
+                status=status, matrix_version=version, requested_by=requester, requested_at=requested_at,
+                decider=current_decider, decider_function=decider_function, deciding_unit=current_unit,
+                escalation_level=len(ladder), escalation_exhausted=exhausted,
+                clock_started_at=ladder[-1][5] if ladder else requested_at, sla_due_at=clock(requested_at)[0],
+                due_at=due, warn_at=None if status != "open" or exhausted or warn <= now else warn,
+                next_deadline_at=None if status != "open" or exhausted else (warn if warn > now else due),
+                decided_by=current_decider if status == "decided" else None,
+                decided_at=end if status == "decided" else None,
+                outcome=_outcome(code, rng) if status == "decided" else "",
+                rationale="Trade-off accepted after input from the functions involved." if status == "decided" else "",
+            ),
+            "deciding": deciding, "decider": decider, "ladder": ladder, "end": end, "takes": takes, "code": code,
+        })
+    Decision.objects.bulk_create([p["decision"] for p in plans])
+
+    participants, events, escalations, notes = [], [], [], []
+    for plan in plans:
+        d, code, deciding, end = plan["decision"], plan["code"], plan["deciding"], plan["end"]
+        horizon = end or now
+        span_hours = max(1.0, ((end or now) - d.requested_at) / H)
+        events.append(DecisionEvent(decision=d, kind="logged", actor=d.requested_by, at=d.requested_at,
+                                    message=d.description, data={"matrix_version": version.number}))
+        for fcode, role in rights[code].items():
+            function = functions[fcode]
+            people = holders.get((deciding.pk, function.pk), [])
+            if role == "D":
+                people = [plan["decider"]]
+            for user in people[:1] if role != "D" else people:
+                p = DecisionParticipant(decision=d, user=user, function=function, org_unit=deciding, role=role)
+                # Agreement and input arrive inside the decision's life; Compliance and Finance are slowest.
+                share = {"COMPLIANCE": 0.75, "FINANCE": 0.6, "REGULATORY": 0.65}.get(fcode, 0.35)
+                at = d.requested_at + timedelta(hours=span_hours * min(0.95, share * plan_rng(d, fcode)))
+                answered = at <= horizon and (d.status != "open" or plan_rng(d, fcode + "x") < 0.5)
+                if role == "A" and answered:
+                    if d.status == "decided" and plan_rng(d, "veto" + fcode) < 0.08:
+                        first = d.requested_at + (at - d.requested_at) / 2
+                        events.append(DecisionEvent(decision=d, kind="vetoed", actor=user, at=first,
+                                                    message="Not acceptable as drafted; revise the terms."))
+                    p.agreed, p.agreed_at, p.comment = True, at, "Agreed."
+                    events.append(DecisionEvent(decision=d, kind="agreed", actor=user, at=at, message="Agreed."))
+                elif role in ("I", "R") and answered:
+                    p.input_at, p.input_text = at, "Input given: see attached analysis."
+                    events.append(DecisionEvent(decision=d, kind="input_given", actor=user, at=at,
+                                                message=p.input_text))
+                participants.append(p)
+        for level, from_unit, to_unit, from_user, to_user, missed in plan["ladder"]:
+            escalations.append(Escalation(decision=d, level=level, function=d.decider_function, from_unit=from_unit,
+                                          to_unit=to_unit, from_user=from_user, to_user=to_user,
+                                          missed_deadline=missed, at=missed + timedelta(minutes=1)))
+            participants.append(DecisionParticipant(decision=d, user=to_user, function=d.decider_function,
+                                                    org_unit=to_unit, role="D", level=level))
+            events.append(DecisionEvent(
+                decision=d, kind="escalated", at=missed + timedelta(minutes=1), level=level,
+                message=f"Not decided at {from_unit.name} in time: escalated to "
+                        f"{to_user.get_full_name() or to_user.username} ({d.decider_function.name}, {to_unit.name}).",
+                data={"from_unit": from_unit.code, "to_unit": to_unit.code, "to_user": to_user.username}))
+        if d.escalation_exhausted:
+            events.append(DecisionEvent(decision=d, kind="escalated", at=d.due_at + timedelta(minutes=1),
+                                        level=d.escalation_level, data={"exhausted": True},
+                                        message="Overdue and there is nowhere higher to escalate: admins notified."))
+        if d.status == "decided":
+            events.append(DecisionEvent(decision=d, kind="decided", actor=d.decider, at=end, level=d.escalation_level,
+                                        message=d.outcome, data={"outcome": d.outcome}))
+        elif d.status == "withdrawn":
+            events.append(DecisionEvent(decision=d, kind="withdrawn", actor=d.requested_by, at=end,
+                                        message="No longer needed."))
+        else:
+            url = reverse("decisions:detail", args=[d.pk])
+            notes.append(Notification(recipient=d.decider, kind="decision.decide", title=f"Decision for you: {d.title}",
+                                      url=url, dedupe_key=f"decision:{d.pk}:logged", created_at=d.requested_at))
+    DecisionParticipant.objects.bulk_create(participants, ignore_conflicts=True)
+    DecisionEvent.objects.bulk_create(sorted(events, key=lambda e: e.at))
+    Escalation.objects.bulk_create(escalations)
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+
+
+# Logged through the real services so the demo personas find work waiting in their queue and bell:
+# (requester, type, unit, title, priority, hours ago, [(who, action)])
+STORIES = [
+    ("manager.de", "PRICE_EXC", "DE", "Price exception for Charité tender (12% below corridor)", "high", 5,
+     [("de.access", "agree")]),
+    ("manager.de", "TENDER", "DE", "Bid for Bavarian hospital group tender, lot 3", "urgent", 2, []),
+    ("manager.de", "PROMO", "DE", "Detail aid v4 for the DACH launch of the closure device", "normal", 20,
+     [("dach.medical", "agree")]),
+    ("manager.de", "PARTNER_ONB", "DE", "Onboard MedDistrib GmbH as distributor for Northern Germany", "normal", 30,
+     []),
+    ("manager.jp", "PRICE_EXC", "JP", "Price exception for Tokyo university hospital", "normal", 6, []),
+    ("manager.dach", "DIST_TERMS", "AT", "Payment terms for Austrian distributor renewal", "normal", 50, []),
+]
+
+
+def _live_stories(*, now, types, units) -> None:
+    users = {u.username: u for u in User.objects.filter(username__in={s[0] for s in STORIES} | {
+        who for s in STORIES for who, _ in s[6]})}
+    for requester, code, unit, title, priority, hours_ago, steps in STORIES:
+        if requester not in users or unit not in units:
+            continue
+        decision = services.decision_log(
+            actor=users[requester], decision_type=types[code], org_unit=units[unit], title=title, priority=priority,
+            description=_description(code, units[unit]), options=_options(code, random.Random(title)),
+            now=now - timedelta(hours=hours_ago))
+        for who, action in steps:
+            if who in users and action == "agree":
+                services.decision_agree(decision=decision, actor=users[who], agree=True, comment="Fine from our side.",
+                                        now=now - timedelta(hours=hours_ago / 2))
+
+
+def plan_rng(decision, salt: str) -> float:
+    """A stable pseudo-random number per decision and salt (keeps the generator reproducible)."""
+    return random.Random(f"{decision.pk}:{salt}").random()
+
+
+def holidays_by_unit_for(units, holidays_by_unit) -> set:
+    return set().union(*(holidays_by_unit.get(u.pk, set()) for u in units))
+
+
+def _partnerships_by_unit() -> dict[int, list[int]]:
+    try:
+        from partners.models import Partnership
+    except ImportError:  # pragma: no cover - partners is always installed; kept defensive for the demo
+        return {}
+    out: dict[int, list[int]] = defaultdict(list)
+    for partnership_id, unit_id in Partnership.org_units.through.objects.values_list("partnership_id", "orgunit_id"):
+        out[unit_id].append(partnership_id)
+    return out
+
+
+def _description(code: str, market: OrgUnit) -> str:
+    return {
+        "PRICE_EXC": f"A distributor in {market.name} asks for a net price below the corridor to win a tender.",
+        "TENDER": f"Public tender in {market.name}; bid price and service levels need approval.",
+        "PROMO": "New promotional material must pass medical and compliance review before use.",
+        "DOSSIER": "The payer dossier is ready; submission timing and evidence package need sign-off.",
+        "PARTNER_ONB": "Due diligence is complete; onboarding needs commercial, finance and compliance sign-off.",
+    }.get(code, f"Decision needed for {market.name}; options and trade-offs below.")
+
+
+def _options(code: str, rng: random.Random) -> list[dict]:
+    pairs = [("Approve as requested", "Fastest; keeps the partner engaged", "Sets a precedent"),
+             ("Approve with conditions", "Balances value and risk", "Takes longer to agree"),
+             ("Decline", "Protects price and compliance position", "Risk of losing the business")]
+    return [{"option": o, "pros": p, "cons": c} for o, p, c in pairs[: rng.randint(2, 3)]]
+
+
+def _outcome(code: str, rng: random.Random) -> str:
+    return rng.choice(["Approved as requested.", "Approved with conditions: review after one quarter.",
+                       "Approved at a reduced level.", "Declined: outside the guideline."])

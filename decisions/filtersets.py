@@ -1,0 +1,32 @@
+import django_filters
+from django.utils import timezone
+
+from decisions.models import Decision, DecisionStatus, DecisionType, Priority
+from governance.models import OrgUnit
+
+
+class DecisionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DecisionStatus.choices)
+    priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    decision_type = django_filters.ModelChoiceFilter(field_name="decision_type", to_field_name="code",
+                                                     queryset=DecisionType.objects.all())
+    org_unit = django_filters.CharFilter(method="filter_org_unit", help_text="Org unit code: its whole subtree.")
+    partnership = django_filters.NumberFilter(field_name="partnership_id")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Open and past due.")
+    escalated = django_filters.BooleanFilter(method="filter_escalated", help_text="Escalated at least once.")
+
+    class Meta:
+        model = Decision
+        fields = ["status", "priority", "decision_type", "org_unit", "partnership", "overdue", "escalated"]
+
+    def filter_org_unit(self, queryset, name, value):
+        return queryset.filter(org_unit__in=OrgUnit.objects.filter(ancestor_links__ancestor__code=value).values("pk"))
+
+    def filter_overdue(self, queryset, name, value):
+        now = timezone.now()
+        if value:
+            return queryset.overdue(now)
+        return queryset.exclude(status="open", sla_due_at__lte=now)
+
+    def filter_escalated(self, queryset, name, value):
+        return queryset.filter(escalation_level__gt=0) if value else queryset.filter(escalation_level=0)

@@ -1,0 +1,73 @@
+from django import forms
+
+from decisions.models import DecisionStatus, DecisionType, Priority
+from governance.models import OrgUnit
+from partners.models import Partnership
+
+OPTION_ROWS = 3
+
+
+class DecisionLogForm(forms.Form):
+    """Log a decision. Extend by adding fields and listing them in ``service_kwargs``."""
+
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autofocus": True,
+                                                                           "placeholder": "What needs deciding?"}))
+    decision_type = forms.ModelChoiceField(queryset=DecisionType.objects.none(), empty_label="Choose a type…")
+    org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), empty_label="Choose an org unit…")
+    partnership = forms.ModelChoiceField(queryset=Partnership.objects.none(), required=False,
+                                         empty_label="— none —")
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision_type"].queryset = DecisionType.objects.visible_to(user).filter(is_active=True)
+        self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).order_by("code")
+        self.fields["partnership"].queryset = Partnership.objects.visible_to(user).select_related("partner")
+        for i in range(1, OPTION_ROWS + 1):
+            self.fields[f"option_{i}"] = forms.CharField(required=False, max_length=500, label=f"Option {i}",
+                                                         widget=forms.TextInput(attrs={"placeholder": f"Option {i}"}))
+            self.fields[f"pros_{i}"] = forms.CharField(required=False, label="Pros",
+                                                       widget=forms.TextInput(attrs={"placeholder": "Pros"}))
+            self.fields[f"cons_{i}"] = forms.CharField(required=False, label="Cons",
+                                                       widget=forms.TextInput(attrs={"placeholder": "Cons"}))
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            if field.label in ("Pros", "Cons") or (field.label or "").startswith("Option "):
+                css += " form-control-sm"
+            field.widget.attrs.setdefault("class", css)
+
+    def option_rows(self):
+        return [(self[f"option_{i}"], self[f"pros_{i}"], self[f"cons_{i}"]) for i in range(1, OPTION_ROWS + 1)]
+
+    def options(self) -> list[dict]:
+        d = self.cleaned_data
+        return [{"option": d[f"option_{i}"], "pros": d[f"pros_{i}"], "cons": d[f"cons_{i}"]}
+                for i in range(1, OPTION_ROWS + 1) if d.get(f"option_{i}")]
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {"title": d["title"], "decision_type": d["decision_type"], "org_unit": d["org_unit"],
+                "partnership": d.get("partnership"), "priority": d["priority"], "description": d["description"],
+                "options": self.options()}
+
+
+class DecisionFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *DecisionStatus.choices], required=False)
+    org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, empty_label="All org units",
+                                      to_field_name="code")
+    decision_type = forms.ModelChoiceField(queryset=DecisionType.objects.none(), required=False,
+                                           empty_label="All types", to_field_name="code")
+    priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
+    overdue = forms.BooleanField(required=False)
+    escalated = forms.BooleanField(required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).order_by("code")
+        self.fields["decision_type"].queryset = DecisionType.objects.visible_to(user)
+        for field in self.fields.values():
+            if isinstance(field, forms.BooleanField):
+                field.widget.attrs["class"] = "form-check-input"
+            else:
+                field.widget.attrs["class"] = "form-select form-select-sm"

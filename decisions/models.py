@@ -1,0 +1,321 @@
+"""Decision rights (types, the versioned RAPID matrix, holidays) and the decision log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from decisions.querysets import (
+    DecisionQuerySet,
+    DecisionTypeQuerySet,
+    HolidayQuerySet,
+    MatrixVersionQuerySet,
+    ThroughDecisionQuerySet,
+)
+from governance.models import OrgLevel, code_validator
+
+WARNING_FRACTION = 0.75  # the pre-breach warning goes out at 75% of a level's SLA
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class SlaCalendar(models.TextChoices):
+    ALWAYS = "24x7", "24×7"
+    BUSINESS = "business", "Business hours (Mon–Fri, org unit's time zone)"
+
+
+class RapidRole(models.TextChoices):
+    RECOMMEND = "R", "Recommend"
+    AGREE = "A", "Agree (veto)"
+    PERFORM = "P", "Perform"
+    INPUT = "I", "Input"
+    DECIDE = "D", "Decide"
+
+
+class DecisionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DECIDED = "decided", "Decided"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class EventKind(models.TextChoices):
+    LOGGED = "logged", "Logged"
+    INPUT_GIVEN = "input_given", "Input given"
+    AGREED = "agreed", "Agreed"
+    VETOED = "vetoed", "Vetoed"
+    DECIDED = "decided", "Decided"
+    ESCALATED = "escalated", "Escalated"
+    REASSIGNED = "reassigned", "Reassigned"
+    REOPENED = "reopened", "Reopened"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class DecisionType(models.Model):
+    """A kind of decision with its SLA policy and the org level where it is decided."""
+
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    decided_at_level = models.CharField(max_length=16, choices=OrgLevel.choices, default=OrgLevel.MARKET)
+    sla_hours = models.PositiveIntegerField(default=40, help_text="Default target time to decision, in hours.")
+    sla_hours_by_priority = models.JSONField(
+        default=dict, blank=True, help_text='Per-priority overrides, e.g. {"urgent": 8, "low": 80}.'
+    )
+    calendar = models.CharField(max_length=16, choices=SlaCalendar.choices, default=SlaCalendar.BUSINESS)
+    escalation_enabled = models.BooleanField(
+        default=True, help_text="Escalate overdue decisions one org level up (off: only notify)."
+    )
+    is_active = models.BooleanField(default=True)
+
+    objects = DecisionTypeQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        overrides = self.sla_hours_by_priority or {}
+        if not isinstance(overrides, dict):
+            raise ValidationError({"sla_hours_by_priority": "Give an object of priority → hours."})
+        for key, value in overrides.items():
+            if key not in Priority.values:
+                raise ValidationError({"sla_hours_by_priority": f"Unknown priority '{key}'."})
+            if not isinstance(value, int | float) or value <= 0:
+                raise ValidationError({"sla_hours_by_priority": f"Hours for '{key}' must be a positive number."})
+        if not self.sla_hours or self.sla_hours <= 0:
+            raise ValidationError({"sla_hours": "The SLA must be at least one hour."})
+
+    def target_hours(self, priority: str) -> float:
+        return float((self.sla_hours_by_priority or {}).get(priority, self.sla_hours))
+
+
+class Holiday(models.Model):
+    """A non-working day of an org unit; business-hours clocks skip it (and its ancestors' too)."""
+
+    org_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=120)
+
+    objects = HolidayQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["org_unit", "date"], name="holiday_unique_day")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name} ({self.org_unit_id})"
+
+
+class MatrixVersion(models.Model):
+    """One published decision-rights matrix: an immutable snapshot of every (type, function) role.
+
+    The version in force at time t is the highest-numbered version with ``effective_at <= t``.
+    Consecutive versions give the before/after of every change; ``published_by``/``created_at``
+    say who and when.
+    """
+
+    number = models.PositiveIntegerField(unique=True)
+    effective_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = MatrixVersionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-number"]
+        # "Version in force at t": newest effective_at <= t.
+        indexes = [models.Index(fields=["effective_at", "number"], name="matrixversion_in_force")]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+
+class MatrixCell(models.Model):
+    """A RAPID role of a function for a decision type within one matrix version (never edited)."""
+
+    version = models.ForeignKey(MatrixVersion, on_delete=models.CASCADE, related_name="cells")
+    decision_type = models.ForeignKey(DecisionType, on_delete=models.CASCADE, related_name="matrix_cells")
+    function = models.ForeignKey("governance.Function", on_delete=models.PROTECT, related_name="matrix_cells")
+    role = models.CharField(max_length=1, choices=RapidRole.choices)
+
+    class Meta:
+        ordering = ["decision_type_id", "function_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "decision_type", "function"], name="matrixcell_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version_id} {self.decision_type_id}/{self.function_id}={self.role}"
+
+
+class Decision(models.Model):
+    """A logged decision: its routing (matrix version, current decider), clock and outcome."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    decision_type = models.ForeignKey(DecisionType, on_delete=models.PROTECT, related_name="decisions")
+    org_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.PROTECT, related_name="decisions")
+    partnership = models.ForeignKey(
+        "partners.Partnership", null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
+    )
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    options = models.JSONField(default=list, blank=True, help_text='[{"option", "pros", "cons"}]')
+    status = models.CharField(max_length=16, choices=DecisionStatus.choices, default=DecisionStatus.OPEN)
+    matrix_version = models.ForeignKey(MatrixVersion, on_delete=models.PROTECT, related_name="decisions")
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+
+    # Routing: who decides now, as which function, at which unit (moves up on escalation).
+    decider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="decisions_to_decide"
+    )
+    decider_function = models.ForeignKey("governance.Function", on_delete=models.PROTECT, related_name="+")
+    deciding_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalation_exhausted = models.BooleanField(
+        default=False, help_text="Overdue at the top of the ladder (global): admins were notified."
+    )
+
+    # The clock: sla_due_at is the original SLA; due_at/warn_at belong to the current level.
+    clock_started_at = models.DateTimeField()
+    sla_due_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    warn_at = models.DateTimeField(null=True, blank=True)
+    next_deadline_at = models.DateTimeField(
+        null=True, blank=True, help_text="min(warn_at, due_at) while something is still to happen; the sweep's key."
+    )
+
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    rationale = models.TextField(blank=True)
+
+    objects = DecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [
+            # The escalation sweep: open decisions whose next deadline has passed. Partial, so it
+            # stays as small as the set of open decisions however long the log grows.
+            models.Index(
+                fields=["next_deadline_at"], name="decision_open_deadline",
+                condition=models.Q(status="open", next_deadline_at__isnull=False),
+            ),
+            # My queue ("what waits on me as decider").
+            models.Index(fields=["decider", "status"], name="decision_decider_status"),
+            # Scoped lists and analytics per org unit.
+            models.Index(fields=["org_unit", "status", "requested_at"], name="decision_unit_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == DecisionStatus.OPEN
+
+    def is_overdue(self, now) -> bool:
+        """Open and past the original SLA (an escalated decision stays overdue)."""
+        return self.is_open and self.sla_due_at <= now
+
+
+class DecisionParticipant(models.Model):
+    """Who takes part in a decision, snapshotted from the matrix and assignments when logged
+    (deciders reached by escalation are added with their ``level``)."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decision_roles")
+    function = models.ForeignKey("governance.Function", on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=1, choices=RapidRole.choices)
+    level = models.PositiveSmallIntegerField(default=0)
+    input_at = models.DateTimeField(null=True, blank=True)
+    input_text = models.TextField(blank=True)
+    agreed = models.BooleanField(null=True, blank=True, help_text="None: not yet; True: agreed; False: vetoed.")
+    agreed_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    objects = ThroughDecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["decision_id", "level", "role", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "user", "function", "role", "level"],
+                                    name="participant_unique")
+        ]
+        # My queue: "where am I still asked for input/agreement".
+        indexes = [models.Index(fields=["user", "role"], name="participant_user_role")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} ({self.function_id})"
+
+
+class DecisionEvent(models.Model):
+    """Append-only timeline entry. Saved once, never changed or deleted."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField()
+    level = models.PositiveSmallIntegerField(default=0)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = ThroughDecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["decision", "at"], name="decisionevent_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Decision events are append-only and cannot be changed.")
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Decision events are append-only and cannot be deleted.")
+
+
+class Escalation(models.Model):
+    """One row per decision per level: the database guarantees a level is reached at most once."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="escalations")
+    level = models.PositiveSmallIntegerField()
+    function = models.ForeignKey("governance.Function", on_delete=models.PROTECT, related_name="+")
+    from_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    missed_deadline = models.DateTimeField()
+    at = models.DateTimeField()
+
+    objects = ThroughDecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["decision_id", "level"]
+        constraints = [models.UniqueConstraint(fields=["decision", "level"], name="escalation_once_per_level")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} → level {self.level}"

@@ -1,0 +1,64 @@
+"""Scoped querysets of the decisions app (see ``governance.querysets``)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from governance.querysets import ScopedQuerySet, is_active_user
+
+
+class DecisionTypeQuerySet(ScopedQuerySet):
+    """Decision types are reference data every signed-in user may read."""
+
+    def visible_to(self, user) -> DecisionTypeQuerySet:
+        return self if is_active_user(user) else self.none()
+
+
+class MatrixVersionQuerySet(ScopedQuerySet):
+    """The matrix is internal configuration: internal users read it, partner users do not."""
+
+    def visible_to(self, user) -> MatrixVersionQuerySet:
+        if not is_active_user(user) or user.is_partner:
+            return self.none()
+        return self
+
+    def in_force(self, at):
+        """The version in force at ``at`` (``None`` before the first publication)."""
+        return self.filter(effective_at__lte=at).order_by("-effective_at", "-number").first()
+
+
+class HolidayQuerySet(ScopedQuerySet):
+    scope_org_unit_field = "org_unit"
+
+
+class DecisionQuerySet(ScopedQuerySet):
+    """Decisions sit in the subtree of their org unit; partner users see their partnerships' ones."""
+
+    scope_org_unit_field = "org_unit"
+    scope_partnership_field = "partnership"
+
+    def open(self) -> DecisionQuerySet:
+        return self.filter(status="open")
+
+    def overdue(self, now) -> DecisionQuerySet:
+        """Open and past the original SLA (escalation restarts a level's clock, not the SLA)."""
+        return self.filter(status="open", sla_due_at__lte=now)
+
+    def escalated(self) -> DecisionQuerySet:
+        return self.filter(escalation_level__gt=0)
+
+    def waiting_on(self, user) -> DecisionQuerySet:
+        """Open decisions where ``user`` is the decider, or still owes input or agreement."""
+        from decisions.models import DecisionParticipant
+
+        owed = DecisionParticipant.objects.filter(user=user).filter(
+            models.Q(role="I", input_at__isnull=True) | models.Q(role="A", agreed__isnull=True)
+        ).values("decision_id")
+        return self.filter(status="open").filter(models.Q(decider=user) | models.Q(pk__in=owed))
+
+
+class ThroughDecisionQuerySet(ScopedQuerySet):
+    """Children of a decision are scoped through it."""
+
+    scope_org_unit_field = "decision__org_unit"
+    scope_partnership_field = "decision__partnership"

@@ -1,0 +1,202 @@
+"""Reads of the decisions app: lists, the queue, the matrix grid and decision latency analytics."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import F, Prefetch
+from django.utils import timezone
+
+from decisions.models import (
+    Decision,
+    DecisionEvent,
+    DecisionParticipant,
+    DecisionStatus,
+    DecisionType,
+    MatrixVersion,
+    RapidRole,
+)
+from governance.models import Function, OrgUnit, User
+
+HOUR = timedelta(hours=1)
+GROUPINGS = ("decision_type", "org_unit", "function")
+
+
+def decision_list(*, user: User, filters: dict | None = None, now: datetime | None = None):
+    """The user's visible decisions with what the list shows, filtered by status/org unit (subtree)/
+    type/priority/overdue/escalated/partnership."""
+    now = now or timezone.now()
+    f = filters or {}
+    qs = Decision.objects.visible_to(user).select_related("decision_type", "org_unit", "decider", "partnership")
+    if f.get("status"):
+        qs = qs.filter(status=f["status"])
+    if f.get("org_unit"):
+        qs = qs.filter(org_unit__in=OrgUnit.objects.subtree_of(f["org_unit"]).values("pk"))
+    if f.get("decision_type"):
+        qs = qs.filter(decision_type=f["decision_type"])
+    if f.get("priority"):
+        qs = qs.filter(priority=f["priority"])
+    if f.get("overdue"):
+        qs = qs.overdue(now)
+    if f.get("escalated"):
+        qs = qs.escalated()
+    if f.get("partnership"):
+        qs = qs.filter(partnership=f["partnership"])
+    return qs
+
+
+def decision_detail(*, user: User, pk: int) -> Decision:
+    """One visible decision with participants, events and escalations (404 otherwise)."""
+    from django.shortcuts import get_object_or_404
+
+    qs = Decision.objects.visible_to(user).select_related(
+        "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
+        "deciding_unit", "decided_by", "matrix_version",
+    ).prefetch_related(
+        Prefetch("participants", queryset=DecisionParticipant.objects.select_related("user", "function", "org_unit")),
+        Prefetch("events", queryset=DecisionEvent.objects.select_related("actor")),
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+@dataclass
+class Queue:
+    to_decide: list[Decision]
+    to_agree: list[Decision]
+    to_input: list[Decision]
+    requested: list[Decision]
+
+
+def queue_for(*, user: User) -> Queue:
+    """What waits on ``user``: decisions to decide, to agree to, to give input on, and their own open requests."""
+    base = Decision.objects.visible_to(user).open().select_related("decision_type", "org_unit", "decider")
+    asked = DecisionParticipant.objects.filter(user=user, decision__status=DecisionStatus.OPEN)
+    agree_ids = asked.filter(role=RapidRole.AGREE, agreed__isnull=True).values("decision_id")
+    input_ids = asked.filter(role__in=[RapidRole.INPUT, RapidRole.RECOMMEND],
+                             input_at__isnull=True).values("decision_id")
+    order = ("due_at", "pk")
+    return Queue(
+        to_decide=list(base.filter(decider=user).order_by(*order)[:100]),
+        to_agree=list(base.filter(pk__in=agree_ids).order_by(*order)[:100]),
+        to_input=list(base.filter(pk__in=input_ids).order_by(*order)[:100]),
+        requested=list(base.filter(requested_by=user).order_by(*order)[:100]),
+    )
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear-interpolated percentile (PostgreSQL's percentile_cont); None for no values."""
+    if not values:
+        return None
+    s = sorted(values)
+    rank = q * (len(s) - 1)
+    lo = int(rank)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (rank - lo)
+
+
+def _summary(rows: list[dict], now: datetime) -> dict:
+    decided = [r for r in rows if r["status"] == DecisionStatus.DECIDED]
+    hours = [(r["decided_at"] - r["requested_at"]) / HOUR for r in decided]
+    within = sum(1 for r in decided if r["decided_at"] <= r["sla_due_at"])
+    considered = [r for r in rows if r["status"] != DecisionStatus.WITHDRAWN]
+    escalated = sum(1 for r in considered if r["escalation_level"] > 0)
+    open_rows = [r for r in rows if r["status"] == DecisionStatus.OPEN]
+
+    def rnd(x):
+        return None if x is None else round(x, 1)
+
+    return {
+        "decisions": len(considered),
+        "decided": len(decided),
+        "open": len(open_rows),
+        "overdue": sum(1 for r in open_rows if r["sla_due_at"] <= now),
+        "median_hours": rnd(percentile(hours, 0.5)),
+        "p90_hours": rnd(percentile(hours, 0.9)),
+        "within_sla_pct": rnd(100 * within / len(decided)) if decided else None,
+        "escalation_rate_pct": rnd(100 * escalated / len(considered)) if considered else None,
+    }
+
+
+def latency_analytics(*, user: User, group_by: str = "decision_type", org_unit: OrgUnit | None = None,
+                      since: datetime | None = None, now: datetime | None = None) -> dict:
+    """Decision latency for the decisions ``user`` may see (optionally under ``org_unit``, logged
+    since ``since``): median/p90 hours to decision, % decided within the original SLA and
+    escalation rate — overall and per decision type, org unit or deciding function — and where
+    decisions wait longest by stage (input, agreement, decider) and by participating function.
+
+    Three queries; the arithmetic runs in Python so it is the same on PostgreSQL and SQLite.
+    """
+    now = now or timezone.now()
+    if group_by not in GROUPINGS:
+        group_by = "decision_type"
+    qs = Decision.objects.visible_to(user)
+    if org_unit is not None:
+        qs = qs.filter(org_unit__in=OrgUnit.objects.subtree_of(org_unit).values("pk"))
+    if since is not None:
+        qs = qs.filter(requested_at__gte=since)
+    key_field = {"decision_type": "decision_type__name", "org_unit": "org_unit__name",
+                 "function": "decider_function__name"}[group_by]
+    rows = list(qs.values("pk", "status", "requested_at", "decided_at", "sla_due_at", "due_at",
+                          "escalation_level", key=F(key_field)))
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[r["key"]].append(r)
+    table = [{"key": key, **_summary(members, now)} for key, members in groups.items()]
+    table.sort(key=lambda r: (-(r["median_hours"] or 0), r["key"]))
+    stages, functions = _stage_waits(rows)
+    return {"group_by": group_by, "overall": _summary(rows, now), "rows": table, "stages": stages,
+            "functions": functions}
+
+
+def _stage_waits(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Per decided decision: waiting for input = request → last input; for agreement = request →
+    last agreement; for the decider = the later of those (or the request) → decision."""
+    decided = {r["pk"]: r for r in rows if r["status"] == DecisionStatus.DECIDED}
+    last_input: dict[int, datetime] = {}
+    last_agree: dict[int, datetime] = {}
+    by_function: dict[tuple[str, str], list[float]] = defaultdict(list)
+    parts = DecisionParticipant.objects.filter(
+        decision_id__in=list(decided), level=0, role__in=[RapidRole.INPUT, RapidRole.RECOMMEND, RapidRole.AGREE]
+    ).values_list("decision_id", "role", "input_at", "agreed_at", "agreed", "function__name")
+    for decision_id, role, input_at, agreed_at, agreed, function in parts:
+        requested = decided[decision_id]["requested_at"]
+        if role == RapidRole.AGREE:
+            if agreed and agreed_at:
+                last_agree[decision_id] = max(last_agree.get(decision_id, agreed_at), agreed_at)
+                by_function[(function, "agreement")].append((agreed_at - requested) / HOUR)
+        elif input_at:
+            last_input[decision_id] = max(last_input.get(decision_id, input_at), input_at)
+            by_function[(function, "input")].append((input_at - requested) / HOUR)
+    waits: dict[str, list[float]] = {"input": [], "agreement": [], "decider": []}
+    for pk, r in decided.items():
+        start = r["requested_at"]
+        if pk in last_input:
+            waits["input"].append((last_input[pk] - start) / HOUR)
+        if pk in last_agree:
+            waits["agreement"].append((last_agree[pk] - start) / HOUR)
+        ready = max([start, *([last_input[pk]] if pk in last_input else []),
+                     *([last_agree[pk]] if pk in last_agree else [])])
+        waits["decider"].append(max(0.0, (r["decided_at"] - ready) / HOUR))
+    labels = {"input": "Waiting for input", "agreement": "Waiting for agreement", "decider": "Waiting for the decider"}
+    stages = [{"stage": s, "label": labels[s], "count": len(v),
+               "median_hours": _round(percentile(v, 0.5)), "p90_hours": _round(percentile(v, 0.9))}
+              for s, v in waits.items()]
+    functions = [{"function": f, "stage": stage, "count": len(v), "median_hours": _round(percentile(v, 0.5))}
+                 for (f, stage), v in by_function.items()]
+    functions.sort(key=lambda r: -(r["median_hours"] or 0))
+    return stages, functions
+
+
+def _round(x):
+    return None if x is None else round(x, 1)
+
+
+def matrix_grid(*, version: MatrixVersion | None = None) -> dict:
+    """Rows (decision types) × columns (functions) of a version's roles, for the editor."""
+    from decisions.services import matrix_cells
+
+    version = version or MatrixVersion.objects.order_by("-number").first()
+    return {"version": version, "types": list(DecisionType.objects.filter(is_active=True).order_by("name")),
+            "functions": list(Function.objects.order_by("code")), "cells": matrix_cells(version)}

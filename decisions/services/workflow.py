@@ -1,0 +1,314 @@
+"""The decision workflow: open → decided or withdrawn (and reopened), every step an event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from decisions.calendar import add_sla_hours
+from decisions.exceptions import AgreementMissing, DecisionClosed, NotAParticipant, NotTheDecider
+from decisions.models import (
+    WARNING_FRACTION,
+    Decision,
+    DecisionEvent,
+    DecisionParticipant,
+    DecisionStatus,
+    DecisionType,
+    EventKind,
+    Priority,
+    RapidRole,
+)
+from decisions.routing import holidays_for, resolve
+from governance.models import OrgUnit, User
+from governance.notifications import notify
+
+
+def decision_url(decision: Decision) -> str:
+    return reverse("decisions:detail", args=[decision.pk])
+
+
+def decision_clock(*, decision_type: DecisionType, priority: str, start: datetime, org_unit: OrgUnit,
+                   holidays=None) -> tuple[datetime, datetime]:
+    """(due_at, warn_at) for a level's clock started at ``start``: the SLA for ``priority`` on the
+    type's calendar in ``org_unit``'s time zone, warning at 75% of it."""
+    hours = decision_type.target_hours(priority)
+    if holidays is None:
+        holidays = holidays_for(org_unit) if decision_type.calendar == "business" else set()
+    args = {"calendar": decision_type.calendar, "tz": org_unit.timezone, "holidays": holidays}
+    return add_sla_hours(start, hours, **args), add_sla_hours(start, hours * WARNING_FRACTION, **args)
+
+
+def _event(decision: Decision, kind: str, *, actor: User | None, now: datetime, message: str = "",
+           data: dict | None = None) -> DecisionEvent:
+    return DecisionEvent.objects.create(decision=decision, kind=kind, actor=actor, at=now,
+                                        level=decision.escalation_level, message=message, data=data or {})
+
+
+def _clean_options(options) -> list[dict]:
+    if options in (None, ""):
+        return []
+    if not isinstance(options, list):
+        raise ValidationError({"options": "Give a list of {option, pros, cons}."})
+    cleaned = []
+    for i, item in enumerate(options):
+        if not isinstance(item, dict) or not str(item.get("option", "")).strip():
+            raise ValidationError({"options": f"Option {i + 1} needs an 'option' text."})
+        cleaned.append({k: str(item.get(k, "")).strip()[:2000] for k in ("option", "pros", "cons")})
+    return cleaned
+
+
+def _locked(decision: Decision) -> Decision:
+    """Re-read the row under a lock so a concurrent sweep or second click sees our change."""
+    return Decision.objects.select_for_update(of=("self",)).select_related(
+        "decision_type", "org_unit", "decider", "decider_function", "deciding_unit", "requested_by"
+    ).get(pk=decision.pk)
+
+
+def _require_open(decision: Decision) -> None:
+    if decision.status != DecisionStatus.OPEN:
+        raise DecisionClosed(f"This decision is {decision.get_status_display().lower()}; reopen it first.")
+
+
+@transaction.atomic
+def decision_log(
+    *,
+    actor: User,
+    decision_type: DecisionType,
+    org_unit: OrgUnit,
+    title: str,
+    priority: str = Priority.NORMAL,
+    description: str = "",
+    options: list | None = None,
+    partnership=None,
+    now: datetime | None = None,
+) -> Decision:
+    """Log a decision: resolve participants from the matrix in force, start the SLA clock,
+    snapshot the participants and tell them. Raises ValidationError when nobody could decide."""
+    now = now or timezone.now()
+    errors = {}
+    if not title or not title.strip():
+        errors["title"] = "Give the decision a title."
+    if priority not in Priority.values:
+        errors["priority"] = f"Choose one of {', '.join(Priority.values)}."
+    if not decision_type.is_active:
+        errors["decision_type"] = "This decision type is no longer in use."
+    if not OrgUnit.objects.visible_to(actor).filter(pk=org_unit.pk).exists():
+        errors["org_unit"] = "You can log decisions only for org units in your scope."
+    if partnership is not None:
+        from partners.models import Partnership
+
+        if not Partnership.objects.visible_to(actor).filter(pk=partnership.pk).exists():
+            errors["partnership"] = "Unknown partnership."
+    if errors:
+        raise ValidationError(errors)
+    clean_options = _clean_options(options)
+    routing = resolve(decision_type=decision_type, org_unit=org_unit, at=now)
+    decider = routing.decider
+    due_at, warn_at = decision_clock(decision_type=decision_type, priority=priority, start=now, org_unit=org_unit)
+    decision = Decision.objects.create(
+        title=title.strip(), description=description, decision_type=decision_type, org_unit=org_unit,
+        partnership=partnership, priority=priority, options=clean_options, matrix_version=routing.version,
+        requested_by=actor, requested_at=now, decider=decider.user, decider_function=decider.function,
+        deciding_unit=routing.deciding_unit, clock_started_at=now, sla_due_at=due_at, due_at=due_at,
+        warn_at=warn_at, next_deadline_at=min(warn_at, due_at),
+    )
+    DecisionParticipant.objects.bulk_create([
+        DecisionParticipant(decision=decision, user=s.user, function=s.function, org_unit=s.org_unit, role=s.role)
+        for s in routing.seats if s.user is not None
+    ], ignore_conflicts=True)
+    _event(decision, EventKind.LOGGED, actor=actor, now=now, message=description[:500], data={
+        "matrix_version": routing.version.number, "deciding_unit": routing.deciding_unit.code,
+        "participants": [{"user": s.user.username, "function": s.function.code, "role": s.role}
+                         for s in routing.seats if s.user is not None],
+    })
+    url = decision_url(decision)
+    key = f"decision:{decision.pk}:logged"
+    notify(recipients=[decider.user], kind="decision.decide", title=f"Decision for you: {decision.title}",
+           body=f"You decide this ({decider.function.name}, {routing.deciding_unit.name}). "
+                f"Due {due_at:%d %b %H:%M} UTC.",
+           url=url, dedupe_key=key, now=now)
+    notify(recipients=[s.user for s in routing.by_role(RapidRole.AGREE) if s.user],
+           kind="decision.agree", title=f"Your agreement is needed: {decision.title}", url=url,
+           dedupe_key=key, now=now)
+    notify(recipients=[s.user for s in routing.seats if s.user and s.role in ("I", "R")],
+           kind="decision.input", title=f"Your input is requested: {decision.title}", url=url,
+           dedupe_key=key, now=now)
+    return decision
+
+
+def _my_rows(decision: Decision, actor: User, roles: tuple[str, ...]) -> list[DecisionParticipant]:
+    return list(DecisionParticipant.objects.select_for_update().filter(decision=decision, user=actor, role__in=roles))
+
+
+@transaction.atomic
+def decision_give_input(*, decision: Decision, actor: User, comment: str, now: datetime | None = None) -> Decision:
+    """Record input from a participant asked for it (I) or recommending (R)."""
+    now = now or timezone.now()
+    decision = _locked(decision)
+    _require_open(decision)
+    rows = _my_rows(decision, actor, (RapidRole.INPUT, RapidRole.RECOMMEND))
+    if not rows:
+        raise NotAParticipant("Only participants asked for input (I) or a recommendation (R) can give input.")
+    if not comment or not comment.strip():
+        raise ValidationError({"comment": "Write your input."})
+    DecisionParticipant.objects.filter(pk__in=[r.pk for r in rows]).update(input_at=now, input_text=comment.strip())
+    _event(decision, EventKind.INPUT_GIVEN, actor=actor, now=now, message=comment.strip(),
+           data={"functions": sorted({r.function.code for r in rows})})
+    return decision
+
+
+@transaction.atomic
+def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str = "",
+                   now: datetime | None = None) -> Decision:
+    """Agree (``agree=True``) or veto (``False``) as a participant whose role is A. The latest answer counts."""
+    now = now or timezone.now()
+    decision = _locked(decision)
+    _require_open(decision)
+    rows = _my_rows(decision, actor, (RapidRole.AGREE,))
+    if not rows:
+        raise NotAParticipant("Only participants whose role is Agree (A) can agree or veto.")
+    if not agree and not (comment or "").strip():
+        raise ValidationError({"comment": "Say why you veto, so the decider can address it."})
+    DecisionParticipant.objects.filter(pk__in=[r.pk for r in rows]).update(
+        agreed=bool(agree), agreed_at=now, comment=(comment or "").strip())
+    kind = EventKind.AGREED if agree else EventKind.VETOED
+    _event(decision, kind, actor=actor, now=now, message=(comment or "").strip(),
+           data={"functions": sorted({r.function.code for r in rows})})
+    if not agree:
+        notify(recipients=[decision.decider, decision.requested_by], kind="decision.vetoed",
+               title=f"Vetoed by {actor.get_full_name() or actor.username}: {decision.title}", body=comment,
+               url=decision_url(decision), dedupe_key=f"decision:{decision.pk}:veto:{actor.pk}:{now.isoformat()}",
+               now=now)
+    return decision
+
+
+def agreement_blockers(decision: Decision) -> list[str]:
+    """Why the decision cannot be decided yet: each A function still missing or vetoed."""
+    by_function: dict[str, list[DecisionParticipant]] = {}
+    for p in decision.participants.filter(role=RapidRole.AGREE).select_related("function", "user"):
+        by_function.setdefault(p.function.name, []).append(p)
+    blockers = []
+    for function, rows in sorted(by_function.items()):
+        vetoes = [p for p in rows if p.agreed is False]
+        if vetoes:
+            who = ", ".join(p.user.get_full_name() or p.user.username for p in vetoes)
+            blockers.append(f"{function} vetoed ({who})")
+        elif not any(p.agreed for p in rows):
+            who = ", ".join(p.user.get_full_name() or p.user.username for p in rows)
+            blockers.append(f"{function} has not agreed yet ({who})")
+    return blockers
+
+
+@transaction.atomic
+def decision_decide(*, decision: Decision, actor: User, outcome: str, rationale: str = "",
+                    now: datetime | None = None) -> Decision:
+    """Decide. 409 (``NotTheDecider``/``AgreementMissing``) unless the caller is the current
+    decider and every required agreement (A) is given and not vetoed."""
+    now = now or timezone.now()
+    decision = _locked(decision)
+    _require_open(decision)
+    if decision.decider_id != actor.pk:
+        who = decision.decider.get_full_name() or decision.decider.username if decision.decider else "nobody"
+        raise NotTheDecider(f"Only the current decider can decide: {who} "
+                            f"({decision.decider_function.name}, {decision.deciding_unit.name}).")
+    blockers = agreement_blockers(decision)
+    if blockers:
+        raise AgreementMissing("Cannot decide yet: " + "; ".join(blockers) + ".")
+    if not outcome or not outcome.strip():
+        raise ValidationError({"outcome": "State the outcome."})
+    Decision.objects.filter(pk=decision.pk).update(
+        status=DecisionStatus.DECIDED, decided_by=actor, decided_at=now, outcome=outcome.strip(),
+        rationale=(rationale or "").strip(), warn_at=None, next_deadline_at=None)
+    decision.refresh_from_db()
+    _event(decision, EventKind.DECIDED, actor=actor, now=now, message=outcome.strip(),
+           data={"outcome": outcome.strip(), "rationale": (rationale or "").strip()})
+    people = {p.user for p in decision.participants.select_related("user")} | {decision.requested_by}
+    notify(recipients=[u for u in people if u.pk != actor.pk], kind="decision.decided",
+           title=f"Decided: {decision.title}", body=outcome.strip(), url=decision_url(decision),
+           dedupe_key=f"decision:{decision.pk}:decided:{now.isoformat()}", now=now)
+    return decision
+
+
+def _may_manage(decision: Decision, actor: User) -> bool:
+    return actor.is_admin or actor.pk in (decision.requested_by_id, decision.decider_id)
+
+
+@transaction.atomic
+def decision_withdraw(*, decision: Decision, actor: User, reason: str = "", now: datetime | None = None) -> Decision:
+    """Withdraw an open decision (requester, current decider or admin)."""
+    now = now or timezone.now()
+    decision = _locked(decision)
+    if not _may_manage(decision, actor):
+        raise NotAParticipant("Only the requester, the current decider or an admin can withdraw a decision.")
+    _require_open(decision)
+    Decision.objects.filter(pk=decision.pk).update(status=DecisionStatus.WITHDRAWN, warn_at=None, next_deadline_at=None)
+    decision.refresh_from_db()
+    _event(decision, EventKind.WITHDRAWN, actor=actor, now=now, message=(reason or "").strip())
+    return decision
+
+
+@transaction.atomic
+def decision_reopen(*, decision: Decision, actor: User, reason: str = "", now: datetime | None = None) -> Decision:
+    """Reopen a decided or withdrawn decision: an event, not an edit. The earlier outcome stays in
+    the timeline; agreements must be given again; the current level's clock restarts now."""
+    now = now or timezone.now()
+    decision = _locked(decision)
+    if not _may_manage(decision, actor):
+        raise NotAParticipant("Only the requester, the current decider or an admin can reopen a decision.")
+    if decision.status == DecisionStatus.OPEN:
+        raise DecisionClosed("This decision is already open.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the decision is reopened."})
+    due_at, warn_at = decision_clock(decision_type=decision.decision_type, priority=decision.priority,
+                                     start=now, org_unit=decision.org_unit)
+    Decision.objects.filter(pk=decision.pk).update(
+        status=DecisionStatus.OPEN, decided_by=None, decided_at=None, outcome="", rationale="",
+        clock_started_at=now, due_at=due_at, warn_at=warn_at, next_deadline_at=min(due_at, warn_at),
+        escalation_exhausted=False)
+    decision.participants.filter(role=RapidRole.AGREE).update(agreed=None, agreed_at=None, comment="")
+    decision.refresh_from_db()
+    _event(decision, EventKind.REOPENED, actor=actor, now=now, message=reason.strip())
+    notify(recipients=[decision.decider], kind="decision.reopened", title=f"Reopened: {decision.title}",
+           body=reason.strip(), url=decision_url(decision),
+           dedupe_key=f"decision:{decision.pk}:reopened:{now.isoformat()}", now=now)
+    return decision
+
+
+@transaction.atomic
+def decision_reassign(*, decision: Decision, actor: User, to_user: User, reason: str = "",
+                      now: datetime | None = None) -> Decision:
+    """Hand the decision to another holder of the decider's function at the deciding unit (a deputy,
+    a new post holder). Current decider or admin; the clock keeps running."""
+    from governance.models import Assignment
+
+    now = now or timezone.now()
+    decision = _locked(decision)
+    _require_open(decision)
+    if not (actor.is_admin or actor.pk == decision.decider_id):
+        raise NotAParticipant("Only the current decider or an admin can reassign a decision.")
+    if not Assignment.objects.filter(user=to_user, function=decision.decider_function,
+                                     org_unit=decision.deciding_unit, user__is_active=True).exists():
+        raise ValidationError({"user": f"{to_user.username} does not hold {decision.decider_function.name} "
+                                       f"at {decision.deciding_unit.name}."})
+    if to_user.pk == decision.decider_id:
+        raise DecisionClosed("This person already decides it.")
+    previous = decision.decider
+    Decision.objects.filter(pk=decision.pk).update(decider=to_user)
+    DecisionParticipant.objects.get_or_create(
+        decision=decision, user=to_user, function=decision.decider_function, role=RapidRole.DECIDE,
+        level=decision.escalation_level, defaults={"org_unit": decision.deciding_unit})
+    decision.refresh_from_db()
+    _event(decision, EventKind.REASSIGNED, actor=actor, now=now, message=(reason or "").strip(),
+           data={"from_user": previous.username if previous else None, "to_user": to_user.username})
+    notify(recipients=[to_user], kind="decision.decide", title=f"Decision handed to you: {decision.title}",
+           body=(reason or "").strip(), url=decision_url(decision),
+           dedupe_key=f"decision:{decision.pk}:reassigned:{to_user.pk}:{now.isoformat()}", now=now)
+    return decision
+
+
+def hours_between(start: datetime, end: datetime) -> float:
+    return (end - start) / timedelta(hours=1)

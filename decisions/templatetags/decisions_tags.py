@@ -1,0 +1,64 @@
+from django import template
+from django.utils import timezone
+
+from decisions.models import Decision, DecisionStatus
+from governance.models import Notification
+
+register = template.Library()
+
+
+@register.inclusion_tag("decisions/_partnership_decisions.html")
+def partnership_decisions(partnership, user, limit: int = 8):
+    """A partnership's open and recent decisions that ``user`` may see (for the partnership page)."""
+    qs = (Decision.objects.visible_to(user).filter(partnership=partnership)
+          .select_related("decision_type", "org_unit", "decider"))
+    open_ = list(qs.filter(status=DecisionStatus.OPEN).order_by("due_at")[:limit])
+    recent = list(qs.exclude(status=DecisionStatus.OPEN).order_by("-decided_at", "-pk")[:limit])
+    return {"open_decisions": open_, "recent_decisions": recent, "partnership": partnership,
+            "now": timezone.now(), "can_log": not user.is_partner}
+
+
+@register.simple_tag
+def unread_notification_count(user) -> int:
+    """The bell's number: one COUNT on the (recipient, read_at, -created_at) index."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+@register.filter
+def hours(value) -> str:
+    """36.0 → "1.5 d"; 5.25 → "5.3 h"; None → "—"."""
+    if value is None or value == "":
+        return "—"
+    value = float(value)
+    if value >= 48:
+        return f"{value / 24:.1f} d"
+    return f"{value:.1f} h"
+
+
+ROLE_CLASSES = {"D": "text-bg-primary", "A": "text-bg-warning", "R": "text-bg-info", "I": "text-bg-secondary",
+                "P": "text-bg-light border"}
+
+
+@register.filter
+def role_class(role: str) -> str:
+    return ROLE_CLASSES.get(role, "text-bg-light")
+
+
+STATUS_CLASSES = {"open": "text-bg-primary", "decided": "text-bg-success", "withdrawn": "text-bg-secondary"}
+
+
+@register.filter
+def status_class(status: str) -> str:
+    return STATUS_CLASSES.get(status, "text-bg-light")
+
+
+EVENT_ICONS = {"logged": "journal-plus", "input_given": "chat-left-text", "agreed": "hand-thumbs-up",
+               "vetoed": "hand-thumbs-down", "decided": "check2-circle", "escalated": "arrow-up-circle",
+               "reassigned": "arrow-left-right", "reopened": "arrow-counterclockwise", "withdrawn": "x-circle"}
+
+
+@register.filter
+def event_icon(kind: str) -> str:
+    return EVENT_ICONS.get(kind, "dot")

@@ -1,0 +1,185 @@
+"""The decision log through the API: routing, the workflow's 409s, scoping (401/403/404)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from decisions.models import Decision, DecisionEvent
+from governance.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/decisions/"
+
+
+@pytest.fixture(autouse=True)
+def _matrix(price_exception):
+    """Every test here works with the published price-exception rights."""
+
+
+def log_via_api(client, **overrides):
+    body = {"title": "Price exception for MedDistrib tender", "decision_type": "PRICE_EXC", "org_unit": "DE",
+            "priority": "normal", "description": "Tender at Charité needs 12% below list.",
+            "options": [{"option": "Grant 12%", "pros": "Win the tender", "cons": "Margin"},
+                        {"option": "Grant 8%", "pros": "Margin", "cons": "May lose"}], **overrides}
+    return client.post(URL, body, format="json")
+
+
+def test_a_decision_logged_in_germany_resolves_the_right_people(api, holders):
+    before = timezone.now()
+    response = log_via_api(api(holders["manager_de"]))
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "open" and body["escalation_level"] == 0 and body["deciding_unit"] == "DE"
+    people = sorted((p["username"], p["function"], p["role"]) for p in body["participants"])
+    assert people == [("anna.access", "ACCESS", "I"), ("carla.compliance", "COMPLIANCE", "A"),
+                      ("fritz.finance", "FINANCE", "R"), ("max.de", "SALES", "D")]
+    due = timezone.datetime.fromisoformat(body["due_at"])
+    assert timedelta(hours=24) <= due - before < timedelta(hours=24, seconds=30)
+    assert body["matrix_version"] == 1 and len(body["options"]) == 2
+    # Everyone involved is told; the timeline starts with "logged".
+    assert set(Notification.objects.values_list("recipient__username", flat=True)) == {
+        "max.de", "carla.compliance", "anna.access", "fritz.finance"}
+    assert list(DecisionEvent.objects.values_list("kind", flat=True)) == ["logged"]
+
+
+def test_urgent_priority_uses_its_own_sla(api, holders):
+    body = log_via_api(api(holders["manager_de"]), priority="urgent").json()
+    d = Decision.objects.get(pk=body["id"])
+    assert d.due_at - d.requested_at == timedelta(hours=8)
+
+
+def test_it_cannot_be_decided_without_compliance_agreement(api, holders):
+    decision_id = log_via_api(api(holders["manager_de"])).json()["id"]
+    decide = api(holders["manager_de"]).post(f"{URL}{decision_id}/decide/", {"outcome": "Grant 12%"}, format="json")
+    assert decide.status_code == 409
+    assert "Compliance has not agreed yet (Carla)" in decide.json()["detail"]
+
+    veto = api(holders["compliance_de"]).post(f"{URL}{decision_id}/agree/",
+                                              {"agree": False, "comment": "Below the floor price"}, format="json")
+    assert veto.status_code == 200
+    decide = api(holders["manager_de"]).post(f"{URL}{decision_id}/decide/", {"outcome": "Grant 12%"}, format="json")
+    assert decide.status_code == 409 and "Compliance vetoed" in decide.json()["detail"]
+
+    agree = api(holders["compliance_de"]).post(f"{URL}{decision_id}/agree/", {"agree": True, "comment": "At 8% ok"},
+                                               format="json")
+    assert agree.status_code == 200
+    decided = api(holders["manager_de"]).post(f"{URL}{decision_id}/decide/",
+                                              {"outcome": "Grant 8%", "rationale": "Floor price"}, format="json")
+    assert decided.status_code == 200 and decided.json()["status"] == "decided"
+    kinds = [e["kind"] for e in api(holders["manager_de"]).get(f"{URL}{decision_id}/events/").json()["results"]]
+    assert kinds == ["logged", "vetoed", "agreed", "decided"]
+
+
+def test_only_the_current_decider_may_decide(api, holders):
+    decision_id = log_via_api(api(holders["manager_de"])).json()["id"]
+    api(holders["compliance_de"]).post(f"{URL}{decision_id}/agree/", {"agree": True}, format="json")
+    for who in ["leader", "compliance_de", "admin"]:
+        response = api(holders[who]).post(f"{URL}{decision_id}/decide/", {"outcome": "x"}, format="json")
+        assert response.status_code == 409, who
+        assert response.json()["detail"] == "Only the current decider can decide: max.de (Sales, Germany)."
+    assert Decision.objects.get().status == "open"
+
+
+def test_input_and_agree_need_the_matching_role(api, holders):
+    decision_id = log_via_api(api(holders["manager_de"])).json()["id"]
+    assert api(holders["access_de"]).post(f"{URL}{decision_id}/input/", {"comment": "Payers will accept"},
+                                          format="json").status_code == 200
+    assert api(holders["access_de"]).post(f"{URL}{decision_id}/agree/", {"agree": True},
+                                          format="json").status_code == 403
+    assert api(holders["leader"]).post(f"{URL}{decision_id}/input/", {"comment": "x"},
+                                       format="json").status_code == 403
+    participant = Decision.objects.get().participants.get(user=holders["access_de"])
+    assert participant.input_text == "Payers will accept"
+
+
+def test_withdraw_and_reopen_are_events_and_closed_decisions_answer_409(api, holders):
+    client = api(holders["manager_de"])
+    decision_id = log_via_api(client).json()["id"]
+    assert client.post(f"{URL}{decision_id}/withdraw/", {"reason": "Tender cancelled"},
+                       format="json").json()["status"] == "withdrawn"
+    assert client.post(f"{URL}{decision_id}/decide/", {"outcome": "x"}, format="json").status_code == 409
+    assert client.post(f"{URL}{decision_id}/reopen/", {}, format="json").status_code == 400
+    assert api(holders["access_de"]).post(f"{URL}{decision_id}/reopen/", {"reason": "x"},
+                                          format="json").status_code == 403
+    reopened = client.post(f"{URL}{decision_id}/reopen/", {"reason": "Tender re-issued"}, format="json")
+    assert reopened.json()["status"] == "open"
+    kinds = list(DecisionEvent.objects.order_by("pk").values_list("kind", flat=True))
+    assert kinds == ["logged", "withdrawn", "reopened"]
+
+
+def test_no_decider_is_a_clear_error_at_logging_time(api, holders):
+    holders["manager_de"].assignments.filter(function__code="SALES").update(org_unit_id=holders["manager_de"]
+                                                                           .assignments.get().org_unit.parent_id)
+    response = log_via_api(api(holders["leader"]))
+    assert response.status_code == 400
+    assert "No decider for “Distributor price exception” at Germany: nobody holds Sales (D)" in str(response.json())
+    assert not Decision.objects.exists()
+
+
+def test_a_manager_in_japan_never_sees_it(api, holders):
+    decision_id = log_via_api(api(holders["manager_de"])).json()["id"]
+    jp = api(holders["manager_jp"])
+    assert jp.get(f"{URL}{decision_id}/").status_code == 404
+    assert jp.get(f"{URL}{decision_id}/events/").status_code == 404
+    assert jp.post(f"{URL}{decision_id}/decide/", {"outcome": "x"}, format="json").status_code == 404
+    assert jp.get(URL).json()["results"] == []
+    assert [d["id"] for d in api(holders["leader"]).get(URL).json()["results"]] == [decision_id]
+    assert log_via_api(jp).status_code == 400  # DE is not in Japan's scope
+
+
+def test_decisions_api_trio(api, holders, partner_a):
+    assert api().get(URL).status_code == 401
+    assert log_via_api(api()).status_code == 401
+    assert log_via_api(api(holders["partner"])).status_code == 403
+    in_partnership = log_via_api(api(holders["manager_de"]), partnership=partner_a.pk).json()["id"]
+    log_via_api(api(holders["manager_de"]), title="Internal only")
+    partner = api(holders["partner"])
+    assert [d["id"] for d in partner.get(URL).json()["results"]] == [in_partnership]
+    assert partner.post(f"{URL}{in_partnership}/withdraw/", {}, format="json").status_code == 403
+
+
+def test_list_filters_and_query_count(api, holders, log_de, django_assert_max_num_queries):
+    from decisions import services
+
+    log_de(title="Fresh", now=timezone.now())
+    old = log_de(now=timezone.now() - timedelta(days=3), title="Old and overdue")
+    services.escalate_overdue(now=timezone.now())
+    closed = log_de(title="Withdrawn", now=timezone.now())
+    services.decision_withdraw(decision=closed, actor=holders["manager_de"])
+    client = api(holders["leader"])
+
+    def titles(query):
+        return sorted(d["title"] for d in client.get(URL + query).json()["results"])
+
+    assert titles("?status=open") == ["Fresh", "Old and overdue"]
+    assert titles("?overdue=true") == ["Old and overdue"]
+    assert titles("?escalated=true") == ["Old and overdue"]
+    assert titles("?org_unit=DACH&status=withdrawn") == ["Withdrawn"]
+    assert titles("?org_unit=AT") == []
+    assert client.get(f"{URL}{old.pk}/").json()["escalation_level"] == 3
+    for i in range(10):
+        log_de(title=f"Bulk {i}", now=timezone.now())
+    with django_assert_max_num_queries(4):
+        assert len(client.get(URL).json()["results"]) == 13
+
+
+def test_notifications_api_lists_mine_newest_first_and_marks_read(api, holders, log_de):
+    log_de()
+    log_de(title="Second", now=timezone.now())
+    client = api(holders["compliance_de"])
+    assert api().get("/api/v1/notifications/").status_code == 401
+    items = client.get("/api/v1/notifications/").json()["results"]
+    assert len(items) == 2
+    assert api(holders["manager_jp"]).get("/api/v1/notifications/").json()["results"] == []
+    assert client.post("/api/v1/notifications/mark-read/", {"ids": [items[0]["id"]]}, format="json").json() == {
+        "marked": 1}
+    assert len(client.get("/api/v1/notifications/?unread=true").json()["results"]) == 1
+    assert client.post("/api/v1/notifications/mark-read/", {}, format="json").json() == {"marked": 1}
+
+
+def test_schema_documents_the_409s(api, holders):
+    schema = api(holders["admin"]).get("/api/v1/schema/?format=json").json()
+    for action in ["decide", "agree", "input", "withdraw", "reopen"]:
+        assert "409" in schema["paths"][f"/api/v1/decisions/{{id}}/{action}/"]["post"]["responses"], action

@@ -1,0 +1,24 @@
+"""The demo seed: ~15 decision types, a valid published matrix, a few hundred decisions; idempotent."""
+
+import pytest
+
+from decisions import demo, services
+from decisions.models import Decision, DecisionType, Escalation, MatrixVersion
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seeds_a_valid_matrix_and_a_story_for_the_analytics():
+    from governance import demo as governance_demo
+
+    governance_demo.seed()
+    counts = demo.seed()
+    assert counts["decision_types"] == DecisionType.objects.count() == 15
+    assert 300 <= counts["decisions"] <= 400 and counts["escalations"] > 20
+    assert services.matrix_lint(cells=services.matrix_cells(MatrixVersion.objects.get())).ok
+    statuses = set(Decision.objects.values_list("status", flat=True))
+    assert statuses == {"open", "decided", "withdrawn"}
+    assert Decision.objects.filter(status="open", escalation_level__gt=0).exists()
+    assert Decision.objects.filter(decider__username="manager.de", status="open").exists()
+    assert demo.seed() == counts  # idempotent
+    assert Escalation.objects.filter(level=1).count() >= Escalation.objects.filter(level=2).count()

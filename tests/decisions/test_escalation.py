@@ -1,0 +1,170 @@
+"""The overdue sweep: 75% warnings, escalation DE → DACH → EMEA → Global exactly once per level,
+admins told at the top, catch-up after downtime, and two sweeps racing on PostgreSQL."""
+
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from decisions import services
+from decisions.models import Decision, DecisionEvent, Escalation
+from governance.models import Notification
+from tests.decisions.conftest import T0
+
+H = timedelta(hours=1)
+
+
+def ladder(decision):
+    return list(Escalation.objects.filter(decision=decision).order_by("level")
+                .values_list("level", "to_unit__code", "to_user__username"))
+
+
+def kinds_for(user):
+    return sorted(Notification.objects.filter(recipient=user).values_list("kind", flat=True))
+
+
+@pytest.mark.django_db
+def test_pre_breach_warning_at_75_percent_goes_to_the_decider_once(log_de, holders):
+    decision = log_de()
+    assert services.escalate_overdue(now=T0 + 17 * H)["warned"] == 0
+    assert services.escalate_overdue(now=T0 + 18 * H)["warned"] == 1
+    assert services.escalate_overdue(now=T0 + 19 * H)["warned"] == 0
+    assert kinds_for(holders["manager_de"]) == ["decision.decide", "decision.due_soon"]
+    decision.refresh_from_db()
+    assert decision.next_deadline_at == decision.due_at == T0 + 24 * H
+
+
+@pytest.mark.django_db
+def test_escalates_one_level_up_per_missed_deadline_then_admins_at_the_top(log_de, holders):
+    decision = log_de()
+    services.escalate_overdue(now=T0 + 24 * H)
+    assert ladder(decision) == [(1, "DACH", "dirk.dach")]
+    decision.refresh_from_db()
+    assert decision.decider == holders["sales_dach"] and decision.due_at == T0 + 48 * H
+    assert "decision.escalated" in kinds_for(holders["sales_dach"])
+    assert "decision.escalated" in kinds_for(holders["manager_de"])  # the requester is told
+    services.escalate_overdue(now=T0 + 48 * H)
+    services.escalate_overdue(now=T0 + 72 * H)
+    assert ladder(decision) == [(1, "DACH", "dirk.dach"), (2, "EMEA", "lena.leader"), (3, "GLOBAL", "gina.global")]
+    assert services.escalate_overdue(now=T0 + 96 * H)["exhausted"] == 1
+    assert services.escalate_overdue(now=T0 + 200 * H) == {"escalated": 0, "warned": 0, "exhausted": 0}
+    decision.refresh_from_db()
+    assert decision.escalation_exhausted and decision.next_deadline_at is None and decision.escalation_level == 3
+    assert "decision.overdue_top" in kinds_for(holders["admin"])
+    # The Global decider can now decide once Compliance agrees; nobody below can.
+    services.decision_agree(decision=decision, actor=holders["compliance_de"], agree=True, now=T0 + 97 * H)
+    with pytest.raises(services.workflow.NotTheDecider):
+        services.decision_decide(decision=decision, actor=holders["manager_de"], outcome="x", now=T0 + 98 * H)
+    services.decision_decide(decision=decision, actor=holders["sales_global"], outcome="Grant 8%", now=T0 + 98 * H)
+    assert Decision.objects.get().status == "decided"
+
+
+@pytest.mark.django_db
+def test_a_sweep_after_downtime_performs_exactly_the_escalations_due(log_de):
+    decision = log_de()
+    counts = services.escalate_overdue(now=T0 + 50 * H)  # DE due at 24h, DACH at 48h, EMEA not before 72h
+    assert counts["escalated"] == 2
+    assert [lvl for lvl, _, _ in ladder(decision)] == [1, 2]
+    decision.refresh_from_db()
+    assert decision.due_at == T0 + 72 * H  # the schedule does not depend on when the sweep ran
+    assert services.escalate_overdue(now=T0 + 50 * H)["escalated"] == 0  # a retried sweep does nothing
+    assert DecisionEvent.objects.filter(kind="escalated").count() == 2
+
+
+@pytest.mark.django_db
+def test_decided_and_withdrawn_decisions_are_never_escalated(log_de, holders):
+    decided = log_de()
+    services.decision_agree(decision=decided, actor=holders["compliance_de"], agree=True, now=T0 + H)
+    services.decision_decide(decision=decided, actor=holders["manager_de"], outcome="ok", now=T0 + 2 * H)
+    withdrawn = log_de()
+    services.decision_withdraw(decision=withdrawn, actor=holders["manager_de"], now=T0 + H)
+    assert services.escalate_overdue(now=T0 + 1000 * H)["escalated"] == 0
+    assert not Escalation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_management_command_runs_the_sweep_at_a_given_instant(log_de):
+    log_de()
+    out = StringIO()
+    call_command("escalate_overdue", "--now", (T0 + 25 * H).isoformat(), stdout=out)
+    assert "escalated 1" in out.getvalue()
+    assert Escalation.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_celery_task_is_scheduled_every_minute():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["decisions-escalate-overdue"]
+    assert entry == {"task": "decisions.tasks.escalate_overdue", "schedule": 60.0}
+
+
+def _race(now, n_threads=2):
+    barrier = threading.Barrier(n_threads)
+    results, errors = [], []
+
+    def sweep():
+        try:
+            barrier.wait(timeout=10)
+            results.append(services.escalate_overdue(now=now))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overdue_decision_escalates_once_per_level_when_two_sweeps_race(log_de, holders):
+    decisions = [log_de(title=f"Race {i}") for i in range(6)]
+    for level, unit, hours in [(1, "DACH", 24), (2, "EMEA", 48), (3, "GLOBAL", 72)]:
+        results = _race(T0 + hours * H)
+        assert sum(r["escalated"] for r in results) == len(decisions), results
+        assert Escalation.objects.filter(level=level).count() == len(decisions)
+        assert set(Escalation.objects.filter(level=level).values_list("to_unit__code", flat=True)) == {unit}
+    for d in decisions:
+        assert [lvl for lvl, _, _ in ladder(d)] == [1, 2, 3]
+        assert DecisionEvent.objects.filter(decision=d, kind="escalated").count() == 3
+    assert Decision.objects.filter(escalation_level=3).count() == len(decisions)
+    # Each new decider was told exactly once per decision.
+    assert Notification.objects.filter(recipient=holders["sales_global"], kind="decision.escalated").count() == 6
+
+
+@pytest.mark.django_db
+def test_business_hours_clock_uses_the_markets_time_zone_and_its_holidays(holders, functions, org):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from decisions.models import Holiday
+
+    berlin = ZoneInfo("Europe/Berlin")
+    dtype = services.decision_type_create(
+        actor=holders["admin"], code="TENDER", name="Tender bid approval", decided_at_level="market", sla_hours=8,
+        calendar="business", rights=[(functions["SALES"], "D")], now=T0 - 100 * H)
+    Holiday.objects.create(org_unit=org["EMEA"], date=date(2026, 3, 9), name="Regional holiday")
+    friday_4pm = datetime(2026, 3, 6, 16, 0, tzinfo=berlin)
+    decision = services.decision_log(actor=holders["manager_de"], decision_type=dtype, org_unit=org["DE"],
+                                     title="Bid", now=friday_4pm)
+    assert decision.due_at.astimezone(berlin) == datetime(2026, 3, 10, 15, 0, tzinfo=berlin)  # Monday skipped
+    assert decision.warn_at.astimezone(berlin) == datetime(2026, 3, 10, 13, 0, tzinfo=berlin)  # 6 of 8 hours
+
+
+@pytest.mark.django_db
+def test_escalation_notifications_are_emailed_after_commit(log_de, holders, django_capture_on_commit_callbacks,
+                                                           mailoutbox):
+    log_de()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.escalate_overdue(now=T0 + 25 * H)
+    assert sorted(m.to[0] for m in mailoutbox) == ["dirk.dach@example.com", "max.de@example.com"]
+    assert "Escalated to you" in next(m.subject for m in mailoutbox if m.to == ["dirk.dach@example.com"])
