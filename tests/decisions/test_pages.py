@@ -126,3 +126,11 @@ def test_partnership_decisions_tag_shows_only_what_the_user_may_see(holders, par
     assert "Log</a>" not in html  # partner users do not log decisions
     assert "Exclusive territory" not in tag.render(Context({"partnership": partner_a, "user": holders["manager_jp"]}))
     assert "Log</a>" in tag.render(Context({"partnership": partner_a, "user": holders["manager_de"]}))
+
+
+def test_partnership_page_lists_its_decisions_for_the_partner_user(client, holders, partner_a, log_de):
+    log_de(now=timezone.now(), title="Exclusive territory for MedDistrib", partnership=partner_a)
+    log_de(now=timezone.now(), title="Internal pricing")
+    client.force_login(holders["partner"])
+    html = client.get(f"/partners/partnerships/{partner_a.pk}/").content.decode()
+    assert "Exclusive territory for MedDistrib" in html and "Internal pricing" not in html
