@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kpis import views
 
 app_name = "kpis"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("catalogue/", views.kpi_list, name="list"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("kpi/<str:code>/", views.kpi_detail, name="detail"),
+    path("import/", views.import_page, name="import"),
+    path("import/template.csv", views.import_template, name="import-template"),
+    path("measurements/export.csv", views.export_csv, name="export"),
+    path("partnerships/", views.my_partnerships, name="partnerships"),
+]

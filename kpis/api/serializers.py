@@ -1,0 +1,184 @@
+from datetime import date
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from governance.models import Function, OrgUnit
+from kpis.models import KPI, Measurement, ScorecardCell, StrategicObjective, Target
+from kpis.services import definitions
+from kpis.services.measurements import parse_period
+from partners.models import Partnership
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2025-03"})
+class PeriodField(serializers.Field):
+    """A month as ``YYYY-MM`` (stored as its first day)."""
+
+    def to_representation(self, value: date) -> str:
+        return value.strftime("%Y-%m")
+
+    def to_internal_value(self, data) -> date:
+        try:
+            return parse_period(data)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class OwnerSerializer(serializers.Serializer):
+    function = serializers.SlugRelatedField(slug_field="code", queryset=Function.objects.all(), allow_null=True,
+                                            required=False)
+    partnership = serializers.PrimaryKeyRelatedField(queryset=Partnership.objects.all(), allow_null=True,
+                                                     required=False)
+    weight = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=0, default=1, coerce_to_string=False)
+
+    def validate(self, attrs):
+        if (attrs.get("function") is None) == (attrs.get("partnership") is None):
+            raise serializers.ValidationError("Give either a function or a partnership.")
+        return attrs
+
+    def to_representation(self, ownership):
+        return {"function": ownership.function.code if ownership.function_id else None,
+                "partnership": ownership.partnership_id, "weight": float(ownership.weight)}
+
+
+class KPISerializer(serializers.ModelSerializer):
+    owners = OwnerSerializer(many=True, required=False, source="ownerships")
+    is_shared = serializers.SerializerMethodField()
+
+    class Meta:
+        model = KPI
+        fields = ["code", "name", "unit", "direction", "aggregation", "category", "frequency", "description",
+                  "owners", "is_shared"]
+
+    def get_is_shared(self, kpi) -> bool:
+        return len(kpi.ownerships.all()) >= 2
+
+    def validate_code(self, value):
+        if self.instance is not None and value != self.instance.code:
+            raise serializers.ValidationError("The code is the KPI's natural key and cannot change.")
+        return value
+
+    @staticmethod
+    def _owners(items):
+        return [(o.get("function"), o.get("partnership"), o.get("weight", 1)) for o in items]
+
+    def create(self, validated_data):
+        owners = self._owners(validated_data.pop("ownerships", []))
+        return definitions.kpi_create(owners=owners, **validated_data)
+
+    def update(self, instance, validated_data):
+        owners = validated_data.pop("ownerships", None)
+        return definitions.kpi_update(kpi=instance, owners=None if owners is None else self._owners(owners),
+                                      **validated_data)
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    kpi = serializers.SlugRelatedField(slug_field="code", queryset=KPI.objects.all())
+    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
+    partnership = serializers.PrimaryKeyRelatedField(queryset=Partnership.objects.all(), allow_null=True,
+                                                     required=False)
+    period = PeriodField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False)
+    green_at = serializers.DecimalField(max_digits=6, decimal_places=3, default=Decimal("1.000"),
+                                        coerce_to_string=False)
+    red_at = serializers.DecimalField(max_digits=6, decimal_places=3, default=Decimal("0.900"),
+                                      coerce_to_string=False)
+
+    class Meta:
+        model = Target
+        fields = ["id", "kpi", "org_unit", "partnership", "period", "value", "green_at", "red_at"]
+        validators: list = []  # the unique key is checked by the service (it knows partnership_key)
+
+    def create(self, validated_data):
+        return definitions.target_set(partnership=validated_data.pop("partnership", None), **validated_data)
+
+    def update(self, instance, validated_data):
+        fields = {"kpi": instance.kpi, "org_unit": instance.org_unit, "partnership": instance.partnership,
+                  "period": instance.period, "value": instance.value, "green_at": instance.green_at,
+                  "red_at": instance.red_at, **validated_data}
+        return definitions.target_set(target=instance, **fields)
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    kpi = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    org_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    period = PeriodField(read_only=True)
+    value = serializers.FloatField(read_only=True, allow_null=True)
+    numerator = serializers.FloatField(read_only=True, allow_null=True)
+    denominator = serializers.FloatField(read_only=True, allow_null=True)
+    entered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Measurement
+        fields = ["id", "kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator", "source",
+                  "entered_by", "entered_at"]
+        read_only_fields = fields
+
+
+class MeasurementInputSerializer(serializers.Serializer):
+    """One measurement to record (the request body is this object or a JSON array of them)."""
+
+    kpi = serializers.CharField(help_text="KPI code")
+    org_unit = serializers.CharField(help_text="Org unit code")
+    partnership = serializers.IntegerField(required=False, allow_null=True)
+    period = serializers.CharField(help_text="YYYY-MM")
+    value = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    numerator = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+    denominator = serializers.DecimalField(max_digits=20, decimal_places=6, required=False, allow_null=True)
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BulkErrorSerializer(serializers.Serializer):
+    errors = RowErrorSerializer(many=True)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class ImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV: kpi,org_unit,partnership,period,value,numerator,denominator")
+
+
+class ScorecardCellSerializer(serializers.ModelSerializer):
+    kpi = serializers.CharField(source="kpi.code")
+    kpi_name = serializers.CharField(source="kpi.name")
+    unit = serializers.CharField(source="kpi.unit")
+    direction = serializers.CharField(source="kpi.direction")
+    aggregation = serializers.CharField(source="kpi.aggregation")
+    org_unit = serializers.CharField(source="org_unit.code")
+    period = PeriodField()
+    actual = serializers.FloatField(allow_null=True)
+    target = serializers.FloatField(allow_null=True)
+    attainment = serializers.FloatField(allow_null=True)
+    coverage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ScorecardCell
+        fields = ["kpi", "kpi_name", "unit", "direction", "aggregation", "org_unit", "partnership", "grain",
+                  "period", "actual", "target", "attainment", "rag", "reporting", "expected", "coverage"]
+
+    def get_coverage(self, cell) -> float | None:
+        return cell.coverage
+
+
+class ObjectiveSerializer(serializers.ModelSerializer):
+    kpis = serializers.SlugRelatedField(slug_field="code", many=True, queryset=KPI.objects.all(), required=False)
+
+    class Meta:
+        model = StrategicObjective
+        fields = ["code", "title", "description", "order", "kpis"]
+
+    def create(self, validated_data):
+        return definitions.objective_save(kpis=validated_data.pop("kpis", []), **validated_data)
+
+    def update(self, instance, validated_data):
+        return definitions.objective_save(objective=instance, kpis=validated_data.pop("kpis", None),
+                                          **validated_data)

@@ -1,0 +1,29 @@
+import django_filters
+
+from kpis.models import KPI, Measurement, Target
+
+
+class KPIFilter(django_filters.FilterSet):
+    class Meta:
+        model = KPI
+        fields = ["category", "aggregation", "direction", "frequency"]
+
+
+class MeasurementFilter(django_filters.FilterSet):
+    kpi = django_filters.CharFilter(field_name="kpi__code")
+    org_unit = django_filters.CharFilter(field_name="org_unit__code")
+    period_from = django_filters.DateFilter(field_name="period", lookup_expr="gte")
+    period_to = django_filters.DateFilter(field_name="period", lookup_expr="lte")
+
+    class Meta:
+        model = Measurement
+        fields = ["kpi", "org_unit", "partnership", "period_from", "period_to"]
+
+
+class TargetFilter(django_filters.FilterSet):
+    kpi = django_filters.CharFilter(field_name="kpi__code")
+    org_unit = django_filters.CharFilter(field_name="org_unit__code")
+
+    class Meta:
+        model = Target
+        fields = ["kpi", "org_unit", "partnership"]

@@ -1,0 +1,312 @@
+"""Shared KPIs, their targets and actuals, and the rolled-up scorecard cells.
+
+Numbers that are entered (measurements, targets) are exact decimals: sums of them are then
+independent of the order PostgreSQL happens to add rows in, so an incremental rollup and a full
+rebuild give identical cells. ``partnership_key`` (the partnership's id, 0 for none) makes the
+natural keys NOT NULL, so one portable unique index (and ``ON CONFLICT``) covers them on
+PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from governance.models import code_validator
+from kpis.querysets import (
+    CellQuerySet,
+    KPIQuerySet,
+    MeasurementQuerySet,
+    ObjectiveQuerySet,
+    TargetQuerySet,
+)
+
+AMOUNT = {"max_digits": 20, "decimal_places": 6}
+THRESHOLD = {"max_digits": 6, "decimal_places": 3}
+DERIVED = {"max_digits": 30, "decimal_places": 10, "null": True, "blank": True}
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", "Sum"
+    AVERAGE = "average", "Average"
+    LATEST = "latest", "Latest value"
+    RATIO = "ratio", "Ratio (Σ numerator / Σ denominator)"
+
+
+class Category(models.TextChoices):
+    LAUNCH = "launch", "Launch"
+    ADOPTION = "adoption", "Adoption"
+    ACCESS = "access", "Access"
+    ACCELERATION = "acceleration", "Acceleration"
+    OTHER = "other", "Other"
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+
+
+class Grain(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+    YTD = "ytd", "Year to date"
+
+
+class RAG(models.TextChoices):
+    GREEN = "green", "Green"
+    AMBER = "amber", "Amber"
+    RED = "red", "Red"
+    NONE = "none", "No data"
+
+
+class KPI(models.Model):
+    """A key performance indicator. ``code`` is its natural key in the API and CSV files."""
+
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=160)
+    unit = models.CharField(max_length=24, blank=True, help_text="e.g. EUR, %, days, accounts")
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.HIGHER)
+    aggregation = models.CharField(max_length=8, choices=Aggregation.choices, default=Aggregation.SUM)
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
+    frequency = models.CharField(max_length=16, choices=Frequency.choices, default=Frequency.MONTHLY)
+    description = models.TextField(blank=True)
+
+    objects = KPIQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category", "code"]
+        verbose_name = "KPI"
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.aggregation == Aggregation.RATIO
+
+
+class KPIOwnership(models.Model):
+    """A co-owner of a KPI — a function or a partnership — with its contribution weight."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="ownerships")
+    function = models.ForeignKey(
+        "governance.Function", null=True, blank=True, on_delete=models.PROTECT, related_name="kpi_ownerships"
+    )
+    partnership = models.ForeignKey(
+        "partners.Partnership", null=True, blank=True, on_delete=models.CASCADE, related_name="kpi_ownerships"
+    )
+    weight = models.DecimalField(max_digits=6, decimal_places=3, default=1, validators=[MinValueValidator(0)])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(function__isnull=False, partnership__isnull=True)
+                           | models.Q(function__isnull=True, partnership__isnull=False)),
+                name="kpiownership_function_xor_partnership",
+            ),
+            models.UniqueConstraint(fields=["kpi", "function"], name="kpiownership_unique_function"),
+            models.UniqueConstraint(fields=["kpi", "partnership"], name="kpiownership_unique_partnership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id}: {self.function or self.partnership} × {self.weight}"
+
+
+class Target(models.Model):
+    """The target for a KPI at an org unit (optionally for one partnership) in one month, and the
+    attainment thresholds: green at ≥ ``green_at``, red below ``red_at``, amber between."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="targets", db_index=False)
+    org_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.PROTECT, related_name="kpi_targets")
+    partnership = models.ForeignKey(
+        "partners.Partnership", null=True, blank=True, on_delete=models.PROTECT, related_name="kpi_targets"
+    )
+    partnership_key = models.BigIntegerField(default=0, editable=False)
+    period = models.DateField(help_text="First day of the month.")
+    value = models.DecimalField(**AMOUNT)
+    green_at = models.DecimalField(**THRESHOLD, default=1)
+    red_at = models.DecimalField(**THRESHOLD, default=0.9)
+
+    objects = TargetQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kpi", "org_unit", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "org_unit", "partnership_key", "period"], name="target_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id}@{self.org_unit_id} {self.period:%Y-%m}: {self.value}"
+
+
+class Measurement(models.Model):
+    """An actual: KPI × org unit (usually a market) × optional partnership × month.
+
+    Millions of rows are normal: one unique index in the rollup's lookup order and a partial index
+    for partner users' lists; the foreign keys carry no index of their own.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="measurements", db_index=False)
+    org_unit = models.ForeignKey(
+        "governance.OrgUnit", on_delete=models.PROTECT, related_name="kpi_measurements", db_index=False
+    )
+    partnership = models.ForeignKey(
+        "partners.Partnership", null=True, blank=True, on_delete=models.PROTECT, related_name="kpi_measurements",
+        db_index=False,
+    )
+    partnership_key = models.BigIntegerField(default=0, editable=False)
+    period = models.DateField(help_text="First day of the month.")
+    value = models.DecimalField(**AMOUNT, null=True, blank=True)
+    numerator = models.DecimalField(**AMOUNT, null=True, blank=True)
+    denominator = models.DecimalField(**AMOUNT, null=True, blank=True)
+    source = models.CharField(max_length=32, default="api")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    entered_at = models.DateTimeField()
+
+    objects = MeasurementQuerySet.as_manager()
+    # History grows as fast as the table: 64-bit ids, and only the object-id and date indexes.
+    history = HistoricalRecords(history_id_field=models.BigAutoField(primary_key=True),
+                                no_db_index=["kpi", "org_unit", "partnership", "entered_by"])
+
+    class Meta:
+        constraints = [
+            # The rollup reads a leaf cell's rows as (org_unit, kpi, period) → every partnership.
+            models.UniqueConstraint(
+                fields=["org_unit", "kpi", "period", "partnership_key"], name="measurement_unique_key"
+            ),
+        ]
+        indexes = [
+            # Partner users list their partnership's measurements.
+            models.Index(fields=["partnership", "period"], name="measurement_partnership",
+                         condition=models.Q(partnership__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id}@{self.org_unit_id} {self.period:%Y-%m}: {self.value}"
+
+
+class StrategicObjective(models.Model):
+    """A global objective (the Hoshin Kanri "breakthrough") and the KPIs that measure it."""
+
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    kpis = models.ManyToManyField(KPI, blank=True, related_name="objectives")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    objects = ObjectiveQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[kpis])
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ScorecardCell(models.Model):
+    """One rolled-up figure: KPI × org unit (any level) × partnership (0 = all) × grain × period.
+
+    Written only by ``kpis.services.rollup`` with set-based SQL. ``numerator``/``denominator``
+    carry Σnum/Σden (ratio), Σvalue/count (average) or Σvalue/count (sum, latest) so parents and
+    longer windows roll up exactly. ``reporting``/``expected`` is the coverage: markets in the
+    subtree that reported / markets with an actual or a target for this cell.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kpi = models.ForeignKey(KPI, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    org_unit = models.ForeignKey(
+        "governance.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    partnership = models.ForeignKey(
+        "partners.Partnership", null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+",
+    )
+    partnership_key = models.BigIntegerField(default=0)
+    grain = models.CharField(max_length=8, choices=Grain.choices)
+    period = models.DateField(help_text="Month start; quarter start for quarters; the last month for YTD.")
+    actual = models.DecimalField(**DERIVED)
+    numerator = models.DecimalField(**DERIVED)
+    denominator = models.DecimalField(**DERIVED)
+    target = models.DecimalField(**DERIVED)
+    green_at = models.DecimalField(**THRESHOLD, default=1)
+    red_at = models.DecimalField(**THRESHOLD, default=0.9)
+    attainment = models.DecimalField(**DERIVED)
+    rag = models.CharField(max_length=8, choices=RAG.choices, default=RAG.NONE)
+    reporting = models.PositiveIntegerField(default=0)
+    expected = models.PositiveIntegerField(default=0)
+
+    objects = CellQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # Dashboard reading order: one unit (and its children), one grain, all partnerships
+            # or one, one period, every KPI — and the rollup's child lookups, all equalities.
+            models.UniqueConstraint(
+                fields=["org_unit", "grain", "partnership_key", "period", "kpi"], name="scorecardcell_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id}@{self.org_unit_id}/{self.partnership_key} {self.grain} {self.period}: {self.rag}"
+
+    @property
+    def coverage(self) -> float | None:
+        return self.reporting / self.expected if self.expected else None
+
+
+class DirtyCell(models.Model):  # noqa: DJ008 - internal work table
+    """A leaf key whose measurements or targets changed since the last rollup. Writers insert
+    with ``ON CONFLICT DO NOTHING``; the rollup claims (deletes) them in its own transaction."""
+
+    id = models.BigAutoField(primary_key=True)
+    kpi_id = models.BigIntegerField()
+    org_unit_id = models.BigIntegerField()
+    partnership_key = models.BigIntegerField(default=0)
+    period = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kpi_id", "org_unit_id", "partnership_key", "period"],
+                                    name="dirtycell_unique_key"),
+        ]
+
+
+class RollupScope(models.Model):  # noqa: DJ008 - internal work table
+    """Work table of one rollup run (under the rollup lock): the cell keys to recompute."""
+
+    id = models.BigAutoField(primary_key=True)
+    grain = models.CharField(max_length=8)  # "dirty" rows are the claimed leaf keys
+    kpi_id = models.BigIntegerField()
+    org_unit_id = models.BigIntegerField()
+    partnership_key = models.BigIntegerField()
+    period = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["org_unit_id", "grain", "period"], name="rollupscope_lookup")]
+
+
+class RollupWindow(models.Model):  # noqa: DJ008 - internal calendar
+    """Calendar: which month cells make up each quarter and year-to-date cell. Joining on it keeps
+    the rollup's SQL free of vendor-specific date functions."""
+
+    grain = models.CharField(max_length=8, choices=Grain.choices)
+    period = models.DateField()
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "grain", "period"], name="rollupwindow_unique")]

@@ -1,0 +1,44 @@
+"""Marking cells dirty and enqueueing the rollup after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.db import connection, transaction
+
+from kpis.models import DirtyCell, Measurement, Target
+
+Key = tuple[int, int, int, date]  # (kpi_id, org_unit_id, partnership_key, period)
+
+
+def enqueue_rollup() -> None:
+    """Run the incremental rollup once the current transaction has committed (the database row,
+    not the broker, is the truth: the beat schedule picks up anything a lost message missed)."""
+    from kpis.tasks import rollup_scorecards
+
+    transaction.on_commit(rollup_scorecards.delay)
+
+
+def mark_dirty(keys: Iterable[Key]) -> int:
+    """Record leaf keys for the next incremental rollup (idempotent) and enqueue it."""
+    rows = [DirtyCell(kpi_id=k, org_unit_id=u, partnership_key=p, period=m) for k, u, p, m in set(keys)]
+    if rows:
+        DirtyCell.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+        enqueue_rollup()
+    return len(rows)
+
+
+def mark_kpi_dirty(kpi_id: int) -> None:
+    """Every key of a KPI (after its aggregation or direction changed), set-based."""
+    d = DirtyCell._meta.db_table
+    with connection.cursor() as cur:
+        for table in (Measurement._meta.db_table, Target._meta.db_table):
+            # "WHERE" before ON CONFLICT: SQLite's parser needs it after an INSERT … SELECT.
+            cur.execute(
+                f"INSERT INTO {d} (kpi_id, org_unit_id, partnership_key, period) "  # noqa: S608
+                f"SELECT DISTINCT kpi_id, org_unit_id, partnership_key, period FROM {table} WHERE kpi_id = %s "
+                f"ON CONFLICT DO NOTHING",
+                [kpi_id],
+            )
+    enqueue_rollup()

@@ -1,0 +1,300 @@
+"""Entering actuals: one row, a JSON batch or a CSV file — validated with a few set queries,
+written all or nothing with history, then the touched cells are marked dirty."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from governance.models import OrgUnit, User
+from governance.querysets import visible_org_unit_ids
+from kpis.models import KPI, Aggregation, Measurement
+from kpis.services.dirty import mark_dirty
+from kpis.services.rollup import FIRST_YEAR, LAST_YEAR
+from partners.models import Partnership
+
+CSV_COLUMNS = ["kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator"]
+MAX_ROWS = 100_000
+MAX_CSV_BYTES = 10 * 1024 * 1024
+AMOUNT_LIMIT = Decimal("1e14")
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
+
+
+class BulkValidationError(Exception):
+    """All-or-nothing input failed: ``errors`` is a list of ``{"row", "field", "message"}``."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(f"{len(errors)} invalid row(s)")
+        self.errors = errors
+
+    @property
+    def not_found(self) -> bool:
+        return any(e.get("code") == "not_found" for e in self.errors)
+
+    def public_errors(self) -> list[dict]:
+        return [{k: v for k, v in e.items() if k != "code"} for e in self.errors]
+
+
+@dataclass
+class RecordResult:
+    created: int = 0
+    updated: int = 0
+    measurements: list[Measurement] = field(default_factory=list)
+
+
+def parse_period(value: Any) -> date:
+    """``YYYY-MM`` (or a month-start date) → the month's first day."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        if value.day != 1:
+            raise ValueError("Use the first day of the month (or YYYY-MM).")
+        year, month = value.year, value.month
+    else:
+        match = _PERIOD.match(str(value or "").strip())
+        if not match:
+            raise ValueError("Use YYYY-MM, e.g. 2025-03.")
+        year, month = int(match[1]), int(match[2])
+    if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
+        raise ValueError(f"Not a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12.")
+    return date(year, month, 1)
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("Not a number.")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("Not a number.") from None
+    if not number.is_finite() or abs(number) >= AMOUNT_LIMIT:
+        raise ValueError("Not a finite number below 10^14.")
+    return number.quantize(Decimal("0.000001"))
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _partnership_id(value: Any) -> int | None:
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("A partnership id is a whole number.")
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError("A partnership id is a whole number.") from None
+
+
+def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[dict]:
+    """Check every row; return resolved rows or raise ``BulkValidationError`` listing every problem.
+
+    Four set queries whatever the batch size: the KPIs, org units and partnerships the actor may
+    write to, and the measurements that already exist for these keys (corrections).
+    """
+    errors: list[dict] = []
+
+    def err(i: int, fld: str, message: str, code: str = "invalid") -> None:
+        errors.append({"row": i + first_row, "field": fld, "message": message, "code": code})
+
+    if len(rows) > MAX_ROWS:
+        raise BulkValidationError([{"row": 0, "field": "file", "message": f"At most {MAX_ROWS} rows at once."}])
+    if not rows:
+        raise BulkValidationError([{"row": 0, "field": "non_field_errors", "message": "No rows given."}])
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            err(i, "non_field_errors", "Each item must be an object.")
+    if errors:
+        raise BulkValidationError(errors)
+
+    kpi_codes = {str(r.get("kpi") or "").strip() for r in rows}
+    unit_codes = {str(r.get("org_unit") or "").strip() for r in rows}
+    kpis = {k.code: k for k in KPI.objects.visible_to(actor).filter(code__in=kpi_codes)}
+    units = OrgUnit.objects.filter(code__in=unit_codes)
+    if not actor.is_admin:
+        units = units.filter(pk__in=visible_org_unit_ids(actor))
+    units = {u.code: u for u in units.only("id", "code")}
+    pids = set()
+    for r in rows:
+        with contextlib.suppress(ValueError):
+            pids.add(_partnership_id(r.get("partnership")))
+    pids.discard(None)
+    partnerships = set(Partnership.objects.visible_to(actor).filter(pk__in=pids).values_list("pk", flat=True))
+
+    resolved: list[dict] = []
+    seen: dict[tuple, int] = {}
+    for i, row in enumerate(rows):
+        before = len(errors)
+        code = str(row.get("kpi") or "").strip()
+        kpi = kpis.get(code)
+        if not code:
+            err(i, "kpi", "Give the KPI code.")
+        elif kpi is None:
+            err(i, "kpi", f"Unknown KPI '{code}'.", "not_found")
+        ucode = str(row.get("org_unit") or "").strip()
+        unit = units.get(ucode)
+        if not ucode:
+            err(i, "org_unit", "Give the org unit code.")
+        elif unit is None:
+            err(i, "org_unit", f"Unknown org unit '{ucode}'.", "not_found")
+        pid = None
+        try:
+            pid = _partnership_id(row.get("partnership"))
+        except ValueError as exc:
+            err(i, "partnership", str(exc))
+        if pid is not None and pid not in partnerships:
+            err(i, "partnership", f"Unknown partnership {pid}.", "not_found")
+        if pid is None and actor.is_partner:
+            err(i, "partnership", "Partner users enter measurements for their partnership: give its id.")
+        period = None
+        try:
+            period = parse_period(row.get("period"))
+        except ValueError as exc:
+            err(i, "period", str(exc))
+        values = {}
+        for name in ("value", "numerator", "denominator"):
+            try:
+                values[name] = _amount(row.get(name))
+            except ValueError as exc:
+                err(i, name, str(exc))
+        if kpi is not None and len(errors) == before:
+            if kpi.aggregation == Aggregation.RATIO:
+                for name in ("numerator", "denominator"):
+                    if values[name] is None:
+                        err(i, name, f"{kpi.code} is a ratio KPI: give numerator and denominator.")
+                if values["denominator"] is not None and values["denominator"] < 0:
+                    err(i, "denominator", "The denominator cannot be negative.")
+                if values["numerator"] is not None and values["denominator"]:
+                    values["value"] = (values["numerator"] / values["denominator"]).quantize(Decimal("0.000001"))
+                elif len(errors) == before:
+                    values["value"] = None
+            else:
+                if values["value"] is None:
+                    err(i, "value", "Give the value.")
+                for name in ("numerator", "denominator"):
+                    if values[name] is not None:
+                        err(i, name, f"{kpi.code} is not a ratio KPI: give only the value.")
+        if len(errors) == before:
+            key = (kpi.pk, unit.pk, pid or 0, period)
+            if key in seen:
+                err(i, "non_field_errors", f"Same KPI, org unit, partnership and period as row {seen[key]}.")
+                continue
+            seen[key] = i + first_row
+            resolved.append({"key": key, "kpi": kpi, "org_unit": unit, "partnership_id": pid, **values})
+    if errors:
+        raise BulkValidationError(errors)
+    return resolved
+
+
+@transaction.atomic
+def measurements_record(*, actor: User, rows: list[dict], source: str = "api", now: datetime,
+                        first_row: int = 1) -> RecordResult:
+    """Record actuals all or nothing. A key that exists already is a correction: the value is
+    replaced and the previous one stays in the history table."""
+    resolved = validate_rows(actor=actor, rows=rows, first_row=first_row)
+    keys = [r["key"] for r in resolved]
+    existing = {
+        (m.kpi_id, m.org_unit_id, m.partnership_key, m.period): m
+        for m in Measurement.objects.select_for_update().filter(
+            kpi_id__in={k[0] for k in keys}, org_unit_id__in={k[1] for k in keys},
+            period__in={k[3] for k in keys}, partnership_key__in={k[2] for k in keys},
+        )
+    }
+    creates, updates = [], []
+    for r in resolved:
+        m = existing.get(r["key"])
+        if m is None:
+            m = Measurement(kpi=r["kpi"], org_unit=r["org_unit"], partnership_id=r["partnership_id"],
+                            partnership_key=r["key"][2], period=r["key"][3])
+            creates.append(m)
+        else:
+            updates.append(m)
+        m.value, m.numerator, m.denominator = r["value"], r["numerator"], r["denominator"]
+        m.source, m.entered_by, m.entered_at = source, actor, now
+    if creates:
+        bulk_create_with_history(creates, Measurement, batch_size=2000, default_user=actor, default_date=now)
+    if updates:
+        bulk_update_with_history(updates, Measurement, ["value", "numerator", "denominator", "source", "entered_by",
+                                                        "entered_at"],
+                                 batch_size=2000, default_user=actor, default_date=now)
+    mark_dirty(keys)
+    return RecordResult(created=len(creates), updated=len(updates), measurements=creates + updates)
+
+
+def measurement_record(*, actor: User, data: dict, source: str = "api", now: datetime) -> Measurement:
+    """One measurement; field errors raise ``ValidationError`` (``BulkValidationError`` when an
+    object is unknown or out of the actor's scope, so the API can answer 404)."""
+    try:
+        result = measurements_record(actor=actor, rows=[data], source=source, now=now)
+    except BulkValidationError as exc:
+        if exc.not_found:
+            raise
+        fields: dict[str, list[str]] = {}
+        for e in exc.errors:
+            fields.setdefault(e["field"], []).append(e["message"])
+        raise ValidationError(fields) from None
+    return result.measurements[0]
+
+
+def read_csv(upload) -> list[dict]:
+    """Parse an uploaded CSV (UTF-8, header ``kpi,org_unit,partnership,period,value,numerator,
+    denominator``) into row dicts, bounded in size and rows."""
+    if upload.size is not None and upload.size > MAX_CSV_BYTES:
+        raise BulkValidationError([{"row": 0, "field": "file",
+                                    "message": f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB."}])
+    raw = upload.read(MAX_CSV_BYTES + 1)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BulkValidationError([{"row": 0, "field": "file", "message": "The file is not UTF-8 text."}]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("kpi", "org_unit", "period") if c not in header]
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if missing or unknown:
+        message = f"The header must be {','.join(CSV_COLUMNS)}"
+        message += f" (missing: {', '.join(missing)})" if missing else f" (unknown: {', '.join(unknown)})"
+        raise BulkValidationError([{"row": 1, "field": "file", "message": message + "."}])
+    reader.fieldnames = header
+    rows = []
+    for row in reader:
+        if None in row:
+            rows.append({"__extra__": True, **{k: v for k, v in row.items() if k is not None}})
+        else:
+            rows.append(row)
+        if len(rows) > MAX_ROWS:
+            break
+    errors = [{"row": i + 2, "field": "file", "message": "More cells than header columns."}
+              for i, r in enumerate(rows) if r.pop("__extra__", False)]
+    if errors:
+        raise BulkValidationError(errors)
+    return rows
+
+
+def measurements_import_csv(*, actor: User, upload, now: datetime) -> RecordResult:
+    """Import a CSV file all or nothing; row numbers are the file's line numbers (header = 1)."""
+    rows = read_csv(upload)
+    return measurements_record(actor=actor, rows=rows, source="csv", now=now, first_row=2)
+
+
+def csv_safe(value: Any) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ (or tab/CR) gets a leading '."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    text = "" if value is None else str(value)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text

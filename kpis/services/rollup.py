@@ -1,0 +1,304 @@
+# ruff: noqa: S608 - the SQL below is assembled from table names and fixed fragments, never from input
+"""The scorecard rollup: measurements and targets → ``ScorecardCell`` rows, set-based.
+
+Definitions (docs: ``kpis/README.md``)
+-------------------------------------
+* A month cell at org unit U for partnership p (0 = all partnerships) aggregates every measurement
+  in U's subtree (for p ≠ 0 only that partnership's). Each measurement contributes a pair
+  (n, d): (numerator, denominator) for ratio KPIs, (value, 1) otherwise. A cell keeps Σn and Σd:
+  ``sum`` and ``latest`` KPIs show Σn, ``average`` Σn/Σd (the mean of the underlying
+  measurements, each market-month counting once), ``ratio`` Σn/Σd (never a mean of ratios).
+* Quarter cells (period = quarter start) and year-to-date cells (period = the closing month,
+  covering January to it) aggregate the unit's month cells the same way, except ``latest``:
+  the actual of the last month in the window that has one.
+* Targets: a target set at U wins; otherwise U's target is derived from its children's
+  (Σ for sum/latest KPIs, mean for average/ratio). Over a quarter/YTD: Σ of the monthly targets
+  for sum KPIs, their mean for average/ratio, the last month's target for latest.
+* Attainment = actual/target (higher is better) or target/actual (lower is better); none when
+  either is missing or the divisor is 0. RAG: green ≥ green_at, red < red_at, amber between.
+* Coverage: leaf units (markets) in the subtree that reported / leaf units expected to — those
+  with an actual or a target for the cell (a market: 1/1 when it reported, 0/1 when it has a target
+  but no actual yet). Partnership cells count only that partnership's markets. Quarter and YTD
+  cells show the coverage of their last month with an actual.
+
+Shape: each org level is computed from the level below (children's cells) plus any measurements
+and targets placed directly at that level — market → cluster → region → global — then quarter
+and YTD cells from month cells via the ``RollupWindow`` calendar (no vendor date functions).
+The incremental run restricts every statement to the keys in ``RollupScope`` (dirty leaf keys
+expanded to their ancestors and windows); ``full`` runs the same statements unrestricted on an
+emptied table, so both give identical rows. Both run under one lock (a PostgreSQL advisory lock;
+SQLite's immediate transactions serialise writers anyway), so two runs at once queue up.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection, transaction
+
+from governance.models import OrgUnit, OrgUnitClosure
+from kpis.models import KPI, DirtyCell, Grain, Measurement, RollupScope, RollupWindow, ScorecardCell, Target
+
+LEVELS = ("market", "cluster", "region", "global")  # bottom-up
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # periods outside are rejected on input
+ROLLUP_LOCK_KEY = 7_204_001
+
+M = Measurement._meta.db_table
+C = ScorecardCell._meta.db_table
+T = Target._meta.db_table
+K = KPI._meta.db_table
+U = OrgUnit._meta.db_table
+S = RollupScope._meta.db_table
+W = RollupWindow._meta.db_table
+D = DirtyCell._meta.db_table
+CL = OrgUnitClosure._meta.db_table
+
+CELL_COLUMNS = ("kpi_id, org_unit_id, partnership_id, partnership_key, grain, period, actual, numerator, denominator, "
+                "target, green_at, red_at, attainment, rag, reporting, expected")
+
+
+@dataclass
+class RollupResult:
+    mode: str
+    dirty_keys: int
+    cells_written: int
+    seconds: float
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _div(a: str, b: str) -> str:
+    # SQLite keeps whole decimals as INTEGER: force a real division there.
+    if _pg():
+        return f"({a}) / NULLIF({b}, 0)"
+    return f"CAST({a} AS REAL) / NULLIF({b}, 0)"
+
+
+NUL = "CAST(NULL AS NUMERIC)"
+
+
+def _scope(unit: str, kpi: str, pkey: str, period: str, *, scoped: bool, grain: str = "'month'") -> str:
+    if not scoped:
+        return ""
+    return (f" JOIN {S} s ON s.org_unit_id = {unit} AND s.grain = {grain} AND s.period = {period}"
+            f" AND s.kpi_id = {kpi} AND s.partnership_key = {pkey}")
+
+
+def _finish(inner: str) -> str:
+    """Wrap a query yielding the cell columns (without attainment/rag) into the INSERT."""
+    return (
+        f"INSERT INTO {C} ({CELL_COLUMNS}) "
+        f"SELECT b.kpi_id, b.org_unit_id, NULLIF(b.pkey, 0), b.pkey, b.grain, b.period, b.actual, b.numerator, "
+        f"b.denominator, b.target, b.green_at, b.red_at, b.att, "
+        f"CASE WHEN b.att IS NULL THEN 'none' WHEN b.att >= b.green_at THEN 'green' "
+        f"WHEN b.att < b.red_at THEN 'red' ELSE 'amber' END, b.reporting, b.expected "
+        f"FROM (SELECT a.*, CASE WHEN a.direction = 'lower' THEN {_div('a.target', 'a.actual')} "
+        f"ELSE {_div('a.actual', 'a.target')} END AS att FROM ({inner}) a) b"
+    )
+
+
+BRANCH_COLUMNS = ("kpi_id", "unit_id", "pkey", "period", "n", "d", "rep", "exp", "direct", "t_exp", "t_child",
+                  "g_exp", "r_exp", "g_child", "r_child")
+
+
+def _branch(exprs: tuple[str, ...], from_where: str) -> str:
+    cols = ", ".join(f"{e} AS {a}" for e, a in zip(exprs, BRANCH_COLUMNS, strict=True))
+    return f"SELECT {cols} {from_where}"
+
+
+def level_sql(level: str, *, scoped: bool, direct_measurements: bool) -> str:
+    """Month cells of one org level: direct measurements + targets at that level + children's cells."""
+    assert level in LEVELS
+    lv = f"'{level}'"
+    n = "CASE WHEN k.aggregation = 'ratio' THEN m.numerator ELSE m.value END"
+    d = "CASE WHEN k.aggregation = 'ratio' THEN m.denominator ELSE 1 END"
+    g_child = "CASE WHEN c.target IS NULL THEN NULL ELSE c.green_at END"
+    r_child = "CASE WHEN c.target IS NULL THEN NULL ELSE c.red_at END"
+    m_from = f"FROM {M} m JOIN {U} u ON u.id = m.org_unit_id JOIN {K} k ON k.id = m.kpi_id"
+    parts = []
+    if direct_measurements:
+        parts.append(_branch(
+            ("m.kpi_id", "m.org_unit_id", "m.partnership_key", "m.period", n, d, "0", "0", "1",
+             NUL, NUL, NUL, NUL, NUL, NUL),
+            f"{m_from}{_scope('m.org_unit_id', 'm.kpi_id', 'm.partnership_key', 'm.period', scoped=scoped)} "
+            f"WHERE u.level = {lv}"))
+        parts.append(_branch(
+            ("m.kpi_id", "m.org_unit_id", "0", "m.period", n, d, "0", "0", "1", NUL, NUL, NUL, NUL, NUL, NUL),
+            f"{m_from}{_scope('m.org_unit_id', 'm.kpi_id', '0', 'm.period', scoped=scoped)} "
+            f"WHERE u.level = {lv} AND m.partnership_key <> 0"))
+    parts.append(_branch(
+        ("t.kpi_id", "t.org_unit_id", "t.partnership_key", "t.period", NUL, NUL, "0", "0", "0", "t.value", NUL,
+         "t.green_at", "t.red_at", NUL, NUL),
+        f"FROM {T} t JOIN {U} u ON u.id = t.org_unit_id"
+        f"{_scope('t.org_unit_id', 't.kpi_id', 't.partnership_key', 't.period', scoped=scoped)} WHERE u.level = {lv}"))
+    if level != "market":
+        parts.append(_branch(
+            ("c.kpi_id", "ch.parent_id", "c.partnership_key", "c.period", "c.numerator", "c.denominator",
+             "c.reporting", "c.expected", "0", NUL, "c.target", NUL, NUL, g_child, r_child),
+            f"FROM {C} c JOIN {U} ch ON ch.id = c.org_unit_id JOIN {U} p ON p.id = ch.parent_id"
+            f"{_scope('ch.parent_id', 'c.kpi_id', 'c.partnership_key', 'c.period', scoped=scoped)} "
+            f"WHERE c.grain = 'month' AND p.level = {lv}"))
+    union = " UNION ALL ".join(parts)
+    grouped = (
+        f"SELECT x.kpi_id, x.unit_id, x.pkey, x.period, SUM(x.n) AS n, SUM(x.d) AS d, SUM(x.rep) AS rep, "
+        f"SUM(x.exp) AS exp, "
+        f"MAX(x.direct) AS direct, MAX(x.t_exp) AS t_exp, SUM(x.t_child) AS t_sum, AVG(x.t_child) AS t_avg, "
+        f"MAX(x.g_exp) AS g_exp, MAX(x.r_exp) AS r_exp, AVG(x.g_child) AS g_child, AVG(x.r_child) AS r_child "
+        f"FROM ({union}) x GROUP BY x.kpi_id, x.unit_id, x.pkey, x.period"
+    )
+    inner = (
+        f"SELECT g.kpi_id, g.unit_id AS org_unit_id, g.pkey, 'month' AS grain, g.period, "
+        f"CASE WHEN k.aggregation IN ('average', 'ratio') THEN {_div('g.n', 'g.d')} ELSE g.n END AS actual, "
+        f"g.n AS numerator, g.d AS denominator, "
+        f"COALESCE(g.t_exp, CASE WHEN k.aggregation IN ('sum', 'latest') THEN g.t_sum ELSE g.t_avg END) AS target, "
+        f"ROUND(COALESCE(g.g_exp, g.g_child, 1), 3) AS green_at, "
+        f"ROUND(COALESCE(g.r_exp, g.r_child, 0.9), 3) AS red_at, "
+        f"k.direction, "
+        f"g.rep + g.direct AS reporting, CASE WHEN cc.n IS NULL THEN 1 ELSE g.exp + g.direct END AS expected "
+        f"FROM ({grouped}) g JOIN {K} k ON k.id = g.kpi_id "
+        f"LEFT JOIN (SELECT parent_id, COUNT(*) AS n FROM {U} WHERE parent_id IS NOT NULL GROUP BY parent_id) cc "
+        f"ON cc.parent_id = g.unit_id"
+    )
+    return _finish(inner)
+
+
+def window_sql(*, scoped: bool) -> str:
+    """Quarter and YTD cells from the month cells of the same unit and partnership."""
+    scope = _scope("c.org_unit_id", "c.kpi_id", "c.partnership_key", "cal.period", scoped=scoped, grain="cal.grain")
+    windows = (
+        f"SELECT c.kpi_id, c.org_unit_id, c.partnership_key AS pkey, cal.grain, cal.period, "
+        f"SUM(c.numerator) AS n, SUM(c.denominator) AS d, SUM(c.target) AS t_sum, AVG(c.target) AS t_avg, "
+        f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.green_at END) AS g, "
+        f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.red_at END) AS r, MAX(c.expected) AS expected, "
+        f"MAX(CASE WHEN c.numerator IS NULL THEN NULL ELSE c.period END) AS last_actual, "
+        f"MAX(CASE WHEN c.target IS NULL THEN NULL ELSE c.period END) AS last_target "
+        f"FROM {C} c JOIN {W} cal ON cal.month = c.period{scope} WHERE c.grain = 'month' "
+        f"GROUP BY c.kpi_id, c.org_unit_id, c.partnership_key, cal.grain, cal.period"
+    )
+    inner = (
+        f"SELECT w.kpi_id, w.org_unit_id, w.pkey, w.grain, w.period, "
+        f"CASE k.aggregation WHEN 'latest' THEN la.actual WHEN 'sum' THEN w.n ELSE {_div('w.n', 'w.d')} END AS actual, "
+        f"CASE WHEN k.aggregation = 'latest' THEN la.numerator ELSE w.n END AS numerator, "
+        f"CASE WHEN k.aggregation = 'latest' THEN la.denominator ELSE w.d END AS denominator, "
+        f"CASE k.aggregation WHEN 'latest' THEN lt.target WHEN 'sum' THEN w.t_sum ELSE w.t_avg END AS target, "
+        f"ROUND(COALESCE(w.g, 1), 3) AS green_at, ROUND(COALESCE(w.r, 0.9), 3) AS red_at, k.direction, "
+        f"COALESCE(la.reporting, 0) AS reporting, COALESCE(la.expected, w.expected) AS expected "
+        f"FROM ({windows}) w JOIN {K} k ON k.id = w.kpi_id "
+        f"LEFT JOIN {C} la ON la.org_unit_id = w.org_unit_id AND la.grain = 'month' AND la.partnership_key = w.pkey "
+        f"AND la.period = w.last_actual AND la.kpi_id = w.kpi_id "
+        f"LEFT JOIN {C} lt ON k.aggregation = 'latest' AND lt.org_unit_id = w.org_unit_id AND lt.grain = 'month' "
+        f"AND lt.partnership_key = w.pkey AND lt.period = w.last_target AND lt.kpi_id = w.kpi_id"
+    )
+    return _finish(inner)
+
+
+def calendar_rows(model=RollupWindow) -> list:
+    """For every month 2000–2100: its quarter and the YTD cells (that month to December) it feeds."""
+    rows = []
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        for month in range(1, 13):
+            m = date(year, month, 1)
+            rows.append(model(grain=Grain.QUARTER, period=date(year, (month - 1) // 3 * 3 + 1, 1), month=m))
+            rows.extend(model(grain=Grain.YTD, period=date(year, end, 1), month=m) for end in range(month, 13))
+    return rows
+
+
+def ensure_calendar() -> None:
+    """The migration fills ``RollupWindow``; refill it if someone emptied the table."""
+    if RollupWindow.objects.filter(month=date(LAST_YEAR, 12, 1), grain=Grain.YTD).exists():
+        return
+    RollupWindow.objects.bulk_create(calendar_rows(), batch_size=5000, ignore_conflicts=True)
+
+
+def _lock(cur) -> None:
+    if _pg():
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK_KEY])
+
+
+def _levels_with_measurements(cur) -> set[str]:
+    cur.execute(f"SELECT u.level FROM {U} u WHERE EXISTS (SELECT 1 FROM {M} m WHERE m.org_unit_id = u.id)")
+    return {row[0] for row in cur.fetchall()}
+
+
+def _recompute(cur, *, scoped: bool) -> int:
+    written = 0
+    direct = _levels_with_measurements(cur)
+    for level in LEVELS:
+        cur.execute(level_sql(level, scoped=scoped, direct_measurements=level in direct))
+        written += max(cur.rowcount, 0)
+    cur.execute(window_sql(scoped=scoped))
+    return written + max(cur.rowcount, 0)
+
+
+def _claim_dirty(cur) -> int:
+    """Move the dirty keys into the scope table. On PostgreSQL a single DELETE … RETURNING claims
+    exactly the rows it removes, so a key marked by a concurrent writer is never lost."""
+    cur.execute(f"DELETE FROM {S}")
+    cols = "kpi_id, org_unit_id, partnership_key, period"
+    if _pg():
+        cur.execute(
+            f"WITH claimed AS (DELETE FROM {D} RETURNING {cols}) "
+            f"INSERT INTO {S} (grain, {cols}) SELECT 'dirty', {cols} FROM claimed"
+        )
+        claimed = cur.rowcount
+    else:
+        cur.execute(f"INSERT INTO {S} (grain, {cols}) SELECT 'dirty', {cols} FROM {D}")
+        claimed = cur.rowcount
+        cur.execute(f"DELETE FROM {D}")
+    return claimed
+
+
+def _expand_scope(cur) -> None:
+    """Dirty leaf keys → the month keys of every ancestor (own partnership and 'all'), then the
+    quarter and YTD keys containing those months."""
+    cur.execute(
+        f"INSERT INTO {S} (grain, kpi_id, org_unit_id, partnership_key, period) "
+        f"SELECT 'month', d.kpi_id, cl.ancestor_id, d.partnership_key, d.period "
+        f"FROM {S} d JOIN {CL} cl ON cl.descendant_id = d.org_unit_id WHERE d.grain = 'dirty' "
+        f"UNION SELECT 'month', d.kpi_id, cl.ancestor_id, 0, d.period "
+        f"FROM {S} d JOIN {CL} cl ON cl.descendant_id = d.org_unit_id WHERE d.grain = 'dirty'"
+    )
+    cur.execute(
+        f"INSERT INTO {S} (grain, kpi_id, org_unit_id, partnership_key, period) "
+        f"SELECT DISTINCT cal.grain, s.kpi_id, s.org_unit_id, s.partnership_key, cal.period "
+        f"FROM {S} s JOIN {W} cal ON cal.month = s.period WHERE s.grain = 'month'"
+    )
+    if _pg():
+        cur.execute(f"ANALYZE {S}")  # fresh statistics: the planner then drives from the small scope
+
+
+def rollup_incremental() -> RollupResult:
+    """Recompute only the cells whose measurements or targets changed, and their ancestors."""
+    started = time.perf_counter()
+    ensure_calendar()
+    with transaction.atomic(), connection.cursor() as cur:
+        _lock(cur)
+        claimed = _claim_dirty(cur)
+        written = 0
+        if claimed:
+            _expand_scope(cur)
+            cur.execute(
+                f"DELETE FROM {C} WHERE EXISTS (SELECT 1 FROM {S} s WHERE s.org_unit_id = {C}.org_unit_id "
+                f"AND s.grain = {C}.grain AND s.period = {C}.period AND s.kpi_id = {C}.kpi_id "
+                f"AND s.partnership_key = {C}.partnership_key)"
+            )
+            written = _recompute(cur, scoped=True)
+            cur.execute(f"DELETE FROM {S}")
+    return RollupResult("incremental", claimed, written, time.perf_counter() - started)
+
+
+def rollup_full() -> RollupResult:
+    """Rebuild every cell from scratch: a fresh set written level by level (no per-row upsert)."""
+    started = time.perf_counter()
+    ensure_calendar()
+    with transaction.atomic(), connection.cursor() as cur:
+        _lock(cur)
+        cur.execute(f"DELETE FROM {D}")
+        cur.execute(f"DELETE FROM {S}")
+        cur.execute(f"DELETE FROM {C}")
+        written = _recompute(cur, scoped=False)
+    return RollupResult("full", 0, written, time.perf_counter() - started)

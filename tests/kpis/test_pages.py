@@ -1,0 +1,197 @@
+"""Pages: the leaders' dashboard (constant query count, drill-down, benchmarking), a KPI's
+trend, CSV import/template/export, and the partnership KPI tag."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+
+from governance import services as org_services
+from kpis import selectors
+from kpis.models import KPIOwnership, Measurement, StrategicObjective
+from kpis.services.definitions import kpi_create
+from kpis.services.measurements import csv_safe
+from kpis.services.rollup import rollup_incremental
+from kpis.services.scorecards import ATTAINMENT_CAP, weighted_scorecard
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rolled(org, kpis, record, target, partner_a):
+    record(kpis["REV"], org["DE"], "2025-01", value=120)
+    record(kpis["REV"], org["AT"], "2025-01", value=40)
+    target(kpis["REV"], org["DE"], "2025-01", 100)
+    target(kpis["REV"], org["AT"], "2025-01", 100)
+    record(kpis["SHARE"], org["DE"], "2025-01", numerator=1, denominator=2)
+    target(kpis["SHARE"], org["DE"], "2025-01", "0.5")
+    record(kpis["ACCTS"], org["DE"], "2025-01", value=9)
+    target(kpis["ACCTS"], org["DE"], "2025-01", 10)
+    record(kpis["REV"], org["DE"], "2025-01", value=30, partnership=partner_a)
+    target(kpis["REV"], org["DE"], "2025-01", 40, partnership=partner_a)
+    KPIOwnership.objects.create(kpi=kpis["REV"], partnership=partner_a, weight=1)
+    objective = StrategicObjective.objects.create(code="WIN", title="Win the launch")
+    objective.kpis.set([kpis["REV"], kpis["SHARE"]])
+    rollup_incremental()
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_dashboard_shows_heatmap_drill_down_and_weighted_function_scorecards(client, cast, kpis, rolled):
+    response = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-01")
+    assert response.status_code == 200
+    d = response.context["d"]
+    assert [c.code for c in d.scope.children] == ["AT", "DE"]
+    rev = next(r for r in d.rows if r.kpi.code == "REV")
+    assert [c.actual for c in rev.children] == [40, 150]  # DE: 120 direct + 30 via partnership A
+    assert rev.cell.actual == 190 and rev.cell.rag == "amber"  # 190 / 200
+    sales = next(c for c in d.function_cards if c.owner.code == "SALES")
+    # SALES co-owns REV (weight 2, 0.95), SHARE (1, 1.0) and ACCTS (1, 0.9): (1.9 + 1.0 + 0.9) / 4
+    assert sales.score == Decimal("0.95") and sales.status == "amber" and sales.worst == "amber"
+    assert [(c.owner.name, c.score) for c in d.partner_cards] == [("Partnership A", Decimal("0.75"))]
+    assert d.objectives[0][0].code == "WIN" and len(d.objectives[0][1]) == 2
+    html = response.content.decode()
+    assert "?unit=DE&period=2025-01&grain=month" in html  # drill down to a market
+    assert "Partnership A" in html
+
+
+def test_dashboard_defaults_to_the_users_scope_and_latest_month(client, cast, rolled):
+    d = login(client, cast["manager_de"]).get("/kpis/dashboard/").context["d"]
+    assert d.scope.unit.code == "DE" and d.period == date(2025, 1, 1)
+    d = login(client, cast["leader"]).get("/kpis/dashboard/?unit=JP").context["d"]
+    assert d.scope.unit.code == "EMEA"  # out-of-scope choice falls back to the user's own scope
+
+
+def test_dashboard_quarter_and_ytd_grains(client, cast, rolled):
+    d = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-02&grain=quarter").context["d"]
+    assert d.label == "Q1 2025" and next(r for r in d.rows if r.kpi.code == "REV").cell.actual == 190
+    d = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-01&grain=ytd").context["d"]
+    assert d.has_data
+
+
+def test_dashboard_is_not_for_partner_users(client, cast):
+    assert login(client, cast["partner"]).get("/kpis/dashboard/").status_code == 404
+    assert client.get("/kpis/").status_code == 302
+
+
+def test_anonymous_users_are_sent_to_login(client, org):
+    for url in ["/kpis/dashboard/", "/kpis/catalogue/", "/kpis/import/", "/kpis/kpi/REV/"]:
+        assert client.get(url).status_code == 302
+
+
+def _grow(org, functions, n):
+    """More KPIs, markets and months: the dashboard must not issue more queries."""
+    from kpis.services.measurements import measurements_record
+    from tests.kpis.conftest import NOW
+
+    admin = org_services.user_create(username=f"bulk{n}", password=None, role="admin")
+    markets = [org_services.org_unit_create(code=f"M{n}{i}", name=f"Market {i}", level="market", parent=org["DACH"])
+               for i in range(3)]
+    codes = []
+    for i in range(4):
+        codes.append(kpi_create(code=f"K{n}{i}", name=f"K {i}", aggregation=["sum", "ratio", "average", "latest"][i],
+                                owners=[(functions["SALES"], None, 1), (functions["MKT"], None, 1)]).code)
+    rows = []
+    for code in codes:
+        for m in markets:
+            for month in range(1, 4):
+                row = {"kpi": code, "org_unit": m.code, "period": f"2025-{month:02d}"}
+                row.update({"numerator": 1, "denominator": 3} if code.endswith("1") else {"value": month})
+                rows.append(row)
+    measurements_record(actor=admin, rows=rows, now=NOW)
+    rollup_incremental()
+
+
+def test_dashboard_query_count_is_constant_whatever_the_data_size(client, cast, rolled, org, functions,
+                                                                  django_assert_max_num_queries):
+    login(client, cast["leader"])
+    with django_assert_max_num_queries(12):
+        assert client.get("/kpis/dashboard/?unit=DACH&period=2025-01").status_code == 200
+    _grow(org, functions, 1)
+    _grow(org, functions, 2)
+    with django_assert_max_num_queries(12):
+        response = client.get("/kpis/dashboard/?unit=DACH&period=2025-01")
+    assert len(response.context["d"].scope.children) == 8 and len(response.context["d"].rows) >= 10
+
+
+def test_kpi_detail_has_trend_series_and_children(client, cast, kpis, rolled, django_assert_max_num_queries):
+    login(client, cast["leader"])
+    with django_assert_max_num_queries(13):
+        response = client.get("/kpis/kpi/REV/?unit=DACH&period=2025-01")
+    assert response.status_code == 200
+    chart = response.context["chart"]
+    assert len(chart["labels"]) == 24 and chart["actual"][-1] == 190.0 and chart["target"][-1] == 200.0
+    assert [(u.code, c.actual) for u, c in response.context["detail"].children] == [("AT", 40), ("DE", 150)]
+    assert login(client, cast["partner"]).get("/kpis/kpi/REV/").status_code == 404
+
+
+def test_import_page_shows_row_errors_and_imports_all_or_nothing(client, cast, kpis):
+    login(client, cast["manager_de"])
+    bad = io.BytesIO(b"kpi,org_unit,period,value\nREV,DE,2025-01,5\nREV,JP,2025-01,5\n")
+    bad.name = "x.csv"
+    response = client.post("/kpis/import/", {"file": bad})
+    assert response.status_code == 400
+    assert "Unknown org unit &#x27;JP&#x27;." in response.content.decode()
+    assert not Measurement.objects.exists()
+    good = io.BytesIO(b"kpi,org_unit,period,value\nREV,DE,2025-01,5\n")
+    good.name = "x.csv"
+    assert client.post("/kpis/import/", {"file": good}).status_code == 302
+    assert Measurement.objects.get().value == 5
+
+
+def test_csv_template_per_kpi_set(client, cast, kpis):
+    response = login(client, cast["manager_de"]).get("/kpis/import/template.csv?category=adoption")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator"]
+    assert sorted(r[0] for r in rows[1:]) == ["ACCTS", "DAYS", "NPS", "REV", "SHARE"]
+    assert {r[1] for r in rows[1:]} == {"DE"}
+
+
+def test_csv_export_escapes_formula_cells_and_is_scoped(client, cast, kpis, org):
+    from kpis.services.measurements import measurements_record
+    from tests.kpis.conftest import NOW
+
+    risky = org_services.user_create(username="@risky", password=None, role="manager",
+                                     assignments=[(cast["manager_de"].assignments.first().function, org["DE"], "")])
+    measurements_record(actor=risky, rows=[{"kpi": "REV", "org_unit": "DE", "period": "2025-01", "value": -5}],
+                        now=NOW)
+    measurements_record(actor=cast["admin"], rows=[{"kpi": "REV", "org_unit": "JP", "period": "2025-01",
+                                                    "value": 1}], now=NOW)
+    response = login(client, cast["manager_de"]).get("/kpis/measurements/export.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 2
+    assert rows[1][:5] == ["REV", "DE", "", "2025-01", "-5.000000"] and rows[1][8] == "'@risky"
+    assert csv_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)" and csv_safe("+1") == "'+1" and csv_safe("ok") == "ok"
+
+
+def test_partnership_kpis_tag_shows_latest_actual_target_and_rag(cast, kpis, rolled, partner_a, partner_b):
+    template = Template("{% load kpis_tags %}{% partnership_kpis partnership user %}")
+    html = template.render(Context({"partnership": partner_a, "user": cast["partner"]}))
+    assert "Partnership A" in html and "Rev" in html and "rag-red" in html and "75%" in html
+    assert "Jan 2025" in html
+    other = template.render(Context({"partnership": partner_b, "user": cast["partner"]}))
+    assert "No KPIs are co-owned" in other
+
+
+def test_weighted_scorecard_caps_runaway_attainment_and_reports_the_worst():
+    class C:
+        def __init__(self, attainment, rag):
+            self.attainment, self.rag = attainment, rag
+            self.green_at, self.red_at = Decimal("1"), Decimal("0.9")
+
+    card = weighted_scorecard("x", [(1, C(Decimal("5"), "green")), (1, C(Decimal("0.5"), "red")), (2, None)])
+    assert card.score == (ATTAINMENT_CAP + Decimal("0.5")) / 2 and card.status == "green"
+    assert card.worst == "red" and card.missing == 1 and card.kpis == 3
+
+
+def test_partner_page_lists_their_partnerships_kpis(client, cast, rolled):
+    response = login(client, cast["partner"]).get("/kpis/partnerships/")
+    assert response.status_code == 200 and "Partnership A" in response.content.decode()
+    assert "Partnership B" not in response.content.decode()
+    assert selectors.partnership_kpi_cells(cast["partner"], cast["partner"].partnerships.get())[0][1].actual == 30
