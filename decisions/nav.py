@@ -3,6 +3,6 @@ from governance.nav import ALL_ROLES, INTERNAL_ROLES
 NAV_ITEMS = [
     ("My decision queue", "decisions:queue", "inbox", INTERNAL_ROLES),
     ("Decisions", "decisions:list", "check2-square", ALL_ROLES),
-    ("Decision latency", "decisions:analytics", "speedometer2", INTERNAL_ROLES),
+    ("Decision latency", "decisions:analytics", "stopwatch", INTERNAL_ROLES),
     ("Decision rights", "decisions:matrix", "grid-3x3", frozenset({"admin"})),
 ]

@@ -5,7 +5,7 @@ from functools import cache
 
 from django.urls import NoReverseMatch, reverse
 
-_NAV_MODULES = ("governance.nav", "kpis.nav", "decisions.nav", "partners.nav")
+_NAV_MODULES = ("kpis.nav", "decisions.nav", "partners.nav", "governance.nav")
 
 
 @cache

@@ -8,6 +8,5 @@ ALL_ROLES = frozenset({"admin", "leader", "manager", "partner"})
 INTERNAL_ROLES = frozenset({"admin", "leader", "manager"})
 
 NAV_ITEMS = [
-    ("Overview", "home", "house", ALL_ROLES),
     ("Organisation", "org-structure", "diagram-3", INTERNAL_ROLES),
 ]

@@ -3,20 +3,20 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from governance.audit import object_history
-from governance.models import Assignment
 from governance.security import record_security_event
 from governance.selectors import org_tree_for
 
 
 @login_required
 def home(request):
-    """Overview: who I am here, my scope, and where to go next. Partner users go to their portal."""
+    """Each role's landing page: leaders and admins the dashboard, managers their decision queue,
+    partner users their partnership."""
     user = request.user
     if user.is_partner:
         return redirect("partners:portal")
-    assignments = Assignment.objects.filter(user=user).select_related("function", "org_unit")
-    partnerships = user.partnerships.select_related("partner") if user.is_partner else []
-    return render(request, "governance/home.html", {"assignments": assignments, "partnerships": partnerships})
+    if user.is_manager:
+        return redirect("decisions:queue")
+    return redirect("kpis:dashboard")
 
 
 @login_required

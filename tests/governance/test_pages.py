@@ -19,10 +19,13 @@ def test_pages_require_login(client, org):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_user_logs_in_with_password_and_sees_overview(client, manager_de):
+def test_each_role_lands_on_its_own_page_after_login(client, cast):
     response = client.post("/accounts/login/", {"username": "max.de", "password": "pw-max.de"}, follow=True)
-    assert response.status_code == 200
-    assert "Country Manager Germany" in response.content.decode()
+    assert response.status_code == 200 and response.redirect_chain[-1][0] == "/decisions/queue/"
+    landings = [("leader", "/kpis/dashboard/"), ("admin", "/kpis/dashboard/"), ("partner", "/partners/portal/")]
+    for who, landing in landings:
+        client.force_login(cast[who])
+        assert client.get("/")["Location"] == landing
 
 
 def test_wrong_password_is_refused(client, manager_de):
@@ -65,7 +68,8 @@ def test_org_page_query_count_does_not_grow_with_the_tree(client, cast, org, dja
 
 def test_navigation_depends_on_role(client, cast):
     client.force_login(cast["admin"])
-    assert "Django admin" in client.get("/").content.decode()
+    html = client.get("/org/").content.decode()
+    assert "Django admin" in html and "Decision rights" in html
     client.force_login(cast["manager_de"])
-    html = client.get("/").content.decode()
-    assert "Django admin" not in html and "Organisation" in html
+    html = client.get("/org/").content.decode()
+    assert "Django admin" not in html and "Decision rights" not in html and "My decision queue" in html

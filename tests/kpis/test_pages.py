@@ -195,3 +195,9 @@ def test_partner_page_lists_their_partnerships_kpis(client, cast, rolled):
     assert response.status_code == 200 and "Partnership A" in response.content.decode()
     assert "Partnership B" not in response.content.decode()
     assert selectors.partnership_kpi_cells(cast["partner"], cast["partner"].partnerships.get())[0][1].actual == 30
+
+
+def test_partnership_page_shows_its_shared_kpis_to_the_partner_user(client, cast, kpis, rolled, partner_a):
+    client.force_login(cast["partner"])
+    html = client.get(f"/partners/partnerships/{partner_a.pk}/").content.decode()
+    assert "Rev" in html and "rag-red" in html and "75%" in html
