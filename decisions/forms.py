@@ -2,6 +2,7 @@ from django import forms
 
 from decisions.models import DecisionStatus, DecisionType, Priority
 from governance.models import OrgUnit
+from kpis.models import KPI
 from partners.models import Partnership
 
 OPTION_ROWS = 3
@@ -18,11 +19,14 @@ class DecisionLogForm(forms.Form):
                                          empty_label="— none —")
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    kpis = forms.ModelMultipleChoiceField(queryset=KPI.objects.none(), required=False,
+                                          widget=forms.SelectMultiple(attrs={"size": 5}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["decision_type"].queryset = DecisionType.objects.visible_to(user).filter(is_active=True)
         self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).order_by("code")
+        self.fields["kpis"].queryset = KPI.objects.visible_to(user).order_by("category", "name")
         self.fields["partnership"].queryset = Partnership.objects.visible_to(user).select_related("partner")
         for i in range(1, OPTION_ROWS + 1):
             self.fields[f"option_{i}"] = forms.CharField(required=False, max_length=500, label=f"Option {i}",
@@ -49,7 +53,7 @@ class DecisionLogForm(forms.Form):
         d = self.cleaned_data
         return {"title": d["title"], "decision_type": d["decision_type"], "org_unit": d["org_unit"],
                 "partnership": d.get("partnership"), "priority": d["priority"], "description": d["description"],
-                "options": self.options()}
+                "options": self.options(), "kpis": list(d.get("kpis") or [])}
 
 
 class DecisionFilterForm(forms.Form):

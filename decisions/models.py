@@ -174,6 +174,8 @@ class Decision(models.Model):
         "partners.Partnership", null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
     )
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    kpis = models.ManyToManyField("kpis.KPI", blank=True, related_name="decisions",
+                                  help_text="The KPIs this decision is expected to move.")
     options = models.JSONField(default=list, blank=True, help_text='[{"option", "pros", "cons"}]')
     status = models.CharField(max_length=16, choices=DecisionStatus.choices, default=DecisionStatus.OPEN)
     matrix_version = models.ForeignKey(MatrixVersion, on_delete=models.PROTECT, related_name="decisions")

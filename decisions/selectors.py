@@ -55,6 +55,7 @@ def decision_detail(*, user: User, pk: int) -> Decision:
         "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
         "deciding_unit", "decided_by", "matrix_version",
     ).prefetch_related(
+        "kpis",
         Prefetch("participants", queryset=DecisionParticipant.objects.select_related("user", "function", "org_unit")),
         Prefetch("events", queryset=DecisionEvent.objects.select_related("actor")),
     )

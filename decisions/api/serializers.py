@@ -13,6 +13,7 @@ from decisions.models import (
     RapidRole,
 )
 from governance.models import Function, Notification, OrgLevel, OrgUnit, User
+from kpis.models import KPI
 from partners.models import Partnership
 
 
@@ -163,10 +164,12 @@ class DecisionSerializer(serializers.ModelSerializer):
     options = OptionSerializer(many=True, read_only=True)
     participants = ParticipantSerializer(many=True, read_only=True)
     overdue = serializers.SerializerMethodField()
+    kpis = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
     class Meta:
         model = Decision
-        fields = ["id", "title", "description", "decision_type", "org_unit", "partnership", "priority", "options",
+        fields = ["id", "title", "description", "decision_type", "org_unit", "partnership", "priority", "kpis",
+                  "options",
                   "status", "escalation_level", "escalation_exhausted", "overdue", "requested_by", "requested_at",
                   "due_at", "sla_due_at", "decider", "decider_function", "deciding_unit", "decided_by",
                   "decided_at", "outcome", "rationale", "matrix_version", "participants"]
@@ -189,13 +192,18 @@ class DecisionCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     options = OptionSerializer(many=True, required=False)
 
-    service_fields = ("title", "decision_type", "org_unit", "partnership", "priority", "description", "options")
+    kpis = serializers.SlugRelatedField(slug_field="code", many=True, queryset=KPI.objects.all(), required=False,
+                                        help_text="Codes of the KPIs this decision is expected to move.")
+
+    service_fields = ("title", "decision_type", "org_unit", "partnership", "priority", "description", "options",
+                      "kpis")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:  # only what the caller may see is a valid reference
             self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(request.user)
+            self.fields["kpis"].child_relation.queryset = KPI.objects.visible_to(request.user)
             self.fields["partnership"].queryset = Partnership.objects.visible_to(request.user)
 
     def service_kwargs(self) -> dict:

@@ -102,6 +102,7 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     def scoped_queryset(self, queryset):
         return queryset.select_related("decision_type", "org_unit", "decider_function", "deciding_unit",
                                        "matrix_version").prefetch_related(
+            "kpis",
             Prefetch("participants", queryset=DecisionParticipant.objects.select_related("user", "function",
                                                                                       "org_unit")))
 

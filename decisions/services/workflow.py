@@ -84,6 +84,7 @@ def decision_log(
     description: str = "",
     options: list | None = None,
     partnership=None,
+    kpis=(),
     now: datetime | None = None,
 ) -> Decision:
     """Log a decision: resolve participants from the matrix in force, start the SLA clock,
@@ -103,6 +104,14 @@ def decision_log(
 
         if not Partnership.objects.visible_to(actor).filter(pk=partnership.pk).exists():
             errors["partnership"] = "Unknown partnership."
+    kpis = list(kpis)
+    if kpis:
+        from kpis.models import KPI
+
+        visible = set(KPI.objects.visible_to(actor).filter(pk__in=[k.pk for k in kpis]).values_list("pk", flat=True))
+        unknown = [k.code for k in kpis if k.pk not in visible]
+        if unknown:
+            errors["kpis"] = f"Unknown KPI(s): {', '.join(unknown)}."
     if errors:
         raise ValidationError(errors)
     clean_options = _clean_options(options)
@@ -116,6 +125,8 @@ def decision_log(
         deciding_unit=routing.deciding_unit, clock_started_at=now, sla_due_at=due_at, due_at=due_at,
         warn_at=warn_at, next_deadline_at=min(warn_at, due_at),
     )
+    if kpis:
+        decision.kpis.set(kpis)
     DecisionParticipant.objects.bulk_create([
         DecisionParticipant(decision=decision, user=s.user, function=s.function, org_unit=s.org_unit, role=s.role)
         for s in routing.seats if s.user is not None
