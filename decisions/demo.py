@@ -118,8 +118,32 @@ def seed() -> dict:
     if not Decision.objects.exists():
         _generate_log(now=now, types=types, functions=functions, units=units)
         _live_stories(now=now, types=types, units=units)
+        _link_expected_kpis()
     return {"decision_types": DecisionType.objects.count(), "matrix_versions": MatrixVersion.objects.count(),
             "decisions": Decision.objects.count(), "escalations": Escalation.objects.count()}
+
+
+# Which KPI category a decision type is expected to move (demo only).
+TYPE_KPI_CATEGORY = {"PRICE_EXC": "acceleration", "TENDER": "access", "KOL_PLAN": "adoption", "SAMPLES": "adoption",
+                     "EVENT": "launch", "PROMO": "launch", "PARTNER_ONB": "acceleration", "DIST_TERMS": "acceleration"}
+
+
+def _link_expected_kpis() -> None:
+    """Give each demo decision one or two KPIs of its type's category (set-based insert)."""
+    from kpis.models import KPI
+
+    by_category: dict[str, list[int]] = {}
+    for pk, category in KPI.objects.order_by("code").values_list("pk", "category"):
+        by_category.setdefault(category, []).append(pk)
+    if not by_category:
+        return
+    through = Decision.kpis.through
+    rows = []
+    for pk, type_code in Decision.objects.values_list("pk", "decision_type__code"):
+        pool = by_category.get(TYPE_KPI_CATEGORY.get(type_code, "access")) or next(iter(by_category.values()))
+        for kpi_id in {pool[pk % len(pool)], pool[(pk * 7) % len(pool)]}:
+            rows.append(through(decision_id=pk, kpi_id=kpi_id))
+    through.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one generator, read top to bottom
