@@ -15,6 +15,9 @@ from django.db import models
 from django.http import Http404
 
 # slug -> "app_label.Model"; a model that is not installed yet is skipped.
+# Every model with ``history`` whose queryset has ``visible_to`` (tests/security/test_audit_trail.py
+# checks that none is forgotten). Decisions keep their own append-only timeline (DecisionEvent);
+# KPI co-owners (KPIOwnership) keep history and show through their KPI's owners.
 AUDITED_MODELS = {
     "org-unit": "governance.OrgUnit",
     "function": "governance.Function",
@@ -22,7 +25,19 @@ AUDITED_MODELS = {
     "user": "governance.User",
     "partner": "partners.Partner",
     "partnership": "partners.Partnership",
+    "maturity-assessment": "partners.MaturityAssessment",
+    "business-review": "partners.BusinessReview",
+    "review-action": "partners.ReviewAction",
+    "decision-type": "decisions.DecisionType",
+    "matrix-version": "decisions.MatrixVersion",
+    "holiday": "decisions.Holiday",
+    "kpi": "kpis.KPI",
+    "target": "kpis.Target",
+    "measurement": "kpis.Measurement",
+    "objective": "kpis.StrategicObjective",
 }
+# Models with history that have no per-object page (see above).
+AUDITED_ELSEWHERE = {"kpis.KPIOwnership"}
 
 AUDIT_ROLES = {"admin", "leader"}
 

@@ -1,11 +1,19 @@
-"""Security event recording: who, from which IP, when (UTC), and what happened."""
+"""Security event recording: who, from which IP, when (UTC), and what happened.
+
+Sign-in, sign-out, failed sign-in and lockout (django-axes' ``user_locked_out``) are recorded
+here from signals; permission denied from the 403 handlers (pages and API).
+"""
 
 from __future__ import annotations
 
 import logging
 
+from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from governance.models import SecurityEvent
 
@@ -42,3 +50,28 @@ def _on_logout(sender, request, user, **kwargs):
 def _on_login_failed(sender, credentials, request=None, **kwargs):
     record_security_event(kind=SecurityEvent.Kind.LOGIN_FAILED, request=request,
                           username=str(credentials.get("username", "")))
+
+
+@receiver(user_locked_out, dispatch_uid="accord-security-lockout")
+def _on_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
+    record_security_event(kind=SecurityEvent.Kind.LOCKOUT, request=request, username=str(username or ""))
+
+
+def lockout_message() -> str:
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return f"Too many failed sign-in attempts from this address. Try again in {minutes} minutes."
+
+
+def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer to a locked-out (username, IP) pair: 429 with ``Retry-After``; JSON for
+    the API, the sign-in page (with the reason, not the password error) for browsers."""
+    retry_after = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": lockout_message()}, status=429)
+    else:
+        from django.contrib.auth.forms import AuthenticationForm
+
+        response = render(request, "registration/login.html",
+                          {"form": AuthenticationForm(request), "locked_out": lockout_message()}, status=429)
+    response["Retry-After"] = retry_after
+    return response

@@ -94,11 +94,13 @@ def user_create(
     email: str = "",
     first_name: str = "",
     last_name: str = "",
+    is_active: bool = True,
     assignments: Iterable[tuple[Function, OrgUnit, str]] = (),
     partnerships: Iterable = (),
 ) -> User:
     """Create a user with their assignments (internal roles) or partnerships (partner users)."""
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name, role=role)
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name, role=role,
+                is_active=is_active)
     user.is_staff = role == Role.ADMIN
     if password:
         user.set_password(password)

@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("ACCORD_THROTTLE_ANON", "100000/min")
 os.environ.setdefault("ACCORD_THROTTLE_USER", "100000/min")
+os.environ.setdefault("ACCORD_THROTTLE_TOKEN", "100000/min")  # tests/security pins the real rate
 
 from governance.settings import *  # noqa: E402,F403
 

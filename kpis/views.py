@@ -23,6 +23,11 @@ def _internal_only(request) -> None:
         raise Http404
 
 
+def _visible_partnership_ids(user) -> set[int]:
+    """Partnerships the user may see by name: co-owner chips of others read "a partner"."""
+    return set(Partnership.objects.visible_to(user).values_list("pk", flat=True))
+
+
 def _period(request) -> date | None:
     try:
         return parse_period(request.GET.get("period", "")) if request.GET.get("period") else None
@@ -41,7 +46,8 @@ def dashboard(request):
     _internal_only(request)
     grain = request.GET.get("grain") if request.GET.get("grain") in Grain.values else Grain.MONTH
     data = selectors.dashboard(request.user, unit_code=request.GET.get("unit"), period=_period(request), grain=grain)
-    return render(request, "kpis/dashboard.html", {"d": data, "grains": Grain.choices})
+    return render(request, "kpis/dashboard.html", {"d": data, "grains": Grain.choices,
+                                                   "visible_partnership_ids": _visible_partnership_ids(request.user)})
 
 
 @login_required
@@ -60,7 +66,8 @@ def kpi_detail(request, code: str):
             "target": [float(c.target) if c and c.target is not None else None for c in detail.series],
             "percent": kpi.unit == "%" and kpi.aggregation == Aggregation.RATIO,
         }
-    return render(request, "kpis/kpi_detail.html", {"kpi": kpi, "detail": detail, "chart": chart})
+    return render(request, "kpis/kpi_detail.html", {"kpi": kpi, "detail": detail, "chart": chart,
+                                                    "visible_partnership_ids": _visible_partnership_ids(request.user)})
 
 
 @login_required
@@ -69,7 +76,8 @@ def kpi_list(request):
     kpis = selectors.kpi_catalogue(request.user)
     groups = {label: [k for k in kpis if k.category == value] for value, label in Category.choices}
     return render(request, "kpis/kpi_list.html", {"groups": {k: v for k, v in groups.items() if v},
-                                                  "total": len(kpis)})
+                                                  "total": len(kpis),
+                                                  "visible_partnership_ids": _visible_partnership_ids(request.user)})
 
 
 @login_required

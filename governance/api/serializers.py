@@ -59,6 +59,7 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "password", "email", "first_name", "last_name", "role",
                   "is_active", "assignments", "partnerships"]
         read_only_fields = ["id"]
+        extra_kwargs = {"role": {"required": True}}  # user_create needs it (was a 500 when omitted)
 
     def validate(self, attrs):
         password = attrs.get("password")

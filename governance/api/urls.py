@@ -1,7 +1,7 @@
 """/api/v1/: the governance resources plus each app's router (``<app>/api/urls.py``)."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from governance.api import views
@@ -15,7 +15,8 @@ urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("history/<slug:kind>/<int:pk>/", views.ObjectHistoryView.as_view(), name="api-object-history"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's init script from a URL (no inline script: CSP-friendly).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("partners.api.urls")),
     path("", include("kpis.api.urls")),
     path("", include("decisions.api.urls")),

@@ -1,9 +1,11 @@
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from governance.api.serializers import FunctionSerializer, OrgUnitSerializer, UserSerializer
@@ -56,11 +58,32 @@ class UserViewSet(ScopedReadCreateUpdateViewSet):
         ).order_by("username")
 
 
-@extend_schema(tags=["auth"])
+@extend_schema(tags=["auth"], responses={
+    200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+    400: OpenApiResponse(description="Wrong username or password."),
+    429: OpenApiResponse(description="Too many attempts: throttled, or this username is locked out from "
+                                     "this address (django-axes)."),
+})
 class TokenView(ObtainAuthToken):
-    """Exchange ``{"username", "password"}`` for ``{"token"}``; send it as ``Authorization: Token …``."""
+    """Exchange ``{"username", "password"}`` for ``{"token"}``; send it as ``Authorization: Token …``.
+
+    Guarded like the sign-in form: django-axes locks the (username, IP) pair out after repeated
+    failures (429), and a stricter per-address throttle (``auth-token`` rate) applies."""
 
     permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, UserRateThrottle, ScopedRateThrottle]
+    throttle_scope = "auth-token"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # axes flags the DRF request (not the Django one its middleware sees) on a lockout.
+            if getattr(request, "axes_locked_out", False):
+                from governance.security import lockout_response
+
+                return lockout_response(request)
+            raise
 
 
 class HistoryChangeSerializer(serializers.Serializer):

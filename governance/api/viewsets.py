@@ -1,6 +1,8 @@
 """Base viewsets: every API queryset is the caller's scoped queryset, nothing else."""
 
+from django.db import transaction
 from rest_framework import mixins, viewsets
+from rest_framework.exceptions import PermissionDenied
 
 
 class ScopedViewSetMixin:
@@ -16,6 +18,21 @@ class ScopedViewSetMixin:
 
     def get_queryset(self):
         return self.scoped_queryset(self.model.objects.visible_to(self.request.user))
+
+    # Belt and braces for writes: the services check scope before saving; here the saved object
+    # is checked against the writer's scope inside the same transaction, so a write that would
+    # create an object outside it, or move one out of it, rolls back whatever a service missed.
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            self._require_in_scope(serializer.save())
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            self._require_in_scope(serializer.save())
+
+    def _require_in_scope(self, instance) -> None:
+        if not self.model.objects.visible_to(self.request.user).filter(pk=instance.pk).exists():
+            raise PermissionDenied("The result would lie outside your scope; nothing was saved.")
 
 
 class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):

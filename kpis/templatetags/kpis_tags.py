@@ -44,7 +44,7 @@ def kpi_value(value, kpi) -> str:
 
 @register.filter
 def pct(value) -> str:
-    if value is None:
+    if value is None or value == "":  # "": the template's missing cell (a KPI with no data in the period)
         return "—"
     return f"{float(value) * 100:.0f}%"
 

@@ -111,18 +111,18 @@ def _grow(org, functions, n):
 def test_dashboard_query_count_is_constant_whatever_the_data_size(client, cast, rolled, org, functions,
                                                                   django_assert_max_num_queries):
     login(client, cast["leader"])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.get("/kpis/dashboard/?unit=DACH&period=2025-01").status_code == 200
     _grow(org, functions, 1)
     _grow(org, functions, 2)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get("/kpis/dashboard/?unit=DACH&period=2025-01")
     assert len(response.context["d"].scope.children) == 8 and len(response.context["d"].rows) >= 10
 
 
 def test_kpi_detail_has_trend_series_and_children(client, cast, kpis, rolled, django_assert_max_num_queries):
     login(client, cast["leader"])
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get("/kpis/kpi/REV/?unit=DACH&period=2025-01")
     assert response.status_code == 200
     chart = response.context["chart"]

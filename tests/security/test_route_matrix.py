@@ -1,0 +1,436 @@
+"""Every route × every role: who may reach what, and out of scope is 404 (never a revealing 403).
+
+``EXPECT`` declares, for every (route name, HTTP method) the URL resolver and the OpenAPI schema
+know, the answer each role gets for object **a** (Germany / partnership A) and object **b**
+(Japan / partnership B) of the world in conftest.py. A route or operation without a declared
+expectation fails ``test_every_route_and_operation_has_a_declared_expectation``.
+
+Letters, one per role in the order admin, leader (EMEA), manager DE, manager JP, partner (A), anonymous:
+
+    O  200                      H  404 (hidden: out of scope, or not for this role at all)
+    D  403 (the role may not)   d  403 on an object the role can see (its existence is no secret to it)
+    L  not signed in: 401 for the API, 302 to the sign-in page for pages
+    W  write passed authorization: 200/201/204, or 400/409 from validation or workflow state
+    R  302 (any redirect)       B  400                 M  405
+
+Besides the declared letters, every H, D or L answer about an object must equal the answer
+about an id that does not exist: a 403 is then about the role, never about the object, so it
+reveals nothing. Pages a role may open must not mention the other side's objects by name.
+Writes run inside a savepoint that is rolled back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from rest_framework.test import APIClient
+
+from tests.security.conftest import ROLES, UNSEEN_NAMES, World
+from tests.security.routes import ANY, admin_routes, all_routes, route_name_of, schema_operations
+
+pytestmark = pytest.mark.django_db
+
+PK, CODE, NUMBER = "pk", "code", "number"
+MISSING = {PK: 987654321, CODE: "NO-SUCH-CODE", NUMBER: 987654}
+
+
+@dataclass(frozen=True)
+class Expect:
+    name: str
+    method: str
+    a: str  # six letters; for routes without an object, the only expectation
+    b: str | None = None
+    kind: str | None = None  # world object kind the route takes
+    lookup: str = PK  # URL kwarg the object fills
+    extra: tuple = ()  # further URL kwargs, e.g. (("kind", "partnership"),)
+    body: Any = None
+    query: str = ""  # may name the object: "?org_unit={code}" (then the object goes in the query)
+    fmt: str = "json"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.name, self.method)
+
+
+def E(name, method, a, b=None, **kw) -> Expect:
+    return Expect(name, method, a.replace(" ", ""), b.replace(" ", "") if b else None, **kw)
+
+
+# Shorthands (admin, leader, manager DE, manager JP, partner, anon).
+READ_A, READ_B = "O O O H O L", "O H H O H L"  # partnership-scoped rows: the partner sees A
+INT_A, INT_B = "O O O H H L", "O H H O H L"  # org-scoped internal rows: the partner sees nothing
+ALL_READ = "O O O O O L"  # reference data every signed-in user reads
+INTERNAL_READ = "O O O O H L"  # internal reference data (not for partner users)
+ADMIN_WRITE = "W D D D D L"  # admin-only writes: a role 403, whatever the object
+SCOPED_WRITE_A, SCOPED_WRITE_B = "W W W H D L", "W H H W D L"  # leaders/managers write in scope
+PARTNER_WRITE_A, PARTNER_WRITE_B = "W W W H W L", "W H H W H L"  # ... and partner users in theirs
+PAGE_ALL = "O O O O O L"
+PAGE_INTERNAL = "O O O O H L"
+PAGE_ADMIN = "O H H H H L"
+
+
+def detail(name, kind, lookup=PK, *, read=(READ_A, READ_B), write=(SCOPED_WRITE_A, SCOPED_WRITE_B),
+           methods=("GET", "PUT", "PATCH", "DELETE"), body=None):
+    out = []
+    for m in methods:
+        a, b = read if m == "GET" else write
+        out.append(E(name, m, a, b, kind=kind, lookup=lookup, body=body if m in ("PUT", "PATCH") else None))
+    return out
+
+
+EXPECT: list[Expect] = [
+    # --- governance pages ------------------------------------------------------------------------
+    E("home", "*", "R R R R R L"),  # each role is sent to its landing page
+    E("org-structure", "*", PAGE_INTERNAL),
+    E("object-history", "*", "O O H H H L", "O H H H H L", kind="partnership", extra=(("slug", "partnership"),)),
+    E("login", "GET", "R R R R R O"),
+    E("login", "POST", "R R R R R O"),  # signed-in users are sent on; anonymous get the form again
+    E("login", "PUT", "R R R R R O"),  # Django's FormView treats PUT as POST
+    E("logout", "POST", "R R R R R R"),
+    # --- governance API --------------------------------------------------------------------------
+    E("api-token", "POST", "B B B B B B"),
+    E("api-object-history", "GET", "O O H H H L", "O H H H H L", kind="partnership",
+      extra=(("kind", "partnership"),)),
+    E("api-schema", "GET", ALL_READ),
+    E("api-docs", "GET", ALL_READ),
+    E("api-root", "GET", ALL_READ),
+    E("orgunit-list", "GET", ALL_READ),
+    E("orgunit-list", "POST", ADMIN_WRITE),
+    *detail("orgunit-detail", "org_unit", CODE, read=("O O O H O L", "O H H O H L"),
+            write=(ADMIN_WRITE, ADMIN_WRITE), methods=("GET", "PUT", "PATCH"), body={}),
+    E("function-list", "GET", ALL_READ),
+    E("function-list", "POST", ADMIN_WRITE),
+    E("function-detail", "GET", ALL_READ, ALL_READ, kind="function", lookup=CODE),
+    E("user-list", "GET", ALL_READ),
+    E("user-list", "POST", ADMIN_WRITE),
+    *detail("user-detail", "user", read=("O O O H H L", "O H H O H L"), write=(ADMIN_WRITE, ADMIN_WRITE),
+            methods=("GET", "PUT", "PATCH"), body={}),
+    # --- partners pages --------------------------------------------------------------------------
+    E("partners:directory", "*", PAGE_ALL),
+    E("partners:partner", "*", READ_A, READ_B, kind="partner"),
+    E("partners:portal", "*", "R R R R R L"),
+    E("partners:my-actions", "*", PAGE_ALL),
+    E("partners:action-status", "*", "R R R H R L", "R H H R H L", kind="review_action", body={"status": "done"}),
+    E("partners:partnership", "*", READ_A, READ_B, kind="partnership"),
+    E("partners:assess", "*", READ_A, READ_B, kind="partnership"),
+    E("partners:review-new", "*", "O O O H d L", "O H H O H L", kind="partnership"),
+    E("partners:share", "*", "R R R H d L", "R H H R H L", kind="partnership", body={"username": "nobody"}),
+    E("partners:review", "*", READ_A, READ_B, kind="review"),
+    # --- partners API ----------------------------------------------------------------------------
+    E("partner-list", "GET", ALL_READ),
+    E("partner-list", "POST", "W W W W D L"),
+    *detail("partner-detail", "partner", body={}),
+    E("partnership-list", "GET", ALL_READ),
+    E("partnership-list", "POST", "W W W W D L"),
+    *detail("partnership-detail", "partnership", body={}),
+    E("partnership-maturity", "GET", READ_A, READ_B, kind="partnership"),
+    E("partnership-share", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="partnership", body={}),
+    E("partnership-unshare", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="partnership", body={}),
+    E("assessment-list", "GET", ALL_READ),
+    E("assessment-list", "POST", "W W W W W L"),
+    # Assessment a is the internal side: the partner sees it but may only change the partner side.
+    *detail("assessment-detail", "assessment", body={}, write=("W W W H d L", PARTNER_WRITE_B),
+            methods=("GET", "PATCH")),
+    E("assessment-detail", "PUT", "W W W H B L", PARTNER_WRITE_B, kind="assessment", body={}),  # 400 first
+    E("assessment-detail", "DELETE", ADMIN_WRITE, ADMIN_WRITE, kind="assessment"),
+    E("review-list", "GET", ALL_READ),
+    E("review-list", "POST", "W W W W D L"),
+    *detail("review-detail", "review", body={}),
+    E("review-action-list", "GET", ALL_READ),
+    E("review-action-list", "POST", "W W W W D L"),
+    *detail("review-action-detail", "review_action", body={}, write=(PARTNER_WRITE_A, PARTNER_WRITE_B),
+            methods=("GET", "PUT", "PATCH")),
+    E("review-action-detail", "DELETE", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="review_action"),
+    # --- kpis pages ------------------------------------------------------------------------------
+    E("kpis:index", "*", "R R R R R L"),
+    E("kpis:list", "*", PAGE_ALL),  # partner users: the KPIs their partnership co-owns
+    E("kpis:dashboard", "*", PAGE_INTERNAL),
+    E("kpis:detail", "*", "O O O O H L", "O O O O H L", kind="kpi", lookup=CODE),
+    E("kpis:import", "*", PAGE_ALL),
+    E("kpis:import-template", "*", PAGE_ALL),
+    E("kpis:export", "*", PAGE_ALL),
+    E("kpis:partnerships", "*", PAGE_ALL),
+    # --- kpis API --------------------------------------------------------------------------------
+    E("kpi-list", "GET", ALL_READ),
+    E("kpi-list", "POST", ADMIN_WRITE),
+    *detail("kpi-detail", "kpi", CODE, read=(ALL_READ, INTERNAL_READ), body={}, write=(ADMIN_WRITE, ADMIN_WRITE)),
+    E("target-list", "GET", ALL_READ),
+    E("target-list", "POST", ADMIN_WRITE),
+    *detail("target-detail", "target", body={}, write=(ADMIN_WRITE, ADMIN_WRITE)),
+    E("measurement-list", "GET", ALL_READ),
+    E("measurement-list", "POST", "W W W W W L"),
+    E("measurement-import-csv", "POST", "W W W W W L", body={}, fmt="multipart"),
+    E("measurement-detail", "GET", READ_A, READ_B, kind="measurement"),
+    E("scorecard-list", "GET", "O O O H O L", "O H H O H L", kind="org_unit", lookup=CODE,
+      query="?org_unit={code}&period=2026-01"),
+    E("objective-list", "GET", ALL_READ),  # empty for partner users (see LISTS)
+    E("objective-list", "POST", ADMIN_WRITE),
+    *detail("objective-detail", "objective", CODE, read=(INTERNAL_READ, INTERNAL_READ), body={},
+            write=(ADMIN_WRITE, ADMIN_WRITE)),
+    # --- decisions pages -------------------------------------------------------------------------
+    E("decisions:index", "*", "R R R R R L"),
+    E("decisions:queue", "*", PAGE_INTERNAL),
+    E("decisions:list", "*", PAGE_ALL),
+    E("decisions:log", "*", PAGE_INTERNAL),
+    E("decisions:preview", "*", PAGE_INTERNAL),
+    E("decisions:detail", "*", READ_A, READ_B, kind="decision"),
+    E("decisions:act", "*", "R R R H H L", "R H H R H L", kind="decision", extra=(("action", "withdraw"),),
+      body={"reason": "test"}),
+    E("decisions:matrix", "*", PAGE_ADMIN),
+    E("decisions:matrix-check", "*", PAGE_ADMIN, body={}),
+    E("decisions:matrix-publish", "*", "R H H H H L", body={}),
+    E("decisions:analytics", "*", PAGE_INTERNAL),
+    E("decisions:notifications", "*", PAGE_ALL),
+    E("decisions:notifications-read", "*", "R R R R R L", body={}),
+    # --- decisions API ---------------------------------------------------------------------------
+    E("decision-analytics", "GET", "O O O O D L"),
+    E("decisiontype-list", "GET", ALL_READ),
+    E("decisiontype-list", "POST", ADMIN_WRITE),
+    *detail("decisiontype-detail", "decision_type", CODE, read=(ALL_READ, ALL_READ), body={},
+            write=(ADMIN_WRITE, ADMIN_WRITE)),
+    E("decisiontype-versions", "GET", "O O O O d L", "O O O O d L", kind="decision_type", lookup=CODE),
+    E("matrixversion-list", "GET", ALL_READ),
+    E("matrixversion-lint", "GET", "O O O O D L"),
+    E("matrixversion-lint", "POST", ADMIN_WRITE, body={"cells": []}),
+    E("matrixversion-detail", "GET", INTERNAL_READ, INTERNAL_READ, kind="matrix_version", lookup=NUMBER),
+    E("decision-list", "GET", ALL_READ),
+    E("decision-list", "POST", "W W W W D L"),
+    E("decision-detail", "GET", READ_A, READ_B, kind="decision"),
+    *[E(f"decision-{step}", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="decision", body={})
+      for step in ("agree", "decide", "input", "reassign")],
+    # Only the requester, the decider or an admin may withdraw or reopen (the leader sees it: 403).
+    *[E(f"decision-{step}", "POST", "W d W H D L", SCOPED_WRITE_B, kind="decision", body={})
+      for step in ("reopen", "withdraw")],
+    E("decision-events", "GET", READ_A, READ_B, kind="decision"),
+    E("notification-list", "GET", ALL_READ),
+    E("notification-mark-read", "POST", "W W W W W L", body={}),
+]
+
+# Lists: exactly these world objects, per role (admin, leader, manager DE, manager JP, partner).
+SCOPED_LIST = ("ab", "a", "a", "b", "a")
+LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    # route name: (world kind, JSON key, per-role letters)
+    "partner-list": ("partner", "id", SCOPED_LIST),
+    "partnership-list": ("partnership", "id", SCOPED_LIST),
+    "assessment-list": ("assessment", "id", SCOPED_LIST),
+    "review-list": ("review", "id", SCOPED_LIST),
+    "review-action-list": ("review_action", "id", SCOPED_LIST),
+    "target-list": ("target", "id", SCOPED_LIST),
+    "measurement-list": ("measurement", "id", SCOPED_LIST),
+    "decision-list": ("decision", "id", SCOPED_LIST),
+    "kpi-list": ("kpi", "code", ("ab", "ab", "ab", "ab", "a")),
+    "objective-list": ("objective", "code", ("ab", "ab", "ab", "ab", "")),
+    "decisiontype-list": ("decision_type", "code", ("ab", "ab", "ab", "ab", "ab")),
+    "matrixversion-list": ("matrix_version", "number", ("ab", "ab", "ab", "ab", "")),
+}
+# Lists of things the fixtures make beyond the world's a/b pairs: the exact keys.
+EXACT_LISTS: dict[str, tuple[str, tuple[set, ...]]] = {
+    "orgunit-list": ("code", ({"GLOBAL", "EMEA", "APAC", "DACH", "JAPAN", "DE", "AT", "JP"},
+                              {"EMEA", "DACH", "DE", "AT"}, {"DE"}, {"JP"}, {"DE"})),
+    "user-list": ("username", ({"ada.admin", "lena.leader", "max.de", "yuki.jp", "pat.partner", "otto.at"},
+                               {"lena.leader", "max.de", "otto.at"}, {"max.de"}, {"yuki.jp"}, {"pat.partner"})),
+    "function-list": ("code", ({"SALES", "ACCESS", "COMPLIANCE", "MKT", "FINANCE"},) * 5),
+}
+ALLOWED_ROUTE_RULES = "admin:* — staff only (see test_django_admin_is_staff_only)"
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _client(world: World, role: str) -> APIClient:
+    client = APIClient()
+    if role != "anon":
+        client.force_login(world.user(role))
+    return client
+
+
+def _url(entry: Expect, world: World, side: str | None) -> str:
+    kwargs, query = dict(entry.extra), entry.query
+    if entry.kind is not None:
+        obj = None if side == "missing" else getattr(world, side)[entry.kind]
+        value = MISSING[entry.lookup] if obj is None else getattr(obj, entry.lookup)
+        if "{" in query:
+            query = query.format(**{entry.lookup: value})
+        else:
+            kwargs[entry.lookup] = value
+    return reverse(entry.name, kwargs=kwargs) + query
+
+
+def _request(client: APIClient, entry: Expect, url: str):
+    method = entry.method if entry.method != ANY else ("POST" if entry.body is not None else "GET")
+    is_api = url.startswith("/api/")
+    kwargs = {"format": entry.fmt} if is_api and method != "GET" else {}
+    data = entry.body if entry.body is not None else ({} if method != "GET" else None)
+    if method == "GET":
+        return client.get(url)
+    with transaction.atomic():  # every write is rolled back: the world stays the same for the next one
+        response = getattr(client, method.lower())(url, data, **kwargs)
+        transaction.set_rollback(True)
+    return response
+
+
+def _letter(response, url: str) -> str:
+    code = response.status_code
+    if code == 302:
+        return "L" if "next=" in response.get("Location", "") else "R"
+    if code == 401:
+        return "L"
+    return {200: "O", 201: "W", 204: "W", 404: "H", 403: "D", 400: "B", 405: "M", 409: "W"}.get(code, str(code))
+
+
+def _matches(expected: str, got: str, code: int) -> bool:
+    if expected == got or (expected == "d" and got == "D"):
+        return True
+    if expected == "W":
+        return code in (200, 201, 204, 400, 409)
+    return False
+
+
+SESSION_CHANGING = {"login", "logout"}  # these get a fresh client: they change the session
+
+
+def _run(entry: Expect, world: World, role: str, side: str | None, clients: dict | None = None):
+    url = _url(entry, world, side)
+    client = clients[role] if clients and entry.name not in SESSION_CHANGING else _client(world, role)
+    try:
+        response = _request(client, entry, url)
+    except Exception as exc:  # a server error: report it with the route, not as a crash
+        return url, f"500 ({type(exc).__name__}: {exc})"[:200], 500, None
+    return url, _letter(response, url), response.status_code, response
+
+
+def _leaked_names(response, role: str) -> list[str]:
+    """Names of objects outside ``role``'s scope that a page it may open shows anyway."""
+    if response is None or response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+        return []
+    html = response.content.decode()
+    return [n for n in UNSEEN_NAMES[role] if re.search(rf"\b{re.escape(n)}\b", html)]
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+
+def test_every_route_and_operation_has_a_declared_expectation(api, admin_user):
+    declared = {e.key for e in EXPECT}
+    declared_names = {e.name for e in EXPECT}
+    missing = []
+    for route in all_routes():
+        for method in route.methods:
+            if method == ANY:
+                if route.name not in declared_names:
+                    missing.append(f"{route.name} ({route.pattern})")
+            elif (route.name, method) not in declared and (route.name, ANY) not in declared:
+                missing.append(f"{method} {route.name} ({route.pattern})")
+    schema = api(admin_user).get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operations = schema_operations(schema)
+    for path, method, operation_id in operations:
+        name = route_name_of(path)
+        if (name, method) not in declared:
+            missing.append(f"API operation {operation_id}: {method} {path} -> {name}")
+    assert not missing, "Routes with no declared expectation in EXPECT:\n" + "\n".join(sorted(set(missing)))
+    assert len(operations) > 50  # the schema really was read
+
+
+def test_no_declared_expectation_is_stale():
+    """Every entry names a real route, so the table cannot silently drift from the URLconf."""
+    known = {(r.name, m) for r in all_routes() for m in r.methods}
+    names = {r.name for r in all_routes()}
+    stale = [e.key for e in EXPECT if (e.key not in known and not (e.method == ANY and e.name in names))]
+    assert not stale, f"Entries for routes that do not exist: {stale}"
+
+
+def test_every_route_answers_each_role_as_declared(world):
+    failures, clients = [], {role: _client(world, role) for role in ROLES}
+    for entry in EXPECT:
+        sides = ("a", "b") if entry.kind else (None,)
+        for side in sides:
+            expected = (entry.a if side in (None, "a") else entry.b) or entry.a
+            for i, role in enumerate(ROLES):
+                url, got, code, response = _run(entry, world, role, side, clients)
+                if not _matches(expected[i], got, code):
+                    failures.append(f"{entry.method:6} {entry.name:32} {side or '-'} {role:10} {url}: "
+                                    f"expected {expected[i]}, got {got} ({code})")
+                leaked = _leaked_names(response, role)
+                if leaked:
+                    failures.append(f"{entry.method:6} {entry.name:32} {side or '-'} {role:10} {url}: "
+                                    f"the page shows out-of-scope {leaked}")
+                # Not visible (or not allowed) must look exactly like "does not exist".
+                if side is not None and expected[i] in "HDL":
+                    _, missing_got, missing_code, _ = _run(entry, world, role, "missing", clients)
+                    if missing_code != code:
+                        failures.append(f"{entry.method:6} {entry.name:32} {side} {role:10} {url}: answers {code} "
+                                        f"but a missing object answers {missing_code} (existence revealed)")
+    assert not failures, f"{len(failures)} route × role mismatches:\n" + "\n".join(failures)
+
+
+def test_lists_contain_exactly_the_objects_in_scope(world):
+    failures = []
+    for name, (kind, key, per_role) in LISTS.items():
+        for role, letters in zip(ROLES, per_role, strict=False):
+            expected = {str(getattr(getattr(world, side)[kind], _attr(key))) for side in letters}
+            got = _list_keys(_client(world, role), name, key)
+            if got != expected:
+                failures.append(f"{name} as {role}: expected {sorted(expected)}, got {sorted(got)}")
+    for name, (key, per_role) in EXACT_LISTS.items():
+        for role, expected in zip(ROLES, per_role, strict=False):
+            got = _list_keys(_client(world, role), name, key)
+            if got != {str(x) for x in expected}:
+                failures.append(f"{name} as {role}: expected {sorted(expected)}, got {sorted(got)}")
+    assert not failures, "\n".join(failures)
+
+
+def test_notifications_are_only_ever_the_callers_own(world):
+    from governance.models import Notification
+
+    for role in ROLES[:-1]:
+        user = world.user(role)
+        body = _client(world, role).get("/api/v1/notifications/?page_size=500").json()
+        ids = {n["id"] for n in body["results"]}
+        assert ids == set(Notification.objects.filter(recipient=user).values_list("pk", flat=True)), role
+    assert Notification.objects.exclude(recipient=world.cast["manager_de"]).exists()  # others' exist
+
+
+def test_django_admin_is_staff_only(world):
+    """One rule for all of Django's admin: staff (our admins) get in; everyone else is sent to the
+    admin sign-in, and no admin page answers anything else to them."""
+    from django.contrib import admin as django_admin
+
+    urls = ["/admin/"] + [reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist")
+                          for m in django_admin.site._registry]
+    urls += [reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_change", args=[world.a["partnership"].pk])
+             for m in django_admin.site._registry if m._meta.label == "partners.Partnership"]
+    assert len(admin_routes()) > 20 and len(urls) > 10
+    superuser = APIClient()
+    superuser.force_login(type(world.cast["admin"]).objects.create_superuser("root", "root@example.com", "pw-root"))
+    for url in urls:  # every admin page renders (a superuser holds every model permission)
+        assert superuser.get(url).status_code == 200, url
+    for role in ROLES:
+        client = _client(world, role)
+        for url in urls:
+            response = client.get(url)
+            if role == "admin":  # staff; Django's model permissions decide each page
+                assert response.status_code in (200, 403), (url, response.status_code)
+            else:
+                assert response.status_code == 302 and "/admin/login/" in response["Location"], (role, url)
+
+
+# --- list helpers --------------------------------------------------------------------------------
+
+
+def _attr(key: str) -> str:
+    return "pk" if key == "id" else key
+
+
+def _list_keys(client, name: str, key: str) -> set[str]:
+    try:
+        url = reverse(name)
+    except NoReverseMatch:  # pragma: no cover - the route test reports it
+        return set()
+    body = client.get(url + "?page_size=500").json()
+    rows = body["results"] if isinstance(body, dict) else body
+    return {str(r[key]) for r in rows}
