@@ -1,4 +1,4 @@
-# Accord — the two commands: `make run` and `make test`.
+# Accord — the two commands: `make run` and `make test` (CI adds `make reliability`).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint install bench reliability clean
+.PHONY: run test lint install bench reliability load clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,19 @@ run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py seed_demo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runstack
 
-## make test: lint, then the whole suite on PostgreSQL + Redis (127.0.0.1 unless overridden).
+## make test: lint, then the suite on PostgreSQL + Redis (127.0.0.1 unless overridden), browser journeys
+## and the fault tests that take under a minute included; the slow ones are `make reliability`.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q; rc=$$?; [ $$rc -eq 5 ] && echo "pytest collected no tests" && rc=0; exit $$rc
+	$(BIN)/python -m pytest -q -m "not reliability"; rc=$$?; [ $$rc -eq 5 ] && echo "pytest collected no tests" && rc=0; exit $$rc
+
+## make reliability: the slow fault tests (two beats, Redis down, PostgreSQL restart) and a 20 s load smoke run.
+reliability: $(STAMP)
+	$(BIN)/python -m pytest -q -m reliability -p no:playwright tests/reliability tests/load
+
+## make load: the load test for ACCORD_LOAD_SECONDS (default 180) with 50 users; figures in test-artifacts/load-report.md.
+load: $(STAMP)
+	ACCORD_LOAD_SECONDS=$${ACCORD_LOAD_SECONDS:-180} $(BIN)/python -m pytest -q -p no:playwright tests/load
+	@cat test-artifacts/load-report.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

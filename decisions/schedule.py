@@ -1,3 +1,8 @@
+import os
+
+# The sweep period is env-configurable so fault tests (and operators) can shorten it.
+ESCALATION_SWEEP_SECONDS = float(os.environ.get("ACCORD_ESCALATION_SWEEP_SECONDS", "60"))
+
 BEAT_SCHEDULE = {
-    "decisions-escalate-overdue": {"task": "decisions.tasks.escalate_overdue", "schedule": 60.0},
+    "decisions-escalate-overdue": {"task": "decisions.tasks.escalate_overdue", "schedule": ESCALATION_SWEEP_SECONDS},
 }

@@ -6,5 +6,9 @@ from kpis.services import rollup
 
 
 @shared_task(name="kpis.tasks.rollup_scorecards", ignore_result=True)
-def rollup_scorecards() -> None:
-    rollup.rollup_incremental()
+def rollup_scorecards(full: bool = False) -> None:
+    """The incremental rollup (beat, after commit); ``full=True`` rebuilds every cell."""
+    if full:
+        rollup.rollup_full()
+    else:
+        rollup.rollup_incremental()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import connection
 
 from kpis.models import DirtyCell, Measurement, Target
 
@@ -15,9 +15,10 @@ Key = tuple[int, int, int, date]  # (kpi_id, org_unit_id, partnership_key, perio
 def enqueue_rollup() -> None:
     """Run the incremental rollup once the current transaction has committed (the database row,
     not the broker, is the truth: the beat schedule picks up anything a lost message missed)."""
+    from governance.jobs import enqueue_on_commit
     from kpis.tasks import rollup_scorecards
 
-    transaction.on_commit(rollup_scorecards.delay)
+    enqueue_on_commit(rollup_scorecards)  # a broker outage is logged, never fails the user's write
 
 
 def mark_dirty(keys: Iterable[Key]) -> int:

@@ -201,7 +201,7 @@ def test_writes_enqueue_the_rollup_after_commit(admin_user, org, kpis, django_ca
     from kpis.services.measurements import measurements_record
     from tests.kpis.conftest import NOW
 
-    with mock.patch("kpis.tasks.rollup_scorecards.delay") as delay:
+    with mock.patch("kpis.tasks.rollup_scorecards.apply_async") as delay:  # sent by governance.jobs.enqueue
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             measurements_record(actor=admin_user, rows=[{"kpi": "REV", "org_unit": "DE", "period": "2025-01",
                                                          "value": 1}], now=NOW)

@@ -1,0 +1,218 @@
+"""Load: 50 concurrent users against gunicorn on 127.0.0.1 — managers logging and acting on
+decisions through the API, partners posting measurements, leaders opening dashboards and pages.
+
+0 errors (5xx or an unexpected 4xx) and every acknowledged write is in the database afterwards.
+``ACCORD_LOAD_SECONDS`` (default 20: the smoke run of ``make reliability``; ``make load`` runs 180)
+and ``ACCORD_LOAD_MAX_REQUESTS`` bound the run. Figures go to ``test-artifacts/load-report.json``
+and ``.md``; docs/benchmarks.md quotes a ``make load`` run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+
+import pytest
+from django.test import Client as DjangoClient
+
+from tests.load import loadgen
+from tests.load.loadgen import Client
+from tests.reliability.kpi_data import no_enqueue, seed_actuals, seed_kpis, seed_partner_kpis, seed_targets
+from tests.reliability.support import (
+    free_port,
+    pytest_db_url,
+    shared_redis_url,
+    start_gunicorn,
+    start_worker,
+    subprocess_env,
+    wait_worker_ready,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
+
+DURATION = float(os.environ.get("ACCORD_LOAD_SECONDS", "20"))
+MAX_REQUESTS = int(os.environ.get("ACCORD_LOAD_MAX_REQUESTS", "200000"))
+USERS = {"manager": 20, "partner": 15, "leader": 15}  # 50 concurrent users
+if os.environ.get("ACCORD_LOAD_USERS"):  # e.g. "manager=1,partner=1,leader=1" for an unloaded baseline
+    USERS = {k: int(v) for k, v in (p.split("=") for p in os.environ["ACCORD_LOAD_USERS"].split(","))}
+GUNICORN = {"workers": 4, "threads": 4}
+REDIS_DB = 11
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def load_cast(holders, price_exception, partner_user, partner_a, functions, org, monkeypatch):
+    from rest_framework.authtoken.models import Token
+
+    from kpis.services.rollup import rollup_full
+
+    no_enqueue(monkeypatch)
+    kpis = seed_kpis(functions)
+    seed_targets(kpis, org)
+    seed_actuals(holders["admin"], kpis, org)
+    seed_partner_kpis(functions, partner_a)
+    rollup_full()
+
+    def token(user):
+        return Token.objects.get_or_create(user=user)[0].key
+
+    markets = {
+        "DE": (holders["manager_de"], holders["compliance_de"]),
+        "AT": (holders["sales_at"], holders["compliance_at"]),
+        "JP": (holders["manager_jp"], holders["compliance_jp"]),
+    }
+    return {
+        "markets": {code: (token(decider), token(agreer)) for code, (decider, agreer) in markets.items()},
+        "partner": {"token": token(partner_user), "user": partner_user, "partnership": partner_a},
+        "leaders": [holders["leader"], holders["sales_global"]],
+    }
+
+
+def manager(port: int, market: str, tokens: tuple[str, str]):
+    """Logs a price exception, lists open decisions, Compliance agrees, and most get decided."""
+    decider_token, agreer_token = tokens
+
+    def behaviour(stats, rng):
+        me, compliance = Client(port, stats, token=decider_token), Client(port, stats, token=agreer_token)
+        n = 0
+        while True:
+            n += 1
+            d = me.json("API log decision (POST)", "POST", "/api/v1/decisions/", expect=(201,), body={
+                "title": f"Load {market} {rng.randrange(10**9)} #{n}", "decision_type": "PRICE_EXC",
+                "org_unit": market, "priority": rng.choice(["normal", "high"]),
+                "options": [{"option": "Approve", "pros": "Win the tender", "cons": "Margin"}]})
+            stats.ack("decision", d["id"])
+            yield
+            me.json("API list open decisions", "GET", "/api/v1/decisions/?status=open&page_size=25")
+            yield
+            compliance.json("API agree (POST)", "POST", f"/api/v1/decisions/{d['id']}/agree/",
+                            body={"agree": True, "comment": "Within the compliance policy."})
+            stats.ack("agree", d["id"])
+            yield
+            if rng.random() < 0.7:
+                me.json("API decide (POST)", "POST", f"/api/v1/decisions/{d['id']}/decide/",
+                        body={"outcome": "Approved", "rationale": "Tender volume justifies it."})
+                stats.ack("decide", d["id"])
+                yield
+            me.json("API decision detail", "GET", f"/api/v1/decisions/{d['id']}/")
+            yield
+
+    return behaviour
+
+
+def leader(port: int, session: str, pages: list[str]):
+    def behaviour(stats, rng):
+        me = Client(port, stats)
+        me.cookies["sessionid"] = session
+        while True:
+            path = rng.choice(pages)
+            me.request(f"page {path.split('?')[0]}", "GET", path)
+            yield
+
+    return behaviour
+
+
+PARTNER_KEYS = [(code, f"{2000 + m // 12}-{m % 12 + 1:02d}")
+                for m in range(12 * 100) for code in ("PARTNER_ORDERS", "PARTNER_TRAINED")]
+
+
+def partner(port: int, session: str, token: str, partnership_id: int, keys):
+    """Posts its partnership's actuals (a new KPI-month each time) and opens its partnership page."""
+
+    def behaviour(stats, rng):
+        me, api = Client(port, stats), Client(port, stats, token=token)
+        me.cookies["sessionid"] = session
+        while True:
+            key = next(keys, None)
+            if key is not None:
+                value = rng.randrange(1, 500)
+                m = api.json("API post measurement (POST)", "POST", "/api/v1/measurements/", expect=(201,), body={
+                    "kpi": key[0], "org_unit": "DE", "partnership": partnership_id, "period": key[1], "value": value})
+                stats.ack("measurement", (m["id"], key, value))
+                yield
+            me.request("page partnership (partner)", "GET", f"/partners/partnerships/{partnership_id}/")
+            yield
+
+    return behaviour
+
+
+def _session(user) -> str:
+    client = DjangoClient()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+LEADER_PAGES = ["/kpis/dashboard/?unit=EMEA&period=2025-12", "/kpis/dashboard/?unit=DACH&period=2025-12",
+                "/kpis/kpi/NET_SALES/?unit=DACH&period=2025-12", "/decisions/list/", "/decisions/analytics/",
+                "/partners/", "/decisions/queue/"]
+
+
+def test_fifty_concurrent_users_no_errors_and_every_acknowledged_write_stored(load_cast, processes, tmp_path):
+    from decisions.models import Decision, DecisionParticipant, DecisionStatus
+    from kpis.models import Measurement
+
+    redis_url = shared_redis_url(REDIS_DB)
+    env = subprocess_env(database_url=pytest_db_url(), redis_url=redis_url, DJANGO_LOG_LEVEL="WARNING")
+    port = free_port()
+    web = processes.add(start_gunicorn("gunicorn", env, tmp_path, port=port, **GUNICORN))
+    worker = processes.add(start_worker("worker", env, tmp_path, concurrency=1))
+    wait_worker_ready(worker)
+
+    behaviours = []
+    markets = list(load_cast["markets"].items())
+    for i in range(USERS["manager"]):
+        code, tokens = markets[i % len(markets)]
+        behaviours.append(manager(port, code, tokens))
+    partner_session = _session(load_cast["partner"]["user"])
+    keys = iter(PARTNER_KEYS)  # shared by the partner threads: every post is a new key
+    for _ in range(USERS["partner"]):
+        behaviours.append(partner(port, partner_session, load_cast["partner"]["token"],
+                                  load_cast["partner"]["partnership"].pk, keys))
+    leader_sessions = [_session(u) for u in load_cast["leaders"]]
+    for i in range(USERS["leader"]):
+        behaviours.append(leader(port, leader_sessions[i % len(leader_sessions)], LEADER_PAGES))
+    assert len(behaviours) == sum(USERS.values())
+
+    stats, elapsed = loadgen.run(behaviours, duration=DURATION, max_requests=MAX_REQUESTS)
+    assert web.alive()
+    assert not stats.errors, f"{len(stats.errors)} errors, e.g. {stats.errors[:5]}"
+
+    acked = stats.acknowledged
+    decisions = set(acked["decision"])
+    assert decisions and Decision.objects.filter(pk__in=decisions).count() == len(decisions)
+    assert Decision.objects.count() == len(decisions), "a write happened that was not acknowledged"
+    agreed = set(acked["agree"])
+    assert (DecisionParticipant.objects.filter(decision__in=agreed, role="A", agreed=True)
+            .values("decision").distinct().count() == len(agreed))
+    decided = set(acked["decide"])
+    assert Decision.objects.filter(pk__in=decided, status=DecisionStatus.DECIDED).count() == len(decided)
+    posted = {pk: value for pk, _key, value in acked["measurement"]}
+    assert posted, "partners posted no measurement"
+    stored = dict(Measurement.objects.filter(pk__in=posted).values_list("pk", "value"))
+    assert {pk: float(v) for pk, v in stored.items()} == {pk: float(v) for pk, v in posted.items()}
+    assert Measurement.objects.filter(partnership=load_cast["partner"]["partnership"]).count() == len(posted)
+
+    report = {
+        "duration_s": round(elapsed, 1), "users": USERS, "gunicorn": GUNICORN, "requests": stats.requests,
+        "throughput_rps": round(stats.requests / elapsed, 1), "errors": len(stats.errors),
+        "acknowledged_writes": {k: len(v) for k, v in acked.items()}, "table": stats.table(),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+    }
+    _write_report(report)
+    print(json.dumps(report, indent=1))
+
+
+def _write_report(report: dict) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    users = sum(report["users"].values())
+    name = "load-report" if users == 50 else f"load-report-{users}-users"
+    (ARTIFACTS / f"{name}.json").write_text(json.dumps(report, indent=1))
+    lines = ["| request | count | p50 (ms) | p95 (ms) | max (ms) |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {r['request']} | {r['count']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} |"
+              for r in report["table"]]
+    writes = ", ".join(f"{v} {k}" for k, v in report["acknowledged_writes"].items())
+    lines += ["", f"{report['requests']} requests in {report['duration_s']} s ({report['throughput_rps']} req/s), "
+                  f"{report['errors']} errors; acknowledged writes, all found in the database: {writes}."]
+    (ARTIFACTS / f"{name}.md").write_text("\n".join(lines) + "\n")
