@@ -9,10 +9,6 @@ from tests.decisions.conftest import holders, log_de, price_exception  # noqa: F
 from tests.reliability.support import Proc
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "reliability: slow fault/load test on real processes (make reliability)")
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
