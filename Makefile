@@ -39,8 +39,9 @@ load: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## make bench: benchmarks at scale against hand-written SQL (PostgreSQL; BENCH_* env to resize).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench} $(BIN)/python -m bench --measurements $${BENCH_MEASUREMENTS:-10000000} --decisions $${BENCH_DECISIONS:-1000000} --reuse
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -38,3 +38,36 @@ def insert_with_history(model: type[models.Model], columns: Sequence[str], rows:
             [now, user_id, before],
         )
     return len(rows)
+
+
+COPY_THRESHOLD = 500  # below this a plain bulk_create_with_history is as fast (no staging table)
+
+
+def copy_with_history(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *,
+                      user_id: int | None, now: datetime, returning: Sequence[str]) -> list[tuple]:
+    """PostgreSQL: stream ``rows`` with COPY into a transaction-local staging table, then insert
+    them and their "created" history rows in one statement (a data-modifying CTE). Same rows and
+    history as ``bulk_create_with_history`` (type '+', ``user_id``, ``now``) at close to COPY speed:
+    no per-object ORM preparation. Returns ``returning`` columns (e.g. id + natural key) per row."""
+    table = model._meta.db_table
+    history = model.history.model
+    htable = history._meta.db_table
+    tracked = [f.column for f in model._meta.concrete_fields if f.column in {h.column for h in
+                                                                              history._meta.concrete_fields}]
+    cols = ", ".join(columns)
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS pg_temp.bulk_stage")
+        cur.execute(f"CREATE TEMP TABLE bulk_stage ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")  # noqa: S608
+        with cur.cursor.copy(f"COPY bulk_stage ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(
+            f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM bulk_stage RETURNING *), "  # noqa: S608
+            f"hist AS (INSERT INTO {htable} ({', '.join(tracked)}, history_date, history_change_reason, history_type, "
+            f"history_user_id) SELECT {', '.join('ins.' + c for c in tracked)}, %s, NULL, '+', %s FROM ins) "
+            f"SELECT {', '.join(returning)} FROM ins",
+            [now, user_id],
+        )
+        out = cur.fetchall()
+        cur.execute("DROP TABLE pg_temp.bulk_stage")
+    return out

@@ -13,12 +13,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from governance.models import OrgUnit, User
 from governance.querysets import visible_org_unit_ids
 from kpis.models import KPI, Aggregation, Measurement
+from kpis.services.bulk import COPY_THRESHOLD, copy_with_history
 from kpis.services.dirty import mark_dirty
 from kpis.services.rollup import FIRST_YEAR, LAST_YEAR
 from partners.models import Partnership
@@ -224,7 +225,9 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
             updates.append(m)
         m.value, m.numerator, m.denominator = r["value"], r["numerator"], r["denominator"]
         m.source, m.entered_by, m.entered_at = source, actor, now
-    if creates:
+    if len(creates) >= COPY_THRESHOLD and connection.vendor == "postgresql":
+        _copy_creates(creates, actor=actor, now=now)
+    elif creates:
         bulk_create_with_history(creates, Measurement, batch_size=2000, default_user=actor, default_date=now)
     if updates:
         bulk_update_with_history(updates, Measurement, ["value", "numerator", "denominator", "source", "entered_by",
@@ -232,6 +235,21 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
                                  batch_size=2000, default_user=actor, default_date=now)
     mark_dirty(keys)
     return RecordResult(created=len(creates), updated=len(updates), measurements=creates + updates)
+
+
+_COPY_COLUMNS = ("kpi_id", "org_unit_id", "partnership_id", "partnership_key", "period", "value", "numerator",
+                 "denominator", "source", "entered_by_id", "entered_at")
+
+
+def _copy_creates(creates: list[Measurement], *, actor: User, now: datetime) -> None:
+    """Large batches: COPY + one INSERT … RETURNING with the history rows (kpis.services.bulk)."""
+    rows = [tuple(getattr(m, c) for c in _COPY_COLUMNS) for m in creates]
+    ids = {(k, u, p, d): pk for pk, k, u, p, d in copy_with_history(
+        Measurement, _COPY_COLUMNS, rows, user_id=actor.pk, now=now,
+        returning=("id", "kpi_id", "org_unit_id", "partnership_key", "period"))}
+    for m in creates:
+        m.pk = ids[(m.kpi_id, m.org_unit_id, m.partnership_key, m.period)]
+        m._state.adding = False
 
 
 def measurement_record(*, actor: User, data: dict, source: str = "api", now: datetime) -> Measurement:

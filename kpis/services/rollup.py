@@ -168,7 +168,21 @@ def level_sql(level: str, *, scoped: bool, direct_measurements: bool) -> str:
 
 def window_sql(*, scoped: bool) -> str:
     """Quarter and YTD cells from the month cells of the same unit and partnership."""
-    scope = _scope("c.org_unit_id", "c.kpi_id", "c.partnership_key", "cal.period", scoped=scoped, grain="cal.grain")
+    if scoped:
+        # Drive from the scoped window keys: calendar → the window's months → each month cell by its
+        # whole unique key (org_unit, grain, partnership, period, kpi). Joining the scope onto the
+        # cells instead let the planner probe the cells by (org_unit, grain, partnership) alone and
+        # filter every month of every KPI (4.3 s for 1k new measurements at 1M; see docs/benchmarks.md).
+        # ``OFFSET 0`` keeps the (window key, month) list a subquery the planner cannot flatten.
+        fence = "OFFSET 0" if _pg() else "LIMIT -1 OFFSET 0"
+        source = (f"FROM (SELECT s.kpi_id, s.org_unit_id, s.partnership_key, cal.grain, cal.period, cal.month "
+                  f"FROM {S} s JOIN {W} cal ON cal.grain = s.grain AND cal.period = s.period "
+                  f"WHERE s.grain IN ('quarter', 'ytd') {fence}) sw "
+                  f"JOIN {C} c ON c.org_unit_id = sw.org_unit_id AND c.grain = 'month' "
+                  f"AND c.partnership_key = sw.partnership_key AND c.period = sw.month AND c.kpi_id = sw.kpi_id "
+                  f"JOIN {W} cal ON cal.grain = sw.grain AND cal.period = sw.period AND cal.month = sw.month")
+    else:
+        source = f"FROM {C} c JOIN {W} cal ON cal.month = c.period WHERE c.grain = 'month'"
     windows = (
         f"SELECT c.kpi_id, c.org_unit_id, c.partnership_key AS pkey, cal.grain, cal.period, "
         f"SUM(c.numerator) AS n, SUM(c.denominator) AS d, SUM(c.target) AS t_sum, AVG(c.target) AS t_avg, "
@@ -176,7 +190,7 @@ def window_sql(*, scoped: bool) -> str:
         f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.red_at END) AS r, MAX(c.expected) AS expected, "
         f"MAX(CASE WHEN c.numerator IS NULL THEN NULL ELSE c.period END) AS last_actual, "
         f"MAX(CASE WHEN c.target IS NULL THEN NULL ELSE c.period END) AS last_target "
-        f"FROM {C} c JOIN {W} cal ON cal.month = c.period{scope} WHERE c.grain = 'month' "
+        f"{source} "
         f"GROUP BY c.kpi_id, c.org_unit_id, c.partnership_key, cal.grain, cal.period"
     )
     inner = (

@@ -1,0 +1,156 @@
+# ruff: noqa: S608 - SQL assembled from model table names only
+"""The physical limits: hand-written single statements doing the same work as our services."""
+
+from __future__ import annotations
+
+from decisions.models import Decision, DecisionEvent, DecisionParticipant, DecisionType, Escalation
+from governance.models import Assignment, Notification, OrgUnit, OrgUnitClosure
+from kpis.models import KPI, Measurement, RollupWindow, ScorecardCell, Target
+
+M, T, K, W = (Measurement._meta.db_table, Target._meta.db_table, KPI._meta.db_table, RollupWindow._meta.db_table)
+C, CL, U = ScorecardCell._meta.db_table, OrgUnitClosure._meta.db_table, OrgUnit._meta.db_table
+HAND_CELLS = "bench_hand_cell"
+
+COLS = ("kpi_id, org_unit_id, partnership_id, partnership_key, grain, period, actual, numerator, denominator, target, "
+        "green_at, red_at, attainment, rag, reporting, expected")
+
+
+def create_hand_table(cur) -> None:
+    """A logged table shaped and indexed exactly like the scorecard cells."""
+    cur.execute(f"DROP TABLE IF EXISTS {HAND_CELLS}")
+    cur.execute(f"CREATE TABLE {HAND_CELLS} (LIKE {C} INCLUDING ALL)")
+
+
+def _att(actual: str, target: str) -> str:
+    return (f"CASE WHEN k.direction = 'lower' THEN {target} / NULLIF({actual}, 0) "
+            f"ELSE {actual} / NULLIF({target}, 0) END")
+
+
+# One INSERT … SELECT: leaf cells → every ancestor through the closure table (one join, no
+# level-by-level passes), targets likewise, then quarter/YTD windows from the month cells.
+FULL_ROLLUP_SQL = f"""
+WITH leaf AS (
+    SELECT m.kpi_id, m.org_unit_id, p.pk, m.period,
+           SUM(CASE WHEN k.aggregation = 'ratio' THEN m.numerator ELSE m.value END) AS n,
+           SUM(CASE WHEN k.aggregation = 'ratio' THEN m.denominator ELSE 1 END) AS d
+    FROM {M} m JOIN {K} k ON k.id = m.kpi_id
+    CROSS JOIN LATERAL (SELECT m.partnership_key AS pk UNION ALL SELECT 0 WHERE m.partnership_key <> 0) p
+    GROUP BY m.kpi_id, m.org_unit_id, p.pk, m.period
+), mon AS (
+    SELECT l.kpi_id, cl.ancestor_id AS unit_id, l.pk, l.period, SUM(l.n) AS n, SUM(l.d) AS d, COUNT(*) AS rep
+    FROM leaf l JOIN {CL} cl ON cl.descendant_id = l.org_unit_id
+    GROUP BY l.kpi_id, cl.ancestor_id, l.pk, l.period
+), tgt AS (
+    SELECT t.kpi_id, cl.ancestor_id AS unit_id, t.partnership_key AS pk, t.period,
+           CASE WHEN MAX(k.aggregation) IN ('sum', 'latest') THEN SUM(t.value) ELSE AVG(t.value) END AS target,
+           AVG(t.green_at) AS g, AVG(t.red_at) AS r
+    FROM {T} t JOIN {K} k ON k.id = t.kpi_id JOIN {CL} cl ON cl.descendant_id = t.org_unit_id
+    GROUP BY t.kpi_id, cl.ancestor_id, t.partnership_key, t.period
+), cells AS (
+    SELECT COALESCE(mo.kpi_id, tg.kpi_id) AS kpi_id, COALESCE(mo.unit_id, tg.unit_id) AS unit_id,
+           COALESCE(mo.pk, tg.pk) AS pk, COALESCE(mo.period, tg.period) AS period,
+           mo.n, mo.d, tg.target, COALESCE(tg.g, 1) AS g, COALESCE(tg.r, 0.9) AS r, COALESCE(mo.rep, 0) AS rep
+    FROM mon mo FULL JOIN tgt tg ON tg.kpi_id = mo.kpi_id AND tg.unit_id = mo.unit_id AND tg.pk = mo.pk
+                                 AND tg.period = mo.period
+), months AS (
+    SELECT c.*, CASE WHEN k.aggregation IN ('average', 'ratio') THEN c.n / NULLIF(c.d, 0) ELSE c.n END AS actual
+    FROM cells c JOIN {K} k ON k.id = c.kpi_id
+), windows AS (
+    SELECT c.kpi_id, c.unit_id, c.pk, w.grain, w.period, SUM(c.n) AS n, SUM(c.d) AS d,
+           SUM(c.target) AS t_sum, AVG(c.target) AS t_avg,
+           AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.g END) AS g,
+           AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.r END) AS r,
+           MAX(c.period) FILTER (WHERE c.n IS NOT NULL) AS last_actual,
+           MAX(c.period) FILTER (WHERE c.target IS NOT NULL) AS last_target,
+           MAX(c.rep) AS max_rep
+    FROM months c JOIN {W} w ON w.month = c.period
+    GROUP BY c.kpi_id, c.unit_id, c.pk, w.grain, w.period
+), result AS (
+    SELECT c.kpi_id, c.unit_id, c.pk, 'month' AS grain, c.period, c.actual, c.n, c.d, c.target, c.g, c.r,
+           c.rep, c.rep AS exp
+    FROM months c
+    UNION ALL
+    SELECT w.kpi_id, w.unit_id, w.pk, w.grain, w.period,
+           CASE k.aggregation WHEN 'latest' THEN la.actual WHEN 'sum' THEN w.n ELSE w.n / NULLIF(w.d, 0) END,
+           CASE WHEN k.aggregation = 'latest' THEN la.n ELSE w.n END,
+           CASE WHEN k.aggregation = 'latest' THEN la.d ELSE w.d END,
+           CASE k.aggregation WHEN 'latest' THEN lt.target WHEN 'sum' THEN w.t_sum ELSE w.t_avg END,
+           COALESCE(w.g, 1), COALESCE(w.r, 0.9), COALESCE(la.rep, 0), COALESCE(la.rep, w.max_rep)
+    FROM windows w JOIN {K} k ON k.id = w.kpi_id
+    LEFT JOIN months la ON la.kpi_id = w.kpi_id AND la.unit_id = w.unit_id AND la.pk = w.pk
+                       AND la.period = w.last_actual
+    LEFT JOIN months lt ON k.aggregation = 'latest' AND lt.kpi_id = w.kpi_id AND lt.unit_id = w.unit_id
+                       AND lt.pk = w.pk AND lt.period = w.last_target
+)
+INSERT INTO {HAND_CELLS} ({COLS})
+SELECT x.kpi_id, x.unit_id, NULLIF(x.pk, 0), x.pk, x.grain, x.period, x.actual, x.n, x.d, x.target, x.g, x.r, x.att,
+       CASE WHEN x.att IS NULL THEN 'none' WHEN x.att >= x.g THEN 'green' WHEN x.att < x.r THEN 'red' ELSE 'amber' END,
+       x.rep, x.exp
+FROM (SELECT r.*, {_att('r.actual', 'r.target')} AS att FROM result r JOIN {K} k ON k.id = r.kpi_id) x
+"""
+
+# Cells that differ between our rollup and the hand-written statement (keys and the shown figures).
+DIFF_SQL = f"""
+SELECT COUNT(*) FROM (
+  (SELECT kpi_id, org_unit_id, partnership_key, grain, period, ROUND(actual, 4), ROUND(target, 4), rag
+   FROM {C} EXCEPT SELECT kpi_id, org_unit_id, partnership_key, grain, period, ROUND(actual, 4), ROUND(target, 4), rag
+   FROM {HAND_CELLS})
+  UNION ALL
+  (SELECT kpi_id, org_unit_id, partnership_key, grain, period, ROUND(actual, 4), ROUND(target, 4), rag
+   FROM {HAND_CELLS} EXCEPT SELECT kpi_id, org_unit_id, partnership_key, grain, period, ROUND(actual, 4),
+   ROUND(target, 4), rag FROM {C})
+) d
+"""
+
+D, E, P, X = (Decision._meta.db_table, DecisionEvent._meta.db_table, DecisionParticipant._meta.db_table,
+              Escalation._meta.db_table)
+N, A, DT = Notification._meta.db_table, Assignment._meta.db_table, DecisionType._meta.db_table
+
+# The escalation sweep for decisions past their level's due time on a 24×7 clock, in one
+# data-modifying CTE: claim (guarded UPDATE) → Escalation row, D participant, event, and the two
+# notifications (new decider, requester), each idempotent on its unique key.
+SWEEP_SQL = f"""
+WITH due AS (
+    SELECT d.id, d.escalation_level AS k, d.decider_id, d.deciding_unit_id, d.decider_function_id, d.due_at,
+           d.requested_by_id, d.title, t.sla_hours
+    FROM {D} d JOIN {DT} t ON t.id = d.decision_type_id
+    WHERE d.status = 'open' AND d.next_deadline_at IS NOT NULL AND d.next_deadline_at <= %(now)s
+      AND d.due_at <= %(now)s AND t.escalation_enabled AND t.calendar = '24x7'
+), target AS (
+    SELECT DISTINCT ON (due.id) due.*, a.user_id AS to_user, a.org_unit_id AS to_unit
+    FROM due JOIN {CL} cl ON cl.descendant_id = due.deciding_unit_id AND cl.depth > 0
+    JOIN {A} a ON a.org_unit_id = cl.ancestor_id AND a.function_id = due.decider_function_id
+    ORDER BY due.id, cl.depth, a.id
+), upd AS (
+    UPDATE {D} d SET escalation_level = t.k + 1, decider_id = t.to_user, deciding_unit_id = t.to_unit,
+        clock_started_at = t.due_at, due_at = t.due_at + make_interval(hours => t.sla_hours),
+        warn_at = t.due_at + make_interval(hours => t.sla_hours) * 0.75,
+        next_deadline_at = t.due_at + make_interval(hours => t.sla_hours) * 0.75
+    FROM target t WHERE d.id = t.id AND d.status = 'open' AND d.escalation_level = t.k
+    RETURNING d.id, t.k, t.decider_id AS from_user, t.deciding_unit_id AS from_unit, t.decider_function_id AS fn,
+              t.to_user, t.to_unit, t.due_at AS missed, t.requested_by_id, t.title, d.due_at AS new_due
+), esc AS (
+    INSERT INTO {X} (decision_id, level, function_id, from_unit_id, to_unit_id, from_user_id, to_user_id,
+                     missed_deadline, at)
+    SELECT id, k + 1, fn, from_unit, to_unit, from_user, to_user, missed, %(now)s FROM upd RETURNING 1
+), part AS (
+    INSERT INTO {P} (decision_id, user_id, function_id, org_unit_id, role, level, input_text, comment)
+    SELECT id, to_user, fn, to_unit, 'D', k + 1, '', '' FROM upd ON CONFLICT DO NOTHING RETURNING 1
+), ev AS (
+    INSERT INTO {E} (decision_id, kind, actor_id, at, level, message, data)
+    SELECT u.id, 'escalated', NULL, %(now)s, u.k + 1,
+           'Not decided at ' || fu.name || ' in time: escalated to ' || tu.name || '.',
+           jsonb_build_object('from_unit', fu.code, 'to_unit', tu.code, 'missed_deadline', u.missed)
+    FROM upd u JOIN {U} fu ON fu.id = u.from_unit JOIN {U} tu ON tu.id = u.to_unit RETURNING 1
+), note AS (
+    INSERT INTO {N} (recipient_id, kind, title, body, url, dedupe_key, created_at)
+    SELECT r.recipient, 'decision.escalated', LEFT(r.title, 200), '', '/decisions/' || u.id || '/',
+           LEFT('decision:' || u.id || ':escalated:' || (u.k + 1) || ':' || u.missed, 200), %(now)s
+    FROM upd u CROSS JOIN LATERAL (VALUES (u.to_user, 'Escalated to you: ' || u.title),
+                                          (u.requested_by_id, 'Your decision was escalated: ' || u.title))
+         AS r(recipient, title)
+    ON CONFLICT DO NOTHING RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM upd), (SELECT COUNT(*) FROM esc), (SELECT COUNT(*) FROM part),
+       (SELECT COUNT(*) FROM ev), (SELECT COUNT(*) FROM note)
+"""

@@ -1,0 +1,514 @@
+# ruff: noqa: S608 - SQL assembled from model table names only
+"""``python -m bench``: every operation beside its physical limit, in one run on one database.
+
+Steps (same data throughout): (1) full rollup vs one hand-written INSERT … SELECT; (2) 1,000 new
+measurements over 50 KPIs × 20 markets of a fresh month through the service, then the incremental
+rollup, checked equal to a second full rollup; (3) the escalation sweep vs one data-modifying CTE
+(state restored between the two); (4) CSV import through the service vs raw COPY of as many rows;
+(5) dashboard and scorecard API through gunicorn, p50/p95 (skipped by ``--no-http``) with the
+query count of each page counted in-process with ``CaptureQueriesContext``; (6) the decision list
+API vs a bare DRF ListAPIView, requests/s, both in-process with one test client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from django.db import connection, transaction
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SMALL_SEED_OFFSET = 1000
+SMALL_MEASUREMENTS = 1000
+PAGE_BUDGET_SECONDS = 300  # a page far off its target still lets the run finish (fewer requests, noted)
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def machine() -> dict:
+    with connection.cursor() as cur:
+        cur.execute("SHOW server_version")
+        pg = cur.fetchone()[0]
+        cur.execute("SHOW shared_buffers")
+        sb = cur.fetchone()[0]
+        cur.execute("SHOW work_mem")
+        wm = cur.fetchone()[0]
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) // 1024 // 1024
+    except OSError:
+        pass
+    cpus = os.cpu_count()
+    summary = (f"{cpus} cores, {mem} GB RAM, PostgreSQL {pg.split()[0]} (shared_buffers {sb}, work_mem {wm}), "
+               f"Python {platform.python_version()}")
+    return {"nproc": cpus, "ram_gb": mem, "postgresql": pg, "shared_buffers": sb, "work_mem": wm, "summary": summary}
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - start, out
+
+
+def scalar(sql: str, params=None):
+    with connection.cursor() as cur:
+        cur.execute(sql, params or [])
+        return cur.fetchone()[0]
+
+
+def execute(sql: str, params=None) -> int:
+    with connection.cursor() as cur:
+        cur.execute(sql, params or [])
+        return cur.rowcount
+
+
+# ----------------------------------------------------------------------------------------------
+def ensure_data(args) -> dict:
+    from governance.management.commands.generate_scale_data import generate, prefix_for
+    from governance.models import OrgUnit
+
+    sets = {}
+    for label, seed, n, m in (("full", args.seed, args.measurements, args.decisions),
+                              ("small", args.seed + SMALL_SEED_OFFSET, SMALL_MEASUREMENTS, 100)):
+        prefix = prefix_for(seed)
+        if args.reuse and OrgUnit.objects.filter(code=prefix).exists():
+            log(f"reusing data set {prefix}")
+        else:
+            log(f"generating {prefix}: {n:,} measurements, {m:,} decisions")
+            summary = generate(measurements=n, decisions=m, seed=seed, replace=True, log=log, tiny=args.tiny_org)
+            log(f"generated in {summary['seconds']} s")
+        sets[label] = {"prefix": prefix}
+    return sets
+
+
+def data_facts(prefix: str) -> dict:
+    from decisions.models import Decision
+    from kpis.models import Measurement
+
+    units = "SELECT id FROM governance_orgunit WHERE code = %s OR code LIKE %s"
+    args = [prefix, f"{prefix}-%"]
+    m = scalar(f"SELECT COUNT(*) FROM {Measurement._meta.db_table} WHERE org_unit_id IN ({units})", args)
+    d = scalar(f"SELECT COUNT(*) FROM {Decision._meta.db_table} WHERE org_unit_id IN ({units})", args)
+    first, last = None, None
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT MIN(period), MAX(period) FROM {Measurement._meta.db_table} "
+                    f"WHERE org_unit_id IN ({units}) AND source = 'scale'", args)
+        first, last = cur.fetchone()
+    return {"measurements": m, "decisions": d, "first_month": first, "last_month": last}
+
+
+def month_add(d: date, months: int) -> date:
+    i = d.year * 12 + d.month - 1 + months
+    return date(i // 12, i % 12 + 1, 1)
+
+
+def cleanup_bench_rows(prefix: str, last_month: date) -> None:
+    """Remove the rows earlier bench steps added after the generated months (the service's and
+    COPY's), marking their keys dirty; the incremental rollup then puts the cells back as they were."""
+    from kpis.models import DirtyCell, Measurement
+    from kpis.services.rollup import rollup_incremental
+
+    units = "SELECT id FROM governance_orgunit WHERE code = %s OR code LIKE %s"
+    args = [prefix, f"{prefix}-%", last_month]
+    hist = Measurement.history.model._meta.db_table
+    execute(f"DELETE FROM {hist} WHERE org_unit_id IN ({units}) AND period > %s", args)
+    keys = "kpi_id, org_unit_id, partnership_key, period"
+    removed = execute(
+        f"WITH gone AS (DELETE FROM {Measurement._meta.db_table} WHERE org_unit_id IN ({units}) AND period > %s "
+        f"RETURNING {keys}) INSERT INTO {DirtyCell._meta.db_table} ({keys}) SELECT DISTINCT {keys} FROM gone "
+        f"ON CONFLICT DO NOTHING", args)
+    if removed:
+        rollup_incremental()
+
+
+class StatementProfile:
+    """Times every SQL statement run inside the block (``connection.execute_wrapper``)."""
+
+    def __init__(self):
+        self.entries: list[dict] = []
+
+    def __call__(self, execute_fn, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute_fn(sql, params, many, context)
+        finally:
+            self.entries.append({"seconds": time.perf_counter() - start, "sql": sql})
+
+    def __enter__(self):
+        self._cm = connection.execute_wrapper(self)
+        self._cm.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+    def top(self, n: int = 8) -> list[dict]:
+        return [{"seconds": round(e["seconds"], 4), "sql": e["sql"][:400]}
+                for e in sorted(self.entries, key=lambda e: -e["seconds"])[:n]]
+
+
+# ----------------------------------------------------------------------------------------------
+def bench_rollup(result: dict, facts: dict, admin, prefix: str, *, skip_verify: bool = False) -> None:
+    from bench import limits
+    from kpis.models import KPI, ScorecardCell
+    from kpis.services.measurements import measurements_record
+    from kpis.services.rollup import rollup_full, rollup_incremental
+
+    log("full rollup (ours)")
+    ours_s, ours = timed(rollup_full)
+    cells = ScorecardCell.objects.count()
+    log(f"  {ours_s:.2f} s, {ours.cells_written:,} cells")
+    with connection.cursor() as cur:
+        limits.create_hand_table(cur)
+    log("full rollup (hand-written INSERT … SELECT)")
+
+    @transaction.atomic
+    def hand():
+        with connection.cursor() as cur:
+            cur.execute(f"TRUNCATE {limits.HAND_CELLS}")
+            cur.execute(limits.FULL_ROLLUP_SQL)
+            return cur.rowcount
+
+    hand_s, hand_rows = timed(hand)
+    diff = scalar(limits.DIFF_SQL)
+    log(f"  {hand_s:.2f} s, {hand_rows:,} cells; {diff} cells differ")
+    result["data"]["cells"] = cells
+    result["operations"].append({
+        "name": "full rollup", "unit": "s", "ours": ours_s, "limit": hand_s, "ratio": ours_s / hand_s,
+        "target": "≤ 1.5×", "met": ours_s / hand_s <= 1.5, "cells": cells, "hand_cells": hand_rows,
+        "cells_differing": diff})
+
+    # (2) 1,000 new measurements: 50 KPIs × 20 markets in the month after the data.
+    month = month_add(facts["last_month"], 1)
+    kpis = list(KPI.objects.filter(code__startswith=f"{prefix}-K").exclude(aggregation="ratio")
+                .order_by("code")[:50])
+    markets = list_markets(prefix)
+    markets = markets[:20] if len(kpis) * 20 >= 1000 else markets  # the tiny org has fewer KPIs
+    rows = [{"kpi": k.code, "org_unit": mk, "period": month.isoformat()[:7], "value": str(100 + i)}
+            for i, (k, mk) in enumerate((k, mk) for k in kpis for mk in markets)][:1000]
+    service_s, _ = timed(measurements_record, actor=admin, rows=rows, source="bench", now=datetime.now().astimezone())
+    log(f"incremental rollup after {len(rows)} new measurements (service took {service_s:.2f} s)")
+    with StatementProfile() as profile:
+        incr_s, incr = timed(rollup_incremental)
+    log(f"  {incr_s:.3f} s, {incr.dirty_keys} dirty keys, {incr.cells_written} cells rewritten")
+    for entry in profile.top(5):
+        log(f"    {entry['seconds']:.3f} s  {entry['sql'][:150]}")
+    entry = {"name": "incremental rollup (1k measurements)", "unit": "s", "ours": incr_s, "limit": None,
+             "ratio": None, "target": "≤ 1 s at 10M", "met": incr_s <= 1.0, "dirty_keys": incr.dirty_keys,
+             "cells_rewritten": incr.cells_written, "service_seconds": service_s, "new_measurements": len(rows),
+             "profile": profile.top()}
+    result["operations"].append(entry)
+    if skip_verify:
+        return
+    execute("DROP TABLE IF EXISTS bench_incremental_cells")
+    execute(f"CREATE TABLE bench_incremental_cells AS SELECT * FROM {ScorecardCell._meta.db_table}")
+    log("second full rollup (to compare with the incremental result)")
+    full2_s, _ = timed(rollup_full)
+    cols = "kpi_id, org_unit_id, partnership_key, grain, period, actual, numerator, denominator, target, " \
+           "green_at, red_at, attainment, rag, reporting, expected"
+    t = ScorecardCell._meta.db_table
+    differing = scalar(f"SELECT COUNT(*) FROM ((SELECT {cols} FROM {t} EXCEPT ALL SELECT {cols} FROM "
+                       f"bench_incremental_cells) UNION ALL (SELECT {cols} FROM bench_incremental_cells EXCEPT ALL "
+                       f"SELECT {cols} FROM {t})) d")
+    incremental_rows = scalar("SELECT COUNT(*) FROM bench_incremental_cells")
+    full_rows = ScorecardCell.objects.count()
+    execute("DROP TABLE bench_incremental_cells")
+    log(f"  full again {full2_s:.2f} s: {full_rows:,} rows vs incremental {incremental_rows:,}, {differing} differ")
+    entry.update(full_again_seconds=full2_s, full_rows=full_rows, incremental_rows=incremental_rows,
+                 rows_differing=differing)
+
+
+def list_markets(prefix: str) -> list[str]:
+    from governance.models import OrgUnit
+
+    return list(OrgUnit.objects.filter(code__startswith=f"{prefix}-", level="market").order_by("code")
+                .values_list("code", flat=True))
+
+
+# ----------------------------------------------------------------------------------------------
+def bench_sweep(result: dict, prefix: str, now: datetime) -> None:
+    from bench import limits
+    from decisions.models import Decision, DecisionEvent, DecisionParticipant, Escalation
+    from decisions.services.escalation import escalate_overdue
+    from governance.models import Notification
+
+    d = Decision._meta.db_table
+    cols = ("escalation_level, decider_id, deciding_unit_id, clock_started_at, due_at, warn_at, next_deadline_at, "
+            "escalation_exhausted")
+    execute("DROP TABLE IF EXISTS bench_sweep_snapshot")
+    execute(f"CREATE TABLE bench_sweep_snapshot AS SELECT id, {cols} FROM {d} "
+            f"WHERE status = 'open' AND next_deadline_at <= %s", [now])
+    due = scalar("SELECT COUNT(*) FROM bench_sweep_snapshot")
+    marks = {m: scalar(f"SELECT COALESCE(MAX(id), 0) FROM {m._meta.db_table}")
+             for m in (Escalation, DecisionEvent, DecisionParticipant, Notification)}
+
+    def restore():
+        for model, mark in marks.items():
+            execute(f"DELETE FROM {model._meta.db_table} WHERE id > %s", [mark])
+        execute(f"UPDATE {d} SET {', '.join(f'{c} = s.{c}' for c in cols.split(', '))} "
+                f"FROM bench_sweep_snapshot s WHERE s.id = {d}.id")
+
+    def written() -> dict:
+        return {m.__name__: scalar(f"SELECT COUNT(*) FROM {m._meta.db_table} WHERE id > %s", [mark])
+                for m, mark in marks.items()}
+
+    total = Decision.objects.count()
+    log(f"escalation sweep (ours) over {total:,} decisions, {due:,} due")
+    ours_s, counts = timed(escalate_overdue, now=now, batch_size=10**9)
+    ours_rows = written()
+    restore()
+    log(f"  {ours_s:.2f} s {counts} rows {ours_rows}")
+    log("escalation sweep (hand-written data-modifying CTE)")
+
+    @transaction.atomic
+    def hand():
+        with connection.cursor() as cur:
+            cur.execute(limits.SWEEP_SQL, {"now": now})
+            return cur.fetchone()
+
+    hand_s, hand_counts = timed(hand)
+    hand_rows = written()
+    restore()
+    execute("DROP TABLE bench_sweep_snapshot")
+    log(f"  {hand_s:.3f} s rows {hand_rows}")
+    result["operations"].append({
+        "name": f"escalation sweep ({due:,} overdue of {total:,})", "unit": "s", "ours": ours_s, "limit": hand_s,
+        "ratio": ours_s / hand_s if hand_s else None, "target": "≤ 3×", "met": hand_s and ours_s / hand_s <= 3,
+        "ours_counts": counts, "ours_rows": ours_rows, "hand_rows": hand_rows, "due": due})
+
+
+# ----------------------------------------------------------------------------------------------
+def bench_import(result: dict, admin, prefix: str, facts: dict, rows_n: int) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from governance.models import OrgUnit
+    from kpis.models import KPI, DirtyCell, Measurement
+    from kpis.services.measurements import measurements_import_csv
+
+    kpis = list(KPI.objects.filter(code__startswith=f"{prefix}-K").exclude(aggregation="ratio")
+                .order_by("code").values_list("id", "code"))
+    markets = list(OrgUnit.objects.filter(code__startswith=f"{prefix}-", level="market").order_by("code")
+                   .values_list("id", "code"))
+    keys = [(k, m) for k in kpis for m in markets][:rows_n]
+    month_ours, month_copy = month_add(facts["last_month"], 2), month_add(facts["last_month"], 3)
+    text = "kpi,org_unit,partnership,period,value,numerator,denominator\n" + "".join(
+        f"{k[1]},{m[1]},,{month_ours:%Y-%m},{100 + i % 900}.5,,\n" for i, (k, m) in enumerate(keys))
+    upload = SimpleUploadedFile("bench.csv", text.encode(), content_type="text/csv")
+    log(f"CSV import of {len(keys):,} rows through the service")
+    ours_s, out = timed(measurements_import_csv, actor=admin, upload=upload, now=datetime.now().astimezone())
+    log(f"  {ours_s:.2f} s ({len(keys) / ours_s:,.0f} rows/s), created {out.created}")
+    now_text = datetime.now().astimezone().isoformat()
+    body = "".join(f"{k[0]}\t{m[0]}\t\\N\t0\t{month_copy.isoformat()}\t{100 + i % 900}.5\t\\N\t\\N\tcopy\t\\N\t"
+                   f"{now_text}\n" for i, (k, m) in enumerate(keys))
+
+    @transaction.atomic
+    def raw_copy():
+        with connection.cursor() as cur, cur.cursor.copy(
+                f"COPY {Measurement._meta.db_table} (kpi_id, org_unit_id, partnership_id, partnership_key, period, "
+                f"value, numerator, denominator, source, entered_by_id, entered_at) FROM STDIN") as copy:
+            copy.write(body)
+
+    log(f"raw COPY of {len(keys):,} rows into the same indexed table")
+    copy_s, _ = timed(raw_copy)
+    log(f"  {copy_s:.3f} s ({len(keys) / copy_s:,.0f} rows/s)")
+    ours_rate, copy_rate = len(keys) / ours_s, len(keys) / copy_s
+    result["operations"].append({
+        "name": f"CSV import ({len(keys):,} rows)", "unit": "rows/s", "ours": ours_rate, "limit": copy_rate,
+        "ratio": ours_rate / copy_rate, "target": "≥ 50% of COPY (ratio ≥ 0.5)", "met": ours_rate / copy_rate >= 0.5,
+        "ours_seconds": ours_s, "copy_seconds": copy_s})
+    execute(f"DELETE FROM {DirtyCell._meta.db_table}")
+
+
+# ----------------------------------------------------------------------------------------------
+def count_queries(client, url: str, **headers) -> tuple[int, int]:
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(conn) as ctx:
+        response = client.get(url, **headers)
+    return response.status_code, len(ctx.captured_queries)
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def bench_http(result: dict, admin, sets: dict, requests_n: int, port: int) -> None:
+    """Pages through gunicorn (2 workers, the test settings: DEBUG off, throttles raised)."""
+    import http.client
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(admin.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = admin.get_session_auth_hash()
+    session.create()
+    token, _ = Token.objects.get_or_create(user=admin)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "governance.settings_test"),
+           "DATABASE_URL": os.environ.get("DATABASE_URL", "")}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen(  # noqa: S603
+        [str(gunicorn), "governance.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2", "--log-level",
+         "warning"], cwd=Path(__file__).resolve().parent.parent, env=env)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/accounts/login/")
+                c.getresponse().read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.3)
+        client = Client()
+        client.force_login(admin)
+        cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
+        auth = {"Authorization": f"Token {token.key}"}
+        for scale in ("small", "full"):
+            prefix = sets[scale]["prefix"]
+            pages = [("dashboard page", f"/kpis/dashboard/?unit={prefix}", cookie, {}),
+                     ("/api/v1/scorecards/", f"/api/v1/scorecards/?org_unit={prefix}&grain=month", auth,
+                      {"HTTP_AUTHORIZATION": auth["Authorization"]})]
+            for name, url, headers, client_headers in pages:
+                status, queries = count_queries(client, url, **client_headers)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                times = []
+                page_started = time.perf_counter()
+                for i in range(requests_n + 5):
+                    if i > 15 and time.perf_counter() - page_started > PAGE_BUDGET_SECONDS:
+                        log(f"  {name} ({scale}): stopped after {len(times)} requests (over {PAGE_BUDGET_SECONDS} s)")
+                        break
+                    start = time.perf_counter()
+                    conn.request("GET", url, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    if i >= 5:  # warm-up: both workers' first requests
+                        times.append((time.perf_counter() - start) * 1000)
+                    if response.status != 200:
+                        raise RuntimeError(f"{url} answered {response.status}")
+                conn.close()
+                entry = {"name": name, "scale": scale, "url": url, "requests": len(times),
+                         "p50_ms": statistics.median(times), "p95_ms": percentile(times, 0.95), "queries": queries,
+                         "in_process_status": status}
+                log(f"  {name} ({scale}): p50 {entry['p50_ms']:.1f} ms, p95 {entry['p95_ms']:.1f} ms, "
+                    f"{queries} queries")
+                result["http"].append(entry)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def bench_decision_list(result: dict, admin, requests_n: int) -> None:
+    """In-process with one test client under the bench URLconf (ours and the bare list)."""
+    from django.test import Client, override_settings
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=admin)
+    headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    rates = {}
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        client = Client()
+        for name, url in (("ours", "/api/v1/decisions/"), ("bare", "/bench/bare-decisions/")):
+            status, queries = count_queries(client, url, **headers)
+            if status != 200:
+                raise RuntimeError(f"{url} answered {status}")
+            for _ in range(5):
+                client.get(url, **headers)
+            start = time.perf_counter()
+            for _ in range(requests_n):
+                client.get(url, **headers)
+            rates[name] = requests_n / (time.perf_counter() - start)
+            rates[f"{name}_queries"] = queries
+    log(f"decision list: ours {rates['ours']:.0f} req/s ({rates['ours_queries']} queries), "
+        f"bare {rates['bare']:.0f} req/s ({rates['bare_queries']} queries)")
+    result["operations"].append({
+        "name": "decision list API (page of 100)", "unit": "req/s", "ours": rates["ours"], "limit": rates["bare"],
+        "ratio": rates["ours"] / rates["bare"], "target": "≥ 50% of bare DRF (ratio ≥ 0.5)",
+        "met": rates["ours"] / rates["bare"] >= 0.5, "queries": rates["ours_queries"],
+        "bare_queries": rates["bare_queries"]})
+
+
+# ----------------------------------------------------------------------------------------------
+def parse(argv):
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--measurements", type=int, default=1_000_000)
+    p.add_argument("--decisions", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--reuse", action="store_true", help="Keep the data set of this seed if it exists.")
+    p.add_argument("--skip-verify", action="store_true",
+                   help="Do not rebuild everything a second time to check the incremental rollup.")
+    p.add_argument("--tiny-org", action="store_true", help="Generate a tenth of the org (smoke test).")
+    p.add_argument("--no-http", action="store_true", help="Skip the gunicorn latency step (smoke test).")
+    p.add_argument("--requests", type=int, default=120, help="Requests per page for latency / throughput.")
+    p.add_argument("--import-rows", type=int, default=20_000)
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--output", default=str(RESULTS / "latest.json"))
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    args = parse(argv)
+    from governance.models import User
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench needs PostgreSQL.")
+    started = time.perf_counter()
+    result = {"started_at": datetime.now().astimezone().isoformat(), "machine": machine(), "args": vars(args),
+              "operations": [], "http": []}
+    sets = ensure_data(args)
+    prefix = sets["full"]["prefix"]
+    facts = data_facts(prefix)
+    result["data"] = {"measurements": facts["measurements"], "decisions": facts["decisions"], "prefix": prefix}
+    cleanup_bench_rows(prefix, facts["last_month"])
+    admin = User.objects.get(username=f"{prefix.lower()}.admin")
+    sweep_now = sweep_time(prefix)
+    execute("ANALYZE")
+    bench_rollup(result, facts, admin, prefix, skip_verify=args.skip_verify)
+    bench_sweep(result, prefix, sweep_now)
+    bench_import(result, admin, prefix, facts, min(args.import_rows, facts["measurements"]))
+    cleanup_bench_rows(prefix, facts["last_month"])
+    if not args.no_http:
+        bench_http(result, admin, sets, args.requests, args.port)
+    bench_decision_list(result, admin, args.requests)
+    result["seconds"] = time.perf_counter() - started
+    from bench.report import markdown_table
+
+    result["markdown"] = markdown_table(result)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str))
+    print(result["markdown"])
+    log(f"done in {result['seconds']:.0f} s → {out}")
+    return result
+
+
+def sweep_time(prefix: str) -> datetime:
+    """The generator's clock: overdue decisions were due 1–600 minutes before it and the open ones
+    warn after it, so the sweep sees the same ~1% overdue however long ago the data was made."""
+    from decisions.models import Decision
+
+    latest = Decision.objects.filter(org_unit__code__startswith=prefix, status="open",
+                                     warn_at__isnull=False).order_by("-clock_started_at").values_list(
+        "clock_started_at", flat=True).first()
+    return latest + timedelta(minutes=1) if latest else datetime.now().astimezone()
+

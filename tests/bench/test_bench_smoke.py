@@ -1,0 +1,45 @@
+"""The benchmark at a tiny scale, so it cannot rot: every operation runs and reports a positive
+time, and the incremental rollup leaves exactly the cells a full rebuild writes.
+
+``--no-http`` leaves out the gunicorn latency step (it starts processes and needs minutes of
+requests); the decision-list throughput step still runs, in-process.
+"""
+
+import json
+
+import pytest
+
+from bench.runner import main
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp_path):
+    out = tmp_path / "bench.json"
+    result = main(["--measurements", "20000", "--decisions", "2000", "--no-http", "--requests", "10",
+                   "--import-rows", "2000", "--tiny-org", "--output", str(out)])
+
+    saved = json.loads(out.read_text())
+    names = [op["name"] for op in saved["operations"]]
+    assert names[0] == "full rollup"
+    assert names[1] == "incremental rollup (1k measurements)"
+    assert names[2].startswith("escalation sweep")
+    assert names[3].startswith("CSV import")
+    assert names[4] == "decision list API (page of 100)"
+    for op in saved["operations"]:
+        assert op["ours"] > 0, op["name"]
+        if op["name"] != "incremental rollup (1k measurements)":
+            assert op["limit"] > 0, op["name"]
+    assert saved["data"]["measurements"] == 20_000
+    assert saved["data"]["decisions"] == 2_000
+
+    rollup, incremental, sweep = result["operations"][0], result["operations"][1], result["operations"][2]
+    assert rollup["cells"] == rollup["hand_cells"] > 0
+    assert incremental["dirty_keys"] == incremental["new_measurements"] > 500
+    assert incremental["incremental_rows"] == incremental["full_rows"] > rollup["cells"]
+    assert incremental["rows_differing"] == 0
+    # The hand-written sweep writes exactly what ours writes.
+    assert sweep["due"] > 0
+    assert sweep["ours_rows"] == sweep["hand_rows"]
+    assert sweep["ours_counts"]["escalated"] == sweep["due"]
+    assert "| full rollup |" in saved["markdown"]
