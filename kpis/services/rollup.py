@@ -244,6 +244,10 @@ def _recompute(cur, *, scoped: bool) -> int:
     for level in LEVELS:
         cur.execute(level_sql(level, scoped=scoped, direct_measurements=level in direct))
         written += max(cur.rowcount, 0)
+        if _pg() and not scoped:
+            # A full rebuild starts from an empty cell table: without fresh statistics the planner
+            # believes it is still empty and reads the level below with nested loops (minutes, not seconds).
+            cur.execute(f"ANALYZE {C}")
     cur.execute(window_sql(scoped=scoped))
     return written + max(cur.rowcount, 0)
 
