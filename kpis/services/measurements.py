@@ -18,9 +18,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from governance.models import OrgUnit, User
 from governance.querysets import visible_org_unit_ids
-from kpis.models import KPI, Aggregation, Measurement
-from kpis.services.bulk import COPY_THRESHOLD, copy_with_history
-from kpis.services.dirty import mark_dirty
+from kpis.models import KPI, Aggregation, DirtyCell, Measurement
+from kpis.services.bulk import COPY_THRESHOLD, upsert_with_history
+from kpis.services.dirty import enqueue_rollup, mark_dirty
 from kpis.services.rollup import FIRST_YEAR, LAST_YEAR
 from partners.models import Partnership
 
@@ -72,7 +72,7 @@ def parse_period(value: Any) -> date:
 
 
 def _amount(value: Any) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or value == "" or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         raise ValueError("Not a number.")
@@ -90,7 +90,7 @@ def _blank(value: Any) -> bool:
 
 
 def _partnership_id(value: Any) -> int | None:
-    if _blank(value):
+    if value is None or value == "" or _blank(value):
         return None
     if isinstance(value, bool):
         raise ValueError("A partnership id is a whole number.")
@@ -137,6 +137,7 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[
 
     resolved: list[dict] = []
     seen: dict[tuple, int] = {}
+    periods: dict[str, date] = {}  # a file repeats a few months thousands of times: parse each once
     for i, row in enumerate(rows):
         before = len(errors)
         code = str(row.get("kpi") or "").strip()
@@ -161,8 +162,13 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[
         if pid is None and actor.is_partner:
             err(i, "partnership", "Partner users enter measurements for their partnership: give its id.")
         period = None
+        raw_period = row.get("period")
         try:
-            period = parse_period(row.get("period"))
+            period = periods[raw_period] if isinstance(raw_period, str) and raw_period in periods else None
+            if period is None:
+                period = parse_period(raw_period)
+                if isinstance(raw_period, str):
+                    periods[raw_period] = period
         except ValueError as exc:
             err(i, "period", str(exc))
         values = {}
@@ -204,8 +210,21 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[
 def measurements_record(*, actor: User, rows: list[dict], source: str = "api", now: datetime,
                         first_row: int = 1) -> RecordResult:
     """Record actuals all or nothing. A key that exists already is a correction: the value is
-    replaced and the previous one stays in the history table."""
+    replaced and the previous one stays in the history table.
+
+    Batches of ``COPY_THRESHOLD`` rows or more on PostgreSQL are written set-based
+    (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement each
+    for corrections, inserts and dirty keys) and return counts only (``measurements`` is empty);
+    smaller batches go through the ORM and return the saved instances."""
     resolved = validate_rows(actor=actor, rows=rows, first_row=first_row)
+    if len(resolved) >= COPY_THRESHOLD and connection.vendor == "postgresql":
+        created, updated = upsert_with_history(
+            Measurement, _KEY_COLUMNS, _COPY_COLUMNS,
+            [(r["kpi"].pk, r["org_unit"].pk, r["partnership_id"], r["key"][2], r["key"][3], r["value"],
+              r["numerator"], r["denominator"], source, actor.pk, now) for r in resolved],
+            user_id=actor.pk, now=now, dirty_table=DirtyCell._meta.db_table)
+        enqueue_rollup()
+        return RecordResult(created=created, updated=updated)
     keys = [r["key"] for r in resolved]
     existing = {
         (m.kpi_id, m.org_unit_id, m.partnership_key, m.period): m
@@ -225,9 +244,7 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
             updates.append(m)
         m.value, m.numerator, m.denominator = r["value"], r["numerator"], r["denominator"]
         m.source, m.entered_by, m.entered_at = source, actor, now
-    if len(creates) >= COPY_THRESHOLD and connection.vendor == "postgresql":
-        _copy_creates(creates, actor=actor, now=now)
-    elif creates:
+    if creates:
         bulk_create_with_history(creates, Measurement, batch_size=2000, default_user=actor, default_date=now)
     if updates:
         bulk_update_with_history(updates, Measurement, ["value", "numerator", "denominator", "source", "entered_by",
@@ -237,19 +254,9 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
     return RecordResult(created=len(creates), updated=len(updates), measurements=creates + updates)
 
 
+_KEY_COLUMNS = ("kpi_id", "org_unit_id", "partnership_key", "period")
 _COPY_COLUMNS = ("kpi_id", "org_unit_id", "partnership_id", "partnership_key", "period", "value", "numerator",
                  "denominator", "source", "entered_by_id", "entered_at")
-
-
-def _copy_creates(creates: list[Measurement], *, actor: User, now: datetime) -> None:
-    """Large batches: COPY + one INSERT … RETURNING with the history rows (kpis.services.bulk)."""
-    rows = [tuple(getattr(m, c) for c in _COPY_COLUMNS) for m in creates]
-    ids = {(k, u, p, d): pk for pk, k, u, p, d in copy_with_history(
-        Measurement, _COPY_COLUMNS, rows, user_id=actor.pk, now=now,
-        returning=("id", "kpi_id", "org_unit_id", "partnership_key", "period"))}
-    for m in creates:
-        m.pk = ids[(m.kpi_id, m.org_unit_id, m.partnership_key, m.period)]
-        m._state.adding = False
 
 
 def measurement_record(*, actor: User, data: dict, source: str = "api", now: datetime) -> Measurement:

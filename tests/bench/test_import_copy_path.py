@@ -1,5 +1,6 @@
-"""Large measurement imports take the COPY path (kpis.services.bulk.copy_with_history): the rows,
-their ids and their "created" history must be exactly what the ORM path writes."""
+"""Large measurement imports take the set-based path (kpis.services.bulk.upsert_with_history): the
+rows, their history ('+' for new, '~' for corrections) and the dirty keys must be exactly what the
+ORM path writes for a small batch."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -29,16 +30,19 @@ def test_large_batch_is_copied_with_ids_history_and_dirty_keys(admin_user, org, 
 
     result = measurements_record(actor=admin_user, rows=rows, source="csv", now=NOW)
 
-    assert result.created == len(rows)
-    stored = {m.pk: m for m in Measurement.objects.all()}
-    assert sorted(stored) == sorted(m.pk for m in result.measurements)
-    first = result.measurements[0]
-    assert stored[first.pk].value == Decimal("0.25") and stored[first.pk].org_unit.code == "DE"
+    assert (result.created, result.updated) == (len(rows), 0)
+    assert Measurement.objects.count() == len(rows)
+    first = Measurement.objects.get(kpi__code=rows[0]["kpi"], org_unit__code="DE")
+    assert (first.value, first.source, first.entered_by_id, first.entered_at) == (Decimal("0.25"), "csv",
+                                                                                   admin_user.pk, NOW)
+    assert first.partnership_key == 0 and first.period.isoformat() == "2025-03-01"
     history = Measurement.history.filter(history_type="+")
     assert history.count() == len(rows)
     h = history.get(id=first.pk)
     assert (h.history_user_id, h.history_date, h.value, h.source) == (admin_user.pk, NOW, Decimal("0.25"), "csv")
     assert DirtyCell.objects.count() == len(rows)
+    assert DirtyCell.objects.filter(kpi_id=first.kpi_id, org_unit_id=first.org_unit_id, partnership_key=0,
+                                    period=first.period).exists()
 
 
 def test_large_batch_then_correction_keeps_both_history_rows(admin_user, org, kpis):
@@ -53,3 +57,17 @@ def test_large_batch_then_correction_keeps_both_history_rows(admin_user, org, kp
     assert m.value == Decimal("99")
     assert list(m.history.order_by("history_id").values_list("history_type", "value")) == [
         ("+", Decimal("0.25")), ("~", Decimal("99"))]
+    assert Measurement.history.filter(history_type="~").count() == len(rows)  # every correction, even unchanged
+
+
+def test_large_batch_with_one_bad_row_writes_nothing(admin_user, org, kpis):
+    from kpis.services.measurements import BulkValidationError
+
+    rows = _rows(kpis, ["DE", "AT"], "2025-05")
+    rows[-1]["value"] = "abc"
+
+    with pytest.raises(BulkValidationError) as exc:
+        measurements_record(actor=admin_user, rows=rows, source="csv", now=NOW)
+
+    assert exc.value.errors == [{"row": len(rows), "field": "value", "message": "Not a number.", "code": "invalid"}]
+    assert not Measurement.objects.exists() and not Measurement.history.exists() and not DirtyCell.objects.exists()
