@@ -100,6 +100,8 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     ordering_fields: list = []
 
     def scoped_queryset(self, queryset):
+        if self.action == "list":  # rows are read with values(): see list()
+            return queryset
         return queryset.select_related("decision_type", "org_unit", "decider_function", "deciding_unit",
                                        "matrix_version").prefetch_related(
             "kpis",
@@ -108,6 +110,14 @@ class DecisionViewSet(ScopedReadCreateViewSet):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def list(self, request, *args, **kwargs):
+        # The detail's representation, built from values() rows (DecisionListSerializer): one query
+        # for the scoped, filtered page (cursor on -pk), one each for its participants and KPIs.
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(s.DecisionListSerializer.rows(queryset))
+        data = s.DecisionListSerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
 
     def get_serializer_class(self):
         return s.DecisionCreateSerializer if self.action == "create" else s.DecisionSerializer

@@ -68,3 +68,48 @@ def test_analytics_page_shows_the_numbers(client, holders, known, monkeypatch):
     assert 'data-testid="median">20.0 h<' in html and "66.7%" in html and "latency-chart" in html
     client.force_login(holders["partner"])
     assert client.get("/decisions/analytics/").status_code == 404
+
+
+@pytest.fixture
+def varied(known, log_de, holders):
+    """``known`` plus a decision with a Finance recommendation (R) and one withdrawn."""
+    d = log_de(now=T0 + 1 * H)
+    services.decision_give_input(decision=d, actor=holders["finance_de"], comment="margin ok", now=T0 + 3 * H)
+    services.decision_agree(decision=d, actor=holders["compliance_de"], agree=True, now=T0 + 5 * H)
+    services.decision_decide(decision=d, actor=holders["manager_de"], outcome="done", now=T0 + 7 * H)
+    services.decision_withdraw(decision=log_de(now=T0 + 2 * H), actor=holders["manager_de"], now=T0 + 3 * H)
+    return known
+
+
+@pytest.mark.parametrize("group_by", ["decision_type", "org_unit", "function"])
+def test_sql_and_python_paths_agree(holders, org, varied, monkeypatch, group_by):
+    """PostgreSQL aggregates in SQL (percentile_cont, FILTER); SQLite (make run) in Python: same answer."""
+    from django.db import connection
+
+    from decisions import selectors
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL path is PostgreSQL's")
+    for user, unit in [(holders["leader"], None), (holders["admin"], org["DACH"]), (holders["manager_jp"], None)]:
+        sql = selectors.latency_analytics(user=user, group_by=group_by, org_unit=unit, now=varied)
+        monkeypatch.setattr(selectors, "_latency_sql", selectors._latency_python)
+        python = selectors.latency_analytics(user=user, group_by=group_by, org_unit=unit, now=varied)
+        monkeypatch.undo()
+        assert sql == python, (user, unit)
+    assert sql["overall"]["decisions"] == 0  # Japan sees none of it
+    leader = selectors.latency_analytics(user=holders["leader"], group_by=group_by, now=varied)
+    assert leader["overall"]["decisions"] == 5 and leader["overall"]["decided"] == 4
+    assert {(f["function"], f["stage"]) for f in leader["functions"]} == {
+        ("Compliance", "agreement"), ("Market Access", "input"), ("Finance", "input")}
+
+
+def test_analytics_query_count_does_not_grow_with_decisions(api, holders, log_de, django_assert_max_num_queries):
+    for i in range(3):
+        log_de(now=T0 + i * H)
+    client = api(holders["leader"])
+    with django_assert_max_num_queries(8) as few:
+        assert client.get("/api/v1/decision-analytics/").json()["overall"]["decisions"] == 3
+    for i in range(20):
+        log_de(now=T0 + i * H)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get("/api/v1/decision-analytics/").json()["overall"]["decisions"] == 23

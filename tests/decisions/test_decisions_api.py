@@ -165,6 +165,52 @@ def test_list_filters_and_query_count(api, holders, log_de, django_assert_max_nu
         assert len(client.get(URL).json()["results"]) == 13
 
 
+def test_list_query_count_is_the_same_for_3_or_60_decisions(api, holders, log_de, django_assert_num_queries):
+    from decisions import services
+
+    client = api(holders["leader"])
+    for i in range(3):
+        log_de(title=f"First {i}", now=timezone.now())
+    with django_assert_num_queries(3):  # the page, its participants, its KPIs (the test client skips the token)
+        assert len(client.get(URL + "?status=open").json()["results"]) == 3
+    for i in range(57):
+        d = log_de(title=f"More {i}", now=timezone.now() - timedelta(days=i % 3))
+        if i % 5 == 0:
+            services.decision_agree(decision=d, actor=holders["compliance_de"], agree=True)
+    services.escalate_overdue(now=timezone.now())
+    for query in ["", "?status=open", "?overdue=true&org_unit=DACH", "?escalated=true"]:
+        with django_assert_num_queries(3):
+            assert client.get(URL + query).json()["results"], query
+
+
+def test_list_rows_are_the_detail_representation(api, holders, log_de, partner_a):
+    """The list reads values() rows, not model instances: each row must still be exactly the detail."""
+    from decisions import services
+    from kpis.models import KPI
+
+    kpis = [KPI.objects.create(code=c, name=c, unit="%", direction="higher", aggregation="average",
+                               category=cat, frequency="monthly")
+            for c, cat in [("B-KPI", "access"), ("A-KPI", "other"), ("C-KPI", "access")]]
+    client = api(holders["leader"])
+    plain = log_de(title="Plain", now=timezone.now())
+    rich = log_via_api(api(holders["manager_de"]), title="Rich", partnership=partner_a.pk,
+                       kpis=["A-KPI", "B-KPI", "C-KPI"]).json()["id"]
+    services.decision_give_input(decision=Decision.objects.get(pk=rich), actor=holders["access_de"], comment="ok")
+    services.decision_agree(decision=Decision.objects.get(pk=rich), actor=holders["compliance_de"], agree=False,
+                            comment="No")
+    old = log_de(title="Escalated", now=timezone.now() - timedelta(days=3))
+    services.escalate_overdue(now=timezone.now())
+    decided = log_de(title="Decided", now=timezone.now())
+    services.decision_agree(decision=decided, actor=holders["compliance_de"], agree=True)
+    services.decision_decide(decision=decided, actor=holders["manager_de"], outcome="Yes", rationale="Because")
+    rows = client.get(URL).json()["results"]
+    assert [r["id"] for r in rows] == [decided.pk, old.pk, rich, plain.pk]
+    assert len(kpis) == 3 and rows[2]["kpis"] == ["B-KPI", "C-KPI", "A-KPI"]  # the KPIs' order: category, code
+    assert rows[1]["overdue"] and rows[1]["escalation_level"] == 3 and len(rows[1]["participants"]) > 4
+    for row in rows:
+        assert row == client.get(f"{URL}{row['id']}/").json()
+
+
 def test_notifications_api_lists_mine_newest_first_and_marks_read(api, holders, log_de):
     log_de()
     log_de(title="Second", now=timezone.now())
