@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from decisions.models import Decision, DecisionEvent, DecisionParticipant, DecisionType, Escalation
-from governance.models import Assignment, Notification, OrgUnit, OrgUnitClosure
+from governance.models import Assignment, Function, Notification, OrgUnit, OrgUnitClosure, User
 from kpis.models import KPI, Measurement, RollupWindow, ScorecardCell, Target
 
 M, T, K, W = (Measurement._meta.db_table, Target._meta.db_table, KPI._meta.db_table, RollupWindow._meta.db_table)
@@ -105,14 +105,27 @@ SELECT COUNT(*) FROM (
 D, E, P, X = (Decision._meta.db_table, DecisionEvent._meta.db_table, DecisionParticipant._meta.db_table,
               Escalation._meta.db_table)
 N, A, DT = Notification._meta.db_table, Assignment._meta.db_table, DecisionType._meta.db_table
+US, F = User._meta.db_table, Function._meta.db_table
+
+
+def _iso(ts: str) -> str:
+    """SQL for Python's ``datetime.isoformat()`` of a UTC timestamptz (microseconds only when set)."""
+    return (f"(to_char({ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+            f"mod(date_part('microseconds', {ts})::bigint, 1000000) <> 0 THEN to_char({ts} AT TIME ZONE 'UTC', '.US') "
+            f"ELSE '' END || '+00:00')")
+
 
 # The escalation sweep for decisions past their level's due time on a 24×7 clock, in one
 # data-modifying CTE: claim (guarded UPDATE) → Escalation row, D participant, event, and the two
-# notifications (new decider, requester), each idempotent on its unique key.
+# notifications (new decider, requester), each idempotent on its unique key. The same rows and
+# texts as decisions.services.escalation: the next holder among active users, the SLA of the
+# decision's priority, the event's message and data, the notifications' titles, bodies and keys
+# (active recipients only). Emails are not sent by either here (the bench's users have none).
 SWEEP_SQL = f"""
 WITH due AS (
     SELECT d.id, d.escalation_level AS k, d.decider_id, d.deciding_unit_id, d.decider_function_id, d.due_at,
-           d.requested_by_id, d.title, t.sla_hours
+           d.clock_started_at, d.requested_by_id, d.title,
+           COALESCE((t.sla_hours_by_priority ->> d.priority)::float, t.sla_hours) AS hours
     FROM {D} d JOIN {DT} t ON t.id = d.decision_type_id
     WHERE d.status = 'open' AND d.next_deadline_at IS NOT NULL AND d.next_deadline_at <= %(now)s
       AND d.due_at <= %(now)s AND t.escalation_enabled AND t.calendar = '24x7'
@@ -120,15 +133,17 @@ WITH due AS (
     SELECT DISTINCT ON (due.id) due.*, a.user_id AS to_user, a.org_unit_id AS to_unit
     FROM due JOIN {CL} cl ON cl.descendant_id = due.deciding_unit_id AND cl.depth > 0
     JOIN {A} a ON a.org_unit_id = cl.ancestor_id AND a.function_id = due.decider_function_id
+    JOIN {US} au ON au.id = a.user_id AND au.is_active
     ORDER BY due.id, cl.depth, a.id
 ), upd AS (
     UPDATE {D} d SET escalation_level = t.k + 1, decider_id = t.to_user, deciding_unit_id = t.to_unit,
-        clock_started_at = t.due_at, due_at = t.due_at + make_interval(hours => t.sla_hours),
-        warn_at = t.due_at + make_interval(hours => t.sla_hours) * 0.75,
-        next_deadline_at = t.due_at + make_interval(hours => t.sla_hours) * 0.75
+        clock_started_at = t.due_at, due_at = t.due_at + t.hours * interval '1 hour',
+        warn_at = t.due_at + t.hours * 0.75 * interval '1 hour',
+        next_deadline_at = t.due_at + t.hours * 0.75 * interval '1 hour'
     FROM target t WHERE d.id = t.id AND d.status = 'open' AND d.escalation_level = t.k
     RETURNING d.id, t.k, t.decider_id AS from_user, t.deciding_unit_id AS from_unit, t.decider_function_id AS fn,
-              t.to_user, t.to_unit, t.due_at AS missed, t.requested_by_id, t.title, d.due_at AS new_due
+              t.to_user, t.to_unit, t.due_at AS missed, t.clock_started_at AS started, t.requested_by_id, t.title,
+              d.due_at AS new_due
 ), esc AS (
     INSERT INTO {X} (decision_id, level, function_id, from_unit_id, to_unit_id, from_user_id, to_user_id,
                      missed_deadline, at)
@@ -139,16 +154,25 @@ WITH due AS (
 ), ev AS (
     INSERT INTO {E} (decision_id, kind, actor_id, at, level, message, data)
     SELECT u.id, 'escalated', NULL, %(now)s, u.k + 1,
-           'Not decided at ' || fu.name || ' in time: escalated to ' || tu.name || '.',
-           jsonb_build_object('from_unit', fu.code, 'to_unit', tu.code, 'missed_deadline', u.missed)
-    FROM upd u JOIN {U} fu ON fu.id = u.from_unit JOIN {U} tu ON tu.id = u.to_unit RETURNING 1
+           'Not decided at ' || fu.name || ' in time: escalated to '
+           || COALESCE(NULLIF(TRIM(tp.first_name || ' ' || tp.last_name), ''), tp.username)
+           || ' (' || f.name || ', ' || tu.name || ').',
+           jsonb_build_object('from_unit', fu.code, 'to_unit', tu.code, 'to_user', tp.username,
+                              'missed_deadline', {_iso('u.missed')})
+    FROM upd u JOIN {U} fu ON fu.id = u.from_unit JOIN {U} tu ON tu.id = u.to_unit
+    JOIN {US} tp ON tp.id = u.to_user JOIN {F} f ON f.id = u.fn RETURNING 1
 ), note AS (
     INSERT INTO {N} (recipient_id, kind, title, body, url, dedupe_key, created_at)
-    SELECT r.recipient, 'decision.escalated', LEFT(r.title, 200), '', '/decisions/' || u.id || '/',
-           LEFT('decision:' || u.id || ':escalated:' || (u.k + 1) || ':' || u.missed, 200), %(now)s
-    FROM upd u CROSS JOIN LATERAL (VALUES (u.to_user, 'Escalated to you: ' || u.title),
-                                          (u.requested_by_id, 'Your decision was escalated: ' || u.title))
-         AS r(recipient, title)
+    SELECT r.recipient, 'decision.escalated', LEFT(r.title, 200), r.body, '/decisions/' || u.id || '/',
+           LEFT('decision:' || u.id || ':escalated:' || (u.k + 1) || ':' || {_iso('u.started')}, 200), %(now)s
+    FROM upd u JOIN {U} fu ON fu.id = u.from_unit JOIN {U} tu ON tu.id = u.to_unit
+    CROSS JOIN LATERAL (VALUES
+        (u.to_user, 'Escalated to you: ' || u.title,
+         'Not decided at ' || fu.name || ' in time. You now decide; due '
+         || to_char(u.new_due AT TIME ZONE 'UTC', 'DD Mon HH24:MI') || ' UTC.'),
+        (u.requested_by_id, 'Your decision was escalated to ' || tu.name || ': ' || u.title, '')
+    ) AS r(recipient, title, body)
+    JOIN {US} ru ON ru.id = r.recipient AND ru.is_active
     ON CONFLICT DO NOTHING RETURNING 1
 )
 SELECT (SELECT COUNT(*) FROM upd), (SELECT COUNT(*) FROM esc), (SELECT COUNT(*) FROM part),

@@ -6,6 +6,7 @@ from decisions import services
 
 
 @shared_task(name="decisions.tasks.escalate_overdue", ignore_result=True)
-def escalate_overdue() -> dict:
-    """The escalation sweep (beat: every minute). Idempotent; safe to overlap with itself."""
-    return services.escalate_overdue()
+def escalate_overdue(batch_size: int | None = None) -> dict:
+    """The escalation sweep (beat: every minute, default batch size). Idempotent; safe to overlap
+    with itself. ``batch_size``: due decisions per transaction (the kill tests make it small)."""
+    return services.escalate_overdue(**({"batch_size": batch_size} if batch_size else {}))

@@ -1,17 +1,23 @@
-"""Sending notifications: in-app rows plus email, exactly once per (recipient, dedupe key)."""
+"""Sending notifications: in-app rows plus email, exactly once per (recipient, dedupe key).
+
+``notify`` sends one message to a few people; ``notify_many`` sends many messages in one
+``INSERT … ON CONFLICT DO NOTHING RETURNING`` (the sweeps), emailing only the rows it created.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
+from django.core.mail import EmailMessage, get_connection, send_mail
+from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.models import Notification, User
+from governance.rowsets import rows_cte
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,84 @@ def _send_emails(users: list[User], title: str, body: str, url: str, dedupe_key:
             log.exception("email for notification %s to %s failed", dedupe_key, user.pk)
             continue
         Notification.objects.filter(recipient=user, dedupe_key=dedupe_key[:200]).update(emailed_at=timezone.now())
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for ``notify_many``: the arguments of one ``notify`` call."""
+
+    recipients: tuple[User | None, ...]
+    kind: str
+    title: str
+    dedupe_key: str
+    body: str = ""
+    url: str = ""
+
+
+def notify_many(notices: Iterable[Notice], *, now: datetime | None = None, email: bool = True) -> list[int]:
+    """``notify`` for many messages at once: the same rows, titles and emails as one ``notify``
+    call per notice in order (an earlier notice wins a (recipient, key) pair; inactive and
+    missing recipients are left out), written with one statement.
+
+    ``ON CONFLICT DO NOTHING RETURNING`` tells exactly which rows this call created, so a
+    concurrent caller with the same keys never makes a second email. Returns the created rows' ids.
+    """
+    now = now or timezone.now()
+    pending: dict[tuple[int, str], tuple[User, Notice]] = {}
+    for notice in notices:
+        key = notice.dedupe_key[:200]
+        for user in notice.recipients:
+            if user is not None and user.is_active and (user.pk, key) not in pending:
+                pending[(user.pk, key)] = (user, notice)
+    if not pending:
+        return []
+    field = Notification._meta.get_field
+    columns = [("recipient_id", field("recipient")), ("title", field("title")), ("body", field("body")),
+               ("url", field("url")), ("dedupe_key", field("dedupe_key")), ("kind", field("kind"))]
+    rows = [(pk, n.title[:200], n.body, n.url, key, n.kind) for (pk, key), (_, n) in pending.items()]
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    with_sql, params = rows_cte(columns, rows)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"{with_sql} INSERT INTO {table} (recipient_id, kind, title, body, url, dedupe_key, created_at) "  # noqa: S608
+            f"SELECT recipient_id, kind, title, body, url, dedupe_key, %s FROM v WHERE true "
+            f"ON CONFLICT (recipient_id, dedupe_key) DO NOTHING RETURNING id, recipient_id, dedupe_key",
+            [*params, connection.ops.adapt_datetimefield_value(now)])
+        created: list[tuple[User, Notice, int]] = [(*pending[(recipient_id, key)], pk)
+                                                   for pk, recipient_id, key in cur.fetchall()]
+    if email and created:
+        transaction.on_commit(lambda: _send_many_emails(created))
+    return [pk for _, _, pk in created]
+
+
+def _send_many_emails(mails: list[tuple[User, Notice, int]]) -> None:
+    """Email each created notification (user, notice, row id) over one mail connection: what
+    ``notify`` sends, one message per recipient. Marks the ones that went out."""
+    mails = [(user, notice, pk) for user, notice, pk in mails if user.email]
+    if not mails:
+        return
+    sent = []
+    try:
+        mailer = get_connection(fail_silently=False)
+        mailer.open()
+    except Exception:  # the in-app notifications stand
+        log.exception("email connection for %d notifications failed", len(mails))
+        return
+    try:
+        for user, notice, pk in mails:
+            message = EmailMessage(subject=f"[Accord] {notice.title}", body=f"{notice.body}\n\n{notice.url}".strip(),
+                                   from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email], connection=mailer)
+            try:
+                message.send()
+            except Exception:
+                log.exception("email for notification %s to %s failed", notice.dedupe_key, user.pk)
+                continue
+            sent.append(pk)
+    finally:
+        mailer.close()
+    at = timezone.now()
+    for start in range(0, len(sent), 900):  # under SQLite's bound-parameter limit
+        Notification.objects.filter(pk__in=sent[start:start + 900]).update(emailed_at=at)
 
 
 def notification_mark_read(*, user: User, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:

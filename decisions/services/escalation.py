@@ -1,23 +1,48 @@
+# ruff: noqa: S608 - SQL assembled from model table names and placeholders only
 """The overdue sweep: pre-breach warnings at 75% of a level's SLA and escalation one org level up.
 
-Exactly once per level: each step claims the row with a compare-and-set ``UPDATE … WHERE id=…
-AND escalation_level=k AND status='open'`` and only a one-row update writes the ``Escalation``
-(unique on decision, level), the event and the notifications — in one transaction.
+Set-based, in batches of due decisions, one transaction per batch and step ("round"):
+
+1. load the batch's rows still due, locked ``FOR UPDATE SKIP LOCKED`` (a row another sweep or a
+   user action holds is left to them; on SQLite, whose writers queue, this is a plain read),
+   and the types, units, functions and users they refer to (one query each, shared by all rows);
+2. find the next holder of every overdue decision in one query (closure table × assignments of
+   the decider's function, nearest ancestor first, then the oldest assignment; active users);
+3. compute the new clocks in Python (``decision_clock``: business hours and holidays);
+4. claim with one compare-and-set ``UPDATE … FROM v WHERE id = v.decision_id AND status='open'
+   AND escalation_level = v.level [AND warn/exhausted guards] RETURNING id`` per kind of step;
+5. only for claimed rows: insert the ``Escalation`` rows (unique on decision, level), the D
+   participants (``ON CONFLICT DO NOTHING``, as ``get_or_create``), the events and the
+   notifications (``notify_many``, unique on recipient + dedupe key), one statement each.
+
+The rows ``v`` of each statement travel as one JSON parameter (``governance.rowsets``). Texts,
+dedupe keys, event data and counts are those of the earlier one-decision-at-a-time version.
+
+Exactly once per level: the claim's ``escalation_level`` guard, backed by the ``Escalation``
+unique constraint; two sweeps at once split the rows between them (SKIP LOCKED) and any row that
+changed under a sweep fails its guard. The query count of a round does not depend on the batch
+size.
 
 Catch-up after downtime (our choice): the clock of level k+1 starts when level k's deadline
 passed, not when the sweep happened to run. So the schedule never depends on sweep timing, and
 one sweep after an outage performs every escalation that fell due meanwhile (one claimed step
-per level, each with its own row, event and notifications); a level whose deadline has not
-passed yet is left alone.
+per level and round, each with its own row, event and notifications); a level whose deadline
+has not passed yet is left alone.
+
+``Decision`` keeps no simple_history table (the compare-and-set ``.update()`` never wrote one);
+its ``DecisionEvent`` timeline is the record of every step.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from decisions.models import (
@@ -25,117 +50,283 @@ from decisions.models import (
     DecisionEvent,
     DecisionParticipant,
     DecisionStatus,
+    DecisionType,
     Escalation,
     EventKind,
+    Holiday,
     RapidRole,
 )
-from decisions.services.workflow import decision_clock, decision_url
-from governance.models import Assignment, OrgUnit, User
-from governance.notifications import notify
+from decisions.services.workflow import decision_clock
+from governance.models import Assignment, Function, OrgUnit, User
+from governance.notifications import Notice, notify_many
+from governance.rowsets import rows_cte
 
 MAX_STEPS_PER_DECISION = 10  # four levels, their warnings and the "nowhere higher" mark fit easily
+BATCH_SIZE = 1000  # due decisions per transaction
+MAX_BATCH_SIZE = 5000
+
+ESCALATED, WARNED, EXHAUSTED = "escalated", "warned", "exhausted"
+
+_DECISION_FIELDS = ("id", "title", "decision_type_id", "org_unit_id", "priority", "requested_by_id", "decider_id",
+                    "decider_function_id", "deciding_unit_id", "escalation_level", "clock_started_at", "due_at",
+                    "warn_at", "next_deadline_at")
+_USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active")
 
 
-def escalate_overdue(*, now: datetime | None = None, batch_size: int = 500) -> dict:
-    """Run one sweep at ``now``. Returns counts: ``escalated``, ``warned``, ``exhausted``.
+def escalate_overdue(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> dict:
+    """Run one sweep at ``now`` over every decision due by then. Returns counts: ``escalated``,
+    ``warned``, ``exhausted``.
 
-    Reads the partial index on ``next_deadline_at`` (open decisions only). Safe to run twice at
-    once: concurrent claims of the same row serialise on its lock and the loser updates 0 rows.
+    Reads the partial index on ``next_deadline_at`` (open decisions only), then works through the
+    due decisions in batches of ``batch_size`` (at most ``MAX_BATCH_SIZE``), oldest deadline
+    first, each batch committed on its own. A decision that is still due after its step (catch-up
+    after downtime) takes its next step in the batch's next round, up to ``MAX_STEPS_PER_DECISION``.
+    Safe to run twice at once (see the module docstring).
     """
     now = now or timezone.now()
+    size = max(1, min(batch_size, MAX_BATCH_SIZE))
     counts: Counter = Counter()
     due_ids = list(Decision.objects.filter(status=DecisionStatus.OPEN, next_deadline_at__isnull=False,
                                            next_deadline_at__lte=now)
-                   .order_by("next_deadline_at").values_list("pk", flat=True)[:batch_size])
-    for pk in due_ids:
+                   .order_by("next_deadline_at", "pk").values_list("pk", flat=True))
+    for start in range(0, len(due_ids), size):
+        pending = due_ids[start:start + size]
         for _ in range(MAX_STEPS_PER_DECISION):
-            step = decision_escalate_step(decision_id=pk, now=now)
-            if step is None:
+            if not pending:
                 break
-            counts[step] += 1
-    return {"escalated": counts["escalated"], "warned": counts["warned"], "exhausted": counts["exhausted"]}
+            with transaction.atomic():
+                steps = _sweep_round(pending, now)
+            counts.update(kind for kind, _ in steps.values())
+            pending = [pk for pk, (_, again) in steps.items() if again]
+    return {ESCALATED: counts[ESCALATED], WARNED: counts[WARNED], EXHAUSTED: counts[EXHAUSTED]}
 
 
 @transaction.atomic
 def decision_escalate_step(*, decision_id: int, now: datetime) -> str | None:
-    """One claimed step for one decision: ``"escalated"``, ``"warned"``, ``"exhausted"`` or None."""
-    decision = (Decision.objects.select_related("decision_type", "org_unit", "deciding_unit", "decider",
-                                                "decider_function", "requested_by")
-                .filter(pk=decision_id, status=DecisionStatus.OPEN).first())
-    if decision is None or decision.next_deadline_at is None or decision.next_deadline_at > now:
-        return None
-    if decision.due_at <= now:
-        return _escalate(decision, now)
-    claimed = Decision.objects.filter(
-        pk=decision.pk, status=DecisionStatus.OPEN, escalation_level=decision.escalation_level,
-        warn_at__isnull=False, warn_at__lte=now,
-    ).update(warn_at=None, next_deadline_at=decision.due_at)
-    if not claimed:
-        return None
-    notify(recipients=[decision.decider], kind="decision.due_soon", title=f"Due soon: {decision.title}",
-           body=f"75% of the time to decide has passed; due {decision.due_at:%d %b %Y %H:%M} UTC.",
-           url=decision_url(decision),
-           dedupe_key=f"decision:{decision.pk}:warn:{decision.escalation_level}:{decision.clock_started_at.isoformat()}",
-           now=now)
-    return "warned"
+    """One claimed step for one decision: ``"escalated"``, ``"warned"``, ``"exhausted"`` or None
+    (nothing due, or the row is locked by someone else right now)."""
+    step = _sweep_round([decision_id], now).get(decision_id)
+    return step[0] if step else None
 
 
-def _next_holder(decision: Decision) -> Assignment | None:
-    """The nearest holder of the decider's function above the current deciding unit."""
-    ancestors = OrgUnit.objects.ancestors_of(decision.deciding_unit, include_self=False)
-    depth = {u.pk: i for i, u in enumerate(ancestors)}
-    holders = (Assignment.objects.filter(org_unit__in=list(depth), function=decision.decider_function,
-                                         user__is_active=True).select_related("user", "org_unit").order_by("pk"))
-    return min(holders, key=lambda a: depth[a.org_unit_id], default=None)
+@dataclass
+class _Refs:
+    """What a round's decisions refer to, loaded once per round (by id)."""
+
+    types: dict[int, DecisionType]
+    units: dict[int, OrgUnit]
+    functions: dict[int, Function]
+    users: dict[int, User]
+    url: Callable[[int], str]
 
 
-def _escalate(decision: Decision, now: datetime) -> str | None:
-    k = decision.escalation_level
-    target = _next_holder(decision) if decision.decision_type.escalation_enabled else None
-    url = decision_url(decision)
-    if target is None:
-        claimed = Decision.objects.filter(
-            pk=decision.pk, status=DecisionStatus.OPEN, escalation_level=k, escalation_exhausted=False,
-        ).update(escalation_exhausted=True, warn_at=None, next_deadline_at=None)
-        if not claimed:
-            return None
-        where = decision.deciding_unit.name
-        DecisionEvent.objects.create(
-            decision=decision, kind=EventKind.ESCALATED, at=now, level=k, data={"exhausted": True},
-            message=f"Overdue at {where} and there is nowhere higher to escalate: admins notified.")
-        admins = User.objects.filter(Q(role="admin") | Q(is_superuser=True), is_active=True)
-        notify(recipients=[*admins, decision.decider, decision.requested_by], kind="decision.overdue_top",
-               title=f"Overdue with nowhere higher to go: {decision.title}",
-               body=f"Overdue at {where} ({decision.decider_function.name}).", url=url,
-               dedupe_key=f"decision:{decision.pk}:exhausted:{decision.clock_started_at.isoformat()}", now=now)
-        return "exhausted"
+def _sweep_round(ids: list[int], now: datetime) -> dict[int, tuple[str, bool]]:
+    """One step for each of ``ids`` that is due at ``now``, in the caller's transaction.
 
-    anchor = decision.due_at  # the new level's clock starts when the old one ran out (see module doc)
-    due_at, warn_at = decision_clock(decision_type=decision.decision_type, priority=decision.priority,
-                                     start=anchor, org_unit=decision.org_unit)
-    claimed = Decision.objects.filter(pk=decision.pk, status=DecisionStatus.OPEN, escalation_level=k).update(
-        escalation_level=k + 1, decider=target.user, deciding_unit=target.org_unit, clock_started_at=anchor,
-        due_at=due_at, warn_at=warn_at, next_deadline_at=min(due_at, warn_at))
-    if not claimed:
-        return None
-    Escalation.objects.create(
-        decision=decision, level=k + 1, function=decision.decider_function, from_unit=decision.deciding_unit,
-        to_unit=target.org_unit, from_user=decision.decider, to_user=target.user, missed_deadline=anchor, at=now)
-    DecisionParticipant.objects.get_or_create(
-        decision=decision, user=target.user, function=decision.decider_function, role=RapidRole.DECIDE,
-        level=k + 1, defaults={"org_unit": target.org_unit})
-    who = target.user.get_full_name() or target.user.username
-    DecisionEvent.objects.create(
-        decision=decision, kind=EventKind.ESCALATED, at=now, level=k + 1,
-        message=f"Not decided at {decision.deciding_unit.name} in time: escalated to {who} "
-                f"({decision.decider_function.name}, {target.org_unit.name}).",
-        data={"from_unit": decision.deciding_unit.code, "to_unit": target.org_unit.code,
-              "to_user": target.user.username, "missed_deadline": anchor.isoformat()})
-    key = f"decision:{decision.pk}:escalated:{k + 1}:{decision.clock_started_at.isoformat()}"
-    notify(recipients=[target.user], kind="decision.escalated", title=f"Escalated to you: {decision.title}",
-           body=f"Not decided at {decision.deciding_unit.name} in time. You now decide; due {due_at:%d %b %H:%M} UTC.",
-           url=url, dedupe_key=key, now=now)
-    notify(recipients=[decision.requested_by], kind="decision.escalated",
-           title=f"Your decision was escalated to {target.org_unit.name}: {decision.title}", url=url,
-           dedupe_key=key, now=now)
-    return "escalated"
+    Returns ``{decision id: (kind of step, still due after it)}`` for the rows this call claimed.
+    """
+    decisions = list(
+        Decision.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(pk__in=ids, status=DecisionStatus.OPEN, next_deadline_at__isnull=False, next_deadline_at__lte=now)
+        .order_by("pk").only(*_DECISION_FIELDS))
+    if not decisions:
+        return {}
+    types = DecisionType.objects.in_bulk({d.decision_type_id for d in decisions})
+    overdue = [d for d in decisions if d.due_at <= now]
+    warn = [d for d in decisions if d.due_at > now and d.warn_at is not None and d.warn_at <= now]
+    holders = _next_holders([d for d in overdue if types[d.decision_type_id].escalation_enabled])
+    escalate = [(d, holders[d.pk]) for d in overdue if d.pk in holders]
+    exhaust = [d for d in overdue if d.pk not in holders]
+
+    unit_ids = {u for d in decisions for u in (d.org_unit_id, d.deciding_unit_id)} | {h[1] for h in holders.values()}
+    user_ids = {u for d in decisions for u in (d.decider_id, d.requested_by_id)} | {h[0] for h in holders.values()}
+    refs = _Refs(
+        types=types,
+        units=OrgUnit.objects.only("id", "name", "code", "timezone").in_bulk(unit_ids),
+        functions=Function.objects.only("id", "name").in_bulk({d.decider_function_id for d in decisions}),
+        users=User.objects.only(*_USER_FIELDS).in_bulk(user_ids - {None}),
+        url=_decision_urls(),
+    )
+    steps: dict[int, tuple[str, bool]] = {}
+    steps.update(_escalate(escalate, refs, now))
+    steps.update(_warn(warn, refs, now))
+    steps.update(_exhaust(exhaust, refs, now))
+    return steps
+
+
+def _decision_urls() -> Callable[[int], str]:
+    """``decision_url`` for many decisions: the detail route reversed once, the id put in by text."""
+    marker = 9_876_543_210_123  # an id no decision has; the route is /decisions/<int:pk>/
+    template = reverse("decisions:detail", args=[marker])
+    return lambda pk: template.replace(str(marker), str(pk))
+
+
+def _next_holders(decisions: list[Decision]) -> dict[int, tuple[int, int]]:
+    """``{decision id: (user id, org unit id)}``: the nearest holder of its decider's function above
+    its deciding unit, for all ``decisions`` in one query (nearest ancestor first, then the oldest
+    assignment; active users only)."""
+    if not decisions:
+        return {}
+    units = {d.deciding_unit_id for d in decisions}
+    functions = {d.decider_function_id for d in decisions}
+    # One join to the closure table: the filter and both annotations use the same link row.
+    candidates = (Assignment.objects
+                  .filter(function_id__in=functions, user__is_active=True,
+                          org_unit__descendant_links__descendant_id__in=units,
+                          org_unit__descendant_links__depth__gt=0)
+                  .annotate(below_id=F("org_unit__descendant_links__descendant_id"),
+                            distance=F("org_unit__descendant_links__depth"))
+                  .values_list("below_id", "function_id", "distance", "id", "user_id", "org_unit_id"))
+    best: dict[tuple[int, int], tuple] = {}
+    for below, function, distance, pk, user_id, unit_id in candidates:
+        rank = (distance, pk)
+        if (below, function) not in best or rank < best[(below, function)][0]:
+            best[(below, function)] = (rank, (user_id, unit_id))
+    found = {d.pk: best.get((d.deciding_unit_id, d.decider_function_id)) for d in decisions}
+    return {pk: hit[1] for pk, hit in found.items() if hit is not None}
+
+
+def _claim(rows: list[tuple], columns: list[tuple[str, object]], set_sql: str, guard_sql: str = "",
+           guard_params=()) -> set[int]:
+    """The compare-and-set: ``UPDATE decision SET … FROM v WHERE id = v.decision_id AND
+    status = 'open' AND escalation_level = v.level AND …`` where ``v`` holds ``rows``
+    (``decision_id``, ``level``, then ``columns``). Returns the ids of the rows it changed."""
+    if not rows:
+        return set()
+    field = Decision._meta.get_field
+    columns = [("decision_id", Decision._meta.pk), ("level", field("escalation_level")), *columns]
+    table = connection.ops.quote_name(Decision._meta.db_table)
+    with_sql, params = rows_cte(columns, rows)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"{with_sql} UPDATE {table} AS d SET {set_sql} FROM v WHERE d.id = v.decision_id "
+            f"AND d.status = %s AND d.escalation_level = v.level {guard_sql} RETURNING id",
+            [*params, DecisionStatus.OPEN, *guard_params])
+        return {pk for (pk,) in cur.fetchall()}
+
+
+def _insert(model, columns: list[str], rows: list[tuple], *, on_conflict: str = "") -> None:
+    """``INSERT INTO model (columns) SELECT … FROM v [ON CONFLICT …]``: one statement for all rows.
+
+    (``WHERE true``: SQLite's parser needs it between ``INSERT … SELECT`` and ``ON CONFLICT``.)"""
+    if not rows:
+        return
+    fields = [(c, model._meta.get_field(c)) for c in columns]  # get_field knows "decision_id" too
+    names = ", ".join(columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with_sql, params = rows_cte(fields, rows)
+    with connection.cursor() as cur:
+        cur.execute(f"{with_sql} INSERT INTO {table} ({names}) SELECT {names} FROM v WHERE true {on_conflict}", params)
+
+
+def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now: datetime
+              ) -> dict[int, tuple[str, bool]]:
+    """Move each decision to its next holder with a new clock anchored at the missed deadline."""
+    if not escalate:
+        return {}
+    business = {d.org_unit_id for d, _ in escalate if refs.types[d.decision_type_id].calendar == "business"}
+    holidays = _holidays_of(business)
+    clocks: dict[tuple, tuple[datetime, datetime]] = {}
+    plan = []
+    for d, (to_user, to_unit) in escalate:
+        anchor = d.due_at  # the new level's clock starts when the old one ran out (see module doc)
+        key = (d.decision_type_id, d.priority, d.org_unit_id, anchor)
+        if key not in clocks:
+            clocks[key] = decision_clock(decision_type=refs.types[d.decision_type_id], priority=d.priority,
+                                         start=anchor, org_unit=refs.units[d.org_unit_id],
+                                         holidays=holidays.get(d.org_unit_id, set()))
+        due_at, warn_at = clocks[key]
+        plan.append((d, to_user, to_unit, anchor, due_at, warn_at))
+    field = Decision._meta.get_field
+    claimed = _claim(
+        [(d.pk, d.escalation_level, to_user, to_unit, anchor, due_at, warn_at, min(due_at, warn_at))
+         for d, to_user, to_unit, anchor, due_at, warn_at in plan],
+        [("decider", field("decider")), ("unit", field("deciding_unit")), ("started", field("clock_started_at")),
+         ("due", field("due_at")), ("warn", field("warn_at")), ("next", field("next_deadline_at"))],
+        "escalation_level = v.level + 1, decider_id = v.decider, deciding_unit_id = v.unit, "
+        "clock_started_at = v.started, due_at = v.due, warn_at = v.warn, next_deadline_at = v.next")
+    plan = [p for p in plan if p[0].pk in claimed]
+    if not plan:
+        return {}
+
+    escalations, participants, events, notices = [], [], [], []
+    for d, to_user, to_unit, anchor, due_at, _warn_at in plan:
+        k = d.escalation_level
+        url = refs.url(d.pk)
+        target, unit, here = refs.users[to_user], refs.units[to_unit], refs.units[d.deciding_unit_id]
+        function = refs.functions[d.decider_function_id]
+        escalations.append((d.pk, k + 1, d.decider_function_id, d.deciding_unit_id, to_unit, d.decider_id, to_user,
+                            anchor, now))
+        participants.append((d.pk, to_user, d.decider_function_id, to_unit, RapidRole.DECIDE, k + 1, "", ""))
+        who = target.get_full_name() or target.username
+        events.append((d.pk, EventKind.ESCALATED, now, k + 1,
+                       f"Not decided at {here.name} in time: escalated to {who} ({function.name}, {unit.name}).",
+                       {"from_unit": here.code, "to_unit": unit.code, "to_user": target.username,
+                        "missed_deadline": anchor.isoformat()}))
+        key = f"decision:{d.pk}:escalated:{k + 1}:{d.clock_started_at.isoformat()}"
+        notices.append(Notice(
+            recipients=(target,), kind="decision.escalated", title=f"Escalated to you: {d.title}",
+            body=f"Not decided at {here.name} in time. You now decide; due {due_at:%d %b %H:%M} UTC.",
+            url=url, dedupe_key=key))
+        notices.append(Notice(
+            recipients=(refs.users[d.requested_by_id],), kind="decision.escalated",
+            title=f"Your decision was escalated to {unit.name}: {d.title}", url=url, dedupe_key=key))
+    # Unique (decision, level): a second claim of a level would fail here, never pass silently.
+    _insert(Escalation, ["decision_id", "level", "function_id", "from_unit_id", "to_unit_id", "from_user_id",
+                         "to_user_id", "missed_deadline", "at"], escalations)
+    _insert(DecisionParticipant, ["decision_id", "user_id", "function_id", "org_unit_id", "role", "level",
+                                  "input_text", "comment"], participants, on_conflict="ON CONFLICT DO NOTHING")
+    _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "message", "data"], events)
+    notify_many(notices, now=now)
+    return {d.pk: (ESCALATED, min(due_at, warn_at) <= now) for d, _, _, _, due_at, warn_at in plan}
+
+
+def _warn(warn: list[Decision], refs: _Refs, now: datetime) -> dict[int, tuple[str, bool]]:
+    """Tell the decider at 75% of the level's time; the next deadline becomes the due time."""
+    claimed = _claim([(d.pk, d.escalation_level) for d in warn], [],
+                     "warn_at = NULL, next_deadline_at = d.due_at",
+                     "AND d.warn_at IS NOT NULL AND d.warn_at <= %s", [connection.ops.adapt_datetimefield_value(now)])
+    done = [d for d in warn if d.pk in claimed]
+    notify_many([Notice(
+        recipients=(refs.users.get(d.decider_id),), kind="decision.due_soon", title=f"Due soon: {d.title}",
+        body=f"75% of the time to decide has passed; due {d.due_at:%d %b %Y %H:%M} UTC.", url=refs.url(d.pk),
+        dedupe_key=f"decision:{d.pk}:warn:{d.escalation_level}:{d.clock_started_at.isoformat()}")
+        for d in done], now=now)
+    return {d.pk: (WARNED, d.due_at <= now) for d in done}
+
+
+def _exhaust(exhaust: list[Decision], refs: _Refs, now: datetime) -> dict[int, tuple[str, bool]]:
+    """Overdue with nobody higher up (or escalation off): mark it once, tell admins, decider, requester."""
+    claimed = _claim([(d.pk, d.escalation_level) for d in exhaust], [],
+                     "escalation_exhausted = TRUE, warn_at = NULL, next_deadline_at = NULL",
+                     "AND d.escalation_exhausted = FALSE")
+    done = [d for d in exhaust if d.pk in claimed]
+    if not done:
+        return {}
+    admins = list(User.objects.filter(Q(role="admin") | Q(is_superuser=True), is_active=True).only(*_USER_FIELDS))
+    events, notices = [], []
+    for d in done:
+        where = refs.units[d.deciding_unit_id].name
+        events.append((d.pk, EventKind.ESCALATED, now, d.escalation_level,
+                       f"Overdue at {where} and there is nowhere higher to escalate: admins notified.",
+                       {"exhausted": True}))
+        notices.append(Notice(
+            recipients=(*admins, refs.users.get(d.decider_id), refs.users[d.requested_by_id]),
+            kind="decision.overdue_top", title=f"Overdue with nowhere higher to go: {d.title}",
+            body=f"Overdue at {where} ({refs.functions[d.decider_function_id].name}).", url=refs.url(d.pk),
+            dedupe_key=f"decision:{d.pk}:exhausted:{d.clock_started_at.isoformat()}"))
+    _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "message", "data"], events)
+    notify_many(notices, now=now)
+    return {d.pk: (EXHAUSTED, False) for d in done}
+
+
+def _holidays_of(unit_ids: set[int]) -> dict[int, set]:
+    """``holidays_for`` of many units in one query: each unit's and its ancestors' holidays."""
+    if not unit_ids:
+        return {}
+    found: dict[int, set] = defaultdict(set)
+    rows = (Holiday.objects.filter(org_unit__descendant_links__descendant_id__in=unit_ids)
+            .values_list("org_unit__descendant_links__descendant_id", "date"))
+    for unit_id, day in rows:
+        found[unit_id].add(day)
+    return found

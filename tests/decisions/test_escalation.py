@@ -168,3 +168,172 @@ def test_escalation_notifications_are_emailed_after_commit(log_de, holders, djan
         services.escalate_overdue(now=T0 + 25 * H)
     assert sorted(m.to[0] for m in mailoutbox) == ["dirk.dach@example.com", "max.de@example.com"]
     assert "Escalated to you" in next(m.subject for m in mailoutbox if m.to == ["dirk.dach@example.com"])
+
+
+# --- The set-based sweep: same rows and texts as one step at a time, constant queries per batch ---------------
+
+def _notes(key_part):
+    return {(n.recipient.username, n.kind, n.title, n.body, n.url)
+            for n in Notification.objects.filter(dedupe_key__contains=key_part).select_related("recipient")}
+
+
+@pytest.mark.django_db
+def test_each_step_writes_the_same_event_and_notifications_as_before(log_de, holders):
+    """Pins the user-visible texts, data and dedupe keys of the three kinds of step."""
+    from decisions.services.workflow import decision_url
+
+    decision = log_de(title="Bid")
+    url = decision_url(decision)
+    assert services.escalate_overdue(now=T0 + 18 * H) == {"escalated": 0, "warned": 1, "exhausted": 0}
+    assert _notes(f"decision:{decision.pk}:warn:0:{T0.isoformat()}") == {
+        ("max.de", "decision.due_soon", "Due soon: Bid",
+         "75% of the time to decide has passed; due 03 Mar 2026 08:00 UTC.", url)}
+
+    assert services.escalate_overdue(now=T0 + 24 * H) == {"escalated": 1, "warned": 0, "exhausted": 0}
+    event = DecisionEvent.objects.get(decision=decision, kind="escalated")
+    assert (event.level, event.actor, event.at) == (1, None, T0 + 24 * H)
+    assert event.message == "Not decided at Germany in time: escalated to Dirk (Sales, DACH)."
+    assert event.data == {"from_unit": "DE", "to_unit": "DACH", "to_user": "dirk.dach",
+                          "missed_deadline": (T0 + 24 * H).isoformat()}
+    assert _notes(f"decision:{decision.pk}:escalated:1:{T0.isoformat()}") == {
+        ("dirk.dach", "decision.escalated", "Escalated to you: Bid",
+         "Not decided at Germany in time. You now decide; due 04 Mar 08:00 UTC.", url),
+        ("max.de", "decision.escalated", "Your decision was escalated to DACH: Bid", "", url)}
+    esc = Escalation.objects.get(decision=decision)
+    assert (esc.level, esc.function.code, esc.from_unit.code, esc.to_unit.code, esc.from_user.username,
+            esc.to_user.username, esc.missed_deadline, esc.at) == (
+        1, "SALES", "DE", "DACH", "max.de", "dirk.dach", T0 + 24 * H, T0 + 24 * H)
+    assert decision.participants.filter(user=holders["sales_dach"], role="D", level=1,
+                                        org_unit__code="DACH").count() == 1
+    decision.refresh_from_db()
+    assert (decision.escalation_level, decision.clock_started_at, decision.due_at, decision.warn_at,
+            decision.next_deadline_at) == (1, T0 + 24 * H, T0 + 48 * H, T0 + 42 * H, T0 + 42 * H)
+
+    assert services.escalate_overdue(now=T0 + 72 * H)["escalated"] == 2  # DACH → EMEA → Global: catch-up
+    assert services.escalate_overdue(now=T0 + 96 * H) == {"escalated": 0, "warned": 0, "exhausted": 1}
+    top = DecisionEvent.objects.get(decision=decision, data__exhausted=True)
+    assert top.level == 3
+    assert top.message == "Overdue at Global and there is nowhere higher to escalate: admins notified."
+    assert _notes(f"decision:{decision.pk}:exhausted:{(T0 + 72 * H).isoformat()}") == {
+        (who, "decision.overdue_top", "Overdue with nowhere higher to go: Bid", "Overdue at Global (Sales).", url)
+        for who in (holders["admin"].username, "gina.global", "max.de")}
+    assert DecisionEvent.objects.filter(decision=decision, kind="escalated").count() == 4
+
+
+def _copies(template, n, **fields):
+    """``n`` more decisions like ``template`` (the same row) with ``fields`` changed."""
+    row = Decision.objects.filter(pk=template.pk).values().get()
+    row.pop("id")
+    return Decision.objects.bulk_create([Decision(**{**row, **fields, "title": f"Copy {i}"}) for i in range(n)])
+
+
+def _due_in_three_states(log_de, holders, org, n):
+    """``n`` decisions at their 75% mark, ``n`` past their DE deadline by a day (they escalate to
+    DACH, then warn there: catch-up), ``n`` overdue at Global (nowhere higher)."""
+    template = log_de(title="Template")  # due T0 + 24h, warns at T0 + 18h
+    _copies(template, n - 1)
+    _copies(template, n, clock_started_at=T0 - 24 * H, due_at=T0, warn_at=None, next_deadline_at=T0)
+    _copies(template, n, escalation_level=3, deciding_unit_id=org["GLOBAL"].pk,
+            decider_id=holders["sales_global"].pk, due_at=T0, warn_at=None, next_deadline_at=T0)
+
+
+def _sweep_counting_queries(now, **kwargs):
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        counts = services.escalate_overdue(now=now, **kwargs)
+        transaction.set_rollback(True)  # the same decisions are swept again with more beside them
+    return counts, len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_a_batch_costs_the_same_queries_however_many_decisions_are_due(log_de, holders, org):
+    _due_in_three_states(log_de, holders, org, 5)
+    few, few_queries = _sweep_counting_queries(T0 + 20 * H)
+    assert few == {"escalated": 5, "warned": 10, "exhausted": 5}
+    _due_in_three_states(log_de, holders, org, 45)
+    many, many_queries = _sweep_counting_queries(T0 + 20 * H)
+    assert many == {"escalated": 50, "warned": 100, "exhausted": 50}
+    assert many_queries == few_queries <= 30, (few_queries, many_queries)
+    # Smaller batches: one more set of rounds per batch, nothing else changes.
+    small, small_queries = _sweep_counting_queries(T0 + 20 * H, batch_size=50)
+    assert small == many and small_queries <= 3 * few_queries
+
+
+@pytest.mark.django_db
+def test_a_sweep_in_small_batches_reaches_every_due_decision(log_de, holders, org):
+    _due_in_three_states(log_de, holders, org, 7)
+    assert services.escalate_overdue(now=T0 + 20 * H, batch_size=2) == {"escalated": 7, "warned": 14,
+                                                                         "exhausted": 7}
+    assert Escalation.objects.filter(level=1, to_unit__code="DACH").count() == 7
+    assert not Decision.objects.filter(next_deadline_at__lte=T0 + 20 * H).exists()
+    assert services.escalate_overdue(now=T0 + 20 * H) == {"escalated": 0, "warned": 0, "exhausted": 0}
+
+
+@pytest.mark.django_db
+def test_the_single_step_entry_point_still_takes_one_step(log_de):
+    decision = log_de()
+    assert services.decision_escalate_step(decision_id=decision.pk, now=T0 + 50 * H) == "escalated"
+    assert services.decision_escalate_step(decision_id=decision.pk, now=T0 + 50 * H) == "escalated"
+    assert services.decision_escalate_step(decision_id=decision.pk, now=T0 + 50 * H) is None
+    assert [lvl for lvl, _, _ in ladder(decision)] == [1, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_sweeps_in_small_batches_racing_through_a_catch_up_escalate_each_level_once(log_de, holders):
+    decisions = [log_de(title=f"Race {i}") for i in range(12)]
+    barrier = threading.Barrier(3)
+    results, errors = [], []
+
+    def sweep():
+        try:
+            barrier.wait(timeout=10)
+            results.append(services.escalate_overdue(now=T0 + 50 * H, batch_size=5))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert sum(r["escalated"] for r in results) == 24, results
+    for d in decisions:
+        assert [(lvl, unit) for lvl, unit, _ in ladder(d)] == [(1, "DACH"), (2, "EMEA")]
+        assert DecisionEvent.objects.filter(decision=d, kind="escalated").count() == 2
+    escalated = Notification.objects.filter(kind="decision.escalated")
+    assert escalated.filter(recipient=holders["sales_dach"]).count() == 12
+    assert escalated.filter(recipient=holders["leader"]).count() == 12
+    assert escalated.filter(recipient=holders["manager_de"]).count() == 24  # the requester, once per level
+
+
+@pytest.mark.django_db
+def test_an_escalation_on_business_hours_restarts_the_clock_with_the_markets_holidays(holders, functions, org):
+    """The new level's clock: business hours in the market's time zone from the missed deadline,
+    skipping the holidays of the market and its ancestors (as ``decision_clock`` computes them)."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from decisions.models import Holiday
+    from decisions.routing import holidays_for
+
+    berlin = ZoneInfo("Europe/Berlin")
+    dtype = services.decision_type_create(
+        actor=holders["admin"], code="TENDER", name="Tender bid approval", decided_at_level="market", sla_hours=8,
+        calendar="business", rights=[(functions["SALES"], "D")], now=T0 - 100 * H)
+    Holiday.objects.create(org_unit=org["EMEA"], date=date(2026, 3, 11), name="Regional holiday")  # a Wednesday
+    decision = services.decision_log(actor=holders["manager_de"], decision_type=dtype, org_unit=org["DE"],
+                                     title="Bid", now=datetime(2026, 3, 9, 16, 0, tzinfo=berlin))
+    missed = decision.due_at
+    assert missed.astimezone(berlin) == datetime(2026, 3, 10, 15, 0, tzinfo=berlin)
+    assert services.escalate_overdue(now=missed)["escalated"] == 1
+    decision.refresh_from_db()
+    expected = services.decision_clock(decision_type=dtype, priority=decision.priority, start=missed,
+                                       org_unit=org["DE"], holidays=holidays_for(org["DE"]))
+    assert (decision.due_at, decision.warn_at) == expected
+    # Tuesday 15:00 + 3 h, Wednesday off, Thursday 09:00 + 5 h.
+    assert decision.due_at.astimezone(berlin) == datetime(2026, 3, 12, 14, 0, tzinfo=berlin)

@@ -29,8 +29,9 @@ from tests.reliability.support import (
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 REDIS_DB = 13
-OVERDUE = 60  # one escalation takes ~90 ms here: a sweep of ~5 s, so the kill lands mid-sweep
+OVERDUE = 200  # one decision per transaction takes ~10-20 ms here: a sweep of seconds, the kill lands mid-sweep
 SWEEP = "decisions.tasks.escalate_overdue"
+ONE_PER_BATCH = {"batch_size": 1}  # the sweep commits per batch; batches of one make "mid-sweep" observable
 
 
 def overdue_decisions(log_de, n: int) -> list[int]:
@@ -88,7 +89,7 @@ def test_worker_killed_mid_sweep_next_sweep_escalates_every_overdue_decision_exa
 
     first = processes.add(start_worker("worker-1", env, tmp_path))
     wait_worker_ready(first)
-    client.send_task(SWEEP)
+    client.send_task(SWEEP, kwargs=ONE_PER_BATCH)
     done_at_kill = _kill_mid_sweep(first.pid, OVERDUE)  # kill -9 the worker's main process...
     first.kill9()  # ...and its pool child: the whole worker is gone, mid-sweep, its message unacknowledged
     time.sleep(0.5)
@@ -111,7 +112,7 @@ def test_pool_process_killed_mid_sweep_task_is_redelivered_and_completes_exactly
     env = subprocess_env(database_url=pytest_db_url(), redis_url=redis_url)
     worker = processes.add(start_worker("worker", env, tmp_path))
     wait_worker_ready(worker)
-    celery_client(redis_url).send_task(SWEEP)
+    celery_client(redis_url).send_task(SWEEP, kwargs=ONE_PER_BATCH)
 
     child = _pool_child(worker.pid)
     _kill_mid_sweep(child, OVERDUE)
