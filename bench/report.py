@@ -30,6 +30,11 @@ def markdown_table(result: dict) -> str:
             if op.get("ratio") is not None else
             f"| {op['name']} | {_fmt(op['ours'], op['unit'])} | — | — | {op['target']} | "
             f"{'yes' if op.get('met') else 'no'} |")
+        if op.get("same_writes_copy_rate"):
+            lines.append(
+                f"| ↳ same import vs COPY of the same writes (rows + history rows + dirty keys) | "
+                f"{_fmt(op['ours'], op['unit'])} | {_fmt(op['same_writes_copy_rate'], op['unit'])} | "
+                f"{op['ratio_to_same_writes']:.2f}× | (context) | — |")
     for page in result.get("http", []):
         lines.append(
             f"| {page['name']} ({page['scale']}) | p50 {page['p50_ms']:.1f} ms / p95 {page['p95_ms']:.1f} ms | — | — | "

@@ -265,6 +265,9 @@ def bench_sweep(result: dict, prefix: str, now: datetime) -> None:
                 for m, mark in marks.items()}
 
     total = Decision.objects.count()
+    from django.urls import get_resolver
+
+    _ = get_resolver().url_patterns  # a worker imports the URLconf once (decision links), not per sweep
     log(f"escalation sweep (ours) over {total:,} decisions, {due:,} due")
     ours_s, counts = timed(escalate_overdue, now=now, batch_size=10**9)
     ours_rows = written()
@@ -323,11 +326,42 @@ def bench_import(result: dict, admin, prefix: str, facts: dict, rows_n: int) -> 
     log(f"raw COPY of {len(keys):,} rows into the same indexed table")
     copy_s, _ = timed(raw_copy)
     log(f"  {copy_s:.3f} s ({len(keys) / copy_s:,.0f} rows/s)")
+
+    # The import also writes, per row, its audit (history) row and the rollup's dirty key. The
+    # same three writes by raw COPY — no parsing, no validation — are the limit for the same work.
+    hist = Measurement.history.model._meta.db_table
+    month_same = month_add(facts["last_month"], 4)
+    hist_body = "".join(f"{-(i + 1)}\t{k[0]}\t{m[0]}\t\\N\t0\t{month_same.isoformat()}\t{100 + i % 900}.5\t\\N\t\\N\t"
+                        f"copy\t{admin.pk}\t{now_text}\t{now_text}\t\\N\t+\t{admin.pk}\n"
+                        for i, (k, m) in enumerate(keys))
+    dirty_body = "".join(f"{k[0]}\t{m[0]}\t0\t{month_same.isoformat()}\n" for k, m in keys)
+    same_body = body.replace(month_copy.isoformat(), month_same.isoformat())
+
+    @transaction.atomic
+    def copy_same_writes():
+        with connection.cursor() as cur:
+            with cur.cursor.copy(
+                    f"COPY {Measurement._meta.db_table} (kpi_id, org_unit_id, partnership_id, partnership_key, period, "
+                    f"value, numerator, denominator, source, entered_by_id, entered_at) FROM STDIN") as copy:
+                copy.write(same_body)
+            with cur.cursor.copy(
+                    f"COPY {hist} (id, kpi_id, org_unit_id, partnership_id, partnership_key, period, value, numerator, "
+                    f"denominator, source, entered_by_id, entered_at, history_date, history_change_reason, "
+                    f"history_type, history_user_id) FROM STDIN") as copy:
+                copy.write(hist_body)
+            with cur.cursor.copy(f"COPY {DirtyCell._meta.db_table} (kpi_id, org_unit_id, partnership_key, period) "
+                                 f"FROM STDIN") as copy:
+                copy.write(dirty_body)
+
+    log(f"raw COPY of the same writes ({len(keys):,} rows + their history rows + their dirty keys)")
+    same_s, _ = timed(copy_same_writes)
+    log(f"  {same_s:.3f} s ({len(keys) / same_s:,.0f} rows/s)")
     ours_rate, copy_rate = len(keys) / ours_s, len(keys) / copy_s
     result["operations"].append({
         "name": f"CSV import ({len(keys):,} rows)", "unit": "rows/s", "ours": ours_rate, "limit": copy_rate,
         "ratio": ours_rate / copy_rate, "target": "≥ 50% of COPY (ratio ≥ 0.5)", "met": ours_rate / copy_rate >= 0.5,
-        "ours_seconds": ours_s, "copy_seconds": copy_s})
+        "ours_seconds": ours_s, "copy_seconds": copy_s, "same_writes_copy_seconds": same_s,
+        "same_writes_copy_rate": len(keys) / same_s, "ratio_to_same_writes": ours_rate / (len(keys) / same_s)})
     execute(f"DELETE FROM {DirtyCell._meta.db_table}")
 
 
