@@ -1,4 +1,4 @@
-from django.db.models import Max, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -161,7 +161,10 @@ class ScorecardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
             except ValueError as exc:
                 raise ValidationError({"period": [str(exc)]}) from None
         else:
-            period = cells.filter(grain=Grain.MONTH, reporting__gt=0).aggregate(p=Max("period"))["p"]
+            # ORDER BY … LIMIT 1, not MAX(): with a leader's scope subquery PostgreSQL would not read MAX
+            # from the index (a scan of every cell of the unit, ~150 ms at 1M measurements).
+            period = (cells.filter(grain=Grain.MONTH, reporting__gt=0).order_by("-period")
+                      .values_list("period", flat=True).first())
             if period is None:
                 return cells.none()
         if grain == Grain.QUARTER:

@@ -7,7 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 
 from governance import services as org_services
 from kpis import selectors
@@ -201,3 +203,107 @@ def test_partnership_page_shows_its_shared_kpis_to_the_partner_user(client, cast
     client.force_login(cast["partner"])
     html = client.get(f"/partners/partnerships/{partner_a.pk}/").content.decode()
     assert "Rev" in html and "rag-red" in html and "75%" in html
+
+
+def _partnership(name, units, functions):
+    from partners.models import Partner, Partnership
+
+    partner = Partner.objects.create(name=f"{name} Ltd", kind="distributor")
+    p = Partnership.objects.create(partner=partner, name=name, type="distribution", owner_function=functions["SALES"],
+                                   start=date(2025, 1, 1))
+    p.org_units.set(units)
+    return p
+
+
+@pytest.fixture
+def crowd(org, kpis, functions, record, target, rolled, partner_a, partner_b):
+    """Six more partnerships co-owning REV beside A (0.75): four in Germany with their own Jan 2025
+    cells (attainment 0.25, 0.5, 0.95, 1.2), one in Austria and one placed at DACH (no cells);
+    B (Japan) co-owns REV too and reports (0.125)."""
+    made = {}
+    for name, unit, value in (("DE red 25", "DE", 10), ("DE red 50", "DE", 20), ("DE amber 95", "DE", 38),
+                              ("DE green 120", "DE", 48), ("AT partner", "AT", None), ("DACH-wide", "DACH", None)):
+        p = made[name] = _partnership(name, [org[unit]], functions)
+        KPIOwnership.objects.create(kpi=kpis["REV"], partnership=p, weight=1)
+        if value is not None:
+            record(kpis["REV"], org[unit], "2025-01", value=value, partnership=p)
+            target(kpis["REV"], org[unit], "2025-01", 40, partnership=p)
+    KPIOwnership.objects.create(kpi=kpis["REV"], partnership=partner_b, weight=1)
+    record(kpis["REV"], org["JP"], "2025-01", value=5, partnership=partner_b)
+    target(kpis["REV"], org["JP"], "2025-01", 40, partnership=partner_b)
+    rollup_incremental()
+    return made
+
+
+def test_tile_chips_name_the_worst_relevant_partnerships_only_and_count_the_rest(client, cast, crowd):
+    response = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-01")
+    rev = next(t for t in response.context["d"].tiles if t.kpi.code == "REV")
+    assert [f.code for f in rev.functions] == ["SALES", "MKT"]
+    # Relevant to DACH: A, four German ones, the Austrian and the DACH-wide one (7); the worst three named.
+    assert [(p.name, p.rag) for p in rev.partners] == [("DE red 25", "red"), ("DE red 50", "red"),
+                                                       ("Partnership A", "red")]
+    assert rev.more_partners == 4
+    html = response.content.decode()
+    assert "+4 more" in html
+    assert "Partnership B" not in html and "a partner" not in html  # out of scope: neither named nor hinted at
+
+    de = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DE&period=2025-01").context["d"]
+    rev = next(t for t in de.tiles if t.kpi.code == "REV")
+    # Germany: A (0.75, red), the four German ones and the DACH-wide one (no cell, last); not Austria.
+    assert [p.name for p in rev.partners] == ["DE red 25", "DE red 50", "Partnership A"] and rev.more_partners == 3
+
+    admin = login(client, cast["admin"]).get("/kpis/dashboard/?unit=GLOBAL&period=2025-01").context["d"]
+    rev = next(t for t in admin.tiles if t.kpi.code == "REV")
+    assert rev.partners[0].name == "Partnership B" and rev.more_partners == 5  # 8 co-owners world-wide
+
+
+def test_partner_cards_are_the_weakest_few_with_a_count_and_match_the_weighted_scorecard(
+        client, cast, kpis, crowd, partner_a, monkeypatch):
+    from kpis.models import ScorecardCell
+
+    # A co-owns SHARE as well (weight 3, no partnership cell: counted as missing).
+    KPIOwnership.objects.create(kpi=kpis["SHARE"], partnership=partner_a, weight=3)
+    monkeypatch.setattr(selectors, "PARTNER_CARDS", 3)
+    d = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-01").context["d"]
+    assert d.partners.reporting == 5 and d.partners.more == 2  # A + four German ones report at DACH
+    assert [c.owner.name for c in d.partner_cards] == ["DE red 25", "DE red 50", "Partnership A"]
+    for card in d.partner_cards:
+        p = card.owner
+        cells = {c.kpi_id: c for c in ScorecardCell.objects.filter(org_unit__code="DACH", grain="month",
+                                                                    period=date(2025, 1, 1), partnership_key=p.pk)}
+        expected = weighted_scorecard(p, [(o.weight, cells.get(o.kpi_id)) for o in p.kpi_ownerships.all()])
+        assert (card.score, card.status, card.worst, card.kpis, card.missing, card.counts) == (
+            expected.score, expected.status, expected.worst, expected.kpis, expected.missing, expected.counts)
+    a = d.partner_cards[2]
+    assert a.kpis == 2 and a.missing == 1 and a.score == Decimal("0.75")
+    html = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-01").content.decode()
+    assert "weakest 3 of 5" in html and "+2 more partnerships" in html
+
+
+def test_dashboard_queries_and_rows_do_not_grow_with_partnerships(client, cast, org, kpis, functions, record, target,
+                                                                  rolled, django_assert_num_queries):
+    login(client, cast["leader"])
+    with CaptureQueriesContext(connection) as before:
+        client.get("/kpis/dashboard/?unit=DACH&period=2025-01")
+    for i in range(12):
+        p = _partnership(f"Bulk {i}", [org["DE"]], functions)
+        for code in ("REV", "ACCTS"):
+            KPIOwnership.objects.create(kpi=kpis[code], partnership=p, weight=1)
+            record(kpis[code], org["DE"], "2025-01", value=i + 1, partnership=p)
+    rollup_incremental()
+    with django_assert_num_queries(len(before.captured_queries)):
+        d = client.get("/kpis/dashboard/?unit=DACH&period=2025-01").context["d"]
+    assert len(d.partner_cards) == selectors.PARTNER_CARDS and d.partners.reporting == 13
+    assert all(len(t.partners) <= selectors.TILE_PARTNERS for t in d.tiles)
+    assert next(t for t in d.tiles if t.kpi.code == "REV").more_partners == 13 - selectors.TILE_PARTNERS
+
+
+def test_a_unit_with_too_many_partnerships_shows_their_count_instead_of_cards(client, cast, crowd, monkeypatch):
+    monkeypatch.setattr(selectors, "PARTNER_RANK_MAX", 6)
+    response = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-01")
+    panel = response.context["d"].partners
+    assert not panel.ranked and panel.working == 7 and panel.cards == []  # A, 4 German, Austrian, DACH-wide
+    html = response.content.decode()
+    assert "7 partnerships work in DACH" in html and "Drill down to a market" in html
+    panel = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DE&period=2025-01").context["d"].partners
+    assert panel.ranked and panel.working == 6 and panel.reporting == 5  # the DACH-wide one has no cells
