@@ -24,11 +24,14 @@ def markdown_table(result: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for op in result["operations"]:
+        ours = _fmt(op["ours"], op["unit"])
+        if len(op.get("rounds", [])) > 1:
+            ours += f" (median of {', '.join(_fmt(r, op['unit']) for r in op['rounds'])})"
         lines.append(
-            f"| {op['name']} | {_fmt(op['ours'], op['unit'])} | {_fmt(op.get('limit'), op['unit'])} | "
+            f"| {op['name']} | {ours} | {_fmt(op.get('limit'), op['unit'])} | "
             f"{op['ratio']:.2f}× | {op['target']} | {'yes' if op.get('met') else 'no'} |"
             if op.get("ratio") is not None else
-            f"| {op['name']} | {_fmt(op['ours'], op['unit'])} | — | — | {op['target']} | "
+            f"| {op['name']} | {ours} | — | — | {op['target']} | "
             f"{'yes' if op.get('met') else 'no'} |")
         if op.get("same_writes_copy_rate"):
             lines.append(

@@ -160,11 +160,11 @@ class StatementProfile:
 
 
 # ----------------------------------------------------------------------------------------------
-def bench_rollup(result: dict, facts: dict, admin, prefix: str, *, skip_verify: bool = False) -> None:
+def bench_rollup(result: dict, facts: dict, admin, prefix: str, *, skip_verify: bool = False,
+                 rounds: int = 1) -> None:
     from bench import limits
-    from kpis.models import KPI, ScorecardCell
-    from kpis.services.measurements import measurements_record
-    from kpis.services.rollup import rollup_full, rollup_incremental
+    from kpis.models import ScorecardCell
+    from kpis.services.rollup import rollup_full
 
     log("full rollup (ours)")
     ours_s, ours = timed(rollup_full)
@@ -190,26 +190,7 @@ def bench_rollup(result: dict, facts: dict, admin, prefix: str, *, skip_verify: 
         "target": "≤ 1.5×", "met": ours_s / hand_s <= 1.5, "cells": cells, "hand_cells": hand_rows,
         "cells_differing": diff})
 
-    # (2) 1,000 new measurements: 50 KPIs × 20 markets in the month after the data.
-    month = month_add(facts["last_month"], 1)
-    kpis = list(KPI.objects.filter(code__startswith=f"{prefix}-K").exclude(aggregation="ratio")
-                .order_by("code")[:50])
-    markets = list_markets(prefix)
-    markets = markets[:20] if len(kpis) * 20 >= 1000 else markets  # the tiny org has fewer KPIs
-    rows = [{"kpi": k.code, "org_unit": mk, "period": month.isoformat()[:7], "value": str(100 + i)}
-            for i, (k, mk) in enumerate((k, mk) for k in kpis for mk in markets)][:1000]
-    service_s, _ = timed(measurements_record, actor=admin, rows=rows, source="bench", now=datetime.now().astimezone())
-    log(f"incremental rollup after {len(rows)} new measurements (service took {service_s:.2f} s)")
-    with StatementProfile() as profile:
-        incr_s, incr = timed(rollup_incremental)
-    log(f"  {incr_s:.3f} s, {incr.dirty_keys} dirty keys, {incr.cells_written} cells rewritten")
-    for entry in profile.top(5):
-        log(f"    {entry['seconds']:.3f} s  {entry['sql'][:150]}")
-    entry = {"name": "incremental rollup (1k measurements)", "unit": "s", "ours": incr_s, "limit": None,
-             "ratio": None, "target": "≤ 1 s at 10M", "met": incr_s <= 1.0, "dirty_keys": incr.dirty_keys,
-             "cells_rewritten": incr.cells_written, "service_seconds": service_s, "new_measurements": len(rows),
-             "profile": profile.top()}
-    result["operations"].append(entry)
+    bench_incremental(result, facts, admin, prefix, rounds=rounds)
     if skip_verify:
         return
     execute("DROP TABLE IF EXISTS bench_incremental_cells")
@@ -226,8 +207,44 @@ def bench_rollup(result: dict, facts: dict, admin, prefix: str, *, skip_verify: 
     full_rows = ScorecardCell.objects.count()
     execute("DROP TABLE bench_incremental_cells")
     log(f"  full again {full2_s:.2f} s: {full_rows:,} rows vs incremental {incremental_rows:,}, {differing} differ")
+    entry = result["operations"][-1]
     entry.update(full_again_seconds=full2_s, full_rows=full_rows, incremental_rows=incremental_rows,
                  rows_differing=differing)
+
+
+def bench_incremental(result: dict, facts: dict, admin, prefix: str, *, rounds: int = 1) -> None:
+    """(2) ``rounds`` times: 1,000 new measurements (50 KPIs × 20 markets) of a fresh month after the
+    data, entered through the service, then the incremental rollup, timed with a per-statement
+    profile. The reported figure is the median round; every round is kept in the JSON."""
+    from kpis.models import KPI
+    from kpis.services.measurements import measurements_record
+    from kpis.services.rollup import rollup_incremental
+
+    kpis = list(KPI.objects.filter(code__startswith=f"{prefix}-K").exclude(aggregation="ratio")
+                .order_by("code")[:50])
+    markets = list_markets(prefix)
+    markets = markets[:20] if len(kpis) * 20 >= 1000 else markets  # the tiny org has fewer KPIs
+    runs = []
+    for r in range(1, rounds + 1):
+        month = month_add(facts["last_month"], r)
+        rows = [{"kpi": k.code, "org_unit": mk, "period": month.isoformat()[:7], "value": str(100 + i)}
+                for i, (k, mk) in enumerate((k, mk) for k in kpis for mk in markets)][:1000]
+        service_s, _ = timed(measurements_record, actor=admin, rows=rows, source="bench",
+                             now=datetime.now().astimezone())
+        log(f"incremental rollup after {len(rows)} new measurements of {month:%Y-%m} (service took {service_s:.2f} s)")
+        with StatementProfile() as profile:
+            incr_s, incr = timed(rollup_incremental)
+        log(f"  {incr_s:.3f} s, {incr.dirty_keys} dirty keys, {incr.cells_written} cells rewritten")
+        for entry in profile.top(5):
+            log(f"    {entry['seconds']:.3f} s  {entry['sql'][:150]}")
+        runs.append({"seconds": incr_s, "service_seconds": service_s, "new_measurements": len(rows),
+                     "dirty_keys": incr.dirty_keys, "cells_rewritten": incr.cells_written, "profile": profile.top()})
+    median = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+    result["operations"].append({
+        "name": "incremental rollup (1k measurements)", "unit": "s", "ours": median["seconds"], "limit": None,
+        "ratio": None, "target": "≤ 1 s at 10M", "met": median["seconds"] <= 1.0,
+        "rounds": [r["seconds"] for r in runs],
+        **{k: v for k, v in median.items() if k != "seconds"}})
 
 
 def list_markets(prefix: str) -> list[str]:
@@ -495,6 +512,10 @@ def parse(argv):
     p.add_argument("--no-http", action="store_true", help="Skip the gunicorn latency step (smoke test).")
     p.add_argument("--requests", type=int, default=120, help="Requests per page for latency / throughput.")
     p.add_argument("--import-rows", type=int, default=20_000)
+    p.add_argument("--incremental-rounds", type=int, default=3,
+                   help="Incremental rollups of 1,000 new measurements each (the median is reported).")
+    p.add_argument("--only-incremental", action="store_true",
+                   help="Only the incremental rollup, on cells an earlier full run built (with --reuse).")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--output", default=str(RESULTS / "latest.json"))
     return p.parse_args(argv)
@@ -517,13 +538,22 @@ def main(argv=None) -> dict:
     admin = User.objects.get(username=f"{prefix.lower()}.admin")
     sweep_now = sweep_time(prefix)
     execute("ANALYZE")
-    bench_rollup(result, facts, admin, prefix, skip_verify=args.skip_verify)
+    if args.only_incremental:
+        bench_incremental(result, facts, admin, prefix, rounds=args.incremental_rounds)
+        cleanup_bench_rows(prefix, facts["last_month"])
+        return finish(result, args, started)
+    bench_rollup(result, facts, admin, prefix, skip_verify=args.skip_verify, rounds=args.incremental_rounds)
+    cleanup_bench_rows(prefix, facts["last_month"])
     bench_sweep(result, prefix, sweep_now)
     bench_import(result, admin, prefix, facts, min(args.import_rows, facts["measurements"]))
     cleanup_bench_rows(prefix, facts["last_month"])
     if not args.no_http:
         bench_http(result, admin, sets, args.requests, args.port)
     bench_decision_list(result, admin, args.requests)
+    return finish(result, args, started)
+
+
+def finish(result: dict, args, started: float) -> dict:
     result["seconds"] = time.perf_counter() - started
     from bench.report import markdown_table
 

@@ -36,6 +36,7 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     rollup, incremental, sweep = result["operations"][0], result["operations"][1], result["operations"][2]
     assert rollup["cells"] == rollup["hand_cells"] > 0
     assert incremental["dirty_keys"] == incremental["new_measurements"] > 500
+    assert len(incremental["rounds"]) == 3 and incremental["ours"] in incremental["rounds"]
     assert incremental["incremental_rows"] == incremental["full_rows"] > rollup["cells"]
     assert incremental["rows_differing"] == 0
     # The hand-written sweep writes exactly what ours writes.
@@ -43,3 +44,14 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert sweep["ours_rows"] == sweep["hand_rows"]
     assert sweep["ours_counts"]["escalated"] == sweep["due"]
     assert "| full rollup |" in saved["markdown"]
+
+    # The incremental step alone on the same data (rounds in fresh months, removed afterwards).
+    from kpis.models import Measurement, ScorecardCell
+
+    before = (Measurement.objects.count(), ScorecardCell.objects.count())
+    again = main(["--measurements", "20000", "--decisions", "2000", "--reuse", "--only-incremental",
+                  "--incremental-rounds", "2", "--tiny-org", "--output", str(out)])
+    assert [op["name"] for op in again["operations"]] == ["incremental rollup (1k measurements)"]
+    assert len(again["operations"][0]["rounds"]) == 2
+    assert again["operations"][0]["dirty_keys"] == incremental["dirty_keys"]
+    assert (Measurement.objects.count(), ScorecardCell.objects.count()) == before
