@@ -514,6 +514,8 @@ def parse(argv):
     p.add_argument("--import-rows", type=int, default=20_000)
     p.add_argument("--incremental-rounds", type=int, default=3,
                    help="Incremental rollups of 1,000 new measurements each (the median is reported).")
+    p.add_argument("--skip-full-rollup", action="store_true",
+                   help="Use the cells an earlier full run built (with --reuse): no full rollup, no verify.")
     p.add_argument("--only-incremental", action="store_true",
                    help="Only the incremental rollup, on cells an earlier full run built (with --reuse).")
     p.add_argument("--port", type=int, default=8765)
@@ -542,7 +544,10 @@ def main(argv=None) -> dict:
         bench_incremental(result, facts, admin, prefix, rounds=args.incremental_rounds)
         cleanup_bench_rows(prefix, facts["last_month"])
         return finish(result, args, started)
-    bench_rollup(result, facts, admin, prefix, skip_verify=args.skip_verify, rounds=args.incremental_rounds)
+    if args.skip_full_rollup:
+        bench_incremental(result, facts, admin, prefix, rounds=args.incremental_rounds)
+    else:
+        bench_rollup(result, facts, admin, prefix, skip_verify=args.skip_verify, rounds=args.incremental_rounds)
     cleanup_bench_rows(prefix, facts["last_month"])
     bench_sweep(result, prefix, sweep_now)
     bench_import(result, admin, prefix, facts, min(args.import_rows, facts["measurements"]))
