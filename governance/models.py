@@ -8,9 +8,10 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.signals import post_delete, post_save
 from simple_history.models import HistoricalRecords
 
-from governance.querysets import OrgUnitQuerySet, ScopedQuerySet
+from governance.querysets import OrgUnitQuerySet, ScopedQuerySet, assignments_changed
 
 code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_&-]{0,31}$",
@@ -272,3 +273,8 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username} {self.ip_address}"
+
+
+# A user's scope is cached per user object (governance.querysets.assignment_unit_ids).
+post_save.connect(assignments_changed, sender=Assignment, dispatch_uid="governance.assignments_changed.save")
+post_delete.connect(assignments_changed, sender=Assignment, dispatch_uid="governance.assignments_changed.delete")

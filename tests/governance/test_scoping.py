@@ -49,3 +49,19 @@ def test_users_are_scoped(cast):
 def test_multiple_assignments_union_their_subtrees(cast, org, functions):
     Assignment.objects.create(user=cast["manager_de"], function=functions["SALES"], org_unit=org["JAPAN"])
     assert codes(OrgUnit.objects.visible_to(cast["manager_de"])) == ["DE", "JAPAN", "JP"]
+
+
+def test_scope_is_read_once_per_user_object_and_follows_assignment_writes(cast, org, functions,
+                                                                          django_assert_num_queries):
+    user = cast["manager_de"]
+    assert codes(OrgUnit.objects.visible_to(user)) == ["DE"]
+    with django_assert_num_queries(1):  # the assignment units are cached on the object
+        assert codes(OrgUnit.objects.visible_to(user)) == ["DE"]
+    # written through another object of the same user: the cached units are dropped all the same
+    extra = Assignment.objects.create(user=User.objects.get(pk=user.pk), function=functions["SALES"],
+                                      org_unit=org["JAPAN"])
+    assert codes(OrgUnit.objects.visible_to(user)) == ["DE", "JAPAN", "JP"]
+    Assignment.objects.filter(pk=extra.pk).delete()
+    assert codes(OrgUnit.objects.visible_to(user)) == ["DE"]
+    user.assignments.all().delete()
+    assert codes(OrgUnit.objects.visible_to(user)) == []

@@ -124,7 +124,7 @@ def test_dashboard_query_count_is_constant_whatever_the_data_size(client, cast, 
 
 def test_kpi_detail_has_trend_series_and_children(client, cast, kpis, rolled, django_assert_max_num_queries):
     login(client, cast["leader"])
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get("/kpis/kpi/REV/?unit=DACH&period=2025-01")
     assert response.status_code == 200
     chart = response.context["chart"]

@@ -50,7 +50,7 @@ def test_directory_and_partnership_page_query_counts(client, cast, org, function
                                             owner_function=functions["SALES"], start=date(2025, 1, 1))
             services.assessment_create(actor=cast["admin"], partnership=p, scores=scores(3))
     client.force_login(cast["leader"])
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = client.get("/partners/")
     assert response.status_code == 200 and response.content.decode().count("L3 · Collaborative") == 30
 
@@ -79,7 +79,7 @@ def test_partnership_page_flags_overdue_review_and_actions(client, cast, partner
 
 def test_my_actions_lists_only_mine_with_overdue_flag(client, cast, review_a, review_b, django_assert_max_num_queries):
     client.force_login(cast["manager_de"])
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         response = client.get("/partners/actions/")
     titles = [a.title for a in response.context["open_actions"]]
     assert titles == ["Agree account plan"] and response.context["overdue_count"] == 1
