@@ -27,7 +27,9 @@ def _att(actual: str, target: str) -> str:
 
 
 # One INSERT … SELECT: leaf cells → every ancestor through the closure table (one join, no
-# level-by-level passes), targets likewise, then quarter/YTD windows from the month cells.
+# level-by-level passes), targets likewise, then quarter/YTD windows from the month cells, the
+# latest month's figures carried through the window aggregate; rows written in the order of the
+# unique key (as the service does), so the index grows at its right edge.
 FULL_ROLLUP_SQL = f"""
 WITH leaf AS (
     SELECT m.kpi_id, m.org_unit_id, p.pk, m.period,
@@ -60,8 +62,9 @@ WITH leaf AS (
            SUM(c.target) AS t_sum, AVG(c.target) AS t_avg,
            AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.g END) AS g,
            AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.r END) AS r,
-           MAX(c.period) FILTER (WHERE c.n IS NOT NULL) AS last_actual,
-           MAX(c.period) FILTER (WHERE c.target IS NOT NULL) AS last_target,
+           MAX(ARRAY[(c.period - DATE '2000-01-01')::numeric, c.actual, c.n, c.d, c.rep])
+               FILTER (WHERE c.n IS NOT NULL) AS la,
+           MAX(ARRAY[(c.period - DATE '2000-01-01')::numeric, c.target]) FILTER (WHERE c.target IS NOT NULL) AS lt,
            MAX(c.rep) AS max_rep
     FROM months c JOIN {W} w ON w.month = c.period
     GROUP BY c.kpi_id, c.unit_id, c.pk, w.grain, w.period
@@ -71,22 +74,19 @@ WITH leaf AS (
     FROM months c
     UNION ALL
     SELECT w.kpi_id, w.unit_id, w.pk, w.grain, w.period,
-           CASE k.aggregation WHEN 'latest' THEN la.actual WHEN 'sum' THEN w.n ELSE w.n / NULLIF(w.d, 0) END,
-           CASE WHEN k.aggregation = 'latest' THEN la.n ELSE w.n END,
-           CASE WHEN k.aggregation = 'latest' THEN la.d ELSE w.d END,
-           CASE k.aggregation WHEN 'latest' THEN lt.target WHEN 'sum' THEN w.t_sum ELSE w.t_avg END,
-           COALESCE(w.g, 1), COALESCE(w.r, 0.9), COALESCE(la.rep, 0), COALESCE(la.rep, w.max_rep)
+           CASE k.aggregation WHEN 'latest' THEN w.la[2] WHEN 'sum' THEN w.n ELSE w.n / NULLIF(w.d, 0) END,
+           CASE WHEN k.aggregation = 'latest' THEN w.la[3] ELSE w.n END,
+           CASE WHEN k.aggregation = 'latest' THEN w.la[4] ELSE w.d END,
+           CASE k.aggregation WHEN 'latest' THEN w.lt[2] WHEN 'sum' THEN w.t_sum ELSE w.t_avg END,
+           COALESCE(w.g, 1), COALESCE(w.r, 0.9), COALESCE(w.la[5]::bigint, 0), COALESCE(w.la[5]::bigint, w.max_rep)
     FROM windows w JOIN {K} k ON k.id = w.kpi_id
-    LEFT JOIN months la ON la.kpi_id = w.kpi_id AND la.unit_id = w.unit_id AND la.pk = w.pk
-                       AND la.period = w.last_actual
-    LEFT JOIN months lt ON k.aggregation = 'latest' AND lt.kpi_id = w.kpi_id AND lt.unit_id = w.unit_id
-                       AND lt.pk = w.pk AND lt.period = w.last_target
 )
 INSERT INTO {HAND_CELLS} ({COLS})
 SELECT x.kpi_id, x.unit_id, NULLIF(x.pk, 0), x.pk, x.grain, x.period, x.actual, x.n, x.d, x.target, x.g, x.r, x.att,
        CASE WHEN x.att IS NULL THEN 'none' WHEN x.att >= x.g THEN 'green' WHEN x.att < x.r THEN 'red' ELSE 'amber' END,
        x.rep, x.exp
 FROM (SELECT r.*, {_att('r.actual', 'r.target')} AS att FROM result r JOIN {K} k ON k.id = r.kpi_id) x
+ORDER BY x.unit_id, x.grain, x.pk, x.period, x.kpi_id
 """
 
 # Cells that differ between our rollup and the hand-written statement (keys and the shown figures).

@@ -44,6 +44,10 @@ from kpis.models import KPI, DirtyCell, Grain, Measurement, RollupScope, RollupW
 LEVELS = ("market", "cluster", "region", "global")  # bottom-up
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # periods outside are rejected on input
 ROLLUP_LOCK_KEY = 7_204_001
+# Memory per sort/hash of the full rebuild (PostgreSQL, this transaction only): the quarter/YTD
+# step groups every month cell fanned out to its windows (11M rows at 1M measurements); with the
+# 4MB default it sorts on disk, with this it hash-aggregates (docs/benchmarks.md).
+FULL_ROLLUP_WORK_MEM = "256MB"
 
 M = Measurement._meta.db_table
 C = ScorecardCell._meta.db_table
@@ -89,7 +93,9 @@ def _scope(unit: str, kpi: str, pkey: str, period: str, *, scoped: bool, grain: 
 
 
 def _finish(inner: str) -> str:
-    """Wrap a query yielding the cell columns (without attainment/rag) into the INSERT."""
+    """Wrap a query yielding the cell columns (without attainment/rag) into the INSERT, rows in the
+    order of the cells' unique key: each lands next to the one before in the index instead of on a
+    random page of it (the index outgrows the buffer cache at millions of cells)."""
     return (
         f"INSERT INTO {C} ({CELL_COLUMNS}) "
         f"SELECT b.kpi_id, b.org_unit_id, NULLIF(b.pkey, 0), b.pkey, b.grain, b.period, b.actual, b.numerator, "
@@ -97,7 +103,8 @@ def _finish(inner: str) -> str:
         f"CASE WHEN b.att IS NULL THEN 'none' WHEN b.att >= b.green_at THEN 'green' "
         f"WHEN b.att < b.red_at THEN 'red' ELSE 'amber' END, b.reporting, b.expected "
         f"FROM (SELECT a.*, CASE WHEN a.direction = 'lower' THEN {_div('a.target', 'a.actual')} "
-        f"ELSE {_div('a.actual', 'a.target')} END AS att FROM ({inner}) a) b"
+        f"ELSE {_div('a.actual', 'a.target')} END AS att FROM ({inner}) a) b "
+        f"ORDER BY b.org_unit_id, b.grain, b.pkey, b.period, b.kpi_id"
     )
 
 
@@ -166,6 +173,11 @@ def level_sql(level: str, *, scoped: bool, direct_measurements: bool) -> str:
     return _finish(inner)
 
 
+def _month_number(period: str) -> str:
+    """A month as a number that orders like it (PostgreSQL: days since 2000-01-01)."""
+    return f"({period} - DATE '2000-01-01')::numeric"
+
+
 def window_sql(*, scoped: bool) -> str:
     """Quarter and YTD cells from the month cells of the same unit and partnership."""
     if scoped:
@@ -176,29 +188,47 @@ def window_sql(*, scoped: bool) -> str:
                   f"JOIN {W} cal ON cal.grain = s.grain AND cal.period = s.period AND cal.month = c.period")
     else:
         source = f"FROM {C} c JOIN {W} cal ON cal.month = c.period WHERE c.grain = 'month'"
+    if _pg():
+        # The last month with an actual (and with a target) travels through the aggregate as
+        # MAX(ARRAY[month, …]): arrays compare element by element and the month is unique in a
+        # window, so the maximum is that month's row. Joining the month cells back on the window's
+        # last month instead made PostgreSQL merge-join on the series alone and compare every
+        # window with every month of its series (docs/benchmarks.md).
+        latest = (f"MAX(ARRAY[{_month_number('c.period')}, c.actual, c.numerator, c.denominator, c.reporting, "
+                  f"c.expected]) FILTER (WHERE c.numerator IS NOT NULL) AS la, "
+                  f"MAX(ARRAY[{_month_number('c.period')}, c.target]) FILTER (WHERE c.target IS NOT NULL) AS lt")
+        pick = {"actual": "w.la[2]", "numerator": "w.la[3]", "denominator": "w.la[4]",
+                "reporting": "w.la[5]::integer", "expected": "w.la[6]::integer", "target": "w.lt[2]"}
+        joins = ""
+    else:
+        latest = ("MAX(CASE WHEN c.numerator IS NULL THEN NULL ELSE c.period END) AS last_actual, "
+                  "MAX(CASE WHEN c.target IS NULL THEN NULL ELSE c.period END) AS last_target")
+        pick = {"actual": "la.actual", "numerator": "la.numerator", "denominator": "la.denominator",
+                "reporting": "la.reporting", "expected": "la.expected", "target": "lt.target"}
+        joins = (f" LEFT JOIN {C} la ON la.org_unit_id = w.org_unit_id AND la.grain = 'month' "
+                 f"AND la.partnership_key = w.pkey AND la.period = w.last_actual AND la.kpi_id = w.kpi_id "
+                 f"LEFT JOIN {C} lt ON k.aggregation = 'latest' AND lt.org_unit_id = w.org_unit_id "
+                 f"AND lt.grain = 'month' AND lt.partnership_key = w.pkey AND lt.period = w.last_target "
+                 f"AND lt.kpi_id = w.kpi_id")
     windows = (
         f"SELECT c.kpi_id, c.org_unit_id, c.partnership_key AS pkey, cal.grain, cal.period, "
         f"SUM(c.numerator) AS n, SUM(c.denominator) AS d, SUM(c.target) AS t_sum, AVG(c.target) AS t_avg, "
         f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.green_at END) AS g, "
         f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.red_at END) AS r, MAX(c.expected) AS expected, "
-        f"MAX(CASE WHEN c.numerator IS NULL THEN NULL ELSE c.period END) AS last_actual, "
-        f"MAX(CASE WHEN c.target IS NULL THEN NULL ELSE c.period END) AS last_target "
+        f"{latest} "
         f"{source} "
         f"GROUP BY c.kpi_id, c.org_unit_id, c.partnership_key, cal.grain, cal.period"
     )
     inner = (
         f"SELECT w.kpi_id, w.org_unit_id, w.pkey, w.grain, w.period, "
-        f"CASE k.aggregation WHEN 'latest' THEN la.actual WHEN 'sum' THEN w.n ELSE {_div('w.n', 'w.d')} END AS actual, "
-        f"CASE WHEN k.aggregation = 'latest' THEN la.numerator ELSE w.n END AS numerator, "
-        f"CASE WHEN k.aggregation = 'latest' THEN la.denominator ELSE w.d END AS denominator, "
-        f"CASE k.aggregation WHEN 'latest' THEN lt.target WHEN 'sum' THEN w.t_sum ELSE w.t_avg END AS target, "
+        f"CASE k.aggregation WHEN 'latest' THEN {pick['actual']} WHEN 'sum' THEN w.n "
+        f"ELSE {_div('w.n', 'w.d')} END AS actual, "
+        f"CASE WHEN k.aggregation = 'latest' THEN {pick['numerator']} ELSE w.n END AS numerator, "
+        f"CASE WHEN k.aggregation = 'latest' THEN {pick['denominator']} ELSE w.d END AS denominator, "
+        f"CASE k.aggregation WHEN 'latest' THEN {pick['target']} WHEN 'sum' THEN w.t_sum ELSE w.t_avg END AS target, "
         f"ROUND(COALESCE(w.g, 1), 3) AS green_at, ROUND(COALESCE(w.r, 0.9), 3) AS red_at, k.direction, "
-        f"COALESCE(la.reporting, 0) AS reporting, COALESCE(la.expected, w.expected) AS expected "
-        f"FROM ({windows}) w JOIN {K} k ON k.id = w.kpi_id "
-        f"LEFT JOIN {C} la ON la.org_unit_id = w.org_unit_id AND la.grain = 'month' AND la.partnership_key = w.pkey "
-        f"AND la.period = w.last_actual AND la.kpi_id = w.kpi_id "
-        f"LEFT JOIN {C} lt ON k.aggregation = 'latest' AND lt.org_unit_id = w.org_unit_id AND lt.grain = 'month' "
-        f"AND lt.partnership_key = w.pkey AND lt.period = w.last_target AND lt.kpi_id = w.kpi_id"
+        f"COALESCE({pick['reporting']}, 0) AS reporting, COALESCE({pick['expected']}, w.expected) AS expected "
+        f"FROM ({windows}) w JOIN {K} k ON k.id = w.kpi_id{joins}"
     )
     return _finish(inner)
 
@@ -342,6 +372,8 @@ def rollup_full() -> RollupResult:
     ensure_calendar()
     with transaction.atomic(), connection.cursor() as cur:
         _lock(cur)
+        if _pg():
+            cur.execute(f"SET LOCAL work_mem = '{FULL_ROLLUP_WORK_MEM}'")
         cur.execute(f"DELETE FROM {D}")
         cur.execute(f"DELETE FROM {S}")
         cur.execute(f"DELETE FROM {C}")
