@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When, Window
 
 from governance.models import Function, OrgLevel, OrgUnit, OrgUnitClosure, User
 from kpis.models import KPI, Category, Grain, KPIOwnership, ScorecardCell, StrategicObjective
@@ -61,15 +61,13 @@ def kpi_catalogue(user: User):
 
 @dataclass(slots=True, eq=False)
 class Unit:
-    """An org unit as the KPI pages show it. Pages list every unit the user sees (a thousand for
-    an admin at scale): plain objects cost a fraction of as many model instances."""
+    """An org unit as the KPI pages show it (a plain object: cheaper than a model instance)."""
 
     pk: int
     code: str
     name: str
     level: str
     parent_id: int | None
-    indent: int = 0
 
     @property
     def id(self) -> int:
@@ -84,40 +82,64 @@ class Unit:
 
 @dataclass
 class UnitScope:
-    units: list[Unit]
     unit: Unit
     children: list[Unit]
     trail: list[Unit]
+    count: int  # org units the user may see: the pages link the trail and children, and search the rest
 
 
 def unit_scope(user: User, code: str | None) -> UnitScope | None:
-    """The visible org units (one query), the chosen one (default: the user's top unit), its
-    children and the visible path down to it."""
-    units = [Unit(*row) for row in OrgUnit.objects.visible_to(user).order_by().values_list(
-        "id", "code", "name", "level", "parent_id")]
-    if not units:
+    """The chosen org unit (default: the user's top unit — the first root of the visible forest,
+    by level then name), its visible children and the visible path down to it, in one query over
+    the visible units' ids, codes, names, levels and parents. Only these few become objects: an
+    admin sees every unit (a thousand at scale) and the pages never list them all."""
+    rows = list(OrgUnit.objects.visible_to(user).order_by().values_list("id", "code", "name", "level", "parent_id"))
+    if not rows:
         return None
-    by_id = {u.pk: u for u in units}
-    kids = defaultdict(list)
-    for u in units:
-        kids[u.parent_id].append(u)
-    roots = [u for u in units if u.parent_id not in by_id]
-    ordered: list[Unit] = []
-
-    def walk(u: Unit, depth: int) -> None:
-        u.indent = depth
-        ordered.append(u)
-        for child in sorted(kids[u.pk], key=lambda c: c.name):
-            walk(child, depth + 1)
-
-    for root in sorted(roots, key=lambda r: (LEVEL_ORDER[r.level], r.name)):
-        walk(root, 0)
-    unit = next((u for u in units if u.code == code), None) or ordered[0]
-    trail, cursor = [], unit
+    by_id = {r[0]: r for r in rows}
+    chosen = next((r for r in rows if r[1] == code), None) if code else None
+    if chosen is None:
+        chosen = min((r for r in rows if r[4] not in by_id), key=lambda r: (LEVEL_ORDER[r[3]], r[2]))
+    trail, cursor = [], chosen
     while cursor is not None:
-        trail.insert(0, cursor)
-        cursor = by_id.get(cursor.parent_id)
-    return UnitScope(units=ordered, unit=unit, children=sorted(kids[unit.pk], key=lambda c: c.name), trail=trail)
+        trail.append(Unit(*cursor))
+        cursor = by_id.get(cursor[4])
+    trail.reverse()
+    children = sorted((Unit(*r) for r in rows if r[4] == chosen[0]), key=lambda c: c.name)
+    return UnitScope(unit=trail[-1], children=children, trail=trail, count=len(rows))
+
+
+@dataclass(slots=True)
+class UnitMatch:
+    code: str
+    name: str
+    level: str
+    parent_name: str  # empty when the parent is outside the user's scope (never named)
+
+    def get_level_display(self) -> str:
+        return OrgLevel(self.level).label
+
+
+def unit_search(user: User, query: str, *, limit: int, offset: int = 0) -> tuple[list[UnitMatch], int]:
+    """Up to ``limit`` (from ``offset``) org units the user may see whose code or name contains ``query`` (case
+    insensitive), an exact code or name first, then prefixes, then by level and name; and how
+    many match in all. One query, whatever the number of units."""
+    visible = OrgUnit.objects.visible_to(user)
+    levels = [When(level=level, then=Value(rank)) for level, rank in LEVEL_ORDER.items()]
+    matches = (visible.filter(Q(code__icontains=query) | Q(name__icontains=query))
+               .annotate(fit=Case(When(Q(code__iexact=query) | Q(name__iexact=query), then=Value(0)),
+                                  When(Q(code__istartswith=query) | Q(name__istartswith=query), then=Value(1)),
+                                  default=Value(2)),
+                         depth=Case(*levels, default=Value(9)),
+                         parent_shown=Case(When(Exists(visible.filter(pk=OuterRef("parent_id"))),
+                                                then=F("parent__name")), default=Value("")),
+                         total=Window(Count("pk")))
+               .order_by("fit", "depth", "name", "code")
+               .values_list("code", "name", "level", "parent_shown", "total")[offset:offset + limit])
+    rows = list(matches)
+    if not rows and offset:  # past the end: the count alone
+        return [], visible.filter(Q(code__icontains=query) | Q(name__icontains=query)).count()
+    return [UnitMatch(*r[:4]) for r in rows], rows[0][4] if rows else 0
 
 
 def latest_period(user: User, unit: Unit) -> date | None:
@@ -454,13 +476,14 @@ def dashboard(user: User, *, unit_code: str | None, period: date | None, grain: 
                    key=lambda t: (rank[t.cell.rag if t.cell else "none"],
                                   t.cell.attainment if t.cell and t.cell.attainment is not None else 0, t.kpi.name))
     tiles = tiles[:TILES]
-    start = month_shift(period, -11)
+    months = [month_shift(period, i - 11) for i in range(12)]
     trend = defaultdict(dict)
+    # The twelve months as a list, not a range: PostgreSQL then descends the cell index once per
+    # (month, KPI) instead of reading every KPI's cells of the year at the unit (~4× faster at scale).
     for kpi_id, month, actual, target in visible_cells.filter(
-            org_unit_id=unit.pk, grain=Grain.MONTH, partnership_key=0, period__gte=start, period__lte=period,
+            org_unit_id=unit.pk, grain=Grain.MONTH, partnership_key=0, period__in=months,
             kpi__in=[t.kpi.pk for t in tiles]).values_list("kpi_id", "period", "actual", "target"):
         trend[kpi_id][month] = (None if actual is None else float(actual), None if target is None else float(target))
-    months = [month_shift(start, i) for i in range(12)]
     chips, partners = partners_at(user, unit, grain=grain, period=stored, tile_kpi_ids=[t.kpi.pk for t in tiles],
                                   chips=TILE_PARTNERS, cards=PARTNER_CARDS, rank_max=PARTNER_RANK_MAX)
     for t in tiles:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import date
 from html import escape  # Django's escape() adds a lazy-string wrapper: ~3× slower in these loops
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +19,7 @@ from governance.models import OrgUnit
 from kpis import selectors
 from kpis.models import KPI, Aggregation, Category, Grain, Measurement
 from kpis.services.measurements import CSV_COLUMNS, BulkValidationError, csv_safe, measurements_import_csv, parse_period
-from kpis.templatetags.kpis_tags import kpi_value, pct
+from kpis.templatetags.kpis_tags import pct, value_formatter
 from partners.models import Partnership
 
 
@@ -40,43 +40,83 @@ def _period(request) -> date | None:
         return None
 
 
-def unit_options(scope) -> str:
-    """The scope picker's ``<option>`` list, indented by depth. Built here rather than in the
-    template: an admin's picker lists every org unit (a thousand at scale)."""
-    return mark_safe("".join(  # noqa: S308 - every interpolated value is escaped
-        f'<option value="{escape(u.code)}"{" selected" if u.pk == scope.unit.pk else ""}>'
-        f'{"&nbsp;&nbsp;" * u.indent}{escape(u.name)}</option>' for u in scope.units))
+def _escaped(format_value):
+    """``format_value`` with its text HTML-escaped (for KPIs whose unit has markup characters)."""
+    return lambda v: escape(format_value(v))
+
+
+def _heat_cell(cell, value, *, total: bool = False) -> str:
+    """One heat-map ``<td>``: the figure coloured by RAG, target and attainment in its title (and,
+    for the unit's total, how many units reported); a grey dash when there is no cell."""
+    col = " total-col" if total else ""
+    if cell is None:
+        return f'<td class="hm-none{col}" title="No data">—</td>'
+    reported = f" · {cell.reporting}/{cell.expected} reported" if total else ""
+    return (f'<td class="hm-{cell.rag or "none"}{col}" title="Target {value(cell.target)} · attainment '
+            f'{pct(cell.attainment)}{reported}">{value(cell.actual)}</td>')
 
 
 def heat_row(row, *, detail_url: str) -> str:
-    """One heat-map row (KPI name, the unit's total, each child) as HTML. Built here rather than in
-    the template: a cluster's map is KPIs × markets (4,000 cells at scale) and the template engine
-    costs ~40 µs a cell, this a few. Same markup and wording as the template had; ``detail_url``
-    is the KPI page with a ``{code}`` placeholder and the unit/period query."""
+    """One heat-map row as HTML: the KPI (a row header: name, code, target) and a cell per column,
+    the unit's total first then each child. Built here rather than in the template: a cluster's
+    map is KPIs × markets (4,000 cells at scale), the template engine costs ~40 µs a cell and this
+    ~2 µs. ``detail_url`` is the KPI page with a ``{code}`` placeholder and the unit/period query."""
     kpi = row.kpi
-    plain = escape(kpi.unit or "") == (kpi.unit or "")  # formatted values need escaping only for such units
-
-    def value(v) -> str:
-        text = kpi_value(v, kpi)
-        return text if plain else escape(text)
-
-    code = escape(kpi.code)
+    value = value_formatter(kpi)
+    if escape(kpi.unit or "") != (kpi.unit or ""):  # formatted values need escaping only for such units
+        value = _escaped(value)
     lower = (' <i class="bi bi-arrow-down-short text-body-secondary" title="Lower is better"></i>'
              if kpi.direction == "lower" else "")
-    target = f" · target {value(row.cell.target)}" if row.cell is not None and row.cell.target is not None else ""
-    out = [f'<tr><td class="kpi-name"><a href="{detail_url.replace("{code}", quote(kpi.code))}">{escape(kpi.name)}</a>'
-           f'{lower}<div class="small text-body-secondary">{code}{target}</div></td>']
-    for i, c in enumerate([row.cell, *row.children]):
-        td = '<td class="hm total-col">' if i == 0 else '<td class="hm">'
-        if c is None:
-            out.append(f'{td}<span class="hm-none" title="No data">—</span></td>')
-            continue
-        title = f"Target {value(c.target)} · attainment {pct(c.attainment)}"
-        if i == 0:
-            title += f" · {c.reporting}/{c.expected} reported"
-        out.append(f'{td}<span class="hm-{c.rag or "none"}" title="{title}">{value(c.actual)}</span></td>')
+    total = row.cell
+    target = f" · target {value(total.target)}" if total is not None and total.target is not None else ""
+    out = [f'<tr><th class="kpi-name" scope="row"><a href="{detail_url.replace("{code}", quote(kpi.code))}">'
+           f'{escape(kpi.name)}</a>{lower}<small>{escape(kpi.code)}{target}</small></th>',
+           _heat_cell(total, value, total=True)]
+    out.extend(_heat_cell(c, value) for c in row.children)
     out.append("</tr>")
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or formatted by us
+
+
+UNIT_MATCHES = 20  # units the scope search lists; the rest is a count ("refine the search")
+
+
+def _scope_links(request) -> tuple[str, dict[str, str]]:
+    """Where a unit picked in the scope search leads, as a URL to which ``unit=<code>`` is appended,
+    and the hidden fields that carry it: the dashboard (keeping month and grain), or a KPI's page
+    when ``kpi`` names one the user may see. Only well-formed values are carried over."""
+    keep: dict[str, str] = {}
+    period = _period(request)
+    if period is not None:
+        keep["period"] = f"{period:%Y-%m}"
+    code = request.GET.get("kpi", "")
+    if code and KPI.objects.visible_to(request.user).filter(code=code).exists():
+        keep["kpi"] = code
+        base = reverse("kpis:detail", args=[code])
+    else:
+        if request.GET.get("grain") in Grain.values:
+            keep["grain"] = request.GET["grain"]
+        base = reverse("kpis:dashboard")
+    query = urlencode({k: v for k, v in keep.items() if k != "kpi"})
+    return f"{base}?{query}&unit=" if query else f"{base}?unit=", keep
+
+
+@login_required
+def unit_search(request):
+    """Find an org unit the user may see by code or name (``?q=``, ``&page=``): ``UNIT_MATCHES``
+    links at a time, with how many match in all. htmx asks for the list alone (the scope picker's
+    dropdown, which links here for the rest); without JavaScript the picker's form opens this page."""
+    _internal_only(request)
+    query = request.GET.get("q", "").strip()[:80]
+    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    page = min(max(page, 1), 10_000)
+    offset = (page - 1) * UNIT_MATCHES
+    matches, total = (selectors.unit_search(request.user, query, limit=UNIT_MATCHES, offset=offset)
+                      if query else ([], 0))
+    link, keep = _scope_links(request)
+    context = {"query": query, "matches": [(link + quote(m.code), m) for m in matches], "total": total,
+               "first": offset + 1, "last": offset + len(matches), "more": total - offset - len(matches),
+               "page": page, "keep": keep}
+    return render(request, "kpis/_unit_results.html" if request.htmx else "kpis/unit_search.html", context)
 
 
 @login_required
@@ -100,7 +140,6 @@ def dashboard(request):
         context["kpi_query"] = f"?unit={quote(data.scope.unit.code)}&period={data.period:%Y-%m}"
         for row in data.rows:
             row.html = heat_row(row, detail_url=detail + escape(context["kpi_query"]))
-        context["unit_options"] = unit_options(data.scope)
     return render(request, "kpis/dashboard.html", context)
 
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django import template
 
@@ -40,6 +42,20 @@ def kpi_value(value, kpi) -> str:
         return f"{CURRENCY[unit]}{_compact(x)}"
     text = _compact(x)
     return f"{text} {unit}" if unit else text
+
+
+def value_formatter(kpi) -> Callable[[Any], str]:
+    """``kpi_value`` for one KPI, its unit looked at once: the dashboard formats thousands of cells
+    of the same KPI. Same output as ``kpi_value(value, kpi)`` for every value."""
+    unit = getattr(kpi, "unit", "") or ""
+    if unit == "%":
+        scale = 100 if getattr(kpi, "aggregation", "") == "ratio" else 1
+        return lambda v: "—" if v is None or v == "" else f"{float(v) * scale:.1f}%"
+    if unit in CURRENCY:
+        symbol = CURRENCY[unit]
+        return lambda v: "—" if v is None or v == "" else symbol + _compact(float(v))
+    suffix = f" {unit}" if unit else ""
+    return lambda v: "—" if v is None or v == "" else _compact(float(v)) + suffix
 
 
 @register.filter

@@ -3,6 +3,8 @@ KPI's trend — seeing the RAG colours the scorecard computed (Germany on target
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -37,9 +39,9 @@ def test_leader_dashboard_emea_drill_down_to_dach_and_kpi_trend(page, live_serve
 
     page.goto(f"{live_server.url}/kpis/dashboard/?unit=EMEA&period=2025-12")
     expect(page.locator("h1")).to_contain_text("EMEA")
-    net_sales = page.locator("tr", has=page.locator("td.kpi-name a", has_text="Net sales"))
+    net_sales = page.locator("tr", has=page.locator("th.kpi-name a", has_text="Net sales"))
     # EMEA = DE 1,111 + AT 511 against 2,000: 81% of target, below the red line (90%)
-    expect(net_sales.locator("td.total-col span")).to_have_class("hm-red")
+    expect(net_sales.locator("td.total-col")).to_have_class(re.compile(r"\bhm-red\b"))
     screenshot(page, "1-emea")
 
     page.get_by_title("Drill down to DACH").click()
@@ -48,8 +50,8 @@ def test_leader_dashboard_emea_drill_down_to_dach_and_kpi_trend(page, live_serve
     heat = page.locator("table", has=page.locator("th.unit-col"))
     columns = [t.strip() for t in heat.locator("th.unit-col:not(.total-col)").all_inner_texts()]
     assert columns == ["AT", "DE"], columns
-    net_sales = page.locator("tr", has=page.locator("td.kpi-name a", has_text="Net sales"))
-    at_cell, de_cell = net_sales.locator("td.hm:not(.total-col) span").all()
+    net_sales = page.locator("tr", has=page.locator("th.kpi-name a", has_text="Net sales"))
+    at_cell, de_cell = net_sales.locator("td:not(.total-col)").all()
     expect(at_cell).to_have_class("hm-red")
     expect(de_cell).to_have_class("hm-green")
     summary = [n.strip() for n in page.locator(".kpi-summary .num").all_inner_texts()]
@@ -58,11 +60,27 @@ def test_leader_dashboard_emea_drill_down_to_dach_and_kpi_trend(page, live_serve
     expect(de_cell).to_have_text("€1,111")
     screenshot(page, "2-dach")
 
-    net_sales.locator("td.kpi-name a").click()
+    net_sales.locator("th.kpi-name a").click()
     expect(page.locator("h1")).to_contain_text("Net sales")
     expect(page).to_have_url(f"{live_server.url}/kpis/kpi/NET_SALES/?unit=DACH&period=2025-12")
     expect(page.locator("canvas#trend")).to_be_visible()
     below = page.locator(".card", has=page.locator(".card-header", has_text="Below DACH"))
     expect(below).to_contain_text("Germany")
     expect(below).to_contain_text("Austria")
+    screenshot(page, "3-trend")
+
+    # The scope search: type, arrow down to a match, Enter — the same KPI at that unit.
+    search = page.get_by_role("searchbox", name="Scope")
+    search.fill("aus")
+    hit = page.locator("#unit-results a.unit-hit")
+    expect(hit).to_have_count(1)
+    expect(hit).to_contain_text("Austria")
+    expect(hit).to_contain_text("AT · market in DACH")
+    screenshot(page, "4-search")
+    search.press("ArrowDown")
+    expect(hit).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/kpis/kpi/NET_SALES/?period=2025-12&unit=AT")
+    expect(page.get_by_role("searchbox", name="Scope")).to_have_value("")
+    expect(page.get_by_role("navigation", name="Scope path")).to_contain_text("EMEA › DACH › Austria")
     screenshot(page)

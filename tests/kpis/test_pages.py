@@ -307,3 +307,128 @@ def test_a_unit_with_too_many_partnerships_shows_their_count_instead_of_cards(cl
     assert "7 partnerships work in DACH" in html and "Drill down to a market" in html
     panel = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DE&period=2025-01").context["d"].partners
     assert panel.ranked and panel.working == 6 and panel.reporting == 5  # the DACH-wide one has no cells
+
+
+# --- the scope picker: trail and children as links, and a scoped unit search ------------------
+
+
+def test_dashboard_links_trail_and_children_and_searches_the_rest_instead_of_listing_every_unit(client, cast,
+                                                                                              rolled):
+    response = login(client, cast["admin"]).get("/kpis/dashboard/?unit=EMEA&period=2025-01")
+    html = response.content.decode()
+    assert "<select" not in html and "<option" not in html  # no list of every unit
+    assert '<form class="unit-picker" role="search" method="get" action="/kpis/units/"' in html
+    assert '<label class="form-label small mb-1" for="unit-q">Scope</label>' in html
+    assert 'hx-get="/kpis/units/"' in html and 'placeholder="Find one of 8 units…"' in html
+    assert '<input type="hidden" name="period" value="2025-01">' in html  # the search keeps month and grain
+    assert '<a href="?unit=GLOBAL&period=2025-01&grain=month">Global</a>' in html  # the trail (breadcrumb)
+    assert '<a href="?unit=DACH&amp;period=2025-01&amp;grain=month">DACH</a>' in html  # its children
+    assert "APAC" not in html.split('class="unit-children')[1].split("</nav>")[0]  # not a child of EMEA
+    assert '<input type="hidden" name="unit" value="EMEA">' in html  # the month/grain form keeps the unit
+
+
+def test_kpi_page_has_the_same_picker_and_its_trail(client, cast, rolled):
+    html = login(client, cast["leader"]).get("/kpis/kpi/REV/?unit=DE&period=2025-01").content.decode()
+    assert "<select" not in html and '<input type="hidden" name="kpi" value="REV">' in html
+    assert '<a href="?unit=EMEA&amp;period=2025-01">EMEA</a>' in html and "Global" not in html  # not in scope
+
+
+def _search(client, user, query="", **params):
+    from urllib.parse import urlencode
+
+    login(client, user)
+    return client.get("/kpis/units/?" + urlencode({"q": query, **params}), HTTP_HX_REQUEST="true")
+
+
+def _found(response) -> list[str]:
+    return [m.code for _, m in response.context["matches"]]
+
+
+def test_unit_search_finds_units_in_the_users_scope_only(client, cast, org):
+    # "a" is in Global, EMEA, APAC, DACH, Japan cluster, Germany, Austria, Japan; each sees only theirs.
+    # Prefix matches first (APAC, AT), then by level and name.
+    assert _found(_search(client, cast["admin"], "a")) == ["APAC", "AT", "GLOBAL", "EMEA", "DACH", "JAPAN", "DE", "JP"]
+    assert _found(_search(client, cast["leader"], "a")) == ["AT", "EMEA", "DACH", "DE"]
+    assert _found(_search(client, cast["manager_de"], "A")) == ["DE"]
+    assert _found(_search(client, cast["manager_jp"], "a")) == ["JP"]
+    for user, query in ((cast["leader"], "Japan"), (cast["leader"], "JP"), (cast["manager_de"], "AT"),
+                        (cast["manager_jp"], "DE"), (cast["manager_de"], "Global")):
+        response = _search(client, user, query)
+        assert response.status_code == 200 and _found(response) == [] and response.context["total"] == 0
+        assert "No unit in your scope matches" in response.content.decode()
+
+
+def test_unit_search_ranks_exact_then_prefix_and_names_only_visible_parents(client, cast, org):
+    response = _search(client, cast["admin"], "japan")
+    assert _found(response) == ["JAPAN", "JP"]  # exact code, exact name (by level), before any partial match
+    org_services.org_unit_create(code="DAC", name="Dachstein", level="market", parent=org["DACH"])
+    assert _found(_search(client, cast["admin"], "dac")) == ["DAC", "DACH"]  # exact (a market) before prefix
+    html = response.content.decode()
+    assert "JP · market in Japan cluster" in html and "JAPAN · cluster in APAC" in html
+    html = _search(client, cast["leader"], "emea").content.decode()
+    assert "EMEA · region<" in html and "Global" not in html  # its parent is out of the leader's scope
+    assert _found(_search(client, cast["admin"], "%")) == [] and _found(_search(client, cast["admin"], "_")) == []
+
+
+def test_unit_search_links_keep_month_and_grain_or_lead_to_the_kpi_page(client, cast, kpis, org):
+    response = _search(client, cast["leader"], "germany", period="2025-01", grain="quarter")
+    assert [url for url, _ in response.context["matches"]] == ["/kpis/dashboard/?period=2025-01&grain=quarter&unit=DE"]
+    response = _search(client, cast["leader"], "germany", period="2025-01", kpi="REV")
+    assert [url for url, _ in response.context["matches"]] == ["/kpis/kpi/REV/?period=2025-01&unit=DE"]
+    # Ill-formed values are dropped; an unknown KPI leads to the dashboard.
+    response = _search(client, cast["leader"], "germany", period="x\"><script>", grain="weekly", kpi="NOPE")
+    assert [url for url, _ in response.context["matches"]] == ["/kpis/dashboard/?unit=DE"]
+
+
+def test_unit_search_fragment_for_htmx_and_a_page_without_javascript(client, cast, org, monkeypatch):
+    from kpis import views
+
+    monkeypatch.setattr(views, "UNIT_MATCHES", 3)
+    fragment = _search(client, cast["admin"], "a").content.decode()
+    assert "<html" not in fragment and fragment.count('class="unit-hit"') == 3
+    assert "8 units match “a”" in fragment and "5 more" in fragment and "page=2" in fragment
+    assert _search(client, cast["admin"], "").content.decode().strip() == ""  # nothing typed: nothing shown
+    page = client.get("/kpis/units/?q=a&page=2&period=2025-01")  # no HX-Request: a full page
+    html = page.content.decode()
+    assert "<html" in html and 'name="q" value="a"' in html and html.count("list-group-item-action") == 3
+    assert "4–6 of 8 units match" in html and "page=1" in html and "page=3" in html
+    assert '<input type="hidden" name="period" value="2025-01">' in html
+    assert _found(client.get("/kpis/units/?q=a&page=99")) == []
+    assert client.get("/kpis/units/?q=a&page=x").status_code == 200
+
+
+def test_unit_search_is_for_signed_in_internal_users(client, cast, org, django_assert_max_num_queries):
+    response = client.get("/kpis/units/?q=de")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert _search(client, cast["partner"], "de").status_code == 404  # like the pages it serves
+    login(client, cast["leader"])
+    client.get("/kpis/units/?q=d")
+    with django_assert_max_num_queries(4):  # session, user, the leader's assignment units, the search
+        assert client.get("/kpis/units/?q=d", HTTP_HX_REQUEST="true").status_code == 200
+
+
+def test_heat_map_shows_every_kpi_as_a_row_with_the_same_figures(client, cast, kpis, rolled):
+    response = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-01")
+    html, d = response.content.decode(), response.context["d"]
+    assert html.count('<th class="kpi-name" scope="row">') == len(d.rows) == 3  # every KPI with data, no cap
+    assert ('<td class="hm-amber total-col" title="Target 200 u · attainment 95% · 2/2 reported">190 u</td>'
+            '<td class="hm-red" title="Target 100 u · attainment 40%">40 u</td>'
+            '<td class="hm-green" title="Target 100 u · attainment 150%">150 u</td>') in html
+
+
+def test_value_formatter_matches_the_kpi_value_filter():
+    from types import SimpleNamespace
+
+    from kpis.templatetags.kpis_tags import kpi_value, value_formatter
+
+    values = [None, "", 0, Decimal("0.004"), Decimal("0.5"), 3, Decimal("99.95"), 150, 12_345, -54_321.5, 2.5e6, 7e9]
+    for unit, aggregation in (("%", "ratio"), ("%", "average"), ("EUR", "sum"), ("JPY", "sum"), ("days", "average"),
+                              ("", "sum"), (None, "latest"), ("<b>", "sum")):
+        kpi = SimpleNamespace(unit=unit, aggregation=aggregation)
+        assert [value_formatter(kpi)(v) for v in values] == [kpi_value(v, kpi) for v in values], unit
+
+
+def test_a_user_who_sees_a_single_unit_gets_no_scope_search(client, cast, rolled):
+    html = login(client, cast["manager_de"]).get("/kpis/dashboard/?period=2025-01").content.decode()
+    assert "<h1" in html and "Germany" in html and 'id="f-period"' in html
+    assert "unit-picker" not in html and "Find one of" not in html  # nothing else to find
