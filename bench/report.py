@@ -46,13 +46,14 @@ def markdown_table(result: dict) -> str:
 
 
 def svg_line_chart(points: list[tuple[float, dict[str, float]]], *, title: str, x_label: str, y_label: str,
-                   width: int = 640, height: int = 360) -> str:
-    """points: [(x, {series: y})]; one polyline per series, axes with ticks and a legend."""
+                   x_notes: dict[float, str] | None = None, width: int = 640, height: int = 360) -> str:
+    """points: [(x, {series: y})]; one polyline per series, axes with ticks and a legend;
+    ``x_notes`` adds a second line under an x tick (e.g. the number of cells)."""
     colours = ["#0d6efd", "#dc3545", "#198754", "#fd7e14"]
     series = sorted({name for _, ys in points for name in ys})
     xs = [x for x, _ in points]
     ys = [y for _, d in points for y in d.values()]
-    left, right, top, bottom = 70, 20, 40, 50
+    left, right, top, bottom = 70, 30, 40, 56
     x_max, y_max = max(xs) * 1.05, max(ys) * 1.15 or 1
     sx = lambda x: left + x / x_max * (width - left - right)  # noqa: E731
     sy = lambda y: height - bottom - y / y_max * (height - top - bottom)  # noqa: E731
@@ -61,15 +62,19 @@ def svg_line_chart(points: list[tuple[float, dict[str, float]]], *, title: str, 
            f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
            f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#333"/>',
            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#333"/>',
-           f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle">{escape(x_label)}</text>',
+           f'<text x="{width / 2}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>',
            f'<text x="15" y="{height / 2}" text-anchor="middle" transform="rotate(-90 15 {height / 2})">'
            f'{escape(y_label)}</text>']
     for i in range(6):
         y = y_max * i / 5
         out.append(f'<line x1="{left - 4}" y1="{sy(y):.1f}" x2="{width - right}" y2="{sy(y):.1f}" stroke="#eee"/>')
-        out.append(f'<text x="{left - 8}" y="{sy(y) + 4:.1f}" text-anchor="end">{y:.3g}</text>')
+        tick = f"{y:,.0f}" if y_max >= 50 else f"{y:.3g}"
+        out.append(f'<text x="{left - 8}" y="{sy(y) + 4:.1f}" text-anchor="end">{tick}</text>')
     for x in xs:
         out.append(f'<text x="{sx(x):.1f}" y="{height - bottom + 16}" text-anchor="middle">{x:g}</text>')
+        if x_notes and x in x_notes:
+            out.append(f'<text x="{sx(x):.1f}" y="{height - bottom + 29}" text-anchor="middle" font-size="10" '
+                       f'fill="#666">{escape(x_notes[x])}</text>')
     for n, name in enumerate(series):
         pts = [(sx(x), sy(d[name])) for x, d in points if name in d]
         colour = colours[n % len(colours)]
