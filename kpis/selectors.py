@@ -125,8 +125,9 @@ def unit_search(user: User, query: str, *, limit: int, offset: int = 0) -> tuple
     insensitive), an exact code or name first, then prefixes, then by level and name; and how
     many match in all. One query, whatever the number of units."""
     visible = OrgUnit.objects.visible_to(user)
+    found = visible.filter(Q(code__icontains=query) | Q(name__icontains=query))
     levels = [When(level=level, then=Value(rank)) for level, rank in LEVEL_ORDER.items()]
-    matches = (visible.filter(Q(code__icontains=query) | Q(name__icontains=query))
+    matches = (found
                .annotate(fit=Case(When(Q(code__iexact=query) | Q(name__iexact=query), then=Value(0)),
                                   When(Q(code__istartswith=query) | Q(name__istartswith=query), then=Value(1)),
                                   default=Value(2)),
@@ -138,7 +139,7 @@ def unit_search(user: User, query: str, *, limit: int, offset: int = 0) -> tuple
                .values_list("code", "name", "level", "parent_shown", "total")[offset:offset + limit])
     rows = list(matches)
     if not rows and offset:  # past the end: the count alone
-        return [], visible.filter(Q(code__icontains=query) | Q(name__icontains=query)).count()
+        return [], found.count()
     return [UnitMatch(*r[:4]) for r in rows], rows[0][4] if rows else 0
 
 

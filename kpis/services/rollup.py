@@ -251,15 +251,14 @@ def _fetch_window_months(cur) -> None:
              "AND c.period = sm.month AND c.kpi_id = sm.kpi_id")
     cur.execute(f"DROP TABLE IF EXISTS {MONTH_CELLS}")
     if _pg():
-        # One index probe per month (LATERAL … LIMIT 1 cannot be flattened into a join): with a
-        # plain join the planner sometimes hashed the whole cell table instead (0.3 s → 1.7–2.7 s
-        # per run at 3M measurements, depending on the scope's estimated size).
+        # One index probe per month (LATERAL … LIMIT 1 cannot be flattened into a join). A/B at 3M
+        # measurements: 0.5–0.6 s for this statement, 1.1–1.5 s with the plain join, which the
+        # planner sometimes ran as a hash over the cell table (docs/benchmarks.md).
         cur.execute(f"CREATE TEMPORARY TABLE {MONTH_CELLS} AS SELECT c.* FROM {months} "
                     f"CROSS JOIN LATERAL (SELECT * FROM {C} c WHERE {match} LIMIT 1) c")
+        cur.execute(f"ANALYZE {MONTH_CELLS}")
     else:
         cur.execute(f"CREATE TEMPORARY TABLE {MONTH_CELLS} AS SELECT c.* FROM {months} JOIN {C} c ON {match}")
-    if _pg():
-        cur.execute(f"ANALYZE {MONTH_CELLS}")
 
 
 def calendar_rows(model=RollupWindow) -> list:

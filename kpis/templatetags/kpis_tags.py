@@ -30,23 +30,12 @@ def _compact(x: float) -> str:
 @register.filter
 def kpi_value(value, kpi) -> str:
     """A KPI figure for people: 1.2M €, 64%, 12.5 days. Ratio KPIs in % are stored as fractions."""
-    if value is None or value == "":
-        return "—"
-    x = float(value)
-    unit = getattr(kpi, "unit", "") or ""
-    if unit == "%":
-        if getattr(kpi, "aggregation", "") == "ratio":
-            x *= 100
-        return f"{x:.1f}%"
-    if unit in CURRENCY:
-        return f"{CURRENCY[unit]}{_compact(x)}"
-    text = _compact(x)
-    return f"{text} {unit}" if unit else text
+    return value_formatter(kpi)(value)
 
 
 def value_formatter(kpi) -> Callable[[Any], str]:
-    """``kpi_value`` for one KPI, its unit looked at once: the dashboard formats thousands of cells
-    of the same KPI. Same output as ``kpi_value(value, kpi)`` for every value."""
+    """The formatting of ``kpi_value`` for one KPI, its unit looked at once: the dashboard formats
+    thousands of cells of the same KPI with one of these."""
     unit = getattr(kpi, "unit", "") or ""
     if unit == "%":
         scale = 100 if getattr(kpi, "aggregation", "") == "ratio" else 1
