@@ -68,6 +68,7 @@ WITH leaf AS (
            MAX(c.rep) AS max_rep
     FROM months c JOIN {W} w ON w.month = c.period
     GROUP BY c.kpi_id, c.unit_id, c.pk, w.grain, w.period
+    HAVING w.grain = 'quarter' OR MAX(c.period) = w.period
 ), result AS (
     SELECT c.kpi_id, c.unit_id, c.pk, 'month' AS grain, c.period, c.actual, c.n, c.d, c.target, c.g, c.r,
            c.rep, c.rep AS exp

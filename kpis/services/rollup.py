@@ -10,7 +10,9 @@ Definitions (docs: ``kpis/README.md``)
   measurements, each market-month counting once), ``ratio`` Σn/Σd (never a mean of ratios).
 * Quarter cells (period = quarter start) and year-to-date cells (period = the closing month,
   covering January to it) aggregate the unit's month cells the same way, except ``latest``:
-  the actual of the last month in the window that has one.
+  the actual of the last month in the window that has one. A YTD cell exists only for a month
+  where the series has a month cell (an actual or a target); a month with neither has no YTD cell
+  (it would only repeat the one before).
 * Targets: a target set at U wins; otherwise U's target is derived from its children's
   (Σ for sum/latest KPIs, mean for average/ratio). Over a quarter/YTD: Σ of the monthly targets
   for sum KPIs, their mean for average/ratio, the last month's target for latest.
@@ -217,7 +219,8 @@ def window_sql(*, scoped: bool) -> str:
         f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.red_at END) AS r, MAX(c.expected) AS expected, "
         f"{latest} "
         f"{source} "
-        f"GROUP BY c.kpi_id, c.org_unit_id, c.partnership_key, cal.grain, cal.period"
+        f"GROUP BY c.kpi_id, c.org_unit_id, c.partnership_key, cal.grain, cal.period "
+        f"HAVING {YTD_ENDS_AT_A_MONTH_CELL.format(month='c.period', grain='cal.grain', period='cal.period')}"
     )
     inner = (
         f"SELECT w.kpi_id, w.org_unit_id, w.pkey, w.grain, w.period, "
@@ -232,6 +235,11 @@ def window_sql(*, scoped: bool) -> str:
     )
     return _finish(inner)
 
+
+# A YTD window is kept only where its closing month has a month cell (an actual or a target): over a
+# month with neither it would repeat the window before it. So a new month writes one YTD cell per
+# series, not one for every month to December (docs/benchmarks.md).
+YTD_ENDS_AT_A_MONTH_CELL = "{grain} = 'quarter' OR MAX({month}) = {period}"
 
 MONTH_CELLS = "rollup_month_cells"  # temporary table of one incremental run
 

@@ -98,7 +98,8 @@ def reference_cells(units, kpis, measurements, targets):
         q = date(period.year, (period.month - 1) // 3 * 3 + 1, 1)
         windows[(kpi, uid, pkey, "quarter", q)].append((period, c))
         for end in range(period.month, 13):
-            windows[(kpi, uid, pkey, "ytd", date(period.year, end, 1))].append((period, c))
+            if (kpi, uid, pkey, "month", date(period.year, end, 1)) in cells:  # YTD only at months with a cell
+                windows[(kpi, uid, pkey, "ytd", date(period.year, end, 1))].append((period, c))
     for (kpi, uid, pkey, grain, wperiod), months in windows.items():
         agg, direction = kpis[kpi]
         months.sort(key=lambda pc: pc[0])

@@ -117,6 +117,29 @@ def test_quarter_and_ytd_sum_actuals_and_monthly_targets(org, kpis, record, targ
     assert cell(kpis["REV"], org["DE"], "2025-02", grain="ytd").actual == 190
 
 
+def test_ytd_cells_exist_for_months_with_an_actual_or_a_target_and_follow_later_changes(org, kpis, record, target):
+    from kpis.models import Target
+    from kpis.services.definitions import target_delete
+
+    record(kpis["REV"], org["DE"], "2025-01", value=100)
+    record(kpis["REV"], org["DE"], "2025-04", value=40)
+    march = target(kpis["REV"], org["DE"], "2025-03", 150)
+    rollup_incremental()
+    ytd = {c.period.month: (c.actual, c.target) for c in ScorecardCell.objects.filter(
+        kpi=kpis["REV"], org_unit=org["DE"], grain="ytd", partnership_key=0)}
+    # February and May–December have neither a figure nor a target: no YTD cell repeating the month before.
+    assert ytd == {1: (100, None), 3: (100, 150), 4: (140, 150)}
+    assert cell(kpis["REV"], org["GLOBAL"], "2025-03", grain="ytd").target == 150  # derived up the tree
+
+    record(kpis["REV"], org["DE"], "2025-02", value=5)  # a late month feeds every later YTD cell
+    target_delete(target=march)
+    rollup_incremental()
+    assert not Target.objects.exists()
+    ytd = {c.period.month: (c.actual, c.target) for c in ScorecardCell.objects.filter(
+        kpi=kpis["REV"], org_unit=org["GLOBAL"], grain="ytd", partnership_key=0)}
+    assert ytd == {1: (100, None), 2: (105, None), 4: (145, None)}
+
+
 def test_explicit_target_and_thresholds_at_a_cluster_win_over_derived_ones(org, kpis, record, target):
     record(kpis["REV"], org["DE"], "2025-01", value=95)
     target(kpis["REV"], org["DE"], "2025-01", 100)
