@@ -16,9 +16,10 @@ def _fmt(value, unit: str) -> str:
 
 
 def markdown_table(result: dict) -> str:
+    cells = result["data"].get("cells")  # counted by the full rollup step only
     lines = [
-        f"Data: {result['data']['measurements']:,} measurements, {result['data']['decisions']:,} decisions "
-        f"({result['data'].get('cells', 0):,} scorecard cells). Machine: {result['machine']['summary']}.",
+        f"Data: {result['data']['measurements']:,} measurements, {result['data']['decisions']:,} decisions"
+        f"{f' ({cells:,} scorecard cells)' if cells is not None else ''}. Machine: {result['machine']['summary']}.",
         "",
         "| operation | ours | physical limit | ratio (ours/limit) | target | met |",
         "|---|---|---|---|---|---|",
