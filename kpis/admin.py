@@ -7,6 +7,13 @@ from kpis.services import definitions
 from kpis.services.dirty import mark_dirty, mark_kpi_dirty
 
 
+def _stored_key(model, pk) -> tuple | None:
+    """The cell key a row has in the database. The admin form has already applied its changes to the
+    instance, so a row moved to another KPI, unit, partnership or month must be read back to mark
+    the cells it leaves dirty."""
+    return model.objects.filter(pk=pk).values_list("kpi_id", "org_unit_id", "partnership_key", "period").first()
+
+
 class OwnershipInline(admin.TabularInline):
     model = KPIOwnership
     extra = 0
@@ -38,12 +45,20 @@ class TargetAdmin(SimpleHistoryAdmin):
     date_hierarchy = "period"
 
     def save_model(self, request, obj, form, change):
+        left = _stored_key(Target, obj.pk) if change else None
         definitions.target_set(kpi=obj.kpi, org_unit=obj.org_unit, partnership=obj.partnership, period=obj.period,
                                value=obj.value, green_at=obj.green_at, red_at=obj.red_at,
                                target=obj if change else None)
+        if left:
+            mark_dirty([left])
 
     def delete_model(self, request, obj):
         definitions.target_delete(target=obj)
+
+    def delete_queryset(self, request, queryset):
+        keys = list(queryset.values_list("kpi_id", "org_unit_id", "partnership_key", "period"))
+        super().delete_queryset(request, queryset)
+        mark_dirty(keys)
 
 
 @admin.register(Measurement)
@@ -57,10 +72,11 @@ class MeasurementAdmin(SimpleHistoryAdmin):
     show_full_result_count = False  # no COUNT(*) over millions of rows
 
     def save_model(self, request, obj, form, change):
+        left = _stored_key(Measurement, obj.pk) if change else None
         obj.partnership_key = obj.partnership_id or 0
         obj.entered_by, obj.entered_at, obj.source = request.user, timezone.now(), "admin"
         super().save_model(request, obj, form, change)
-        mark_dirty([(obj.kpi_id, obj.org_unit_id, obj.partnership_key, obj.period)])
+        mark_dirty([(obj.kpi_id, obj.org_unit_id, obj.partnership_key, obj.period)] + ([left] if left else []))
 
     def delete_model(self, request, obj):
         key = (obj.kpi_id, obj.org_unit_id, obj.partnership_key, obj.period)
