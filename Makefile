@@ -41,7 +41,7 @@ lint: $(STAMP)
 
 ## make bench: benchmarks at scale against hand-written SQL (PostgreSQL; BENCH_* env to resize).
 ## BENCH_ARGS defaults to --skip-verify (the incremental-vs-full check costs a second full rollup,
-## ~15 min at 10M; the smoke test in `make test` runs it): BENCH_ARGS= runs it too.
+## as long as the first; the smoke test in `make test` runs it): BENCH_ARGS= runs it too.
 BENCH_ARGS ?= --skip-verify
 bench: $(STAMP)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench} $(BIN)/python -m bench --measurements $${BENCH_MEASUREMENTS:-10000000} --decisions $${BENCH_DECISIONS:-1000000} --reuse $(BENCH_ARGS)

@@ -16,8 +16,7 @@ def main(argv: list[str]) -> None:
         full = next(op for op in result["operations"] if op["name"] == "full rollup")
         x = result["data"]["measurements"] / 1e6
         notes[x] = f"{result['data'].get('cells', 0) / 1e6:.1f}M cells"
-        points.append((x, {"ours (level by level)": full["ours"],
-                                                               "hand-written INSERT … SELECT": full["limit"]}))
+        points.append((x, {"ours (level by level)": full["ours"], "hand-written INSERT … SELECT": full["limit"]}))
     points.sort(key=lambda p: p[0])
     Path(out).write_text(svg_line_chart(points, title="Full scorecard rollup: time vs data size",
                                         x_label="measurements (millions)", y_label="seconds",

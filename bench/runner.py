@@ -315,6 +315,13 @@ def bench_sweep(result: dict, prefix: str, now: datetime) -> None:
 
 # ----------------------------------------------------------------------------------------------
 def bench_import(result: dict, admin, prefix: str, facts: dict, rows_n: int) -> None:
+    """Our CSV import vs a raw COPY of as many rows, and vs a raw COPY of the same three writes.
+
+    Each side runs twice, alternating (ours, COPY, same writes, then again), each run into a
+    fresh month after the data, and the faster of each side's two runs counts: the first run
+    into a 10M-row table reads the index pages around the new keys from disk and leaves them
+    cached for whoever runs next (measured: the same COPY 1.08 s first, 0.35 s after).
+    """
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from governance.models import OrgUnit
@@ -326,63 +333,77 @@ def bench_import(result: dict, admin, prefix: str, facts: dict, rows_n: int) -> 
     markets = list(OrgUnit.objects.filter(code__startswith=f"{prefix}-", level="market").order_by("code")
                    .values_list("id", "code"))
     keys = [(k, m) for k in kpis for m in markets][:rows_n]
-    month_ours, month_copy = month_add(facts["last_month"], 2), month_add(facts["last_month"], 3)
-    text = "kpi,org_unit,partnership,period,value,numerator,denominator\n" + "".join(
-        f"{k[1]},{m[1]},,{month_ours:%Y-%m},{100 + i % 900}.5,,\n" for i, (k, m) in enumerate(keys))
-    upload = SimpleUploadedFile("bench.csv", text.encode(), content_type="text/csv")
-    log(f"CSV import of {len(keys):,} rows through the service")
-    ours_s, out = timed(measurements_import_csv, actor=admin, upload=upload, now=datetime.now().astimezone())
-    log(f"  {ours_s:.2f} s ({len(keys) / ours_s:,.0f} rows/s), created {out.created}")
+    table, hist = Measurement._meta.db_table, Measurement.history.model._meta.db_table
+    columns = ("kpi_id, org_unit_id, partnership_id, partnership_key, period, value, numerator, denominator, "
+               "source, entered_by_id, entered_at")
     now_text = datetime.now().astimezone().isoformat()
-    body = "".join(f"{k[0]}\t{m[0]}\t\\N\t0\t{month_copy.isoformat()}\t{100 + i % 900}.5\t\\N\t\\N\tcopy\t\\N\t"
-                   f"{now_text}\n" for i, (k, m) in enumerate(keys))
 
-    @transaction.atomic
-    def raw_copy():
-        with connection.cursor() as cur, cur.cursor.copy(
-                f"COPY {Measurement._meta.db_table} (kpi_id, org_unit_id, partnership_id, partnership_key, period, "
-                f"value, numerator, denominator, source, entered_by_id, entered_at) FROM STDIN") as copy:
-            copy.write(body)
+    def ours(month: date) -> float:
+        text = "kpi,org_unit,partnership,period,value,numerator,denominator\n" + "".join(
+            f"{k[1]},{m[1]},,{month:%Y-%m},{100 + i % 900}.5,,\n" for i, (k, m) in enumerate(keys))
+        upload = SimpleUploadedFile("bench.csv", text.encode(), content_type="text/csv")
+        seconds, out = timed(measurements_import_csv, actor=admin, upload=upload, now=datetime.now().astimezone())
+        assert out.created == len(keys), out
+        return seconds
 
-    log(f"raw COPY of {len(keys):,} rows into the same indexed table")
-    copy_s, _ = timed(raw_copy)
-    log(f"  {copy_s:.3f} s ({len(keys) / copy_s:,.0f} rows/s)")
+    def measurement_rows(month: date) -> str:
+        return "".join(f"{k[0]}\t{m[0]}\t\\N\t0\t{month.isoformat()}\t{100 + i % 900}.5\t\\N\t\\N\tcopy\t\\N\t"
+                       f"{now_text}\n" for i, (k, m) in enumerate(keys))
+
+    def raw_copy(month: date) -> float:
+        body = measurement_rows(month)
+
+        @transaction.atomic
+        def run():
+            with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                copy.write(body)
+
+        return timed(run)[0]
 
     # The import also writes, per row, its audit (history) row and the rollup's dirty key. The
     # same three writes by raw COPY — no parsing, no validation — are the limit for the same work.
-    hist = Measurement.history.model._meta.db_table
-    month_same = month_add(facts["last_month"], 4)
-    hist_body = "".join(f"{-(i + 1)}\t{k[0]}\t{m[0]}\t\\N\t0\t{month_same.isoformat()}\t{100 + i % 900}.5\t\\N\t\\N\t"
-                        f"copy\t{admin.pk}\t{now_text}\t{now_text}\t\\N\t+\t{admin.pk}\n"
-                        for i, (k, m) in enumerate(keys))
-    dirty_body = "".join(f"{k[0]}\t{m[0]}\t0\t{month_same.isoformat()}\n" for k, m in keys)
-    same_body = body.replace(month_copy.isoformat(), month_same.isoformat())
+    def copy_same_writes(month: date, first_id: int) -> float:
+        body = measurement_rows(month)
+        hist_body = "".join(f"{first_id - i}\t{k[0]}\t{m[0]}\t\\N\t0\t{month.isoformat()}\t{100 + i % 900}.5\t"
+                            f"\\N\t\\N\tcopy\t{admin.pk}\t{now_text}\t{now_text}\t\\N\t+\t{admin.pk}\n"
+                            for i, (k, m) in enumerate(keys))
+        dirty_body = "".join(f"{k[0]}\t{m[0]}\t0\t{month.isoformat()}\n" for k, m in keys)
 
-    @transaction.atomic
-    def copy_same_writes():
-        with connection.cursor() as cur:
-            with cur.cursor.copy(
-                    f"COPY {Measurement._meta.db_table} (kpi_id, org_unit_id, partnership_id, partnership_key, period, "
-                    f"value, numerator, denominator, source, entered_by_id, entered_at) FROM STDIN") as copy:
-                copy.write(same_body)
-            with cur.cursor.copy(
-                    f"COPY {hist} (id, kpi_id, org_unit_id, partnership_id, partnership_key, period, value, numerator, "
-                    f"denominator, source, entered_by_id, entered_at, history_date, history_change_reason, "
-                    f"history_type, history_user_id) FROM STDIN") as copy:
-                copy.write(hist_body)
-            with cur.cursor.copy(f"COPY {DirtyCell._meta.db_table} (kpi_id, org_unit_id, partnership_key, period) "
-                                 f"FROM STDIN") as copy:
-                copy.write(dirty_body)
+        @transaction.atomic
+        def run():
+            with connection.cursor() as cur:
+                with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    copy.write(body)
+                with cur.cursor.copy(
+                        f"COPY {hist} (id, {columns}, history_date, history_change_reason, history_type, "
+                        f"history_user_id) FROM STDIN") as copy:
+                    copy.write(hist_body)
+                with cur.cursor.copy(f"COPY {DirtyCell._meta.db_table} (kpi_id, org_unit_id, partnership_key, "
+                                     f"period) FROM STDIN") as copy:
+                    copy.write(dirty_body)
 
-    log(f"raw COPY of the same writes ({len(keys):,} rows + their history rows + their dirty keys)")
-    same_s, _ = timed(copy_same_writes)
-    log(f"  {same_s:.3f} s ({len(keys) / same_s:,.0f} rows/s)")
+        return timed(run)[0]
+
+    runs: dict[str, list[float]] = {"ours": [], "copy": [], "same": []}
+    for n in range(2):
+        base = 2 + 3 * n
+        log(f"CSV import of {len(keys):,} rows through the service (run {n + 1} of 2)")
+        runs["ours"].append(ours(month_add(facts["last_month"], base)))
+        log(f"  {runs['ours'][-1]:.3f} s ({len(keys) / runs['ours'][-1]:,.0f} rows/s)")
+        log(f"raw COPY of {len(keys):,} rows into the same indexed table")
+        runs["copy"].append(raw_copy(month_add(facts["last_month"], base + 1)))
+        log(f"  {runs['copy'][-1]:.3f} s ({len(keys) / runs['copy'][-1]:,.0f} rows/s)")
+        log(f"raw COPY of the same writes ({len(keys):,} rows + their history rows + their dirty keys)")
+        runs["same"].append(copy_same_writes(month_add(facts["last_month"], base + 2), -1 - n * len(keys)))
+        log(f"  {runs['same'][-1]:.3f} s ({len(keys) / runs['same'][-1]:,.0f} rows/s)")
+    ours_s, copy_s, same_s = (min(runs[side]) for side in ("ours", "copy", "same"))
     ours_rate, copy_rate = len(keys) / ours_s, len(keys) / copy_s
     result["operations"].append({
         "name": f"CSV import ({len(keys):,} rows)", "unit": "rows/s", "ours": ours_rate, "limit": copy_rate,
         "ratio": ours_rate / copy_rate, "target": "≥ 50% of COPY (ratio ≥ 0.5)", "met": ours_rate / copy_rate >= 0.5,
         "ours_seconds": ours_s, "copy_seconds": copy_s, "same_writes_copy_seconds": same_s,
-        "same_writes_copy_rate": len(keys) / same_s, "ratio_to_same_writes": ours_rate / (len(keys) / same_s)})
+        "same_writes_copy_rate": len(keys) / same_s, "ratio_to_same_writes": ours_rate / (len(keys) / same_s),
+        "runs_seconds": runs})
     execute(f"DELETE FROM {DirtyCell._meta.db_table}")
 
 
