@@ -44,6 +44,11 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert sweep["ours_rows"] == sweep["hand_rows"]
     assert sweep["ours_counts"]["escalated"] == sweep["due"]
     assert "| full rollup |" in saved["markdown"]
+    # The import step: each side twice, the faster run counts.
+    imported = result["operations"][3]
+    assert [len(imported["runs_seconds"][side]) for side in ("ours", "copy", "same")] == [2, 2, 2]
+    assert imported["ours_seconds"] == min(imported["runs_seconds"]["ours"])
+    assert imported["ratio"] == pytest.approx(imported["copy_seconds"] / imported["ours_seconds"])
 
     # The incremental step alone on the same data (rounds in fresh months, removed afterwards).
     from kpis.models import Measurement, ScorecardCell
@@ -54,4 +59,13 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert [op["name"] for op in again["operations"]] == ["incremental rollup (1k measurements)"]
     assert len(again["operations"][0]["rounds"]) == 2
     assert again["operations"][0]["dirty_keys"] == incremental["dirty_keys"]
+    assert (Measurement.objects.count(), ScorecardCell.objects.count()) == before
+
+
+    # The import profile on the same data: three rounds, every row created, all removed afterwards.
+    from bench.profile_import import main as profile_import
+
+    rounds = profile_import(["--prefix", saved["data"]["prefix"], "--rows", "600"])
+    assert [r["created"] for r in rounds] == [600, 600, 600]
+    assert all(r["copy"] > 0 and r["ours"] > r["commit"] > 0 for r in rounds)
     assert (Measurement.objects.count(), ScorecardCell.objects.count()) == before
