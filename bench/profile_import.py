@@ -1,9 +1,10 @@
 """``python -m bench.profile_import [--prefix SX7] [--rows 20000]``: where a CSV import's time goes.
 
 On a database ``python -m bench`` filled (``DATABASE_URL``), three rounds into fresh months after
-the data, each a raw COPY of as many measurement rows then our import, so both sides run after
-the same cache warm-up. Per import: CSV parsing, validation, the service's statements (slowest
-first, from an ``execute_wrapper``) and the ``COMMIT`` (deferred foreign-key checks); the last
+the data, each a raw COPY of as many measurement rows then our import (the first COPY reads the
+index pages around the new keys from disk and warms them for the rest: compare the later rounds).
+Per import: CSV parsing, validation, the service's statements (slowest
+first, from an ``execute_wrapper``) and the ``COMMIT`` (deferred foreign-key checks, the on-commit enqueue); the last
 round also under cProfile. The rows are removed afterwards (``cleanup_bench_rows``).
 """
 
