@@ -314,6 +314,49 @@ def bench_sweep(result: dict, prefix: str, now: datetime) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# Import rows: (KPI, market) pairs of the generated org, as CSV for the service or as COPY rows.
+COPY_COLUMNS = ("kpi_id, org_unit_id, partnership_id, partnership_key, period, value, numerator, denominator, "
+                "source, entered_by_id, entered_at")
+
+
+def import_keys(prefix: str, rows_n: int) -> list[tuple[tuple[int, str], tuple[int, str]]]:
+    """``rows_n`` (KPI, market) pairs, each an ``(id, code)``: the non-ratio KPIs × the markets."""
+    from governance.models import OrgUnit
+    from kpis.models import KPI
+
+    kpis = list(KPI.objects.filter(code__startswith=f"{prefix}-K").exclude(aggregation="ratio")
+                .order_by("code").values_list("id", "code"))
+    markets = list(OrgUnit.objects.filter(code__startswith=f"{prefix}-", level="market").order_by("code")
+                   .values_list("id", "code"))
+    return [(k, m) for k in kpis for m in markets][:rows_n]
+
+
+def import_csv(keys, month: date) -> bytes:
+    """The CSV file a user would upload: one row per key for ``month``."""
+    return ("kpi,org_unit,partnership,period,value,numerator,denominator\n" + "".join(
+        f"{k[1]},{m[1]},,{month:%Y-%m},{100 + i % 900}.5,,\n" for i, (k, m) in enumerate(keys))).encode()
+
+
+def measurement_copy_rows(keys, month: date, stamp: str) -> str:
+    """The same rows as COPY text for ``COPY_COLUMNS`` (source 'copy', no user)."""
+    return "".join(f"{k[0]}\t{m[0]}\t\\N\t0\t{month.isoformat()}\t{100 + i % 900}.5\t\\N\t\\N\tcopy\t\\N\t"
+                   f"{stamp}\n" for i, (k, m) in enumerate(keys))
+
+
+def copy_measurements(body: str) -> float:
+    """Raw COPY of ``body`` into the measurement table in its own transaction; returns seconds."""
+    from kpis.models import Measurement
+
+    @transaction.atomic
+    def run():
+        with connection.cursor() as cur, cur.cursor.copy(
+                f"COPY {Measurement._meta.db_table} ({COPY_COLUMNS}) FROM STDIN") as copy:
+            copy.write(body)
+
+    return timed(run)[0]
+
+
+# ----------------------------------------------------------------------------------------------
 def bench_import(result: dict, admin, prefix: str, facts: dict, rows_n: int) -> None:
     """Our CSV import vs a raw COPY of as many rows, and vs a raw COPY of the same three writes.
 
@@ -324,46 +367,26 @@ def bench_import(result: dict, admin, prefix: str, facts: dict, rows_n: int) -> 
     """
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from governance.models import OrgUnit
-    from kpis.models import KPI, DirtyCell, Measurement
+    from kpis.models import DirtyCell, Measurement
     from kpis.services.measurements import measurements_import_csv
 
-    kpis = list(KPI.objects.filter(code__startswith=f"{prefix}-K").exclude(aggregation="ratio")
-                .order_by("code").values_list("id", "code"))
-    markets = list(OrgUnit.objects.filter(code__startswith=f"{prefix}-", level="market").order_by("code")
-                   .values_list("id", "code"))
-    keys = [(k, m) for k in kpis for m in markets][:rows_n]
-    table, hist = Measurement._meta.db_table, Measurement.history.model._meta.db_table
-    columns = ("kpi_id, org_unit_id, partnership_id, partnership_key, period, value, numerator, denominator, "
-               "source, entered_by_id, entered_at")
+    keys = import_keys(prefix, rows_n)
+    hist = Measurement.history.model._meta.db_table
     now_text = datetime.now().astimezone().isoformat()
 
     def ours(month: date) -> float:
-        text = "kpi,org_unit,partnership,period,value,numerator,denominator\n" + "".join(
-            f"{k[1]},{m[1]},,{month:%Y-%m},{100 + i % 900}.5,,\n" for i, (k, m) in enumerate(keys))
-        upload = SimpleUploadedFile("bench.csv", text.encode(), content_type="text/csv")
+        upload = SimpleUploadedFile("bench.csv", import_csv(keys, month), content_type="text/csv")
         seconds, out = timed(measurements_import_csv, actor=admin, upload=upload, now=datetime.now().astimezone())
         assert out.created == len(keys), out
         return seconds
 
-    def measurement_rows(month: date) -> str:
-        return "".join(f"{k[0]}\t{m[0]}\t\\N\t0\t{month.isoformat()}\t{100 + i % 900}.5\t\\N\t\\N\tcopy\t\\N\t"
-                       f"{now_text}\n" for i, (k, m) in enumerate(keys))
-
     def raw_copy(month: date) -> float:
-        body = measurement_rows(month)
-
-        @transaction.atomic
-        def run():
-            with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                copy.write(body)
-
-        return timed(run)[0]
+        return copy_measurements(measurement_copy_rows(keys, month, now_text))
 
     # The import also writes, per row, its audit (history) row and the rollup's dirty key. The
     # same three writes by raw COPY — no parsing, no validation — are the limit for the same work.
     def copy_same_writes(month: date, first_id: int) -> float:
-        body = measurement_rows(month)
+        body = measurement_copy_rows(keys, month, now_text)
         hist_body = "".join(f"{first_id - i}\t{k[0]}\t{m[0]}\t\\N\t0\t{month.isoformat()}\t{100 + i % 900}.5\t"
                             f"\\N\t\\N\tcopy\t{admin.pk}\t{now_text}\t{now_text}\t\\N\t+\t{admin.pk}\n"
                             for i, (k, m) in enumerate(keys))
@@ -372,10 +395,10 @@ def bench_import(result: dict, admin, prefix: str, facts: dict, rows_n: int) -> 
         @transaction.atomic
         def run():
             with connection.cursor() as cur:
-                with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                with cur.cursor.copy(f"COPY {Measurement._meta.db_table} ({COPY_COLUMNS}) FROM STDIN") as copy:
                     copy.write(body)
                 with cur.cursor.copy(
-                        f"COPY {hist} (id, {columns}, history_date, history_change_reason, history_type, "
+                        f"COPY {hist} (id, {COPY_COLUMNS}, history_date, history_change_reason, history_type, "
                         f"history_user_id) FROM STDIN") as copy:
                     copy.write(hist_body)
                 with cur.cursor.copy(f"COPY {DirtyCell._meta.db_table} (kpi_id, org_unit_id, partnership_key, "

@@ -7,13 +7,6 @@ from kpis.services import definitions
 from kpis.services.dirty import mark_dirty, mark_kpi_dirty
 
 
-def _stored_key(model, pk) -> tuple | None:
-    """The cell key a row has in the database. The admin form has already applied its changes to the
-    instance, so a row moved to another KPI, unit, partnership or month must be read back to mark
-    the cells it leaves dirty."""
-    return model.objects.filter(pk=pk).values_list("kpi_id", "org_unit_id", "partnership_key", "period").first()
-
-
 class OwnershipInline(admin.TabularInline):
     model = KPIOwnership
     extra = 0
@@ -45,12 +38,9 @@ class TargetAdmin(SimpleHistoryAdmin):
     date_hierarchy = "period"
 
     def save_model(self, request, obj, form, change):
-        left = _stored_key(Target, obj.pk) if change else None
         definitions.target_set(kpi=obj.kpi, org_unit=obj.org_unit, partnership=obj.partnership, period=obj.period,
                                value=obj.value, green_at=obj.green_at, red_at=obj.red_at,
                                target=obj if change else None)
-        if left:
-            mark_dirty([left])
 
     def delete_model(self, request, obj):
         definitions.target_delete(target=obj)
@@ -72,7 +62,9 @@ class MeasurementAdmin(SimpleHistoryAdmin):
     show_full_result_count = False  # no COUNT(*) over millions of rows
 
     def save_model(self, request, obj, form, change):
-        left = _stored_key(Measurement, obj.pk) if change else None
+        # The form has applied its values to ``obj``: read the key the row leaves from the database.
+        left = (Measurement.objects.filter(pk=obj.pk).values_list("kpi_id", "org_unit_id", "partnership_key", "period")
+                .first() if change else None)
         obj.partnership_key = obj.partnership_id or 0
         obj.entered_by, obj.entered_at, obj.source = request.user, timezone.now(), "admin"
         super().save_model(request, obj, form, change)

@@ -93,11 +93,14 @@ def _check_period(period: date) -> None:
 def target_set(*, kpi: KPI, org_unit: OrgUnit, partnership: Partnership | None, period: date, value: Decimal,
                green_at: Decimal = Decimal("1.00"), red_at: Decimal = Decimal("0.90"),
                target: Target | None = None) -> Target:
-    """Create or change a target (``target`` given = change that row)."""
+    """Create or change a target (``target`` given = change that row). The cells of the key the row
+    had in the database are marked dirty too, read back because a caller such as an admin form may
+    have applied the new values to the instance already."""
     _check_period(period)
     if Decimal(red_at) > Decimal(green_at):
         raise ValidationError({"red_at": "red_at must not be above green_at."})
-    old_key = (target.kpi_id, target.org_unit_id, target.partnership_key, target.period) if target else None
+    old_key = (Target.objects.filter(pk=target.pk).values_list("kpi_id", "org_unit_id", "partnership_key", "period")
+               .first() if target and target.pk else None)
     target = target or Target()
     target.kpi, target.org_unit, target.partnership, target.period = kpi, org_unit, partnership, period
     target.partnership_key = partnership.pk if partnership else 0
