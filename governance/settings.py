@@ -276,6 +276,9 @@ else:
     for _folder in ("queue", "processed", "control"):  # kombu does not create them
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None
+# One queue name per deployment (tests give each run its own, so two runs on one Redis never
+# take each other's tasks).
+CELERY_TASK_DEFAULT_QUEUE = env.str("ACCORD_CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from governance.models import Heartbeat
+from tests.reliability.support import RUN_QUEUE
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -23,16 +24,14 @@ def _subprocess_env(redis_url: str) -> dict:
         "DJANGO_SETTINGS_MODULE": "governance.settings_test",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
+        "ACCORD_CELERY_QUEUE": RUN_QUEUE,
         "ACCORD_HEARTBEAT_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
     }
 
 
 def test_worker_and_beat_run_the_scheduled_heartbeat(tmp_path):
-    import redis
-
     redis_url = settings.REDIS_URL.rsplit("/", 1)[0] + "/15"
-    redis.Redis.from_url(redis_url).flushdb()
     env = _subprocess_env(redis_url)
     celery = [sys.executable, "-m", "celery", "-A", "governance"]
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("worker", "beat")}  # noqa: SIM115

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,14 +51,17 @@ def pytest_db_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+# The Celery queue of this test run: workers, beat and clients started by the tests use it, so two
+# runs on one Redis (two checkouts, or CI beside a developer) never take each other's tasks.
+RUN_QUEUE = f"accord-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 def shared_redis_url(db_number: int) -> str:
-    """The shared Redis with a db number of the test module's own (flushed first)."""
-    import redis
+    """The shared Redis with a db number of the test module's own. Nothing is flushed: the run's
+    own queue name (``RUN_QUEUE``) keeps it apart from other runs on the same server."""
     from django.conf import settings
 
-    url = settings.REDIS_URL.rsplit("/", 1)[0] + f"/{db_number}"
-    redis.Redis.from_url(url).flushdb()
-    return url
+    return settings.REDIS_URL.rsplit("/", 1)[0] + f"/{db_number}"
 
 
 def subprocess_env(*, database_url: str, redis_url: str, **extra: str) -> dict:
@@ -67,6 +71,7 @@ def subprocess_env(*, database_url: str, redis_url: str, **extra: str) -> dict:
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
+        "ACCORD_CELERY_QUEUE": RUN_QUEUE,
         "ACCORD_HEARTBEAT_SECONDS": "3600",  # quiet unless a test asks for it
     }
     env.update({k: str(v) for k, v in extra.items()})
@@ -152,7 +157,9 @@ def celery_client(redis_url: str):
     """A Celery app that only sends, to the test's own broker (never the shared default db)."""
     from celery import Celery
 
-    return Celery("accord-test-client", broker=redis_url, set_as_current=False)
+    app = Celery("accord-test-client", broker=redis_url, set_as_current=False)
+    app.conf.task_default_queue = RUN_QUEUE
+    return app
 
 
 # --- HTTP ------------------------------------------------------------------------------------
