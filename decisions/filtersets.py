@@ -1,17 +1,21 @@
+"""API filters of decisions. A filter naming another object chooses from the caller's scope."""
+
 import django_filters
 from django.utils import timezone
 
 from decisions.models import Decision, DecisionStatus, DecisionType, Priority
 from governance.models import OrgUnit
+from governance.querysets import scoped
+from partners.models import Partnership
 
 
 class DecisionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DecisionStatus.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     decision_type = django_filters.ModelChoiceFilter(field_name="decision_type", to_field_name="code",
-                                                     queryset=DecisionType.objects.all())
+                                                     queryset=scoped(DecisionType))
     org_unit = django_filters.CharFilter(method="filter_org_unit", help_text="Org unit code: its whole subtree.")
-    partnership = django_filters.NumberFilter(field_name="partnership_id")
+    partnership = django_filters.ModelChoiceFilter(queryset=scoped(Partnership))
     overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Open and past due.")
     escalated = django_filters.BooleanFilter(method="filter_escalated", help_text="Escalated at least once.")
 
@@ -20,7 +24,8 @@ class DecisionFilter(django_filters.FilterSet):
         fields = ["status", "priority", "decision_type", "org_unit", "partnership", "overdue", "escalated"]
 
     def filter_org_unit(self, queryset, name, value):
-        return queryset.filter(org_unit__in=OrgUnit.objects.filter(ancestor_links__ancestor__code=value).values("pk"))
+        units = OrgUnit.objects.restrict(self.request.user, "view").filter(ancestor_links__ancestor__code=value)
+        return queryset.filter(org_unit__in=units.values("pk"))
 
     def filter_overdue(self, queryset, name, value):
         now = timezone.now()

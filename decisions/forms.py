@@ -24,10 +24,10 @@ class DecisionLogForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["decision_type"].queryset = DecisionType.objects.visible_to(user).filter(is_active=True)
-        self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).order_by("code")
-        self.fields["kpis"].queryset = KPI.objects.visible_to(user).order_by("category", "name")
-        self.fields["partnership"].queryset = Partnership.objects.visible_to(user).select_related("partner")
+        self.fields["decision_type"].queryset = DecisionType.objects.restrict(user, "view").filter(is_active=True)
+        self.fields["org_unit"].queryset = OrgUnit.objects.restrict(user, "log").order_by("code")
+        self.fields["kpis"].queryset = KPI.objects.restrict(user, "view").order_by("category", "name")
+        self.fields["partnership"].queryset = Partnership.objects.restrict(user, "log").select_related("partner")
         for i in range(1, OPTION_ROWS + 1):
             self.fields[f"option_{i}"] = forms.CharField(required=False, max_length=500, label=f"Option {i}",
                                                          widget=forms.TextInput(attrs={"placeholder": f"Option {i}"}))
@@ -68,8 +68,8 @@ class DecisionFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).order_by("code")
-        self.fields["decision_type"].queryset = DecisionType.objects.visible_to(user)
+        self.fields["org_unit"].queryset = OrgUnit.objects.restrict(user, "view").order_by("code")
+        self.fields["decision_type"].queryset = DecisionType.objects.restrict(user, "view")
         for field in self.fields.values():
             if isinstance(field, forms.BooleanField):
                 field.widget.attrs["class"] = "form-check-input"

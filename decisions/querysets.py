@@ -1,26 +1,36 @@
-"""Scoped querysets of the decisions app (see ``governance.querysets``)."""
+"""Who may do what to decision types, the matrix, holidays and decisions (``restrict(user, action)``).
+
+Decision types are reference data every signed-in user views; the matrix (its versions) is
+internal; admins change both. Decisions: internal users view those in their org scope; partner
+users those of their partnerships. A decision is changed (withdrawn, reopened, edited) by its
+requester or current decider (and admins); who may decide, agree or give input is the workflow's
+rule (the participants), not a scope. Participants, events and escalations are viewed through
+their decision.
+"""
 
 from __future__ import annotations
 
 from django.db import models
 
-from governance.querysets import ScopedQuerySet, is_active_user
+from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet
 
 
 class DecisionTypeQuerySet(ScopedQuerySet):
-    """Decision types are reference data every signed-in user may read."""
+    actions = (VIEW, CHANGE, DELETE)
 
-    def visible_to(self, user) -> DecisionTypeQuerySet:
-        return self if is_active_user(user) else self.none()
+    def _restrict_view(self, user) -> DecisionTypeQuerySet:
+        return self.all()
+
+    _restrict_change = ScopedQuerySet._nobody
+    _restrict_delete = ScopedQuerySet._nobody
 
 
 class MatrixVersionQuerySet(ScopedQuerySet):
-    """The matrix is internal configuration: internal users read it, partner users do not."""
+    """The matrix is internal configuration: internal users view it. Versions are never changed;
+    admins publish new ones (a role rule: publishing names no existing row)."""
 
-    def visible_to(self, user) -> MatrixVersionQuerySet:
-        if not is_active_user(user) or user.is_partner:
-            return self.none()
-        return self
+    def _restrict_view(self, user) -> MatrixVersionQuerySet:
+        return self.none() if user.is_partner else self.all()
 
     def in_force(self, at):
         """The version in force at ``at`` (``None`` before the first publication)."""
@@ -28,14 +38,22 @@ class MatrixVersionQuerySet(ScopedQuerySet):
 
 
 class HolidayQuerySet(ScopedQuerySet):
+    actions = (VIEW, CHANGE)
     scope_org_unit_field = "org_unit"
+    _restrict_change = ScopedQuerySet._nobody
 
 
 class DecisionQuerySet(ScopedQuerySet):
     """Decisions sit in the subtree of their org unit; partner users see their partnerships' ones."""
 
+    actions = (VIEW, CHANGE)
     scope_org_unit_field = "org_unit"
     scope_partnership_field = "partnership"
+
+    def _restrict_change(self, user) -> DecisionQuerySet:
+        if user.is_partner:
+            return self.none()
+        return self._restrict_view(user).filter(models.Q(requested_by=user) | models.Q(decider=user))
 
     def open(self) -> DecisionQuerySet:
         return self.filter(status="open")
@@ -58,7 +76,11 @@ class DecisionQuerySet(ScopedQuerySet):
 
 
 class ThroughDecisionQuerySet(ScopedQuerySet):
-    """Children of a decision are scoped through it."""
+    """Children of a decision (participants, events, escalations) are viewed through it."""
 
-    scope_org_unit_field = "decision__org_unit"
-    scope_partnership_field = "decision__partnership"
+    def _restrict_view(self, user) -> ThroughDecisionQuerySet:
+        from decisions.models import Decision
+
+        return self.filter(decision__in=Decision.objects.restrict(user, VIEW).values("pk"))
+
+

@@ -30,7 +30,7 @@ def decision_list(*, user: User, filters: dict | None = None, now: datetime | No
     type/priority/overdue/escalated/partnership."""
     now = now or timezone.now()
     f = filters or {}
-    qs = Decision.objects.visible_to(user).select_related("decision_type", "org_unit", "decider", "partnership")
+    qs = Decision.objects.restrict(user, "view").select_related("decision_type", "org_unit", "decider", "partnership")
     if f.get("status"):
         qs = qs.filter(status=f["status"])
     if f.get("org_unit"):
@@ -52,13 +52,14 @@ def decision_detail(*, user: User, pk: int) -> Decision:
     """One visible decision with participants, events and escalations (404 otherwise)."""
     from django.shortcuts import get_object_or_404
 
-    qs = Decision.objects.visible_to(user).select_related(
+    qs = Decision.objects.restrict(user, "view").select_related(
         "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
         "deciding_unit", "decided_by", "matrix_version",
     ).prefetch_related(
         "kpis",
-        Prefetch("participants", queryset=DecisionParticipant.objects.select_related("user", "function", "org_unit")),
-        Prefetch("events", queryset=DecisionEvent.objects.select_related("actor")),
+        Prefetch("participants", queryset=DecisionParticipant.objects.restrict(user, "view").select_related(
+            "user", "function", "org_unit")),
+        Prefetch("events", queryset=DecisionEvent.objects.restrict(user, "view").select_related("actor")),
     )
     return get_object_or_404(qs, pk=pk)
 
@@ -73,7 +74,7 @@ class Queue:
 
 def queue_for(*, user: User) -> Queue:
     """What waits on ``user``: decisions to decide, to agree to, to give input on, and their own open requests."""
-    base = Decision.objects.visible_to(user).open().select_related("decision_type", "org_unit", "decider")
+    base = Decision.objects.restrict(user, "view").open().select_related("decision_type", "org_unit", "decider")
     asked = DecisionParticipant.objects.filter(user=user, decision__status=DecisionStatus.OPEN)
     agree_ids = asked.filter(role=RapidRole.AGREE, agreed__isnull=True).values("decision_id")
     input_ids = asked.filter(role__in=[RapidRole.INPUT, RapidRole.RECOMMEND],
@@ -136,7 +137,7 @@ def latency_analytics(*, user: User, group_by: str = "decision_type", org_unit: 
     now = now or timezone.now()
     if group_by not in GROUPINGS:
         group_by = "decision_type"
-    qs = Decision.objects.visible_to(user)
+    qs = Decision.objects.restrict(user, "view")
     if org_unit is not None:
         qs = qs.filter(org_unit__in=OrgUnit.objects.subtree_of(org_unit).values("pk"))
     if since is not None:
@@ -179,7 +180,7 @@ def _hours_sql(expr: str) -> str:
 
 def _latency_sql(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], list[dict], list[dict]]:
     """The PostgreSQL path: the scoped, filtered decisions as a CTE (the ORM builds it, so scoping
-    stays ``visible_to``), then ``COUNT(*) FILTER (…)`` and ``percentile_cont(ARRAY[0.5, 0.9])
+    stays ``restrict(user, "view")``), then ``COUNT(*) FILTER (…)`` and ``percentile_cont(ARRAY[0.5, 0.9])
     WITHIN GROUP (…)`` (one sort for both) per group and overall (``GROUPING SETS``), per stage and
     per (function, stage). The SQL is assembled from table names and fixed fragments; values are
     parameters."""

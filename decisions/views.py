@@ -21,6 +21,7 @@ from decisions.models import DecisionType, MatrixVersion, RapidRole
 from decisions.routing import resolve
 from governance.models import Function, Notification, OrgUnit
 from governance.notifications import notification_mark_read
+from governance.querysets import CHANGE, can
 
 
 def _internal_only(user) -> None:
@@ -84,9 +85,9 @@ def routing_preview(request):
     """htmx partial: who must give input / agree / decide for the chosen type and org unit."""
     _internal_only(request.user)
     context = {}
-    types = DecisionType.objects.visible_to(request.user)
+    types = DecisionType.objects.restrict(request.user, "view")
     decision_type = types.filter(pk=request.GET.get("decision_type") or 0).first()
-    unit = OrgUnit.objects.visible_to(request.user).filter(pk=request.GET.get("org_unit") or 0).first()
+    unit = OrgUnit.objects.restrict(request.user, "view").filter(pk=request.GET.get("org_unit") or 0).first()
     if decision_type and unit:
         try:
             routing = resolve(decision_type=decision_type, org_unit=unit, at=timezone.now(), strict=False)
@@ -110,13 +111,13 @@ def routing_preview(request):
 def _actions_for(decision, user) -> dict:
     mine = [p for p in decision.participants.all() if p.user_id == user.pk]
     is_open = decision.is_open
-    manage = user.is_admin or user.pk in (decision.requested_by_id, decision.decider_id)
+    manage = can(user, CHANGE, decision)
     return {
         "can_decide": is_open and decision.decider_id == user.pk,
         "can_agree": is_open and any(p.role == RapidRole.AGREE for p in mine),
         "can_input": is_open and any(p.role in (RapidRole.INPUT, RapidRole.RECOMMEND) for p in mine),
-        "can_withdraw": is_open and manage and not user.is_partner,
-        "can_reopen": not is_open and manage and not user.is_partner,
+        "can_withdraw": is_open and manage,
+        "can_reopen": not is_open and manage,
     }
 
 
@@ -197,12 +198,13 @@ def matrix_editor(request):
     shown = grid
     number = request.GET.get("version")
     if number and number.isdigit():
-        version = MatrixVersion.objects.filter(number=int(number)).first()
+        version = MatrixVersion.objects.restrict(request.user, "view").filter(number=int(number)).first()
         if version is not None:
             shown = selectors.matrix_grid(version=version)
     rows = [{"type": t, "cells": [(f, shown["cells"].get((t.pk, f.pk), "")) for f in grid["functions"]]}
             for t in grid["types"]]
-    versions = MatrixVersion.objects.select_related("published_by").order_by("-number")[:20]
+    versions = MatrixVersion.objects.restrict(request.user, "view").select_related("published_by").order_by(
+        "-number")[:20]
     return render(request, "decisions/matrix.html", {
         "rows": rows, "functions": grid["functions"], "versions": versions, "shown": shown["version"],
         "latest": grid["version"], "roles": RapidRole.choices,
@@ -250,7 +252,7 @@ def analytics(request):
     _internal_only(request.user)
     group_by = request.GET.get("group_by") if request.GET.get("group_by") in selectors.GROUPINGS else "decision_type"
     period = request.GET.get("period") if request.GET.get("period") in PERIODS else "180"
-    units = OrgUnit.objects.visible_to(request.user).exclude(level="market").order_by("code")
+    units = OrgUnit.objects.restrict(request.user, "view").exclude(level="market").order_by("code")
     unit = units.filter(code=request.GET.get("org_unit") or "").first()
     data = selectors.latency_analytics(user=request.user, group_by=group_by, org_unit=unit,
                                        since=timezone.now() - timedelta(days=PERIODS[period]))
@@ -264,7 +266,7 @@ def analytics(request):
 
 @login_required
 def notifications(request):
-    qs = Notification.objects.visible_to(request.user).order_by("-created_at", "-pk")
+    qs = Notification.objects.restrict(request.user, "view").order_by("-created_at", "-pk")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(request, "decisions/notifications.html", {"page": page})
 

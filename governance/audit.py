@@ -15,7 +15,7 @@ from django.db import models
 from django.http import Http404
 
 # slug -> "app_label.Model"; a model that is not installed yet is skipped.
-# Every model with ``history`` whose queryset has ``visible_to`` (tests/security/test_audit_trail.py
+# Every model with ``history`` whose queryset has ``restrict`` (tests/security/test_audit_trail.py
 # checks that none is forgotten). Decisions keep their own append-only timeline (DecisionEvent);
 # KPI co-owners (KPIOwnership) keep history and show through their KPI's owners.
 AUDITED_MODELS = {
@@ -77,7 +77,7 @@ def object_history(*, user, slug: str, pk: int, limit: int = 100) -> tuple[model
     if not can_view_history(user):
         raise Http404
     model = audited_model(slug)
-    obj = model.objects.visible_to(user).filter(pk=pk).first()
+    obj = model.objects.restrict(user, "view").filter(pk=pk).first()
     if obj is None:
         raise Http404
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])

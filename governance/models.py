@@ -11,7 +11,15 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save
 from simple_history.models import HistoricalRecords
 
-from governance.querysets import OrgUnitQuerySet, ScopedQuerySet, assignments_changed
+from governance.querysets import (
+    CHANGE,
+    SHARE,
+    VIEW,
+    OrgUnitQuerySet,
+    ScopedQuerySet,
+    assignments_changed,
+    visible_org_unit_ids,
+)
 
 code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_&-]{0,31}$",
@@ -32,19 +40,35 @@ class Role(models.TextChoices):
 
 
 class UserQuerySet(ScopedQuerySet):
-    def visible_to(self, user: User) -> UserQuerySet:
-        """Admins see everyone; internal users see people assigned inside their scope and
-        themselves; partner users see only themselves."""
-        from governance.querysets import is_active_user, visible_org_unit_ids
+    """People. view — whose names and ids a user may see: admins everyone; partner users only
+    themselves; leaders and managers themselves, everyone assigned in their subtrees or above their
+    own units (their line), the partner users of the partnerships they can see and the people those
+    partnerships are shared with. change: admins. share: the people a partnership may be shared
+    with — any active internal user (sharing reaches outside the sharer's scope on purpose)."""
 
-        if not is_active_user(user):
-            return self.none()
-        if user.is_admin:
-            return self
+    actions = (VIEW, CHANGE, SHARE)
+
+    def _restrict_view(self, user: User) -> UserQuerySet:
+        from governance.querysets import assignment_unit_ids
+        from partners.models import Partnership, PartnershipUserObjectPermission
+
         if user.is_partner:
             return self.filter(pk=user.pk)
         in_scope = Assignment.objects.filter(org_unit__in=visible_org_unit_ids(user)).values("user_id")
-        return self.filter(models.Q(pk=user.pk) | models.Q(pk__in=in_scope))
+        above = OrgUnitClosure.objects.filter(descendant_id__in=assignment_unit_ids(user)).values("ancestor_id")
+        line = Assignment.objects.filter(org_unit__in=above).values("user_id")
+        partnerships = Partnership.objects.restrict(user, VIEW).values("pk")
+        members = Partnership.members.through.objects.filter(partnership_id__in=partnerships).values("user_id")
+        shared = PartnershipUserObjectPermission.objects.filter(content_object_id__in=partnerships).values("user_id")
+        return self.filter(models.Q(pk=user.pk) | models.Q(pk__in=in_scope) | models.Q(pk__in=line)
+                           | models.Q(pk__in=members) | models.Q(pk__in=shared))
+
+    _restrict_change = ScopedQuerySet._nobody
+
+    def _restrict_share(self, user: User) -> UserQuerySet:
+        if user.is_partner:
+            return self.none()
+        return self.filter(is_active=True).exclude(role=Role.PARTNER, is_superuser=False)
 
 
 class AccordUserManager(UserManager.from_queryset(UserQuerySet)):
@@ -148,14 +172,10 @@ class OrgUnitClosure(models.Model):
 
 
 class FunctionQuerySet(ScopedQuerySet):
-    """Functions are reference data: every signed-in user may read them."""
+    """Functions are reference data: every signed-in user may view them (admins create them)."""
 
-    scope_org_unit_field = None
-
-    def visible_to(self, user: User) -> FunctionQuerySet:
-        from governance.querysets import is_active_user
-
-        return self if is_active_user(user) else self.none()
+    def _restrict_view(self, user: User) -> FunctionQuerySet:
+        return self.all()
 
 
 class Function(models.Model):
@@ -175,6 +195,9 @@ class Function(models.Model):
 
 
 class AssignmentQuerySet(ScopedQuerySet):
+    """view: assignments at units in the user's subtrees (none for partner users); admins write
+    them through the users API."""
+
     scope_org_unit_field = "org_unit"
 
 
@@ -211,12 +234,24 @@ class Heartbeat(models.Model):
         return f"{self.name}: {self.beats} beats, last {self.last_seen:%Y-%m-%d %H:%M:%S}"
 
 
-class NotificationQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> NotificationQuerySet:
-        """A user's notifications are theirs alone, whatever their role."""
+class NotificationQuerySet(ScopedQuerySet):
+    """A user's notifications are theirs alone, whatever their role (admins included): view them
+    and change them (mark read)."""
+
+    actions = (VIEW, CHANGE)
+
+    def restrict(self, user, action: str = VIEW) -> NotificationQuerySet:
         from governance.querysets import is_active_user
 
-        return self.filter(recipient=user) if is_active_user(user) else self.none()
+        qs = super().restrict(user, action)
+        if is_active_user(user) and user.is_admin:
+            qs = qs.filter(recipient=user)  # no "admins see everything" for someone else's inbox
+        return qs
+
+    def _restrict_view(self, user: User) -> NotificationQuerySet:
+        return self.filter(recipient=user)
+
+    _restrict_change = _restrict_view
 
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)

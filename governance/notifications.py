@@ -155,7 +155,7 @@ def _send_many_emails(mails: list[tuple[User, Notice, int]]) -> None:
 
 def notification_mark_read(*, user: User, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
     """Mark the user's notifications (all, or ``ids``) read. Returns how many changed."""
-    qs = Notification.objects.visible_to(user).unread()
+    qs = Notification.objects.restrict(user, "change").unread()
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=now or timezone.now())

@@ -1,19 +1,39 @@
-"""The shared scoping mechanism: every view and API reaches data through ``visible_to(user)``.
+"""The access model: one permission vocabulary for every model (after NetBox's ``restrict()``).
 
-Scope comes from the user's role:
+Every queryset a view, API, form, filter, selector or service uses to read or write goes through
 
-* admin — everything;
-* leader / manager — rows placed in the subtrees of the org units they hold an ``Assignment`` at;
-* partner — only rows tied to the partnerships they are a member of (nothing else, ever).
+    Model.objects.restrict(user, action)        # the rows ``user`` may ``action``
+    can(user, action, obj)                      # one object: the same rule, as a yes/no
 
-A model opts in by giving its manager a ``ScopedQuerySet`` subclass and naming the field path
-to its org unit and/or partnership. Anything not returned by ``visible_to`` answers 404.
+and nothing else decides who may do what to which row. The actions:
+
+* ``"view"``   — read it: it appears in lists and its page/detail answers 200 (otherwise 404);
+* ``"change"`` — edit it (PUT/PATCH, its edit forms, sharing it; for a decision: withdraw, reopen);
+* ``"delete"`` — delete (or retire) it;
+* ``"log"``    — record things against it: place partners, decisions, measurements in an org unit;
+                 tag decisions and measurements with a partnership, log its reviews, actions and
+                 internal maturity assessments;
+* ``"share"``  — (users only) the people a partnership may be shared with.
+
+Scope comes from the user's role: admins may do everything; leaders and managers act on rows in
+the subtrees of the org units they hold an ``Assignment`` at; partner users only on rows of the
+partnerships they are members of, and only on what was shared with them. Inactive and anonymous
+users may do nothing. Each model's queryset declares the actions it knows (``actions``) and
+implements one ``_restrict_<action>(user)`` method per action; asking a model for an action it does
+not declare raises ``ValueError``, so a typo cannot silently grant or deny. The table of who may do
+what is in docs/security.md; ``tests/security/test_access_model.py`` pins it per role and checks
+that the route × role matrix exercises every (model, action) pair.
+
+Writes check twice: a view or serializer resolves references through ``restrict(user, "log")``
+(or ``"view"``) and the service re-checks with ``can()`` inside its transaction. Out of ``"view"``
+scope answers 404; visible but not allowed answers 403.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.db import models
 
 if TYPE_CHECKING:
@@ -89,41 +109,97 @@ def is_active_user(user) -> bool:
     return user is not None and user.is_authenticated and user.is_active
 
 
-class ScopedQuerySet(models.QuerySet):
-    """A queryset that knows how to narrow itself to what a user may see.
+VIEW, CHANGE, DELETE, LOG, SHARE = "view", "change", "delete", "log", "share"
 
-    Subclasses set ``scope_org_unit_field`` (path to an ``OrgUnit``; ``None`` for reference data
-    every internal user may read) and ``scope_partnership_field`` (path to a ``Partnership``;
-    ``None`` means partner users see none of these rows).
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that narrows itself to what a user may do: ``restrict(user, action)``.
+
+    Subclasses list their ``actions`` and implement ``_restrict_<action>(user)`` for every action
+    but ``view``, whose default covers the common case: ``scope_org_unit_field`` (path to an
+    ``OrgUnit``; ``None`` for reference data every internal user may read) and
+    ``scope_partnership_field`` (path to a ``Partnership``; ``None``: partner users see none).
+    Admins get every row for every action; ``_restrict_*`` methods are only asked about active
+    non-admin users.
     """
 
+    actions: tuple[str, ...] = (VIEW,)
     scope_org_unit_field: str | None = "org_unit"
     scope_partnership_field: str | None = None
+    # (action, user id) of the restrict() call this queryset came from; kept through filter() & co.
+    # so tests can tell a restricted queryset from an unrestricted one.
+    _restriction: tuple[str, int | None] | None = None
 
-    def visible_to(self, user: User) -> ScopedQuerySet:
+    def _clone(self):
+        clone = super()._clone()
+        clone._restriction = self._restriction
+        return clone
+
+    @property
+    def restriction(self) -> tuple[str, int | None] | None:
+        """``(action, user id)`` when this queryset came from ``restrict()``, else ``None``."""
+        return self._restriction
+
+    def restrict(self, user: User | None, action: str = VIEW) -> ScopedQuerySet:
+        """The rows ``user`` may ``action`` (see the module docstring for the actions)."""
+        if action not in self.actions:
+            raise ValueError(f"{self.model.__name__} has no action {action!r} (it knows {', '.join(self.actions)}).")
         if not is_active_user(user):
-            return self.none()
-        if user.is_admin:
-            return self
+            qs = self.none()
+        elif user.is_admin:
+            qs = self.all()
+        else:
+            qs = getattr(self, f"_restrict_{action}")(user)
+        qs._restriction = (action, getattr(user, "pk", None))
+        return qs
+
+    def visible_to(self, user: User | None) -> ScopedQuerySet:
+        """Deprecated alias of ``restrict(user, "view")``, kept while branches written before the
+        vocabulary merge; new code calls ``restrict``."""
+        return self.restrict(user, VIEW)
+
+    def _restrict_view(self, user: User) -> ScopedQuerySet:
         if user.is_partner:
             if self.scope_partnership_field is None:
                 return self.none()
             return self.filter(**{f"{self.scope_partnership_field}__in": member_partnership_ids(user)})
         if self.scope_org_unit_field is None:
-            return self
+            return self.all()
         return self.filter(**{f"{self.scope_org_unit_field}__in": visible_org_unit_ids(user)})
+
+    def _nobody(self, user: User) -> ScopedQuerySet:
+        """For actions only admins may take (admins never reach ``_restrict_*``)."""
+        return self.none()
+
+
+def can(user: User | None, action: str, obj: models.Model) -> bool:
+    """May ``user`` ``action`` this object? Exactly ``obj in Model.objects.restrict(user, action)``."""
+    return type(obj)._default_manager.restrict(user, action).filter(pk=obj.pk).exists()
+
+
+def registered_actions() -> dict[type[models.Model], tuple[str, ...]]:
+    """Every model whose default manager is scoped, with the actions it knows: the (model, action)
+    pairs the access-model tests enumerate."""
+    out = {}
+    for model in apps.get_models():
+        qs = model._default_manager.all()
+        if isinstance(qs, ScopedQuerySet):
+            out[model] = qs.actions
+    return out
 
 
 class OrgUnitQuerySet(ScopedQuerySet):
+    """view / log: the units in the user's subtrees (partner users: their partnerships' units and
+    below) — you may place records in the units you can see. change: admins (the org tree)."""
+
+    actions = (VIEW, CHANGE, LOG)
     scope_org_unit_field = "pk"
 
-    def visible_to(self, user: User) -> OrgUnitQuerySet:
-        """Org units in the user's subtrees; partner users see their partnerships' org units."""
-        if not is_active_user(user):
-            return self.none()
-        if user.is_admin:
-            return self
+    def _restrict_view(self, user: User) -> OrgUnitQuerySet:
         return self.filter(pk__in=visible_org_unit_ids(user))
+
+    _restrict_log = _restrict_view
+    _restrict_change = ScopedQuerySet._nobody
 
     def subtree_of(self, unit, *, include_self: bool = True) -> OrgUnitQuerySet:
         """Every unit under ``unit`` in one indexed query (closure table)."""
@@ -134,3 +210,15 @@ class OrgUnitQuerySet(ScopedQuerySet):
         """``unit``'s chain up to Global, nearest first."""
         qs = self.filter(descendant_links__descendant=unit).order_by("descendant_links__depth")
         return qs if include_self else qs.exclude(pk=unit.pk)
+
+
+def scoped(model: type[models.Model], action: str = VIEW):
+    """A queryset *callable on the request* for django-filter's ``ModelChoiceFilter`` and forms:
+    the choices are ``model.objects.restrict(request.user, action)``, so an id outside the
+    caller's scope is refused exactly like one that does not exist."""
+
+    def queryset(request) -> ScopedQuerySet:
+        return model._default_manager.restrict(getattr(request, "user", None), action)
+
+    queryset.__qualname__ = f"scoped({model.__name__}, {action!r})"
+    return queryset

@@ -19,7 +19,7 @@ def org_tree_for(user: User) -> list[OrgNode]:
 
     Two queries whatever the tree's size: the visible units and their assignments.
     """
-    units = list(OrgUnit.objects.visible_to(user).order_by("code"))
+    units = list(OrgUnit.objects.restrict(user, "view").order_by("code"))
     nodes = {u.pk: OrgNode(unit=u) for u in units}
     assignments = (
         Assignment.objects.filter(org_unit__in=[u.pk for u in units])

@@ -1,6 +1,10 @@
+"""API filters. A filter naming another object chooses from the caller's scope (``scoped``)."""
+
 import django_filters
 
+from governance.querysets import scoped
 from kpis.models import KPI, Measurement, Target
+from partners.models import Partnership
 
 
 class KPIFilter(django_filters.FilterSet):
@@ -12,6 +16,7 @@ class KPIFilter(django_filters.FilterSet):
 class MeasurementFilter(django_filters.FilterSet):
     kpi = django_filters.CharFilter(field_name="kpi__code")
     org_unit = django_filters.CharFilter(field_name="org_unit__code")
+    partnership = django_filters.ModelChoiceFilter(queryset=scoped(Partnership))
     period_from = django_filters.DateFilter(field_name="period", lookup_expr="gte")
     period_to = django_filters.DateFilter(field_name="period", lookup_expr="lte")
 
@@ -23,6 +28,7 @@ class MeasurementFilter(django_filters.FilterSet):
 class TargetFilter(django_filters.FilterSet):
     kpi = django_filters.CharFilter(field_name="kpi__code")
     org_unit = django_filters.CharFilter(field_name="org_unit__code")
+    partnership = django_filters.ModelChoiceFilter(queryset=scoped(Partnership))
 
     class Meta:
         model = Target

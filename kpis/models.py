@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from governance.models import code_validator
 from kpis.querysets import (
     CellQuerySet,
+    KPIOwnershipQuerySet,
     KPIQuerySet,
     MeasurementQuerySet,
     ObjectiveQuerySet,
@@ -105,6 +106,7 @@ class KPIOwnership(models.Model):
     )
     weight = models.DecimalField(max_digits=6, decimal_places=3, default=1, validators=[MinValueValidator(0)])
 
+    objects = KPIOwnershipQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -1,21 +1,30 @@
-"""Scoping for the KPI models: what each user may see (anything else answers 404)."""
+"""Who may do what to KPIs, their co-owners, targets, actuals and scorecard cells.
+
+KPI definitions, targets and objectives are written by admins only. Internal users view every
+KPI and objective (reference data) and the targets, measurements and cells of their scope;
+partner users view the KPIs their partnerships co-own and their partnerships' rows, nothing else.
+Measurements are not changed in place: a correction is a new ``log`` (see ``OrgUnit``/``Partnership``
+``"log"``) of the same key.
+"""
 
 from __future__ import annotations
 
-from governance.querysets import ScopedQuerySet, is_active_user, member_partnership_ids
+from django.db import models
+
+from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet, member_partnership_ids
 
 
 class KPIQuerySet(ScopedQuerySet):
-    """KPI definitions are reference data for internal users; partner users see the KPIs their
-    partnerships co-own."""
+    actions = (VIEW, CHANGE, DELETE)
 
-    def visible_to(self, user) -> KPIQuerySet:
-        if not is_active_user(user):
-            return self.none()
+    def _restrict_view(self, user) -> KPIQuerySet:
         if user.is_partner:
             return self.filter(pk__in=self.model.ownerships.rel.related_model.objects.filter(
                 partnership__in=member_partnership_ids(user)).values("kpi_id"))
-        return self
+        return self.all()
+
+    _restrict_change = ScopedQuerySet._nobody
+    _restrict_delete = ScopedQuerySet._nobody
 
     def shared(self) -> KPIQuerySet:
         """KPIs with two or more co-owners."""
@@ -24,9 +33,25 @@ class KPIQuerySet(ScopedQuerySet):
         return self.annotate(owner_count=Count("ownerships")).filter(owner_count__gte=2)
 
 
+class KPIOwnershipQuerySet(ScopedQuerySet):
+    """A KPI's co-owners as the viewer may see them: function owners, and partnership owners only
+    for partnerships the viewer can view — a KPI never reveals another partnership's id."""
+
+    def _restrict_view(self, user) -> KPIOwnershipQuerySet:
+        from kpis.models import KPI
+        from partners.models import Partnership
+
+        return self.filter(kpi__in=KPI.objects.restrict(user, VIEW).values("pk")).filter(
+            models.Q(partnership__isnull=True)
+            | models.Q(partnership__in=Partnership.objects.restrict(user, VIEW).values("pk")))
+
+
 class TargetQuerySet(ScopedQuerySet):
+    actions = (VIEW, CHANGE, DELETE)
     scope_org_unit_field = "org_unit"
     scope_partnership_field = "partnership"
+    _restrict_change = ScopedQuerySet._nobody
+    _restrict_delete = ScopedQuerySet._nobody
 
 
 class MeasurementQuerySet(ScopedQuerySet):
@@ -40,9 +65,12 @@ class CellQuerySet(ScopedQuerySet):
 
 
 class ObjectiveQuerySet(ScopedQuerySet):
-    """Strategic objectives are global: every internal user reads them; partner users do not."""
+    """Strategic objectives are global: every internal user views them; partner users do not."""
 
-    def visible_to(self, user) -> ObjectiveQuerySet:
-        if not is_active_user(user) or user.is_partner:
-            return self.none()
-        return self
+    actions = (VIEW, CHANGE, DELETE)
+
+    def _restrict_view(self, user) -> ObjectiveQuerySet:
+        return self.none() if user.is_partner else self.all()
+
+    _restrict_change = ScopedQuerySet._nobody
+    _restrict_delete = ScopedQuerySet._nobody

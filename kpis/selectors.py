@@ -53,9 +53,9 @@ def window_label(period: date, grain: str) -> str:
 
 def kpi_catalogue(user: User):
     """KPIs the user may see with their owners (two queries)."""
-    return list(KPI.objects.visible_to(user).prefetch_related(
-        Prefetch("ownerships", queryset=KPIOwnership.objects.select_related("function", "partnership")
-                 .order_by("pk"))
+    return list(KPI.objects.restrict(user, "view").prefetch_related(
+        Prefetch("ownerships", queryset=KPIOwnership.objects.restrict(user, "view")
+                 .select_related("function", "partnership").order_by("pk"))
     ))
 
 
@@ -93,7 +93,8 @@ def unit_scope(user: User, code: str | None) -> UnitScope | None:
     by level then name), its visible children and the visible path down to it, in one query over
     the visible units' ids, codes, names, levels and parents. Only these few become objects: an
     admin sees every unit (a thousand at scale) and the pages never list them all."""
-    rows = list(OrgUnit.objects.visible_to(user).order_by().values_list("id", "code", "name", "level", "parent_id"))
+    rows = list(OrgUnit.objects.restrict(user, "view").order_by()
+                .values_list("id", "code", "name", "level", "parent_id"))
     if not rows:
         return None
     by_id = {r[0]: r for r in rows}
@@ -124,7 +125,7 @@ def unit_search(user: User, query: str, *, limit: int, offset: int = 0) -> tuple
     """Up to ``limit`` (from ``offset``) org units the user may see whose code or name contains ``query`` (case
     insensitive), an exact code or name first, then prefixes, then by level and name; and how
     many match in all. One query, whatever the number of units."""
-    visible = OrgUnit.objects.visible_to(user)
+    visible = OrgUnit.objects.restrict(user, "view")
     found = visible.filter(Q(code__icontains=query) | Q(name__icontains=query))
     levels = [When(level=level, then=Value(rank)) for level, rank in LEVEL_ORDER.items()]
     matches = (found
@@ -147,7 +148,7 @@ def latest_period(user: User, unit: Unit) -> date | None:
     """The last month with an actual at ``unit`` (one indexed query)."""
     # ORDER BY … LIMIT 1 rather than MAX(): with the scope's IN-subquery PostgreSQL would not read
     # MAX from the index and, at scale, may scan the whole table.
-    return (ScorecardCell.objects.visible_to(user)
+    return (ScorecardCell.objects.restrict(user, "view")
             .filter(org_unit_id=unit.pk, grain=Grain.MONTH, partnership_key=0, reporting__gt=0)
             .order_by("-period").values_list("period", flat=True).first())
 
@@ -261,13 +262,13 @@ def dashboard_kpis(user: User) -> tuple[list[KPIRow], dict[int, list[tuple[Funct
     ownership row" (one index probe per KPI, never the co-owners themselves), and their function
     owners with weights by KPI id (one query, at most KPIs × functions rows)."""
     second_owner = KPIOwnership.objects.filter(kpi=OuterRef("pk")).order_by().values("pk")[1:2]  # any order
-    kpis = [KPIRow(*row[:7], is_shared=row[7] is not None) for row in KPI.objects.visible_to(user).annotate(
+    kpis = [KPIRow(*row[:7], is_shared=row[7] is not None) for row in KPI.objects.restrict(user, "view").annotate(
         second_owner=Subquery(second_owner)).values_list("pk", "code", "name", "unit", "direction", "aggregation",
                                                           "category", "second_owner")]
     functions: dict[int, Function] = {}
     owners: dict[int, list[tuple[Function, Decimal]]] = defaultdict(list)
     for kpi_id, weight, fid, code, name in (
-            KPIOwnership.objects.filter(function__isnull=False, kpi__in=KPI.objects.visible_to(user).values("pk"))
+            KPIOwnership.objects.filter(function__isnull=False, kpi__in=KPI.objects.restrict(user, "view").values("pk"))
             .order_by("pk").values_list("kpi_id", "weight", "function_id", "function__code", "function__name")):
         function = functions.get(fid) or functions.setdefault(fid, Function(pk=fid, code=code, name=name))
         owners[kpi_id].append((function, weight))
@@ -282,7 +283,7 @@ def relevant_partnerships(user: User, unit: Unit):
     above = OrgUnitClosure.objects.filter(descendant_id=unit.pk).values("ancestor_id")
     # One IN over the union (an OR of two INs would make PostgreSQL scan every partnership's units).
     linked = Partnership.org_units.through.objects.filter(orgunit_id__in=below.union(above)).values("partnership_id")
-    return Partnership.objects.visible_to(user).filter(pk__in=linked).order_by().values("pk")
+    return Partnership.objects.restrict(user, "view").filter(pk__in=linked).order_by().values("pk")
 
 
 def _sql(queryset) -> tuple[str, list]:
@@ -438,7 +439,7 @@ def dashboard_objectives(user: User, kpis: dict[int, KPIRow]) -> list[tuple[Stra
     objective × KPI; an objective without KPIs comes once, with none)."""
     out: dict[int, tuple[StrategicObjective, list[KPIRow]]] = {}
     for pk, code, title, description, kpi_id in (
-            StrategicObjective.objects.visible_to(user).order_by("order", "code", "kpis__category", "kpis__code")
+            StrategicObjective.objects.restrict(user, "view").order_by("order", "code", "kpis__category", "kpis__code")
             .values_list("pk", "code", "title", "description", "kpis")):
         objective, linked = out.get(pk) or out.setdefault(
             pk, (StrategicObjective(pk=pk, code=code, title=title, description=description), []))
@@ -461,7 +462,7 @@ def dashboard(user: User, *, unit_code: str | None, period: date | None, grain: 
     period = period or latest_period(user, unit) or month_shift(date.today().replace(day=1), -1)
     stored = cell_period(period, grain)
     kpis, function_owners = dashboard_kpis(user)
-    visible_cells = ScorecardCell.objects.visible_to(user)
+    visible_cells = ScorecardCell.objects.restrict(user, "view")
     ids = [unit.pk] + [c.pk for c in scope.children]
     cells = {(c.kpi_id, c.org_unit_id): c for c in visible_cells.filter(
         org_unit_id__in=ids, grain=grain, period=stored, partnership_key=0).values_list(*CELL_FIELDS, named=True)}
@@ -532,13 +533,13 @@ def kpi_detail(user: User, *, kpi: KPI, unit_code: str | None, period: date | No
     period = period or latest_period(user, unit) or month_shift(date.today().replace(day=1), -1)
     start = month_shift(period, -23)
     months = [month_shift(start, i) for i in range(24)]
-    visible = ScorecardCell.objects.visible_to(user).filter(kpi=kpi, grain=Grain.MONTH)
+    visible = ScorecardCell.objects.restrict(user, "view").filter(kpi=kpi, grain=Grain.MONTH)
     series = {c.period: c for c in visible.filter(org_unit_id=unit.pk, partnership_key=0, period__gte=start,
                                                   period__lte=period)}
     kids = {c.org_unit_id: c for c in visible.filter(org_unit__in=[c.pk for c in scope.children],
                                                      partnership_key=0, period=period)}
     p_cells = {c.partnership_key: c for c in visible.filter(org_unit_id=unit.pk, partnership_key__gt=0, period=period)}
-    partners = [(p, p_cells[p.pk]) for p in Partnership.objects.visible_to(user).filter(pk__in=list(p_cells))]
+    partners = [(p, p_cells[p.pk]) for p in Partnership.objects.restrict(user, "view").filter(pk__in=list(p_cells))]
     return KPIDetail(kpi=kpi, scope=scope, period=period, months=months, series=[series.get(m) for m in months],
                      children=[(c, kids.get(c.pk)) for c in scope.children], partners=partners)
 
@@ -546,8 +547,8 @@ def kpi_detail(user: User, *, kpi: KPI, unit_code: str | None, period: date | No
 def partnership_kpi_cells(user: User, partnership: Partnership) -> list[tuple[KPI, ScorecardCell | None]]:
     """A partnership's co-owned KPIs with the latest month cell of that partnership, taken at the
     highest org unit the user can see (three queries)."""
-    kpis = list(KPI.objects.visible_to(user).filter(ownerships__partnership=partnership).distinct())
-    cells = (ScorecardCell.objects.visible_to(user)
+    kpis = list(KPI.objects.restrict(user, "view").filter(ownerships__partnership=partnership).distinct())
+    cells = (ScorecardCell.objects.restrict(user, "view")
              .filter(partnership_key=partnership.pk, grain=Grain.MONTH, kpi__in=[k.pk for k in kpis],
                      reporting__gt=0)
              .select_related("org_unit").order_by("kpi_id", "-period"))

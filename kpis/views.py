@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +18,7 @@ from django.utils.safestring import mark_safe
 
 from governance.models import OrgUnit
 from kpis import selectors
-from kpis.models import KPI, Aggregation, Category, Grain, Measurement
+from kpis.models import KPI, Aggregation, Category, Grain, KPIOwnership, Measurement
 from kpis.services.measurements import CSV_COLUMNS, BulkValidationError, csv_safe, measurements_import_csv, parse_period
 from kpis.templatetags.kpis_tags import pct, value_formatter
 from partners.models import Partnership
@@ -30,7 +31,7 @@ def _internal_only(request) -> None:
 
 def _visible_partnership_ids(user) -> set[int]:
     """Partnerships the user may see by name: co-owner chips of others read "a partner"."""
-    return set(Partnership.objects.visible_to(user).values_list("pk", flat=True))
+    return set(Partnership.objects.restrict(user, "view").values_list("pk", flat=True))
 
 
 def _period(request) -> date | None:
@@ -89,7 +90,7 @@ def _scope_links(request) -> tuple[str, dict[str, str]]:
     if period is not None:
         keep["period"] = f"{period:%Y-%m}"
     code = request.GET.get("kpi", "")
-    if code and KPI.objects.visible_to(request.user).filter(code=code).exists():
+    if code and KPI.objects.restrict(request.user, "view").filter(code=code).exists():
         keep["kpi"] = code
         base = reverse("kpis:detail", args=[code])
     else:
@@ -147,9 +148,9 @@ def dashboard(request):
 def kpi_detail(request, code: str):
     """One KPI: 24-month trend (actual vs target) at a unit, its children and partnerships."""
     _internal_only(request)
-    kpi = get_object_or_404(KPI.objects.visible_to(request.user).prefetch_related("ownerships__function",
-                                                                                   "ownerships__partnership",
-                                                                                   "objectives"), code=code)
+    owners = KPIOwnership.objects.restrict(request.user, "view").select_related("function", "partnership")
+    kpi = get_object_or_404(KPI.objects.restrict(request.user, "view").prefetch_related(
+        Prefetch("ownerships", queryset=owners), "objectives"), code=code)
     detail = selectors.kpi_detail(request.user, kpi=kpi, unit_code=request.GET.get("unit"), period=_period(request))
     chart = None
     if detail:
@@ -203,13 +204,13 @@ def import_page(request):
 def import_template(request):
     """A CSV template for a KPI set (``?category=``): one example row per KPI, for the user's
     first market (and partnership, for partner users), last month."""
-    kpis = KPI.objects.visible_to(request.user).order_by("code")
+    kpis = KPI.objects.restrict(request.user, "view").order_by("code")
     category = request.GET.get("category")
     if category in Category.values:
         kpis = kpis.filter(category=category)
-    unit = (OrgUnit.objects.visible_to(request.user).filter(level="market").order_by("code").first()
-            or OrgUnit.objects.visible_to(request.user).order_by("code").first())
-    partnership = (Partnership.objects.visible_to(request.user).order_by("pk").first()
+    unit = (OrgUnit.objects.restrict(request.user, "view").filter(level="market").order_by("code").first()
+            or OrgUnit.objects.restrict(request.user, "view").order_by("code").first())
+    partnership = (Partnership.objects.restrict(request.user, "view").order_by("pk").first()
                    if request.user.is_partner else None)
     period = selectors.month_shift(timezone.now().date().replace(day=1), -1).strftime("%Y-%m")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -232,7 +233,7 @@ class _Echo:
 def export_csv(request):
     """The measurements the user may see (filters: kpi, org_unit, from, to), streamed; text cells
     that a spreadsheet would run as a formula are escaped."""
-    qs = Measurement.objects.visible_to(request.user).select_related("kpi", "org_unit", "entered_by")
+    qs = Measurement.objects.restrict(request.user, "view").select_related("kpi", "org_unit", "entered_by")
     if request.GET.get("kpi"):
         qs = qs.filter(kpi__code=request.GET["kpi"])
     if request.GET.get("org_unit"):
@@ -262,5 +263,5 @@ def export_csv(request):
 @login_required
 def my_partnerships(request):
     """Partner users: their partnerships' shared KPIs (the same tag the partners page uses)."""
-    partnerships = Partnership.objects.visible_to(request.user).select_related("partner").order_by("name")[:50]
+    partnerships = Partnership.objects.restrict(request.user, "view").select_related("partner").order_by("name")[:50]
     return render(request, "kpis/my_partnerships.html", {"partnerships": partnerships})

@@ -1,4 +1,9 @@
-"""Filters shared by the API and the directory page."""
+"""Filters shared by the API and the directory page.
+
+A filter that names another object (``?partnership=``, ``?partner=``, ``?review=``, ``?owner=``)
+chooses from what the caller may view (``scoped``): an id outside the caller's scope is refused
+exactly like one that does not exist, so filters are no existence oracle.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import django_filters
 from django.db import models
 from django.utils import timezone
 
-from governance.models import OrgUnit
+from governance.models import OrgUnit, User
+from governance.querysets import scoped
 from partners.models import (
     ActionStatus,
     AssessmentSide,
@@ -24,8 +30,9 @@ from partners.models import (
 )
 
 
-def _subtree(code: str):
-    return OrgUnit.objects.filter(ancestor_links__ancestor__code=code).values("pk")
+def _subtree(request, code: str):
+    """The caller's units under (and including) the unit ``code``."""
+    return OrgUnit.objects.restrict(request.user, "view").filter(ancestor_links__ancestor__code=code).values("pk")
 
 
 class PartnerFilter(django_filters.FilterSet):
@@ -41,17 +48,20 @@ class PartnerFilter(django_filters.FilterSet):
         fields = ["kind", "status"]
 
     def filter_type(self, queryset, name, value):
-        return queryset.filter(pk__in=Partnership.objects.filter(type=value).values("partner_id"))
+        partnerships = Partnership.objects.restrict(self.request.user, "view")
+        return queryset.filter(pk__in=partnerships.filter(type=value).values("partner_id"))
 
     def filter_org_unit(self, queryset, name, value):
-        units = _subtree(value)
+        units = _subtree(self.request, value)
+        partnerships = Partnership.objects.restrict(self.request.user, "view")
         return queryset.filter(
             models.Q(pk__in=Partner.org_units.through.objects.filter(orgunit_id__in=units).values("partner_id"))
-            | models.Q(pk__in=Partnership.objects.filter(org_units__in=units).values("partner_id"))
+            | models.Q(pk__in=partnerships.filter(org_units__in=units).values("partner_id"))
         )
 
 
 class PartnershipFilter(django_filters.FilterSet):
+    partner = django_filters.ModelChoiceFilter(queryset=scoped(Partner))
     type = django_filters.ChoiceFilter(choices=PartnershipType.choices)
     status = django_filters.ChoiceFilter(choices=PartnershipStatus.choices)
     org_unit = django_filters.CharFilter(method="filter_org_unit", label="Org unit code (its whole subtree)")
@@ -63,7 +73,7 @@ class PartnershipFilter(django_filters.FilterSet):
 
     def filter_org_unit(self, queryset, name, value):
         return queryset.filter(pk__in=Partnership.org_units.through.objects.filter(
-            orgunit_id__in=_subtree(value)).values("partnership_id"))
+            orgunit_id__in=_subtree(self.request, value)).values("partnership_id"))
 
     def filter_review_overdue(self, queryset, name, value):
         overdue = models.Q(status__in=["active", "under_review"], next_review_due__lt=timezone.localdate())
@@ -71,6 +81,7 @@ class PartnershipFilter(django_filters.FilterSet):
 
 
 class MaturityAssessmentFilter(django_filters.FilterSet):
+    partnership = django_filters.ModelChoiceFilter(queryset=scoped(Partnership))
     side = django_filters.ChoiceFilter(choices=AssessmentSide.choices)
 
     class Meta:
@@ -79,6 +90,7 @@ class MaturityAssessmentFilter(django_filters.FilterSet):
 
 
 class BusinessReviewFilter(django_filters.FilterSet):
+    partnership = django_filters.ModelChoiceFilter(queryset=scoped(Partnership))
     kind = django_filters.ChoiceFilter(choices=ReviewKind.choices)
     status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
 
@@ -88,6 +100,9 @@ class BusinessReviewFilter(django_filters.FilterSet):
 
 
 class ReviewActionFilter(django_filters.FilterSet):
+    partnership = django_filters.ModelChoiceFilter(queryset=scoped(Partnership))
+    review = django_filters.ModelChoiceFilter(queryset=scoped(BusinessReview))
+    owner = django_filters.ModelChoiceFilter(queryset=scoped(User))
     status = django_filters.ChoiceFilter(choices=ActionStatus.choices)
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only the caller's actions")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past due")

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 
 from governance.models import Assignment, OrgUnit, OrgUnitClosure, Role, User
+from governance.querysets import SHARE, VIEW
 from partners.models import (
     DIMENSIONS,
     BusinessReview,
@@ -32,7 +33,7 @@ class DirectoryFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).exclude(level="market").order_by(
+        self.fields["org_unit"].queryset = OrgUnit.objects.restrict(user, VIEW).exclude(level="market").order_by(
             "code") if not user.is_partner else OrgUnit.objects.none()
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-select form-select-sm" if isinstance(
@@ -67,13 +68,14 @@ class AssessmentForm(forms.Form):
         return {name: self.cleaned_data.get(f"comment_{name}", "") for name, _ in DIMENSIONS}
 
 
-def eligible_people(partnership: Partnership, *, include=()):
-    """Who plausibly attends or owns actions: internal people assigned at the partnership's org
-    units or above them, its owner, its partner users (and anyone already chosen)."""
+def eligible_people(partnership: Partnership, *, actor, include=()):
+    """Who plausibly attends or owns actions, among the people ``actor`` may see: internal people
+    assigned at the partnership's org units or above them, its owner, its partner users (and
+    anyone already chosen)."""
     units_and_above = OrgUnitClosure.objects.filter(
         descendant__in=partnership.org_units.all()).values("ancestor_id")
     assigned = Assignment.objects.filter(org_unit__in=units_and_above).values("user_id")
-    return User.objects.filter(is_active=True).filter(
+    return User.objects.restrict(actor, VIEW).filter(is_active=True).filter(
         (~Q(role=Role.PARTNER) & (Q(pk__in=assigned) | Q(pk=partnership.owner_id) | Q(pk__in=list(include))))
         | Q(pk__in=partnership.members.values("pk"))
     ).order_by("role", "last_name", "username")
@@ -105,9 +107,9 @@ class ReviewForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
         }
 
-    def __init__(self, *args, partnership: Partnership, actor=None, **kwargs):
+    def __init__(self, *args, partnership: Partnership, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = eligible_people(partnership, include=[actor.pk] if actor else [])
+        self.fields["attendees"].queryset = eligible_people(partnership, actor=actor, include=[actor.pk])
 
 
 class ActionForm(forms.ModelForm):
@@ -121,18 +123,23 @@ class ActionForm(forms.ModelForm):
             "due_date": forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args, partnership: Partnership, actor=None, **kwargs):
+    def __init__(self, *args, partnership: Partnership, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = eligible_people(partnership, include=[actor.pk] if actor else [])
+        self.fields["owner"].queryset = eligible_people(partnership, actor=actor, include=[actor.pk])
 
 
 class ShareForm(forms.Form):
     username = forms.CharField(label="Share with (username)", widget=forms.TextInput(
         attrs={"class": "form-control", "placeholder": "e.g. emea.finance"}))
 
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
     def clean_username(self):
-        user = User.objects.filter(username=self.cleaned_data["username"].strip(), is_active=True).first()
-        if user is None or user.is_partner:
+        # Any active internal user (restrict "share"); partner users read as unknown.
+        user = User.objects.restrict(self.actor, SHARE).filter(username=self.cleaned_data["username"].strip()).first()
+        if user is None:
             raise forms.ValidationError("No active internal user with that username.")
         return user
 

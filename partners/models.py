@@ -12,6 +12,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from partners.querysets import (
+    MaturityAssessmentQuerySet,
     PartnerQuerySet,
     PartnershipChildQuerySet,
     PartnershipQuerySet,
@@ -217,7 +218,7 @@ class MaturityAssessment(models.Model):
     comments = models.JSONField(default=dict, blank=True, help_text="Comment per dimension: {dimension: text}.")
     summary = models.TextField(blank=True)
 
-    objects = PartnershipChildQuerySet.as_manager()
+    objects = MaturityAssessmentQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -1,28 +1,40 @@
-"""Who sees which partners, partnerships and their children.
+"""Who may do what to partners, partnerships and their children (``restrict(user, action)``).
 
-* admins: everything;
-* leaders / managers: partnerships with an org unit in their scope, plus partnerships shared
-  with them one by one through django-guardian (``view_partnership`` on the direct-FK tables);
-* partner users: the partnerships they are members of — a guardian grant never widens this.
+| action | leaders / managers | partner users |
+|---|---|---|
+| Partnership view | a unit in their scope, or shared with them (guardian ``view_partnership``) | their own |
+| Partnership log | a unit in their scope (a share is read-only) | their own |
+| Partnership change, delete | **every** unit in their scope | — |
+| Partner view | covering a unit in their scope, or with a partnership they can view | their partnerships' partner |
+| Partner change, delete | viewable, and every unit it covers and every unit of its partnerships in scope | — |
+| assessment / review / action view | their partnership is viewable | their partnership's |
+| review change, delete; action delete | their partnership may be logged against | — |
+| action change | partnership may be logged against, or their own action (status only) | their own actions |
+| assessment change | internal side, partnership may be logged against | partner side of their own |
 
-Children (assessments, reviews, actions) are scoped through their partnership.
+Admins may do everything. A guardian grant never widens a partner user's scope (they see their
+own partnerships only), and only object-level rows count (``accept_global_perms=False``).
 """
 
 from __future__ import annotations
 
 from django.db import models
 
-from governance.querysets import ScopedQuerySet, is_active_user, member_partnership_ids, visible_org_unit_ids
+from governance.querysets import (
+    CHANGE,
+    DELETE,
+    LOG,
+    VIEW,
+    ScopedQuerySet,
+    member_partnership_ids,
+    visible_org_unit_ids,
+)
 
 VIEW_PERMISSION = "view_partnership"
 
 
 def _shared_partnerships(user) -> models.Q:
-    """Partnerships shared with ``user`` directly or through one of their groups.
-
-    Only object-level rows count (``accept_global_perms=False``): a global ``view_partnership``
-    permission grants nothing here.
-    """
+    """Partnerships shared with ``user`` directly or through one of their groups (object-level rows only)."""
     from partners.models import PartnershipGroupObjectPermission, PartnershipUserObjectPermission
 
     direct = PartnershipUserObjectPermission.objects.filter(
@@ -34,86 +46,118 @@ def _shared_partnerships(user) -> models.Q:
     return models.Q(pk__in=direct) | models.Q(pk__in=via_group)
 
 
-def _in_scope_partnership_ids(user) -> models.QuerySet:
+def _units_in_scope(user, *, every: bool) -> models.Q:
+    """Partnerships with a unit in ``user``'s scope; with ``every``, with no unit outside it."""
     from partners.models import Partnership
 
-    return Partnership.org_units.through.objects.filter(
-        orgunit_id__in=visible_org_unit_ids(user)
-    ).values("partnership_id")
+    through = Partnership.org_units.through.objects
+    units = visible_org_unit_ids(user)
+    some = models.Q(pk__in=through.filter(orgunit_id__in=units).values("partnership_id"))
+    if not every:
+        return some
+    return some & ~models.Q(pk__in=through.exclude(orgunit_id__in=units).values("partnership_id"))
 
 
 class PartnershipQuerySet(ScopedQuerySet):
-    def visible_to(self, user) -> PartnershipQuerySet:
-        """Partner users: their own partnerships only. Internal users: partnerships with an org
-        unit in their scope, or shared with them through guardian."""
-        if not is_active_user(user):
-            return self.none()
-        if user.is_admin:
-            return self
+    actions = (VIEW, CHANGE, DELETE, LOG)
+
+    def _restrict_view(self, user) -> PartnershipQuerySet:
         if user.is_partner:
             return self.filter(pk__in=member_partnership_ids(user))
-        return self.filter(models.Q(pk__in=_in_scope_partnership_ids(user)) | _shared_partnerships(user))
+        return self.filter(_units_in_scope(user, every=False) | _shared_partnerships(user))
 
-    def editable_by(self, user) -> PartnershipQuerySet:
-        """Partnerships ``user`` may change: admins all; leaders and managers those in their org
-        scope (a guardian share is read-only); partner users none."""
-        if not is_active_user(user) or user.is_partner:
+    def _restrict_log(self, user) -> PartnershipQuerySet:
+        if user.is_partner:
+            return self.filter(pk__in=member_partnership_ids(user))
+        return self.filter(_units_in_scope(user, every=False))
+
+    def _restrict_change(self, user) -> PartnershipQuerySet:
+        if user.is_partner:
             return self.none()
-        if user.is_admin:
-            return self
-        return self.filter(pk__in=_in_scope_partnership_ids(user))
+        return self.filter(_units_in_scope(user, every=True))
+
+    _restrict_delete = _restrict_change
 
 
 class PartnerQuerySet(ScopedQuerySet):
-    def visible_to(self, user) -> PartnerQuerySet:
-        """Partners with a partnership the user can see, or covering an org unit in their scope."""
+    actions = (VIEW, CHANGE, DELETE)
+
+    def _covering(self, units) -> models.QuerySet:
+        return self.model.org_units.through.objects.filter(orgunit_id__in=units).values("partner_id")
+
+    def _restrict_view(self, user) -> PartnerQuerySet:
         from partners.models import Partnership
 
-        if not is_active_user(user):
-            return self.none()
-        if user.is_admin:
-            return self
-        visible_partnerships = Partnership.objects.visible_to(user).values("partner_id")
+        visible_partnerships = Partnership.objects.restrict(user, VIEW).values("partner_id")
         if user.is_partner:
             return self.filter(pk__in=visible_partnerships)
-        covering = self.model.org_units.through.objects.filter(
-            orgunit_id__in=visible_org_unit_ids(user)
-        ).values("partner_id")
-        return self.filter(models.Q(pk__in=visible_partnerships) | models.Q(pk__in=covering))
+        return self.filter(models.Q(pk__in=visible_partnerships)
+                           | models.Q(pk__in=self._covering(visible_org_unit_ids(user))))
 
-
-    def editable_by(self, user) -> PartnerQuerySet:
-        """Partners ``user`` may change: admins all; leaders and managers those covering an org unit
-        in their scope or with a partnership they may edit (a guardian share is read-only)."""
+    def _restrict_change(self, user) -> PartnerQuerySet:
         from partners.models import Partnership
 
-        if not is_active_user(user) or user.is_partner:
+        if user.is_partner:
             return self.none()
-        if user.is_admin:
-            return self
-        covering = self.model.org_units.through.objects.filter(
-            orgunit_id__in=visible_org_unit_ids(user)
-        ).values("partner_id")
-        editable = Partnership.objects.editable_by(user).values("partner_id")
-        return self.filter(models.Q(pk__in=covering) | models.Q(pk__in=editable))
+        units = visible_org_unit_ids(user)
+        covers_outside = self.model.org_units.through.objects.exclude(orgunit_id__in=units).values("partner_id")
+        partnership_outside = Partnership.objects.exclude(_units_in_scope(user, every=True)).values("partner_id")
+        return self._restrict_view(user).exclude(pk__in=covers_outside).exclude(pk__in=partnership_outside)
+
+    _restrict_delete = _restrict_change
+
+
+def _partnerships(user, action: str) -> models.QuerySet:
+    from partners.models import Partnership
+
+    return Partnership.objects.restrict(user, action).values("pk")
 
 
 class PartnershipChildQuerySet(ScopedQuerySet):
-    """Rows that belong to a partnership: visible exactly when their partnership is."""
+    """Rows that belong to a partnership: viewable exactly when their partnership is; changed and
+    deleted by those who may log against it (partner users: none)."""
 
+    actions = (VIEW, CHANGE, DELETE)
     partnership_path = "partnership"
 
-    def visible_to(self, user):
-        from partners.models import Partnership
+    def _through(self, user, action: str):
+        return self.filter(**{f"{self.partnership_path}__in": _partnerships(user, action)})
 
-        if not is_active_user(user):
-            return self.none()
-        if user.is_admin:
-            return self
-        return self.filter(**{f"{self.partnership_path}__in": Partnership.objects.visible_to(user).values("pk")})
+    def _restrict_view(self, user):
+        return self._through(user, VIEW)
+
+    def _restrict_change(self, user):
+        return self.none() if user.is_partner else self._through(user, LOG)
+
+    _restrict_delete = _restrict_change
+
+
+class MaturityAssessmentQuerySet(PartnershipChildQuerySet):
+    """Each side changes its own view: internal users the internal side of partnerships they may
+    log against, partner users the partner side of their own. Only admins delete."""
+
+    def _restrict_change(self, user):
+        from partners.models import AssessmentSide
+
+        if user.is_partner:
+            return self._through(user, LOG).filter(side=AssessmentSide.PARTNER)
+        return self._through(user, LOG).filter(side=AssessmentSide.INTERNAL)
+
+    _restrict_delete = ScopedQuerySet._nobody
 
 
 class ReviewActionQuerySet(PartnershipChildQuerySet):
+    def _restrict_change(self, user):
+        """Those who may log against the partnership, and the action's owner (who may only change
+        its status: ``action_update`` enforces the field rule)."""
+        visible = self._through(user, VIEW)
+        if user.is_partner:
+            return visible.filter(owner=user)
+        return visible.filter(models.Q(owner=user) | models.Q(partnership__in=_partnerships(user, LOG)))
+
+    def _restrict_delete(self, user):
+        return self.none() if user.is_partner else self._through(user, LOG)
+
     def open(self):
         return self.filter(status="open")
 

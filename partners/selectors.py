@@ -152,8 +152,8 @@ def latest_levels(partnership_ids: list[int]) -> dict[int, int | None]:
 def directory(user: User, *, q: str = "", kind: str = "", status: str = "", type: str = "",  # noqa: A002
               org_unit: OrgUnit | None = None) -> models.QuerySet:
     """The partners ``user`` may see, filtered, with their visible partnerships prefetched."""
-    partners = Partner.objects.visible_to(user)
-    partnerships = Partnership.objects.visible_to(user)
+    partners = Partner.objects.restrict(user, "view")
+    partnerships = Partnership.objects.restrict(user, "view")
     if q:
         partners = partners.filter(
             models.Q(name__icontains=q)
@@ -173,7 +173,7 @@ def directory(user: User, *, q: str = "", kind: str = "", status: str = "", type
         )
     return partners.order_by("name").prefetch_related(
         "org_units",
-        Prefetch("partnerships", queryset=Partnership.objects.visible_to(user).order_by("name"),
+        Prefetch("partnerships", queryset=Partnership.objects.restrict(user, "view").order_by("name"),
                  to_attr="visible_partnerships"),
     )
 
@@ -184,7 +184,7 @@ def directory(user: User, *, q: str = "", kind: str = "", status: str = "", type
 def my_actions(user: User) -> models.QuerySet:
     """The user's actions (in partnerships they can see), open first then by due date."""
     return (
-        ReviewAction.objects.visible_to(user).filter(owner=user)
+        ReviewAction.objects.restrict(user, "view").filter(owner=user)
         .select_related("partnership", "review")
         .order_by(models.Case(models.When(status=ActionStatus.OPEN, then=0), default=1), "due_date", "pk")
     )

@@ -1,7 +1,8 @@
 """Partner pages: directory, partner, partnership (overview, maturity, reviews, actions, members),
 the assessment form, reviews, "My actions" and the partner portal.
 
-Every object is looked up through ``visible_to(request.user)``: out of scope is 404.
+Every object is looked up through ``restrict(request.user, "view")``: out of scope is 404; what
+the page offers (edit, share, log a review, assess) follows ``can()``, and the services re-check.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.models import User
+from governance.querysets import CHANGE, LOG, VIEW, can
 from partners import selectors, services
 from partners.forms import ActionForm, AssessmentForm, DirectoryFilterForm, ReviewForm, ShareForm
 from partners.models import (
@@ -37,11 +39,7 @@ from partners.querysets import VIEW_PERMISSION
 
 
 def _partnership_or_404(request, pk: int) -> Partnership:
-    return get_object_or_404(Partnership.objects.visible_to(request.user), pk=pk)
-
-
-def _can_edit(user, partnership: Partnership) -> bool:
-    return Partnership.objects.editable_by(user).filter(pk=partnership.pk).exists()
+    return get_object_or_404(Partnership.objects.restrict(request.user, VIEW), pk=pk)
 
 
 def _service_errors(exc: ValidationError) -> list[str]:
@@ -78,9 +76,9 @@ def directory(request):
 
 @login_required
 def partner_detail(request, pk: int):
-    partner = get_object_or_404(Partner.objects.visible_to(request.user).prefetch_related("org_units"), pk=pk)
+    partner = get_object_or_404(Partner.objects.restrict(request.user, VIEW).prefetch_related("org_units"), pk=pk)
     partnerships = list(
-        Partnership.objects.visible_to(request.user).filter(partner=partner)
+        Partnership.objects.restrict(request.user, VIEW).filter(partner=partner)
         .select_related("owner_function").prefetch_related("org_units").order_by("name")
     )
     levels = selectors.latest_levels([p.pk for p in partnerships])
@@ -98,13 +96,14 @@ def partner_detail(request, pk: int):
 def partnership_detail(request, pk: int):
     """The partnership page: overview, maturity (radar + trend + gaps), reviews and actions, members."""
     partnership = get_object_or_404(
-        Partnership.objects.visible_to(request.user).select_related("partner", "owner_function", "owner")
+        Partnership.objects.restrict(request.user, VIEW).select_related("partner", "owner_function", "owner")
         .prefetch_related("org_units", "functions", "members"),
         pk=pk,
     )
     user = request.user
     today = timezone.localdate()
-    can_edit = _can_edit(user, partnership)
+    can_edit = can(user, CHANGE, partnership)  # edit and share: every org unit in scope
+    can_log = can_edit or can(user, LOG, partnership)  # reviews, actions, assessments: a unit in scope
     maturity = selectors.partnership_maturity(partnership)
     reviews = selectors.partnership_reviews(partnership)
     actions = selectors.open_actions(partnership, today)
@@ -116,12 +115,13 @@ def partnership_detail(request, pk: int):
                 content_object=partnership, permission__codename=VIEW_PERMISSION).select_related("user")
         ]
     return render(request, "partners/partnership_detail.html", {
-        "partnership": partnership, "today": today, "can_edit": can_edit,
-        "can_assess": can_edit or (user.is_partner and user in partnership.members.all()),
+        "partnership": partnership, "today": today, "can_edit": can_edit, "can_log": can_log,
+        "can_review": can_log and not user.is_partner,  # partner users assess, but log no reviews
+        "can_assess": can_log,
         "maturity": maturity, "chart_data": maturity.chart_data(), "reviews": reviews,
         "open_actions": actions, "overdue_count": sum(1 for a in actions if a.is_overdue(today)),
         "review_overdue": partnership.review_overdue(today), "shared_with": shared_with,
-        "share_form": ShareForm() if can_edit else None,
+        "share_form": ShareForm(actor=user) if can_edit else None,
         "review_due_in": due_in, "review_due_in_abs": abs(due_in) if due_in is not None else None,
     })
 
@@ -132,9 +132,10 @@ def assess(request, pk: int):
     partnership = _partnership_or_404(request, pk)
     user = request.user
     side = AssessmentSide.PARTNER if user.is_partner else AssessmentSide.INTERNAL
-    if not user.is_partner and not _can_edit(user, partnership):
+    if not can(user, LOG, partnership):
         raise PermissionDenied
-    previous = MaturityAssessment.objects.filter(partnership=partnership, side=side).order_by("-assessed_at").first()
+    previous = (MaturityAssessment.objects.restrict(user, VIEW).filter(partnership=partnership, side=side)
+                .order_by("-assessed_at").first())
     form = AssessmentForm(request.POST or None, initial_from=previous)
     if request.method == "POST" and form.is_valid():
         try:
@@ -155,7 +156,7 @@ def assess(request, pk: int):
 @login_required
 def review_new(request, pk: int):
     partnership = _partnership_or_404(request, pk)
-    if not _can_edit(request.user, partnership):
+    if not can(request.user, LOG, partnership) or request.user.is_partner:
         raise PermissionDenied
     form = ReviewForm(request.POST or None, partnership=partnership, actor=request.user,
                       initial={"date": timezone.localdate(), "kind": "qbr", "status": "held"})
@@ -179,12 +180,13 @@ def review_new(request, pk: int):
 @login_required
 def review_detail(request, pk: int):
     review = get_object_or_404(
-        BusinessReview.objects.visible_to(request.user).select_related("partnership__partner", "created_by")
-        .prefetch_related("attendees", Prefetch("actions", queryset=ReviewAction.objects.select_related("owner"))),
+        BusinessReview.objects.restrict(request.user, VIEW).select_related("partnership__partner", "created_by")
+        .prefetch_related("attendees", Prefetch("actions", queryset=ReviewAction.objects.restrict(
+            request.user, VIEW).select_related("owner"))),
         pk=pk,
     )
     partnership = review.partnership
-    can_edit = _can_edit(request.user, partnership)
+    can_edit = can(request.user, CHANGE, review)
     form = None
     if can_edit:
         form = ActionForm(request.POST or None, partnership=partnership, actor=request.user,
@@ -210,7 +212,7 @@ def review_detail(request, pk: int):
 @require_POST
 def action_status(request, pk: int):
     """Mark an action done or reopen it (its owner, or an editor of the partnership)."""
-    action = get_object_or_404(ReviewAction.objects.visible_to(request.user), pk=pk)
+    action = get_object_or_404(ReviewAction.objects.restrict(request.user, VIEW), pk=pk)
     new_status = request.POST.get("status")
     if new_status not in ActionStatus.values:
         raise Http404
@@ -236,7 +238,7 @@ def my_actions(request):
 def portal(request):
     """A partner user's home: their partnership page when they have exactly one, else a list."""
     partnerships = list(
-        Partnership.objects.visible_to(request.user).select_related("partner")
+        Partnership.objects.restrict(request.user, VIEW).select_related("partner")
         .annotate(open_actions=Count("review_actions", filter=Q(review_actions__status=ActionStatus.OPEN)))
         .order_by("name")
     )
@@ -252,14 +254,14 @@ def portal(request):
 def share(request, pk: int):
     """Share the partnership with one internal user (or withdraw it: ``unshare=<user id>``)."""
     partnership = _partnership_or_404(request, pk)
-    if not _can_edit(request.user, partnership):
+    if not can(request.user, CHANGE, partnership):
         raise PermissionDenied
     if request.POST.get("unshare"):
-        target = get_object_or_404(User, pk=request.POST["unshare"])
+        target = get_object_or_404(User.objects.restrict(request.user, VIEW), pk=request.POST["unshare"])
         services.partnership_unshare(actor=request.user, partnership=partnership, user=target)
         messages.success(request, f"No longer shared with {target.username}.")
     else:
-        form = ShareForm(request.POST)
+        form = ShareForm(request.POST, actor=request.user)
         if form.is_valid():
             target = form.cleaned_data["username"]
             try:

@@ -15,7 +15,9 @@ from decisions.models import (
     Priority,
     RapidRole,
 )
+from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.models import Function, Notification, OrgLevel, OrgUnit, User
+from governance.querysets import LOG
 from kpis.models import KPI
 from partners.models import Partnership
 
@@ -37,7 +39,7 @@ class OrgLevelField(serializers.ChoiceField):
 
 
 class RightSerializer(serializers.Serializer):
-    function = serializers.SlugRelatedField(slug_field="code", queryset=Function.objects.all())
+    function = ScopedSlugRelatedField(model=Function, slug_field="code")
     role = RapidRoleField()
 
 
@@ -127,8 +129,8 @@ class LintReportSerializer(serializers.Serializer):
 
 
 class MatrixCellInputSerializer(serializers.Serializer):
-    decision_type = serializers.SlugRelatedField(slug_field="code", queryset=DecisionType.objects.all())
-    function = serializers.SlugRelatedField(slug_field="code", queryset=Function.objects.all())
+    decision_type = ScopedSlugRelatedField(model=DecisionType, slug_field="code")
+    function = ScopedSlugRelatedField(model=Function, slug_field="code")
     role = RapidRoleField()
 
 
@@ -147,6 +149,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         model = DecisionParticipant
         fields = ["user", "username", "name", "function", "org_unit", "role", "level", "input_at", "input_text",
                   "agreed", "agreed_at", "comment"]
+        read_only_fields = fields
 
     def get_name(self, obj) -> str:
         return obj.user.get_full_name() or obj.user.username
@@ -274,28 +277,18 @@ class DecisionCreateSerializer(serializers.Serializer):
     """What a regional manager logs. Extend by adding fields and listing them in ``service_kwargs``."""
 
     title = serializers.CharField(max_length=200)
-    decision_type = serializers.SlugRelatedField(slug_field="code",
-                                                 queryset=DecisionType.objects.filter(is_active=True))
-    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
-    partnership = serializers.PrimaryKeyRelatedField(queryset=Partnership.objects.all(), required=False,
-                                                     allow_null=True)
+    decision_type = ScopedSlugRelatedField(model=DecisionType, slug_field="code")
+    org_unit = ScopedSlugRelatedField(model=OrgUnit, slug_field="code", action=LOG)
+    partnership = ScopedPrimaryKeyRelatedField(model=Partnership, action=LOG, required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     options = OptionSerializer(many=True, required=False)
 
-    kpis = serializers.SlugRelatedField(slug_field="code", many=True, queryset=KPI.objects.all(), required=False,
-                                        help_text="Codes of the KPIs this decision is expected to move.")
+    kpis = ScopedSlugRelatedField(model=KPI, slug_field="code", many=True, required=False,
+                                  help_text="Codes of the KPIs this decision is expected to move.")
 
     service_fields = ("title", "decision_type", "org_unit", "partnership", "priority", "description", "options",
                       "kpis")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:  # only what the caller may see is a valid reference
-            self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(request.user)
-            self.fields["kpis"].child_relation.queryset = KPI.objects.visible_to(request.user)
-            self.fields["partnership"].queryset = Partnership.objects.visible_to(request.user)
 
     def service_kwargs(self) -> dict:
         return {k: self.validated_data[k] for k in self.service_fields if k in self.validated_data}
@@ -319,9 +312,8 @@ class InputSerializer(serializers.Serializer):
 
 
 class ReassignSerializer(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True),
-        help_text="Another holder of the decider's function at the deciding unit.")
+    user = ScopedPrimaryKeyRelatedField(
+        model=User, help_text="Another holder of the decider's function at the deciding unit.")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -339,6 +331,7 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = DecisionEvent
         fields = ["id", "kind", "actor", "actor_name", "at", "level", "message", "data"]
+        read_only_fields = fields
 
     def get_actor_name(self, obj) -> str:
         return (obj.actor.get_full_name() or obj.actor.username) if obj.actor else "Accord"

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from decisions import selectors, services
 from decisions.api import serializers as s
 from decisions.filtersets import DecisionFilter
-from decisions.models import Decision, DecisionParticipant, DecisionType, MatrixCell, MatrixVersion
+from decisions.models import Decision, DecisionEvent, DecisionParticipant, DecisionType, MatrixCell, MatrixVersion
 from governance.api.pagination import LargeCollectionPagination
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
 from governance.models import Notification, OrgUnit
@@ -48,7 +48,7 @@ class DecisionTypeViewSet(ScopedModelViewSet):
         decision_type = self.get_object()
         if request.user.is_partner:
             raise PermissionDenied("The decision-rights matrix is internal.")
-        versions = MatrixVersion.objects.visible_to(request.user).select_related("published_by").prefetch_related(
+        versions = MatrixVersion.objects.restrict(request.user, "view").select_related("published_by").prefetch_related(
             Prefetch("cells", queryset=MatrixCell.objects.filter(decision_type=decision_type)
                      .select_related("decision_type", "function")))
         page = self.paginate_queryset(versions.order_by("-number"))
@@ -79,7 +79,7 @@ class MatrixVersionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
         if request.user.is_partner:
             raise PermissionDenied("The decision-rights matrix is internal.")
         if request.method == "POST":
-            body = s.MatrixLintInputSerializer(data=request.data)
+            body = s.MatrixLintInputSerializer(data=request.data, context=self.get_serializer_context())
             body.is_valid(raise_exception=True)
             cells = {(c["decision_type"].pk, c["function"].pk): c["role"] for c in body.validated_data["cells"]}
         else:
@@ -105,8 +105,8 @@ class DecisionViewSet(ScopedReadCreateViewSet):
         return queryset.select_related("decision_type", "org_unit", "decider_function", "deciding_unit",
                                        "matrix_version").prefetch_related(
             "kpis",
-            Prefetch("participants", queryset=DecisionParticipant.objects.select_related("user", "function",
-                                                                                      "org_unit")))
+            Prefetch("participants", queryset=DecisionParticipant.objects.restrict(self.request.user, "view")
+                     .select_related("user", "function", "org_unit")))
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
@@ -130,12 +130,12 @@ class DecisionViewSet(ScopedReadCreateViewSet):
         return Response(self._out(decision), status=status.HTTP_201_CREATED)
 
     def _out(self, decision):
-        fresh = self.scoped_queryset(Decision.objects.all()).get(pk=decision.pk)
+        fresh = self.scoped_queryset(Decision.objects.restrict(self.request.user, "view")).get(pk=decision.pk)
         return s.DecisionSerializer(fresh, context=self.get_serializer_context()).data
 
     def _act(self, request, body_class, service, **mapping):
         decision = self.get_object()
-        body = body_class(data=request.data)
+        body = body_class(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         kwargs = {target: body.validated_data[source] for target, source in mapping.items()}
         service(decision=decision, actor=request.user, **kwargs)
@@ -191,7 +191,8 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     def events(self, request, pk=None):
         """The append-only timeline, oldest first."""
         decision = self.get_object()
-        page = self.paginate_queryset(decision.events.select_related("actor").order_by("pk"))
+        events = DecisionEvent.objects.restrict(request.user, "view").filter(decision=decision)
+        page = self.paginate_queryset(events.select_related("actor").order_by("pk"))
         return self.get_paginated_response(s.EventSerializer(page, many=True).data)
 
 
@@ -212,7 +213,7 @@ class DecisionAnalyticsView(APIView):
             raise PermissionDenied("Decision analytics are for internal users.")
         unit = None
         if request.query_params.get("org_unit"):
-            unit = OrgUnit.objects.visible_to(request.user).filter(code=request.query_params["org_unit"]).first()
+            unit = OrgUnit.objects.restrict(request.user, "view").filter(code=request.query_params["org_unit"]).first()
             if unit is None:
                 return Response({"detail": "No such org unit in your scope."}, status=status.HTTP_404_NOT_FOUND)
         since = None

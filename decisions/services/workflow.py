@@ -25,6 +25,7 @@ from decisions.models import (
 from decisions.routing import holidays_for, resolve
 from governance.models import OrgUnit, User
 from governance.notifications import notify
+from governance.querysets import CHANGE, LOG, VIEW, can
 
 
 def decision_url(decision: Decision) -> str:
@@ -97,18 +98,16 @@ def decision_log(
         errors["priority"] = f"Choose one of {', '.join(Priority.values)}."
     if not decision_type.is_active:
         errors["decision_type"] = "This decision type is no longer in use."
-    if not OrgUnit.objects.visible_to(actor).filter(pk=org_unit.pk).exists():
+    if not can(actor, LOG, org_unit):
         errors["org_unit"] = "You can log decisions only for org units in your scope."
-    if partnership is not None:
-        from partners.models import Partnership
-
-        if not Partnership.objects.visible_to(actor).filter(pk=partnership.pk).exists():
-            errors["partnership"] = "Unknown partnership."
+    if partnership is not None and not can(actor, LOG, partnership):  # a read-only share is not enough
+        errors["partnership"] = "Unknown partnership."
     kpis = list(kpis)
     if kpis:
         from kpis.models import KPI
 
-        visible = set(KPI.objects.visible_to(actor).filter(pk__in=[k.pk for k in kpis]).values_list("pk", flat=True))
+        visible = set(KPI.objects.restrict(actor, VIEW).filter(pk__in=[k.pk for k in kpis])
+                      .values_list("pk", flat=True))
         unknown = [k.code for k in kpis if k.pk not in visible]
         if unknown:
             errors["kpis"] = f"Unknown KPI(s): {', '.join(unknown)}."
@@ -245,7 +244,8 @@ def decision_decide(*, decision: Decision, actor: User, outcome: str, rationale:
 
 
 def _may_manage(decision: Decision, actor: User) -> bool:
-    return actor.is_admin or actor.pk in (decision.requested_by_id, decision.decider_id)
+    """Requester, current decider or admin (``Decision`` ``"change"``)."""
+    return can(actor, CHANGE, decision)
 
 
 @transaction.atomic

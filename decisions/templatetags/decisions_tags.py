@@ -10,7 +10,7 @@ register = template.Library()
 @register.inclusion_tag("decisions/_partnership_decisions.html")
 def partnership_decisions(partnership, user, limit: int = 8):
     """A partnership's open and recent decisions that ``user`` may see (for the partnership page)."""
-    qs = (Decision.objects.visible_to(user).filter(partnership=partnership)
+    qs = (Decision.objects.restrict(user, "view").filter(partnership=partnership)
           .select_related("decision_type", "org_unit", "decider"))
     open_ = list(qs.filter(status=DecisionStatus.OPEN).order_by("due_at")[:limit])
     recent = list(qs.exclude(status=DecisionStatus.OPEN).order_by("-decided_at", "-pk")[:limit])

@@ -3,14 +3,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from governance import services
+from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.models import Assignment, Function, OrgUnit, User
 from partners.models import Partnership
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(
-        slug_field="code", queryset=OrgUnit.objects.all(), allow_null=True, required=False
-    )
+    parent = ScopedSlugRelatedField(model=OrgUnit, slug_field="code", allow_null=True, required=False)
 
     class Meta:
         model = OrgUnit
@@ -38,8 +37,8 @@ class FunctionSerializer(serializers.ModelSerializer):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
-    function = serializers.SlugRelatedField(slug_field="code", queryset=Function.objects.all())
-    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
+    function = ScopedSlugRelatedField(model=Function, slug_field="code")
+    org_unit = ScopedSlugRelatedField(model=OrgUnit, slug_field="code")
     title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
     class Meta:
@@ -50,9 +49,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     assignments = AssignmentSerializer(many=True, required=False)
-    partnerships = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Partnership.objects.all(), required=False
-    )
+    partnerships = ScopedPrimaryKeyRelatedField(model=Partnership, many=True, required=False)
 
     class Meta:
         model = User

@@ -12,6 +12,8 @@ from governance.api.serializers import FunctionSerializer, OrgUnitSerializer, Us
 from governance.api.viewsets import ScopedReadCreateUpdateViewSet, ScopedViewSetMixin
 from governance.audit import object_history
 from governance.models import Assignment, Function, OrgUnit, User
+from governance.querysets import VIEW
+from partners.models import Partnership
 
 
 class OrgUnitViewSet(ScopedReadCreateUpdateViewSet):
@@ -52,9 +54,12 @@ class UserViewSet(ScopedReadCreateUpdateViewSet):
     ordering_fields = ["username"]
 
     def scoped_queryset(self, queryset):
+        # A person's assignments and partnerships as far as the caller may see them.
+        user = self.request.user
         return queryset.prefetch_related(
-            Prefetch("assignments", queryset=Assignment.objects.select_related("function", "org_unit")),
-            "partnerships",
+            Prefetch("assignments", queryset=Assignment.objects.restrict(user, VIEW).select_related(
+                "function", "org_unit")),
+            Prefetch("partnerships", queryset=Partnership.objects.restrict(user, VIEW)),
         ).order_by("username")
 
 

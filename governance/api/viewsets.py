@@ -1,23 +1,39 @@
-"""Base viewsets: every API queryset is the caller's scoped queryset, nothing else."""
+"""Base viewsets: every API queryset is the caller's ``restrict()``-ed queryset, nothing else."""
 
 from django.db import transaction
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from governance.querysets import CHANGE, DELETE, VIEW, can
+
+# The access-model action each standard viewset action needs on the object (beyond ``view``).
+OBJECT_ACTIONS = {"update": CHANGE, "partial_update": CHANGE, "destroy": DELETE}
+
 
 class ScopedViewSetMixin:
-    """``get_queryset`` returns ``model.objects.visible_to(request.user)`` (plus ``scoped_queryset``
-    refinements), so objects outside the caller's scope answer 404 and never appear in lists."""
+    """``get_queryset`` returns ``model.objects.restrict(request.user, "view")`` (plus
+    ``scoped_queryset`` refinements), so objects outside the caller's scope answer 404 and never
+    appear in lists. ``get_object`` then checks the action the request needs (``change`` for
+    PUT/PATCH, ``delete`` for DELETE, ``object_actions`` for extra routes): an object the caller
+    can see but may not change answers 403."""
 
     model = None
     write_roles: tuple[str, ...] = ()
+    object_actions: dict[str, str] = {}
 
     def scoped_queryset(self, queryset):
         """Hook for select_related/prefetch and extra narrowing."""
         return queryset
 
     def get_queryset(self):
-        return self.scoped_queryset(self.model.objects.visible_to(self.request.user))
+        return self.scoped_queryset(self.model.objects.restrict(self.request.user, VIEW))
+
+    def get_object(self):
+        obj = super().get_object()
+        needed = {**OBJECT_ACTIONS, **self.object_actions}.get(getattr(self, "action", None))
+        if needed is not None and not can(self.request.user, needed, obj):
+            raise PermissionDenied(f"You may not {needed} this {self.model._meta.verbose_name}.")
+        return obj
 
     # Belt and braces for writes: the services check scope before saving; here the saved object
     # is checked against the writer's scope inside the same transaction, so a write that would
@@ -31,7 +47,7 @@ class ScopedViewSetMixin:
             self._require_in_scope(serializer.save())
 
     def _require_in_scope(self, instance) -> None:
-        if not self.model.objects.visible_to(self.request.user).filter(pk=instance.pk).exists():
+        if not can(self.request.user, VIEW, instance):
             raise PermissionDenied("The result would lie outside your scope; nothing was saved.")
 
 

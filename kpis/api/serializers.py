@@ -4,6 +4,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.models import Function, OrgUnit
 from kpis.models import KPI, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.services import definitions
@@ -26,10 +27,8 @@ class PeriodField(serializers.Field):
 
 
 class OwnerSerializer(serializers.Serializer):
-    function = serializers.SlugRelatedField(slug_field="code", queryset=Function.objects.all(), allow_null=True,
-                                            required=False)
-    partnership = serializers.PrimaryKeyRelatedField(queryset=Partnership.objects.all(), allow_null=True,
-                                                     required=False)
+    function = ScopedSlugRelatedField(model=Function, slug_field="code", allow_null=True, required=False)
+    partnership = ScopedPrimaryKeyRelatedField(model=Partnership, allow_null=True, required=False)
     weight = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=0, default=1, coerce_to_string=False)
 
     def validate(self, attrs):
@@ -43,6 +42,9 @@ class OwnerSerializer(serializers.Serializer):
 
 
 class KPISerializer(serializers.ModelSerializer):
+    """``owners`` lists the co-owners the caller may see (``KPIOwnership`` ``"view"``: never another
+    partnership's id); ``is_shared`` counts them all."""
+
     owners = OwnerSerializer(many=True, required=False, source="ownerships")
     is_shared = serializers.SerializerMethodField()
 
@@ -52,7 +54,8 @@ class KPISerializer(serializers.ModelSerializer):
                   "owners", "is_shared"]
 
     def get_is_shared(self, kpi) -> bool:
-        return len(kpi.ownerships.all()) >= 2
+        count = getattr(kpi, "owner_count", None)  # annotated by the viewset: owners hidden from the caller count too
+        return (len(kpi.ownerships.all()) if count is None else count) >= 2
 
     def validate_code(self, value):
         if self.instance is not None and value != self.instance.code:
@@ -74,10 +77,9 @@ class KPISerializer(serializers.ModelSerializer):
 
 
 class TargetSerializer(serializers.ModelSerializer):
-    kpi = serializers.SlugRelatedField(slug_field="code", queryset=KPI.objects.all())
-    org_unit = serializers.SlugRelatedField(slug_field="code", queryset=OrgUnit.objects.all())
-    partnership = serializers.PrimaryKeyRelatedField(queryset=Partnership.objects.all(), allow_null=True,
-                                                     required=False)
+    kpi = ScopedSlugRelatedField(model=KPI, slug_field="code")
+    org_unit = ScopedSlugRelatedField(model=OrgUnit, slug_field="code", action="log")
+    partnership = ScopedPrimaryKeyRelatedField(model=Partnership, action="log", allow_null=True, required=False)
     period = PeriodField()
     value = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False)
     green_at = serializers.DecimalField(max_digits=6, decimal_places=3, default=Decimal("1.000"),
@@ -164,13 +166,14 @@ class ScorecardCellSerializer(serializers.ModelSerializer):
         model = ScorecardCell
         fields = ["kpi", "kpi_name", "unit", "direction", "aggregation", "org_unit", "partnership", "grain",
                   "period", "actual", "target", "attainment", "rag", "reporting", "expected", "coverage"]
+        read_only_fields = fields
 
     def get_coverage(self, cell) -> float | None:
         return cell.coverage
 
 
 class ObjectiveSerializer(serializers.ModelSerializer):
-    kpis = serializers.SlugRelatedField(slug_field="code", many=True, queryset=KPI.objects.all(), required=False)
+    kpis = ScopedSlugRelatedField(model=KPI, slug_field="code", many=True, required=False)
 
     class Meta:
         model = StrategicObjective

@@ -1,4 +1,4 @@
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -41,8 +41,9 @@ class KPIViewSet(ScopedModelViewSet):
     ordering_fields = ["code", "name", "category"]
 
     def scoped_queryset(self, queryset):
-        return queryset.prefetch_related(
-            Prefetch("ownerships", queryset=KPIOwnership.objects.select_related("function").order_by("pk"))
+        owners = KPIOwnership.objects.restrict(self.request.user, "view")
+        return queryset.annotate(owner_count=Count("ownerships")).prefetch_related(
+            Prefetch("ownerships", queryset=owners.select_related("function").order_by("pk"))
         ).order_by("category", "code")
 
     def perform_destroy(self, instance):
@@ -140,7 +141,7 @@ class ScorecardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
         code = params.get("org_unit")
         if not code:
             raise ValidationError({"org_unit": ["Give an org unit code."]})
-        unit = OrgUnit.objects.visible_to(user).filter(code=code).first()
+        unit = OrgUnit.objects.restrict(user, "view").filter(code=code).first()
         if unit is None:
             raise NotFound()
         grain = params.get("grain", Grain.MONTH)
@@ -152,9 +153,9 @@ class ScorecardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
                 pkey = int(params["partnership"])
             except ValueError:
                 raise ValidationError({"partnership": ["A partnership id is a whole number."]}) from None
-            if not Partnership.objects.visible_to(user).filter(pk=pkey).exists():
+            if not Partnership.objects.restrict(user, "view").filter(pk=pkey).exists():
                 raise NotFound()
-        cells = ScorecardCell.objects.visible_to(user).filter(org_unit=unit, partnership_key=pkey)
+        cells = ScorecardCell.objects.restrict(user, "view").filter(org_unit=unit, partnership_key=pkey)
         if params.get("period"):
             try:
                 period = parse_period(params["period"])
@@ -183,4 +184,5 @@ class ObjectiveViewSet(ScopedModelViewSet):
     filter_backends: list = []
 
     def scoped_queryset(self, queryset):
-        return queryset.prefetch_related(Prefetch("kpis", queryset=KPI.objects.only("code")))
+        return queryset.prefetch_related(Prefetch("kpis", queryset=KPI.objects.restrict(self.request.user, "view")
+                                                  .only("code")))

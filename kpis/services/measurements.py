@@ -17,7 +17,6 @@ from django.db import connection, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from governance.models import OrgUnit, User
-from governance.querysets import visible_org_unit_ids
 from kpis.models import KPI, Aggregation, DirtyCell, Measurement
 from kpis.services.bulk import COPY_THRESHOLD, upsert_with_history
 from kpis.services.dirty import enqueue_rollup, mark_dirty
@@ -123,17 +122,17 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[
 
     kpi_codes = {str(r.get("kpi") or "").strip() for r in rows}
     unit_codes = {str(r.get("org_unit") or "").strip() for r in rows}
-    kpis = {k.code: k for k in KPI.objects.visible_to(actor).filter(code__in=kpi_codes)}
-    units = OrgUnit.objects.filter(code__in=unit_codes)
-    if not actor.is_admin:
-        units = units.filter(pk__in=visible_org_unit_ids(actor))
+    kpis = {k.code: k for k in KPI.objects.restrict(actor, "view").filter(code__in=kpi_codes)}
+    # Where the actor may record actuals: org units and partnerships they may "log" against (a
+    # partnership shared with them read-only is not one of them).
+    units = OrgUnit.objects.restrict(actor, "log").filter(code__in=unit_codes)
     units = {u.code: u for u in units.only("id", "code")}
     pids = set()
     for r in rows:
         with contextlib.suppress(ValueError):
             pids.add(_partnership_id(r.get("partnership")))
     pids.discard(None)
-    partnerships = set(Partnership.objects.visible_to(actor).filter(pk__in=pids).values_list("pk", flat=True))
+    partnerships = set(Partnership.objects.restrict(actor, "log").filter(pk__in=pids).values_list("pk", flat=True))
 
     resolved: list[dict] = []
     seen: dict[tuple, int] = {}

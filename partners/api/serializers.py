@@ -6,9 +6,10 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 
+from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.models import Function, OrgUnit, User
+from governance.querysets import LOG
 from partners import services
 from partners.models import (
     DIMENSION_FIELDS,
@@ -24,35 +25,25 @@ def _user(serializer):
     return serializer.context["request"].user
 
 
-class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
-    """A reference resolved through ``visible_to(request.user)``. Out of scope (or unknown) answers
-    404 when ``not_found=True`` — the caller learns nothing about objects they cannot see."""
+class CodeField(ScopedSlugRelatedField):
+    """An org unit or function by code, from those the caller may ``action`` (default: view)."""
 
-    def __init__(self, *, model, not_found: bool = False, **kwargs):
-        self.model = model
-        self.not_found = not_found
-        kwargs.setdefault("queryset", model.objects.all())
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        return self.model.objects.visible_to(self.context["request"].user)
-
-    def to_internal_value(self, data):
-        try:
-            return super().to_internal_value(data)
-        except serializers.ValidationError:
-            if self.not_found:
-                raise NotFound(f"No such {self.model._meta.verbose_name}.") from None
-            raise
-
-
-class CodeField(serializers.SlugRelatedField):
     def __init__(self, model, **kwargs):
-        super().__init__(slug_field="code", queryset=model.objects.all(), **kwargs)
+        super().__init__(model=model, slug_field="code", **kwargs)
+
+
+UNKNOWN_PERSON = ("No person {pk_value} you can see. To involve a colleague from elsewhere, share the "
+                  "partnership: share it with them first.")
+
+
+def People(**kwargs):  # noqa: N802 - a field factory
+    """User references: only people the caller may see; anyone else reads exactly like an id that
+    does not exist (no enumeration of who exists)."""
+    return ScopedPrimaryKeyRelatedField(model=User, error_messages={"does_not_exist": UNKNOWN_PERSON}, **kwargs)
 
 
 class PartnerSerializer(serializers.ModelSerializer):
-    org_units = CodeField(OrgUnit, many=True, required=False)
+    org_units = CodeField(OrgUnit, action=LOG, many=True, required=False)
     partnerships = serializers.SerializerMethodField()
 
     class Meta:
@@ -72,13 +63,13 @@ class PartnerSerializer(serializers.ModelSerializer):
 
 
 class PartnershipSerializer(serializers.ModelSerializer):
-    partner = ScopedPrimaryKeyField(model=Partner)
-    org_units = CodeField(OrgUnit, many=True)
+    partner = ScopedPrimaryKeyRelatedField(model=Partner)
+    org_units = CodeField(OrgUnit, action=LOG, many=True)
     owner_function = CodeField(Function)
     functions = CodeField(Function, many=True, required=False)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    members = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), many=True, required=False,
+    owner = People(required=False, allow_null=True)
+    members = People(
+        many=True, required=False,
         help_text="Partner users who may log in and see this partnership. Admins only may write it.",
     )
     review_overdue = serializers.SerializerMethodField()
@@ -114,7 +105,7 @@ class CommentsField(serializers.DictField):
 
 
 class MaturityAssessmentSerializer(serializers.ModelSerializer):
-    partnership = ScopedPrimaryKeyField(model=Partnership, not_found=True)
+    partnership = ScopedPrimaryKeyRelatedField(model=Partnership, not_found=True)
     comments = CommentsField(required=False)
     average = serializers.FloatField(read_only=True)
 
@@ -141,8 +132,8 @@ class MaturityAssessmentSerializer(serializers.ModelSerializer):
 
 
 class ReviewActionSerializer(serializers.ModelSerializer):
-    review = ScopedPrimaryKeyField(model=BusinessReview, not_found=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    review = ScopedPrimaryKeyRelatedField(model=BusinessReview, not_found=True)
+    owner = People()
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -168,8 +159,8 @@ class ReviewActionSerializer(serializers.ModelSerializer):
 
 
 class BusinessReviewSerializer(serializers.ModelSerializer):
-    partnership = ScopedPrimaryKeyField(model=Partnership, not_found=True)
-    attendees = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), many=True, required=False)
+    partnership = ScopedPrimaryKeyRelatedField(model=Partnership, not_found=True)
+    attendees = People(many=True, required=False)
     actions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:

@@ -12,8 +12,10 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from governance.api.fields import ScopedPrimaryKeyRelatedField
 from governance.api.viewsets import ScopedModelViewSet
 from governance.models import User
+from governance.querysets import CHANGE, SHARE, VIEW
 from partners import selectors, services
 from partners.api.serializers import (
     BusinessReviewSerializer,
@@ -42,7 +44,8 @@ ERRORS = {
 
 
 class ShareSerializer(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    user = ScopedPrimaryKeyRelatedField(model=User, action=SHARE,
+                                        help_text="An active internal user (partner users join as members).")
 
 
 class _ServiceDestroyMixin:
@@ -76,7 +79,7 @@ class PartnerViewSet(_ServiceDestroyMixin, ScopedModelViewSet):
     destroy_kwarg = "partner"
 
     def scoped_queryset(self, queryset):
-        visible = Partnership.objects.visible_to(self.request.user).order_by("name")
+        visible = Partnership.objects.restrict(self.request.user, VIEW).order_by("name")
         return queryset.prefetch_related(
             "org_units", Prefetch("partnerships", queryset=visible, to_attr="visible_partnerships")
         ).order_by("name", "pk")
@@ -104,6 +107,7 @@ class PartnershipViewSet(_ServiceDestroyMixin, ScopedModelViewSet):
     ordering_fields = ["name", "start", "next_review_due"]
     destroy_service = staticmethod(services.partnership_delete)
     destroy_kwarg = "partnership"
+    object_actions = {"share": CHANGE, "unshare": CHANGE}
 
     def scoped_queryset(self, queryset):
         return queryset.select_related("owner_function").prefetch_related(
@@ -137,7 +141,7 @@ class PartnershipViewSet(_ServiceDestroyMixin, ScopedModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _target_user(self) -> User:
-        s = ShareSerializer(data=self.request.data)
+        s = ShareSerializer(data=self.request.data, context=self.get_serializer_context())
         s.is_valid(raise_exception=True)
         return s.validated_data["user"]
 

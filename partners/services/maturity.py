@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from governance.models import User
+from governance.querysets import CHANGE, DELETE, LOG
 from partners.models import DIMENSION_FIELDS, AssessmentSide, MaturityAssessment, Partnership
-from partners.services.scope import require_editable, require_internal_writer
+from partners.services.scope import require, require_internal_writer
 
 
 def _check_scores(scores: dict[str, int]) -> dict[str, int]:
@@ -32,14 +33,13 @@ def _clean_comments(comments: dict | None) -> dict[str, str]:
 
 
 def _assessment_side_for(actor: User, partnership: Partnership) -> str:
-    """Partner users assess the partner side of their own partnerships; internal users with
-    write access assess the internal side."""
+    """Partner users assess the partner side of their own partnerships; internal users who may log
+    against the partnership assess the internal side."""
     if actor.is_partner:
-        if not partnership.members.filter(pk=actor.pk).exists():
-            raise PermissionDenied("You are not a member of this partnership.")
+        require(actor, LOG, partnership, "You are not a member of this partnership.")
         return AssessmentSide.PARTNER
     require_internal_writer(actor)
-    require_editable(actor, partnership)
+    require(actor, LOG, partnership, "You may not assess this partnership.")
     return AssessmentSide.INTERNAL
 
 
@@ -64,9 +64,7 @@ def assessment_update(
     comments: dict | None = None, summary: str | None = None,
 ) -> MaturityAssessment:
     """Correct an assessment; only its own side may (partner users: their side of their partnership)."""
-    side = _assessment_side_for(actor, assessment.partnership)
-    if side != assessment.side:
-        raise PermissionDenied("You may only change your own side's assessment.")
+    require(actor, CHANGE, assessment, "You may only change your own side's assessment.")
     if scores is not None:
         merged = {**assessment.scores, **scores}
         for name, value in _check_scores(merged).items():
@@ -81,6 +79,5 @@ def assessment_update(
 
 @transaction.atomic
 def assessment_delete(*, actor: User, assessment: MaturityAssessment) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("Only admins delete assessments; correct them instead.")
+    require(actor, DELETE, assessment, "Only admins delete assessments; correct them instead.")
     assessment.delete()

@@ -10,6 +10,7 @@ from django.db import models, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from governance.models import Assignment, Function, OrgUnit, Role, User
+from governance.querysets import CHANGE, DELETE, VIEW, can
 from partners.models import (
     CADENCE_MONTHS,
     GOVERNED_STATUSES,
@@ -20,9 +21,11 @@ from partners.models import (
     add_months,
 )
 from partners.querysets import VIEW_PERMISSION
-from partners.services.scope import require_editable, require_internal_writer, require_units_in_scope
+from partners.services.scope import require, require_internal_writer, require_units_in_scope
 
 # --- partners ----------------------------------------------------------------------------------
+
+PARTNER_OUTSIDE = "You may not change this partner: it covers or serves org units outside your scope."
 
 
 @transaction.atomic
@@ -45,8 +48,7 @@ def partner_create(*, actor: User, name: str, kind: str, status: str = "active",
 def partner_update(*, actor: User, partner: Partner, org_units: Iterable[OrgUnit] | None = None, **fields) -> Partner:
     """Change a partner. Coverage changes (units added or removed) must lie inside the actor's scope."""
     require_internal_writer(actor)
-    if not Partner.objects.editable_by(actor).filter(pk=partner.pk).exists():
-        raise PermissionDenied("You may not change this partner.")
+    require(actor, CHANGE, partner, PARTNER_OUTSIDE)
     for name, value in fields.items():
         setattr(partner, name, value)
     partner.full_clean()
@@ -63,15 +65,15 @@ def partner_update(*, actor: User, partner: Partner, org_units: Iterable[OrgUnit
 @transaction.atomic
 def partner_delete(*, actor: User, partner: Partner) -> None:
     require_internal_writer(actor)
-    if not Partner.objects.editable_by(actor).filter(pk=partner.pk).exists():
-        raise PermissionDenied("You may not delete this partner.")
+    require(actor, DELETE, partner, PARTNER_OUTSIDE)
     if partner.partnerships.exists():
         raise ValidationError({"partner": "End or delete its partnerships first."})
-    require_units_in_scope(actor, partner.org_units.all())
     partner.delete()
 
 
 # --- partnerships ------------------------------------------------------------------------------
+
+NOT_EVERY_UNIT = "You may not change this partnership: not all of its org units are in your scope."
 
 
 def compute_next_review_due(partnership: Partnership) -> date | None:
@@ -119,7 +121,7 @@ def partnership_create(
     if not org_units:
         raise ValidationError({"org_units": "A partnership needs at least one org unit in scope."})
     require_units_in_scope(actor, org_units)
-    if not Partner.objects.visible_to(actor).filter(pk=partner.pk).exists():
+    if not can(actor, VIEW, partner):
         raise ValidationError({"partner": "Unknown partner."})
     if members is not None and not actor.is_admin:
         raise PermissionDenied("members: only admins decide who may log in as a partner user.")
@@ -150,13 +152,11 @@ def partnership_update(
     """Change a partnership. Leaders and managers: only partnerships in their scope, and org-unit
     changes inside their scope; members are admin-only."""
     require_internal_writer(actor)
-    require_editable(actor, partnership)
+    require(actor, CHANGE, partnership, NOT_EVERY_UNIT)
     if members is not None and not actor.is_admin:
         raise PermissionDenied("members: only admins decide who may log in as a partner user.")
     new_partner = fields.get("partner")
-    if new_partner is not None and new_partner.pk != partnership.partner_id and not (
-        Partner.objects.visible_to(actor).filter(pk=new_partner.pk).exists()
-    ):
+    if new_partner is not None and new_partner.pk != partnership.partner_id and not can(actor, VIEW, new_partner):
         raise ValidationError({"partner": "Unknown partner."})
     if "owner" in fields:
         _check_owner(fields["owner"])
@@ -183,8 +183,10 @@ def partnership_update(
 
 @transaction.atomic
 def partnership_delete(*, actor: User, partnership: Partnership) -> None:
+    """Delete a partnership and its reviews, actions and assessments: only for those who may
+    change every org unit it spans (admins; leaders and managers with all its units in scope)."""
     require_internal_writer(actor)
-    require_editable(actor, partnership)
+    require(actor, DELETE, partnership, NOT_EVERY_UNIT)
     try:
         partnership.delete()
     except models.ProtectedError as exc:
@@ -193,9 +195,10 @@ def partnership_delete(*, actor: User, partnership: Partnership) -> None:
 
 @transaction.atomic
 def partnership_share(*, actor: User, partnership: Partnership, user: User) -> None:
-    """Share one partnership (read-only) with one internal user outside its org scope."""
+    """Share one partnership (read-only: ``view``, never ``log`` or ``change``) with one internal
+    user outside its org scope. Only those who may change it share it."""
     require_internal_writer(actor)
-    require_editable(actor, partnership)
+    require(actor, CHANGE, partnership, NOT_EVERY_UNIT)
     if user.is_partner:
         raise ValidationError({"user": "Partner users join a partnership as members, not through sharing."})
     assign_perm(VIEW_PERMISSION, user, partnership)
@@ -204,7 +207,7 @@ def partnership_share(*, actor: User, partnership: Partnership, user: User) -> N
 @transaction.atomic
 def partnership_unshare(*, actor: User, partnership: Partnership, user: User) -> None:
     require_internal_writer(actor)
-    require_editable(actor, partnership)
+    require(actor, CHANGE, partnership, NOT_EVERY_UNIT)
     remove_perm(VIEW_PERMISSION, user, partnership)
 
 

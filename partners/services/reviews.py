@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.models import User
+from governance.querysets import CHANGE, DELETE, LOG, VIEW, can
 from partners.models import ActionStatus, BusinessReview, Partnership, ReviewAction
 from partners.services.partnerships import partnership_refresh_review_due
-from partners.services.scope import require_editable, require_internal_writer, require_visible
+from partners.services.scope import require, require_internal_writer
 
 
 def _check_attendees(partnership: Partnership, attendees: Iterable[User]) -> list[User]:
@@ -31,7 +32,7 @@ def review_create(
 ) -> BusinessReview:
     """Log a business review; a held review moves the partnership's next review due date."""
     require_internal_writer(actor)
-    require_editable(actor, partnership)
+    require(actor, LOG, partnership, "You may not log reviews for this partnership.")
     review = BusinessReview(partnership=partnership, date=date, kind=kind, status=status, title=title,
                             agenda=agenda, notes=notes, created_by=actor)
     review.full_clean()
@@ -45,7 +46,7 @@ def review_create(
 def review_update(*, actor: User, review: BusinessReview, attendees: Iterable[User] | None = None,
                   **fields) -> BusinessReview:
     require_internal_writer(actor)
-    require_editable(actor, review.partnership)
+    require(actor, CHANGE, review)
     fields.pop("partnership", None)  # a review never moves to another partnership
     for name, value in fields.items():
         setattr(review, name, value)
@@ -60,7 +61,7 @@ def review_update(*, actor: User, review: BusinessReview, attendees: Iterable[Us
 @transaction.atomic
 def review_delete(*, actor: User, review: BusinessReview) -> None:
     require_internal_writer(actor)
-    require_editable(actor, review.partnership)
+    require(actor, DELETE, review)
     partnership = review.partnership
     review.delete()
     partnership_refresh_review_due(partnership=partnership)
@@ -76,7 +77,7 @@ def _check_action_owner(partnership: Partnership, owner: User) -> None:
         raise ValidationError({"owner": "The owner must be an active user."})
     if owner.is_partner and not partnership.members.filter(pk=owner.pk).exists():
         raise ValidationError({"owner": "A partner user can only own actions of their own partnership."})
-    if not Partnership.objects.visible_to(owner).filter(pk=partnership.pk).exists():
+    if not can(owner, VIEW, partnership):
         raise ValidationError({"owner": "This person cannot see the partnership; share it with them first."})
 
 
@@ -84,9 +85,9 @@ def _check_action_owner(partnership: Partnership, owner: User) -> None:
 def action_create(
     *, actor: User, review: BusinessReview, title: str, owner: User, due_date: date, description: str = "",
 ) -> ReviewAction:
-    """Add a follow-up action to a review."""
+    """Add a follow-up action to a review (those who may change the review)."""
     require_internal_writer(actor)
-    require_editable(actor, review.partnership)
+    require(actor, CHANGE, review)
     _check_action_owner(review.partnership, owner)
     action = ReviewAction(review=review, partnership_id=review.partnership_id, title=title, owner=owner,
                           due_date=due_date, description=description)
@@ -101,13 +102,12 @@ def action_update(*, actor: User, action: ReviewAction, now: datetime | None = N
     users with write access to the partnership may change anything but the review."""
     now = now or timezone.now()
     fields.pop("review", None)
-    if action.owner_id == actor.pk and set(fields) <= {"status"}:
-        require_visible(actor, action.partnership)  # owners close their own actions, whatever their role
-    elif actor.is_partner:
-        raise PermissionDenied("Partner users may only change the status of their own actions.")
-    else:
+    require(actor, CHANGE, action)  # those who may log against the partnership, and the owner...
+    if not (action.owner_id == actor.pk and set(fields) <= {"status"}):  # ...who may only close or reopen it
+        if actor.is_partner:
+            raise PermissionDenied("Partner users may only change the status of their own actions.")
         require_internal_writer(actor)
-        require_editable(actor, action.partnership)
+        require(actor, LOG, action.partnership, "You may only change the status of your own actions.")
     if "owner" in fields:
         _check_action_owner(action.partnership, fields["owner"])
     if "due_date" in fields and fields["due_date"] != action.due_date:
@@ -124,5 +124,5 @@ def action_update(*, actor: User, action: ReviewAction, now: datetime | None = N
 @transaction.atomic
 def action_delete(*, actor: User, action: ReviewAction) -> None:
     require_internal_writer(actor)
-    require_editable(actor, action.partnership)
+    require(actor, DELETE, action)
     action.delete()

@@ -1,4 +1,7 @@
-"""Scope checks shared by the partners services: re-run inside each write's transaction."""
+"""Access checks shared by the partners services, re-run inside each write's transaction.
+
+They only apply ``governance.querysets.can`` / ``restrict``: the rules themselves live in the
+querysets (``partners/querysets.py``)."""
 
 from __future__ import annotations
 
@@ -6,10 +9,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.utils import timezone
 
 from governance.models import OrgUnit, Role, User
-from partners.models import Partnership
+from governance.querysets import LOG, can
 
 
 def require_internal_writer(actor: User) -> None:
@@ -18,23 +22,17 @@ def require_internal_writer(actor: User) -> None:
 
 
 def require_units_in_scope(actor: User, units: Iterable[OrgUnit], field: str = "org_units") -> None:
-    """Leaders and managers may only place things in org units inside their scope."""
-    if actor.is_admin:
-        return
+    """Things may only be placed in org units the actor may log against (their scope)."""
     ids = {u.pk for u in units}
-    visible = set(OrgUnit.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
-    if ids - visible:
+    allowed = set(OrgUnit.objects.restrict(actor, LOG).filter(pk__in=ids).values_list("pk", flat=True))
+    if ids - allowed:
         raise PermissionDenied(f"{field}: you may only use org units inside your scope.")
 
 
-def require_editable(actor: User, partnership: Partnership) -> None:
-    if not Partnership.objects.editable_by(actor).filter(pk=partnership.pk).exists():
-        raise PermissionDenied("You may not change this partnership.")
-
-
-def require_visible(actor: User, partnership: Partnership) -> None:
-    if not Partnership.objects.visible_to(actor).filter(pk=partnership.pk).exists():
-        raise PermissionDenied("This partnership is not yours to change.")
+def require(actor: User, action: str, obj: models.Model, message: str | None = None) -> None:
+    """403 unless ``can(actor, action, obj)``."""
+    if not can(actor, action, obj):
+        raise PermissionDenied(message or f"You may not {action} this {obj._meta.verbose_name}.")
 
 
 def today_of(now: datetime | None) -> date:

@@ -77,7 +77,7 @@ def test_admin_creates_user_with_assignments(api, cast):
     assert "password" not in response.json()
     sofia = User.objects.get(username="sofia")
     assert sofia.check_password("a-long-unusual-passphrase")
-    assert sorted(OrgUnit.objects.visible_to(sofia).values_list("code", flat=True)) == ["AT", "DACH", "DE"]
+    assert sorted(OrgUnit.objects.restrict(sofia, "view").values_list("code", flat=True)) == ["AT", "DACH", "DE"]
 
 
 def test_user_creation_rejects_weak_passwords_and_mixed_roles(api, cast, partner_a, org):
@@ -92,7 +92,7 @@ def test_user_creation_rejects_weak_passwords_and_mixed_roles(api, cast, partner
 
 def test_users_list_is_scoped(api, cast):
     names = result_codes(api(cast["leader"]).get("/api/v1/users/"), key="username")
-    assert names == ["lena.leader", "max.de"]
+    assert names == ["lena.leader", "max.de", "pat.partner"]  # pat: a partner user of partnership A, in scope
     assert api(cast["leader"]).get(f"/api/v1/users/{cast['manager_jp'].pk}/").status_code == 404
     assert result_codes(api(cast["partner"]).get("/api/v1/users/"), key="username") == ["pat.partner"]
     escalate = api(cast["partner"]).post("/api/v1/users/", {"username": "x", "role": "admin"}, format="json")

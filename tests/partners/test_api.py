@@ -61,14 +61,16 @@ def test_manager_cannot_create_outside_scope_and_nothing_is_written(api, cast, p
     before = Partnership.objects.count()
     response = api(cast["manager_de"]).post("/api/v1/partnerships/", partnership_payload(
         partner=partner_a.partner_id, org_units=["DE", "JP"]), format="json")
-    assert response.status_code == 403
+    # JP is outside their scope: refused like a code that does not exist (its existence is no business of theirs)
+    assert response.status_code == 400 and "org_units" in response.json()
     assert Partnership.objects.count() == before
 
 
 def test_manager_cannot_move_a_partnership_out_of_scope_or_set_members(api, cast, partner_a):
     rest = api(cast["manager_de"])
     assert rest.patch(f"/api/v1/partnerships/{partner_a.pk}/", {"org_units": ["JP"]},
-                      format="json").status_code == 403
+                      format="json").status_code == 400  # JP reads as unknown to them
+    assert list(partner_a.org_units.values_list("code", flat=True)) == ["DE"]
     assert rest.patch(f"/api/v1/partnerships/{partner_a.pk}/", {"members": []}, format="json").status_code == 403
     assert rest.patch(f"/api/v1/partnerships/{partner_a.pk}/", {"review_cadence": "monthly"},
                       format="json").status_code == 200
@@ -95,7 +97,7 @@ def test_admin_sets_members(api, cast, partner_b):
     rest = api(cast["admin"])
     response = rest.patch(f"/api/v1/partnerships/{partner_b.pk}/", {"members": [cast["partner"].pk]}, format="json")
     assert response.status_code == 200
-    assert Partnership.objects.visible_to(cast["partner"]).count() == 2
+    assert Partnership.objects.restrict(cast["partner"], "view").count() == 2
     bad = rest.patch(f"/api/v1/partnerships/{partner_b.pk}/", {"members": [cast["manager_de"].pk]}, format="json")
     assert bad.status_code == 400 and "members" in bad.json()
 
@@ -107,7 +109,8 @@ def test_partner_crud_by_a_leader_in_scope(api, cast, org):
     assert response.status_code == 201, response.json()
     pk = response.json()["id"]
     assert rest.post("/api/v1/partners/", {"name": "Far", "kind": "pharma", "org_units": ["JP"]},
-                     format="json").status_code == 403
+                     format="json").status_code == 400  # JP reads as unknown to them
+    assert not Partner.objects.filter(name="Far").exists()
     assert rest.post("/api/v1/partners/", {"name": "Nowhere", "kind": "pharma"}, format="json").status_code == 400
     assert rest.patch(f"/api/v1/partners/{pk}/", {"status": "on_hold"}, format="json").status_code == 200
     history = Partner.objects.get(pk=pk).history.all()
@@ -128,15 +131,19 @@ def test_reviews_and_actions_crud_by_a_manager(api, cast, partner_a):
                                                    "owner": cast["partner"].pk, "due_date": "2026-03-01"},
                        format="json")
     assert action.status_code == 201 and action.json()["partnership"] == partner_a.pk
-    outsider = rest.post("/api/v1/reviews/", {"partnership": partner_a.pk, "date": "2026-02-11",
-                                              "attendees": [cast["manager_jp"].pk]}, format="json")
-    assert outsider.status_code == 201  # internal colleagues from anywhere may attend
+    # Colleagues from elsewhere attend once the partnership is shared with them: before, they are
+    # people the manager cannot see, refused like ids that do not exist (no enumeration of names).
+    outsider = {"partnership": partner_a.pk, "date": "2026-02-11", "attendees": [cast["manager_jp"].pk]}
+    refused = rest.post("/api/v1/reviews/", outsider, format="json")
+    assert refused.status_code == 400 and "share it with them first" in refused.json()["attendees"][0]
+    services.partnership_share(actor=cast["manager_de"], partnership=partner_a, user=cast["manager_jp"])
+    assert rest.post("/api/v1/reviews/", outsider, format="json").status_code == 201
     stranger = rest.post("/api/v1/review-actions/", {"review": review.json()["id"], "title": "x",
                                                      "owner": cast["admin"].pk, "due_date": "2026-03-01"},
                          format="json")
-    assert stranger.status_code == 201
+    assert stranger.status_code == 400  # an admin without assignments is nobody they can see
     assert rest.delete(f"/api/v1/review-actions/{action.json()['id']}/").status_code == 204
-    assert ReviewAction.objects.count() == 1
+    assert ReviewAction.objects.count() == 0
 
 
 def test_partner_user_of_another_partnership_cannot_own_or_attend(api, cast, partner_b):

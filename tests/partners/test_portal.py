@@ -106,7 +106,9 @@ def test_partner_user_cannot_widen_their_scope_through_any_write(api, cast, part
     # Their own action: status only — not the review, owner or due date.
     mine = review_a.actions.get(owner=cast["partner"])
     assert rest.patch(f"/api/v1/review-actions/{mine.pk}/", {"owner": cast["manager_jp"].pk},
-                      format="json").status_code == 403
+                      format="json").status_code == 400  # a person they cannot see: no such person
+    assert rest.patch(f"/api/v1/review-actions/{mine.pk}/", {"owner": me},
+                      format="json").status_code == 403  # ...and even themselves: status only
     assert rest.patch(f"/api/v1/review-actions/{mine.pk}/", {"due_date": "2030-01-01"},
                       format="json").status_code == 403
     # Moving their own assessment to partnership B answers 404 (B does not exist for them).

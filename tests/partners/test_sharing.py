@@ -13,10 +13,10 @@ pytestmark = pytest.mark.django_db
 def test_shared_partnership_is_visible_to_the_outsider_and_nothing_else(client, api, cast, partner_a, partner_b,
                                                                          review_a):
     jp = cast["manager_jp"]
-    assert list(Partnership.objects.visible_to(jp)) == [partner_b]
+    assert list(Partnership.objects.restrict(jp, "view")) == [partner_b]
     services.partnership_share(actor=cast["manager_de"], partnership=partner_a, user=jp)
 
-    assert set(Partnership.objects.visible_to(jp)) == {partner_a, partner_b}
+    assert set(Partnership.objects.restrict(jp, "view")) == {partner_a, partner_b}
     client.force_login(jp)
     assert client.get(f"/partners/partnerships/{partner_a.pk}/").status_code == 200
     assert client.get(f"/partners/reviews/{review_a.pk}/").status_code == 200
@@ -30,7 +30,7 @@ def test_shared_partnership_is_visible_to_the_outsider_and_nothing_else(client, 
     assert partner_a.name == "Partnership A"
 
     services.partnership_unshare(actor=cast["admin"], partnership=partner_a, user=jp)
-    assert list(Partnership.objects.visible_to(jp)) == [partner_b]
+    assert list(Partnership.objects.restrict(jp, "view")) == [partner_b]
     assert client.get(f"/partners/partnerships/{partner_a.pk}/").status_code == 404
 
 
@@ -45,12 +45,12 @@ def test_group_share_counts_too(cast, partner_a):
     group = Group.objects.create(name="Global finance")
     cast["manager_jp"].groups.add(group)
     assign_perm("view_partnership", group, partner_a)
-    assert partner_a in Partnership.objects.visible_to(cast["manager_jp"])
+    assert partner_a in Partnership.objects.restrict(cast["manager_jp"], "view")
 
 
 def test_guardian_grant_never_widens_a_partner_users_scope(client, cast, partner_a, partner_b):
     assign_perm("view_partnership", cast["partner"], partner_b)  # even if someone grants it directly
-    assert list(Partnership.objects.visible_to(cast["partner"])) == [partner_a]
+    assert list(Partnership.objects.restrict(cast["partner"], "view")) == [partner_a]
     client.force_login(cast["partner"])
     assert client.get(f"/partners/partnerships/{partner_b.pk}/").status_code == 404
 
@@ -65,7 +65,7 @@ def test_partner_users_cannot_be_shared_with(cast, partner_b):
 def test_global_permission_grants_nothing(cast, partner_a):
     jp = cast["manager_jp"]
     jp.user_permissions.add(Permission.objects.get(codename="view_partnership"))
-    assert partner_a not in Partnership.objects.visible_to(jp)
+    assert partner_a not in Partnership.objects.restrict(jp, "view")
 
 
 def test_only_editors_of_a_partnership_may_share_it(client, cast, partner_a):
@@ -76,19 +76,19 @@ def test_only_editors_of_a_partnership_may_share_it(client, cast, partner_a):
     client.force_login(cast["manager_de"])
     response = client.post(f"/partners/partnerships/{partner_a.pk}/share/", {"username": "yuki.jp"})
     assert response.status_code == 302
-    assert partner_a in Partnership.objects.visible_to(cast["manager_jp"])
+    assert partner_a in Partnership.objects.restrict(cast["manager_jp"], "view")
 
 
 def test_share_api(api, cast, partner_a):
     rest = api(cast["manager_de"])
     assert rest.post(f"/api/v1/partnerships/{partner_a.pk}/share/", {"user": cast["manager_jp"].pk},
                      format="json").status_code == 204
-    assert partner_a in Partnership.objects.visible_to(cast["manager_jp"])
+    assert partner_a in Partnership.objects.restrict(cast["manager_jp"], "view")
     assert api(cast["manager_jp"]).post(f"/api/v1/partnerships/{partner_a.pk}/unshare/",
                                         {"user": cast["manager_jp"].pk}, format="json").status_code == 403
     assert rest.post(f"/api/v1/partnerships/{partner_a.pk}/unshare/", {"user": cast["manager_jp"].pk},
                      format="json").status_code == 204
-    assert partner_a not in Partnership.objects.visible_to(cast["manager_jp"])
+    assert partner_a not in Partnership.objects.restrict(cast["manager_jp"], "view")
 
 
 def test_a_share_does_not_let_the_outsider_edit_the_partner(api, cast, partner_a):

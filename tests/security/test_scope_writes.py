@@ -133,13 +133,16 @@ def test_sharing_cannot_reach_a_partnership_outside_scope(world, api):
 
 
 def test_the_api_rechecks_the_saved_object_against_scope_even_if_a_service_forgets(world, api, monkeypatch):
-    """The safety net in ScopedViewSetMixin: with the service's own scope checks switched off,
-    a write that would land outside the writer's scope still answers 403 and writes nothing."""
+    """The safety net in ScopedViewSetMixin: with the serializer's and the service's own scope
+    checks switched off, a write that would land outside the writer's scope still answers 403 and
+    writes nothing."""
+    from partners.api.serializers import CodeField
     from partners.models import Partner, Partnership
     from partners.services import partnerships
 
+    monkeypatch.setattr(CodeField, "get_queryset", lambda self: self.model._default_manager.all())
     monkeypatch.setattr(partnerships, "require_units_in_scope", lambda *args, **kwargs: None)
-    monkeypatch.setattr(partnerships, "require_editable", lambda *args, **kwargs: None)
+    monkeypatch.setattr(partnerships, "require", lambda *args, **kwargs: None)
     client = api(world.cast["manager_de"])
     count = Partner.objects.count()
     response = client.post("/api/v1/partners/", {"name": "Osaka Clinic", "kind": "hospital", "org_units": ["JP"]},
