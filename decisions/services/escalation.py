@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,8 +56,9 @@ from decisions.models import (
     Holiday,
     RapidRole,
 )
+from decisions.routing import nearest_holders
 from decisions.services.workflow import decision_clock
-from governance.models import Assignment, Function, OrgUnit, User
+from governance.models import Function, OrgUnit, User
 from governance.notifications import Notice, notify_many
 from governance.rowsets import rows_cte
 
@@ -163,27 +164,12 @@ def _decision_urls() -> Callable[[int], str]:
 
 def _next_holders(decisions: list[Decision]) -> dict[int, tuple[int, int]]:
     """``{decision id: (user id, org unit id)}``: the nearest holder of its decider's function above
-    its deciding unit, for all ``decisions`` in one query (nearest ancestor first, then the oldest
-    assignment; active users only)."""
-    if not decisions:
-        return {}
-    units = {d.deciding_unit_id for d in decisions}
-    functions = {d.decider_function_id for d in decisions}
-    # One join to the closure table: the filter and both annotations use the same link row.
-    candidates = (Assignment.objects
-                  .filter(function_id__in=functions, user__is_active=True,
-                          org_unit__descendant_links__descendant_id__in=units,
-                          org_unit__descendant_links__depth__gt=0)
-                  .annotate(below_id=F("org_unit__descendant_links__descendant_id"),
-                            distance=F("org_unit__descendant_links__depth"))
-                  .values_list("below_id", "function_id", "distance", "id", "user_id", "org_unit_id"))
-    best: dict[tuple[int, int], tuple] = {}
-    for below, function, distance, pk, user_id, unit_id in candidates:
-        rank = (distance, pk)
-        if (below, function) not in best or rank < best[(below, function)][0]:
-            best[(below, function)] = (rank, (user_id, unit_id))
-    found = {d.pk: best.get((d.deciding_unit_id, d.decider_function_id)) for d in decisions}
-    return {pk: hit[1] for pk, hit in found.items() if hit is not None}
+    its deciding unit (``routing.nearest_holders``: nearest ancestor first, then the oldest
+    assignment; active users only), for all ``decisions`` in one query."""
+    covers = nearest_holders(unit_ids={d.deciding_unit_id for d in decisions},
+                             function_ids={d.decider_function_id for d in decisions}, strictly_above=True)
+    found = {d.pk: covers.get((d.deciding_unit_id, d.decider_function_id)) for d in decisions}
+    return {pk: (cover.user_ids[0], cover.org_unit_id) for pk, cover in found.items() if cover is not None}
 
 
 def _claim(rows: list[tuple], columns: list[tuple[str, object]], set_sql: str, guard_sql: str = "",

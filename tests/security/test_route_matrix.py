@@ -197,6 +197,9 @@ EXPECT: list[Expect] = [
             write=(ADMIN_WRITE, ADMIN_WRITE)),
     E("decisiontype-versions", "GET", "O O O O d L", "O O O O d L", kind="decision_type", lookup=CODE),
     E("matrixversion-list", "GET", ALL_READ),
+    E("matrixversion-list", "POST", ADMIN_WRITE, body={"cells": [], "base_version": 0}),
+    E("matrixversion-cancel", "POST", ADMIN_WRITE, ADMIN_WRITE, kind="matrix_version", lookup=NUMBER),
+    E("matrixversion-diff", "GET", "B B B B B L"),  # without ?from=&to=
     E("matrixversion-lint", "GET", "O O O O D L"),
     E("matrixversion-lint", "POST", ADMIN_WRITE, body={"cells": []}),
     E("matrixversion-detail", "GET", INTERNAL_READ, INTERNAL_READ, kind="matrix_version", lookup=NUMBER),
