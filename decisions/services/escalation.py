@@ -39,6 +39,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -61,6 +62,7 @@ from decisions.services.workflow import decision_clock
 from governance.models import Function, OrgUnit, User
 from governance.notifications import Notice, notify_many
 from governance.rowsets import rows_cte
+from governance.timezones import format_instant, user_zone
 
 MAX_STEPS_PER_DECISION = 10  # four levels, their warnings and the "nowhere higher" mark fit easily
 BATCH_SIZE = 1000  # due decisions per transaction
@@ -71,7 +73,7 @@ ESCALATED, WARNED, EXHAUSTED = "escalated", "warned", "exhausted"
 _DECISION_FIELDS = ("id", "title", "decision_type_id", "org_unit_id", "priority", "requested_by_id", "decider_id",
                     "decider_function_id", "deciding_unit_id", "escalation_level", "clock_started_at", "due_at",
                     "warn_at", "next_deadline_at")
-_USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active")
+_USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active", "timezone")
 
 
 def escalate_overdue(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> dict:
@@ -252,7 +254,7 @@ def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now
         key = f"decision:{d.pk}:escalated:{k + 1}:{d.clock_started_at.isoformat()}"
         notices.append(Notice(
             recipients=(target,), kind="decision.escalated", title=f"Escalated to you: {d.title}",
-            body=f"Not decided at {here.name} in time. You now decide; due {due_at:%d %b %H:%M} UTC.",
+            body=partial(_due_text, f"Not decided at {here.name} in time. You now decide; due", due_at, "short"),
             url=url, dedupe_key=key))
         notices.append(Notice(
             recipients=(refs.users[d.requested_by_id],), kind="decision.escalated",
@@ -275,7 +277,7 @@ def _warn(warn: list[Decision], refs: _Refs, now: datetime) -> dict[int, tuple[s
     done = [d for d in warn if d.pk in claimed]
     notify_many([Notice(
         recipients=(refs.users.get(d.decider_id),), kind="decision.due_soon", title=f"Due soon: {d.title}",
-        body=f"75% of the time to decide has passed; due {d.due_at:%d %b %Y %H:%M} UTC.", url=refs.url(d.pk),
+        body=partial(_due_text, "75% of the time to decide has passed; due", d.due_at, ""), url=refs.url(d.pk),
         dedupe_key=f"decision:{d.pk}:warn:{d.escalation_level}:{d.clock_started_at.isoformat()}")
         for d in done], now=now)
     return {d.pk: (WARNED, d.due_at <= now) for d in done}
@@ -304,6 +306,11 @@ def _exhaust(exhaust: list[Decision], refs: _Refs, now: datetime) -> dict[int, t
     _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "message", "data"], events)
     notify_many(notices, now=now)
     return {d.pk: (EXHAUSTED, False) for d in done}
+
+
+def _due_text(text: str, due_at: datetime, style: str, user: User) -> str:
+    """``text`` and the deadline in ``user``'s zone (a notification body per recipient)."""
+    return f"{text} {format_instant(due_at, user_zone(user), style)}."
 
 
 def _holidays_of(unit_ids: set[int]) -> dict[int, set]:

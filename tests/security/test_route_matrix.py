@@ -92,6 +92,7 @@ EXPECT: list[Expect] = [
     E("login", "POST", "R R R R R O"),  # signed-in users are sent on; anonymous get the form again
     E("login", "PUT", "R R R R R O"),  # Django's FormView treats PUT as POST
     E("logout", "POST", "R R R R R R"),
+    E("time-zone", "*", PAGE_ALL),
     # --- governance API --------------------------------------------------------------------------
     E("api-token", "POST", "B B B B B B"),
     E("api-object-history", "GET", "O O H H H L", "O H H H H L", kind="partnership",
