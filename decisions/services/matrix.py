@@ -222,7 +222,7 @@ def matrix_publish(*, actor: User | None, cells: Cells, base_version: int | None
         raise ValidationError({
             "rights": [i.message for i in report.gaps],
             "acknowledge_gaps": f"{len(report.gaps)} gap{'s' if len(report.gaps) != 1 else ''}: nobody covers "
-                                "these there yet. Publish with acknowledge_gaps to accept them."})
+                                "these there yet. Acknowledge the gaps to publish anyway."})
     note = (note or "").strip()
     if report.gaps:
         note = "\n\n".join(part for part in (note, _gap_note(report.gaps)) if part)

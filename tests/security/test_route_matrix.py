@@ -186,7 +186,16 @@ EXPECT: list[Expect] = [
       body={"reason": "test"}),
     E("decisions:matrix", "*", PAGE_ADMIN),
     E("decisions:matrix-check", "*", PAGE_ADMIN, body={}),
-    E("decisions:matrix-publish", "*", "R H H H H L", body={}),
+    E("decisions:matrix-publish", "*", "W H H H H L", body={}),  # admin: no base version → 409 three-way view
+    E("decisions:matrix-discard", "*", "R H H H H L", body={}),
+    E("decisions:matrix-merge", "*", "R H H H H L"),  # admin without a draft: back to the editor
+    E("decisions:matrix-versions", "*", PAGE_ADMIN),
+    E("decisions:matrix-version", "*", PAGE_ADMIN, PAGE_ADMIN, kind="matrix_version", lookup=NUMBER),
+    E("decisions:matrix-version-copy", "*", "R H H H H L", "R H H H H L", kind="matrix_version", lookup=NUMBER,
+      body={}),
+    E("decisions:matrix-version-cancel", "*", "R H H H H L", "R H H H H L", kind="matrix_version", lookup=NUMBER,
+      body={}),
+    E("decisions:matrix-diff", "*", "B H H H H L"),  # without ?from=&to=
     E("decisions:analytics", "*", PAGE_INTERNAL),
     E("decisions:notifications", "*", PAGE_ALL),
     E("decisions:notifications-read", "*", "R R R R R L", body={}),
