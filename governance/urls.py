@@ -10,6 +10,7 @@ urlpatterns = [
     path("history/<slug:slug>/<int:pk>/", views.object_history_page, name="object-history"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/time-zone/", views.time_zone, name="time-zone"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
     path("partners/", include("partners.urls")),
