@@ -243,6 +243,14 @@ def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one 
             "deciding": deciding, "decider": decider, "ladder": ladder, "end": end, "takes": takes, "code": code,
         })
     Decision.objects.bulk_create([p["decision"] for p in plans])
+    # Confidentiality: about half the decisions on a partnership are shared with the partner (now and
+    # then with their options or rationale); the rest stay internal, as every decision does by default.
+    shared = [p["decision"] for p in plans if p["decision"].partnership_id and plan_rng(p["decision"], "share") < 0.5]
+    for d in shared:
+        d.visibility = "shared"
+        d.options_visibility = "shared" if plan_rng(d, "share-options") < 0.4 else "internal"
+        d.rationale_visibility = "shared" if plan_rng(d, "share-rationale") < 0.5 else "internal"
+    Decision.objects.bulk_update(shared, ["visibility", "options_visibility", "rationale_visibility"])
 
     participants, events, escalations, notes = [], [], [], []
     for plan in plans:
@@ -250,7 +258,8 @@ def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one 
         horizon = end or now
         span_hours = max(1.0, ((end or now) - d.requested_at) / H)
         events.append(DecisionEvent(decision=d, kind="logged", actor=d.requested_by, at=d.requested_at,
-                                    message=d.description, data={"matrix_version": version.number}))
+                                    message=d.description, data={"matrix_version": version.number},
+                                    visibility=d.visibility))
         for fcode, role in rights[code].items():
             function = functions[fcode]
             people = holders.get((deciding.pk, function.pk), [])
@@ -262,17 +271,21 @@ def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one 
                 share = {"COMPLIANCE": 0.75, "FINANCE": 0.6, "REGULATORY": 0.65}.get(fcode, 0.35)
                 at = d.requested_at + timedelta(hours=span_hours * min(0.95, share * plan_rng(d, fcode)))
                 answered = at <= horizon and (d.status != "open" or plan_rng(d, fcode + "x") < 0.5)
+                # On a shared decision some answers are shared too (their authors' choice).
+                p.visibility = "shared" if d.visibility == "shared" and plan_rng(d, "share" + fcode) < 0.5 \
+                    else "internal"
                 if role == "A" and answered:
                     if d.status == "decided" and plan_rng(d, "veto" + fcode) < 0.08:
                         first = d.requested_at + (at - d.requested_at) / 2
                         events.append(DecisionEvent(decision=d, kind="vetoed", actor=user, at=first,
                                                     message="Not acceptable as drafted; revise the terms."))
                     p.agreed, p.agreed_at, p.comment = True, at, "Agreed."
-                    events.append(DecisionEvent(decision=d, kind="agreed", actor=user, at=at, message="Agreed."))
+                    events.append(DecisionEvent(decision=d, kind="agreed", actor=user, at=at, message="Agreed.",
+                                                visibility=p.visibility))
                 elif role in ("I", "R") and answered:
                     p.input_at, p.input_text = at, "Input given: see attached analysis."
                     events.append(DecisionEvent(decision=d, kind="input_given", actor=user, at=at,
-                                                message=p.input_text))
+                                                message=p.input_text, visibility=p.visibility))
                 participants.append(p)
         for level, from_unit, to_unit, from_user, to_user, missed in plan["ladder"]:
             escalations.append(Escalation(decision=d, level=level, function=d.decider_function, from_unit=from_unit,
@@ -291,7 +304,7 @@ def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one 
                                         message="Overdue and there is nowhere higher to escalate: admins notified."))
         if d.status == "decided":
             events.append(DecisionEvent(decision=d, kind="decided", actor=d.decider, at=end, level=d.escalation_level,
-                                        message=d.outcome, data={"outcome": d.outcome}))
+                                        message=d.outcome, data={"outcome": d.outcome}, visibility=d.visibility))
         elif d.status == "withdrawn":
             events.append(DecisionEvent(decision=d, kind="withdrawn", actor=d.requested_by, at=end,
                                         message="No longer needed."))

@@ -34,4 +34,6 @@ class DecisionFilter(django_filters.FilterSet):
         return queryset.exclude(status="open", sla_due_at__lte=now)
 
     def filter_escalated(self, queryset, name, value):
+        if self.request.user.is_partner:  # escalations are internal: nothing answers "escalated" for them
+            return queryset.none() if value else queryset
         return queryset.filter(escalation_level__gt=0) if value else queryset.filter(escalation_level=0)

@@ -1,6 +1,7 @@
 from django import forms
 
 from decisions.models import DecisionStatus, DecisionType, Priority
+from decisions.visibility import Visibility
 from governance.models import OrgUnit
 from kpis.models import KPI
 from partners.models import Partnership
@@ -21,6 +22,11 @@ class DecisionLogForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     kpis = forms.ModelMultipleChoiceField(queryset=KPI.objects.none(), required=False,
                                           widget=forms.SelectMultiple(attrs={"size": 5}))
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices, initial=Visibility.INTERNAL, widget=forms.RadioSelect, required=False,
+        label="Who sees it", help_text="Internal by default. Shared: the partner's users see the decision, its "
+                                       "outcome and the answers their authors share — never who is involved.")
+    share_options = forms.BooleanField(required=False, label="Also share the options and trade-off with the partner")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,6 +42,9 @@ class DecisionLogForm(forms.Form):
             self.fields[f"cons_{i}"] = forms.CharField(required=False, label="Cons",
                                                        widget=forms.TextInput(attrs={"placeholder": "Cons"}))
         for field in self.fields.values():
+            if isinstance(field.widget, forms.RadioSelect | forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-check-input")
+                continue
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             if field.label in ("Pros", "Cons") or (field.label or "").startswith("Option "):
                 css += " form-control-sm"
@@ -51,9 +60,12 @@ class DecisionLogForm(forms.Form):
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
+        shared = d.get("visibility") == Visibility.SHARED
         return {"title": d["title"], "decision_type": d["decision_type"], "org_unit": d["org_unit"],
                 "partnership": d.get("partnership"), "priority": d["priority"], "description": d["description"],
-                "options": self.options(), "kpis": list(d.get("kpis") or [])}
+                "options": self.options(), "kpis": list(d.get("kpis") or []),
+                "visibility": Visibility.SHARED if shared else Visibility.INTERNAL,
+                "options_visibility": Visibility.SHARED if shared and d.get("share_options") else Visibility.INTERNAL}
 
 
 class DecisionFilterForm(forms.Form):
@@ -70,6 +82,8 @@ class DecisionFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].queryset = OrgUnit.objects.restrict(user, "view").order_by("code")
         self.fields["decision_type"].queryset = DecisionType.objects.restrict(user, "view")
+        if user.is_partner:  # the escalation path is internal
+            del self.fields["escalated"]
         for field in self.fields.values():
             if isinstance(field, forms.BooleanField):
                 field.widget.attrs["class"] = "form-check-input"

@@ -10,10 +10,13 @@ from simple_history.models import HistoricalRecords
 from decisions.querysets import (
     DecisionQuerySet,
     DecisionTypeQuerySet,
+    EventQuerySet,
     HolidayQuerySet,
     MatrixVersionQuerySet,
+    ParticipantQuerySet,
     ThroughDecisionQuerySet,
 )
+from decisions.visibility import Visibility
 from governance.models import OrgLevel, code_validator
 
 WARNING_FRACTION = 0.75  # the pre-breach warning goes out at 75% of a level's SLA
@@ -55,6 +58,12 @@ class EventKind(models.TextChoices):
     REASSIGNED = "reassigned", "Reassigned"
     REOPENED = "reopened", "Reopened"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    VISIBILITY = "visibility", "Sharing changed"
+
+
+# Timeline entries that record the decision itself (its description, its outcome): a partner user
+# sees them exactly when the decision is shared with them, whenever it was shared.
+DECISION_EVENT_KINDS = (EventKind.LOGGED, EventKind.DECIDED)
 
 
 class DecisionType(models.Model):
@@ -213,6 +222,14 @@ class Decision(models.Model):
     kpis = models.ManyToManyField("kpis.KPI", blank=True, related_name="decisions",
                                   help_text="The KPIs this decision is expected to move.")
     options = models.JSONField(default=list, blank=True, help_text='[{"option", "pros", "cons"}]')
+    # Confidentiality towards the partner of ``partnership`` (decisions/visibility.py).
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL,
+                                  db_default=Visibility.INTERNAL,
+                                  help_text="Shared: the partner's users see the decision and its outcome.")
+    options_visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL,
+                                          db_default=Visibility.INTERNAL)
+    rationale_visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL,
+                                            db_default=Visibility.INTERNAL)
     status = models.CharField(max_length=16, choices=DecisionStatus.choices, default=DecisionStatus.OPEN)
     matrix_version = models.ForeignKey(MatrixVersion, on_delete=models.PROTECT, related_name="decisions")
 
@@ -290,8 +307,11 @@ class DecisionParticipant(models.Model):
     agreed = models.BooleanField(null=True, blank=True, help_text="None: not yet; True: agreed; False: vetoed.")
     agreed_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL,
+                                  db_default=Visibility.INTERNAL,
+                                  help_text="Of this participant's answer (input, agreement or veto, comment).")
 
-    objects = ThroughDecisionQuerySet.as_manager()
+    objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         ordering = ["decision_id", "level", "role", "pk"]
@@ -317,8 +337,10 @@ class DecisionEvent(models.Model):
     level = models.PositiveSmallIntegerField(default=0)
     message = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL,
+                                  db_default=Visibility.INTERNAL)
 
-    objects = ThroughDecisionQuerySet.as_manager()
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]

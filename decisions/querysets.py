@@ -2,17 +2,19 @@
 
 Decision types are reference data every signed-in user views; the matrix (its versions) is
 internal; admins change both. Decisions: internal users view those in their org scope; partner
-users those of their partnerships. A decision is changed (withdrawn, reopened, edited) by its
-requester or current decider (and admins); who may decide, agree or give input is the workflow's
-rule (the participants), not a scope. Participants, events and escalations are viewed through
-their decision.
+users only those of their partnerships that were **shared** with them, and of those only the
+shared answers and timeline entries (never an escalation level's seat, never an escalation) —
+see decisions/visibility.py for the fields. A decision is changed (withdrawn, reopened, edited,
+shared) by its requester or current decider (and admins); who may decide, agree or give input is
+the workflow's rule (the participants), not a scope.
 """
 
 from __future__ import annotations
 
 from django.db import models
 
-from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet
+from decisions.visibility import Visibility
+from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet, member_partnership_ids
 
 
 class DecisionTypeQuerySet(ScopedQuerySet):
@@ -59,6 +61,11 @@ class DecisionQuerySet(ScopedQuerySet):
     scope_org_unit_field = "org_unit"
     scope_partnership_field = "partnership"
 
+    def _restrict_view(self, user) -> DecisionQuerySet:
+        if user.is_partner:  # tagged with their partnership is not enough: shared with them
+            return self.filter(partnership__in=member_partnership_ids(user), visibility=Visibility.SHARED)
+        return super()._restrict_view(user)
+
     def _restrict_change(self, user) -> DecisionQuerySet:
         if user.is_partner:
             return self.none()
@@ -85,11 +92,39 @@ class DecisionQuerySet(ScopedQuerySet):
 
 
 class ThroughDecisionQuerySet(ScopedQuerySet):
-    """Children of a decision (participants, events, escalations) are viewed through it."""
+    """Children of a decision (escalations) are viewed through it; partner users never see the
+    escalation path."""
 
-    def _restrict_view(self, user) -> ThroughDecisionQuerySet:
+    def _decisions(self, user):
         from decisions.models import Decision
 
         return self.filter(decision__in=Decision.objects.restrict(user, VIEW).values("pk"))
+
+    def _restrict_view(self, user) -> ThroughDecisionQuerySet:
+        return self.none() if user.is_partner else self._decisions(user)
+
+
+class ParticipantQuerySet(ThroughDecisionQuerySet):
+    """Partner users: on a decision shared with them, their own seats and the answers their
+    authors shared — never a seat gained through escalation."""
+
+    def _restrict_view(self, user) -> ParticipantQuerySet:
+        if not user.is_partner:
+            return self._decisions(user)
+        return self._decisions(user).filter(level=0).filter(
+            models.Q(user=user) | models.Q(visibility=Visibility.SHARED))
+
+
+class EventQuerySet(ThroughDecisionQuerySet):
+    """Partner users, on decisions shared with them: the entries recording the decision itself
+    (logged, decided), the answers their authors shared, and their own."""
+
+    def _restrict_view(self, user) -> EventQuerySet:
+        from decisions.models import DECISION_EVENT_KINDS
+
+        if not user.is_partner:
+            return self._decisions(user)
+        return self._decisions(user).filter(
+            models.Q(kind__in=DECISION_EVENT_KINDS) | models.Q(visibility=Visibility.SHARED) | models.Q(actor=user))
 
 

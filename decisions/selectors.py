@@ -18,7 +18,9 @@ from decisions.models import (
     MatrixVersion,
     RapidRole,
 )
+from decisions.visibility import sees_internal
 from governance.models import Function, OrgUnit, User
+from kpis.models import KPI
 
 GROUPINGS = ("decision_type", "org_unit", "function")
 
@@ -40,21 +42,24 @@ def decision_list(*, user: User, filters: dict | None = None, now: datetime | No
     if f.get("overdue"):
         qs = qs.overdue(now)
     if f.get("escalated"):
-        qs = qs.escalated()
+        qs = qs.escalated() if sees_internal(user) else qs.none()  # escalations are internal
     if f.get("partnership"):
         qs = qs.filter(partnership=f["partnership"])
     return qs
 
 
 def decision_detail(*, user: User, pk: int) -> Decision:
-    """One visible decision with participants, events and escalations (404 otherwise)."""
+    """One visible decision with the participants and events ``user`` may see (404 otherwise);
+    ``may_change``: whether ``user`` may change it (withdraw, reopen, share), read in the same query."""
+    from django.db.models import Exists, OuterRef
     from django.shortcuts import get_object_or_404
 
-    qs = Decision.objects.restrict(user, "view").select_related(
+    changeable = Decision.objects.restrict(user, "change").filter(pk=OuterRef("pk"))
+    qs = Decision.objects.restrict(user, "view").annotate(may_change=Exists(changeable)).select_related(
         "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
         "deciding_unit", "decided_by", "matrix_version",
     ).prefetch_related(
-        "kpis",
+        Prefetch("kpis", queryset=KPI.objects.restrict(user, "view")),
         Prefetch("participants", queryset=DecisionParticipant.objects.restrict(user, "view").select_related(
             "user", "function", "org_unit")),
         Prefetch("events", queryset=DecisionEvent.objects.restrict(user, "view").select_related("actor")),

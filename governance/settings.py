@@ -258,6 +258,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "governance.api.schema.add_error_responses",
     ],
+    # One enum for every internal/shared choice (decision, options, rationale, answers).
+    "ENUM_NAME_OVERRIDES": {"VisibilityEnum": "decisions.visibility.Visibility"},
 }
 
 # --- Celery ---------------------------------------------------------------------------------

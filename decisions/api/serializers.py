@@ -17,9 +17,10 @@ from decisions.models import (
     Priority,
     RapidRole,
 )
+from decisions.visibility import Visibility, redact_decision, redact_event, redact_participant, sees_internal
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.models import Function, Notification, OrgLevel, OrgUnit, User
-from governance.querysets import LOG
+from governance.querysets import LOG, VIEW
 from kpis.models import KPI
 from partners.models import Partnership
 
@@ -113,6 +114,11 @@ class DecisionTypeSerializer(serializers.ModelSerializer):
         return head.effective_at if head else None
 
     def to_representation(self, instance):
+        request = self.context.get("request")
+        if request is not None and not sees_internal(request.user):
+            # The decision-rights matrix is internal: a partner user gets the type and its SLA only.
+            return {**super().to_representation(instance), "rights": [], "matrix_version": None,
+                    "matrix_version_effective_at": None}
         data = super().to_representation(instance)
         data["rights"] = self._head()[1].get(instance.pk, [])
         return data
@@ -221,8 +227,15 @@ class MatrixDiffSerializer(serializers.Serializer):
     after = serializers.CharField(allow_null=True)
 
 
+def _viewer(serializer):
+    return serializer.context["request"].user
+
+
 class ParticipantSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(source="user.username", read_only=True)
+    """A participant; a partner user sees internal participants' shared answers without who they are."""
+
+    user = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    username = serializers.CharField(source="user.username", read_only=True, allow_null=True)
     name = serializers.SerializerMethodField()
     function = serializers.CharField(source="function.code", read_only=True)
     org_unit = serializers.CharField(source="org_unit.code", read_only=True)
@@ -231,11 +244,14 @@ class ParticipantSerializer(serializers.ModelSerializer):
     class Meta:
         model = DecisionParticipant
         fields = ["user", "username", "name", "function", "org_unit", "role", "level", "input_at", "input_text",
-                  "agreed", "agreed_at", "comment"]
+                  "agreed", "agreed_at", "comment", "visibility"]
         read_only_fields = fields
 
-    def get_name(self, obj) -> str:
+    def get_name(self, obj) -> str | None:
         return obj.user.get_full_name() or obj.user.username
+
+    def to_representation(self, instance):
+        return redact_participant(super().to_representation(instance), _viewer(self))
 
 
 class OptionSerializer(serializers.Serializer):
@@ -245,12 +261,22 @@ class OptionSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
+    """A decision. For a partner user the people, the escalation path and the matrix version are
+    ``null``, and options and rationale unless shared (decisions/visibility.py)."""
+
     decision_type = serializers.CharField(source="decision_type.code", read_only=True)
     org_unit = serializers.CharField(source="org_unit.code", read_only=True)
-    decider_function = serializers.CharField(source="decider_function.code", read_only=True)
-    deciding_unit = serializers.CharField(source="deciding_unit.code", read_only=True)
-    matrix_version = serializers.IntegerField(source="matrix_version.number", read_only=True)
-    options = OptionSerializer(many=True, read_only=True)
+    decider_function = serializers.CharField(source="decider_function.code", read_only=True, allow_null=True)
+    deciding_unit = serializers.CharField(source="deciding_unit.code", read_only=True, allow_null=True)
+    matrix_version = serializers.IntegerField(source="matrix_version.number", read_only=True, allow_null=True)
+    escalation_level = serializers.IntegerField(read_only=True, allow_null=True)
+    escalation_exhausted = serializers.BooleanField(read_only=True, allow_null=True)
+    due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    requested_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    decider = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    decided_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    rationale = serializers.CharField(read_only=True, allow_null=True)
+    options = OptionSerializer(many=True, read_only=True, allow_null=True)
     participants = ParticipantSerializer(many=True, read_only=True)
     overdue = serializers.SerializerMethodField()
     kpis = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
@@ -261,11 +287,15 @@ class DecisionSerializer(serializers.ModelSerializer):
                   "options",
                   "status", "escalation_level", "escalation_exhausted", "overdue", "requested_by", "requested_at",
                   "due_at", "sla_due_at", "decider", "decider_function", "deciding_unit", "decided_by",
-                  "decided_at", "outcome", "rationale", "matrix_version", "participants"]
+                  "decided_at", "outcome", "rationale", "matrix_version", "participants", "visibility",
+                  "options_visibility", "rationale_visibility"]
         read_only_fields = fields
 
     def get_overdue(self, obj) -> bool:
         return obj.is_overdue(self.context["now"])
+
+    def to_representation(self, instance):
+        return redact_decision(super().to_representation(instance), _viewer(self))
 
 
 def _iso(value, tz) -> str | None:
@@ -291,7 +321,7 @@ class DecisionListSerializer(DecisionSerializer):
                "matrix_version": (MatrixVersion, "number")}
     IDS = ("partnership", "requested_by", "decider", "decided_by")  # ids under the field's own name
     PLAIN = ("title", "description", "priority", "status", "escalation_level", "escalation_exhausted", "outcome",
-             "rationale")
+             "rationale", "visibility", "options_visibility", "rationale_visibility")
     TIMES = ("requested_at", "due_at", "sla_due_at", "decided_at")
 
     @classmethod
@@ -314,30 +344,35 @@ class DecisionListSerializer(DecisionSerializer):
                **{name: row[name] for name in self.PLAIN}, **{name: row[name] for name in self.IDS},
                **{name: _iso(row[name], tz) for name in self.TIMES},
                **{name: row[f"{name}_key"] for name in self.RELATED}}
-        return {name: out[name] for name in self.fields}  # the detail's keys, in its order
+        return redact_decision({name: out[name] for name in self.fields}, _viewer(self))  # the detail's keys
 
     @staticmethod
-    def participants_by_decision(ids: list[int], tz) -> dict[int, list[dict]]:
-        """The page's participants (ParticipantSerializer's shape) in one query, in the model's order."""
+    def participants_by_decision(ids: list[int], tz, viewer) -> dict[int, list[dict]]:
+        """The page's participants ``viewer`` may see (ParticipantSerializer's shape) in one query,
+        in the model's order."""
         by_decision: dict[int, list[dict]] = {}
+        rows = DecisionParticipant.objects.restrict(viewer, VIEW).filter(decision_id__in=ids)
         for (decision_id, user, username, first, last, function, org_unit, role, level, input_at, input_text,
-             agreed, agreed_at, comment) in DecisionParticipant.objects.filter(decision_id__in=ids).values_list(
+             agreed, agreed_at, comment, visibility) in rows.values_list(
                 "decision_id", "user", "user__username", "user__first_name", "user__last_name", "function__code",
-                "org_unit__code", "role", "level", "input_at", "input_text", "agreed", "agreed_at", "comment"):
-            by_decision.setdefault(decision_id, []).append({
+                "org_unit__code", "role", "level", "input_at", "input_text", "agreed", "agreed_at", "comment",
+                "visibility"):
+            by_decision.setdefault(decision_id, []).append(redact_participant({
                 "user": user, "username": username, "name": f"{first} {last}".strip() or username,
                 "function": function, "org_unit": org_unit, "role": role, "level": level,
                 "input_at": _iso(input_at, tz), "input_text": input_text, "agreed": agreed,
-                "agreed_at": _iso(agreed_at, tz), "comment": comment})
+                "agreed_at": _iso(agreed_at, tz), "comment": comment, "visibility": visibility}, viewer))
         return by_decision
 
     @staticmethod
-    def kpis_by_decision(ids: list[int]) -> dict[int, list[str]]:
-        """The page's KPI codes in one query, in the KPIs' own order (as the detail lists them)."""
+    def kpis_by_decision(ids: list[int], viewer) -> dict[int, list[str]]:
+        """The page's KPI codes ``viewer`` may see in one query, in the KPIs' own order (as the detail
+        lists them)."""
         by_decision: dict[int, list[str]] = {}
         ordering = [f"kpi__{f}" for f in KPI._meta.ordering]
-        for decision_id, code in (Decision.kpis.through.objects.filter(decision_id__in=ids).order_by(*ordering)
-                                  .values_list("decision_id", "kpi__code")):
+        links = Decision.kpis.through.objects.filter(decision_id__in=ids,
+                                                     kpi__in=KPI.objects.restrict(viewer, VIEW).values("pk"))
+        for decision_id, code in (links.order_by(*ordering).values_list("decision_id", "kpi__code")):
             by_decision.setdefault(decision_id, []).append(code)
         return by_decision
 
@@ -351,8 +386,9 @@ class DecisionRowListSerializer(serializers.ListSerializer):
             return []
         ids = [r["pk"] for r in rows]
         tz = timezone.get_current_timezone()
-        participants = self.child.participants_by_decision(ids, tz)
-        kpis = self.child.kpis_by_decision(ids)
+        viewer = _viewer(self.child)
+        participants = self.child.participants_by_decision(ids, tz, viewer)
+        kpis = self.child.kpis_by_decision(ids, viewer)
         return [self.child.row(r, participants.get(r["pk"], []), kpis.get(r["pk"], []), tz) for r in rows]
 
 
@@ -369,9 +405,15 @@ class DecisionCreateSerializer(serializers.Serializer):
 
     kpis = ScopedSlugRelatedField(model=KPI, slug_field="code", many=True, required=False,
                                   help_text="Codes of the KPIs this decision is expected to move.")
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices, default=Visibility.INTERNAL,
+        help_text="shared: the partner of `partnership` sees the decision and its outcome (default internal).")
+    options_visibility = serializers.ChoiceField(
+        choices=Visibility.choices, default=Visibility.INTERNAL,
+        help_text="shared: the partner also sees the options and trade-off (needs visibility shared).")
 
     service_fields = ("title", "decision_type", "org_unit", "partnership", "priority", "description", "options",
-                      "kpis")
+                      "kpis", "visibility", "options_visibility")
 
     def service_kwargs(self) -> dict:
         return {k: self.validated_data[k] for k in self.service_fields if k in self.validated_data}
@@ -380,18 +422,35 @@ class DecisionCreateSerializer(serializers.Serializer):
         return services.decision_log(actor=self.context["request"].user, **self.service_kwargs())
 
 
+def _answer_visibility():
+    return serializers.ChoiceField(choices=Visibility.choices, default=Visibility.INTERNAL,
+                                   help_text="shared: the partner of the decision's partnership sees it "
+                                             "(default internal).")
+
+
 class DecideSerializer(serializers.Serializer):
     outcome = serializers.CharField()
     rationale = serializers.CharField(required=False, allow_blank=True, default="")
+    rationale_visibility = _answer_visibility()
 
 
 class AgreeSerializer(serializers.Serializer):
     agree = serializers.BooleanField()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
+    visibility = _answer_visibility()
 
 
 class InputSerializer(serializers.Serializer):
     comment = serializers.CharField()
+    visibility = _answer_visibility()
+
+
+class VisibilitySerializer(serializers.Serializer):
+    """What of the decision its partner sees; omitted parts stay as they are."""
+
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    options_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    rationale_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
 
 
 class ReassignSerializer(serializers.Serializer):
@@ -409,15 +468,21 @@ class ConflictSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """A timeline entry; a partner user sees what happened and when, not which internal person did it."""
+
+    actor = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     actor_name = serializers.SerializerMethodField()
 
     class Meta:
         model = DecisionEvent
-        fields = ["id", "kind", "actor", "actor_name", "at", "level", "message", "data"]
+        fields = ["id", "kind", "actor", "actor_name", "at", "level", "message", "data", "visibility"]
         read_only_fields = fields
 
     def get_actor_name(self, obj) -> str:
         return (obj.actor.get_full_name() or obj.actor.username) if obj.actor else "Accord"
+
+    def to_representation(self, instance):
+        return redact_event(super().to_representation(instance), _viewer(self))
 
 
 class GroupStatsSerializer(serializers.Serializer):

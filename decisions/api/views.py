@@ -16,6 +16,7 @@ from governance.api.pagination import LargeCollectionPagination
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
 from governance.models import Notification, OrgUnit
 from governance.notifications import notification_mark_read
+from kpis.models import KPI
 
 CONFLICT = OpenApiResponse(s.ConflictSerializer, description="Not possible in the decision's current state.")
 FORBIDDEN = OpenApiResponse(description="Your role, or your part in this decision, does not allow this.")
@@ -95,7 +96,7 @@ class MatrixVersionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
                    description="Publish the whole matrix as a new version edited from `base_version` "
                                "(201; 200 with the newest version when nothing changed).")
     def create(self, request):
-        body = s.MatrixPublishSerializer(data=request.data)
+        body = s.MatrixPublishSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = body.validated_data
         head = MatrixVersion.objects.head()
@@ -153,6 +154,8 @@ class DecisionViewSet(ScopedReadCreateViewSet):
 
     model = Decision
     write_roles = ("leader", "manager")
+    # Partner users answer where the matrix names the partner (their part decides; 403/409 otherwise).
+    action_write_roles = {step: ("leader", "manager", "partner") for step in ("agree", "input", "decide")}
     serializer_class = s.DecisionSerializer
     pagination_class = LargeCollectionPagination
     filterset_class = DecisionFilter
@@ -164,7 +167,7 @@ class DecisionViewSet(ScopedReadCreateViewSet):
             return queryset
         return queryset.select_related("decision_type", "org_unit", "decider_function", "deciding_unit",
                                        "matrix_version").prefetch_related(
-            "kpis",
+            Prefetch("kpis", queryset=KPI.objects.restrict(self.request.user, "view")),
             Prefetch("participants", queryset=DecisionParticipant.objects.restrict(self.request.user, "view")
                      .select_related("user", "function", "org_unit")))
 
@@ -208,21 +211,36 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         return self._act(request, s.DecideSerializer, services.decision_decide, outcome="outcome",
-                         rationale="rationale")
+                         rationale="rationale", rationale_visibility="rationale_visibility")
 
     @extend_schema(request=s.AgreeSerializer,
                    responses={200: s.DecisionSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
                    description="Agree (`agree: true`) or veto (`false`, comment required) as an A participant.")
     @action(detail=True, methods=["post"])
     def agree(self, request, pk=None):
-        return self._act(request, s.AgreeSerializer, services.decision_agree, agree="agree", comment="comment")
+        return self._act(request, s.AgreeSerializer, services.decision_agree, agree="agree", comment="comment",
+                         visibility="visibility")
 
     @extend_schema(request=s.InputSerializer,
                    responses={200: s.DecisionSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
                    description="Give input as an I (input) or R (recommend) participant.")
     @action(detail=True, methods=["post"])
     def input(self, request, pk=None):
-        return self._act(request, s.InputSerializer, services.decision_give_input, comment="comment")
+        return self._act(request, s.InputSerializer, services.decision_give_input, comment="comment",
+                         visibility="visibility")
+
+    @extend_schema(request=s.VisibilitySerializer,
+                   responses={200: s.DecisionSerializer, 400: OpenApiResponse(description="Not shareable."),
+                              403: FORBIDDEN, 404: NOT_FOUND},
+                   description="Share the decision (and its options or rationale) with the partner of its "
+                               "partnership, or take it back: requester, current decider or admin.")
+    @action(detail=True, methods=["post"])
+    def visibility(self, request, pk=None):
+        body = s.VisibilitySerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        decision = self.get_object()
+        services.decision_set_visibility(decision=decision, actor=request.user, **body.validated_data)
+        return Response(self._out(decision))
 
     @extend_schema(request=s.ReasonSerializer,
                    responses={200: s.DecisionSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT})
@@ -253,7 +271,8 @@ class DecisionViewSet(ScopedReadCreateViewSet):
         decision = self.get_object()
         events = DecisionEvent.objects.restrict(request.user, "view").filter(decision=decision)
         page = self.paginate_queryset(events.select_related("actor").order_by("pk"))
-        return self.get_paginated_response(s.EventSerializer(page, many=True).data)
+        return self.get_paginated_response(s.EventSerializer(page, many=True,
+                                                             context=self.get_serializer_context()).data)
 
 
 class DecisionAnalyticsView(APIView):

@@ -33,6 +33,7 @@ from decisions.services.workflow import (
     decision_log,
     decision_reassign,
     decision_reopen,
+    decision_set_visibility,
     decision_withdraw,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "decision_log",
     "decision_reassign",
     "decision_reopen",
+    "decision_set_visibility",
     "decision_type_create",
     "decision_type_set_rights",
     "decision_type_update",

@@ -23,6 +23,7 @@ from decisions.models import (
     RapidRole,
 )
 from decisions.routing import holidays_for, resolve
+from decisions.visibility import Visibility, clean_visibility, notifiable, people_labels, person_label
 from governance.models import OrgUnit, User
 from governance.notifications import notify
 from governance.querysets import CHANGE, LOG, VIEW, can
@@ -45,9 +46,10 @@ def decision_clock(*, decision_type: DecisionType, priority: str, start: datetim
 
 
 def _event(decision: Decision, kind: str, *, actor: User | None, now: datetime, message: str = "",
-           data: dict | None = None) -> DecisionEvent:
+           data: dict | None = None, visibility: str = Visibility.INTERNAL) -> DecisionEvent:
     return DecisionEvent.objects.create(decision=decision, kind=kind, actor=actor, at=now,
-                                        level=decision.escalation_level, message=message, data=data or {})
+                                        level=decision.escalation_level, message=message, data=data or {},
+                                        visibility=visibility)
 
 
 def _clean_options(options) -> list[dict]:
@@ -87,12 +89,18 @@ def decision_log(
     options: list | None = None,
     partnership=None,
     kpis=(),
+    visibility: str = Visibility.INTERNAL,
+    options_visibility: str = Visibility.INTERNAL,
     now: datetime | None = None,
 ) -> Decision:
     """Log a decision: resolve participants from the matrix in force, start the SLA clock,
-    snapshot the participants and tell them. Raises ValidationError when nobody could decide."""
+    snapshot the participants and tell them. Raises ValidationError when nobody could decide.
+
+    ``visibility``: whether the partner of ``partnership`` sees the decision (internal by default);
+    ``options_visibility``: whether they also see the options and trade-off."""
     now = now or timezone.now()
     errors = {}
+    _check_sharing(errors, partnership=partnership, visibility=visibility, options_visibility=options_visibility)
     if not title or not title.strip():
         errors["title"] = "Give the decision a title."
     if priority not in Priority.values:
@@ -121,6 +129,7 @@ def decision_log(
     decision = Decision.objects.create(
         title=title.strip(), description=description, decision_type=decision_type, org_unit=org_unit,
         partnership=partnership, priority=priority, options=clean_options, matrix_version=routing.version,
+        visibility=visibility, options_visibility=options_visibility,
         requested_by=actor, requested_at=now, decider=decider.user, decider_function=decider.function,
         deciding_unit=routing.deciding_unit, clock_started_at=now, sla_due_at=due_at, due_at=due_at,
         warn_at=warn_at, next_deadline_at=min(warn_at, due_at),
@@ -135,20 +144,34 @@ def decision_log(
         "matrix_version": routing.version.number, "deciding_unit": routing.deciding_unit.code,
         "participants": [{"user": s.user.username, "function": s.function.code, "role": s.role}
                          for s in routing.seats if s.user is not None],
-    })
+    }, visibility=visibility)
     url = decision_url(decision)
     key = f"decision:{decision.pk}:logged"
-    notify(recipients=[decider.user], kind="decision.decide", title=f"Decision for you: {decision.title}",
+    notify(recipients=notifiable(decision, [decider.user], shared_part=False), kind="decision.decide",
+           title=f"Decision for you: {decision.title}",
            body=lambda user: (f"You decide this ({decider.function.name}, {routing.deciding_unit.name}). "
                               f"Due {format_instant(due_at, user_zone(user), 'short')}."),
            url=url, dedupe_key=key, now=now)
-    notify(recipients=[s.user for s in routing.by_role(RapidRole.AGREE) if s.user],
+    # A partner asked to agree or give input hears of it only when the decision is shared with them.
+    notify(recipients=notifiable(decision, [s.user for s in routing.by_role(RapidRole.AGREE)], shared_part=True),
            kind="decision.agree", title=f"Your agreement is needed: {decision.title}", url=url,
            dedupe_key=key, now=now)
-    notify(recipients=[s.user for s in routing.seats if s.user and s.role in ("I", "R")],
+    notify(recipients=notifiable(decision, [s.user for s in routing.seats if s.role in ("I", "R")], shared_part=True),
            kind="decision.input", title=f"Your input is requested: {decision.title}", url=url,
            dedupe_key=key, now=now)
     return decision
+
+
+def _check_sharing(errors: dict, *, partnership, visibility: str, options_visibility: str) -> None:
+    for field, value in (("visibility", visibility), ("options_visibility", options_visibility)):
+        if value not in Visibility.values:
+            errors[field] = f"Choose {' or '.join(Visibility.values)}."
+    if errors:
+        return
+    if visibility == Visibility.SHARED and partnership is None:
+        errors["visibility"] = "Only a decision tagged with a partnership can be shared with the partner."
+    if options_visibility == Visibility.SHARED and visibility != Visibility.SHARED:
+        errors["options_visibility"] = "Share the decision itself to share its options."
 
 
 def _my_rows(decision: Decision, actor: User, roles: tuple[str, ...]) -> list[DecisionParticipant]:
@@ -156,9 +179,12 @@ def _my_rows(decision: Decision, actor: User, roles: tuple[str, ...]) -> list[De
 
 
 @transaction.atomic
-def decision_give_input(*, decision: Decision, actor: User, comment: str, now: datetime | None = None) -> Decision:
-    """Record input from a participant asked for it (I) or recommending (R)."""
+def decision_give_input(*, decision: Decision, actor: User, comment: str, visibility: str = Visibility.INTERNAL,
+                        now: datetime | None = None) -> Decision:
+    """Record input from a participant asked for it (I) or recommending (R); ``visibility``:
+    whether the partner sees it (internal by default)."""
     now = now or timezone.now()
+    clean_visibility(visibility, "visibility")
     decision = _locked(decision)
     _require_open(decision)
     rows = _my_rows(decision, actor, (RapidRole.INPUT, RapidRole.RECOMMEND))
@@ -166,17 +192,20 @@ def decision_give_input(*, decision: Decision, actor: User, comment: str, now: d
         raise NotAParticipant("Only participants asked for input (I) or a recommendation (R) can give input.")
     if not comment or not comment.strip():
         raise ValidationError({"comment": "Write your input."})
-    DecisionParticipant.objects.filter(pk__in=[r.pk for r in rows]).update(input_at=now, input_text=comment.strip())
+    DecisionParticipant.objects.filter(pk__in=[r.pk for r in rows]).update(
+        input_at=now, input_text=comment.strip(), visibility=visibility)
     _event(decision, EventKind.INPUT_GIVEN, actor=actor, now=now, message=comment.strip(),
-           data={"functions": sorted({r.function.code for r in rows})})
+           data={"functions": sorted({r.function.code for r in rows})}, visibility=visibility)
     return decision
 
 
 @transaction.atomic
 def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str = "",
-                   now: datetime | None = None) -> Decision:
-    """Agree (``agree=True``) or veto (``False``) as a participant whose role is A. The latest answer counts."""
+                   visibility: str = Visibility.INTERNAL, now: datetime | None = None) -> Decision:
+    """Agree (``agree=True``) or veto (``False``) as a participant whose role is A. The latest answer
+    counts; ``visibility``: whether the partner sees it (internal by default)."""
     now = now or timezone.now()
+    clean_visibility(visibility, "visibility")
     decision = _locked(decision)
     _require_open(decision)
     rows = _my_rows(decision, actor, (RapidRole.AGREE,))
@@ -185,20 +214,22 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
     if not agree and not (comment or "").strip():
         raise ValidationError({"comment": "Say why you veto, so the decider can address it."})
     DecisionParticipant.objects.filter(pk__in=[r.pk for r in rows]).update(
-        agreed=bool(agree), agreed_at=now, comment=(comment or "").strip())
+        agreed=bool(agree), agreed_at=now, comment=(comment or "").strip(), visibility=visibility)
     kind = EventKind.AGREED if agree else EventKind.VETOED
     _event(decision, kind, actor=actor, now=now, message=(comment or "").strip(),
-           data={"functions": sorted({r.function.code for r in rows})})
-    if not agree:
-        notify(recipients=[decision.decider, decision.requested_by], kind="decision.vetoed",
+           data={"functions": sorted({r.function.code for r in rows})}, visibility=visibility)
+    if not agree:  # names the vetoing person: internal readers only
+        notify(recipients=notifiable(decision, [decision.decider, decision.requested_by], shared_part=False),
+               kind="decision.vetoed",
                title=f"Vetoed by {actor.get_full_name() or actor.username}: {decision.title}", body=comment,
                url=decision_url(decision), dedupe_key=f"decision:{decision.pk}:veto:{actor.pk}:{now.isoformat()}",
                now=now)
     return decision
 
 
-def agreement_blockers(decision: Decision) -> list[str]:
-    """Why the decision cannot be decided yet: each A function still missing or vetoed."""
+def agreement_blockers(decision: Decision, viewer: User | None = None) -> list[str]:
+    """Why the decision cannot be decided yet: each A function still missing or vetoed (with the
+    people's names where ``viewer`` may see them)."""
     by_function: dict[str, list[DecisionParticipant]] = {}
     for p in decision.participants.filter(role=RapidRole.AGREE).select_related("function", "user"):
         by_function.setdefault(p.function.name, []).append(p)
@@ -206,39 +237,50 @@ def agreement_blockers(decision: Decision) -> list[str]:
     for function, rows in sorted(by_function.items()):
         vetoes = [p for p in rows if p.agreed is False]
         if vetoes:
-            who = ", ".join(p.user.get_full_name() or p.user.username for p in vetoes)
-            blockers.append(f"{function} vetoed ({who})")
+            blockers.append(f"{function} vetoed{_names(viewer, vetoes)}")
         elif not any(p.agreed for p in rows):
-            who = ", ".join(p.user.get_full_name() or p.user.username for p in rows)
-            blockers.append(f"{function} has not agreed yet ({who})")
+            blockers.append(f"{function} has not agreed yet{_names(viewer, rows)}")
     return blockers
+
+
+def _names(viewer: User | None, rows: list[DecisionParticipant]) -> str:
+    names = people_labels(viewer, [p.user for p in rows]) if viewer is not None else []
+    return f" ({', '.join(names)})" if names else ""
 
 
 @transaction.atomic
 def decision_decide(*, decision: Decision, actor: User, outcome: str, rationale: str = "",
-                    now: datetime | None = None) -> Decision:
+                    rationale_visibility: str = Visibility.INTERNAL, now: datetime | None = None) -> Decision:
     """Decide. 409 (``NotTheDecider``/``AgreementMissing``) unless the caller is the current
-    decider and every required agreement (A) is given and not vetoed."""
+    decider and every required agreement (A) is given and not vetoed. The outcome is shared with
+    the partner when the decision is; ``rationale_visibility`` decides about the rationale."""
     now = now or timezone.now()
+    clean_visibility(rationale_visibility, "rationale_visibility")
     decision = _locked(decision)
     _require_open(decision)
     if decision.decider_id != actor.pk:
-        who = decision.decider.get_full_name() or decision.decider.username if decision.decider else "nobody"
+        # Who decides is named only to someone who may see them (never to a partner user).
+        if actor.is_partner:
+            raise NotTheDecider("Only the current decider can decide.")
+        who = person_label(actor, decision.decider, "someone you cannot see") if decision.decider else "nobody"
         raise NotTheDecider(f"Only the current decider can decide: {who} "
                             f"({decision.decider_function.name}, {decision.deciding_unit.name}).")
-    blockers = agreement_blockers(decision)
+    blockers = agreement_blockers(decision, viewer=actor)
     if blockers:
         raise AgreementMissing("Cannot decide yet: " + "; ".join(blockers) + ".")
     if not outcome or not outcome.strip():
         raise ValidationError({"outcome": "State the outcome."})
     Decision.objects.filter(pk=decision.pk).update(
         status=DecisionStatus.DECIDED, decided_by=actor, decided_at=now, outcome=outcome.strip(),
-        rationale=(rationale or "").strip(), warn_at=None, next_deadline_at=None)
+        rationale=(rationale or "").strip(), rationale_visibility=rationale_visibility, warn_at=None,
+        next_deadline_at=None)
     decision.refresh_from_db()
     _event(decision, EventKind.DECIDED, actor=actor, now=now, message=outcome.strip(),
-           data={"outcome": outcome.strip(), "rationale": (rationale or "").strip()})
+           data={"outcome": outcome.strip(), "rationale": (rationale or "").strip()},
+           visibility=decision.visibility)
     people = {p.user for p in decision.participants.select_related("user")} | {decision.requested_by}
-    notify(recipients=[u for u in people if u.pk != actor.pk], kind="decision.decided",
+    notify(recipients=notifiable(decision, [u for u in people if u.pk != actor.pk], shared_part=True),
+           kind="decision.decided",
            title=f"Decided: {decision.title}", body=outcome.strip(), url=decision_url(decision),
            dedupe_key=f"decision:{decision.pk}:decided:{now.isoformat()}", now=now)
     return decision
@@ -247,6 +289,37 @@ def decision_decide(*, decision: Decision, actor: User, outcome: str, rationale:
 def _may_manage(decision: Decision, actor: User) -> bool:
     """Requester, current decider or admin (``Decision`` ``"change"``)."""
     return can(actor, CHANGE, decision)
+
+
+@transaction.atomic
+def decision_set_visibility(*, decision: Decision, actor: User, visibility: str | None = None,
+                            options_visibility: str | None = None, rationale_visibility: str | None = None,
+                            now: datetime | None = None) -> Decision:
+    """Share a decision (or parts of it) with the partner of its partnership, or take it back
+    (requester, current decider or admin). Answers keep their authors' choices; the change is an
+    internal timeline entry."""
+    now = now or timezone.now()
+    decision = _locked(decision)
+    if not _may_manage(decision, actor):
+        raise NotAParticipant("Only the requester, the current decider or an admin can change what is shared.")
+    before = {f: getattr(decision, f) for f in ("visibility", "options_visibility", "rationale_visibility")}
+    after = {**before, **{f: v for f, v in (("visibility", visibility), ("options_visibility", options_visibility),
+                                            ("rationale_visibility", rationale_visibility)) if v is not None}}
+    if after["visibility"] == Visibility.INTERNAL:  # nothing of an internal decision is shared
+        after["options_visibility"] = after["rationale_visibility"] = Visibility.INTERNAL
+    errors: dict = {}
+    _check_sharing(errors, partnership=decision.partnership, visibility=after["visibility"],
+                   options_visibility=after["options_visibility"])
+    if after["rationale_visibility"] not in Visibility.values:
+        errors["rationale_visibility"] = f"Choose {' or '.join(Visibility.values)}."
+    if errors:
+        raise ValidationError(errors)
+    if after == before:
+        return decision
+    Decision.objects.filter(pk=decision.pk).update(**after)
+    decision.refresh_from_db()
+    _event(decision, EventKind.VISIBILITY, actor=actor, now=now, data={"before": before, "after": after})
+    return decision
 
 
 @transaction.atomic
@@ -284,7 +357,8 @@ def decision_reopen(*, decision: Decision, actor: User, reason: str = "", now: d
     decision.participants.filter(role=RapidRole.AGREE).update(agreed=None, agreed_at=None, comment="")
     decision.refresh_from_db()
     _event(decision, EventKind.REOPENED, actor=actor, now=now, message=reason.strip())
-    notify(recipients=[decision.decider], kind="decision.reopened", title=f"Reopened: {decision.title}",
+    notify(recipients=notifiable(decision, [decision.decider], shared_part=False), kind="decision.reopened",
+           title=f"Reopened: {decision.title}",
            body=reason.strip(), url=decision_url(decision),
            dedupe_key=f"decision:{decision.pk}:reopened:{now.isoformat()}", now=now)
     return decision
@@ -316,7 +390,8 @@ def decision_reassign(*, decision: Decision, actor: User, to_user: User, reason:
     decision.refresh_from_db()
     _event(decision, EventKind.REASSIGNED, actor=actor, now=now, message=(reason or "").strip(),
            data={"from_user": previous.username if previous else None, "to_user": to_user.username})
-    notify(recipients=[to_user], kind="decision.decide", title=f"Decision handed to you: {decision.title}",
+    notify(recipients=notifiable(decision, [to_user], shared_part=False), kind="decision.decide",
+           title=f"Decision handed to you: {decision.title}",
            body=(reason or "").strip(), url=decision_url(decision),
            dedupe_key=f"decision:{decision.pk}:reassigned:{to_user.pk}:{now.isoformat()}", now=now)
     return decision

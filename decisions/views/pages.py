@@ -17,8 +17,8 @@ from decisions import selectors, services
 from decisions.forms import DecisionFilterForm, DecisionLogForm
 from decisions.models import DecisionType, RapidRole
 from decisions.routing import resolve
+from decisions.visibility import Visibility, sees_internal
 from governance.models import OrgUnit
-from governance.querysets import CHANGE, can
 
 
 def _internal_only(user) -> None:
@@ -36,7 +36,7 @@ def queue(request):
     """What waits on me: decisions to decide, to agree to, to give input on; my open requests."""
     _internal_only(request.user)
     return render(request, "decisions/queue.html", {"queue": selectors.queue_for(user=request.user),
-                                                    "now": timezone.now()})
+                                                    "now": timezone.now(), "show_internal": True})
 
 
 @login_required
@@ -48,7 +48,7 @@ def decision_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "decisions/list.html", {"form": form, "page": page, "query": query.urlencode(),
-                                                   "now": timezone.now()})
+                                                   "now": timezone.now(), "show_internal": sees_internal(request.user)})
 
 
 @login_required
@@ -100,10 +100,22 @@ def routing_preview(request):
     return render(request, "decisions/_routing_preview.html", context)
 
 
-def _actions_for(decision, user) -> dict:
+def _confidentiality(decision, user, *, manage: bool) -> dict:
+    """What of the decision the page shows ``user`` (decisions/visibility.py has the rule)."""
+    internal = sees_internal(user)
+    return {
+        "show_internal": internal,
+        "show_options": internal or decision.options_visibility == Visibility.SHARED,
+        "show_rationale": internal or decision.rationale_visibility == Visibility.SHARED,
+        "can_share": decision.partnership_id is not None and manage,
+        "shared": decision.visibility == Visibility.SHARED,
+        "visibility_choices": Visibility.choices,
+    }
+
+
+def _actions_for(decision, user, *, manage: bool) -> dict:
     mine = [p for p in decision.participants.all() if p.user_id == user.pk]
     is_open = decision.is_open
-    manage = can(user, CHANGE, decision)
     return {
         "can_decide": is_open and decision.decider_id == user.pk,
         "can_agree": is_open and any(p.role == RapidRole.AGREE for p in mine),
@@ -118,32 +130,43 @@ def decision_detail(request, pk: int):
     decision = selectors.decision_detail(user=request.user, pk=pk)
     from decisions.services.workflow import agreement_blockers
 
+    manage = decision.may_change  # Decision "change": requester, decider, admin — withdraw, reopen, share
     return render(request, "decisions/detail.html", {
         "decision": decision, "now": timezone.now(),
-        "blockers": agreement_blockers(decision) if decision.is_open else [],
+        # Only the decider is shown why they cannot decide yet.
+        "blockers": agreement_blockers(decision, viewer=request.user)
+        if decision.is_open and decision.decider_id == request.user.pk else [],
         "participants": sorted(decision.participants.all(), key=lambda p: ("DARIP".index(p.role), p.level)),
-        **_actions_for(decision, request.user),
+        **_actions_for(decision, request.user, manage=manage),
+        **_confidentiality(decision, request.user, manage=manage),
     })
 
 
 ACTIONS = {
-    "decide": (services.decision_decide, {"outcome": "outcome", "rationale": "rationale"}),
-    "agree": (services.decision_agree, {"comment": "comment"}),
-    "input": (services.decision_give_input, {"comment": "comment"}),
+    "decide": (services.decision_decide, {"outcome": "outcome", "rationale": "rationale",
+                                          "rationale_visibility": "rationale_visibility"}),
+    "agree": (services.decision_agree, {"comment": "comment", "visibility": "visibility"}),
+    "input": (services.decision_give_input, {"comment": "comment", "visibility": "visibility"}),
     "withdraw": (services.decision_withdraw, {"reason": "reason"}),
     "reopen": (services.decision_reopen, {"reason": "reason"}),
+    "share": (services.decision_set_visibility, {"visibility": "visibility",
+                                                 "options_visibility": "options_visibility",
+                                                 "rationale_visibility": "rationale_visibility"}),
 }
+DEFAULTS = {"visibility": Visibility.INTERNAL, "rationale_visibility": Visibility.INTERNAL,
+            "options_visibility": Visibility.INTERNAL}
+PARTNER_ACTIONS = ("agree", "input")  # where the matrix names the partner; the service decides
 
 
 @login_required
 @require_POST
 def decision_act(request, pk: int, action: str):
     """Run one workflow step from the detail page; conflicts come back as a message."""
-    if action not in ACTIONS or request.user.is_partner:
+    if action not in ACTIONS or (request.user.is_partner and action not in PARTNER_ACTIONS):
         raise Http404
     decision = selectors.decision_detail(user=request.user, pk=pk)
     service, fields = ACTIONS[action]
-    kwargs = {target: request.POST.get(source, "") for target, source in fields.items()}
+    kwargs = {target: request.POST.get(source, DEFAULTS.get(source, "")) for target, source in fields.items()}
     if action == "agree":
         kwargs["agree"] = request.POST.get("agree") == "yes"
     try:
@@ -155,7 +178,7 @@ def decision_act(request, pk: int, action: str):
     else:
         messages.success(request, {"decide": "Decision recorded.", "agree": "Your answer is recorded.",
                                    "input": "Thanks — your input is recorded.", "withdraw": "Decision withdrawn.",
-                                   "reopen": "Decision reopened."}[action])
+                                   "reopen": "Decision reopened.", "share": "Sharing updated."}[action])
     return redirect("decisions:detail", pk=pk)
 
 

@@ -136,10 +136,13 @@ def test_decisions_api_trio(api, holders, partner_a):
     assert api().get(URL).status_code == 401
     assert log_via_api(api()).status_code == 401
     assert log_via_api(api(holders["partner"])).status_code == 403
-    in_partnership = log_via_api(api(holders["manager_de"]), partnership=partner_a.pk).json()["id"]
+    shared = log_via_api(api(holders["manager_de"]), partnership=partner_a.pk, visibility="shared").json()["id"]
+    tagged = log_via_api(api(holders["manager_de"]), partnership=partner_a.pk).json()["id"]  # internal by default
     log_via_api(api(holders["manager_de"]), title="Internal only")
     partner = api(holders["partner"])
-    assert [d["id"] for d in partner.get(URL).json()["results"]] == [in_partnership]
+    assert [d["id"] for d in partner.get(URL).json()["results"]] == [shared]
+    assert partner.get(f"{URL}{tagged}/").status_code == 404
+    in_partnership = shared
     assert partner.post(f"{URL}{in_partnership}/withdraw/", {}, format="json").status_code == 403
 
 

@@ -123,8 +123,9 @@ def test_bell_counts_unread_notifications_and_the_page_marks_them_read(client, h
 
 
 def test_partnership_decisions_tag_shows_only_what_the_user_may_see(holders, partner_a, log_de):
-    log_de(now=timezone.now(), title="Exclusive territory for MedDistrib", partnership=partner_a)
+    log_de(now=timezone.now(), title="Exclusive territory for MedDistrib", partnership=partner_a, visibility="shared")
     log_de(now=timezone.now(), title="Internal pricing")
+    log_de(now=timezone.now(), title="Internal pricing for MedDistrib", partnership=partner_a)
     tag = Template("{% load decisions_tags %}{% partnership_decisions partnership user %}")
     html = tag.render(Context({"partnership": partner_a, "user": holders["partner"]}))
     assert "Exclusive territory for MedDistrib" in html and "Internal pricing" not in html
@@ -134,8 +135,9 @@ def test_partnership_decisions_tag_shows_only_what_the_user_may_see(holders, par
 
 
 def test_partnership_page_lists_its_decisions_for_the_partner_user(client, holders, partner_a, log_de):
-    log_de(now=timezone.now(), title="Exclusive territory for MedDistrib", partnership=partner_a)
+    log_de(now=timezone.now(), title="Exclusive territory for MedDistrib", partnership=partner_a, visibility="shared")
     log_de(now=timezone.now(), title="Internal pricing")
+    log_de(now=timezone.now(), title="Internal pricing for MedDistrib", partnership=partner_a)
     client.force_login(holders["partner"])
     html = client.get(f"/partners/partnerships/{partner_a.pk}/").content.decode()
     assert "Exclusive territory for MedDistrib" in html and "Internal pricing" not in html

@@ -95,9 +95,11 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
         side["decision_type"] = decisions.decision_type_create(
             actor=admin, code=f"DT{key.upper()}", name=f"Decision type {NATO[key]}", decided_at_level="market",
             sla_hours=24, calendar="24x7", rights=[(f["SALES"], "D")], now=NOW)
+        # Decisions are internal by default; both are shared with their partner, so partner user A
+        # reads decision a (test_confidentiality.py covers internal ones).
         side["decision"] = decisions.decision_log(actor=member, decision_type=side["decision_type"],
                                                   org_unit=org[unit], partnership=partnership,
-                                                  title=f"Decision {NATO[key]}", now=NOW)
+                                                  title=f"Decision {NATO[key]}", visibility="shared", now=NOW)
     from decisions.models import MatrixVersion
 
     versions = list(MatrixVersion.objects.order_by("number"))

@@ -81,9 +81,10 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("decisions.Holiday", "change"): ADMIN,
     ("decisions.Decision", "view"): PARTNERSHIP,
     ("decisions.Decision", "change"): ("ab", "", "a", "b", ""),  # requester and decider of each; not the leader
-    ("decisions.DecisionParticipant", "view"): PARTNERSHIP,
-    ("decisions.DecisionEvent", "view"): PARTNERSHIP,
-    ("decisions.Escalation", "view"): PARTNERSHIP,
+    # The world's decisions are shared with their partner; their answers and escalations are not.
+    ("decisions.DecisionParticipant", "view"): ORG,
+    ("decisions.DecisionEvent", "view"): PARTNERSHIP,  # the "logged" entry records the shared decision
+    ("decisions.Escalation", "view"): ORG,
 }
 
 

@@ -221,11 +221,15 @@ EXPECT: list[Expect] = [
     E("decision-list", "GET", ALL_READ),
     E("decision-list", "POST", "W W W W D L"),
     E("decision-detail", "GET", READ_A, READ_B, kind="decision"),
-    *[E(f"decision-{step}", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="decision", body={})
-      for step in ("agree", "decide", "input", "reassign")],
-    # Only the requester, the decider or an admin may withdraw or reopen (the leader sees it: 403).
+    # Partner users answer where the matrix names the partner: on decision a (shared with them) the
+    # workflow decides (here: 400 for the empty body); decision b does not exist for them.
+    *[E(f"decision-{step}", "POST", PARTNER_WRITE_A, PARTNER_WRITE_B, kind="decision", body={})
+      for step in ("agree", "decide", "input")],
+    E("decision-reassign", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="decision", body={}),
+    # Only the requester, the decider or an admin may withdraw, reopen or change what is shared (the
+    # leader sees it: 403).
     *[E(f"decision-{step}", "POST", "W d W H D L", SCOPED_WRITE_B, kind="decision", body={})
-      for step in ("reopen", "withdraw")],
+      for step in ("reopen", "withdraw", "visibility")],
     E("decision-events", "GET", READ_A, READ_B, kind="decision"),
     E("notification-list", "GET", ALL_READ),
     E("notification-mark-read", "POST", "W W W W W L", body={}),

@@ -1,0 +1,103 @@
+"""Confidentiality towards partner users: what of a decision a partner user may see.
+
+A decision tagged with a partnership is not automatically the partner's business. Each part
+carries a visibility, ``internal`` (the default) or ``shared`` with the partner:
+
+* the decision — title, description, type, org unit, priority, status, SLA due date, outcome:
+  ``Decision.visibility``, chosen by the requester when logging (later by requester, decider, admins);
+* its options and trade-off: ``Decision.options_visibility``, the same;
+* the decider's rationale: ``Decision.rationale_visibility``, chosen by the decider when deciding;
+* each input, agreement or veto and its comment: ``DecisionParticipant.visibility``, its author's choice;
+* each timeline entry: ``DecisionEvent.visibility``, following the part it records; escalations,
+  reassignments, withdrawals and reopenings stay internal.
+
+Which *rows* a partner user gets is the querysets' rule (``decisions/querysets.py``: shared
+decisions of their partnerships, shared answers and events, never an escalation level's seat).
+Which *fields* of those rows they get is this module's: never who requested, decides or decided,
+never the escalation path (level, deciding unit and function, the current level's due date), the
+matrix version, internal people's names or ids; options and rationale only when shared. Internal
+users and admins see everything in their scope. Partner users are notified only of shared parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from governance.querysets import VIEW, can
+
+
+class Visibility(models.TextChoices):
+    INTERNAL = "internal", "Internal"
+    SHARED = "shared", "Shared with the partner"
+
+
+# Decision fields a partner user never sees: people, the escalation path, the matrix.
+HIDDEN_FROM_PARTNERS = ("requested_by", "decider", "decider_function", "deciding_unit", "decided_by",
+                        "escalation_level", "escalation_exhausted", "matrix_version", "due_at")
+PARTICIPANT_PEOPLE = ("user", "username", "name")
+INTERNAL_ACTOR = "Internal team"
+
+
+def sees_internal(viewer) -> bool:
+    """Internal users and admins see internal parts (of what their scope lets them view)."""
+    return not getattr(viewer, "is_partner", True)
+
+
+def clean_visibility(value: str, field: str) -> str:
+    if value not in Visibility.values:
+        raise ValidationError({field: f"Choose {' or '.join(Visibility.values)}."})
+    return value
+
+
+def redact_decision(data: dict, viewer) -> dict:
+    """A decision's API representation as ``viewer`` may see it (hidden fields are ``None``)."""
+    if sees_internal(viewer):
+        return data
+    out = {**data, **dict.fromkeys(f for f in HIDDEN_FROM_PARTNERS if f in data)}
+    if data.get("options_visibility") != Visibility.SHARED:
+        out["options"] = None
+    if data.get("rationale_visibility") != Visibility.SHARED:
+        out["rationale"] = None
+    return out
+
+
+def redact_participant(data: dict, viewer) -> dict:
+    """A participant as ``viewer`` may see it: a partner user sees their own row whole, others'
+    (shared answers only reach them at all) without who they are."""
+    if sees_internal(viewer) or data.get("user") == viewer.pk:
+        return data
+    return {**data, **dict.fromkeys(PARTICIPANT_PEOPLE)}
+
+
+def redact_event(data: dict, viewer) -> dict:
+    """A timeline entry as ``viewer`` may see it: a partner user sees what happened and when, not
+    which internal person did it or the internal detail (``data``)."""
+    if sees_internal(viewer) or data.get("actor") == viewer.pk:
+        return data
+    return {**data, "actor": None, "actor_name": INTERNAL_ACTOR, "data": {}}
+
+
+def person_label(viewer, person, fallback: str) -> str:
+    """``person``'s name if ``viewer`` may see them (``User`` ``"view"``), else ``fallback``:
+    messages and errors never echo the name of someone outside the reader's view."""
+    if person is not None and can(viewer, VIEW, person):
+        return person.get_full_name() or person.username
+    return fallback
+
+
+def people_labels(viewer, people: Iterable) -> list[str]:
+    """The names of those of ``people`` that ``viewer`` may see (one query), in order."""
+    from governance.models import User
+
+    people = [p for p in people if p is not None]
+    seen = set(User.objects.restrict(viewer, VIEW).filter(pk__in=[p.pk for p in people]).values_list("pk", flat=True))
+    return [p.get_full_name() or p.username for p in people if p.pk in seen]
+
+
+def notifiable(decision, people: Iterable, *, shared_part: bool) -> list:
+    """Who of ``people`` may be told about a part of ``decision``: internal users always; partner
+    users only when that part is shared and they may view the decision (shared, theirs)."""
+    return [p for p in people if p is not None and (not p.is_partner or (shared_part and can(p, VIEW, decision)))]
