@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "governance.health.HealthCheckMiddleware",  # first: /healthz answers whatever the Host or scheme
     "django.middleware.security.SecurityMiddleware",
     "governance.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
