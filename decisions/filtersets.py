@@ -3,7 +3,7 @@
 import django_filters
 from django.utils import timezone
 
-from decisions.models import Decision, DecisionStatus, DecisionType, Priority
+from decisions.models import Decision, DecisionState, DecisionStatus, DecisionType, Priority
 from governance.models import OrgUnit
 from governance.querysets import scoped
 from partners.models import Partnership
@@ -11,6 +11,9 @@ from partners.models import Partnership
 
 class DecisionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DecisionStatus.choices)
+    state = django_filters.ChoiceFilter(choices=DecisionState.choices, method="filter_state",
+                                        help_text="What a reader sees: open, blocked (vetoed), decided or withdrawn.")
+    q = django_filters.CharFilter(method="filter_q", help_text="Search title, description, partnership and partner.")
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     decision_type = django_filters.ModelChoiceFilter(field_name="decision_type", to_field_name="code",
                                                      queryset=scoped(DecisionType))
@@ -21,7 +24,14 @@ class DecisionFilter(django_filters.FilterSet):
 
     class Meta:
         model = Decision
-        fields = ["status", "priority", "decision_type", "org_unit", "partnership", "overdue", "escalated"]
+        fields = ["status", "state", "priority", "decision_type", "org_unit", "partnership", "overdue", "escalated",
+                  "q"]
+
+    def filter_state(self, queryset, name, value):
+        return queryset.in_state(value, viewer=self.request.user)
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
 
     def filter_org_unit(self, queryset, name, value):
         units = OrgUnit.objects.restrict(self.request.user, "view").filter(ancestor_links__ancestor__code=value)

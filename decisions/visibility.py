@@ -34,9 +34,11 @@ class Visibility(models.TextChoices):
     SHARED = "shared", "Shared with the partner"
 
 
-# Decision fields a partner user never sees: people, the escalation path, the matrix.
+# Decision fields a partner user never sees: people, the escalation path, the matrix, the internal
+# rounds (a new round follows a veto) and the requester's own needed-by date.
 HIDDEN_FROM_PARTNERS = ("requested_by", "decider", "decider_function", "deciding_unit", "decided_by",
-                        "escalation_level", "escalation_exhausted", "matrix_version", "due_at")
+                        "escalation_level", "escalation_exhausted", "matrix_version", "due_at", "due_by", "round",
+                        "blocked")
 PARTICIPANT_PEOPLE = ("user", "username", "name")
 INTERNAL_ACTOR = "Internal team"
 
@@ -57,6 +59,8 @@ def redact_decision(data: dict, viewer) -> dict:
     if sees_internal(viewer):
         return data
     out = {**data, **dict.fromkeys(f for f in HIDDEN_FROM_PARTNERS if f in data)}
+    if data.get("state") == "blocked":  # blocked = vetoed in this round: a veto is internal
+        out["state"] = "open"
     if data.get("options_visibility") != Visibility.SHARED:
         out["options"] = None
     if data.get("rationale_visibility") != Visibility.SHARED:
@@ -77,24 +81,25 @@ def redact_event(data: dict, viewer) -> dict:
     which internal person did it or the internal detail (``data``)."""
     if sees_internal(viewer) or data.get("actor") == viewer.pk:
         return data
-    return {**data, "actor": None, "actor_name": INTERNAL_ACTOR, "data": {}}
+    return {**data, "actor": None, "actor_name": INTERNAL_ACTOR, "data": {}, "level": None}
 
 
 def person_label(viewer, person, fallback: str) -> str:
-    """``person``'s name if ``viewer`` may see them (``User`` ``"view"``), else ``fallback``:
-    messages and errors never echo the name of someone outside the reader's view."""
-    if person is not None and can(viewer, VIEW, person):
+    """The name of ``person`` — someone taking part in a decision ``viewer`` can view — for a
+    message to ``viewer``, else ``fallback``: messages and errors never echo the name of someone
+    the reader may not see. Internal readers may: a decision's people hold assignments on the chain
+    of its org unit, which is in the reader's subtree or line (``User`` ``"view"``); the page shows
+    them their names anyway. Partner users see only themselves."""
+    if person is None:
+        return fallback
+    if sees_internal(viewer) or person.pk == viewer.pk:
         return person.get_full_name() or person.username
     return fallback
 
 
 def people_labels(viewer, people: Iterable) -> list[str]:
-    """The names of those of ``people`` that ``viewer`` may see (one query), in order."""
-    from governance.models import User
-
-    people = [p for p in people if p is not None]
-    seen = set(User.objects.restrict(viewer, VIEW).filter(pk__in=[p.pk for p in people]).values_list("pk", flat=True))
-    return [p.get_full_name() or p.username for p in people if p.pk in seen]
+    """``person_label`` of each of ``people`` that ``viewer`` may see, in order."""
+    return [label for p in people if (label := person_label(viewer, p, ""))]
 
 
 def notifiable(decision, people: Iterable, *, shared_part: bool) -> list:

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -10,6 +10,7 @@ from decisions.models import (
     Decision,
     DecisionEvent,
     DecisionParticipant,
+    DecisionState,
     DecisionStatus,
     DecisionType,
     MatrixCell,
@@ -260,9 +261,35 @@ class OptionSerializer(serializers.Serializer):
     cons = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+@extend_schema_field({"type": "string", "example": "2027-01-15",
+                      "description": "A date (the end of that day in the decision's org unit's time zone) or an "
+                                     "ISO 8601 date-time with offset."})
+class DueByField(serializers.Field):
+    """The requested due date: ``YYYY-MM-DD`` or an ISO 8601 date-time (with offset)."""
+
+    default_error_messages = {"invalid": "Give a date (YYYY-MM-DD) or an ISO 8601 date-time with offset."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) == 10:
+            try:
+                return date.fromisoformat(data)
+            except ValueError:
+                self.fail("invalid")
+        value = serializers.DateTimeField().run_validation(data) if isinstance(data, str) else None
+        if value is None:
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value):
+        return serializers.DateTimeField().to_representation(value)
+
+
 class DecisionSerializer(serializers.ModelSerializer):
-    """A decision. For a partner user the people, the escalation path and the matrix version are
-    ``null``, and options and rationale unless shared (decisions/visibility.py)."""
+    """A decision. ``state`` is what a reader sees: ``status``, except that an open decision vetoed
+    in its current ``round`` is ``blocked`` (it waits on its requester to revise or withdraw it).
+    For a partner user the people, the escalation path, the matrix version and the rounds are
+    ``null``, options and rationale unless shared, and a blocked decision reads ``open`` (a veto
+    is internal unless its author shared it) — decisions/visibility.py."""
 
     decision_type = serializers.CharField(source="decision_type.code", read_only=True)
     org_unit = serializers.CharField(source="org_unit.code", read_only=True)
@@ -272,6 +299,9 @@ class DecisionSerializer(serializers.ModelSerializer):
     escalation_level = serializers.IntegerField(read_only=True, allow_null=True)
     escalation_exhausted = serializers.BooleanField(read_only=True, allow_null=True)
     due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    due_by = serializers.DateTimeField(read_only=True, allow_null=True)
+    blocked = serializers.BooleanField(read_only=True, allow_null=True)
+    round = serializers.IntegerField(read_only=True, allow_null=True)
     requested_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     decider = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     decided_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
@@ -280,12 +310,14 @@ class DecisionSerializer(serializers.ModelSerializer):
     participants = ParticipantSerializer(many=True, read_only=True)
     overdue = serializers.SerializerMethodField()
     kpis = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    state = serializers.ChoiceField(choices=DecisionState.choices, read_only=True)
 
     class Meta:
         model = Decision
         fields = ["id", "title", "description", "decision_type", "org_unit", "partnership", "priority", "kpis",
                   "options",
-                  "status", "escalation_level", "escalation_exhausted", "overdue", "requested_by", "requested_at",
+                  "status", "state", "blocked", "round", "escalation_level", "escalation_exhausted", "overdue",
+                  "requested_by", "requested_at", "due_by",
                   "due_at", "sla_due_at", "decider", "decider_function", "deciding_unit", "decided_by",
                   "decided_at", "outcome", "rationale", "matrix_version", "participants", "visibility",
                   "options_visibility", "rationale_visibility"]
@@ -320,9 +352,9 @@ class DecisionListSerializer(DecisionSerializer):
                "decider_function": (Function, "code"), "deciding_unit": (OrgUnit, "code"),
                "matrix_version": (MatrixVersion, "number")}
     IDS = ("partnership", "requested_by", "decider", "decided_by")  # ids under the field's own name
-    PLAIN = ("title", "description", "priority", "status", "escalation_level", "escalation_exhausted", "outcome",
-             "rationale", "visibility", "options_visibility", "rationale_visibility")
-    TIMES = ("requested_at", "due_at", "sla_due_at", "decided_at")
+    PLAIN = ("title", "description", "priority", "status", "blocked", "round", "escalation_level",
+             "escalation_exhausted", "outcome", "rationale", "visibility", "options_visibility", "rationale_visibility")
+    TIMES = ("requested_at", "due_by", "due_at", "sla_due_at", "decided_at")
 
     @classmethod
     def rows(cls, queryset):
@@ -341,6 +373,8 @@ class DecisionListSerializer(DecisionSerializer):
         out = {"id": row["pk"], "kpis": kpis, "participants": participants,
                "options": self.fields["options"].to_representation(options) if options else [],
                "overdue": row["status"] == DecisionStatus.OPEN and row["sla_due_at"] <= self.context["now"],
+               "state": DecisionState.BLOCKED if row["status"] == DecisionStatus.OPEN and row["blocked"]
+               else row["status"],
                **{name: row[name] for name in self.PLAIN}, **{name: row[name] for name in self.IDS},
                **{name: _iso(row[name], tz) for name in self.TIMES},
                **{name: row[f"{name}_key"] for name in self.RELATED}}
@@ -393,7 +427,7 @@ class DecisionRowListSerializer(serializers.ListSerializer):
 
 
 class DecisionCreateSerializer(serializers.Serializer):
-    """What a regional manager logs. Extend by adding fields and listing them in ``service_kwargs``."""
+    """What a regional manager logs. Extend by adding fields and listing them in ``service_fields``."""
 
     title = serializers.CharField(max_length=200)
     decision_type = ScopedSlugRelatedField(model=DecisionType, slug_field="code")
@@ -405,6 +439,9 @@ class DecisionCreateSerializer(serializers.Serializer):
 
     kpis = ScopedSlugRelatedField(model=KPI, slug_field="code", many=True, required=False,
                                   help_text="Codes of the KPIs this decision is expected to move.")
+    due_by = DueByField(required=False, allow_null=True,
+                        help_text="The date the requester needs the decision by (e.g. a tender deadline). The "
+                                  "earlier of it and the SLA drives the warnings.")
     visibility = serializers.ChoiceField(
         choices=Visibility.choices, default=Visibility.INTERNAL,
         help_text="shared: the partner of `partnership` sees the decision and its outcome (default internal).")
@@ -413,7 +450,7 @@ class DecisionCreateSerializer(serializers.Serializer):
         help_text="shared: the partner also sees the options and trade-off (needs visibility shared).")
 
     service_fields = ("title", "decision_type", "org_unit", "partnership", "priority", "description", "options",
-                      "kpis", "visibility", "options_visibility")
+                      "kpis", "due_by", "visibility", "options_visibility")
 
     def service_kwargs(self) -> dict:
         return {k: self.validated_data[k] for k in self.service_fields if k in self.validated_data}
@@ -426,6 +463,29 @@ def _answer_visibility():
     return serializers.ChoiceField(choices=Visibility.choices, default=Visibility.INTERNAL,
                                    help_text="shared: the partner of the decision's partnership sees it "
                                              "(default internal).")
+
+
+class DecisionEditSerializer(DecisionCreateSerializer):
+    """The requester's changes: only the fields sent change (use with ``partial=True``). The type and
+    org unit decide who takes part: to change them, withdraw and log anew. What is shared with the
+    partner changes through ``/visibility/``."""
+
+    service_fields = ("title", "partnership", "priority", "description", "options", "kpis", "due_by")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("decision_type", "org_unit", "visibility", "options_visibility"):
+            self.fields.pop(name)
+
+    def changes(self) -> dict:
+        return self.service_kwargs()
+
+
+class DecisionReviseSerializer(DecisionEditSerializer):
+    """A revision after a veto: what changes, and how it addresses the veto (use with ``partial=True``)."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000,
+                                    help_text="How the revision answers the veto (shown to everyone asked again).")
 
 
 class DecideSerializer(serializers.Serializer):
@@ -463,6 +523,11 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class NudgeResultSerializer(serializers.Serializer):
+    reminded = serializers.ListField(child=serializers.CharField(), help_text="Usernames reminded.")
+    decision = DecisionSerializer()
+
+
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="Why the action is not possible now, e.g. which agreement is missing.")
 
@@ -472,6 +537,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     actor = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     actor_name = serializers.SerializerMethodField()
+    level = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = DecisionEvent

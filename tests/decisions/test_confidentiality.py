@@ -176,7 +176,7 @@ def test_partner_users_cannot_find_out_which_decisions_escalated(api, client, ho
     assert [d["id"] for d in partner.get(f"{URL}?escalated=false").json()["results"]] == [shared.pk]
     client.force_login(holders["partner"])
     page = client.get("/decisions/list/?escalated=on").content.decode()
-    assert "Joint promotion Q3" in page and 'name="escalated"' not in page  # no such filter for them: ignored
+    assert "Joint promotion Q3" in page and 'id="id_escalated"' not in page  # no such filter for them: ignored
 
 
 def test_decision_types_do_not_show_their_decision_rights_to_partner_users(api, holders, price_exception):
