@@ -17,4 +17,5 @@ urlpatterns = [
     path("decisions/", include("decisions.urls")),
 ]
 
+handler400 = "governance.views.bad_request"
 handler403 = "governance.views.permission_denied"

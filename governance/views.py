@@ -36,6 +36,14 @@ def object_history_page(request, slug: str, pk: int):
                                                        "model_name": obj._meta.verbose_name})
 
 
+def bad_request(request, exception=None):
+    """400 page in the product's look, saying what was wrong (``governance.bad_input``)."""
+    from governance.bad_input import BadInput
+
+    reason = str(exception) if isinstance(exception, BadInput) else ""
+    return render(request, "400.html", {"reason": reason}, status=400)
+
+
 def permission_denied(request, exception=None):
     """403 page; the refusal is recorded as a security event."""
     record_security_event(kind="permission_denied", request=request, user=getattr(request, "user", None))

@@ -25,6 +25,7 @@ from decisions.models import (
 from decisions.routing import holidays_for, resolve
 from governance.models import OrgUnit, User
 from governance.notifications import notify
+from governance.text import single_line
 
 
 def decision_url(decision: Decision) -> str:
@@ -119,7 +120,7 @@ def decision_log(
     decider = routing.decider
     due_at, warn_at = decision_clock(decision_type=decision_type, priority=priority, start=now, org_unit=org_unit)
     decision = Decision.objects.create(
-        title=title.strip(), description=description, decision_type=decision_type, org_unit=org_unit,
+        title=single_line(title), description=description, decision_type=decision_type, org_unit=org_unit,
         partnership=partnership, priority=priority, options=clean_options, matrix_version=routing.version,
         requested_by=actor, requested_at=now, decider=decider.user, decider_function=decider.function,
         deciding_unit=routing.deciding_unit, clock_started_at=now, sla_due_at=due_at, due_at=due_at,
