@@ -259,6 +259,7 @@ class SecurityEvent(models.Model):
         LOGOUT = "logout", "Signed out"
         LOGIN_FAILED = "login_failed", "Failed sign-in"
         LOCKOUT = "lockout", "Locked out"
+        ADDRESS_BLOCKED = "address_blocked", "Address blocked (failed sign-ins across usernames)"
         PERMISSION_DENIED = "permission_denied", "Permission denied"
 
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -38,6 +38,16 @@ def pytest_configure(config):
         pytest.exit(f"Redis is not reachable at {redis_url} — start it or set REDIS_URL.", returncode=3)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Each test counts throttles and sign-in failures under a key prefix of its own: the shared
+    Redis keeps other tests' (and other checkouts') counts apart, and nothing is ever flushed."""
+    import uuid
+
+    settings.CACHES = {alias: {**conf, "KEY_PREFIX": f"{conf.get('KEY_PREFIX', '')}:t-{uuid.uuid4().hex[:12]}"}
+                       for alias, conf in settings.CACHES.items()}
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
