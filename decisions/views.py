@@ -19,6 +19,7 @@ from decisions import selectors, services
 from decisions.forms import DecisionFilterForm, DecisionLogForm
 from decisions.models import DecisionType, MatrixVersion, RapidRole
 from decisions.routing import resolve
+from governance.idempotency import submission_token, submit_once
 from governance.models import Function, Notification, OrgUnit
 from governance.notifications import notification_mark_read
 
@@ -66,7 +67,15 @@ def log_decision(request):
     form = DecisionLogForm(request.POST or None, user=request.user,
                            initial={"org_unit": request.GET.get("org_unit"),
                                     "partnership": request.GET.get("partnership")})
-    if request.method == "POST" and form.is_valid():
+    # A double-submitted form logs one decision: the second submit goes where the first went.
+    token = submission_token(request)
+    if request.method == "POST":
+        return submit_once(request, lambda: _log_decision_post(request, form, token), form="decisions:log")
+    return render(request, "decisions/log.html", {"form": form, "submission_token": token})
+
+
+def _log_decision_post(request, form, token: str):
+    if form.is_valid():
         try:
             decision = services.decision_log(actor=request.user, **form.service_kwargs())
         except ValidationError as exc:
@@ -76,7 +85,7 @@ def log_decision(request):
             who = decision.decider.get_full_name() or decision.decider.username
             messages.success(request, f"Logged “{decision.title}”. {who} decides.")
             return redirect("decisions:detail", pk=decision.pk)
-    return render(request, "decisions/log.html", {"form": form})
+    return render(request, "decisions/log.html", {"form": form, "submission_token": token})
 
 
 @login_required

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # NUL bytes refused, bad-input exceptions -> 400 (after auth: the 400 page shows the user's shell).
     "governance.bad_input.BadInputMiddleware",
+    # Idempotency-Key on API POSTs: a repeat gets the first answer (governance.idempotency).
+    "governance.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -170,6 +172,8 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ACCORD_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ACCORD_MAX_UPLOAD_BYTES = env.int("ACCORD_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+# How long an Idempotency-Key (and a form's submission token) is remembered.
+ACCORD_IDEMPOTENCY_HOURS = env.int("ACCORD_IDEMPOTENCY_HOURS", default=24)
 
 # --- Security (production values unless DEBUG) ----------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -334,6 +338,8 @@ ACCORD_HEARTBEAT_SECONDS = env.float("ACCORD_HEARTBEAT_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": ACCORD_HEARTBEAT_SECONDS},
     "governance-delete-expired-tokens": {"task": "governance.tasks.delete_expired_tokens", "schedule": 3600.0},
+    "governance-delete-expired-idempotency-keys": {"task": "governance.tasks.delete_expired_idempotency_keys",
+                                                   "schedule": 3600.0},
 }
 # Apps add their own periodic jobs in <app>/schedule.py (BEAT_SCHEDULE dict); merged here.
 for _app in ("decisions", "kpis", "partners"):

@@ -32,3 +32,10 @@ def delete_expired_tokens() -> None:
     from governance.tokens import tokens_delete_expired
 
     tokens_delete_expired()
+
+
+@shared_task(name="governance.tasks.delete_expired_idempotency_keys", ignore_result=True)
+def delete_expired_idempotency_keys() -> None:
+    from governance.idempotency import idempotency_keys_delete_expired
+
+    idempotency_keys_delete_expired()

@@ -185,6 +185,8 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
         raise NotAParticipant("Only participants whose role is Agree (A) can agree or veto.")
     if not agree and not (comment or "").strip():
         raise ValidationError({"comment": "Say why you veto, so the decider can address it."})
+    if all(r.agreed is bool(agree) and r.comment == (comment or "").strip() for r in rows):
+        return decision  # the same answer again (a double click, a retried request): nothing new to record
     DecisionParticipant.objects.filter(pk__in=[r.pk for r in rows]).update(
         agreed=bool(agree), agreed_at=now, comment=(comment or "").strip())
     kind = EventKind.AGREED if agree else EventKind.VETOED
