@@ -1,5 +1,6 @@
 """Production settings pass Django's deployment checks with nothing silenced."""
 
+import json
 import os
 import subprocess
 import sys
@@ -40,3 +41,18 @@ def test_seed_demo_refuses_with_debug_off():
     result = _run("seed_demo")
     assert result.returncode != 0
     assert "--force" in result.stderr
+
+
+def test_collectstatic_with_debug_off_writes_hashed_compressed_files(tmp_path):
+    """What the image's build step runs: every file a vendored stylesheet or script names (fonts,
+    source maps) must exist, or the manifest storage stops the build."""
+    result = _run("collectstatic", "--noinput", env_extra={"DJANGO_STATIC_ROOT": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    chart = manifest["vendor/chartjs/chart.umd.min.js"]
+    assert chart != "vendor/chartjs/chart.umd.min.js" and (tmp_path / chart).is_file()
+    assert (tmp_path / f"{chart}.gz").is_file()  # whitenoise serves it to clients accepting gzip
+    assert not (tmp_path / "vendor/chartjs/chart.umd.min.js").exists()  # only hashed names are kept
+    icons_css = (tmp_path / manifest["vendor/bootstrap-icons/bootstrap-icons.min.css"]).read_text()
+    font = manifest["vendor/bootstrap-icons/fonts/bootstrap-icons.woff2"]
+    assert font.rsplit("/", 1)[1] in icons_css  # the stylesheet names the hashed font
