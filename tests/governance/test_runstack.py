@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
+import uuid
 
 import pytest
 from django.conf import settings
@@ -16,10 +17,10 @@ from tests.reliability.support import Proc, free_port, http_status, pytest_db_ur
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def _server_connections(dbname: str) -> int:
+def _server_connections(application_name: str) -> int:
+    """Connections opened by the web server under test (libpq takes the name from PGAPPNAME)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' "
-                       "AND pid <> pg_backend_pid()", [dbname])
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [application_name])
         return cursor.fetchone()[0]
 
 
@@ -29,12 +30,12 @@ def test_the_web_server_of_make_run_holds_at_most_one_connection_per_worker(cast
 
     token = token_issue(user=cast["manager_de"])[1]
     port = free_port()
-    env = subprocess_env(database_url=pytest_db_url(), redis_url=settings.REDIS_URL)
+    name = f"accord-web-{uuid.uuid4().hex[:8]}"
+    env = subprocess_env(database_url=pytest_db_url(), redis_url=settings.REDIS_URL, PGAPPNAME=name)
     web = Proc("web", web_argv(f"127.0.0.1:{port}"), env, tmp_path)
     try:
         wait_until(lambda: http_status(port, "/accounts/login/") == 200 or not web.alive(), timeout=40, what="web")
         assert web.alive(), web.log()
-        dbname = connection.settings_dict["NAME"]
 
         def browser():  # a keep-alive client: several requests on one connection, then it goes away
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -52,7 +53,7 @@ def test_the_web_server_of_make_run_holds_at_most_one_connection_per_worker(cast
             for c in clients:
                 c.join(60)
         time.sleep(1)
-        held = _server_connections(dbname)
+        held = _server_connections(name)
         assert 0 < held <= WEB_WORKERS, f"{held} connections held after 24 clients came and went"
     finally:
         web.stop()

@@ -175,3 +175,23 @@ def test_an_invalid_log_form_keeps_its_token_and_the_corrected_submit_logs_once(
     for _ in range(2):
         assert client.post("/decisions/new/", {**data, "title": "Fixed"}).status_code == 302
     assert Decision.objects.filter(title="Fixed").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_csv_import_with_a_key_is_imported_once(world):
+    import io
+
+    def upload():
+        f = io.BytesIO(b"kpi,org_unit,partnership,period,value,numerator,denominator\nKA,DE,,2025-05,7,,\n")
+        f.name = "actuals.csv"
+        return f
+
+    admin = _client(world.cast["admin"])
+    before = Measurement.history.count()
+    first = admin.post("/api/v1/measurements/import/", {"file": upload()}, format="multipart",
+                       HTTP_IDEMPOTENCY_KEY="csv-may")
+    again = admin.post("/api/v1/measurements/import/", {"file": upload()}, format="multipart",
+                       HTTP_IDEMPOTENCY_KEY="csv-may")
+    assert first.status_code in (200, 201), first.content
+    assert again.status_code == first.status_code and again["Idempotent-Replayed"] == "true"
+    assert Measurement.history.count() == before + 1
