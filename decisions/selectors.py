@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import connections
 from django.db.models import F, Prefetch
@@ -21,7 +20,6 @@ from decisions.models import (
 )
 from governance.models import Function, OrgUnit, User
 
-HOUR = timedelta(hours=1)
 GROUPINGS = ("decision_type", "org_unit", "function")
 
 
@@ -87,40 +85,6 @@ def queue_for(*, user: User) -> Queue:
     )
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear-interpolated percentile (PostgreSQL's percentile_cont); None for no values."""
-    if not values:
-        return None
-    s = sorted(values)
-    rank = q * (len(s) - 1)
-    lo = int(rank)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (rank - lo)
-
-
-def _summary(rows: list[dict], now: datetime) -> dict:
-    decided = [r for r in rows if r["status"] == DecisionStatus.DECIDED]
-    hours = [(r["decided_at"] - r["requested_at"]) / HOUR for r in decided]
-    within = sum(1 for r in decided if r["decided_at"] <= r["sla_due_at"])
-    considered = [r for r in rows if r["status"] != DecisionStatus.WITHDRAWN]
-    escalated = sum(1 for r in considered if r["escalation_level"] > 0)
-    open_rows = [r for r in rows if r["status"] == DecisionStatus.OPEN]
-
-    def rnd(x):
-        return None if x is None else round(x, 1)
-
-    return {
-        "decisions": len(considered),
-        "decided": len(decided),
-        "open": len(open_rows),
-        "overdue": sum(1 for r in open_rows if r["sla_due_at"] <= now),
-        "median_hours": rnd(percentile(hours, 0.5)),
-        "p90_hours": rnd(percentile(hours, 0.9)),
-        "within_sla_pct": rnd(100 * within / len(decided)) if decided else None,
-        "escalation_rate_pct": rnd(100 * escalated / len(considered)) if considered else None,
-    }
-
-
 def latency_analytics(*, user: User, group_by: str = "decision_type", org_unit: OrgUnit | None = None,
                       since: datetime | None = None, now: datetime | None = None) -> dict:
     """Decision latency for the decisions ``user`` may see (optionally under ``org_unit``, logged
@@ -128,10 +92,10 @@ def latency_analytics(*, user: User, group_by: str = "decision_type", org_unit: 
     escalation rate — overall and per decision type, org unit or deciding function — and where
     decisions wait longest by stage (input, agreement, decider) and by participating function.
 
-    Percentiles are continuous (linear interpolation between the two nearest ranks, as PostgreSQL's
-    ``percentile_cont``). On PostgreSQL everything is aggregated in SQL (three queries, a few rows
-    back whatever the number of decisions); elsewhere (SQLite under ``make run``) the same numbers
-    are computed in Python over one ``values()`` query per part.
+    Percentiles are continuous (``percentile_cont``: linear interpolation between the two nearest
+    ranks). Everything is aggregated in SQL: three queries, a few rows back whatever the number of
+    decisions (``tests/decisions/reference.py`` computes the same numbers the obvious way in Python
+    to check them).
     """
     now = now or timezone.now()
     if group_by not in GROUPINGS:
@@ -143,10 +107,7 @@ def latency_analytics(*, user: User, group_by: str = "decision_type", org_unit: 
         qs = qs.filter(requested_at__gte=since)
     key_field = {"decision_type": "decision_type__name", "org_unit": "org_unit__name",
                  "function": "decider_function__name"}[group_by]
-    if connections[qs.db].vendor == "postgresql":
-        overall, table, stages, functions = _latency_sql(qs, key_field, now)
-    else:
-        overall, table, stages, functions = _latency_python(qs, key_field, now)
+    overall, table, stages, functions = _latency_sql(qs, key_field, now)
     table.sort(key=lambda r: (-(r["median_hours"] or 0), r["key"]))
     functions.sort(key=lambda r: -(r["median_hours"] or 0))  # stable: ties stay by function, stage
     return {"group_by": group_by, "overall": overall, "rows": table, "stages": stages, "functions": functions}
@@ -154,18 +115,6 @@ def latency_analytics(*, user: User, group_by: str = "decision_type", org_unit: 
 
 STAGE_LABELS = {"input": "Waiting for input", "agreement": "Waiting for agreement",
                 "decider": "Waiting for the decider"}
-
-
-def _latency_python(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], list[dict], list[dict]]:
-    """The portable path: one row per decision into Python (fine for the demo database)."""
-    rows = list(qs.order_by().values("pk", "status", "requested_at", "decided_at", "sla_due_at", "due_at",
-                                     "escalation_level", key=F(key_field)))
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for r in rows:
-        groups[r["key"]].append(r)
-    table = [{"key": key, **_summary(members, now)} for key, members in groups.items()]
-    stages, functions = _stage_waits(rows)
-    return _summary(rows, now), table, stages, functions
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -178,7 +127,7 @@ def _hours_sql(expr: str) -> str:
 
 
 def _latency_sql(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], list[dict], list[dict]]:
-    """The PostgreSQL path: the scoped, filtered decisions as a CTE (the ORM builds it, so scoping
+    """The scoped, filtered decisions as a CTE (the ORM builds it, so scoping
     stays ``visible_to``), then ``COUNT(*) FILTER (…)`` and ``percentile_cont(ARRAY[0.5, 0.9])
     WITHIN GROUP (…)`` (one sort for both) per group and overall (``GROUPING SETS``), per stage and
     per (function, stage). The SQL is assembled from table names and fixed fragments; values are
@@ -259,43 +208,6 @@ def _latency_sql(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], l
     functions = [{"function": f, "stage": stage, "count": n, "median_hours": _round(median)}
                  for f, stage, n, median in function_rows]
     return overall, table, stages, functions
-
-
-def _stage_waits(rows: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Per decided decision: waiting for input = request → last input; for agreement = request →
-    last agreement; for the decider = the later of those (or the request) → decision."""
-    decided = {r["pk"]: r for r in rows if r["status"] == DecisionStatus.DECIDED}
-    last_input: dict[int, datetime] = {}
-    last_agree: dict[int, datetime] = {}
-    by_function: dict[tuple[str, str], list[float]] = defaultdict(list)
-    parts = DecisionParticipant.objects.filter(
-        decision_id__in=list(decided), level=0, role__in=[RapidRole.INPUT, RapidRole.RECOMMEND, RapidRole.AGREE]
-    ).values_list("decision_id", "role", "input_at", "agreed_at", "agreed", "function__name")
-    for decision_id, role, input_at, agreed_at, agreed, function in parts:
-        requested = decided[decision_id]["requested_at"]
-        if role == RapidRole.AGREE:
-            if agreed and agreed_at:
-                last_agree[decision_id] = max(last_agree.get(decision_id, agreed_at), agreed_at)
-                by_function[(function, "agreement")].append((agreed_at - requested) / HOUR)
-        elif input_at:
-            last_input[decision_id] = max(last_input.get(decision_id, input_at), input_at)
-            by_function[(function, "input")].append((input_at - requested) / HOUR)
-    waits: dict[str, list[float]] = {"input": [], "agreement": [], "decider": []}
-    for pk, r in decided.items():
-        start = r["requested_at"]
-        if pk in last_input:
-            waits["input"].append((last_input[pk] - start) / HOUR)
-        if pk in last_agree:
-            waits["agreement"].append((last_agree[pk] - start) / HOUR)
-        ready = max([start, *([last_input[pk]] if pk in last_input else []),
-                     *([last_agree[pk]] if pk in last_agree else [])])
-        waits["decider"].append(max(0.0, (r["decided_at"] - ready) / HOUR))
-    stages = [{"stage": s, "label": STAGE_LABELS[s], "count": len(v),
-               "median_hours": _round(percentile(v, 0.5)), "p90_hours": _round(percentile(v, 0.9))}
-              for s, v in waits.items()]
-    functions = [{"function": f, "stage": stage, "count": len(v), "median_hours": _round(percentile(v, 0.5))}
-                 for (f, stage), v in sorted(by_function.items())]
-    return stages, functions
 
 
 def _round(x):

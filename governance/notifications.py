@@ -114,7 +114,7 @@ def notify_many(notices: Iterable[Notice], *, now: datetime | None = None, email
     with connection.cursor() as cur:
         cur.execute(
             f"{with_sql} INSERT INTO {table} (recipient_id, kind, title, body, url, dedupe_key, created_at) "  # noqa: S608
-            f"SELECT recipient_id, kind, title, body, url, dedupe_key, %s FROM v WHERE true "
+            f"SELECT recipient_id, kind, title, body, url, dedupe_key, %s FROM v "
             f"ON CONFLICT (recipient_id, dedupe_key) DO NOTHING RETURNING id, recipient_id, dedupe_key",
             [*params, connection.ops.adapt_datetimefield_value(now)])
         created: list[tuple[User, Notice, int]] = [(*pending[(recipient_id, key)], pk)
@@ -151,8 +151,8 @@ def _send_many_emails(mails: list[tuple[User, Notice, int]]) -> None:
     finally:
         mailer.close()
     at = timezone.now()
-    for start in range(0, len(sent), 900):  # under SQLite's bound-parameter limit
-        Notification.objects.filter(pk__in=sent[start:start + 900]).update(emailed_at=at)
+    for start in range(0, len(sent), 5000):  # one bound parameter per id: keep statements bounded
+        Notification.objects.filter(pk__in=sent[start:start + 5000]).update(emailed_at=at)
 
 
 def notification_mark_read(*, user: User, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:

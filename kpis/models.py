@@ -3,8 +3,8 @@
 Numbers that are entered (measurements, targets) are exact decimals: sums of them are then
 independent of the order PostgreSQL happens to add rows in, so an incremental rollup and a full
 rebuild give identical cells. ``partnership_key`` (the partnership's id, 0 for none) makes the
-natural keys NOT NULL, so one portable unique index (and ``ON CONFLICT``) covers them on
-PostgreSQL and SQLite alike.
+natural keys NOT NULL, so one plain unique index (and ``ON CONFLICT``) covers them, "no
+partnership" included.
 """
 
 from __future__ import annotations
@@ -301,8 +301,8 @@ class RollupScope(models.Model):  # noqa: DJ008 - internal work table
 
 
 class RollupWindow(models.Model):  # noqa: DJ008 - internal calendar
-    """Calendar: which month cells make up each quarter and year-to-date cell. Joining on it keeps
-    the rollup's SQL free of vendor-specific date functions."""
+    """Calendar: which month cells make up each quarter and year-to-date cell. The rollup joins on
+    it (one indexed equi-join) instead of computing windows with date functions per row."""
 
     grain = models.CharField(max_length=8, choices=Grain.choices)
     period = models.DateField()

@@ -291,12 +291,10 @@ def _sql(queryset) -> tuple[str, list]:
 
 
 def _key_in(column: str, subquery: str) -> str:
-    """``column IN (subquery)``; on PostgreSQL as ``= ANY(ARRAY(subquery))``, which the planner turns
-    into one index descent per id (``partnership_key`` is the third key of the cell index, so an
-    IN-join would otherwise scan every partnership's cells of every period at the unit)."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(ARRAY({subquery}))"
-    return f"{column} IN ({subquery})"
+    """``column IN (subquery)`` written as ``= ANY(ARRAY(subquery))``, which the planner turns into
+    one index descent per id (``partnership_key`` is the third key of the cell index, so an IN-join
+    would otherwise scan every partnership's cells of every period at the unit)."""
+    return f"{column} = ANY(ARRAY({subquery}))"
 
 
 _RAG_RANK = "CASE {c}.rag WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 ELSE 3 END"

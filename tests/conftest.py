@@ -1,19 +1,28 @@
-"""The cast every test reuses, and the pre-flight check that PostgreSQL and Redis are up.
+"""The cast every test reuses, and the harness: which PostgreSQL, broker and browser this run uses.
 
 Cast (STYLE.md): an admin, a leader for EMEA, a manager for Germany, a manager for Japan and a
 partner user of partnership A — on a small org tree Global > EMEA/APAC > DACH/JAPAN > DE/AT/JP.
+
+Harness (``governance/settings_test.py`` picks the services): PostgreSQL from ``DATABASE_URL``,
+127.0.0.1:5432 or the embedded server; Redis if reachable, else Celery's filesystem broker; the
+browser from ``CHROMIUM_PATH``, Debian's Chromium or Playwright's own. What is missing is skipped
+with a one-line reason (``-rs`` prints each); on a machine with all three nothing is skipped.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from datetime import date
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls in tests that use `page`
+
+DEBIAN_CHROMIUM = "/usr/lib/chromium/chromium"
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -25,17 +34,72 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
+def chromium_path() -> str | None:
+    """The Chromium to drive: ``CHROMIUM_PATH``, Debian's, or Playwright's own download; None if none."""
+    for candidate in (os.environ.get("CHROMIUM_PATH"), DEBIAN_CHROMIUM, shutil.which("chromium")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            own = p.chromium.executable_path
+    except Exception:  # playwright missing or its driver broken: no browser either way
+        return None
+    return own if own and os.access(own, os.X_OK) else None
+
+
 def pytest_configure(config):
     from django.conf import settings
 
+    from governance import embedded_pg
+
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("postgresql"):
+    if db["ENGINE"] == "governance.embedded_pg":
+        data_dir = Path(settings.ACCORD_EMBEDDED_PG_DIR)
+        config._accord_started_pg = not embedded_pg.is_running(data_dir)
+        config._accord_services = [f"PostgreSQL: embedded server in {data_dir} (no DATABASE_URL, nothing on "
+                                   f"{os.environ.get('ACCORD_TEST_PG_HOST', '127.0.0.1')}:"
+                                   f"{os.environ.get('ACCORD_TEST_PG_PORT', '5432')})"]
+    else:
         url = f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
         if not _reachable(url, 5432):
-            pytest.exit(f"PostgreSQL is not reachable at {url} — start it or set DATABASE_URL.", returncode=3)
+            pytest.exit(f"PostgreSQL is not reachable at {url} — start it or unset DATABASE_URL.", returncode=3)
+        config._accord_services = [f"PostgreSQL: {db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"]
     redis_url = settings.REDIS_URL
     if redis_url and not _reachable(redis_url, 6379):
-        pytest.exit(f"Redis is not reachable at {redis_url} — start it or set REDIS_URL.", returncode=3)
+        pytest.exit(f"Redis is not reachable at {redis_url} — start it or unset REDIS_URL.", returncode=3)
+    config._accord_services.append(f"Celery broker: {'Redis ' + redis_url if redis_url else 'filesystem (no Redis)'}")
+    config._accord_chromium = chromium_path()
+    config._accord_services.append(f"Browser: {config._accord_chromium or 'none'}")
+
+
+def pytest_sessionstart(session):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("accord test services: " + " · ".join(session.config._accord_services))
+
+
+def pytest_collection_modifyitems(config, items):
+    if config._accord_chromium:
+        return
+    skip = pytest.mark.skip(reason="no Chromium (set CHROMIUM_PATH, apt-get install chromium, or "
+                                   "python -m playwright install chromium)")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+def pytest_unconfigure(config):
+    """Stop the embedded PostgreSQL if this run started it (a ``make run`` beside us keeps its own)."""
+    if getattr(config, "_accord_started_pg", False):
+        from django.conf import settings
+        from django.db import connections
+
+        from governance import embedded_pg
+
+        connections.close_all()
+        embedded_pg.stop(Path(settings.ACCORD_EMBEDDED_PG_DIR))
 
 
 @pytest.fixture(autouse=True)
@@ -49,10 +113,10 @@ def _own_cache_namespace(settings):
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
+def browser_type_launch_args(browser_type_launch_args, pytestconfig):
     return {
         **browser_type_launch_args,
-        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium"),
+        "executable_path": pytestconfig._accord_chromium,
         "args": ["--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"],
     }
 

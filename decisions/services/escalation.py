@@ -4,7 +4,7 @@
 Set-based, in batches of due decisions, one transaction per batch and step ("round"):
 
 1. load the batch's rows still due, locked ``FOR UPDATE SKIP LOCKED`` (a row another sweep or a
-   user action holds is left to them; on SQLite, whose writers queue, this is a plain read),
+   user action holds is left to them),
    and the types, units, functions and users they refer to (one query each, shared by all rows);
 2. find the next holder of every overdue decision in one query (closure table × assignments of
    the decider's function, nearest ancestor first, then the oldest assignment; active users);
@@ -206,9 +206,7 @@ def _claim(rows: list[tuple], columns: list[tuple[str, object]], set_sql: str, g
 
 
 def _insert(model, columns: list[str], rows: list[tuple], *, on_conflict: str = "") -> None:
-    """``INSERT INTO model (columns) SELECT … FROM v [ON CONFLICT …]``: one statement for all rows.
-
-    (``WHERE true``: SQLite's parser needs it between ``INSERT … SELECT`` and ``ON CONFLICT``.)"""
+    """``INSERT INTO model (columns) SELECT … FROM v [ON CONFLICT …]``: one statement for all rows."""
     if not rows:
         return
     fields = [(c, model._meta.get_field(c)) for c in columns]  # get_field knows "decision_id" too
@@ -216,7 +214,7 @@ def _insert(model, columns: list[str], rows: list[tuple], *, on_conflict: str = 
     table = connection.ops.quote_name(model._meta.db_table)
     with_sql, params = rows_cte(fields, rows)
     with connection.cursor() as cur:
-        cur.execute(f"{with_sql} INSERT INTO {table} ({names}) SELECT {names} FROM v WHERE true {on_conflict}", params)
+        cur.execute(f"{with_sql} INSERT INTO {table} ({names}) SELECT {names} FROM v {on_conflict}", params)
 
 
 def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now: datetime

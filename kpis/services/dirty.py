@@ -35,7 +35,6 @@ def mark_kpi_dirty(kpi_id: int) -> None:
     d = DirtyCell._meta.db_table
     with connection.cursor() as cur:
         for table in (Measurement._meta.db_table, Target._meta.db_table):
-            # "WHERE" before ON CONFLICT: SQLite's parser needs it after an INSERT … SELECT.
             cur.execute(
                 f"INSERT INTO {d} (kpi_id, org_unit_id, partnership_key, period) "  # noqa: S608
                 f"SELECT DISTINCT kpi_id, org_unit_id, partnership_key, period FROM {table} WHERE kpi_id = %s "

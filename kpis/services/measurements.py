@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from governance.models import OrgUnit, User
@@ -212,12 +212,12 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
     """Record actuals all or nothing. A key that exists already is a correction: the value is
     replaced and the previous one stays in the history table.
 
-    Batches of ``COPY_THRESHOLD`` rows or more on PostgreSQL are written set-based
+    Batches of ``COPY_THRESHOLD`` rows or more are written set-based
     (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement each
     for corrections, inserts and dirty keys) and return counts only (``measurements`` is empty);
     smaller batches go through the ORM and return the saved instances."""
     resolved = validate_rows(actor=actor, rows=rows, first_row=first_row)
-    if len(resolved) >= COPY_THRESHOLD and connection.vendor == "postgresql":
+    if len(resolved) >= COPY_THRESHOLD:
         created, updated = upsert_with_history(
             Measurement, _KEY_COLUMNS, _COPY_COLUMNS,
             [(r["kpi"].pk, r["org_unit"].pk, r["partnership_id"], r["key"][2], r["key"][3], r["value"],

@@ -25,11 +25,11 @@ Definitions (docs: ``kpis/README.md``)
 
 Shape: each org level is computed from the level below (children's cells) plus any measurements
 and targets placed directly at that level — market → cluster → region → global — then quarter
-and YTD cells from month cells via the ``RollupWindow`` calendar (no vendor date functions).
+and YTD cells from month cells via the ``RollupWindow`` calendar.
 The incremental run restricts every statement to the keys in ``RollupScope`` (dirty leaf keys
 expanded to their ancestors and windows); ``full`` runs the same statements unrestricted on an
-emptied table, so both give identical rows. Both run under one lock (a PostgreSQL advisory lock;
-SQLite's immediate transactions serialise writers anyway), so two runs at once queue up.
+emptied table, so both give identical rows. Both run under one PostgreSQL advisory lock, so two
+runs at once queue up.
 """
 
 from __future__ import annotations
@@ -73,15 +73,8 @@ class RollupResult:
     seconds: float
 
 
-def _pg() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _div(a: str, b: str) -> str:
-    # SQLite keeps whole decimals as INTEGER: force a real division there.
-    if _pg():
-        return f"({a}) / NULLIF({b}, 0)"
-    return f"CAST({a} AS REAL) / NULLIF({b}, 0)"
+    return f"({a}) / NULLIF({b}, 0)"
 
 
 NUL = "CAST(NULL AS NUMERIC)"
@@ -190,28 +183,16 @@ def window_sql(*, scoped: bool) -> str:
                   f"JOIN {W} cal ON cal.grain = s.grain AND cal.period = s.period AND cal.month = c.period")
     else:
         source = f"FROM {C} c JOIN {W} cal ON cal.month = c.period WHERE c.grain = 'month'"
-    if _pg():
-        # The last month with an actual (and with a target) travels through the aggregate as
-        # MAX(ARRAY[month, …]): arrays compare element by element and the month is unique in a
-        # window, so the maximum is that month's row. Joining the month cells back on the window's
-        # last month instead made PostgreSQL merge-join on the series alone and compare every
-        # window with every month of its series (docs/benchmarks.md).
-        latest = (f"MAX(ARRAY[{_month_number('c.period')}, c.actual, c.numerator, c.denominator, c.reporting, "
-                  f"c.expected]) FILTER (WHERE c.numerator IS NOT NULL) AS la, "
-                  f"MAX(ARRAY[{_month_number('c.period')}, c.target]) FILTER (WHERE c.target IS NOT NULL) AS lt")
-        pick = {"actual": "w.la[2]", "numerator": "w.la[3]", "denominator": "w.la[4]",
-                "reporting": "w.la[5]::integer", "expected": "w.la[6]::integer", "target": "w.lt[2]"}
-        joins = ""
-    else:
-        latest = ("MAX(CASE WHEN c.numerator IS NULL THEN NULL ELSE c.period END) AS last_actual, "
-                  "MAX(CASE WHEN c.target IS NULL THEN NULL ELSE c.period END) AS last_target")
-        pick = {"actual": "la.actual", "numerator": "la.numerator", "denominator": "la.denominator",
-                "reporting": "la.reporting", "expected": "la.expected", "target": "lt.target"}
-        joins = (f" LEFT JOIN {C} la ON la.org_unit_id = w.org_unit_id AND la.grain = 'month' "
-                 f"AND la.partnership_key = w.pkey AND la.period = w.last_actual AND la.kpi_id = w.kpi_id "
-                 f"LEFT JOIN {C} lt ON k.aggregation = 'latest' AND lt.org_unit_id = w.org_unit_id "
-                 f"AND lt.grain = 'month' AND lt.partnership_key = w.pkey AND lt.period = w.last_target "
-                 f"AND lt.kpi_id = w.kpi_id")
+    # The last month with an actual (and with a target) travels through the aggregate as
+    # MAX(ARRAY[month, …]): arrays compare element by element and the month is unique in a
+    # window, so the maximum is that month's row. Joining the month cells back on the window's
+    # last month instead made PostgreSQL merge-join on the series alone and compare every
+    # window with every month of its series (docs/benchmarks.md).
+    latest = (f"MAX(ARRAY[{_month_number('c.period')}, c.actual, c.numerator, c.denominator, c.reporting, "
+              f"c.expected]) FILTER (WHERE c.numerator IS NOT NULL) AS la, "
+              f"MAX(ARRAY[{_month_number('c.period')}, c.target]) FILTER (WHERE c.target IS NOT NULL) AS lt")
+    pick = {"actual": "w.la[2]", "numerator": "w.la[3]", "denominator": "w.la[4]",
+            "reporting": "w.la[5]::integer", "expected": "w.la[6]::integer", "target": "w.lt[2]"}
     windows = (
         f"SELECT c.kpi_id, c.org_unit_id, c.partnership_key AS pkey, cal.grain, cal.period, "
         f"SUM(c.numerator) AS n, SUM(c.denominator) AS d, SUM(c.target) AS t_sum, AVG(c.target) AS t_avg, "
@@ -231,7 +212,7 @@ def window_sql(*, scoped: bool) -> str:
         f"CASE k.aggregation WHEN 'latest' THEN {pick['target']} WHEN 'sum' THEN w.t_sum ELSE w.t_avg END AS target, "
         f"ROUND(COALESCE(w.g, 1), 3) AS green_at, ROUND(COALESCE(w.r, 0.9), 3) AS red_at, k.direction, "
         f"COALESCE({pick['reporting']}, 0) AS reporting, COALESCE({pick['expected']}, w.expected) AS expected "
-        f"FROM ({windows}) w JOIN {K} k ON k.id = w.kpi_id{joins}"
+        f"FROM ({windows}) w JOIN {K} k ON k.id = w.kpi_id"
     )
     return _finish(inner)
 
@@ -251,22 +232,18 @@ def _fetch_window_months(cur) -> None:
     1k new measurements at 300k rows, the distinct months 14k; and as one statement the planner,
     estimating one row after the fetch, probed the scope per cell. A real table with statistics
     lets the window statement hash-join in memory (docs/benchmarks.md)."""
-    fence = "OFFSET 0" if _pg() else "LIMIT -1 OFFSET 0"
     months = (f"(SELECT DISTINCT s.kpi_id, s.org_unit_id, s.partnership_key, cal.month FROM {S} s "
               f"JOIN {W} cal ON cal.grain = s.grain AND cal.period = s.period "
-              f"WHERE s.grain IN ('quarter', 'ytd') {fence}) sm")
+              f"WHERE s.grain IN ('quarter', 'ytd') OFFSET 0) sm")
     match = ("c.org_unit_id = sm.org_unit_id AND c.grain = 'month' AND c.partnership_key = sm.partnership_key "
              "AND c.period = sm.month AND c.kpi_id = sm.kpi_id")
     cur.execute(f"DROP TABLE IF EXISTS {MONTH_CELLS}")
-    if _pg():
-        # One index probe per month (LATERAL … LIMIT 1 cannot be flattened into a join). A/B at 3M
-        # measurements: 0.5–0.6 s for this statement, 1.1–1.5 s with the plain join, which the
-        # planner sometimes ran as a hash over the cell table (docs/benchmarks.md).
-        cur.execute(f"CREATE TEMPORARY TABLE {MONTH_CELLS} AS SELECT c.* FROM {months} "
-                    f"CROSS JOIN LATERAL (SELECT * FROM {C} c WHERE {match} LIMIT 1) c")
-        cur.execute(f"ANALYZE {MONTH_CELLS}")
-    else:
-        cur.execute(f"CREATE TEMPORARY TABLE {MONTH_CELLS} AS SELECT c.* FROM {months} JOIN {C} c ON {match}")
+    # One index probe per month (LATERAL … LIMIT 1 cannot be flattened into a join). A/B at 3M
+    # measurements: 0.5–0.6 s for this statement, 1.1–1.5 s with the plain join, which the
+    # planner sometimes ran as a hash over the cell table (docs/benchmarks.md).
+    cur.execute(f"CREATE TEMPORARY TABLE {MONTH_CELLS} AS SELECT c.* FROM {months} "
+                f"CROSS JOIN LATERAL (SELECT * FROM {C} c WHERE {match} LIMIT 1) c")
+    cur.execute(f"ANALYZE {MONTH_CELLS}")
 
 
 def calendar_rows(model=RollupWindow) -> list:
@@ -288,19 +265,15 @@ def ensure_calendar() -> None:
 
 
 def _lock(cur) -> None:
-    if _pg():
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK_KEY])
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK_KEY])
 
 
 def _levels_with_measurements(cur) -> set[str]:
     """Org levels holding any measurement: one probe of the measurement key (org unit first) per
-    unit. Written as a LATERAL … LIMIT 1 on PostgreSQL so the planner cannot turn it into a hash
-    semi-join over every measurement (0.3 s at 1M rows, on every incremental run)."""
-    if _pg():
-        cur.execute(f"SELECT DISTINCT u.level FROM {U} u CROSS JOIN LATERAL "
-                    f"(SELECT 1 FROM {M} m WHERE m.org_unit_id = u.id LIMIT 1) x")
-    else:
-        cur.execute(f"SELECT u.level FROM {U} u WHERE EXISTS (SELECT 1 FROM {M} m WHERE m.org_unit_id = u.id)")
+    unit. Written as a LATERAL … LIMIT 1 so the planner cannot turn it into a hash semi-join over
+    every measurement (0.3 s at 1M rows, on every incremental run)."""
+    cur.execute(f"SELECT DISTINCT u.level FROM {U} u CROSS JOIN LATERAL "
+                f"(SELECT 1 FROM {M} m WHERE m.org_unit_id = u.id LIMIT 1) x")
     return {row[0] for row in cur.fetchall()}
 
 
@@ -310,7 +283,7 @@ def _recompute(cur, *, scoped: bool) -> int:
     for level in LEVELS:
         cur.execute(level_sql(level, scoped=scoped, direct_measurements=level in direct))
         written += max(cur.rowcount, 0)
-        if _pg() and not scoped:
+        if not scoped:
             # A full rebuild starts from an empty cell table: without fresh statistics the planner
             # believes it is still empty and reads the level below with nested loops (minutes, not seconds).
             cur.execute(f"ANALYZE {C}")
@@ -324,28 +297,22 @@ def _recompute(cur, *, scoped: bool) -> int:
 
 
 def _empty_scope(cur) -> None:
-    """Empty the scope table. TRUNCATE on PostgreSQL (only the run holding the rollup lock uses the
-    table): a DELETE after every run left it bloated with dead rows that each statement reading
-    the scope scanned again."""
-    cur.execute(f"TRUNCATE {S}" if _pg() else f"DELETE FROM {S}")
+    """Empty the scope table. TRUNCATE (only the run holding the rollup lock uses the table): a
+    DELETE after every run left it bloated with dead rows that each statement reading the scope
+    scanned again."""
+    cur.execute(f"TRUNCATE {S}")
 
 
 def _claim_dirty(cur) -> int:
-    """Move the dirty keys into the scope table. On PostgreSQL a single DELETE … RETURNING claims
-    exactly the rows it removes, so a key marked by a concurrent writer is never lost."""
+    """Move the dirty keys into the scope table. A single DELETE … RETURNING claims exactly the rows
+    it removes, so a key marked by a concurrent writer is never lost."""
     _empty_scope(cur)
     cols = "kpi_id, org_unit_id, partnership_key, period"
-    if _pg():
-        cur.execute(
-            f"WITH claimed AS (DELETE FROM {D} RETURNING {cols}) "
-            f"INSERT INTO {S} (grain, {cols}) SELECT 'dirty', {cols} FROM claimed"
-        )
-        claimed = cur.rowcount
-    else:
-        cur.execute(f"INSERT INTO {S} (grain, {cols}) SELECT 'dirty', {cols} FROM {D}")
-        claimed = cur.rowcount
-        cur.execute(f"DELETE FROM {D}")
-    return claimed
+    cur.execute(
+        f"WITH claimed AS (DELETE FROM {D} RETURNING {cols}) "
+        f"INSERT INTO {S} (grain, {cols}) SELECT 'dirty', {cols} FROM claimed"
+    )
+    return cur.rowcount
 
 
 def _expand_scope(cur) -> None:
@@ -370,8 +337,7 @@ def _expand_scope(cur) -> None:
         f"FROM {S} s JOIN {W} cal ON cal.month = s.period WHERE s.grain = 'month' "
         f"AND (cal.grain = 'quarter' OR cal.period = s.period OR {existing_ytd})"
     )
-    if _pg():
-        cur.execute(f"ANALYZE {S}")  # fresh statistics: the planner then drives from the small scope
+    cur.execute(f"ANALYZE {S}")  # fresh statistics: the planner then drives from the small scope
 
 
 def rollup_incremental() -> RollupResult:
@@ -380,10 +346,9 @@ def rollup_incremental() -> RollupResult:
     ensure_calendar()
     with transaction.atomic(), connection.cursor() as cur:
         _lock(cur)
-        if _pg():
-            # Each statement reads a few thousand rows by index; the planner's cost estimates at
-            # millions of cells still cross jit_above_cost, and compiling took ~60 ms a statement.
-            cur.execute("SET LOCAL jit = off")
+        # Each statement reads a few thousand rows by index; the planner's cost estimates at
+        # millions of cells still cross jit_above_cost, and compiling took ~60 ms a statement.
+        cur.execute("SET LOCAL jit = off")
         claimed = _claim_dirty(cur)
         written = 0
         if claimed:
@@ -404,8 +369,7 @@ def rollup_full() -> RollupResult:
     ensure_calendar()
     with transaction.atomic(), connection.cursor() as cur:
         _lock(cur)
-        if _pg():
-            cur.execute(f"SET LOCAL work_mem = '{FULL_ROLLUP_WORK_MEM}'")
+        cur.execute(f"SET LOCAL work_mem = '{FULL_ROLLUP_WORK_MEM}'")
         cur.execute(f"DELETE FROM {D}")
         _empty_scope(cur)
         cur.execute(f"DELETE FROM {C}")

@@ -1,4 +1,5 @@
-"""A real Celery worker and beat, on Redis, run the scheduled heartbeat job against the test database."""
+"""A real Celery worker and beat, on Redis (or the filesystem broker where there is no Redis), run
+the scheduled heartbeat job against the test database."""
 
 import os
 import signal
@@ -7,32 +8,15 @@ import sys
 import time
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from governance.models import Heartbeat
-from tests.reliability.support import RUN_QUEUE
+from tests.reliability.support import pytest_db_url, shared_redis_url, subprocess_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def _subprocess_env(redis_url: str) -> dict:
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "governance.settings_test",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "ACCORD_CELERY_QUEUE": RUN_QUEUE,
-        "ACCORD_HEARTBEAT_SECONDS": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
 def test_worker_and_beat_run_the_scheduled_heartbeat(tmp_path):
-    redis_url = settings.REDIS_URL.rsplit("/", 1)[0] + "/15"
-    env = _subprocess_env(redis_url)
+    env = subprocess_env(database_url=pytest_db_url(), redis_url=shared_redis_url(15), ACCORD_HEARTBEAT_SECONDS="1")
     celery = [sys.executable, "-m", "celery", "-A", "governance"]
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("worker", "beat")}  # noqa: SIM115
     procs = [

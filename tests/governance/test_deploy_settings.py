@@ -56,3 +56,9 @@ def test_collectstatic_with_debug_off_writes_hashed_compressed_files(tmp_path):
     icons_css = (tmp_path / manifest["vendor/bootstrap-icons/bootstrap-icons.min.css"]).read_text()
     font = manifest["vendor/bootstrap-icons/fonts/bootstrap-icons.woff2"]
     assert font.rsplit("/", 1)[1] in icons_css  # the stylesheet names the hashed font
+
+
+def test_a_database_url_other_than_postgresql_is_refused():
+    result = _run("check", env_extra={"DATABASE_URL": "sqlite:////tmp/accord.sqlite3"})
+    assert result.returncode != 0
+    assert "PostgreSQL only" in result.stderr

@@ -44,11 +44,13 @@ def wait_until(predicate: Callable[[], object], *, timeout: float, interval: flo
 
 
 def pytest_db_url() -> str:
-    """The pytest-django test database, for subprocesses."""
+    """The pytest-django test database, for subprocesses (TCP or the embedded server's socket)."""
     from django.db import connection
 
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    from governance.embedded_pg import database_url
+
+    connection.ensure_connection()  # the embedded server's socket is known once connected
+    return database_url(connection.settings_dict)
 
 
 # The Celery queue of this test run: workers, beat and clients started by the tests use it, so two
@@ -58,10 +60,22 @@ RUN_QUEUE = f"accord-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 def shared_redis_url(db_number: int) -> str:
     """The shared Redis with a db number of the test module's own. Nothing is flushed: the run's
-    own queue name (``RUN_QUEUE``) keeps it apart from other runs on the same server."""
+    own queue name (``RUN_QUEUE``) keeps it apart from other runs on the same server.
+    ``""`` where this run has no Redis: workers then use Celery's filesystem broker under var/."""
     from django.conf import settings
 
+    if not settings.REDIS_URL:
+        return ""
     return settings.REDIS_URL.rsplit("/", 1)[0] + f"/{db_number}"
+
+
+def needs_redis(why: str):
+    """Skip a test whose subject is Redis itself when this run has none (the filesystem broker
+    stands in for every other Celery test)."""
+    import pytest
+    from django.conf import settings
+
+    return pytest.mark.skipif(not settings.REDIS_URL, reason=f"no Redis on this machine: {why}")
 
 
 def subprocess_env(*, database_url: str, redis_url: str, **extra: str) -> dict:
@@ -154,10 +168,16 @@ def wait_worker_ready(worker: Proc, timeout: float = 40) -> None:
 
 
 def celery_client(redis_url: str):
-    """A Celery app that only sends, to the test's own broker (never the shared default db)."""
+    """A Celery app that only sends, to the test's own broker (never the shared default db), or
+    to the filesystem broker the workers share with us when ``redis_url`` is ``""``."""
     from celery import Celery
+    from django.conf import settings
 
-    app = Celery("accord-test-client", broker=redis_url, set_as_current=False)
+    if redis_url:
+        app = Celery("accord-test-client", broker=redis_url, set_as_current=False)
+    else:
+        app = Celery("accord-test-client", broker="filesystem://", set_as_current=False)
+        app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     app.conf.task_default_queue = RUN_QUEUE
     return app
 

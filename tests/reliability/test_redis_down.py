@@ -22,6 +22,7 @@ from tests.reliability.support import (
     api,
     free_port,
     http_status,
+    needs_redis,
     pytest_db_url,
     start_beat,
     start_gunicorn,
@@ -31,7 +32,8 @@ from tests.reliability.support import (
     wait_worker_ready,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.django_db(transaction=True),
+              needs_redis("this test stops and restarts a private redis-server")]
 
 SWEEP_PERIOD = 10.0  # seconds, for this test (production: 60)
 OUTAGE = 20.0  # seconds Redis stays down
