@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint install bench reliability load clean
+.PHONY: run test lint install bench reliability load prod-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(STAMP) lint
 ## make reliability: the slow fault tests (two beats, Redis down, PostgreSQL restart) and a 20 s load smoke run.
 reliability: $(STAMP)
 	$(BIN)/python -m pytest -q -m reliability -p no:playwright tests/reliability tests/load
+
+## make prod-check: what the image and docker-compose.yml run (collectstatic DEBUG=0, migrate, gunicorn,
+## worker, one beat), natively on PostgreSQL + Redis, then used: sign-in, pages, API docs, static, an escalation.
+prod-check: $(STAMP)
+	$(BIN)/python -m ops.prod_check
 
 ## make load: the load test for ACCORD_LOAD_SECONDS (default 180) with 50 users; figures in test-artifacts/load-report.md.
 load: $(STAMP)

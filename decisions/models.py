@@ -126,9 +126,12 @@ class Holiday(models.Model):
 class MatrixVersion(models.Model):
     """One published decision-rights matrix: an immutable snapshot of every (type, function) role.
 
-    The version in force at time t is the highest-numbered version with ``effective_at <= t``.
+    Versions take effect in number order: each one's ``effective_at`` is now or later, and never
+    before the version it was edited from (``based_on``). The version in force at time t is the
+    newest non-cancelled version with ``effective_at <= t`` (``MatrixVersionQuerySet.in_force``).
+    A version scheduled for the future can be cancelled until it takes effect; it stays listed.
     Consecutive versions give the before/after of every change; ``published_by``/``created_at``
-    say who and when.
+    say who and when; ``note`` says why, and lists the lint gaps the publisher acknowledged.
     """
 
     number = models.PositiveIntegerField(unique=True)
@@ -137,7 +140,15 @@ class MatrixVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
-    note = models.CharField(max_length=300, blank=True)
+    note = models.TextField(blank=True)
+    based_on = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Number of the version this one was edited from (None: the first).")
+    acknowledged_gaps = models.JSONField(
+        default=list, blank=True, help_text="The lint gaps the publisher acknowledged (also listed in the note).")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = MatrixVersionQuerySet.as_manager()
     history = HistoricalRecords()
@@ -149,6 +160,31 @@ class MatrixVersion(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.number}"
+
+    def status(self, *, now, in_force: MatrixVersion | None) -> str:
+        """``in_force``, ``scheduled``, ``superseded`` or ``cancelled`` (``in_force``: the version in
+        force at ``now``, read once by the caller for a whole list)."""
+        if self.cancelled_at is not None:
+            return "cancelled"
+        if in_force is not None and self.pk == in_force.pk:
+            return "in_force"
+        return "scheduled" if self.effective_at > now else "superseded"
+
+
+class MatrixDraft(models.Model):
+    """An admin's unpublished edit of the matrix, saved as they work (one per admin). ``cells`` is
+    the whole proposed matrix as ``[[decision type id, function id, role], …]``; ``base_number`` the
+    version it started from, named when it is published (a stale base answers 409)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="matrix_draft")
+    base_number = models.PositiveIntegerField(null=True, blank=True)
+    cells = models.JSONField(default=list)
+    note = models.TextField(blank=True)
+    effective_at = models.DateTimeField(null=True, blank=True, help_text="None: publish takes effect at once.")
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"draft of {self.user_id} on v{self.base_number}"
 
 
 class MatrixCell(models.Model):

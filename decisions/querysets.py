@@ -22,9 +22,18 @@ class MatrixVersionQuerySet(ScopedQuerySet):
             return self.none()
         return self
 
+    def published(self) -> MatrixVersionQuerySet:
+        """Every version not cancelled (cancelled ones stay listed, but never take effect)."""
+        return self.filter(cancelled_at__isnull=True)
+
     def in_force(self, at):
-        """The version in force at ``at`` (``None`` before the first publication)."""
-        return self.filter(effective_at__lte=at).order_by("-effective_at", "-number").first()
+        """The version in force at ``at``: the newest published one whose ``effective_at`` has come
+        (``None`` before the first publication)."""
+        return self.published().filter(effective_at__lte=at).order_by("-effective_at", "-number").first()
+
+    def head(self):
+        """The newest published version, in force or scheduled: every edit starts from it."""
+        return self.published().order_by("-number").first()
 
 
 class HolidayQuerySet(ScopedQuerySet):

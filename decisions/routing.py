@@ -1,12 +1,24 @@
-"""Who takes part in a decision: the matrix version in force + the assignments at the deciding
-unit (the ancestor of the chosen org unit at the type's ``decided_at_level``)."""
+"""Who takes part in a decision: the matrix version in force + who covers each function there.
+
+**Coverage** (one rule, used by routing, the matrix lint and the escalation sweep): a function is
+covered for an org unit by its *nearest holder up the tree* — the holders at the unit itself, else
+at its parent, and so on up to Global. A DACH Compliance officer covers Germany and Austria unless a
+market has a Compliance holder of its own. ``nearest_holders`` computes it for many (unit, function)
+pairs in one query over the closure table.
+
+Routing starts from the *level unit*: the ancestor of the chosen org unit at the type's
+``decided_at_level``. The decision's deciding unit is where its decider actually holds the D
+function (the level unit, or the ancestor whose holder covers it): escalation goes on from there.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from decisions.models import DecisionType, Holiday, MatrixCell, MatrixVersion, RapidRole
 from governance.models import LEVEL_DEPTH, Assignment, Function, OrgLevel, OrgUnit, User
@@ -14,24 +26,70 @@ from governance.models import LEVEL_DEPTH, Assignment, Function, OrgLevel, OrgUn
 ROLE_ORDER = {"D": 0, "A": 1, "R": 2, "I": 3, "P": 4}
 
 
+@dataclass(frozen=True)
+class Cover:
+    """Who covers a function for a unit: the unit that holds it (the nearest in the chain) and its
+    active holders there, longest-standing assignment first."""
+
+    org_unit_id: int
+    distance: int  # 0: the unit itself; 1: its parent; …
+    user_ids: tuple[int, ...]
+
+
+def nearest_holders(*, unit_ids: Iterable[int], function_ids: Iterable[int],
+                    strictly_above: bool = False) -> dict[tuple[int, int], Cover]:
+    """``{(unit id, function id): Cover}`` for every pair that somebody in the unit's chain covers
+    (pairs nobody covers are absent). ``strictly_above``: ignore holders at the unit itself (the
+    escalation sweep looks for the next holder above a deciding unit). One query: assignments of
+    active users joined to the closure rows from their unit down to each asked unit."""
+    units, functions = set(unit_ids), set(function_ids)
+    if not units or not functions:
+        return {}
+    links = Assignment.objects.filter(function_id__in=functions, user__is_active=True,
+                                      org_unit__descendant_links__descendant_id__in=units)
+    if strictly_above:
+        links = links.filter(org_unit__descendant_links__depth__gt=0)
+    # One join to the closure table: the filter and both annotations use the same link row.
+    rows = (links.annotate(below_id=F("org_unit__descendant_links__descendant_id"),
+                           distance=F("org_unit__descendant_links__depth"))
+            .values_list("below_id", "function_id", "distance", "id", "user_id", "org_unit_id"))
+    best: dict[tuple[int, int], tuple[int, int, list[tuple[int, int]]]] = {}
+    for below, function, distance, pk, user_id, unit_id in rows:
+        key = (below, function)
+        held = best.get(key)
+        if held is None or distance < held[0]:
+            best[key] = (distance, unit_id, [(pk, user_id)])
+        elif distance == held[0]:
+            held[2].append((pk, user_id))
+    return {key: Cover(org_unit_id=unit_id, distance=distance,
+                       user_ids=tuple(dict.fromkeys(user for _, user in sorted(people))))
+            for key, (distance, unit_id, people) in best.items()}
+
+
 @dataclass
 class Seat:
     user: User | None
     function: Function
     role: str
-    org_unit: OrgUnit
+    org_unit: OrgUnit  # where the user holds the function (the level unit when nobody does)
 
 
 @dataclass
 class Routing:
     version: MatrixVersion
-    deciding_unit: OrgUnit
+    level_unit: OrgUnit  # the ancestor at the type's deciding level: coverage starts here
     seats: list[Seat] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
 
     @property
     def decider(self) -> Seat:
         return next(s for s in self.seats if s.role == RapidRole.DECIDE and s.user is not None)
+
+    @property
+    def deciding_unit(self) -> OrgUnit:
+        """Where the decider holds the D function (the level unit while nobody does)."""
+        seat = next((s for s in self.seats if s.role == RapidRole.DECIDE and s.user is not None), None)
+        return seat.org_unit if seat else self.level_unit
 
     def by_role(self, role: str) -> list[Seat]:
         return [s for s in self.seats if s.role == role]
@@ -48,28 +106,31 @@ def deciding_unit_for(decision_type: DecisionType, org_unit: OrgUnit) -> OrgUnit
 
 
 def resolve(*, decision_type: DecisionType, org_unit: OrgUnit, at: datetime, strict: bool = True) -> Routing:
-    """Resolve participants. ``strict``: raise a ValidationError when nobody can decide (no D in the
-    matrix, or no holder of the D or an A function at the deciding unit) — never silently nobody."""
+    """Resolve participants: for each role of the type in the matrix version in force at ``at``, the
+    holders covering its function for the level unit (``nearest_holders``). ``strict``: raise a
+    ValidationError when nobody can decide (no single D in the matrix, or nobody in the chain holds
+    the D or an A function) — never silently nobody."""
     version = MatrixVersion.objects.in_force(at)
     if version is None:
         raise ValidationError({"decision_type": "No decision-rights matrix has been published yet."})
     unit = deciding_unit_for(decision_type, org_unit)
     cells = list(MatrixCell.objects.filter(version=version, decision_type=decision_type).select_related("function"))
-    holders: dict[int, list[User]] = {}
-    for a in (Assignment.objects.filter(org_unit=unit, function__in=[c.function_id for c in cells])
-              .select_related("user").order_by("pk")):
-        if a.user.is_active:
-            holders.setdefault(a.function_id, []).append(a.user)
-    routing = Routing(version=version, deciding_unit=unit)
+    covers = nearest_holders(unit_ids=[unit.pk], function_ids=[c.function_id for c in cells])
+    users = User.objects.in_bulk({u for c in covers.values() for u in c.user_ids})
+    units = OrgUnit.objects.in_bulk({c.org_unit_id for c in covers.values()} - {unit.pk})
+    units[unit.pk] = unit
+    routing = Routing(version=version, level_unit=unit)
     for cell in sorted(cells, key=lambda c: (ROLE_ORDER[c.role], c.function.code)):
-        people = holders.get(cell.function_id, [])
-        if not people:
+        cover = covers.get((unit.pk, cell.function_id))
+        if cover is None:
             routing.seats.append(Seat(None, cell.function, cell.role, unit))
-            routing.gaps.append(f"Nobody holds {cell.function.name} at {unit.name} ({cell.get_role_display()}).")
+            routing.gaps.append(f"Nobody holds {cell.function.name} at {unit.name} or above "
+                                f"({cell.get_role_display()}).")
             continue
+        people = [users[u] for u in cover.user_ids]
         if cell.role == RapidRole.DECIDE:
             people = people[:1]  # one decider: the longest-standing holder
-        routing.seats.extend(Seat(u, cell.function, cell.role, unit) for u in people)
+        routing.seats.extend(Seat(u, cell.function, cell.role, units[cover.org_unit_id]) for u in people)
     if strict:
         _require_decider(routing, decision_type, cells)
     return routing
@@ -85,8 +146,8 @@ def _require_decider(routing: Routing, decision_type: DecisionType, cells: list[
     if missing:
         names = ", ".join(f"{s.function.name} ({s.role})" for s in missing)
         raise ValidationError({"org_unit": (
-            f"No decider for “{decision_type.name}” at {routing.deciding_unit.name}: nobody holds {names} there. "
-            "Ask an admin to assign a holder.")})
+            f"No decider for “{decision_type.name}” at {routing.level_unit.name}: nobody holds {names} there "
+            "or above. Ask an admin to assign a holder.")})
 
 
 def holidays_for(unit: OrgUnit) -> set[date]:

@@ -215,9 +215,23 @@ def _round(x):
 
 
 def matrix_grid(*, version: MatrixVersion | None = None) -> dict:
-    """Rows (decision types) × columns (functions) of a version's roles, for the editor."""
+    """Rows (active decision types) × columns (functions) of a version's roles (default: the newest
+    published version, in force or scheduled), for the editor."""
     from decisions.services import matrix_cells
 
-    version = version or MatrixVersion.objects.order_by("-number").first()
+    version = version or MatrixVersion.objects.head()
     return {"version": version, "types": list(DecisionType.objects.filter(is_active=True).order_by("name")),
             "functions": list(Function.objects.order_by("code")), "cells": matrix_cells(version)}
+
+
+def matrix_version_diff(before: MatrixVersion | None, after: MatrixVersion | None) -> list[dict]:
+    """The cells that differ between two versions, by decision type and function code (every type,
+    retired ones included: an old version may name them)."""
+    from decisions.services import matrix_cells, matrix_diff
+
+    changes = matrix_diff(matrix_cells(before), matrix_cells(after))
+    types = DecisionType.objects.in_bulk({c["decision_type_id"] for c in changes})
+    functions = Function.objects.in_bulk({c["function_id"] for c in changes})
+    rows = [{"decision_type": types[c["decision_type_id"]].code, "function": functions[c["function_id"]].code,
+             "before": c["before"], "after": c["after"]} for c in changes]
+    return sorted(rows, key=lambda r: (r["decision_type"], r["function"]))

@@ -1,20 +1,27 @@
 from django.urls import path
 
-from decisions import views
+from decisions.views import analytics, matrix, pages
 
 app_name = "decisions"
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("queue/", views.queue, name="queue"),
-    path("list/", views.decision_list, name="list"),
-    path("new/", views.log_decision, name="log"),
-    path("new/preview/", views.routing_preview, name="preview"),
-    path("<int:pk>/", views.decision_detail, name="detail"),
-    path("<int:pk>/<str:action>/", views.decision_act, name="act"),
-    path("matrix/", views.matrix_editor, name="matrix"),
-    path("matrix/check/", views.matrix_check, name="matrix-check"),
-    path("matrix/publish/", views.matrix_publish, name="matrix-publish"),
-    path("analytics/", views.analytics, name="analytics"),
-    path("notifications/", views.notifications, name="notifications"),
-    path("notifications/read/", views.notifications_mark_read, name="notifications-read"),
+    path("", pages.index, name="index"),
+    path("queue/", pages.queue, name="queue"),
+    path("list/", pages.decision_list, name="list"),
+    path("new/", pages.log_decision, name="log"),
+    path("new/preview/", pages.routing_preview, name="preview"),
+    path("<int:pk>/", pages.decision_detail, name="detail"),
+    path("<int:pk>/<str:action>/", pages.decision_act, name="act"),
+    path("matrix/", matrix.matrix_editor, name="matrix"),
+    path("matrix/check/", matrix.matrix_check, name="matrix-check"),
+    path("matrix/publish/", matrix.matrix_publish, name="matrix-publish"),
+    path("matrix/draft/discard/", matrix.matrix_draft_discard, name="matrix-discard"),
+    path("matrix/merge/", matrix.matrix_merge, name="matrix-merge"),
+    path("matrix/versions/", matrix.matrix_versions, name="matrix-versions"),
+    path("matrix/versions/<int:number>/", matrix.matrix_version, name="matrix-version"),
+    path("matrix/versions/<int:number>/copy/", matrix.matrix_version_copy, name="matrix-version-copy"),
+    path("matrix/versions/<int:number>/cancel/", matrix.matrix_version_cancel, name="matrix-version-cancel"),
+    path("matrix/diff/", matrix.matrix_diff, name="matrix-diff"),
+    path("analytics/", analytics.analytics, name="analytics"),
+    path("notifications/", analytics.notifications, name="notifications"),
+    path("notifications/read/", analytics.notifications_mark_read, name="notifications-read"),
 ]

@@ -55,6 +55,9 @@ class User(AbstractUser):
     """A person who logs in. ``role`` decides what kind of scope they have (see querysets)."""
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MANAGER)
+    timezone = models.CharField(
+        max_length=64, blank=True, validators=[validate_timezone],
+        help_text="IANA zone pages and e-mails show times in (default: the zone of the user's unit).")
 
     objects = AccordUserManager()
     history = HistoricalRecords(excluded_fields=["password", "last_login"])

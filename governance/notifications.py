@@ -2,12 +2,15 @@
 
 ``notify`` sends one message to a few people; ``notify_many`` sends many messages in one
 ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (the sweeps), emailing only the rows it created.
+
+A body that mentions a time is a function of the recipient (``Body``), so each reader gets it in
+their own zone with its label: ``lambda user: f"Due {format_instant(due, user_zone(user))}."``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,13 +25,19 @@ from governance.text import single_line
 
 log = logging.getLogger(__name__)
 
+Body = str | Callable[[User], str]  # text, or text for one recipient (times in their zone)
+
+
+def body_for(body: Body, user: User) -> str:
+    return body(user) if callable(body) else body
+
 
 def notify(
     *,
     recipients: Iterable[User],
     kind: str,
     title: str,
-    body: str = "",
+    body: Body = "",
     url: str = "",
     dedupe_key: str,
     now: datetime | None = None,
@@ -49,20 +58,20 @@ def notify(
         )
     )
     rows = [
-        Notification(recipient_id=pk, kind=kind, title=title[:200], body=body, url=url,
+        Notification(recipient_id=pk, kind=kind, title=title[:200], body=body_for(body, people[pk]), url=url,
                      dedupe_key=dedupe_key[:200], created_at=now)
         for pk in people
         if pk not in already
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    created_for = [people[r.recipient_id] for r in rows]
+    created_for = [(people[r.recipient_id], r.body) for r in rows]
     if email and created_for:
-        transaction.on_commit(lambda: _send_emails(created_for, title, body, url, dedupe_key))
+        transaction.on_commit(lambda: _send_emails(created_for, title, url, dedupe_key))
     return rows
 
 
-def _send_emails(users: list[User], title: str, body: str, url: str, dedupe_key: str) -> None:
-    for user in users:
+def _send_emails(mails: list[tuple[User, str]], title: str, url: str, dedupe_key: str) -> None:
+    for user, body in mails:
         if not user.email:
             continue
         try:
@@ -84,7 +93,7 @@ class Notice:
     kind: str
     title: str
     dedupe_key: str
-    body: str = ""
+    body: Body = ""
     url: str = ""
 
 
@@ -108,7 +117,8 @@ def notify_many(notices: Iterable[Notice], *, now: datetime | None = None, email
     field = Notification._meta.get_field
     columns = [("recipient_id", field("recipient")), ("title", field("title")), ("body", field("body")),
                ("url", field("url")), ("dedupe_key", field("dedupe_key")), ("kind", field("kind"))]
-    rows = [(pk, n.title[:200], n.body, n.url, key, n.kind) for (pk, key), (_, n) in pending.items()]
+    texts = {pair: body_for(n.body, user) for pair, (user, n) in pending.items()}
+    rows = [(pk, n.title[:200], texts[(pk, key)], n.url, key, n.kind) for (pk, key), (_, n) in pending.items()]
     table = connection.ops.quote_name(Notification._meta.db_table)
     with_sql, params = rows_cte(columns, rows)
     with connection.cursor() as cur:
@@ -117,17 +127,17 @@ def notify_many(notices: Iterable[Notice], *, now: datetime | None = None, email
             f"SELECT recipient_id, kind, title, body, url, dedupe_key, %s FROM v "
             f"ON CONFLICT (recipient_id, dedupe_key) DO NOTHING RETURNING id, recipient_id, dedupe_key",
             [*params, connection.ops.adapt_datetimefield_value(now)])
-        created: list[tuple[User, Notice, int]] = [(*pending[(recipient_id, key)], pk)
-                                                   for pk, recipient_id, key in cur.fetchall()]
+        created: list[tuple[User, Notice, int, str]] = [
+            (*pending[(recipient_id, key)], pk, texts[(recipient_id, key)]) for pk, recipient_id, key in cur.fetchall()]
     if email and created:
         transaction.on_commit(lambda: _send_many_emails(created))
-    return [pk for _, _, pk in created]
+    return [pk for _, _, pk, _ in created]
 
 
-def _send_many_emails(mails: list[tuple[User, Notice, int]]) -> None:
-    """Email each created notification (user, notice, row id) over one mail connection: what
+def _send_many_emails(mails: list[tuple[User, Notice, int, str]]) -> None:
+    """Email each created notification (user, notice, row id, body) over one mail connection: what
     ``notify`` sends, one message per recipient. Marks the ones that went out."""
-    mails = [(user, notice, pk) for user, notice, pk in mails if user.email]
+    mails = [mail for mail in mails if mail[0].email]
     if not mails:
         return
     sent = []
@@ -138,9 +148,9 @@ def _send_many_emails(mails: list[tuple[User, Notice, int]]) -> None:
         log.exception("email connection for %d notifications failed", len(mails))
         return
     try:
-        for user, notice, pk in mails:
+        for user, notice, pk, body in mails:
             message = EmailMessage(subject=f"[Accord] {single_line(notice.title)}",
-                                   body=f"{notice.body}\n\n{notice.url}".strip(),
+                                   body=f"{body}\n\n{notice.url}".strip(),
                                    from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email], connection=mailer)
             try:
                 message.send()

@@ -67,10 +67,37 @@ def function_create(*, code: str, name: str) -> Function:
     return function
 
 
+def _follow_unit_timezone(user: User, previous_default: str) -> None:
+    """A user who kept their unit's zone (or has none yet) follows their unit when it changes;
+    a zone they chose themselves stays."""
+    from governance.timezones import default_timezone
+
+    if user.timezone in ("", previous_default):
+        zone = default_timezone(user)
+        if zone != user.timezone:
+            user.timezone = zone
+            user.save(update_fields=["timezone"])
+
+
+@transaction.atomic
+def user_set_timezone(*, user: User, timezone: str) -> User:
+    """Set the zone ``user`` reads times in (an IANA name; empty: their unit's)."""
+    from governance.timezones import default_timezone
+
+    user.timezone = timezone or default_timezone(user)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["timezone"])
+    return user
+
+
 @transaction.atomic
 def assignments_replace(*, user: User, assignments: Iterable[tuple[Function, OrgUnit, str]]) -> None:
     """Make ``user``'s assignments exactly ``assignments`` ((function, org unit, title) triples),
-    keeping unchanged rows (and their history) untouched."""
+    keeping unchanged rows (and their history) untouched. A user on their unit's zone follows the
+    new unit's zone."""
+    from governance.timezones import default_timezone
+
+    previous_default = default_timezone(user) if user.timezone else ""
     wanted = {(f.pk, u.pk): title for f, u, title in assignments}
     for existing in Assignment.objects.filter(user=user):
         key = (existing.function_id, existing.org_unit_id)
@@ -83,6 +110,7 @@ def assignments_replace(*, user: User, assignments: Iterable[tuple[Function, Org
             existing.save(update_fields=["title"])
     for (function_id, org_unit_id), title in wanted.items():
         Assignment.objects.create(user=user, function_id=function_id, org_unit_id=org_unit_id, title=title)
+    _follow_unit_timezone(user, previous_default)
 
 
 @transaction.atomic
@@ -97,10 +125,12 @@ def user_create(
     is_active: bool = True,
     assignments: Iterable[tuple[Function, OrgUnit, str]] = (),
     partnerships: Iterable = (),
+    timezone: str = "",
 ) -> User:
-    """Create a user with their assignments (internal roles) or partnerships (partner users)."""
+    """Create a user with their assignments (internal roles) or partnerships (partner users).
+    ``timezone`` defaults to their unit's (``governance.timezones.default_timezone``)."""
     user = User(username=username, email=email, first_name=first_name, last_name=last_name, role=role,
-                is_active=is_active)
+                is_active=is_active, timezone=timezone)
     user.is_staff = role == Role.ADMIN
     if password:
         user.set_password(password)
@@ -108,17 +138,22 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    assignments_replace(user=user, assignments=assignments)
     _set_partnerships(user=user, partnerships=partnerships)
+    assignments_replace(user=user, assignments=assignments)  # then sets the unit's zone unless one was given
     _check_role_consistency(user)
     return user
 
 
 @transaction.atomic
 def user_update(*, user: User, password: str | None = None, assignments=None, partnerships=None, **fields) -> User:
-    """Change a user; ``assignments``/``partnerships`` replace the current ones when given."""
+    """Change a user; ``assignments``/``partnerships`` replace the current ones when given. An
+    empty ``timezone`` means their unit's."""
     for name, value in fields.items():
         setattr(user, name, value)
+    if "timezone" in fields and not fields["timezone"]:
+        from governance.timezones import default_timezone
+
+        user.timezone = default_timezone(user)
     user.is_staff = user.role == Role.ADMIN or user.is_superuser
     if password:
         user.set_password(password)
@@ -127,7 +162,11 @@ def user_update(*, user: User, password: str | None = None, assignments=None, pa
     if assignments is not None:
         assignments_replace(user=user, assignments=assignments)
     if partnerships is not None:
+        from governance.timezones import default_timezone
+
+        previous_default = default_timezone(user) if user.timezone else ""
         _set_partnerships(user=user, partnerships=partnerships)
+        _follow_unit_timezone(user, previous_default)
     _check_role_consistency(user)
     return user
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "governance.health.HealthCheckMiddleware",  # first: /healthz answers whatever the Host or scheme
     "django.middleware.security.SecurityMiddleware",
     "governance.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "governance.timezones.UserTimezoneMiddleware",
     # NUL bytes refused, bad-input exceptions -> 400 (after auth: the 400 page shows the user's shell).
     "governance.bad_input.BadInputMiddleware",
     # Idempotency-Key on API POSTs: a repeat gets the first answer (governance.idempotency).
@@ -90,6 +92,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.navigation",
             ],
+            # Instants in the reader's zone with its label, in every template (governance.timezones).
+            "builtins": ["governance.templatetags.accord_time"],
         },
     },
 ]

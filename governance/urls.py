@@ -34,6 +34,7 @@ urlpatterns = [
         success_url=reverse_lazy("password-reset-complete"), **_reset_page("confirm")), name="password-reset-confirm"),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(**_reset_page("complete")),
          name="password-reset-complete"),
+    path("accounts/time-zone/", views.time_zone, name="time-zone"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
     path("partners/", include("partners.urls")),

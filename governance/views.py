@@ -1,13 +1,20 @@
+import zoneinfo
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from governance import tokens
 from governance.audit import object_history
 from governance.security import record_security_event
 from governance.selectors import org_tree_for
+from governance.services import user_set_timezone
+from governance.timezones import default_timezone, format_instant, zone
 
 
 @login_required
@@ -76,6 +83,32 @@ def bad_request(request, exception=None):
 
     reason = str(exception) if isinstance(exception, BadInput) else ""
     return render(request, "400.html", {"reason": reason}, status=400)
+
+
+@login_required
+def time_zone(request):
+    """The zone the signed-in user reads times in (pages and e-mails); empty: their unit's."""
+    user = request.user
+    unit_zone = default_timezone(user)
+    error = None
+    if request.method == "POST":
+        chosen = request.POST.get("timezone", "").strip()
+        try:
+            user_set_timezone(user=user, timezone=chosen)
+        except ValidationError as exc:
+            error = " ".join(m for ms in exc.message_dict.values() for m in ms)
+        else:
+            messages.success(request, f"Times are now shown in {user.timezone}.")
+            back = request.POST.get("next", "")
+            if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+                return redirect(back)
+            return redirect("time-zone")
+    now = timezone.now()
+    return render(request, "governance/time_zone.html", {
+        "zones": sorted(zoneinfo.available_timezones() - {"localtime", "Factory"}), "unit_zone": unit_zone,
+        "error": error, "sample": format_instant(now, zone(user.timezone)),
+        "unit_sample": format_instant(now, zone(unit_zone)), "next": request.GET.get("next", ""),
+    }, status=400 if error else 200)
 
 
 def permission_denied(request, exception=None):

@@ -34,19 +34,28 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
-def chromium_path() -> str | None:
-    """The Chromium to drive: ``CHROMIUM_PATH``, Debian's, or Playwright's own download; None if none."""
-    for candidate in (os.environ.get("CHROMIUM_PATH"), DEBIAN_CHROMIUM, shutil.which("chromium")):
+def chromium_path() -> tuple[str | None, str]:
+    """The Chromium to drive and where it came from: ``CHROMIUM_PATH`` if set (only it: a wrong
+    path is reported, not papered over), else Debian's, else Playwright's own download."""
+    if os.environ.get("CHROMIUM_PATH"):
+        path = os.environ["CHROMIUM_PATH"]
+        if os.access(path, os.X_OK):
+            return path, "CHROMIUM_PATH"
+        return None, f"CHROMIUM_PATH={path} is not executable"
+    for candidate in (DEBIAN_CHROMIUM, shutil.which("chromium")):
         if candidate and os.access(candidate, os.X_OK):
-            return candidate
+            return candidate, "Debian's Chromium"
     try:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
             own = p.chromium.executable_path
     except Exception:  # playwright missing or its driver broken: no browser either way
-        return None
-    return own if own and os.access(own, os.X_OK) else None
+        own = None
+    if own and os.access(own, os.X_OK):
+        return own, "Playwright's Chromium"
+    return None, ("no Chromium: set CHROMIUM_PATH, apt-get install chromium, "
+                  "or python -m playwright install chromium")
 
 
 def pytest_configure(config):
@@ -70,8 +79,8 @@ def pytest_configure(config):
     if redis_url and not _reachable(redis_url, 6379):
         pytest.exit(f"Redis is not reachable at {redis_url} — start it or unset REDIS_URL.", returncode=3)
     config._accord_services.append(f"Celery broker: {'Redis ' + redis_url if redis_url else 'filesystem (no Redis)'}")
-    config._accord_chromium = chromium_path()
-    config._accord_services.append(f"Browser: {config._accord_chromium or 'none'}")
+    config._accord_chromium, config._accord_chromium_why = chromium_path()
+    config._accord_services.append(f"Browser: {config._accord_chromium or 'none'} ({config._accord_chromium_why})")
 
 
 def pytest_sessionstart(session):
@@ -83,8 +92,7 @@ def pytest_sessionstart(session):
 def pytest_collection_modifyitems(config, items):
     if config._accord_chromium:
         return
-    skip = pytest.mark.skip(reason="no Chromium (set CHROMIUM_PATH, apt-get install chromium, or "
-                                   "python -m playwright install chromium)")
+    skip = pytest.mark.skip(reason=f"browser journey: {config._accord_chromium_why}")
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(skip)

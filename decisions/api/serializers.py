@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -42,30 +44,54 @@ class RightSerializer(serializers.Serializer):
     role = RapidRoleField()
 
 
-def rights_by_type() -> dict[int, list[dict]]:
-    """Every type's row of the newest matrix version (one query)."""
-    version = MatrixVersion.objects.order_by("-number").first()
+def rights_by_type() -> tuple[MatrixVersion | None, dict[int, list[dict]]]:
+    """The newest matrix version (in force or scheduled: every edit starts from it) and every
+    type's row of it (one query each)."""
+    version = MatrixVersion.objects.head()
     rights: dict[int, list[dict]] = {}
     if version is None:
-        return rights
+        return version, rights
     for type_id, function, role in (MatrixCell.objects.filter(version=version)
                                     .values_list("decision_type_id", "function__code", "role")
                                     .order_by("function__code")):
         rights.setdefault(type_id, []).append({"function": function, "role": role})
-    return rights
+    return version, rights
 
 
 class DecisionTypeSerializer(serializers.ModelSerializer):
-    """A decision type with its SLA policy. ``rights`` are its row of the newest matrix version;
-    writing them publishes a new version (after lint: exactly one D, holders for A and D)."""
+    """A decision type with its SLA policy. ``rights`` are its row of the newest matrix version
+    (``matrix_version``, which may still be scheduled: ``matrix_version_effective_at``); writing
+    them publishes a new version edited from ``base_version`` (a stale one answers 409), after
+    lint: exactly one D; gaps (nobody covering an A or D function for some unit) need
+    ``acknowledge_gaps``. ``effective_at`` schedules the version for a later time."""
 
     rights = RightSerializer(many=True, required=False)
     decided_at_level = OrgLevelField(required=False)
+    matrix_version = serializers.SerializerMethodField(
+        help_text="The matrix version `rights` come from: send it back as `base_version` when writing them.")
+    matrix_version_effective_at = serializers.SerializerMethodField()
+    base_version = serializers.IntegerField(
+        write_only=True, required=False, min_value=0,
+        help_text="With `rights`: the matrix version your edit started from (0 before the first). "
+                  "409 with the versions published since, if it is no longer the newest.")
+    acknowledge_gaps = serializers.BooleanField(
+        write_only=True, required=False, default=False,
+        help_text="With `rights`: publish even though nobody covers some A or D function for some org unit "
+                  "(the gaps are kept in the version's note).")
+    effective_at = serializers.DateTimeField(
+        write_only=True, required=False, allow_null=True,
+        help_text="With `rights`: when the new version takes effect (default now; not in the past).")
+    rights_note = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=2000,
+                                        help_text="With `rights`: why the matrix changes (the version's note).")
+
+    PUBLISH_OPTIONS = {"base_version": "base_version", "acknowledge_gaps": "acknowledge_gaps",
+                       "effective_at": "effective_at", "rights_note": "note"}
 
     class Meta:
         model = DecisionType
         fields = ["code", "name", "description", "decided_at_level", "sla_hours", "sla_hours_by_priority",
-                  "calendar", "escalation_enabled", "is_active", "rights"]
+                  "calendar", "escalation_enabled", "is_active", "rights", "matrix_version",
+                  "matrix_version_effective_at", "base_version", "acknowledge_gaps", "effective_at", "rights_note"]
         # The model's clean() holds the rule; stated here too so the schema documents the range.
         extra_kwargs = {"sla_hours": {"min_value": 1, "max_value": MAX_SLA_HOURS}}
 
@@ -74,36 +100,59 @@ class DecisionTypeSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("The code is the decision type's natural key and cannot change.")
         return value
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
+    def _head(self) -> tuple[MatrixVersion | None, dict[int, list[dict]]]:
         if "rights_by_type" not in self.context:
             self.context["rights_by_type"] = rights_by_type()
-        data["rights"] = self.context["rights_by_type"].get(instance.pk, [])
+        return self.context["rights_by_type"]
+
+    def get_matrix_version(self, obj) -> int | None:
+        head, _ = self._head()
+        return head.number if head else None
+
+    def get_matrix_version_effective_at(self, obj) -> datetime | None:
+        head, _ = self._head()
+        return head.effective_at if head else None
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["rights"] = self._head()[1].get(instance.pk, [])
         return data
 
-    @staticmethod
-    def _rights(items):
-        return None if items is None else [(item["function"], item["role"]) for item in items]
+    def _split(self, validated_data) -> tuple[list | None, dict]:
+        items = validated_data.pop("rights", None)
+        options = {target: validated_data.pop(source) for source, target in self.PUBLISH_OPTIONS.items()
+                   if source in validated_data}
+        self.context.pop("rights_by_type", None)
+        rights = None if items is None else [(item["function"], item["role"]) for item in items]
+        return rights, options
 
     def create(self, validated_data):
-        rights = self._rights(validated_data.pop("rights", None))
-        self.context.pop("rights_by_type", None)
-        return services.decision_type_create(actor=self.context["request"].user, rights=rights, **validated_data)
+        rights, options = self._split(validated_data)
+        return services.decision_type_create(actor=self.context["request"].user, rights=rights,
+                                             publish_options=options, **validated_data)
 
     def update(self, instance, validated_data):
-        rights = self._rights(validated_data.pop("rights", None))
-        self.context.pop("rights_by_type", None)
+        rights, options = self._split(validated_data)
         return services.decision_type_update(decision_type=instance, actor=self.context["request"].user,
-                                             rights=rights, **validated_data)
+                                             rights=rights, publish_options=options, **validated_data)
 
 
 class MatrixVersionSerializer(serializers.ModelSerializer):
     published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    cancelled_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = serializers.SerializerMethodField(help_text="in_force, scheduled, superseded or cancelled.")
     rights = serializers.SerializerMethodField()
 
     class Meta:
         model = MatrixVersion
-        fields = ["number", "effective_at", "published_by", "created_at", "note", "rights"]
+        fields = ["number", "status", "effective_at", "published_by", "created_at", "note", "based_on",
+                  "acknowledged_gaps", "cancelled_at", "cancelled_by", "rights"]
+
+    def get_status(self, obj) -> str:
+        if "in_force" not in self.context:
+            self.context["now"] = self.context.get("now") or timezone.now()
+            self.context["in_force"] = MatrixVersion.objects.in_force(self.context["now"])
+        return obj.status(now=self.context["now"], in_force=self.context["in_force"])
 
     @extend_schema_field(RightSerializer(many=True))
     def get_rights(self, obj):
@@ -137,6 +186,40 @@ class MatrixCellInputSerializer(serializers.Serializer):
 
 class MatrixLintInputSerializer(serializers.Serializer):
     cells = MatrixCellInputSerializer(many=True)
+
+    def validate_cells(self, cells):
+        keys = [(c["decision_type"].pk, c["function"].pk) for c in cells]
+        if len(set(keys)) != len(keys):
+            raise serializers.ValidationError("A (decision type, function) cell appears twice.")
+        return cells
+
+    def cells_dict(self) -> dict[tuple[int, int], str]:
+        return {(c["decision_type"].pk, c["function"].pk): c["role"] for c in self.validated_data["cells"]}
+
+
+class MatrixPublishSerializer(MatrixLintInputSerializer):
+    """The whole matrix to publish as a new version (every active type's row; a type left out has no roles)."""
+
+    base_version = serializers.IntegerField(
+        min_value=0, help_text="The version your edit started from (0 before the first); stale → 409.")
+    acknowledge_gaps = serializers.BooleanField(required=False, default=False)
+    effective_at = serializers.DateTimeField(required=False, allow_null=True,
+                                             help_text="When it takes effect (default now; not in the past).")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class StaleVersionSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    base_version = serializers.IntegerField()
+    current_version = serializers.IntegerField()
+    versions = serializers.ListField(child=serializers.DictField(), help_text="Versions published since the base.")
+
+
+class MatrixDiffSerializer(serializers.Serializer):
+    decision_type = serializers.CharField()
+    function = serializers.CharField()
+    before = serializers.CharField(allow_null=True)
+    after = serializers.CharField(allow_null=True)
 
 
 class ParticipantSerializer(serializers.ModelSerializer):

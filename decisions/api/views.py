@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,9 +22,14 @@ FORBIDDEN = OpenApiResponse(description="Your role, or your part in this decisio
 NOT_FOUND = OpenApiResponse(description="No such decision in your scope.")
 
 
+STALE = OpenApiResponse(s.StaleVersionSerializer, description="Your edit started from a version that is no "
+                        "longer the newest: the versions published since come back; nothing was published.")
+
+
 class DecisionTypeViewSet(ScopedModelViewSet):
     """Decision types and their SLA policy. Admins write; writing ``rights`` publishes a new
-    matrix version (400 with the lint messages when it would leave gaps or not exactly one D)."""
+    matrix version edited from ``base_version`` (409 when stale; 400 with the lint messages for a
+    conflict, or for gaps unless ``acknowledge_gaps``), effective now or at ``effective_at``."""
 
     model = DecisionType
     serializer_class = s.DecisionTypeSerializer
@@ -41,6 +46,16 @@ class DecisionTypeViewSet(ScopedModelViewSet):
         # Logged decisions keep their type: retire it instead of deleting.
         services.decision_type_update(decision_type=instance, actor=self.request.user, is_active=False)
 
+    @extend_schema(responses={200: s.DecisionTypeSerializer, 400: OpenApiResponse(description="Invalid."),
+                              403: FORBIDDEN, 409: STALE})
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(responses={200: s.DecisionTypeSerializer, 400: OpenApiResponse(description="Invalid."),
+                              403: FORBIDDEN, 409: STALE})
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
     @extend_schema(responses=s.MatrixVersionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def versions(self, request, code=None):
@@ -48,7 +63,8 @@ class DecisionTypeViewSet(ScopedModelViewSet):
         decision_type = self.get_object()
         if request.user.is_partner:
             raise PermissionDenied("The decision-rights matrix is internal.")
-        versions = MatrixVersion.objects.visible_to(request.user).select_related("published_by").prefetch_related(
+        versions = MatrixVersion.objects.visible_to(request.user).select_related(
+            "published_by", "cancelled_by").prefetch_related(
             Prefetch("cells", queryset=MatrixCell.objects.filter(decision_type=decision_type)
                      .select_related("decision_type", "function")))
         page = self.paginate_queryset(versions.order_by("-number"))
@@ -58,20 +74,65 @@ class DecisionTypeViewSet(ScopedModelViewSet):
 
 class MatrixVersionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            viewsets.GenericViewSet):
-    """Published decision-rights matrix versions (internal users) and the matrix lint."""
+    """Decision-rights matrix versions (internal users read them): publish a whole matrix, cancel a
+    scheduled version, diff two versions, lint (admins write)."""
 
     model = MatrixVersion
     serializer_class = s.MatrixVersionSerializer
     lookup_field = "number"
+    lookup_value_regex = "[0-9]+"
     filter_backends: list = []
 
     def scoped_queryset(self, queryset):
-        return queryset.select_related("published_by").prefetch_related(
+        return queryset.select_related("published_by", "cancelled_by").prefetch_related(
             Prefetch("cells", queryset=MatrixCell.objects.select_related("decision_type", "function"))
         ).order_by("-number")
 
+    @extend_schema(request=s.MatrixPublishSerializer,
+                   responses={201: s.MatrixVersionSerializer, 200: s.MatrixVersionSerializer,
+                              400: OpenApiResponse(description="Conflicts, unacknowledged gaps or a bad time."),
+                              403: FORBIDDEN, 409: STALE},
+                   description="Publish the whole matrix as a new version edited from `base_version` "
+                               "(201; 200 with the newest version when nothing changed).")
+    def create(self, request):
+        body = s.MatrixPublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        head = MatrixVersion.objects.head()
+        version = services.matrix_publish(
+            actor=request.user, cells=body.cells_dict(), base_version=data["base_version"],
+            acknowledge_gaps=data["acknowledge_gaps"], effective_at=data.get("effective_at"), note=data["note"])
+        fresh = self.get_queryset().get(pk=version.pk)
+        unchanged = head is not None and version.pk == head.pk
+        return Response(s.MatrixVersionSerializer(fresh).data,
+                        status=status.HTTP_200_OK if unchanged else status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.MatrixVersionSerializer, 403: FORBIDDEN, 404: NOT_FOUND,
+                                            409: CONFLICT},
+                   description="Cancel the newest version while it is still scheduled (it never takes effect).")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        version = services.matrix_version_cancel(version=self.get_object(), actor=request.user)
+        return Response(s.MatrixVersionSerializer(self.get_queryset().get(pk=version.pk)).data)
+
+    @extend_schema(parameters=[OpenApiParameter("from", OpenApiTypes.INT, required=True),
+                               OpenApiParameter("to", OpenApiTypes.INT, required=True)],
+                   responses={200: s.MatrixDiffSerializer(many=True), 400: OpenApiResponse(description="Bad numbers."),
+                              404: OpenApiResponse(description="No such version.")},
+                   description="The cells that differ between two versions (`before` in `from`, `after` in `to`).")
+    @action(detail=False, methods=["get"])
+    def diff(self, request):
+        numbers = [request.query_params.get(k, "") for k in ("from", "to")]
+        if not all(n.isdigit() and len(n) < 10 for n in numbers):
+            raise ValidationError({"from": "Give two version numbers: ?from=N&to=M."})
+        versions = {v.number: v for v in self.get_queryset().filter(number__in=[int(n) for n in numbers])}
+        if any(int(n) not in versions for n in numbers):
+            raise NotFound("No such matrix version.")
+        return Response(selectors.matrix_version_diff(versions[int(numbers[0])], versions[int(numbers[1])]))
+
     @extend_schema(methods=["GET"], responses=s.LintReportSerializer,
-                   description="Lint the newest published matrix: gaps and conflicts by decision type and org unit.")
+                   description="Lint the newest matrix version: conflicts (not exactly one D) and gaps (nobody "
+                               "in an org unit's chain holds an A or D function) by decision type and org unit.")
     @extend_schema(methods=["POST"], request=s.MatrixLintInputSerializer, responses=s.LintReportSerializer,
                    description="Lint a proposed matrix (admins) without publishing it.")
     @action(detail=False, methods=["get", "post"])
@@ -81,11 +142,10 @@ class MatrixVersionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
         if request.method == "POST":
             body = s.MatrixLintInputSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            cells = {(c["decision_type"].pk, c["function"].pk): c["role"] for c in body.validated_data["cells"]}
+            cells = body.cells_dict()
         else:
-            cells = services.matrix_cells(MatrixVersion.objects.order_by("-number").first())
+            cells = services.matrix_cells(MatrixVersion.objects.head())
         return Response(services.matrix_lint(cells=cells).as_dict())
-
 
 class DecisionViewSet(ScopedReadCreateViewSet):
     """The decision log, scoped to the caller. Leaders and managers log decisions and act on them

@@ -1,7 +1,8 @@
 """Writes of the decisions app. Pages, the API, the admin, tasks and the demo all call these.
 
 * ``workflow``: log, input, agree/veto, decide, withdraw, reopen;
-* ``matrix``: lint, diff and publish the decision-rights matrix, decision types;
+* ``matrix``: lint, diff, publish and cancel decision-rights matrix versions; decision types;
+* ``matrix_drafts``: admins' drafts of the matrix and the three-way merge onto a newer version;
 * ``escalation``: the overdue sweep (compare-and-set, exactly once per level).
 """
 
@@ -9,6 +10,7 @@ from decisions.services.escalation import decision_escalate_step, escalate_overd
 from decisions.services.matrix import (
     LintIssue,
     LintReport,
+    StaleMatrixVersion,
     decision_type_create,
     decision_type_set_rights,
     decision_type_update,
@@ -16,6 +18,12 @@ from decisions.services.matrix import (
     matrix_diff,
     matrix_lint,
     matrix_publish,
+    matrix_version_cancel,
+)
+from decisions.services.matrix_drafts import (
+    matrix_draft_discard,
+    matrix_draft_rebase,
+    matrix_draft_save,
 )
 from decisions.services.workflow import (
     decision_agree,
@@ -31,6 +39,7 @@ from decisions.services.workflow import (
 __all__ = [
     "LintIssue",
     "LintReport",
+    "StaleMatrixVersion",
     "decision_agree",
     "decision_clock",
     "decision_decide",
@@ -46,6 +55,10 @@ __all__ = [
     "escalate_overdue",
     "matrix_cells",
     "matrix_diff",
+    "matrix_draft_discard",
+    "matrix_draft_rebase",
+    "matrix_draft_save",
     "matrix_lint",
     "matrix_publish",
+    "matrix_version_cancel",
 ]

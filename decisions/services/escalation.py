@@ -39,9 +39,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,10 +57,12 @@ from decisions.models import (
     Holiday,
     RapidRole,
 )
+from decisions.routing import nearest_holders
 from decisions.services.workflow import decision_clock
-from governance.models import Assignment, Function, OrgUnit, User
+from governance.models import Function, OrgUnit, User
 from governance.notifications import Notice, notify_many
 from governance.rowsets import rows_cte
+from governance.timezones import format_instant, user_zone
 
 MAX_STEPS_PER_DECISION = 10  # four levels, their warnings and the "nowhere higher" mark fit easily
 BATCH_SIZE = 1000  # due decisions per transaction
@@ -70,7 +73,7 @@ ESCALATED, WARNED, EXHAUSTED = "escalated", "warned", "exhausted"
 _DECISION_FIELDS = ("id", "title", "decision_type_id", "org_unit_id", "priority", "requested_by_id", "decider_id",
                     "decider_function_id", "deciding_unit_id", "escalation_level", "clock_started_at", "due_at",
                     "warn_at", "next_deadline_at")
-_USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active")
+_USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active", "timezone")
 
 
 def escalate_overdue(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> dict:
@@ -163,27 +166,12 @@ def _decision_urls() -> Callable[[int], str]:
 
 def _next_holders(decisions: list[Decision]) -> dict[int, tuple[int, int]]:
     """``{decision id: (user id, org unit id)}``: the nearest holder of its decider's function above
-    its deciding unit, for all ``decisions`` in one query (nearest ancestor first, then the oldest
-    assignment; active users only)."""
-    if not decisions:
-        return {}
-    units = {d.deciding_unit_id for d in decisions}
-    functions = {d.decider_function_id for d in decisions}
-    # One join to the closure table: the filter and both annotations use the same link row.
-    candidates = (Assignment.objects
-                  .filter(function_id__in=functions, user__is_active=True,
-                          org_unit__descendant_links__descendant_id__in=units,
-                          org_unit__descendant_links__depth__gt=0)
-                  .annotate(below_id=F("org_unit__descendant_links__descendant_id"),
-                            distance=F("org_unit__descendant_links__depth"))
-                  .values_list("below_id", "function_id", "distance", "id", "user_id", "org_unit_id"))
-    best: dict[tuple[int, int], tuple] = {}
-    for below, function, distance, pk, user_id, unit_id in candidates:
-        rank = (distance, pk)
-        if (below, function) not in best or rank < best[(below, function)][0]:
-            best[(below, function)] = (rank, (user_id, unit_id))
-    found = {d.pk: best.get((d.deciding_unit_id, d.decider_function_id)) for d in decisions}
-    return {pk: hit[1] for pk, hit in found.items() if hit is not None}
+    its deciding unit (``routing.nearest_holders``: nearest ancestor first, then the oldest
+    assignment; active users only), for all ``decisions`` in one query."""
+    covers = nearest_holders(unit_ids={d.deciding_unit_id for d in decisions},
+                             function_ids={d.decider_function_id for d in decisions}, strictly_above=True)
+    found = {d.pk: covers.get((d.deciding_unit_id, d.decider_function_id)) for d in decisions}
+    return {pk: (cover.user_ids[0], cover.org_unit_id) for pk, cover in found.items() if cover is not None}
 
 
 def _claim(rows: list[tuple], columns: list[tuple[str, object]], set_sql: str, guard_sql: str = "",
@@ -264,7 +252,7 @@ def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now
         key = f"decision:{d.pk}:escalated:{k + 1}:{d.clock_started_at.isoformat()}"
         notices.append(Notice(
             recipients=(target,), kind="decision.escalated", title=f"Escalated to you: {d.title}",
-            body=f"Not decided at {here.name} in time. You now decide; due {due_at:%d %b %H:%M} UTC.",
+            body=partial(_due_text, f"Not decided at {here.name} in time. You now decide; due", due_at, "short"),
             url=url, dedupe_key=key))
         notices.append(Notice(
             recipients=(refs.users[d.requested_by_id],), kind="decision.escalated",
@@ -287,7 +275,7 @@ def _warn(warn: list[Decision], refs: _Refs, now: datetime) -> dict[int, tuple[s
     done = [d for d in warn if d.pk in claimed]
     notify_many([Notice(
         recipients=(refs.users.get(d.decider_id),), kind="decision.due_soon", title=f"Due soon: {d.title}",
-        body=f"75% of the time to decide has passed; due {d.due_at:%d %b %Y %H:%M} UTC.", url=refs.url(d.pk),
+        body=partial(_due_text, "75% of the time to decide has passed; due", d.due_at, ""), url=refs.url(d.pk),
         dedupe_key=f"decision:{d.pk}:warn:{d.escalation_level}:{d.clock_started_at.isoformat()}")
         for d in done], now=now)
     return {d.pk: (WARNED, d.due_at <= now) for d in done}
@@ -316,6 +304,11 @@ def _exhaust(exhaust: list[Decision], refs: _Refs, now: datetime) -> dict[int, t
     _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "message", "data"], events)
     notify_many(notices, now=now)
     return {d.pk: (EXHAUSTED, False) for d in done}
+
+
+def _due_text(text: str, due_at: datetime, style: str, user: User) -> str:
+    """``text`` and the deadline in ``user``'s zone (a notification body per recipient)."""
+    return f"{text} {format_instant(due_at, user_zone(user), style)}."
 
 
 def _holidays_of(unit_ids: set[int]) -> dict[int, set]:

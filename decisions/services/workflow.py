@@ -26,6 +26,7 @@ from decisions.routing import holidays_for, resolve
 from governance.models import OrgUnit, User
 from governance.notifications import notify
 from governance.text import single_line
+from governance.timezones import format_instant, user_zone
 
 
 def decision_url(decision: Decision) -> str:
@@ -140,8 +141,8 @@ def decision_log(
     url = decision_url(decision)
     key = f"decision:{decision.pk}:logged"
     notify(recipients=[decider.user], kind="decision.decide", title=f"Decision for you: {decision.title}",
-           body=f"You decide this ({decider.function.name}, {routing.deciding_unit.name}). "
-                f"Due {due_at:%d %b %H:%M} UTC.",
+           body=lambda user: (f"You decide this ({decider.function.name}, {routing.deciding_unit.name}). "
+                              f"Due {format_instant(due_at, user_zone(user), 'short')}."),
            url=url, dedupe_key=key, now=now)
     notify(recipients=[s.user for s in routing.by_role(RapidRole.AGREE) if s.user],
            kind="decision.agree", title=f"Your agreement is needed: {decision.title}", url=url,

@@ -57,7 +57,7 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "password", "email", "first_name", "last_name", "role",
-                  "is_active", "assignments", "partnerships"]
+                  "is_active", "timezone", "assignments", "partnerships"]
         read_only_fields = ["id"]
         extra_kwargs = {"role": {"required": True}}  # user_create needs it (was a 500 when omitted)
 

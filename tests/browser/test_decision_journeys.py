@@ -99,13 +99,14 @@ def test_admin_fixes_two_deciders_publishes_and_a_new_decision_uses_the_new_vers
     expect(check).to_contain_text("fix before publishing")
     expect(check).to_contain_text("2 deciders (ACCESS, SALES)")
     expect(page.locator(access_cell)).to_have_class("form-select form-select-sm role-select role-D")
-    page.get_by_role("button", name="Publish new version").click()
-    expect(page.locator(".alert-danger, .alert", has_text="Not published").first).to_contain_text(
-        "2 deciders (ACCESS, SALES)")
-    assert MatrixVersion.objects.order_by("-number").first().number == before
+    publish = page.get_by_role("button", name="Publish new version")
+    expect(publish).to_be_disabled()  # while the lint has a conflict
+    expect(page.get_by_test_id("conflict-mark")).to_contain_text("2 deciders (ACCESS, SALES)")
+    screenshot(page, "1-conflict")
 
     page.select_option(access_cell, "R")  # fix: Market Access recommends
     expect(check).to_contain_text("Valid")
+    expect(publish).to_be_enabled()
     expect(page.get_by_test_id("matrix-diff")).to_contain_text("PRICE_EXC · ACCESS: I → R")
     page.fill("#note", "Access recommends price exceptions")
     page.get_by_role("button", name="Publish new version").click()
@@ -124,6 +125,86 @@ def test_admin_fixes_two_deciders_publishes_and_a_new_decision_uses_the_new_vers
     decision = Decision.objects.get(title="Price exception under the new matrix")
     assert decision.matrix_version.number == before + 1
     screenshot(page)
+
+
+def test_a_failed_publish_keeps_the_draft_and_shows_the_gap_beside_its_cell(
+        page, live_server, login, screenshot, holders, price_exception, functions):
+    from decisions.models import MatrixDraft, MatrixVersion
+
+    t = price_exception.pk
+    access_cell = f"select[name='cell-{t}-{functions['ACCESS'].pk}']"
+    finance_cell = f"select[name='cell-{t}-{functions['FINANCE'].pk}']"
+    login(holders["admin"])
+    page.goto(f"{live_server.url}/decisions/matrix/")
+    page.select_option(access_cell, "R")
+    expect(page.get_by_test_id("matrix-diff")).to_contain_text("PRICE_EXC · ACCESS: I → R")
+    page.select_option(finance_cell, "I")
+    expect(page.get_by_test_id("matrix-diff")).to_contain_text("PRICE_EXC · FINANCE: R → I")
+    page.fill("#note", "Access recommends, Finance gives input")
+    # While the admin edits, Japan's only Compliance officer leaves: Japan now has a gap.
+    holders["compliance_jp"].assignments.all().delete()
+    page.get_by_role("button", name="Publish new version").click()
+
+    expect(page.get_by_test_id("publish-error")).to_contain_text("Not published — your draft is kept")
+    expect(page.get_by_test_id("publish-error")).to_contain_text("nobody holds Compliance (A) at Japan or above")
+    # The edits survived the failed publish, and the gap is shown beside the Compliance cell.
+    expect(page.locator(access_cell)).to_have_value("R")
+    expect(page.locator(finance_cell)).to_have_value("I")
+    expect(page.locator("#note")).to_have_value("Access recommends, Finance gives input")
+    gap = page.locator(f"#mark-{t}-{functions['COMPLIANCE'].pk} [data-testid=gap-mark]")
+    expect(gap).to_have_attribute("title", "Nobody holds Compliance at or above: JP")
+    expect(page.get_by_test_id("draft-banner")).to_be_visible()
+    publish = page.get_by_role("button", name="Publish new version")
+    expect(publish).to_be_disabled()  # until the gap is acknowledged
+    assert MatrixVersion.objects.count() == 1 and MatrixDraft.objects.filter(user=holders["admin"]).exists()
+    screenshot(page, "1-failed-publish-keeps-draft")
+
+    # Reloading (or coming back tomorrow) still shows the draft.
+    page.reload()
+    expect(page.locator(access_cell)).to_have_value("R")
+    page.get_by_label("I acknowledge the").check()
+    expect(publish).to_be_enabled()
+    publish.click()
+    expect(page.locator(".alert", has_text="Published matrix").first).to_contain_text("v2")
+    expect(page.get_by_test_id("draft-banner")).to_have_count(0)
+    version = MatrixVersion.objects.get(number=2)
+    assert "Published over 1 acknowledged gap" in version.note
+    assert not MatrixDraft.objects.filter(user=holders["admin"]).exists()
+    page.goto(f"{live_server.url}/decisions/matrix/versions/")
+    expect(page.get_by_test_id("versions")).to_contain_text("Published over 1 acknowledged gap")
+    screenshot(page, "2-versions")
+
+
+def test_a_second_admin_publishing_first_leads_to_the_three_way_merge(
+        page, live_server, login, screenshot, holders, price_exception, functions):
+    from decisions import services
+    from decisions.models import MatrixVersion
+    from tests.decisions.conftest import _user
+
+    t = price_exception.pk
+    access_cell = f"select[name='cell-{t}-{functions['ACCESS'].pk}']"
+    login(holders["admin"])
+    page.goto(f"{live_server.url}/decisions/matrix/")
+    page.select_option(access_cell, "R")
+    expect(page.get_by_test_id("matrix-diff")).to_contain_text("ACCESS: I → R")
+    # Another admin publishes first: Access performs.
+    other = _user("otto.admin", "admin", [])
+    cells = services.matrix_cells(MatrixVersion.objects.head())
+    services.matrix_publish(actor=other, cells={**cells, (t, functions["ACCESS"].pk): "P"}, base_version=1,
+                            note="Access performs")
+    page.get_by_role("button", name="Publish new version").click()
+    expect(page.get_by_role("heading", name="Someone published while you were editing")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("otto.admin has since published v2")
+    row = page.get_by_test_id("three-way").locator("tr", has_text="ACCESS")
+    expect(row.locator(".badge")).to_have_text(["I", "P", "R"])
+    screenshot(page, "1-three-way")
+    row.get_by_label("keep mine (R)").check()
+    page.get_by_role("button", name="Merge onto v2 and review").click()
+    expect(page.get_by_test_id("draft-banner")).to_contain_text("started from v2")
+    expect(page.locator(access_cell)).to_have_value("R")
+    page.get_by_role("button", name="Publish new version").click()
+    expect(page.locator(".alert", has_text="Published matrix").first).to_contain_text("v3")
+    assert MatrixVersion.objects.get(number=3).based_on == 2
 
 
 def test_partner_user_sees_only_their_partnership(page, live_server, login, screenshot, partner_user, partner_a,

@@ -109,12 +109,15 @@ def test_withdraw_and_reopen_are_events_and_closed_decisions_answer_409(api, hol
     assert kinds == ["logged", "withdrawn", "reopened"]
 
 
-def test_no_decider_is_a_clear_error_at_logging_time(api, holders):
-    holders["manager_de"].assignments.filter(function__code="SALES").update(org_unit_id=holders["manager_de"]
-                                                                           .assignments.get().org_unit.parent_id)
-    response = log_via_api(api(holders["leader"]))
+def test_no_decider_in_the_whole_chain_is_a_clear_error_at_logging_time(api, holders):
+    from governance.models import Assignment
+
+    # Sales is held at DE, DACH, EMEA and GLOBAL: with all of them gone nobody covers Germany.
+    Assignment.objects.filter(function__code="SALES", org_unit__code__in=["DE", "DACH", "EMEA", "GLOBAL"]).delete()
+    response = log_via_api(api(holders["admin"]))
     assert response.status_code == 400
-    assert "No decider for “Distributor price exception” at Germany: nobody holds Sales (D)" in str(response.json())
+    assert ("No decider for “Distributor price exception” at Germany: nobody holds Sales (D) there or above"
+            in str(response.json()))
     assert not Decision.objects.exists()
 
 

@@ -187,7 +187,7 @@ def test_each_step_writes_the_same_event_and_notifications_as_before(log_de, hol
     assert services.escalate_overdue(now=T0 + 18 * H) == {"escalated": 0, "warned": 1, "exhausted": 0}
     assert _notes(f"decision:{decision.pk}:warn:0:{T0.isoformat()}") == {
         ("max.de", "decision.due_soon", "Due soon: Bid",
-         "75% of the time to decide has passed; due 03 Mar 2026 08:00 UTC.", url)}
+         "75% of the time to decide has passed; due 03 Mar 2026 09:00 CET.", url)}  # max reads Berlin time
 
     assert services.escalate_overdue(now=T0 + 24 * H) == {"escalated": 1, "warned": 0, "exhausted": 0}
     event = DecisionEvent.objects.get(decision=decision, kind="escalated")
@@ -197,7 +197,7 @@ def test_each_step_writes_the_same_event_and_notifications_as_before(log_de, hol
                           "missed_deadline": (T0 + 24 * H).isoformat()}
     assert _notes(f"decision:{decision.pk}:escalated:1:{T0.isoformat()}") == {
         ("dirk.dach", "decision.escalated", "Escalated to you: Bid",
-         "Not decided at Germany in time. You now decide; due 04 Mar 08:00 UTC.", url),
+         "Not decided at Germany in time. You now decide; due 04 Mar 09:00 CET.", url),
         ("max.de", "decision.escalated", "Your decision was escalated to DACH: Bid", "", url)}
     esc = Escalation.objects.get(decision=decision)
     assert (esc.level, esc.function.code, esc.from_unit.code, esc.to_unit.code, esc.from_user.username,

@@ -118,12 +118,13 @@ def test_matrix_editor_shows_live_lint_and_diff_then_publishes(client, holders, 
     assert b"Valid: one decider per type" in page.content
     t, f = price_exception.pk, functions
     grid = {f"cell-{t}-{f['SALES'].pk}": "D", f"cell-{t}-{f['COMPLIANCE'].pk}": "D",
-            f"cell-{t}-{f['ACCESS'].pk}": "I"}
+            f"cell-{t}-{f['ACCESS'].pk}": "I", "base_version": "1"}
     check = client.post("/decisions/matrix/check/", grid, HTTP_HX_REQUEST="true")
     assert b"2 deciders" in check.content
     assert b"COMPLIANCE: <span class=\"text-decoration-line-through text-body-secondary\">A</span>" in check.content
-    refused = client.post("/decisions/matrix/publish/", grid, follow=True)
-    assert b"Not published" in refused.content and MatrixVersion.objects.count() == 1
+    assert check["HX-Trigger"] == '{"matrix-lint": {"blocking": true, "gaps": 0}}'
+    refused = client.post("/decisions/matrix/publish/", grid)
+    assert refused.status_code == 400 and b"Not published" in refused.content and MatrixVersion.objects.count() == 1
     grid[f"cell-{t}-{f['COMPLIANCE'].pk}"] = "A"
     grid[f"cell-{t}-{f['ACCESS'].pk}"] = "R"
     published = client.post("/decisions/matrix/publish/", {**grid, "note": "Access recommends"}, follow=True)
@@ -131,8 +132,12 @@ def test_matrix_editor_shows_live_lint_and_diff_then_publishes(client, holders, 
     assert MatrixVersion.objects.get(number=2).note == "Access recommends"
 
 
-def test_matrix_editor_is_for_admins_only(client, holders):
+def test_matrix_editor_is_for_admins_only(client, holders, price_exception):
     for who in ["leader", "manager_de", "partner"]:
         client.force_login(holders[who])
-        assert client.get("/decisions/matrix/").status_code == 404
-        assert client.post("/decisions/matrix/publish/", {}).status_code == 404
+        for url in ["/decisions/matrix/", "/decisions/matrix/versions/", "/decisions/matrix/versions/1/",
+                    "/decisions/matrix/merge/", "/decisions/matrix/diff/?from=1&to=1"]:
+            assert client.get(url).status_code == 404, url
+        for url in ["/decisions/matrix/publish/", "/decisions/matrix/check/", "/decisions/matrix/draft/discard/",
+                    "/decisions/matrix/versions/1/copy/", "/decisions/matrix/versions/1/cancel/"]:
+            assert client.post(url, {}).status_code == 404, url

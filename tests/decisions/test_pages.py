@@ -41,9 +41,14 @@ def test_log_form_previews_who_is_involved_before_saving(client, holders, price_
     assert decision.options == [{"option": "Grant 12%", "pros": "Win", "cons": "Margin"}]
 
 
-def test_preview_warns_when_nobody_could_decide(client, holders, price_exception, org):
+def test_preview_shows_the_holder_up_the_tree_and_warns_when_nobody_could_decide(client, holders,
+                                                                                  price_exception, org):
     holders["manager_jp"].assignments.all().delete()
     client.force_login(holders["admin"])
+    preview = client.get("/decisions/new/preview/", {"decision_type": price_exception.pk,
+                                                      "org_unit": org["JP"].pk}).content.decode()
+    assert "Gina" in preview and "Sales, Global (covers Japan)" in preview  # nobody in Japan: Global's holder
+    holders["sales_global"].assignments.all().delete()
     preview = client.get("/decisions/new/preview/", {"decision_type": price_exception.pk,
                                                       "org_unit": org["JP"].pk}).content.decode()
     assert "Nobody can decide this here yet" in preview

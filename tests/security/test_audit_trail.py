@@ -97,7 +97,11 @@ def test_function_and_user_and_assignment_writes_record_the_admin(world, api):
     response = client.patch(f"/api/v1/users/{user.pk}/", {"assignments": [{"function": "SALES", "org_unit": "DE"}],
                                                            "role": "leader"}, format="json")
     assert response.status_code == 200, response.content
-    assert changed(assert_audited(User, user.pk, admin)) == {"role": ("manager", "leader")}
+    # Moving from Austria to Germany, the user (on their unit's zone) follows it: a second row.
+    follow = assert_audited(User, user.pk, admin)
+    assert changed(follow) == {"timezone": ("Europe/Vienna", "Europe/Berlin")}
+    assert changed(follow.prev_record) == {"role": ("manager", "leader")}
+    assert follow.prev_record.history_user == admin
     assert_audited(Assignment, user.assignments.get().pk, admin, "+")
     removed = Assignment.history.filter(user_id=user.pk, org_unit_id=world.org["AT"].pk, history_type="-").get()
     assert removed.history_user == admin

@@ -103,6 +103,7 @@ EXPECT: list[Expect] = [
     E("password-reset-done", "*", "O O O O O O"),
     E("password-reset-confirm", "*", "O O O O O O", extra=(("uidb64", "MQ"), ("token", "no-such-token"))),
     E("password-reset-complete", "*", "O O O O O O"),
+    E("time-zone", "*", PAGE_ALL),
     # --- governance API --------------------------------------------------------------------------
     E("api-token", "POST", "B B B B B B"),
     E("api-tokens", "GET", ALL_READ),
@@ -198,7 +199,16 @@ EXPECT: list[Expect] = [
       body={"reason": "test"}),
     E("decisions:matrix", "*", PAGE_ADMIN),
     E("decisions:matrix-check", "*", PAGE_ADMIN, body={}),
-    E("decisions:matrix-publish", "*", "R H H H H L", body={}),
+    E("decisions:matrix-publish", "*", "W H H H H L", body={}),  # admin: no base version → 409 three-way view
+    E("decisions:matrix-discard", "*", "R H H H H L", body={}),
+    E("decisions:matrix-merge", "*", "R H H H H L"),  # admin without a draft: back to the editor
+    E("decisions:matrix-versions", "*", PAGE_ADMIN),
+    E("decisions:matrix-version", "*", PAGE_ADMIN, PAGE_ADMIN, kind="matrix_version", lookup=NUMBER),
+    E("decisions:matrix-version-copy", "*", "R H H H H L", "R H H H H L", kind="matrix_version", lookup=NUMBER,
+      body={}),
+    E("decisions:matrix-version-cancel", "*", "R H H H H L", "R H H H H L", kind="matrix_version", lookup=NUMBER,
+      body={}),
+    E("decisions:matrix-diff", "*", "B H H H H L"),  # without ?from=&to=
     E("decisions:analytics", "*", PAGE_INTERNAL),
     E("decisions:notifications", "*", PAGE_ALL),
     E("decisions:notifications-read", "*", "R R R R R L", body={}),
@@ -210,6 +220,9 @@ EXPECT: list[Expect] = [
             write=(ADMIN_WRITE, ADMIN_WRITE)),
     E("decisiontype-versions", "GET", "O O O O d L", "O O O O d L", kind="decision_type", lookup=CODE),
     E("matrixversion-list", "GET", ALL_READ),
+    E("matrixversion-list", "POST", ADMIN_WRITE, body={"cells": [], "base_version": 0}),
+    E("matrixversion-cancel", "POST", ADMIN_WRITE, ADMIN_WRITE, kind="matrix_version", lookup=NUMBER),
+    E("matrixversion-diff", "GET", "B B B B B L"),  # without ?from=&to=
     E("matrixversion-lint", "GET", "O O O O D L"),
     E("matrixversion-lint", "POST", ADMIN_WRITE, body={"cells": []}),
     E("matrixversion-detail", "GET", INTERNAL_READ, INTERNAL_READ, kind="matrix_version", lookup=NUMBER),

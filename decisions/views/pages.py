@@ -1,15 +1,13 @@
 """Pages: my queue, the log form (with a live routing preview), lists, detail with timeline and
-actions, the decision-rights matrix editor, latency analytics and notifications."""
+actions."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,20 +15,14 @@ from rest_framework.exceptions import APIException
 
 from decisions import selectors, services
 from decisions.forms import DecisionFilterForm, DecisionLogForm
-from decisions.models import DecisionType, MatrixVersion, RapidRole
+from decisions.models import DecisionType, RapidRole
 from decisions.routing import resolve
 from governance.idempotency import submission_token, submit_once
-from governance.models import Function, Notification, OrgUnit
-from governance.notifications import notification_mark_read
+from governance.models import OrgUnit
 
 
 def _internal_only(user) -> None:
     if user.is_partner:
-        raise Http404
-
-
-def _admin_only(user) -> None:
-    if not user.is_admin:
         raise Http404
 
 
@@ -175,114 +167,3 @@ def decision_act(request, pk: int, action: str):
     return redirect("decisions:detail", pk=pk)
 
 
-# --- The decision-rights matrix editor (admins) -------------------------------------------------
-
-
-def _posted_cells(post, types, functions) -> dict:
-    cells = {}
-    for t in types:
-        for f in functions:
-            role = post.get(f"cell-{t.pk}-{f.pk}", "")
-            if role in RapidRole.values:
-                cells[(t.pk, f.pk)] = role
-    return cells
-
-
-def _check_context(cells, grid) -> dict:
-    report = services.matrix_lint(cells=cells, decision_types=grid["types"])
-    types = {t.pk: t for t in grid["types"]}
-    functions = {f.pk: f for f in grid["functions"]}
-    diff = [{**d, "decision_type": types.get(d["decision_type_id"]), "function": functions.get(d["function_id"])}
-            for d in services.matrix_diff(grid["cells"], cells)]
-    return {"report": report, "by_type": report.by_type(), "diff": diff, "version": grid["version"],
-            "type_names": {t.code: t.name for t in grid["types"]}}
-
-
-@login_required
-def matrix_editor(request):
-    """Decision types × functions with a role per cell; live lint and diff; publish."""
-    _admin_only(request.user)
-    grid = selectors.matrix_grid()
-    shown = grid
-    number = request.GET.get("version")
-    if number and number.isdigit():
-        version = MatrixVersion.objects.filter(number=int(number)).first()
-        if version is not None:
-            shown = selectors.matrix_grid(version=version)
-    rows = [{"type": t, "cells": [(f, shown["cells"].get((t.pk, f.pk), "")) for f in grid["functions"]]}
-            for t in grid["types"]]
-    versions = MatrixVersion.objects.select_related("published_by").order_by("-number")[:20]
-    return render(request, "decisions/matrix.html", {
-        "rows": rows, "functions": grid["functions"], "versions": versions, "shown": shown["version"],
-        "latest": grid["version"], "roles": RapidRole.choices,
-        **_check_context(shown["cells"], grid),
-    })
-
-
-@login_required
-@require_POST
-def matrix_check(request):
-    """htmx partial: lint and diff of the grid as currently edited (nothing saved)."""
-    _admin_only(request.user)
-    grid = selectors.matrix_grid()
-    cells = _posted_cells(request.POST, grid["types"], grid["functions"])
-    return render(request, "decisions/_matrix_check.html", _check_context(cells, grid))
-
-
-@login_required
-@require_POST
-def matrix_publish(request):
-    _admin_only(request.user)
-    grid = selectors.matrix_grid()
-    cells = _posted_cells(request.POST, grid["types"], grid["functions"])
-    try:
-        version = services.matrix_publish(actor=request.user, cells=cells, note=request.POST.get("note", ""),
-                                          only_types=grid["types"])
-    except ValidationError as exc:
-        messages.error(request, "Not published: " + " ".join(m for ms in exc.message_dict.values() for m in ms))
-    else:
-        if grid["version"] is not None and version.pk == grid["version"].pk:
-            messages.info(request, "Nothing changed; the published matrix stays as it is.")
-        else:
-            messages.success(request, f"Published matrix v{version.number}. New decisions use it from now on.")
-    return redirect("decisions:matrix")
-
-
-# --- Analytics and notifications ----------------------------------------------------------------
-
-PERIODS = {"30": 30, "90": 90, "180": 180, "365": 365}
-
-
-@login_required
-def analytics(request):
-    """Decision latency for leaders: where decisions wait, by type, org unit and function."""
-    _internal_only(request.user)
-    group_by = request.GET.get("group_by") if request.GET.get("group_by") in selectors.GROUPINGS else "decision_type"
-    period = request.GET.get("period") if request.GET.get("period") in PERIODS else "180"
-    units = OrgUnit.objects.visible_to(request.user).exclude(level="market").order_by("code")
-    unit = units.filter(code=request.GET.get("org_unit") or "").first()
-    data = selectors.latency_analytics(user=request.user, group_by=group_by, org_unit=unit,
-                                       since=timezone.now() - timedelta(days=PERIODS[period]))
-    return render(request, "decisions/analytics.html", {
-        "data": data, "group_by": group_by, "period": period, "units": units, "unit": unit,
-        "groupings": [("decision_type", "Decision type"), ("org_unit", "Org unit"), ("function", "Deciding function")],
-        "periods": [("30", "Last 30 days"), ("90", "Last 90 days"), ("180", "Last 6 months"), ("365", "Last year")],
-        "functions": Function.objects.count(),
-    })
-
-
-@login_required
-def notifications(request):
-    qs = Notification.objects.visible_to(request.user).order_by("-created_at", "-pk")
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "decisions/notifications.html", {"page": page})
-
-
-@login_required
-@require_POST
-def notifications_mark_read(request):
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
-    notification_mark_read(user=request.user, ids=ids)
-    if request.htmx:
-        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
-    return redirect("decisions:notifications")

@@ -14,6 +14,6 @@ def drop_legacy_tokens(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("governance", "0003_security_event")]
+    dependencies = [("governance", "0004_user_timezone")]
 
     operations = [migrations.RunPython(drop_legacy_tokens, migrations.RunPython.noop)]

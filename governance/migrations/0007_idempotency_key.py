@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0005_security_event_address_blocked'),
+        ('governance', '0006_security_event_address_blocked'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0004_drop_legacy_drf_tokens'),
+        ('governance', '0005_drop_legacy_drf_tokens'),
     ]
 
     operations = [

@@ -1,0 +1,54 @@
+"""Pages: decision latency analytics and the notification inbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from decisions import selectors
+from decisions.views.pages import _internal_only
+from governance.models import Function, Notification, OrgUnit
+from governance.notifications import notification_mark_read
+
+PERIODS = {"30": 30, "90": 90, "180": 180, "365": 365}
+
+
+@login_required
+def analytics(request):
+    """Decision latency for leaders: where decisions wait, by type, org unit and function."""
+    _internal_only(request.user)
+    group_by = request.GET.get("group_by") if request.GET.get("group_by") in selectors.GROUPINGS else "decision_type"
+    period = request.GET.get("period") if request.GET.get("period") in PERIODS else "180"
+    units = OrgUnit.objects.visible_to(request.user).exclude(level="market").order_by("code")
+    unit = units.filter(code=request.GET.get("org_unit") or "").first()
+    data = selectors.latency_analytics(user=request.user, group_by=group_by, org_unit=unit,
+                                       since=timezone.now() - timedelta(days=PERIODS[period]))
+    return render(request, "decisions/analytics.html", {
+        "data": data, "group_by": group_by, "period": period, "units": units, "unit": unit,
+        "groupings": [("decision_type", "Decision type"), ("org_unit", "Org unit"), ("function", "Deciding function")],
+        "periods": [("30", "Last 30 days"), ("90", "Last 90 days"), ("180", "Last 6 months"), ("365", "Last year")],
+        "functions": Function.objects.count(),
+    })
+
+
+@login_required
+def notifications(request):
+    qs = Notification.objects.visible_to(request.user).order_by("-created_at", "-pk")
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "decisions/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request):
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
+    notification_mark_read(user=request.user, ids=ids)
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    return redirect("decisions:notifications")
