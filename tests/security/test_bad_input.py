@@ -179,6 +179,15 @@ def test_line_breaks_in_a_decision_title_become_spaces_and_its_emails_go_out(wor
         "Price Bcc: victim@example.com cut" in s for s in subjects), subjects
 
 
+def test_an_edited_title_is_one_line_too(world):
+    decision = world.a["decision"]
+    response = _api(world.cast["manager_de"]).patch(f"/api/v1/decisions/{decision.pk}/",
+                                                    {"title": "Revised\r\nprice"}, format="json")
+    assert response.status_code == 200, response.content
+    decision.refresh_from_db()
+    assert decision.title == "Revised price"
+
+
 def test_a_stored_title_with_a_line_break_still_gets_its_email(world, django_capture_on_commit_callbacks):
     """Titles stored before the rule (or written by another path) must not stop the mail either."""
     from governance.notifications import notify
