@@ -19,9 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from decisions import services
-from decisions.calendar import add_sla_hours
+from decisions.clock import level_clock
 from decisions.models import (
-    WARNING_FRACTION,
     Decision,
     DecisionEvent,
     DecisionParticipant,
@@ -189,11 +188,11 @@ def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one 
         requested_at = now - timedelta(days=age_days, hours=rng.randint(0, 9))
         priority = rng.choices(["low", "normal", "high", "urgent"], weights=[2, 10, 4, 1])[0]
         holidays = holidays_by_unit_for(chain(market), holidays_by_unit) if dtype.calendar == "business" else set()
-        sla = dtype.target_hours(priority)
 
-        def clock(start, dtype=dtype, sla=sla, market=market, holidays=holidays):
-            args = {"calendar": dtype.calendar, "tz": market.timezone, "holidays": holidays}
-            return add_sla_hours(start, sla, **args), add_sla_hours(start, sla * WARNING_FRACTION, **args)
+        def clock(start, dtype=dtype, priority=priority, market=market, holidays=holidays):
+            level = level_clock(decision_type=dtype, priority=priority, org_unit=market, start=start,
+                                holidays=holidays)
+            return level.due_at, level.warn_at
 
         due, warn = clock(requested_at)
         # Wall-clock hours the decision takes, if it is taken: lognormal around pace × SLA span.

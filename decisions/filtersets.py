@@ -1,12 +1,15 @@
 import django_filters
 from django.utils import timezone
 
-from decisions.models import Decision, DecisionStatus, DecisionType, Priority
+from decisions.models import Decision, DecisionState, DecisionStatus, DecisionType, Priority
 from governance.models import OrgUnit
 
 
 class DecisionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DecisionStatus.choices)
+    state = django_filters.ChoiceFilter(choices=DecisionState.choices, method="filter_state",
+                                        help_text="What a reader sees: open, blocked (vetoed), decided or withdrawn.")
+    q = django_filters.CharFilter(method="filter_q", help_text="Search title, description, partnership and partner.")
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     decision_type = django_filters.ModelChoiceFilter(field_name="decision_type", to_field_name="code",
                                                      queryset=DecisionType.objects.all())
@@ -17,7 +20,14 @@ class DecisionFilter(django_filters.FilterSet):
 
     class Meta:
         model = Decision
-        fields = ["status", "priority", "decision_type", "org_unit", "partnership", "overdue", "escalated"]
+        fields = ["status", "state", "priority", "decision_type", "org_unit", "partnership", "overdue", "escalated",
+                  "q"]
+
+    def filter_state(self, queryset, name, value):
+        return queryset.in_state(value)
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
 
     def filter_org_unit(self, queryset, name, value):
         return queryset.filter(org_unit__in=OrgUnit.objects.filter(ancestor_links__ancestor__code=value).values("pk"))

@@ -1,31 +1,36 @@
 from django import forms
 
-from decisions.models import DecisionStatus, DecisionType, Priority
+from decisions.models import DecisionState, DecisionType, Priority
 from governance.models import OrgUnit
+from governance.querysets import assignment_unit_ids
 from kpis.models import KPI
 from partners.models import Partnership
 
 OPTION_ROWS = 3
 
 
-class DecisionLogForm(forms.Form):
-    """Log a decision. Extend by adding fields and listing them in ``service_kwargs``."""
+class DecisionFieldsForm(forms.Form):
+    """What the requester says about a decision (logging and editing share it). Extend by adding
+    fields and listing them in ``FIELDS``."""
+
+    FIELDS = ("title", "partnership", "priority", "due_by", "description", "kpis")
 
     title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autofocus": True,
                                                                            "placeholder": "What needs deciding?"}))
-    decision_type = forms.ModelChoiceField(queryset=DecisionType.objects.none(), empty_label="Choose a type…")
-    org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), empty_label="Choose an org unit…")
     partnership = forms.ModelChoiceField(queryset=Partnership.objects.none(), required=False,
                                          empty_label="— none —")
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    # type="date" inputs speak ISO dates whatever the locale.
+    due_by = forms.DateField(required=False, label="Needed by",
+                             widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+                             help_text="Optional: a date you need it by (e.g. a tender deadline). The earlier of it "
+                                       "and the SLA drives the reminders.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     kpis = forms.ModelMultipleChoiceField(queryset=KPI.objects.none(), required=False,
                                           widget=forms.SelectMultiple(attrs={"size": 5}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["decision_type"].queryset = DecisionType.objects.visible_to(user).filter(is_active=True)
-        self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).order_by("code")
         self.fields["kpis"].queryset = KPI.objects.visible_to(user).order_by("category", "name")
         self.fields["partnership"].queryset = Partnership.objects.visible_to(user).select_related("partner")
         for i in range(1, OPTION_ROWS + 1):
@@ -35,6 +40,8 @@ class DecisionLogForm(forms.Form):
                                                        widget=forms.TextInput(attrs={"placeholder": "Pros"}))
             self.fields[f"cons_{i}"] = forms.CharField(required=False, label="Cons",
                                                        widget=forms.TextInput(attrs={"placeholder": "Cons"}))
+
+    def style(self) -> None:
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             if field.label in ("Pros", "Cons") or (field.label or "").startswith("Option "):
@@ -49,15 +56,92 @@ class DecisionLogForm(forms.Form):
         return [{"option": d[f"option_{i}"], "pros": d[f"pros_{i}"], "cons": d[f"cons_{i}"]}
                 for i in range(1, OPTION_ROWS + 1) if d.get(f"option_{i}")]
 
+    def field_values(self) -> dict:
+        d = self.cleaned_data
+        return {"title": d["title"], "partnership": d.get("partnership"), "priority": d["priority"],
+                "due_by": d.get("due_by"), "description": d["description"], "options": self.options(),
+                "kpis": list(d.get("kpis") or [])}
+
+
+class DecisionLogForm(DecisionFieldsForm):
+    """Log a decision: the type and org unit decide who takes part. A user who holds assignments at
+    exactly one org unit finds it chosen."""
+
+    decision_type = forms.ModelChoiceField(queryset=DecisionType.objects.none(), empty_label="Choose a type…")
+    org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), empty_label="Choose an org unit…")
+    field_order = ["title", "decision_type", "org_unit", "priority", "partnership", "due_by", "description", "kpis"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["decision_type"].queryset = DecisionType.objects.visible_to(user).filter(is_active=True)
+        self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).order_by("code")
+        if not self.is_bound and not self.initial.get("org_unit"):
+            own = assignment_unit_ids(user) if not user.is_admin else []
+            if len(own) == 1:
+                self.initial["org_unit"] = own[0]
+        self.order_fields(self.field_order)
+        self.style()
+
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
-        return {"title": d["title"], "decision_type": d["decision_type"], "org_unit": d["org_unit"],
-                "partnership": d.get("partnership"), "priority": d["priority"], "description": d["description"],
-                "options": self.options(), "kpis": list(d.get("kpis") or [])}
+        return {"decision_type": d["decision_type"], "org_unit": d["org_unit"], **self.field_values()}
+
+
+class DecisionEditForm(DecisionFieldsForm):
+    """The requester's edit (before the first answer) or revision (after a veto) of ``decision``."""
+
+    def __init__(self, *args, user, decision, **kwargs):
+        kwargs.setdefault("initial", self.initial_for(decision))
+        super().__init__(*args, user=user, **kwargs)
+        self.style()
+
+    @staticmethod
+    def initial_for(decision) -> dict:
+        from django.utils import timezone
+
+        initial = {"title": decision.title, "partnership": decision.partnership_id, "priority": decision.priority,
+                   "description": decision.description, "kpis": [k.pk for k in decision.kpis.all()],
+                   "due_by": timezone.localtime(decision.due_by, _zone(decision)).date() if decision.due_by else None}
+        for i, option in enumerate(decision.options[:OPTION_ROWS], start=1):
+            initial.update({f"option_{i}": option.get("option", ""), f"pros_{i}": option.get("pros", ""),
+                            f"cons_{i}": option.get("cons", "")})
+        return initial
+
+    def changes(self, decision) -> dict:
+        """The requester's values; an unchanged requested date stays as it was (a date is the end of
+        its day, so re-saving the same date must not move a precise time)."""
+        values = self.field_values()
+        if decision.due_by is not None and values["due_by"] == self.initial_for(decision)["due_by"]:
+            values["due_by"] = decision.due_by
+        return values
+
+
+class DecisionReviseForm(DecisionEditForm):
+    comment = forms.CharField(required=False, label="How this revision answers the veto",
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _zone(decision):
+    from governance.timezones import zone
+
+    return zone(decision.org_unit.timezone)
+
+
+SORTS = {"newest": "Newest first", "oldest": "Oldest first", "due": "Due soonest", "priority": "Priority",
+         "title": "Title"}
 
 
 class DecisionFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "Any status"), *DecisionStatus.choices], required=False)
+    """The decision list's filters, search and sort (also what a saved filter keeps)."""
+
+    PARAMS = ("q", "state", "status", "org_unit", "decision_type", "priority", "overdue", "escalated", "sort")
+
+    q = forms.CharField(required=False, max_length=200, label="Search",
+                        widget=forms.SearchInput(attrs={"placeholder": "Title, description, partner…"}))
+    state = forms.ChoiceField(choices=[("", "Any state"), *DecisionState.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), ("open", "Open (incl. blocked)"),
+                                        ("decided", "Decided"), ("withdrawn", "Withdrawn")], required=False,
+                               widget=forms.HiddenInput)
     org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, empty_label="All org units",
                                       to_field_name="code")
     decision_type = forms.ModelChoiceField(queryset=DecisionType.objects.none(), required=False,
@@ -65,6 +149,7 @@ class DecisionFilterForm(forms.Form):
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
     overdue = forms.BooleanField(required=False)
     escalated = forms.BooleanField(required=False)
+    sort = forms.ChoiceField(choices=list(SORTS.items()), required=False, initial="newest")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,5 +158,14 @@ class DecisionFilterForm(forms.Form):
         for field in self.fields.values():
             if isinstance(field, forms.BooleanField):
                 field.widget.attrs["class"] = "form-check-input"
-            else:
+            elif isinstance(field.widget, forms.Select):
                 field.widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                field.widget.attrs["class"] = "form-control form-control-sm"
+
+    @classmethod
+    def saved_query(cls, data) -> str:
+        """The part of a query string a saved filter keeps: only the list's own, non-empty params."""
+        from urllib.parse import urlencode
+
+        return urlencode([(k, data.get(k)) for k in cls.PARAMS if data.get(k)])

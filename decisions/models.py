@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from decisions.clock import driving_deadline
 from decisions.querysets import (
     DecisionQuerySet,
     DecisionTypeQuerySet,
@@ -15,8 +16,6 @@ from decisions.querysets import (
     ThroughDecisionQuerySet,
 )
 from governance.models import OrgLevel, code_validator
-
-WARNING_FRACTION = 0.75  # the pre-breach warning goes out at 75% of a level's SLA
 
 
 class Priority(models.TextChoices):
@@ -45,6 +44,16 @@ class DecisionStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class DecisionState(models.TextChoices):
+    """What a reader sees: the status, except that an open decision vetoed in its current round is
+    *blocked* (it waits on the requester to revise or withdraw it, not on its decider)."""
+
+    OPEN = "open", "Open"
+    BLOCKED = "blocked", "Blocked (vetoed)"
+    DECIDED = "decided", "Decided"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
 class EventKind(models.TextChoices):
     LOGGED = "logged", "Logged"
     INPUT_GIVEN = "input_given", "Input given"
@@ -55,6 +64,9 @@ class EventKind(models.TextChoices):
     REASSIGNED = "reassigned", "Reassigned"
     REOPENED = "reopened", "Reopened"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    EDITED = "edited", "Edited"
+    REVISED = "revised", "Revised (new round)"
+    NUDGED = "nudged", "Reminder sent"
 
 
 class DecisionType(models.Model):
@@ -214,6 +226,12 @@ class Decision(models.Model):
                                   help_text="The KPIs this decision is expected to move.")
     options = models.JSONField(default=list, blank=True, help_text='[{"option", "pros", "cons"}]')
     status = models.CharField(max_length=16, choices=DecisionStatus.choices, default=DecisionStatus.OPEN)
+    # db_default as well: bulk loaders and the sweep's set-based SQL insert rows without the ORM.
+    blocked = models.BooleanField(
+        default=False, db_default=False,
+        help_text="Open but vetoed in the current round: waits on the requester to revise or withdraw.")
+    round = models.PositiveSmallIntegerField(
+        default=1, db_default=1, help_text="Revising after a veto starts a new round: agreements are asked for again.")
     matrix_version = models.ForeignKey(MatrixVersion, on_delete=models.PROTECT, related_name="decisions")
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -230,7 +248,9 @@ class Decision(models.Model):
         default=False, help_text="Overdue at the top of the ladder (global): admins were notified."
     )
 
-    # The clock: sla_due_at is the original SLA; due_at/warn_at belong to the current level.
+    # The clock (decisions.clock): sla_due_at is the original SLA; due_at/warn_at belong to the
+    # current level; due_by is the date the requester asked for (the earlier one drives warnings).
+    due_by = models.DateTimeField(null=True, blank=True, help_text="Requested due date, e.g. a tender deadline.")
     clock_started_at = models.DateTimeField()
     sla_due_at = models.DateTimeField()
     due_at = models.DateTimeField()
@@ -245,6 +265,8 @@ class Decision(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     outcome = models.TextField(blank=True)
     rationale = models.TextField(blank=True)
+    last_nudged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the people it waits on were last reminded (rate limit).")
 
     objects = DecisionQuerySet.as_manager()
 
@@ -270,9 +292,22 @@ class Decision(models.Model):
     def is_open(self) -> bool:
         return self.status == DecisionStatus.OPEN
 
+    @property
+    def state(self) -> str:
+        """``DecisionState``: the status, with vetoed open decisions shown as blocked."""
+        return DecisionState.BLOCKED if self.is_open and self.blocked else self.status
+
+    def get_state_display(self) -> str:
+        return DecisionState(self.state).label
+
     def is_overdue(self, now) -> bool:
         """Open and past the original SLA (an escalated decision stays overdue)."""
         return self.is_open and self.sla_due_at <= now
+
+    def deadline(self):
+        """``(when, "sla" | "requested")``: the earlier of the SLA and the requested date (None when
+        closed). See ``decisions.clock``."""
+        return driving_deadline(self)
 
 
 class DecisionParticipant(models.Model):
@@ -315,6 +350,7 @@ class DecisionEvent(models.Model):
                               related_name="+")
     at = models.DateTimeField()
     level = models.PositiveSmallIntegerField(default=0)
+    round = models.PositiveSmallIntegerField(default=1, db_default=1)
     message = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 
@@ -357,3 +393,19 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision_id} → level {self.level}"
+
+
+class SavedDecisionFilter(models.Model):
+    """A user's named decision-list filter (the list's query string: filters, search and sort)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="decision_filters")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saveddecisionfilter_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.name}"

@@ -49,6 +49,24 @@ class DecisionQuerySet(ScopedQuerySet):
     def open(self) -> DecisionQuerySet:
         return self.filter(status="open")
 
+    def in_state(self, state: str) -> DecisionQuerySet:
+        """``DecisionState``: ``open`` excludes the blocked (vetoed) ones, ``blocked`` is only those."""
+        if state == "blocked":
+            return self.filter(status="open", blocked=True)
+        if state == "open":
+            return self.filter(status="open", blocked=False)
+        return self.filter(status=state)
+
+    def search(self, text: str) -> DecisionQuerySet:
+        """Decisions whose title or description, or whose partnership's or partner's name, contains
+        ``text`` (case-insensitive)."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(models.Q(title__icontains=text) | models.Q(description__icontains=text)
+                           | models.Q(partnership__name__icontains=text)
+                           | models.Q(partnership__partner__name__icontains=text))
+
     def overdue(self, now) -> DecisionQuerySet:
         """Open and past the original SLA (escalation restarts a level's clock, not the SLA)."""
         return self.filter(status="open", sla_due_at__lte=now)

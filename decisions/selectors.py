@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connections
-from django.db.models import F, Prefetch
+from django.db.models import Case, F, Prefetch, Value, When
+from django.db.models.functions import Least, Lower
 from django.utils import timezone
 
 from decisions.models import (
@@ -23,12 +24,30 @@ from governance.models import Function, OrgUnit, User
 GROUPINGS = ("decision_type", "org_unit", "function")
 
 
-def decision_list(*, user: User, filters: dict | None = None, now: datetime | None = None):
-    """The user's visible decisions with what the list shows, filtered by status/org unit (subtree)/
-    type/priority/overdue/escalated/partnership."""
+# The list's orders (``sort``): "due" puts the nearest deadline first — the earlier of the SLA and
+# the requested date (LEAST ignores a missing due_by) — then closed decisions by when they closed.
+SORT_ORDERS = {
+    "newest": ("-requested_at", "-pk"),
+    "oldest": ("requested_at", "pk"),
+    "due": (Case(When(status=DecisionStatus.OPEN, then=Value(0)), default=Value(1)),
+            Least("sla_due_at", "due_by"), "-decided_at", "-pk"),
+    "priority": (Case(When(priority="urgent", then=Value(0)), When(priority="high", then=Value(1)),
+                      When(priority="normal", then=Value(2)), default=Value(3)), "-requested_at", "-pk"),
+    "title": (Lower("title"), "pk"),
+}
+
+
+def decision_list(*, user: User, filters: dict | None = None, sort: str = "newest", now: datetime | None = None):
+    """The user's visible decisions with what the list shows, filtered (``DecisionFilterForm``:
+    search, state or status, org unit subtree, type, priority, overdue, escalated, partnership) and
+    sorted (``SORT_ORDERS``). Pages and exports (issue 16) read the same selection from here."""
     now = now or timezone.now()
     f = filters or {}
     qs = Decision.objects.visible_to(user).select_related("decision_type", "org_unit", "decider", "partnership")
+    if f.get("q"):
+        qs = qs.search(f["q"])
+    if f.get("state"):
+        qs = qs.in_state(f["state"])
     if f.get("status"):
         qs = qs.filter(status=f["status"])
     if f.get("org_unit"):
@@ -43,7 +62,7 @@ def decision_list(*, user: User, filters: dict | None = None, now: datetime | No
         qs = qs.escalated()
     if f.get("partnership"):
         qs = qs.filter(partnership=f["partnership"])
-    return qs
+    return qs.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["newest"]))
 
 
 def decision_detail(*, user: User, pk: int) -> Decision:
@@ -67,21 +86,29 @@ class Queue:
     to_agree: list[Decision]
     to_input: list[Decision]
     requested: list[Decision]
+    to_revise: list[Decision]  # my requests blocked by a veto: revise or withdraw
+
+    @property
+    def my_open_count(self) -> int:
+        return len(self.requested) + len(self.to_revise)
 
 
 def queue_for(*, user: User) -> Queue:
-    """What waits on ``user``: decisions to decide, to agree to, to give input on, and their own open requests."""
+    """What waits on ``user``: decisions to decide, to agree to, to give input on, their own vetoed
+    requests to revise or withdraw, and their other open requests."""
     base = Decision.objects.visible_to(user).open().select_related("decision_type", "org_unit", "decider")
     asked = DecisionParticipant.objects.filter(user=user, decision__status=DecisionStatus.OPEN)
     agree_ids = asked.filter(role=RapidRole.AGREE, agreed__isnull=True).values("decision_id")
     input_ids = asked.filter(role__in=[RapidRole.INPUT, RapidRole.RECOMMEND],
                              input_at__isnull=True).values("decision_id")
     order = ("due_at", "pk")
+    mine = base.filter(requested_by=user)
     return Queue(
         to_decide=list(base.filter(decider=user).order_by(*order)[:100]),
         to_agree=list(base.filter(pk__in=agree_ids).order_by(*order)[:100]),
         to_input=list(base.filter(pk__in=input_ids).order_by(*order)[:100]),
-        requested=list(base.filter(requested_by=user).order_by(*order)[:100]),
+        requested=list(mine.filter(blocked=False).order_by(*order)[:100]),
+        to_revise=list(mine.filter(blocked=True).order_by(*order)[:100]),
     )
 
 

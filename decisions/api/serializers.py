@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -10,6 +10,7 @@ from decisions.models import (
     Decision,
     DecisionEvent,
     DecisionParticipant,
+    DecisionState,
     DecisionStatus,
     DecisionType,
     MatrixCell,
@@ -241,7 +242,33 @@ class OptionSerializer(serializers.Serializer):
     cons = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+@extend_schema_field({"type": "string", "example": "2027-01-15",
+                      "description": "A date (the end of that day in the decision's org unit's time zone) or an "
+                                     "ISO 8601 date-time with offset."})
+class DueByField(serializers.Field):
+    """The requested due date: ``YYYY-MM-DD`` or an ISO 8601 date-time (with offset)."""
+
+    default_error_messages = {"invalid": "Give a date (YYYY-MM-DD) or an ISO 8601 date-time with offset."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) == 10:
+            try:
+                return date.fromisoformat(data)
+            except ValueError:
+                self.fail("invalid")
+        value = serializers.DateTimeField().run_validation(data) if isinstance(data, str) else None
+        if value is None:
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value):
+        return serializers.DateTimeField().to_representation(value)
+
+
 class DecisionSerializer(serializers.ModelSerializer):
+    """A decision. ``state`` is what a reader sees: ``status``, except that an open decision vetoed
+    in its current ``round`` is ``blocked`` (it waits on its requester to revise or withdraw it)."""
+
     decision_type = serializers.CharField(source="decision_type.code", read_only=True)
     org_unit = serializers.CharField(source="org_unit.code", read_only=True)
     decider_function = serializers.CharField(source="decider_function.code", read_only=True)
@@ -251,12 +278,14 @@ class DecisionSerializer(serializers.ModelSerializer):
     participants = ParticipantSerializer(many=True, read_only=True)
     overdue = serializers.SerializerMethodField()
     kpis = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    state = serializers.ChoiceField(choices=DecisionState.choices, read_only=True)
 
     class Meta:
         model = Decision
         fields = ["id", "title", "description", "decision_type", "org_unit", "partnership", "priority", "kpis",
                   "options",
-                  "status", "escalation_level", "escalation_exhausted", "overdue", "requested_by", "requested_at",
+                  "status", "state", "blocked", "round", "escalation_level", "escalation_exhausted", "overdue",
+                  "requested_by", "requested_at", "due_by",
                   "due_at", "sla_due_at", "decider", "decider_function", "deciding_unit", "decided_by",
                   "decided_at", "outcome", "rationale", "matrix_version", "participants"]
         read_only_fields = fields
@@ -287,9 +316,9 @@ class DecisionListSerializer(DecisionSerializer):
                "decider_function": (Function, "code"), "deciding_unit": (OrgUnit, "code"),
                "matrix_version": (MatrixVersion, "number")}
     IDS = ("partnership", "requested_by", "decider", "decided_by")  # ids under the field's own name
-    PLAIN = ("title", "description", "priority", "status", "escalation_level", "escalation_exhausted", "outcome",
-             "rationale")
-    TIMES = ("requested_at", "due_at", "sla_due_at", "decided_at")
+    PLAIN = ("title", "description", "priority", "status", "blocked", "round", "escalation_level",
+             "escalation_exhausted", "outcome", "rationale")
+    TIMES = ("requested_at", "due_by", "due_at", "sla_due_at", "decided_at")
 
     @classmethod
     def rows(cls, queryset):
@@ -308,6 +337,8 @@ class DecisionListSerializer(DecisionSerializer):
         out = {"id": row["pk"], "kpis": kpis, "participants": participants,
                "options": self.fields["options"].to_representation(options) if options else [],
                "overdue": row["status"] == DecisionStatus.OPEN and row["sla_due_at"] <= self.context["now"],
+               "state": DecisionState.BLOCKED if row["status"] == DecisionStatus.OPEN and row["blocked"]
+               else row["status"],
                **{name: row[name] for name in self.PLAIN}, **{name: row[name] for name in self.IDS},
                **{name: _iso(row[name], tz) for name in self.TIMES},
                **{name: row[f"{name}_key"] for name in self.RELATED}}
@@ -354,7 +385,7 @@ class DecisionRowListSerializer(serializers.ListSerializer):
 
 
 class DecisionCreateSerializer(serializers.Serializer):
-    """What a regional manager logs. Extend by adding fields and listing them in ``service_kwargs``."""
+    """What a regional manager logs. Extend by adding fields and listing them in ``service_fields``."""
 
     title = serializers.CharField(max_length=200)
     decision_type = serializers.SlugRelatedField(slug_field="code",
@@ -368,15 +399,19 @@ class DecisionCreateSerializer(serializers.Serializer):
 
     kpis = serializers.SlugRelatedField(slug_field="code", many=True, queryset=KPI.objects.all(), required=False,
                                         help_text="Codes of the KPIs this decision is expected to move.")
+    due_by = DueByField(required=False, allow_null=True,
+                        help_text="The date the requester needs the decision by (e.g. a tender deadline). The "
+                                  "earlier of it and the SLA drives the warnings.")
 
     service_fields = ("title", "decision_type", "org_unit", "partnership", "priority", "description", "options",
-                      "kpis")
+                      "kpis", "due_by")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:  # only what the caller may see is a valid reference
-            self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(request.user)
+            if "org_unit" in self.fields:
+                self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(request.user)
             self.fields["kpis"].child_relation.queryset = KPI.objects.visible_to(request.user)
             self.fields["partnership"].queryset = Partnership.objects.visible_to(request.user)
 
@@ -385,6 +420,28 @@ class DecisionCreateSerializer(serializers.Serializer):
 
     def create(self, validated_data):
         return services.decision_log(actor=self.context["request"].user, **self.service_kwargs())
+
+
+class DecisionEditSerializer(DecisionCreateSerializer):
+    """The requester's changes: only the fields sent change (use with ``partial=True``). The type and
+    org unit decide who takes part: to change them, withdraw and log anew."""
+
+    service_fields = ("title", "partnership", "priority", "description", "options", "kpis", "due_by")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("decision_type", "org_unit"):
+            self.fields.pop(name)
+
+    def changes(self) -> dict:
+        return self.service_kwargs()
+
+
+class DecisionReviseSerializer(DecisionEditSerializer):
+    """A revision after a veto: what changes, and how it addresses the veto (use with ``partial=True``)."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000,
+                                    help_text="How the revision answers the veto (shown to everyone asked again).")
 
 
 class DecideSerializer(serializers.Serializer):
@@ -410,6 +467,11 @@ class ReassignSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NudgeResultSerializer(serializers.Serializer):
+    reminded = serializers.ListField(child=serializers.CharField(), help_text="Usernames reminded.")
+    decision = DecisionSerializer()
 
 
 class ConflictSerializer(serializers.Serializer):

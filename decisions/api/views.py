@@ -180,7 +180,47 @@ class DecisionViewSet(ScopedReadCreateViewSet):
         return self.get_paginated_response(data)
 
     def get_serializer_class(self):
-        return s.DecisionCreateSerializer if self.action == "create" else s.DecisionSerializer
+        return {"create": s.DecisionCreateSerializer, "partial_update": s.DecisionEditSerializer,
+                "revise": s.DecisionReviseSerializer}.get(self.action, s.DecisionSerializer)
+
+    @extend_schema(request=s.DecisionEditSerializer,
+                   responses={200: s.DecisionSerializer, 400: OpenApiResponse(description="Invalid value."),
+                              403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="The requester edits their open decision (only the fields sent change) until "
+                               "the first agreement, veto or input of the round; then 409.")
+    def partial_update(self, request, pk=None):
+        decision = self.get_object()
+        body = s.DecisionEditSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        services.decision_edit(decision=decision, actor=request.user, changes=body.changes())
+        return Response(self._out(decision))
+
+    @extend_schema(request=s.DecisionReviseSerializer,
+                   responses={200: s.DecisionSerializer, 400: OpenApiResponse(description="Nothing to revise."),
+                              403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="After a veto, the requester revises the decision (the fields sent change, "
+                               "`comment` says how the veto is addressed): a new round starts and every "
+                               "agreement is asked for again. Before anyone answered, it is an edit.")
+    @action(detail=True, methods=["post"])
+    def revise(self, request, pk=None):
+        decision = self.get_object()
+        body = s.DecisionReviseSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        services.decision_revise(decision=decision, actor=request.user, changes=body.changes(),
+                                 comment=body.validated_data.get("comment", ""))
+        return Response(self._out(decision))
+
+    @extend_schema(request=None,
+                   responses={200: s.NudgeResultSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT,
+                              429: OpenApiResponse(description="A reminder went out recently (Retry-After).")},
+                   description="Remind the people the decision waits on (requester, decider or admin); at "
+                               "most once every 4 hours per decision.")
+    @action(detail=True, methods=["post"])
+    def nudge(self, request, pk=None):
+        decision = self.get_object()
+        # Too soon: NudgedRecently answers 429; DRF adds Retry-After from its ``wait``.
+        reminded = services.decision_nudge(decision=decision, actor=request.user)
+        return Response({"reminded": [u.username for u in reminded], "decision": self._out(decision)})
 
     @extend_schema(request=s.DecisionCreateSerializer, responses={201: s.DecisionSerializer, 403: FORBIDDEN})
     def create(self, request, *args, **kwargs):

@@ -1,11 +1,15 @@
 """Writes of the decisions app. Pages, the API, the admin, tasks and the demo all call these.
 
-* ``workflow``: log, input, agree/veto, decide, withdraw, reopen;
+* ``workflow``: log, input, agree/veto, decide, withdraw, reopen, reassign (rounds and blocked);
+* ``edits``: the requester's edits before the first answer, and revisions after a veto (new round);
+* ``nudges``: reminding the people a decision waits on, rate-limited;
+* ``saved_filters``: users' named decision-list filters;
 * ``matrix``: lint, diff, publish and cancel decision-rights matrix versions; decision types;
 * ``matrix_drafts``: admins' drafts of the matrix and the three-way merge onto a newer version;
 * ``escalation``: the overdue sweep (compare-and-set, exactly once per level).
 """
 
+from decisions.services.edits import decision_edit, decision_revise
 from decisions.services.escalation import decision_escalate_step, escalate_overdue
 from decisions.services.matrix import (
     LintIssue,
@@ -25,9 +29,10 @@ from decisions.services.matrix_drafts import (
     matrix_draft_rebase,
     matrix_draft_save,
 )
+from decisions.services.nudges import decision_nudge
+from decisions.services.saved_filters import saved_filter_delete, saved_filter_save
 from decisions.services.workflow import (
     decision_agree,
-    decision_clock,
     decision_decide,
     decision_give_input,
     decision_log,
@@ -41,13 +46,15 @@ __all__ = [
     "LintReport",
     "StaleMatrixVersion",
     "decision_agree",
-    "decision_clock",
     "decision_decide",
+    "decision_edit",
     "decision_escalate_step",
     "decision_give_input",
     "decision_log",
+    "decision_nudge",
     "decision_reassign",
     "decision_reopen",
+    "decision_revise",
     "decision_type_create",
     "decision_type_set_rights",
     "decision_type_update",
@@ -61,4 +68,6 @@ __all__ = [
     "matrix_lint",
     "matrix_publish",
     "matrix_version_cancel",
+    "saved_filter_delete",
+    "saved_filter_save",
 ]

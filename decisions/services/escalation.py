@@ -8,7 +8,8 @@ Set-based, in batches of due decisions, one transaction per batch and step ("rou
    and the types, units, functions and users they refer to (one query each, shared by all rows);
 2. find the next holder of every overdue decision in one query (closure table × assignments of
    the decider's function, nearest ancestor first, then the oldest assignment; active users);
-3. compute the new clocks in Python (``decision_clock``: business hours and holidays);
+3. compute the new clocks in Python (``decisions.clock.level_clock``: business hours, holidays and
+   the requested date's earlier warning);
 4. claim with one compare-and-set ``UPDATE … FROM v WHERE id = v.decision_id AND status='open'
    AND escalation_level = v.level [AND warn/exhausted guards] RETURNING id`` per kind of step;
 5. only for claimed rows: insert the ``Escalation`` rows (unique on decision, level), the D
@@ -46,6 +47,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from decisions.clock import Clock, level_clock
 from decisions.models import (
     Decision,
     DecisionEvent,
@@ -58,7 +60,6 @@ from decisions.models import (
     RapidRole,
 )
 from decisions.routing import nearest_holders
-from decisions.services.workflow import decision_clock
 from governance.models import Function, OrgUnit, User
 from governance.notifications import Notice, notify_many
 from governance.rowsets import rows_cte
@@ -72,7 +73,7 @@ ESCALATED, WARNED, EXHAUSTED = "escalated", "warned", "exhausted"
 
 _DECISION_FIELDS = ("id", "title", "decision_type_id", "org_unit_id", "priority", "requested_by_id", "decider_id",
                     "decider_function_id", "deciding_unit_id", "escalation_level", "clock_started_at", "due_at",
-                    "warn_at", "next_deadline_at")
+                    "warn_at", "next_deadline_at", "requested_at", "due_by", "round")
 _USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active", "timezone")
 
 
@@ -212,21 +213,20 @@ def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now
         return {}
     business = {d.org_unit_id for d, _ in escalate if refs.types[d.decision_type_id].calendar == "business"}
     holidays = _holidays_of(business)
-    clocks: dict[tuple, tuple[datetime, datetime]] = {}
+    clocks: dict[tuple, Clock] = {}
     plan = []
     for d, (to_user, to_unit) in escalate:
         anchor = d.due_at  # the new level's clock starts when the old one ran out (see module doc)
-        key = (d.decision_type_id, d.priority, d.org_unit_id, anchor)
+        key = (d.decision_type_id, d.priority, d.org_unit_id, anchor, d.requested_at, d.due_by)
         if key not in clocks:
-            clocks[key] = decision_clock(decision_type=refs.types[d.decision_type_id], priority=d.priority,
-                                         start=anchor, org_unit=refs.units[d.org_unit_id],
-                                         holidays=holidays.get(d.org_unit_id, set()))
-        due_at, warn_at = clocks[key]
-        plan.append((d, to_user, to_unit, anchor, due_at, warn_at))
+            clocks[key] = level_clock(decision_type=refs.types[d.decision_type_id], priority=d.priority,
+                                      org_unit=refs.units[d.org_unit_id], start=anchor, requested_at=d.requested_at,
+                                      due_by=d.due_by, holidays=holidays.get(d.org_unit_id, set()))
+        plan.append((d, to_user, to_unit, clocks[key]))
     field = Decision._meta.get_field
     claimed = _claim(
-        [(d.pk, d.escalation_level, to_user, to_unit, anchor, due_at, warn_at, min(due_at, warn_at))
-         for d, to_user, to_unit, anchor, due_at, warn_at in plan],
+        [(d.pk, d.escalation_level, to_user, to_unit, c.started_at, c.due_at, c.warn_at, c.next_deadline_at)
+         for d, to_user, to_unit, c in plan],
         [("decider", field("decider")), ("unit", field("deciding_unit")), ("started", field("clock_started_at")),
          ("due", field("due_at")), ("warn", field("warn_at")), ("next", field("next_deadline_at"))],
         "escalation_level = v.level + 1, decider_id = v.decider, deciding_unit_id = v.unit, "
@@ -236,7 +236,8 @@ def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now
         return {}
 
     escalations, participants, events, notices = [], [], [], []
-    for d, to_user, to_unit, anchor, due_at, _warn_at in plan:
+    for d, to_user, to_unit, clock in plan:
+        anchor, due_at = clock.started_at, clock.due_at
         k = d.escalation_level
         url = refs.url(d.pk)
         target, unit, here = refs.users[to_user], refs.units[to_unit], refs.units[d.deciding_unit_id]
@@ -245,7 +246,7 @@ def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now
                             anchor, now))
         participants.append((d.pk, to_user, d.decider_function_id, to_unit, RapidRole.DECIDE, k + 1, "", ""))
         who = target.get_full_name() or target.username
-        events.append((d.pk, EventKind.ESCALATED, now, k + 1,
+        events.append((d.pk, EventKind.ESCALATED, now, k + 1, d.round,
                        f"Not decided at {here.name} in time: escalated to {who} ({function.name}, {unit.name}).",
                        {"from_unit": here.code, "to_unit": unit.code, "to_user": target.username,
                         "missed_deadline": anchor.isoformat()}))
@@ -262,9 +263,9 @@ def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now
                          "to_user_id", "missed_deadline", "at"], escalations)
     _insert(DecisionParticipant, ["decision_id", "user_id", "function_id", "org_unit_id", "role", "level",
                                   "input_text", "comment"], participants, on_conflict="ON CONFLICT DO NOTHING")
-    _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "message", "data"], events)
+    _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "round", "message", "data"], events)
     notify_many(notices, now=now)
-    return {d.pk: (ESCALATED, min(due_at, warn_at) <= now) for d, _, _, _, due_at, warn_at in plan}
+    return {d.pk: (ESCALATED, clock.next_deadline_at <= now) for d, _, _, clock in plan}
 
 
 def _warn(warn: list[Decision], refs: _Refs, now: datetime) -> dict[int, tuple[str, bool]]:
@@ -275,7 +276,7 @@ def _warn(warn: list[Decision], refs: _Refs, now: datetime) -> dict[int, tuple[s
     done = [d for d in warn if d.pk in claimed]
     notify_many([Notice(
         recipients=(refs.users.get(d.decider_id),), kind="decision.due_soon", title=f"Due soon: {d.title}",
-        body=partial(_due_text, "75% of the time to decide has passed; due", d.due_at, ""), url=refs.url(d.pk),
+        body=partial(_warning_text, d), url=refs.url(d.pk),
         dedupe_key=f"decision:{d.pk}:warn:{d.escalation_level}:{d.clock_started_at.isoformat()}")
         for d in done], now=now)
     return {d.pk: (WARNED, d.due_at <= now) for d in done}
@@ -293,7 +294,7 @@ def _exhaust(exhaust: list[Decision], refs: _Refs, now: datetime) -> dict[int, t
     events, notices = [], []
     for d in done:
         where = refs.units[d.deciding_unit_id].name
-        events.append((d.pk, EventKind.ESCALATED, now, d.escalation_level,
+        events.append((d.pk, EventKind.ESCALATED, now, d.escalation_level, d.round,
                        f"Overdue at {where} and there is nowhere higher to escalate: admins notified.",
                        {"exhausted": True}))
         notices.append(Notice(
@@ -301,9 +302,17 @@ def _exhaust(exhaust: list[Decision], refs: _Refs, now: datetime) -> dict[int, t
             kind="decision.overdue_top", title=f"Overdue with nowhere higher to go: {d.title}",
             body=f"Overdue at {where} ({refs.functions[d.decider_function_id].name}).", url=refs.url(d.pk),
             dedupe_key=f"decision:{d.pk}:exhausted:{d.clock_started_at.isoformat()}"))
-    _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "message", "data"], events)
+    _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "round", "message", "data"], events)
     notify_many(notices, now=now)
     return {d.pk: (EXHAUSTED, False) for d in done}
+
+
+def _warning_text(d: Decision, user: User) -> str:
+    """The pre-breach warning, for one reader: the requested date when it is the nearer deadline."""
+    if d.due_by is not None and d.due_by < d.due_at:
+        return (f"The requested date is near: {format_instant(d.due_by, user_zone(user))} "
+                f"(the SLA is due {format_instant(d.due_at, user_zone(user))}).")
+    return _due_text("75% of the time to decide has passed; due", d.due_at, "", user)
 
 
 def _due_text(text: str, due_at: datetime, style: str, user: User) -> str:

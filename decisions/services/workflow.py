@@ -1,18 +1,23 @@
-"""The decision workflow: open → decided or withdrawn (and reopened), every step an event."""
+"""The decision workflow: open → decided or withdrawn (and reopened), every step an event.
+
+Rounds: a decision starts in round 1. Revising it after a veto (``services.edits``) or reopening it
+starts the next round: the agreements (A) are asked for again; the timeline keeps every round's
+events (``DecisionEvent.round``). An open decision vetoed in its current round is *blocked*
+(``Decision.blocked``): it waits on its requester to revise or withdraw it.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from decisions.calendar import add_sla_hours
+from decisions.clock import Clock, level_clock
 from decisions.exceptions import AgreementMissing, DecisionClosed, NotAParticipant, NotTheDecider
 from decisions.models import (
-    WARNING_FRACTION,
     Decision,
     DecisionEvent,
     DecisionParticipant,
@@ -22,30 +27,19 @@ from decisions.models import (
     Priority,
     RapidRole,
 )
-from decisions.routing import holidays_for, resolve
+from decisions.routing import resolve
 from governance.models import OrgUnit, User
 from governance.notifications import notify
-from governance.timezones import format_instant, user_zone
+from governance.timezones import format_instant, user_zone, zone
 
 
 def decision_url(decision: Decision) -> str:
     return reverse("decisions:detail", args=[decision.pk])
 
 
-def decision_clock(*, decision_type: DecisionType, priority: str, start: datetime, org_unit: OrgUnit,
-                   holidays=None) -> tuple[datetime, datetime]:
-    """(due_at, warn_at) for a level's clock started at ``start``: the SLA for ``priority`` on the
-    type's calendar in ``org_unit``'s time zone, warning at 75% of it."""
-    hours = decision_type.target_hours(priority)
-    if holidays is None:
-        holidays = holidays_for(org_unit) if decision_type.calendar == "business" else set()
-    args = {"calendar": decision_type.calendar, "tz": org_unit.timezone, "holidays": holidays}
-    return add_sla_hours(start, hours, **args), add_sla_hours(start, hours * WARNING_FRACTION, **args)
-
-
 def _event(decision: Decision, kind: str, *, actor: User | None, now: datetime, message: str = "",
            data: dict | None = None) -> DecisionEvent:
-    return DecisionEvent.objects.create(decision=decision, kind=kind, actor=actor, at=now,
+    return DecisionEvent.objects.create(decision=decision, kind=kind, actor=actor, at=now, round=decision.round,
                                         level=decision.escalation_level, message=message, data=data or {})
 
 
@@ -60,6 +54,47 @@ def _clean_options(options) -> list[dict]:
             raise ValidationError({"options": f"Option {i + 1} needs an 'option' text."})
         cleaned.append({k: str(item.get(k, "")).strip()[:2000] for k in ("option", "pros", "cons")})
     return cleaned
+
+
+def due_by_instant(value: date | datetime | None, org_unit: OrgUnit) -> datetime | None:
+    """A requested due date as an instant: a date means the end of that day (23:59) in the org
+    unit's time zone (a tender deadline in Germany ends on Berlin's clock); a datetime is taken as is."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(23, 59), tzinfo=zone(org_unit.timezone))
+
+
+def check_request_fields(*, actor: User, now: datetime, title=None, priority=None, partnership=None, kpis=None,
+                         due_by: datetime | None = None) -> dict[str, str]:
+    """What the requester may give on logging or editing a decision, checked against their scope:
+    ``{field: message}`` for each problem. Only the fields passed (not None) are checked."""
+    errors = {}
+    if title is not None and not title.strip():
+        errors["title"] = "Give the decision a title."
+    if priority is not None and priority not in Priority.values:
+        errors["priority"] = f"Choose one of {', '.join(Priority.values)}."
+    if partnership is not None:
+        from partners.models import Partnership
+
+        if not Partnership.objects.visible_to(actor).filter(pk=partnership.pk).exists():
+            errors["partnership"] = "Unknown partnership."
+    if kpis:
+        from kpis.models import KPI
+
+        visible = set(KPI.objects.visible_to(actor).filter(pk__in=[k.pk for k in kpis]).values_list("pk", flat=True))
+        unknown = [k.code for k in kpis if k.pk not in visible]
+        if unknown:
+            errors["kpis"] = f"Unknown KPI(s): {', '.join(unknown)}."
+    if due_by is not None and due_by <= now:
+        errors["due_by"] = "The requested due date has to be in the future."
+    return errors
+
+
+def decision_level_clock(decision: Decision, *, start: datetime, priority: str | None = None) -> Clock:
+    """``level_clock`` for ``decision`` (its type, org unit, request and requested date)."""
+    return level_clock(decision_type=decision.decision_type, priority=priority or decision.priority,
+                       org_unit=decision.org_unit, start=start, requested_at=decision.requested_at,
+                       due_by=decision.due_by)
 
 
 def _locked(decision: Decision) -> Decision:
@@ -86,45 +121,33 @@ def decision_log(
     options: list | None = None,
     partnership=None,
     kpis=(),
+    due_by: date | datetime | None = None,
     now: datetime | None = None,
 ) -> Decision:
-    """Log a decision: resolve participants from the matrix in force, start the SLA clock,
-    snapshot the participants and tell them. Raises ValidationError when nobody could decide."""
+    """Log a decision: resolve participants from the matrix in force, start the SLA clock (warning
+    earlier when ``due_by``, the requested date, calls for it), snapshot the participants and tell
+    them. Raises ValidationError when nobody could decide."""
     now = now or timezone.now()
-    errors = {}
-    if not title or not title.strip():
-        errors["title"] = "Give the decision a title."
-    if priority not in Priority.values:
-        errors["priority"] = f"Choose one of {', '.join(Priority.values)}."
+    kpis = list(kpis)
+    due_by = due_by_instant(due_by, org_unit)
+    errors = check_request_fields(actor=actor, now=now, title=title or "", priority=priority,
+                                  partnership=partnership, kpis=kpis, due_by=due_by)
     if not decision_type.is_active:
         errors["decision_type"] = "This decision type is no longer in use."
     if not OrgUnit.objects.visible_to(actor).filter(pk=org_unit.pk).exists():
         errors["org_unit"] = "You can log decisions only for org units in your scope."
-    if partnership is not None:
-        from partners.models import Partnership
-
-        if not Partnership.objects.visible_to(actor).filter(pk=partnership.pk).exists():
-            errors["partnership"] = "Unknown partnership."
-    kpis = list(kpis)
-    if kpis:
-        from kpis.models import KPI
-
-        visible = set(KPI.objects.visible_to(actor).filter(pk__in=[k.pk for k in kpis]).values_list("pk", flat=True))
-        unknown = [k.code for k in kpis if k.pk not in visible]
-        if unknown:
-            errors["kpis"] = f"Unknown KPI(s): {', '.join(unknown)}."
     if errors:
         raise ValidationError(errors)
     clean_options = _clean_options(options)
     routing = resolve(decision_type=decision_type, org_unit=org_unit, at=now)
     decider = routing.decider
-    due_at, warn_at = decision_clock(decision_type=decision_type, priority=priority, start=now, org_unit=org_unit)
+    clock = level_clock(decision_type=decision_type, priority=priority, org_unit=org_unit, start=now,
+                        requested_at=now, due_by=due_by)
     decision = Decision.objects.create(
         title=title.strip(), description=description, decision_type=decision_type, org_unit=org_unit,
         partnership=partnership, priority=priority, options=clean_options, matrix_version=routing.version,
         requested_by=actor, requested_at=now, decider=decider.user, decider_function=decider.function,
-        deciding_unit=routing.deciding_unit, clock_started_at=now, sla_due_at=due_at, due_at=due_at,
-        warn_at=warn_at, next_deadline_at=min(warn_at, due_at),
+        deciding_unit=routing.deciding_unit, sla_due_at=clock.due_at, due_by=due_by, **clock.as_fields(),
     )
     if kpis:
         decision.kpis.set(kpis)
@@ -134,6 +157,7 @@ def decision_log(
     ], ignore_conflicts=True)
     _event(decision, EventKind.LOGGED, actor=actor, now=now, message=description[:500], data={
         "matrix_version": routing.version.number, "deciding_unit": routing.deciding_unit.code,
+        **({"due_by": due_by.isoformat()} if due_by else {}),
         "participants": [{"user": s.user.username, "function": s.function.code, "role": s.role}
                          for s in routing.seats if s.user is not None],
     })
@@ -141,7 +165,9 @@ def decision_log(
     key = f"decision:{decision.pk}:logged"
     notify(recipients=[decider.user], kind="decision.decide", title=f"Decision for you: {decision.title}",
            body=lambda user: (f"You decide this ({decider.function.name}, {routing.deciding_unit.name}). "
-                              f"Due {format_instant(due_at, user_zone(user), 'short')}."),
+                              f"Due {format_instant(clock.due_at, user_zone(user), 'short')}."
+                              + (f" Requested by {format_instant(due_by, user_zone(user), 'short')}."
+                                 if due_by else "")),
            url=url, dedupe_key=key, now=now)
     notify(recipients=[s.user for s in routing.by_role(RapidRole.AGREE) if s.user],
            kind="decision.agree", title=f"Your agreement is needed: {decision.title}", url=url,
@@ -190,19 +216,31 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
     kind = EventKind.AGREED if agree else EventKind.VETOED
     _event(decision, kind, actor=actor, now=now, message=(comment or "").strip(),
            data={"functions": sorted({r.function.code for r in rows})})
+    _refresh_blocked(decision)
     if not agree:
         notify(recipients=[decision.decider, decision.requested_by], kind="decision.vetoed",
-               title=f"Vetoed by {actor.get_full_name() or actor.username}: {decision.title}", body=comment,
+               title=f"Vetoed by {actor.get_full_name() or actor.username}: {decision.title}",
+               body=f"{comment}\n\nThe requester can revise the decision (a new round) or withdraw it.",
                url=decision_url(decision), dedupe_key=f"decision:{decision.pk}:veto:{actor.pk}:{now.isoformat()}",
                now=now)
     return decision
 
 
+def _refresh_blocked(decision: Decision) -> None:
+    """Blocked while any agreement of the current round is a veto (the latest answer counts)."""
+    blocked = decision.participants.filter(role=RapidRole.AGREE, agreed=False).exists()
+    if blocked != decision.blocked:
+        Decision.objects.filter(pk=decision.pk).update(blocked=blocked)
+        decision.blocked = blocked
+
+
 def agreement_blockers(decision: Decision) -> list[str]:
     """Why the decision cannot be decided yet: each A function still missing or vetoed."""
     by_function: dict[str, list[DecisionParticipant]] = {}
-    for p in decision.participants.filter(role=RapidRole.AGREE).select_related("function", "user"):
-        by_function.setdefault(p.function.name, []).append(p)
+    # All participants (the page prefetches them with user and function), the A rows picked here.
+    for p in decision.participants.all():
+        if p.role == RapidRole.AGREE:
+            by_function.setdefault(p.function.name, []).append(p)
     blockers = []
     for function, rows in sorted(by_function.items()):
         vetoes = [p for p in rows if p.agreed is False]
@@ -251,22 +289,30 @@ def _may_manage(decision: Decision, actor: User) -> bool:
 
 @transaction.atomic
 def decision_withdraw(*, decision: Decision, actor: User, reason: str = "", now: datetime | None = None) -> Decision:
-    """Withdraw an open decision (requester, current decider or admin)."""
+    """Withdraw an open decision (requester, current decider or admin), with a reason everyone
+    involved is told."""
     now = now or timezone.now()
     decision = _locked(decision)
     if not _may_manage(decision, actor):
         raise NotAParticipant("Only the requester, the current decider or an admin can withdraw a decision.")
     _require_open(decision)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the decision is withdrawn."})
     Decision.objects.filter(pk=decision.pk).update(status=DecisionStatus.WITHDRAWN, warn_at=None, next_deadline_at=None)
     decision.refresh_from_db()
-    _event(decision, EventKind.WITHDRAWN, actor=actor, now=now, message=(reason or "").strip())
+    _event(decision, EventKind.WITHDRAWN, actor=actor, now=now, message=reason.strip())
+    people = {p.user for p in decision.participants.select_related("user")} | {decision.requested_by}
+    notify(recipients=[u for u in people if u.pk != actor.pk], kind="decision.withdrawn",
+           title=f"Withdrawn: {decision.title}", body=reason.strip(), url=decision_url(decision),
+           dedupe_key=f"decision:{decision.pk}:withdrawn:{now.isoformat()}", now=now)
     return decision
 
 
 @transaction.atomic
 def decision_reopen(*, decision: Decision, actor: User, reason: str = "", now: datetime | None = None) -> Decision:
     """Reopen a decided or withdrawn decision: an event, not an edit. The earlier outcome stays in
-    the timeline; agreements must be given again; the current level's clock restarts now."""
+    the timeline; a new round starts (agreements must be given again); the current level's clock
+    restarts now."""
     now = now or timezone.now()
     decision = _locked(decision)
     if not _may_manage(decision, actor):
@@ -275,12 +321,10 @@ def decision_reopen(*, decision: Decision, actor: User, reason: str = "", now: d
         raise DecisionClosed("This decision is already open.")
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the decision is reopened."})
-    due_at, warn_at = decision_clock(decision_type=decision.decision_type, priority=decision.priority,
-                                     start=now, org_unit=decision.org_unit)
+    clock = decision_level_clock(decision, start=now)
     Decision.objects.filter(pk=decision.pk).update(
         status=DecisionStatus.OPEN, decided_by=None, decided_at=None, outcome="", rationale="",
-        clock_started_at=now, due_at=due_at, warn_at=warn_at, next_deadline_at=min(due_at, warn_at),
-        escalation_exhausted=False)
+        escalation_exhausted=False, blocked=False, round=decision.round + 1, **clock.as_fields())
     decision.participants.filter(role=RapidRole.AGREE).update(agreed=None, agreed_at=None, comment="")
     decision.refresh_from_db()
     _event(decision, EventKind.REOPENED, actor=actor, now=now, message=reason.strip())
@@ -324,3 +368,13 @@ def decision_reassign(*, decision: Decision, actor: User, to_user: User, reason:
 
 def hours_between(start: datetime, end: datetime) -> float:
     return (end - start) / timedelta(hours=1)
+
+
+def reassign_candidates(decision: Decision) -> list[User]:
+    """Who else could decide it: the other active holders of the decider's function at the
+    deciding unit (a deputy, a new post holder)."""
+    from governance.models import Assignment
+
+    return [a.user for a in Assignment.objects.filter(function=decision.decider_function_id,
+                                                      org_unit=decision.deciding_unit_id, user__is_active=True)
+            .exclude(user=decision.decider_id).select_related("user").order_by("user__username")]

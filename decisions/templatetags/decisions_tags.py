@@ -46,7 +46,8 @@ def role_class(role: str) -> str:
     return ROLE_CLASSES.get(role, "text-bg-light")
 
 
-STATUS_CLASSES = {"open": "text-bg-primary", "decided": "text-bg-success", "withdrawn": "text-bg-secondary"}
+STATUS_CLASSES = {"open": "text-bg-primary", "blocked": "text-bg-danger", "decided": "text-bg-success",
+                  "withdrawn": "text-bg-secondary"}
 
 
 @register.filter
@@ -56,7 +57,8 @@ def status_class(status: str) -> str:
 
 EVENT_ICONS = {"logged": "journal-plus", "input_given": "chat-left-text", "agreed": "hand-thumbs-up",
                "vetoed": "hand-thumbs-down", "decided": "check2-circle", "escalated": "arrow-up-circle",
-               "reassigned": "arrow-left-right", "reopened": "arrow-counterclockwise", "withdrawn": "x-circle"}
+               "reassigned": "arrow-left-right", "reopened": "arrow-counterclockwise", "withdrawn": "x-circle",
+               "edited": "pencil", "revised": "arrow-repeat", "nudged": "bell"}
 
 
 @register.filter

@@ -3,21 +3,28 @@ actions."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
 from decisions import selectors, services
-from decisions.forms import DecisionFilterForm, DecisionLogForm
-from decisions.models import DecisionType, RapidRole
+from decisions.clock import level_clock
+from decisions.forms import DecisionEditForm, DecisionFilterForm, DecisionLogForm, DecisionReviseForm
+from decisions.models import DecisionType, EventKind, RapidRole, SavedDecisionFilter
 from decisions.routing import resolve
-from governance.models import OrgUnit
+from decisions.services.edits import first_answer
+from decisions.services.nudges import NUDGE_INTERVAL, waiting_on
+from decisions.services.workflow import agreement_blockers, reassign_candidates
+from governance.models import OrgUnit, User
 
 
 def _internal_only(user) -> None:
@@ -40,14 +47,44 @@ def queue(request):
 
 @login_required
 def decision_list(request):
-    form = DecisionFilterForm(request.GET or None, user=request.user)
+    """Visible decisions: search, filters, sort and the user's saved filters (``?saved=<name>``
+    applies one). The selection comes from ``selectors.decision_list`` (exports reuse it)."""
+    saved = list(SavedDecisionFilter.objects.filter(user=request.user))
+    chosen = next((f for f in saved if f.name == request.GET.get("saved")), None)
+    data = QueryDict(chosen.query) if chosen else request.GET
+    form = DecisionFilterForm(data or None, user=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.decision_list(user=request.user, filters=filters).order_by("-requested_at", "-pk")
+    qs = selectors.decision_list(user=request.user, filters=filters, sort=filters.get("sort") or "newest")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    query = data.copy()
     query.pop("page", None)
-    return render(request, "decisions/list.html", {"form": form, "page": page, "query": query.urlencode(),
-                                                   "now": timezone.now()})
+    query.pop("saved", None)
+    return render(request, "decisions/list.html", {
+        "form": form, "page": page, "query": query.urlencode(), "now": timezone.now(), "saved": saved,
+        "chosen": chosen, "saveable": DecisionFilterForm.saved_query(data)})
+
+
+@login_required
+@require_POST
+def saved_filter_save(request):
+    """Save the list's current filters under a name (the same name replaces the earlier one)."""
+    try:
+        saved = services.saved_filter_save(user=request.user, name=request.POST.get("name", ""),
+                                           query=DecisionFilterForm.saved_query(request.POST))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+        return redirect(f"{reverse('decisions:list')}?{DecisionFilterForm.saved_query(request.POST)}")
+    messages.success(request, f"Saved the filter “{saved.name}”.")
+    return redirect(f"{reverse('decisions:list')}?{urlencode({'saved': saved.name})}")
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request, pk: int):
+    if not services.saved_filter_delete(user=request.user, pk=pk):
+        raise Http404
+    messages.info(request, "Saved filter removed.")
+    return redirect("decisions:list")
 
 
 @login_required
@@ -94,43 +131,83 @@ def routing_preview(request):
             context["no_decider"] = not any(s.user for s in context["deciders"]) or any(
                 s.user is None for s in context["agree"])
             if not context["no_decider"]:
-                context["due_at"], _ = services.decision_clock(decision_type=decision_type, priority=priority,
-                                                               start=timezone.now(), org_unit=unit)
+                context["due_at"] = level_clock(decision_type=decision_type, priority=priority, org_unit=unit,
+                                                start=timezone.now()).due_at
     return render(request, "decisions/_routing_preview.html", context)
 
 
 def _actions_for(decision, user) -> dict:
     mine = [p for p in decision.participants.all() if p.user_id == user.pk]
     is_open = decision.is_open
-    manage = user.is_admin or user.pk in (decision.requested_by_id, decision.decider_id)
+    internal = not user.is_partner
+    manage = internal and (user.is_admin or user.pk in (decision.requested_by_id, decision.decider_id))
+    requester = internal and user.pk == decision.requested_by_id
+    answered = first_answer(decision) if is_open and requester else None
     return {
         "can_decide": is_open and decision.decider_id == user.pk,
         "can_agree": is_open and any(p.role == RapidRole.AGREE for p in mine),
         "can_input": is_open and any(p.role in (RapidRole.INPUT, RapidRole.RECOMMEND) for p in mine),
-        "can_withdraw": is_open and manage and not user.is_partner,
-        "can_reopen": not is_open and manage and not user.is_partner,
+        "can_withdraw": is_open and manage,
+        "can_reopen": not is_open and manage,
+        "can_edit": is_open and requester and answered is None and not decision.blocked,
+        "can_revise": is_open and requester and decision.blocked,
+        "can_reassign": is_open and internal and (user.is_admin or user.pk == decision.decider_id),
+        "can_nudge": is_open and manage,
+        "edit_closed_by": answered,
     }
 
 
 @login_required
 def decision_detail(request, pk: int):
     decision = selectors.decision_detail(user=request.user, pk=pk)
-    from decisions.services.workflow import agreement_blockers
-
-    return render(request, "decisions/detail.html", {
-        "decision": decision, "now": timezone.now(),
+    actions = _actions_for(decision, request.user)
+    now = timezone.now()
+    context = {
+        "decision": decision, "now": now, "deadline": decision.deadline(),
         "blockers": agreement_blockers(decision) if decision.is_open else [],
         "participants": sorted(decision.participants.all(), key=lambda p: ("DARIP".index(p.role), p.level)),
-        **_actions_for(decision, request.user),
-    })
+        "rounds": _rounds(decision), "closing_event": _closing_event(decision), **actions,
+    }
+    if actions["can_nudge"]:
+        context["waiting"] = [w for w in waiting_on(decision) if w.user.pk != request.user.pk]
+        if decision.last_nudged_at and decision.last_nudged_at + NUDGE_INTERVAL > now:
+            context["next_nudge_at"] = decision.last_nudged_at + NUDGE_INTERVAL
+    if actions["can_reassign"]:
+        context["reassign_to"] = reassign_candidates(decision)
+    return render(request, "decisions/detail.html", context)
+
+
+def _rounds(decision) -> list[tuple[int, list]]:
+    """The timeline as ``[(round, events)]``, oldest first (one round for most decisions)."""
+    rounds: dict[int, list] = {}
+    for event in decision.events.all():
+        rounds.setdefault(event.round, []).append(event)
+    return sorted(rounds.items())
+
+
+def _closing_event(decision):
+    """The event that closed ``decision`` (decided or withdrawn), for the page's summary."""
+    if decision.is_open:
+        return None
+    kind = EventKind.DECIDED if decision.status == "decided" else EventKind.WITHDRAWN
+    return next((e for e in reversed(decision.events.all()) if e.kind == kind), None)
+
+
+def _reassign(*, decision, actor, user_id: str = "", reason: str = ""):
+    to_user = User.objects.filter(pk=int(user_id), is_active=True).first() if user_id.isdigit() else None
+    if to_user is None:
+        raise ValidationError({"user": "Choose who decides instead."})
+    return services.decision_reassign(decision=decision, actor=actor, to_user=to_user, reason=reason)
 
 
 ACTIONS = {
-    "decide": (services.decision_decide, {"outcome": "outcome", "rationale": "rationale"}),
-    "agree": (services.decision_agree, {"comment": "comment"}),
-    "input": (services.decision_give_input, {"comment": "comment"}),
-    "withdraw": (services.decision_withdraw, {"reason": "reason"}),
-    "reopen": (services.decision_reopen, {"reason": "reason"}),
+    "decide": (services.decision_decide, {"outcome": "outcome", "rationale": "rationale"}, "Decision recorded."),
+    "agree": (services.decision_agree, {"comment": "comment"}, "Your answer is recorded."),
+    "input": (services.decision_give_input, {"comment": "comment"}, "Thanks — your input is recorded."),
+    "withdraw": (services.decision_withdraw, {"reason": "reason"}, "Decision withdrawn."),
+    "reopen": (services.decision_reopen, {"reason": "reason"}, "Decision reopened."),
+    "reassign": (_reassign, {"user_id": "user", "reason": "reason"}, "Decision handed over."),
+    "nudge": (services.decision_nudge, {}, None),
 }
 
 
@@ -141,20 +218,57 @@ def decision_act(request, pk: int, action: str):
     if action not in ACTIONS or request.user.is_partner:
         raise Http404
     decision = selectors.decision_detail(user=request.user, pk=pk)
-    service, fields = ACTIONS[action]
+    service, fields, done = ACTIONS[action]
     kwargs = {target: request.POST.get(source, "") for target, source in fields.items()}
     if action == "agree":
         kwargs["agree"] = request.POST.get("agree") == "yes"
     try:
-        service(decision=decision, actor=request.user, **kwargs)
+        result = service(decision=decision, actor=request.user, **kwargs)
     except APIException as exc:
         messages.error(request, str(exc.detail))
     except ValidationError as exc:
         messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
     else:
-        messages.success(request, {"decide": "Decision recorded.", "agree": "Your answer is recorded.",
-                                   "input": "Thanks — your input is recorded.", "withdraw": "Decision withdrawn.",
-                                   "reopen": "Decision reopened."}[action])
+        if action == "nudge":
+            done = "Reminder sent to " + ", ".join(u.get_full_name() or u.username for u in result) + "."
+        messages.success(request, done)
     return redirect("decisions:detail", pk=pk)
 
 
+def _change_page(request, pk: int, *, revise: bool):
+    """The requester's edit (before the first answer) or revision (after a veto) of a decision."""
+    _internal_only(request.user)
+    decision = selectors.decision_detail(user=request.user, pk=pk)
+    if request.user.pk != decision.requested_by_id:
+        raise Http404
+    form_class = DecisionReviseForm if revise else DecisionEditForm
+    form = form_class(request.POST or None, user=request.user, decision=decision)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            if revise:
+                services.decision_revise(decision=decision, actor=request.user, changes=form.changes(decision),
+                                         comment=form.cleaned_data["comment"])
+            else:
+                services.decision_edit(decision=decision, actor=request.user, changes=form.changes(decision))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except APIException as exc:
+            error = str(exc.detail)
+        else:
+            messages.success(request, "Revised: a new round starts, agreements are asked for again." if revise
+                             else "Changes saved.")
+            return redirect("decisions:detail", pk=pk)
+    return render(request, "decisions/change.html", {"decision": decision, "form": form, "revise": revise,
+                                                     "error": error}, status=409 if error else 200)
+
+
+@login_required
+def decision_edit(request, pk: int):
+    return _change_page(request, pk, revise=False)
+
+
+@login_required
+def decision_revise(request, pk: int):
+    return _change_page(request, pk, revise=True)

@@ -77,7 +77,8 @@ def varied(known, log_de, holders):
     services.decision_give_input(decision=d, actor=holders["finance_de"], comment="margin ok", now=T0 + 3 * H)
     services.decision_agree(decision=d, actor=holders["compliance_de"], agree=True, now=T0 + 5 * H)
     services.decision_decide(decision=d, actor=holders["manager_de"], outcome="done", now=T0 + 7 * H)
-    services.decision_withdraw(decision=log_de(now=T0 + 2 * H), actor=holders["manager_de"], now=T0 + 3 * H)
+    services.decision_withdraw(decision=log_de(now=T0 + 2 * H), actor=holders["manager_de"], reason="Moot",
+                              now=T0 + 3 * H)
     return known
 
 

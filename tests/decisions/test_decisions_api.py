@@ -150,7 +150,7 @@ def test_list_filters_and_query_count(api, holders, log_de, django_assert_max_nu
     old = log_de(now=timezone.now() - timedelta(days=3), title="Old and overdue")
     services.escalate_overdue(now=timezone.now())
     closed = log_de(title="Withdrawn", now=timezone.now())
-    services.decision_withdraw(decision=closed, actor=holders["manager_de"])
+    services.decision_withdraw(decision=closed, actor=holders["manager_de"], reason="Tender cancelled")
     client = api(holders["leader"])
 
     def titles(query):

@@ -91,7 +91,7 @@ def test_list_filters_by_status_type_and_org_unit(client, holders, now_decision,
     from decisions import services
 
     other = log_de(now=timezone.now(), title="Withdrawn one")
-    services.decision_withdraw(decision=other, actor=holders["manager_de"])
+    services.decision_withdraw(decision=other, actor=holders["manager_de"], reason="Moot")
     client.force_login(holders["leader"])
     page = client.get("/decisions/list/?status=open&org_unit=DACH&decision_type=PRICE_EXC").content.decode()
     assert now_decision.title in page and "Withdrawn one" not in page

@@ -182,6 +182,11 @@ EXPECT: list[Expect] = [
     E("decisions:log", "*", PAGE_INTERNAL),
     E("decisions:preview", "*", PAGE_INTERNAL),
     E("decisions:detail", "*", READ_A, READ_B, kind="decision"),
+    # Only the requester edits or revises their decision: anyone else gets the 404 of a missing one.
+    E("decisions:edit", "*", "H H O H H L", "H H H O H L", kind="decision"),
+    E("decisions:revise", "*", "H H O H H L", "H H H O H L", kind="decision"),
+    E("decisions:filter-save", "*", "R R R R R L", body={}),
+    E("decisions:filter-delete", "*", "H H H H H L", kind="decision", body={}),  # no saved filter has that id
     E("decisions:act", "*", "R R R H H L", "R H H R H L", kind="decision", extra=(("action", "withdraw"),),
       body={"reason": "test"}),
     E("decisions:matrix", "*", PAGE_ADMIN),
@@ -216,6 +221,11 @@ EXPECT: list[Expect] = [
     E("decision-list", "GET", ALL_READ),
     E("decision-list", "POST", "W W W W D L"),
     E("decision-detail", "GET", READ_A, READ_B, kind="decision"),
+    # The requester edits (PATCH) and revises; others who see it get 403, partner users 403 by role.
+    E("decision-detail", "PATCH", "d d W H D L", "d H H W D L", kind="decision", body={}),
+    E("decision-revise", "POST", "d d W H D L", "d H H W D L", kind="decision", body={}),
+    # Requester, decider or admin remind (409 when only the caller holds it up).
+    E("decision-nudge", "POST", "W d W H D L", "W H H W D L", kind="decision", body={}),
     *[E(f"decision-{step}", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="decision", body={})
       for step in ("agree", "decide", "input", "reassign")],
     # Only the requester, the decider or an admin may withdraw or reopen (the leader sees it: 403).

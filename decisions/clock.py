@@ -1,0 +1,91 @@
+"""The decision clock: when a decision is due, when its decider is warned, and what the escalation
+sweep waits for next. The one owner of the rule (as healthchecks' ``Check.going_down_after()``):
+logging, reopening and escalating start a level's clock with ``level_clock``; the sweep reads the
+``next_deadline_at`` it computes; pages ask ``Decision.deadline()`` (``driving_deadline``).
+
+* A level's clock runs for the decision type's SLA for the priority (``DecisionType.target_hours``)
+  on the type's calendar: 24×7, or business hours in the decision's org unit's time zone skipping
+  the holidays of the unit and its ancestors (``decisions.calendar``). That gives ``due_at``;
+  missing it escalates one level up (the first level's due time is the decision's ``sla_due_at``).
+* The decider is warned once per level, at ``WARNING_FRACTION`` of the level's time — or earlier
+  when the requester asked for an earlier date (``due_by``, e.g. a tender deadline): at the same
+  fraction of the time from the request to ``due_by``. The earlier warning wins. ``due_by`` drives
+  warnings and what pages show as the deadline; escalation follows the SLA alone.
+* A closed decision has no clock: no warning, no deadline (``next_deadline_at`` is None).
+
+After a warning the sweep sets ``next_deadline_at`` to ``due_at`` in its compare-and-set claim
+(``services.escalation._warn``): the only step that changes a running clock outside this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from decisions.calendar import add_sla_hours
+
+if TYPE_CHECKING:
+    from decisions.models import Decision, DecisionType
+    from governance.models import OrgUnit
+
+WARNING_FRACTION = 0.75  # the pre-breach warning goes out at 75% of the time
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One level's clock."""
+
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime | None
+
+    @property
+    def next_deadline_at(self) -> datetime:
+        """What the sweep waits for next: the warning, then the due time (the sweep's index key)."""
+        return min(self.warn_at, self.due_at) if self.warn_at is not None else self.due_at
+
+    def as_fields(self) -> dict:
+        """The ``Decision`` columns this clock sets."""
+        return {"clock_started_at": self.started_at, "due_at": self.due_at, "warn_at": self.warn_at,
+                "next_deadline_at": self.next_deadline_at}
+
+
+def due_by_warning(requested_at: datetime, due_by: datetime | None) -> datetime | None:
+    """When the requester's date calls for a warning (None without one)."""
+    if due_by is None or due_by <= requested_at:
+        return None
+    return requested_at + (due_by - requested_at) * WARNING_FRACTION
+
+
+def level_clock(*, decision_type: DecisionType, priority: str, org_unit: OrgUnit, start: datetime,
+                requested_at: datetime | None = None, due_by: datetime | None = None,
+                holidays: set[date] | None = None) -> Clock:
+    """The clock of a level started at ``start`` (the request, a reopening, or the missed deadline
+    of the level below). ``holidays``: the unit's and its ancestors' (looked up when omitted for a
+    business-hours type; the sweep passes them in bulk)."""
+    hours = decision_type.target_hours(priority)
+    if holidays is None:
+        if decision_type.calendar == "business":
+            from decisions.routing import holidays_for
+
+            holidays = holidays_for(org_unit)
+        else:
+            holidays = set()
+    args = {"calendar": decision_type.calendar, "tz": org_unit.timezone, "holidays": holidays}
+    due_at = add_sla_hours(start, hours, **args)
+    warn_at = add_sla_hours(start, hours * WARNING_FRACTION, **args)
+    early = due_by_warning(requested_at or start, due_by)
+    if early is not None and start <= early < warn_at:
+        warn_at = early
+    return Clock(started_at=start, due_at=due_at, warn_at=warn_at)
+
+
+def driving_deadline(decision: Decision) -> tuple[datetime, str] | None:
+    """The deadline a reader should watch: the earlier of the SLA and the requested date, with
+    which one it is (``"sla"`` or ``"requested"``). None for a closed decision."""
+    if not decision.is_open:
+        return None
+    if decision.due_by is not None and decision.due_by < decision.sla_due_at:
+        return decision.due_by, "requested"
+    return decision.sla_due_at, "sla"
