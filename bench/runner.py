@@ -453,14 +453,15 @@ def bench_http(result: dict, admin, sets: dict, requests_n: int, port: int) -> N
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.test import Client
-    from rest_framework.authtoken.models import Token
+
+    from governance.tokens import token_issue
 
     session = SessionStore()
     session[SESSION_KEY] = str(admin.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = admin.get_session_auth_hash()
     session.create()
-    token, _ = Token.objects.get_or_create(user=admin)
+    token = token_issue(user=admin)[1]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "governance.settings_test"),
            "DATABASE_URL": os.environ.get("DATABASE_URL", "")}
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -482,7 +483,7 @@ def bench_http(result: dict, admin, sets: dict, requests_n: int, port: int) -> N
         client = Client()
         client.force_login(admin)
         cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
-        auth = {"Authorization": f"Token {token.key}"}
+        auth = {"Authorization": f"Token {token}"}
         for scale in ("small", "full"):
             prefix = sets[scale]["prefix"]
             pages = [("dashboard page", f"/kpis/dashboard/?unit={prefix}", cookie, {}),
@@ -520,10 +521,10 @@ def bench_http(result: dict, admin, sets: dict, requests_n: int, port: int) -> N
 def bench_decision_list(result: dict, admin, requests_n: int) -> None:
     """In-process with one test client under the bench URLconf (ours and the bare list)."""
     from django.test import Client, override_settings
-    from rest_framework.authtoken.models import Token
 
-    token, _ = Token.objects.get_or_create(user=admin)
-    headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    from governance.tokens import token_issue
+
+    headers = {"HTTP_AUTHORIZATION": f"Token {token_issue(user=admin)[1]}"}
     rates = {}
     with override_settings(ROOT_URLCONF="bench.urls"):
         client = Client()

@@ -20,6 +20,10 @@ from decisions.querysets import (
 from decisions.visibility import Visibility
 from governance.models import OrgLevel, code_validator
 
+# The longest SLA a decision type may set: a year of clock hours (about four years of business
+# hours). Larger targets are typing mistakes, and the SLA clock cannot place them on a calendar.
+MAX_SLA_HOURS = 24 * 365
+
 
 class Priority(models.TextChoices):
     LOW = "low", "Low"
@@ -112,10 +116,13 @@ class DecisionType(models.Model):
         for key, value in overrides.items():
             if key not in Priority.values:
                 raise ValidationError({"sla_hours_by_priority": f"Unknown priority '{key}'."})
-            if not isinstance(value, int | float) or value <= 0:
-                raise ValidationError({"sla_hours_by_priority": f"Hours for '{key}' must be a positive number."})
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_SLA_HOURS:
+                raise ValidationError({"sla_hours_by_priority": f"Hours for '{key}' must be a number between 0 and "
+                                                                f"{MAX_SLA_HOURS}."})
         if not self.sla_hours or self.sla_hours <= 0:
             raise ValidationError({"sla_hours": "The SLA must be at least one hour."})
+        if self.sla_hours > MAX_SLA_HOURS:
+            raise ValidationError({"sla_hours": f"The SLA can be at most {MAX_SLA_HOURS} hours (a year)."})
 
     def target_hours(self, priority: str) -> float:
         return float((self.sla_hours_by_priority or {}).get(priority, self.sla_hours))

@@ -24,3 +24,19 @@ class RequestSizeLimitMiddleware:
                 {"detail": f"Request body too large: {length} bytes; the limit is {limit} bytes."}, status=413
             )
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: private, no-store`` on every response Django itself produces: pages,
+    API answers, CSV/XLSX/PDF downloads. They are all per-user (and a sign-in page carries a CSRF
+    token), so no browser or proxy may keep a copy. Static files never get here: WhiteNoise, placed
+    before this middleware, answers them with its own long-lived caching headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["Cache-Control"] = "private, no-store"
+        response.headers.pop("Expires", None)
+        return response

@@ -297,6 +297,7 @@ class SecurityEvent(models.Model):
         LOGOUT = "logout", "Signed out"
         LOGIN_FAILED = "login_failed", "Failed sign-in"
         LOCKOUT = "lockout", "Locked out"
+        ADDRESS_BLOCKED = "address_blocked", "Address blocked (failed sign-ins across usernames)"
         PERMISSION_DENIED = "permission_denied", "Permission denied"
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -316,3 +317,27 @@ class SecurityEvent(models.Model):
 # A user's scope is cached per user object (governance.querysets.assignment_unit_ids).
 post_save.connect(assignments_changed, sender=Assignment, dispatch_uid="governance.assignments_changed.save")
 post_delete.connect(assignments_changed, sender=Assignment, dispatch_uid="governance.assignments_changed.delete")
+
+
+class IdempotencyKey(models.Model):
+    """One request that must take effect once: an API client's ``Idempotency-Key`` header, or a
+    page form's submission token (``form:<token>``), with the answer it got, replayed to repeats.
+
+    The unique (user, key) constraint is what makes it safe under concurrency: the second of two
+    simultaneous requests waits on the first one's uncommitted row and then replays its answer
+    (``governance.idempotency``). Rows older than ``ACCORD_IDEMPOTENCY_HOURS`` are deleted."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path, query and body.")
+    status_code = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=120, blank=True)
+    location = models.CharField(max_length=500, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(db_index=True)  # the expiry sweep
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key} -> {self.status_code}"

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from governance.models import Notification, User
 from governance.rowsets import rows_cte
+from governance.text import single_line
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def _send_emails(mails: list[tuple[User, str]], title: str, url: str, dedupe_key
             continue
         try:
             send_mail(
-                subject=f"[Accord] {title}", message=f"{body}\n\n{url}".strip(),
+                subject=f"[Accord] {single_line(title)}", message=f"{body}\n\n{url}".strip(),
                 from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email], fail_silently=False,
             )
         except Exception:  # the in-app notification stands; mail trouble is logged, not raised
@@ -148,7 +149,8 @@ def _send_many_emails(mails: list[tuple[User, Notice, int, str]]) -> None:
         return
     try:
         for user, notice, pk, body in mails:
-            message = EmailMessage(subject=f"[Accord] {notice.title}", body=f"{body}\n\n{notice.url}".strip(),
+            message = EmailMessage(subject=f"[Accord] {single_line(notice.title)}",
+                                   body=f"{body}\n\n{notice.url}".strip(),
                                    from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email], connection=mailer)
             try:
                 message.send()

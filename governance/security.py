@@ -1,7 +1,8 @@
 """Security event recording: who, from which IP, when (UTC), and what happened.
 
 Sign-in, sign-out, failed sign-in and lockout (django-axes' ``user_locked_out``) are recorded
-here from signals; permission denied from the 403 handlers (pages and API).
+here from signals; a blocked address by ``governance.login_limits``; permission denied from the
+403 handlers (pages and API).
 """
 
 from __future__ import annotations
@@ -48,8 +49,12 @@ def _on_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="accord-security-login-failed")
 def _on_login_failed(sender, credentials, request=None, **kwargs):
+    from governance.login_limits import address_failure_record
+
     record_security_event(kind=SecurityEvent.Kind.LOGIN_FAILED, request=request,
                           username=str(credentials.get("username", "")))
+    if request is not None:
+        address_failure_record(request)
 
 
 @receiver(user_locked_out, dispatch_uid="accord-security-lockout")

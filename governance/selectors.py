@@ -22,7 +22,7 @@ def org_tree_for(user: User) -> list[OrgNode]:
     units = list(OrgUnit.objects.restrict(user, "view").order_by("code"))
     nodes = {u.pk: OrgNode(unit=u) for u in units}
     assignments = (
-        Assignment.objects.filter(org_unit__in=[u.pk for u in units])
+        Assignment.objects.restrict(user, "view").filter(org_unit__in=[u.pk for u in units])
         .select_related("user", "function")
         .order_by("function__code", "user__last_name", "user__username")
     )

@@ -33,7 +33,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -54,11 +54,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "governance.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "governance.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "governance.timezones.UserTimezoneMiddleware",
+    # NUL bytes refused, bad-input exceptions -> 400 (after auth: the 400 page shows the user's shell).
+    "governance.bad_input.BadInputMiddleware",
+    # Idempotency-Key on API POSTs: a repeat gets the first answer (governance.idempotency).
+    "governance.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -110,7 +115,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    # First: refuses (before any password check) a (username, IP) pair that is locked out.
+    # First: refuse (before any password check) an address that failed too often across usernames,
+    # then a (username, IP) pair that is locked out.
+    "governance.login_limits.AddressLimitBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -120,6 +127,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: its password_changed hook revokes the user's API tokens (governance.tokens).
+    {"NAME": "governance.tokens.RevokeTokensOnPasswordChange"},
 ]
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous users get nothing
@@ -133,6 +142,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "governance.security.client_ip"  # REMOTE_ADDR, as for security events
 AXES_LOCKOUT_CALLABLE = "governance.security.lockout_response"
 AXES_VERBOSE = False
+# Password spraying (one address, many usernames): after this many failed sign-ins from one
+# address within the cool-off time, that address may not sign in for the cool-off time, whatever
+# the username (governance.login_limits; counted in the shared cache).
+ACCORD_LOGIN_ADDRESS_FAILURE_LIMIT = env.int("ACCORD_LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -162,6 +175,8 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ACCORD_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ACCORD_MAX_UPLOAD_BYTES = env.int("ACCORD_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+# How long an Idempotency-Key (and a form's submission token) is remembered.
+ACCORD_IDEMPOTENCY_HOURS = env.int("ACCORD_IDEMPOTENCY_HOURS", default=24)
 
 # --- Security (production values unless DEBUG) ----------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -213,7 +228,7 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Accord <accor
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes anonymous requests answer 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["governance.api.permissions.RoleWritePermission"],
@@ -225,6 +240,11 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -241,6 +261,14 @@ REST_FRAMEWORK = {
     },
     "DATETIME_FORMAT": "iso-8601",
     "EXCEPTION_HANDLER": "governance.api.exceptions.accord_exception_handler",
+}
+# API tokens (django-rest-knox, governance.tokens): a new random token per sign-in, stored as a
+# digest, expiring after a fixed time (never extended), sent as ``Authorization: Token <token>``.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("ACCORD_TOKEN_TTL_HOURS", default=24)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Accord API",
@@ -281,6 +309,21 @@ else:
     for _folder in ("queue", "processed", "control"):  # kombu does not create them
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None
+
+# --- Cache (login limits, API throttles) -----------------------------------------------------
+# Counts every worker must share: Redis when there is one (failing open while it is down,
+# governance.cache); without Redis (a bare machine, `make run`), files under var/cache, shared by
+# the processes of that one machine. Tests give each test its own KEY_PREFIX.
+if REDIS_URL:
+    CACHES = {"default": {
+        "BACKEND": "governance.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.str("ACCORD_CACHE_PREFIX", default="accord"),
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
 # One queue name per deployment (tests give each run its own, so two runs on one Redis never
 # take each other's tasks).
 CELERY_TASK_DEFAULT_QUEUE = env.str("ACCORD_CELERY_QUEUE", default="celery")
@@ -299,6 +342,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 ACCORD_HEARTBEAT_SECONDS = env.float("ACCORD_HEARTBEAT_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": ACCORD_HEARTBEAT_SECONDS},
+    "governance-delete-expired-tokens": {"task": "governance.tasks.delete_expired_tokens", "schedule": 3600.0},
+    "governance-delete-expired-idempotency-keys": {"task": "governance.tasks.delete_expired_idempotency_keys",
+                                                   "schedule": 3600.0},
 }
 # Apps add their own periodic jobs in <app>/schedule.py (BEAT_SCHEDULE dict); merged here.
 for _app in ("decisions", "kpis", "partners"):

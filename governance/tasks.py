@@ -18,3 +18,24 @@ def heartbeat_record(*, name: str = "beat", now=None) -> None:
 @shared_task(name="governance.tasks.heartbeat", ignore_result=True)
 def heartbeat() -> None:
     heartbeat_record()
+
+
+@shared_task(name="governance.tasks.send_password_reset", ignore_result=True)
+def send_password_reset(*, user_id: int, domain: str, use_https: bool) -> None:
+    from governance.account import password_reset_send
+
+    password_reset_send(user_id=user_id, domain=domain, use_https=use_https)
+
+
+@shared_task(name="governance.tasks.delete_expired_tokens", ignore_result=True)
+def delete_expired_tokens() -> None:
+    from governance.tokens import tokens_delete_expired
+
+    tokens_delete_expired()
+
+
+@shared_task(name="governance.tasks.delete_expired_idempotency_keys", ignore_result=True)
+def delete_expired_idempotency_keys() -> None:
+    from governance.idempotency import idempotency_keys_delete_expired
+
+    idempotency_keys_delete_expired()

@@ -7,7 +7,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from governance import tokens
 from governance.audit import object_history
 from governance.security import record_security_event
 from governance.selectors import org_tree_for
@@ -42,6 +44,45 @@ def object_history_page(request, slug: str, pk: int):
     obj, entries = object_history(user=request.user, slug=slug, pk=pk)
     return render(request, "governance/history.html", {"object": obj, "entries": entries,
                                                        "model_name": obj._meta.verbose_name})
+
+
+@login_required
+def account(request):
+    """The signed-in user's account: who they are, their password, their API tokens."""
+    return render(request, "account/account.html", {
+        "tokens": tokens.tokens_of(request.user), "token_ttl_hours": _token_ttl_hours()})
+
+
+def _token_ttl_hours() -> int:
+    from knox.settings import knox_settings
+
+    return int(knox_settings.TOKEN_TTL.total_seconds() // 3600)
+
+
+@login_required
+@require_POST
+def account_token_revoke(request, key: str):
+    """Revoke one of the user's own API tokens (another user's key revokes nothing: 404)."""
+    if not tokens.token_revoke(user=request.user, key=key):
+        raise Http404
+    messages.success(request, f"Token {key}… revoked: it no longer works.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def account_tokens_revoke_all(request):
+    count = tokens.tokens_revoke_all(user=request.user)
+    messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
+    return redirect("account")
+
+
+def bad_request(request, exception=None):
+    """400 page in the product's look, saying what was wrong (``governance.bad_input``)."""
+    from governance.bad_input import BadInput
+
+    reason = str(exception) if isinstance(exception, BadInput) else ""
+    return render(request, "400.html", {"reason": reason}, status=400)
 
 
 @login_required

@@ -110,6 +110,16 @@ def pytest_unconfigure(config):
         embedded_pg.stop(Path(settings.ACCORD_EMBEDDED_PG_DIR))
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Each test counts throttles and sign-in failures under a key prefix of its own: the shared
+    Redis keeps other tests' (and other checkouts') counts apart, and nothing is ever flushed."""
+    import uuid
+
+    settings.CACHES = {alias: {**conf, "KEY_PREFIX": f"{conf.get('KEY_PREFIX', '')}:t-{uuid.uuid4().hex[:12]}"}
+                       for alias, conf in settings.CACHES.items()}
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args, pytestconfig):
     return {

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from decisions import services
 from decisions.models import (
+    MAX_SLA_HOURS,
     Decision,
     DecisionEvent,
     DecisionParticipant,
@@ -95,6 +96,8 @@ class DecisionTypeSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "description", "decided_at_level", "sla_hours", "sla_hours_by_priority",
                   "calendar", "escalation_enabled", "is_active", "rights", "matrix_version",
                   "matrix_version_effective_at", "base_version", "acknowledge_gaps", "effective_at", "rights_note"]
+        # The model's clean() holds the rule; stated here too so the schema documents the range.
+        extra_kwargs = {"sla_hours": {"min_value": 1, "max_value": MAX_SLA_HOURS}}
 
     def validate_code(self, value: str) -> str:
         if self.instance is not None and value != self.instance.code:

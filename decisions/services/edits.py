@@ -36,6 +36,7 @@ from decisions.services.workflow import (
 from decisions.visibility import Visibility, notifiable
 from governance.models import User
 from governance.notifications import notify
+from governance.text import single_line
 
 EDITABLE = ("title", "description", "options", "kpis", "partnership", "priority", "due_by")
 ANSWERS = (EventKind.AGREED, EventKind.VETOED, EventKind.INPUT_GIVEN)
@@ -76,7 +77,7 @@ def _apply(decision: Decision, actor: User, changes: dict, now: datetime) -> dic
                                for name in unknown})
     values = dict(changes)
     if "title" in values:
-        values["title"] = (values["title"] or "").strip()
+        values["title"] = single_line(values["title"])
     if "description" in values:
         values["description"] = values["description"] or ""
     if "options" in values:

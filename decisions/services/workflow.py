@@ -32,6 +32,7 @@ from decisions.visibility import Visibility, clean_visibility, notifiable, peopl
 from governance.models import OrgUnit, User
 from governance.notifications import notify
 from governance.querysets import CHANGE, LOG, VIEW, can
+from governance.text import single_line
 from governance.timezones import format_instant, user_zone, zone
 
 
@@ -151,7 +152,7 @@ def decision_log(
     clock = level_clock(decision_type=decision_type, priority=priority, org_unit=org_unit, start=now,
                         requested_at=now, due_by=due_by)
     decision = Decision.objects.create(
-        title=title.strip(), description=description, decision_type=decision_type, org_unit=org_unit,
+        title=single_line(title), description=description, decision_type=decision_type, org_unit=org_unit,
         partnership=partnership, priority=priority, options=clean_options, matrix_version=routing.version,
         requested_by=actor, requested_at=now, decider=decider.user, decider_function=decider.function,
         deciding_unit=routing.deciding_unit, sla_due_at=clock.due_at, due_by=due_by, visibility=visibility,
@@ -239,6 +240,8 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
         raise NotAParticipant("Only participants whose role is Agree (A) can agree or veto.")
     if not agree and not (comment or "").strip():
         raise ValidationError({"comment": "Say why you veto, so the decider can address it."})
+    if all(r.agreed is bool(agree) and r.comment == (comment or "").strip() for r in rows):
+        return decision  # the same answer again (a double click, a retried request): nothing new to record
     DecisionParticipant.objects.filter(pk__in=[r.pk for r in rows]).update(
         agreed=bool(agree), agreed_at=now, comment=(comment or "").strip(), visibility=visibility)
     kind = EventKind.AGREED if agree else EventKind.VETOED

@@ -27,6 +27,16 @@ def _admin_only(user) -> None:
         raise Http404
 
 
+def _version_or_404(request, number: int) -> MatrixVersion:
+    """An admin's view of matrix version ``number`` (404 for anyone else, or when there is none)."""
+    _admin_only(request.user)
+    version = (MatrixVersion.objects.restrict(request.user, "view").select_related("published_by")
+               .filter(number=number).first())
+    if version is None:
+        raise Http404
+    return version
+
+
 @dataclass
 class Edit:
     """What the editor posts: the grid, the version it started from and how to publish."""
@@ -255,10 +265,7 @@ def matrix_versions(request):
 @login_required
 def matrix_version(request, number: int):
     """One version's grid, read-only, with a way to copy it into the admin's draft."""
-    _admin_only(request.user)
-    version = MatrixVersion.objects.select_related("published_by").filter(number=number).first()
-    if version is None:
-        raise Http404
+    version = _version_or_404(request, number)
     grid = selectors.matrix_grid(version=version)
     rows = [{"type": t, "cells": [(f, grid["cells"].get((t.pk, f.pk), "")) for f in grid["functions"]]}
             for t in grid["types"]]
@@ -272,10 +279,7 @@ def matrix_version(request, number: int):
 @require_POST
 def matrix_version_copy(request, number: int):
     """Start (or replace) my draft with this version's cells, on top of the newest version."""
-    _admin_only(request.user)
-    version = MatrixVersion.objects.restrict(request.user, "view").filter(number=number).first()
-    if version is None:
-        raise Http404
+    version = _version_or_404(request, number)
     head = MatrixVersion.objects.head()
     services.matrix_draft_save(user=request.user, cells=services.matrix_cells(version),
                                base_number=head.number if head else None,
@@ -287,10 +291,7 @@ def matrix_version_copy(request, number: int):
 @login_required
 @require_POST
 def matrix_version_cancel(request, number: int):
-    _admin_only(request.user)
-    version = MatrixVersion.objects.restrict(request.user, "view").filter(number=number).first()
-    if version is None:
-        raise Http404
+    version = _version_or_404(request, number)
     try:
         services.matrix_version_cancel(version=version, actor=request.user)
     except DecisionConflict as exc:

@@ -25,6 +25,7 @@ from decisions.services.edits import first_answer
 from decisions.services.nudges import NUDGE_INTERVAL, waiting_on
 from decisions.services.workflow import agreement_blockers, reassign_candidates
 from decisions.visibility import Visibility, sees_internal
+from governance.idempotency import submission_token, submit_once
 from governance.models import OrgUnit, User
 
 
@@ -97,7 +98,15 @@ def log_decision(request):
     form = DecisionLogForm(request.POST or None, user=request.user,
                            initial={"org_unit": request.GET.get("org_unit"),
                                     "partnership": request.GET.get("partnership")})
-    if request.method == "POST" and form.is_valid():
+    # A double-submitted form logs one decision: the second submit goes where the first went.
+    token = submission_token(request)
+    if request.method == "POST":
+        return submit_once(request, lambda: _log_decision_post(request, form, token), form="decisions:log")
+    return render(request, "decisions/log.html", {"form": form, "submission_token": token})
+
+
+def _log_decision_post(request, form, token: str):
+    if form.is_valid():
         try:
             decision = services.decision_log(actor=request.user, **form.service_kwargs())
         except ValidationError as exc:
@@ -107,7 +116,7 @@ def log_decision(request):
             who = decision.decider.get_full_name() or decision.decider.username
             messages.success(request, f"Logged “{decision.title}”. {who} decides.")
             return redirect("decisions:detail", pk=decision.pk)
-    return render(request, "decisions/log.html", {"form": form})
+    return render(request, "decisions/log.html", {"form": form, "submission_token": token})
 
 
 @login_required

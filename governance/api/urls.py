@@ -13,6 +13,8 @@ router.register("users", views.UserViewSet, basename="user")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", views.TokenListView.as_view(), name="api-tokens"),
+    path("auth/tokens/<str:key>/", views.TokenDetailView.as_view(), name="api-token-detail"),
     path("history/<slug:kind>/<int:pk>/", views.ObjectHistoryView.as_view(), name="api-object-history"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script from a URL (no inline script: CSP-friendly).

@@ -173,6 +173,13 @@ def test_a_failed_publish_keeps_the_draft_and_shows_the_gap_beside_its_cell(
     page.goto(f"{live_server.url}/decisions/matrix/versions/")
     expect(page.get_by_test_id("versions")).to_contain_text("Published over 1 acknowledged gap")
     screenshot(page, "2-versions")
+    page.get_by_role("button", name="Compare").click()  # v1 → v2 preselected
+    expect(page.get_by_test_id("diff")).to_contain_text("ACCESS")
+    expect(page.get_by_test_id("diff").locator("tbody tr")).to_have_count(2)
+    screenshot(page, "3-diff")
+    page.goto(f"{live_server.url}/decisions/matrix/versions/1/")
+    expect(page.get_by_role("heading", name="Matrix v1")).to_contain_text("superseded")
+    screenshot(page, "4-version")
 
 
 def test_a_second_admin_publishing_first_leads_to_the_three_way_merge(

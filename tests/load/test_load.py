@@ -44,8 +44,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture
 def load_cast(holders, price_exception, partner_user, partner_a, functions, org, monkeypatch):
-    from rest_framework.authtoken.models import Token
-
+    from governance.tokens import token_issue
     from kpis.services.rollup import rollup_full
 
     no_enqueue(monkeypatch)
@@ -56,7 +55,7 @@ def load_cast(holders, price_exception, partner_user, partner_a, functions, org,
     rollup_full()
 
     def token(user):
-        return Token.objects.get_or_create(user=user)[0].key
+        return token_issue(user=user)[1]
 
     markets = {
         "DE": (holders["manager_de"], holders["compliance_de"]),

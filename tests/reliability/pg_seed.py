@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 
 
 def seed() -> dict:
-    from rest_framework.authtoken.models import Token
-
     from decisions import services as decisions
     from governance import services
+    from governance.tokens import token_issue
 
     f = {code: services.function_create(code=code, name=name)
          for code, name in [("SALES", "Sales"), ("COMPLIANCE", "Compliance")]}
@@ -35,7 +34,7 @@ def seed() -> dict:
         actor=admin, code="PRICE_EXC", name="Distributor price exception", decided_at_level="market",
         sla_hours=24, calendar="24x7", rights=[(f["SALES"], "D"), (f["COMPLIANCE"], "A")],
         now=datetime(2026, 1, 1, tzinfo=UTC))
-    return {"manager_token": Token.objects.create(user=manager).key}
+    return {"manager_token": token_issue(user=manager)[1]}
 
 
 if __name__ == "__main__":

@@ -79,8 +79,6 @@ def _cells_caught_up(posted: dict) -> bool:
 
 def test_redis_outage_loses_nothing_and_escalations_and_rollups_catch_up(
         log_de, holders, functions, org, processes, tmp_path, monkeypatch):
-    from rest_framework.authtoken.models import Token
-
     from decisions.models import Decision, Escalation
 
     no_enqueue(monkeypatch)
@@ -88,15 +86,16 @@ def test_redis_outage_loses_nothing_and_escalations_and_rollups_catch_up(
     redis = PrivateRedis(_redis_port(), tmp_path / "redis")
     redis.start()
     try:
-        _run(redis, log_de, holders, processes, tmp_path, Token, Decision, Escalation)
+        _run(redis, log_de, holders, processes, tmp_path, Decision, Escalation)
     finally:
         redis.stop()
 
 
-def _run(redis, log_de, holders, processes, tmp_path, Token, Decision, Escalation):
+def _run(redis, log_de, holders, processes, tmp_path, Decision, Escalation):
+    from governance.tokens import token_issue
     from kpis.models import Measurement
 
-    token = Token.objects.create(user=holders["manager_de"]).key
+    token = token_issue(user=holders["manager_de"])[1]
     browser = Client()
     browser.force_login(holders["leader"])
     session = browser.cookies["sessionid"].value

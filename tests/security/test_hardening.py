@@ -3,13 +3,14 @@ headers, inline scripts, and django-guardian never widening a partner user's sco
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
+from django.test import Client
 from guardian.shortcuts import assign_perm
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -75,19 +76,97 @@ def test_token_endpoint_is_covered_by_the_same_lockout(api, manager_de):
 def test_token_endpoint_has_a_stricter_per_address_throttle(api, manager_de, monkeypatch):
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth-token"]  # declared in production settings
     monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "auth-token", "3/min")
-    cache.clear()
     client = api()
     codes = [client.post("/api/v1/auth/token/", {"username": "max.de", "password": "pw-max.de"}, format="json",
                          REMOTE_ADDR=HOME).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
-    cache.clear()
+
+
+# --- password spraying: failures per address, across usernames --------------------------------------
+
+
+def _spray(client, limit: int, ip: str = ATTACKER) -> None:
+    for i in range(limit):  # one guess each on many usernames: axes' (username, IP) pairs never fill up
+        assert _login(client, f"user{i}", "Summer2026!", ip).status_code == 200
+
+
+def test_password_spraying_from_one_address_blocks_that_address_for_every_username(client, manager_de, settings):
+    settings.ACCORD_LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    _spray(client, 6)
+    blocked = _login(client, "max.de", "pw-max.de", ATTACKER)  # a right password, from the sprayer's address
+    assert blocked.status_code == 429 and "Too many failed sign-in attempts" in blocked.content.decode()
+    assert int(blocked["Retry-After"]) == int(settings.AXES_COOLOFF_TIME.total_seconds())
+    assert _login(client, "max.de", "pw-max.de", HOME).status_code == 302  # other addresses are unaffected
+    assert SecurityEvent.objects.filter(kind="address_blocked", ip_address=ATTACKER, username="max.de").exists()
+    assert not SecurityEvent.objects.filter(kind="address_blocked").exclude(ip_address=ATTACKER).exists()
+
+
+def test_password_spraying_through_the_token_endpoint_is_blocked_the_same_way(api, manager_de, settings):
+    settings.ACCORD_LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    client = api()
+    codes = [client.post("/api/v1/auth/token/", {"username": f"user{i}", "password": "Summer2026!"}, format="json",
+                         REMOTE_ADDR=ATTACKER).status_code for i in range(6)]
+    assert codes == [400] * 6
+    response = client.post("/api/v1/auth/token/", {"username": "max.de", "password": "pw-max.de"}, format="json",
+                           REMOTE_ADDR=ATTACKER)
+    assert response.status_code == 429 and "token" not in response.json()
+    assert response["Retry-After"]
+    # Failures on the form and on the API add up: they are one address's attempts.
+    assert _login(Client(), "max.de", "pw-max.de", ATTACKER).status_code == 429
+
+
+def test_a_success_does_not_reset_the_address_count(client, manager_de, settings):
+    settings.ACCORD_LOGIN_ADDRESS_FAILURE_LIMIT = 4
+    _spray(client, 3)
+    assert _login(client, "max.de", "pw-max.de", ATTACKER).status_code == 302  # the sprayer's own account
+    client.logout()
+    assert _login(client, "someone", "guess", ATTACKER).status_code == 200  # the 4th failure blocks from now on
+    assert _login(client, "max.de", "pw-max.de", ATTACKER).status_code == 429
+
+
+def test_sign_in_failures_are_counted_in_redis_where_every_worker_sees_them(client, manager_de, settings):
+    """The count lives in the shared Redis (REDIS_URL), not in this process: a fresh connection —
+    as another gunicorn worker or host would open — reads it."""
+    import redis
+    from django.core.cache import caches
+
+    assert settings.CACHES["default"]["BACKEND"] == "governance.cache.ResilientRedisCache"
+    _spray(client, 3)
+    other_worker = caches.create_connection("default")
+    assert other_worker.get(f"login-failures:{ATTACKER}") == 3
+    raw = redis.Redis.from_url(settings.REDIS_URL)
+    assert any(raw.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*login-failures:{ATTACKER}"))
+
+
+def test_without_redis_the_cache_is_a_directory_every_local_process_shares(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REDIS_URL": "", "DJANGO_DEBUG": "1", "ACCORD_VAR_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", "import governance.settings as s; print(s.CACHES['default'])"],
+                         env=env, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert "FileBasedCache" in out and str(tmp_path / "cache") in out
+
+
+def test_an_unreachable_redis_makes_the_cache_fail_open_quickly():
+    import time
+
+    from governance.cache import ResilientRedisCache
+
+    down = ResilientRedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.5}})
+    started = time.monotonic()
+    assert down.get("k", "default") == "default"
+    assert down.add("k", 0) is False and down.incr("k") == 0 and down.set("k", 1) is None
+    assert time.monotonic() - started < 3
 
 
 def test_production_settings_lock_out_on_username_and_ip_and_throttle_the_token_endpoint():
     from governance import settings as production
 
     assert production.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
-    assert production.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+    assert production.AUTHENTICATION_BACKENDS[:2] == ["governance.login_limits.AddressLimitBackend",
+                                                      "axes.backends.AxesStandaloneBackend"]
+    assert production.ACCORD_LOGIN_ADDRESS_FAILURE_LIMIT == 20
     assert production.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
     # Tests raise the rate through the environment; the production default is strict.
     source = (ROOT / "governance" / "settings.py").read_text()

@@ -97,9 +97,22 @@ EXPECT: list[Expect] = [
     E("login", "POST", "R R R R R O"),  # signed-in users are sent on; anonymous get the form again
     E("login", "PUT", "R R R R R O"),  # Django's FormView treats PUT as POST
     E("logout", "POST", "R R R R R R"),
+    # The signed-in user's own account: every role has one; a token key that is not theirs is 404.
+    E("account", "*", PAGE_ALL),
+    E("account-tokens-revoke-all", "*", "R R R R R L", body={}),
+    E("account-token-revoke", "*", "H H H H H L", extra=(("key", "0123456789abcde"),), body={}),
+    E("password-change", "*", PAGE_ALL),
+    E("password-change-done", "*", PAGE_ALL),
+    # Password reset is for anyone (an unknown address gets the same answer as a known one).
+    E("password-reset", "*", "O O O O O O"),
+    E("password-reset-done", "*", "O O O O O O"),
+    E("password-reset-confirm", "*", "O O O O O O", extra=(("uidb64", "MQ"), ("token", "no-such-token"))),
+    E("password-reset-complete", "*", "O O O O O O"),
     E("time-zone", "*", PAGE_ALL),
     # --- governance API --------------------------------------------------------------------------
     E("api-token", "POST", "B B B B B B"),
+    E("api-tokens", "GET", ALL_READ),
+    E("api-token-detail", "DELETE", "H H H H H L", extra=(("key", "0123456789abcde"),)),
     E("api-object-history", "GET", "O O H H H L", "O H H H H L", kind="partnership",
       extra=(("kind", "partnership"),)),
     E("api-schema", "GET", ALL_READ),

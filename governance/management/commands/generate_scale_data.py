@@ -96,7 +96,7 @@ def _copy(table: str, columns: list[str], rows) -> int:
 def delete_scale_data(prefix: str) -> None:
     """Remove a previous data set of this prefix, children first, in set-based DELETEs (the ORM's
     cascade collector would load every row)."""
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from decisions.models import Escalation
     from governance.models import Notification, SecurityEvent
@@ -115,7 +115,7 @@ def delete_scale_data(prefix: str) -> None:
         f"DELETE FROM {t(Decision)} WHERE org_unit_id IN ({units})",
         *(f"DELETE FROM {t(m)} WHERE org_unit_id IN ({units})" for m in (Measurement, Target, ScorecardCell)),
         f"DELETE FROM {t(Notification)} WHERE recipient_id IN ({users})",
-        f"DELETE FROM {t(Token)} WHERE user_id IN ({users})",
+        f"DELETE FROM {t(AuthToken)} WHERE user_id IN ({users})",
         f"DELETE FROM {t(SecurityEvent)} WHERE user_id IN ({users})",
         f"DELETE FROM {t(KPIOwnership)} WHERE kpi_id IN ({kpis}) OR partnership_id IN ({pships})",
         f"DELETE FROM {t(Partnership.org_units.through)} WHERE partnership_id IN ({pships})",

@@ -1,5 +1,13 @@
 """Serve Accord with its Celery worker and beat, as ``make run`` does. Ctrl-C stops all three, and
-the embedded PostgreSQL when Accord runs on it (no ``DATABASE_URL``)."""
+the embedded PostgreSQL when Accord runs on it (no ``DATABASE_URL``).
+
+The web server is gunicorn with a fixed number of sync worker processes (``web_argv``), not
+Django's ``runserver``: runserver starts a thread per client connection and never closes the
+database connection a thread opened (its threaded server lacks the close that Django's test
+server has), so every browser connection left one idle PostgreSQL connection behind until the
+process ended. A gunicorn worker holds at most one connection, reused across requests
+(``CONN_MAX_AGE``), so the web server holds at most ``WEB_WORKERS`` connections.
+"""
 
 import os
 import signal
@@ -16,6 +24,14 @@ from django.db import connection, connections
 
 from governance import embedded_pg
 from governance.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+WEB_WORKERS = 2
+
+
+def web_argv(addr: str, *, workers: int = WEB_WORKERS) -> list[str]:
+    """The web server's command line (also used by tests/governance/test_runstack.py)."""
+    return [sys.executable, "-m", "gunicorn", "governance.wsgi:application", "--bind", addr,
+            "--workers", str(workers), "--no-control-socket", "--access-logfile", "-", "--timeout", "120"]
 
 
 class Command(BaseCommand):
@@ -65,7 +81,7 @@ class Command(BaseCommand):
         python = sys.executable
         celery = [python, "-m", "celery", "-A", "governance"]
         commands = {
-            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "web": web_argv(addr),
             "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-n", "worker@%h"],
             "beat": [*celery, "beat", "--loglevel=INFO"],
         }
