@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 upload = SimpleUploadedFile("profile.csv", import_csv(keys, month), content_type="text/csv")
                 rows = service.read_csv(upload)
                 t1 = time.perf_counter()
-                resolved = service.validate_rows(actor=admin, rows=rows, first_row=2)
+                resolved = service.validate_rows(actor=admin, rows=rows, now=datetime.now().astimezone(), first_row=2)
                 t2 = time.perf_counter()
                 result = service.measurements_record(actor=admin, rows=rows, source="csv",
                                                      now=datetime.now().astimezone(), first_row=2)

@@ -5,8 +5,10 @@ field they are about."""
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from kpis.models import Measurement, Target
+from kpis.periods import actual_period_problem, current_month
 from kpis.services.measurements import parse_period
 from kpis.values import measurement_problems, parse_number, plain, target_problems
 
@@ -56,6 +58,11 @@ class MeasurementForm(forms.ModelForm):
         if kpi is None or len(parsed) < 3:
             return data
         value, problems = measurement_problems(kpi, **parsed)
+        unit, period = data.get("org_unit"), data.get("period")
+        if unit is not None and period and "period" not in self.errors:
+            problem = actual_period_problem(kpi, period, unit_month=current_month(timezone.now(), unit.timezone))
+            if problem:
+                problems.append(("period", problem))
         for name, message in problems:
             self.add_error(name, message)
         if not problems:

@@ -12,11 +12,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When, Window
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, Value, When, Window
+from django.utils import timezone
 
 from governance.models import Function, OrgLevel, OrgUnit, OrgUnitClosure, User
 from kpis.models import KPI, Category, Grain, KPIOwnership, ScorecardCell, StrategicObjective
+from kpis.periods import current_month
 from kpis.services.scorecards import ATTAINMENT_CAP, Scorecard, weighted_scorecard
 from partners.models import Partner, Partnership
 
@@ -68,6 +71,7 @@ class Unit:
     name: str
     level: str
     parent_id: int | None
+    timezone: str = ""
 
     @property
     def id(self) -> int:
@@ -94,7 +98,7 @@ def unit_scope(user: User, code: str | None) -> UnitScope | None:
     the visible units' ids, codes, names, levels and parents. Only these few become objects: an
     admin sees every unit (a thousand at scale) and the pages never list them all."""
     rows = list(OrgUnit.objects.restrict(user, "view").order_by()
-                .values_list("id", "code", "name", "level", "parent_id"))
+                .values_list("id", "code", "name", "level", "parent_id", "timezone"))
     if not rows:
         return None
     by_id = {r[0]: r for r in rows}
@@ -144,13 +148,37 @@ def unit_search(user: User, query: str, *, limit: int, offset: int = 0) -> tuple
     return [UnitMatch(*r[:4]) for r in rows], rows[0][4] if rows else 0
 
 
-def latest_period(user: User, unit: Unit) -> date | None:
-    """The last month with an actual at ``unit`` (one indexed query)."""
-    # ORDER BY … LIMIT 1 rather than MAX(): with the scope's IN-subquery PostgreSQL would not read
-    # MAX from the index and, at scale, may scan the whole table.
-    return (ScorecardCell.objects.restrict(user, "view")
-            .filter(org_unit_id=unit.pk, grain=Grain.MONTH, partnership_key=0, reporting__gt=0)
-            .order_by("-period").values_list("period", flat=True).first())
+@dataclass(frozen=True)
+class DefaultPeriod:
+    period: date
+    reason: str  # one sentence for the page: which month and why
+
+
+LOOK_BACK = 13  # months with cells the default looks through for one with enough coverage
+
+
+def default_period(user: User, unit: Unit, *, now=None) -> DefaultPeriod:
+    """The month a page opens on when none is asked for: the latest **closed** month (before the
+    unit's current month in its time zone — never a future one, whatever rows exist) whose coverage
+    at ``unit`` — reports received / reports expected, over its month cells — reaches
+    ``settings.ACCORD_DASHBOARD_MIN_COVERAGE``; else the latest closed month with any report; else
+    the last closed month. One query: the unit's month cells of the last ``LOOK_BACK`` closed
+    months that have any, summed per month."""
+    minimum = float(getattr(settings, "ACCORD_DASHBOARD_MIN_COVERAGE", 0.6))
+    closed = month_shift(current_month(now or timezone.now(), unit.timezone), -1)
+    months = list(ScorecardCell.objects.restrict(user, "view")
+                  .filter(org_unit_id=unit.pk, grain=Grain.MONTH, partnership_key=0, period__lte=closed)
+                  .values("period").annotate(reporting=Sum("reporting"), expected=Sum("expected"))
+                  .order_by("-period").values_list("period", "reporting", "expected")[:LOOK_BACK])
+    for period, reporting, expected in months:
+        if expected and reporting / expected >= minimum:
+            return DefaultPeriod(period, f"the latest closed month with at least {minimum:.0%} of expected reports "
+                                         f"({reporting} of {expected})")
+    for period, reporting, expected in months:
+        if reporting:
+            return DefaultPeriod(period, f"no closed month reaches {minimum:.0%} of expected reports; the latest "
+                                         f"with any ({reporting} of {expected})")
+    return DefaultPeriod(closed, "the last closed month (no reports yet)")
 
 
 @dataclass
@@ -158,6 +186,7 @@ class HeatRow:
     kpi: KPIRow
     cell: Cell | None
     children: list[Cell | None]
+    as_of: dict[int, date] = field(default_factory=dict)  # YTD fallback: org unit id → the earlier month shown
 
 
 @dataclass
@@ -226,6 +255,8 @@ class Dashboard:
     gaps: list[HeatRow]
     counts: dict
     has_data: bool
+    period_reason: str = ""  # why this month, when the page chose it
+    has_fallback: bool = False  # a YTD figure is up to an earlier month
 
     @property
     def partner_cards(self) -> list[Scorecard]:
@@ -458,15 +489,21 @@ def dashboard(user: User, *, unit_code: str | None, period: date | None, grain: 
     if scope is None:
         return None
     unit = scope.unit
-    period = period or latest_period(user, unit) or month_shift(date.today().replace(day=1), -1)
+    reason = ""
+    if period is None:
+        chosen = default_period(user, unit)
+        period, reason = chosen.period, chosen.reason
     stored = cell_period(period, grain)
     kpis, function_owners = dashboard_kpis(user)
     visible_cells = ScorecardCell.objects.restrict(user, "view")
     ids = [unit.pk] + [c.pk for c in scope.children]
     cells = {(c.kpi_id, c.org_unit_id): c for c in visible_cells.filter(
         org_unit_id__in=ids, grain=grain, period=stored, partnership_key=0).values_list(*CELL_FIELDS, named=True)}
+    as_of = ytd_fallback(visible_cells, cells, ids=ids, kpi_ids=[k.pk for k in kpis], period=stored) \
+        if grain == Grain.YTD and stored.month > 1 else {}
     rows = [HeatRow(kpi=k, cell=cells.get((k.pk, unit.pk)),
-                    children=[cells.get((k.pk, c.pk)) for c in scope.children]) for k in kpis]
+                    children=[cells.get((k.pk, c.pk)) for c in scope.children],
+                    as_of={u: m for (kid, u), m in as_of.items() if kid == k.pk}) for k in kpis]
     rows = [r for r in rows if r.cell is not None or any(r.children)] or rows
     by_kpi = {r.kpi.pk: r for r in rows}
 
@@ -509,7 +546,30 @@ def dashboard(user: User, *, unit_code: str | None, period: date | None, grain: 
         counts[r.cell.rag if r.cell else "none"] += 1
     return Dashboard(scope=scope, period=period, grain=grain, label=window_label(period, grain), rows=rows,
                      tiles=tiles, shared_count=len(shared), function_cards=function_cards, partners=partners,
-                     objectives=objectives, gaps=gaps, counts=counts, has_data=bool(cells))
+                     objectives=objectives, gaps=gaps, counts=counts, has_data=bool(cells), period_reason=reason,
+                     has_fallback=bool(as_of))
+
+
+def ytd_fallback(visible_cells, cells: dict, *, ids: list[int], kpi_ids: list[int], period: date) -> dict:
+    """YTD cells exist only at months where the series has a month cell (``kpis/README.md``): a unit
+    that has not reported ``period`` yet has no YTD figure there. Fill such gaps in ``cells`` (in
+    place) with the latest earlier YTD cell of the same year; return ``{(kpi id, unit id): its
+    month}`` so the page can label them. One query (DISTINCT ON), only when a gap exists."""
+    missing = {(k, u) for k in kpi_ids for u in ids if (k, u) not in cells}
+    if not missing:
+        return {}
+    earlier = (visible_cells.filter(org_unit_id__in=ids, grain=Grain.YTD, partnership_key=0,
+                                    kpi_id__in={k for k, _u in missing}, period__lt=period,
+                                    period__gte=period.replace(month=1))
+               .order_by("kpi_id", "org_unit_id", "-period").distinct("kpi_id", "org_unit_id")
+               .values_list(*CELL_FIELDS, "period", named=True))
+    found = {}
+    for c in earlier:
+        key = (c.kpi_id, c.org_unit_id)
+        if key in missing:
+            cells[key] = c
+            found[key] = c.period
+    return found
 
 
 @dataclass
@@ -529,7 +589,7 @@ def kpi_detail(user: User, *, kpi: KPI, unit_code: str | None, period: date | No
     if scope is None:
         return None
     unit = scope.unit
-    period = period or latest_period(user, unit) or month_shift(date.today().replace(day=1), -1)
+    period = period or default_period(user, unit).period
     start = month_shift(period, -23)
     months = [month_shift(start, i) for i in range(24)]
     visible = ScorecardCell.objects.restrict(user, "view").filter(kpi=kpi, grain=Grain.MONTH)

@@ -53,18 +53,24 @@ def _escaped(format_value):
     return lambda v: escape(format_value(v))
 
 
-def _heat_cell(cell, value, *, total: bool = False) -> str:
+def _heat_cell(cell, value, *, total: bool = False, as_of: date | None = None, period: date | None = None) -> str:
     """One heat-map ``<td>``: the figure coloured by RAG, target and attainment in its title (and,
-    for the unit's total, how many units reported); a grey dash when there is no cell."""
+    for the unit's total, how many units reported); a grey dash when there is no cell. ``as_of``: a
+    year-to-date figure up to an earlier month (the unit has not reported ``period``), marked †."""
     col = " total-col" if total else ""
     if cell is None:
         return f'<td class="hm-none{col}" title="No data">—</td>'
     reported = f" · {cell.reporting}/{cell.expected} reported" if total else ""
+    if as_of is not None:
+        label = f"YTD to {as_of:%b %Y} (no YTD figure for {period:%b %Y})"
+        return (f'<td class="hm-{cell.rag or "none"}{col} hm-asof" title="{label} · target {value(cell.target)} · '
+                f'attainment {pct(cell.attainment)}{reported}">{value(cell.actual)}<sup>†</sup>'
+                f'<span class="visually-hidden"> {label}</span></td>')
     return (f'<td class="hm-{cell.rag or "none"}{col}" title="Target {value(cell.target)} · attainment '
             f'{pct(cell.attainment)}{reported}">{value(cell.actual)}</td>')
 
 
-def heat_row(row, *, detail_url: str) -> str:
+def heat_row(row, *, detail_url: str, period: date | None = None) -> str:
     """One heat-map row as HTML: the KPI (a row header: name, code, target) and a cell per column,
     the unit's total first then each child. Built here rather than in the template: a cluster's
     map is KPIs × markets (4,000 cells at scale), the template engine costs ~40 µs a cell and this
@@ -79,8 +85,11 @@ def heat_row(row, *, detail_url: str) -> str:
     target = f" · target {value(total.target)}" if total is not None and total.target is not None else ""
     out = [f'<tr><th class="kpi-name" scope="row"><a href="{detail_url.replace("{code}", quote(kpi.code))}">'
            f'{escape(kpi.name)}</a>{lower}<small>{escape(kpi.code)}{target}</small></th>',
-           _heat_cell(total, value, total=True)]
-    out.extend(_heat_cell(c, value) for c in row.children)
+           _heat_cell(total, value, total=True, as_of=row.as_of.get(total.org_unit_id) if total else None,
+                      period=period)]
+    as_of = row.as_of
+    out.extend(_heat_cell(c, value, as_of=as_of.get(c.org_unit_id) if c is not None and as_of else None,
+                          period=period) for c in row.children)
     out.append("</tr>")
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or formatted by us
 
@@ -147,7 +156,7 @@ def dashboard(request):
         context["kpi_link"] = detail.replace("{code}/", "")
         context["kpi_query"] = f"?unit={quote(data.scope.unit.code)}&period={data.period:%Y-%m}"
         for row in data.rows:
-            row.html = heat_row(row, detail_url=detail + escape(context["kpi_query"]))
+            row.html = heat_row(row, detail_url=detail + escape(context["kpi_query"]), period=data.period)
     return render(request, "kpis/dashboard.html", context)
 
 

@@ -16,6 +16,7 @@ from governance.models import OrgUnit, Role
 from kpis.api import serializers as s
 from kpis.filtersets import KPIFilter, MeasurementFilter, TargetFilter
 from kpis.models import KPI, Grain, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
+from kpis.selectors import default_period
 from kpis.services.definitions import kpi_delete, target_delete
 from kpis.services.measurements import (
     BulkValidationError,
@@ -136,7 +137,8 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
 
 SCORECARD_PARAMS = [
     OpenApiParameter("org_unit", OpenApiTypes.STR, required=True, description="Org unit code"),
-    OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM (default: the latest month with data)"),
+    OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM (default: the latest closed month with enough "
+                                                              "coverage, as the dashboard opens on)"),
     OpenApiParameter("grain", OpenApiTypes.STR, enum=["month", "quarter", "ytd"]),
     OpenApiParameter("partnership", OpenApiTypes.INT, description="Cells of one partnership (default: all)"),
 ]
@@ -178,12 +180,7 @@ class ScorecardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
             except ValueError as exc:
                 raise ValidationError({"period": [str(exc)]}) from None
         else:
-            # ORDER BY … LIMIT 1, not MAX(): with a leader's scope subquery PostgreSQL would not read MAX
-            # from the index (a scan of every cell of the unit, ~150 ms at 1M measurements).
-            period = (cells.filter(grain=Grain.MONTH, reporting__gt=0).order_by("-period")
-                      .values_list("period", flat=True).first())
-            if period is None:
-                return cells.none()
+            period = default_period(user, unit).period  # the dashboard's rule: closed, covered, never future
         if grain == Grain.QUARTER:
             period = period.replace(month=(period.month - 1) // 3 * 3 + 1)
         return (cells.filter(grain=grain, period=period).select_related("kpi", "org_unit")

@@ -18,6 +18,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from governance.models import OrgUnit, User
 from kpis.models import KPI, DirtyCell, Measurement
+from kpis.periods import actual_period_problem, current_month
 from kpis.services.bulk import COPY_THRESHOLD, upsert_with_history
 from kpis.services.dirty import enqueue_rollup, mark_dirty
 from kpis.services.rollup import FIRST_YEAR, LAST_YEAR
@@ -102,9 +103,12 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1, decimal_comma: bool = False) -> list[dict]:
+def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: int = 1,
+                  decimal_comma: bool = False) -> list[dict]:
     """Check every row; return resolved rows or raise ``BulkValidationError`` listing every problem
-    with its row and column. What a value may be is the KPI's business (``kpis.values``).
+    with its row and column. What a value may be is the KPI's business (``kpis.values``); which
+    months take actuals, the reporting calendar's (``kpis.periods``: none after the unit's current
+    month at ``now`` in its time zone; quarterly KPIs at a quarter's last month).
 
     Three set queries whatever the batch size: the KPIs, org units and partnerships the actor may
     write to. ``decimal_comma``: the file declared a decimal comma (see ``kpis.values.parse_number``).
@@ -148,6 +152,7 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1, decimal_
     resolved: list[dict] = []
     seen: dict[tuple, int] = {}
     periods: dict[str, date] = {}  # a file repeats a few months thousands of times: parse each once
+    unit_months: dict[str, date] = {}  # each time zone's current month
     for i, row in enumerate(rows):
         if i in nul_rows:
             continue
@@ -190,7 +195,16 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1, decimal_
                                             percent=name == "value" and kpi is not None and kpi.is_percent)
             except ValueError as exc:
                 err(i, name, str(exc))
-        if kpi is not None and len(errors) == before:
+        if kpi is not None and unit is not None and period is not None:
+            tz = unit.timezone
+            if tz not in unit_months:
+                unit_months[tz] = current_month(now, tz)
+            problem = actual_period_problem(kpi, period, unit_month=unit_months[tz])
+            if problem:
+                err(i, "period", problem)
+        if kpi is not None and not any(e["row"] == i + first_row and e["field"] in ("value", "numerator",
+                                                                                    "denominator")
+                                       for e in errors[before:]):
             values["value"], problems = measurement_problems(kpi, **values)
             for name, message in problems:
                 err(i, name, message)
@@ -219,7 +233,7 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
     smaller batches go through the ORM and return the saved instances. Both are safe when someone
     else writes the same new key at the same moment: the set-based path upserts (``ON CONFLICT``),
     the ORM path retries once as a correction, then raises ``MeasurementConflict`` (409)."""
-    resolved = validate_rows(actor=actor, rows=rows, first_row=first_row, decimal_comma=decimal_comma)
+    resolved = validate_rows(actor=actor, rows=rows, now=now, first_row=first_row, decimal_comma=decimal_comma)
     if len(resolved) >= COPY_THRESHOLD:
         created, updated = upsert_with_history(
             Measurement, _KEY_COLUMNS, _COPY_COLUMNS,

@@ -94,7 +94,8 @@ def test_single_post_field_errors_are_400(api, cast, kpis):
     response = api(cast["admin"]).post(M, {"kpi": "SHARE", "org_unit": "DE", "period": "2025-13", "value": 3},
                                        format="json")
     assert response.status_code == 400
-    assert response.json() == {"period": ["Not a month between 2000-01 and 2100-12."]}
+    assert response.json()["period"] == ["Not a month between 2000-01 and 2100-12."]
+    assert set(response.json()) == {"period", "numerator", "denominator"}  # every problem of the row at once
     response = api(cast["admin"]).post(M, {"kpi": "SHARE", "org_unit": "DE", "period": "2025-12", "value": 3},
                                        format="json")
     assert response.status_code == 400 and set(response.json()) == {"numerator", "denominator"}
