@@ -33,12 +33,18 @@ def kpi_value(value, kpi) -> str:
     return value_formatter(kpi)(value)
 
 
+def display_scale(kpi) -> int:
+    """What a stored figure of ``kpi`` is multiplied by for people: ratio KPIs in % are stored as
+    fractions (0.5) and shown, and exported, as percentages (50.0%)."""
+    return 100 if (getattr(kpi, "unit", "") or "") == "%" and getattr(kpi, "aggregation", "") == "ratio" else 1
+
+
 def value_formatter(kpi) -> Callable[[Any], str]:
     """The formatting of ``kpi_value`` for one KPI, its unit looked at once: the dashboard formats
     thousands of cells of the same KPI with one of these."""
     unit = getattr(kpi, "unit", "") or ""
     if unit == "%":
-        scale = 100 if getattr(kpi, "aggregation", "") == "ratio" else 1
+        scale = display_scale(kpi)
         return lambda v: "—" if v is None or v == "" else f"{float(v) * scale:.1f}%"
     if unit in CURRENCY:
         symbol = CURRENCY[unit]
