@@ -24,7 +24,7 @@ class Fig(NamedTuple):
 # Kinds of column: how a plain value is written and shown. "fraction" is a ratio shown as a
 # percentage (0.95 → 95%), "percent" a number already in percent (95.0 → 95.0%), "hours" a
 # duration in hours (one unit per column), "rag" a status shown as text (never colour alone).
-KINDS = ("text", "number", "fraction", "percent", "hours", "date", "datetime", "rag")
+KINDS = ("text", "number", "fraction", "percent", "hours", "days", "date", "datetime", "rag", "svg")
 
 RAG_LABELS = {"green": "Green · on target", "amber": "Amber · within tolerance", "red": "Red · off target",
               "none": "No data"}
@@ -40,6 +40,7 @@ class Column:
     label: str
     kind: str = "text"
     width: int = 14  # spreadsheet column width (characters)
+    media: str = "both"  # "pdf": only in the PDF (e.g. a sparkline, kind "svg"); "xlsx": only in the workbook
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -56,10 +57,22 @@ class Table:
     note: str = ""  # shown under the table (e.g. "first 5,000 of 7,120 decisions")
     sheet: str = ""  # workbook sheet name (default: the title, cut to Excel's 31 characters)
 
+    def columns_for(self, media: str) -> list[int]:
+        return [i for i, c in enumerate(self.columns) if c.media in ("both", media)]
+
+    @property
+    def in_pdf(self) -> bool:
+        return bool(self.columns_for("pdf"))
+
+    @property
+    def pdf_columns(self) -> list[Column]:
+        return [self.columns[i] for i in self.columns_for("pdf")]
+
     def cells(self):
-        """Rows of ``Shown`` cells, for the PDF template."""
+        """Rows of ``Shown`` cells of the PDF's columns, for the PDF template."""
+        keep = self.columns_for("pdf")
         for row in self.rows:
-            yield [Shown(col.kind, *_split(col, v)) for col, v in zip(self.columns, row, strict=True)]
+            yield [Shown(self.columns[i].kind, *_split(self.columns[i], row[i])) for i in keep]
 
 
 class Shown(NamedTuple):
@@ -77,7 +90,7 @@ class Shown(NamedTuple):
 
     @property
     def numeric(self) -> bool:
-        return self.kind not in ("text", "rag")
+        return self.kind not in ("text", "rag", "svg")
 
 
 @dataclass
@@ -110,6 +123,8 @@ def display(kind: str, v: Any) -> str:
         return f"{float(v):.1f}%"
     if kind == "hours":
         return f"{float(v):.1f} h"
+    if kind == "days":
+        return f"{float(v):.1f} d"
     if kind == "datetime" and isinstance(v, datetime):
         return f"{v:%d %b %Y %H:%M}"
     if kind in ("date", "datetime") and isinstance(v, date):

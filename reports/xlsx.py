@@ -22,7 +22,7 @@ from reports.document import Document, Fig, Table, display
 
 # Colour-blind-safe fills (Okabe–Ito inspired, light): the text label carries the status anyway.
 RAG_FILLS = {"green": "CCE5F6", "amber": "FCE8C3", "red": "F9D3C0", "none": "EEEEEE"}
-NUMBER_FORMATS = {"fraction": "0%", "percent": "0.0", "hours": "0.0", "date": "yyyy-mm-dd",
+NUMBER_FORMATS = {"fraction": "0%", "percent": "0.0", "hours": "0.0", "days": "0.0", "date": "yyyy-mm-dd",
                   "datetime": "yyyy-mm-dd hh:mm"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -60,13 +60,15 @@ def _sheet_name(table: Table, used: set[str]) -> str:
 
 def _sheet(wb: Workbook, table: Table, used: set[str]) -> None:
     ws = wb.create_sheet(_sheet_name(table, used))
-    for c, col in enumerate(table.columns, start=1):
+    keep = table.columns_for("xlsx")
+    columns = [table.columns[i] for i in keep]
+    for c, col in enumerate(columns, start=1):
         _put_text(ws.cell(row=1, column=c), col.label)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for r, row in enumerate(table.rows, start=2):
-        for c, (col, raw) in enumerate(zip(table.columns, row, strict=True), start=1):
+        for c, (col, raw) in enumerate(zip(columns, [row[i] for i in keep], strict=True), start=1):
             value = raw.value if isinstance(raw, Fig) else raw
             cell = ws.cell(row=r, column=c)
             if col.kind == "rag":
@@ -85,7 +87,7 @@ def _sheet(wb: Workbook, table: Table, used: set[str]) -> None:
                 cell.number_format = NUMBER_FORMATS["date"]
             elif value is not None:
                 _put_text(cell, value)
-    for c, col in enumerate(table.columns, start=1):
+    for c, col in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(c)].width = col.width
     ws.freeze_panes = "A2"
     if table.rows:
