@@ -19,7 +19,7 @@ from django.utils import timezone
 from decisions.models import DecisionState
 from decisions.visibility import redact_decision, sees_internal
 from kpis.selectors import Dashboard, KPIDetail
-from kpis.templatetags.kpis_tags import display_scale, value_formatter
+from kpis.values import display_scale, value_formatter
 from reports.document import Column, Document, Fig, Table
 
 MAX_DECISION_ROWS = 5000  # a list export larger than this says so and holds the first rows

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from kpis.templatetags.kpis_tags import kpi_value, pct
+from kpis.values import display_scale
 from tests.reports.conftest import pdf_text, read_xlsx, sheet_dicts
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def test_dashboard_xlsx_has_one_sheet_per_table_with_numbers_as_numbers_and_the_
             if cell is None:
                 assert got["Actual"] is None and got["Status"] == "No data"
                 continue
-            assert got["Actual"] == float(cell.actual) * (100 if row.kpi.unit == "%" else 1)
+            assert got["Actual"] == float(cell.actual) * display_scale(row.kpi)
             assert got["Target"] == (None if cell.target is None else float(cell.target))
             assert got["Attainment"] == (None if cell.attainment is None else float(cell.attainment))
             assert got["Units reported"] == cell.reporting and got["Unit of measure"] == "u"
