@@ -74,9 +74,10 @@ class MeasurementAdmin(SimpleHistoryAdmin):
             row = {"kpi": obj.kpi.code, "org_unit": obj.org_unit.code, "partnership": obj.partnership_id,
                    "period": obj.period, "value": obj.value, "numerator": obj.numerator,
                    "denominator": obj.denominator}
-            obj.pk = measurements_record(actor=request.user, rows=[row], source="admin",
-                                         now=timezone.now()).measurements[0].pk
+            obj.pk = measurements_record(actor=request.user, rows=[row], source="admin", now=timezone.now(),
+                                         confirm=form.cleaned_data.get("confirm", False)).measurements[0].pk
             return
+        obj.outlier_note = form.outlier_note
         # The form has applied its values to ``obj``: read the key the row leaves from the database.
         left = (Measurement.objects.filter(pk=obj.pk).values_list("kpi_id", "org_unit_id", "partnership_key", "period")
                 .first() if change else None)

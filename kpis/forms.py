@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from kpis.models import Measurement, Target
 from kpis.periods import actual_period_problem, current_month
+from kpis.plausibility import check
 from kpis.services.measurements import parse_period
 from kpis.values import measurement_problems, parse_number, plain, target_problems
 
@@ -39,6 +40,9 @@ class MeasurementForm(forms.ModelForm):
     value = NumberInput()
     numerator = NumberInput()
     denominator = NumberInput()
+    confirm = forms.BooleanField(required=False, label="Confirm an outlier",
+                                 help_text="Record a value far from its history as it is.")
+    outlier_note = ""  # the confirmed warning, for the save
 
     class Meta:
         model = Measurement
@@ -65,6 +69,15 @@ class MeasurementForm(forms.ModelForm):
                 problems.append(("period", problem))
         for name, message in problems:
             self.add_error(name, message)
+        if not problems:
+            key = (kpi.pk, unit.pk if unit else 0, data["partnership"].pk if data.get("partnership") else 0, period)
+            doubts = check([{"key": key, "kpi": kpi, "value": value, "row": 1}]) if unit is not None else []
+            field = "numerator" if kpi.is_ratio else "value"
+            for d in doubts:
+                if data.get("confirm"):
+                    self.outlier_note = d.message[:300]
+                else:
+                    self.add_error(field, f"{d.message} Tick “Confirm an outlier” to record it as it is.")
         if not problems:
             data.update(parsed, value=value)
             unit, partnership = data.get("org_unit"), data.get("partnership")

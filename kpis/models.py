@@ -200,6 +200,9 @@ class Measurement(models.Model):
     numerator = models.DecimalField(**AMOUNT, null=True, blank=True)
     denominator = models.DecimalField(**AMOUNT, null=True, blank=True)
     source = models.CharField(max_length=32, default="api")
+    outlier_note = models.CharField(
+        max_length=300, blank=True, default="", db_default="",
+        help_text="Set when the value was far from its history and whoever entered it confirmed it.")
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )

@@ -23,6 +23,7 @@ from kpis.services.measurements import (
     CSV_COLUMNS,
     BulkValidationError,
     MeasurementConflict,
+    PlausibilityWarning,
     csv_safe,
     measurements_import_csv,
     parse_period,
@@ -208,7 +209,7 @@ def kpi_list(request):
 @login_required
 def import_page(request):
     """Upload a CSV of measurements: all or nothing, per-row errors, template downloads."""
-    result = errors = None
+    result = errors = warnings = None
     error_count = 0
     if request.method == "POST":
         if not (request.user.is_admin or request.user.role in ("leader", "manager", "partner")):
@@ -219,9 +220,12 @@ def import_page(request):
             error_count = 1
         else:
             try:
-                result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now())
+                result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now(),
+                                                 confirm=request.POST.get("confirm") in ("on", "true", "1"))
             except BulkValidationError as exc:
                 errors, error_count = exc.public_errors(), exc.error_count
+            except PlausibilityWarning as exc:
+                warnings = exc.payload()
             except MeasurementConflict:
                 errors = [{"row": 0, "field": "file", "message": "Someone else recorded some of these measurements "
                                                                  "at the same moment: upload the file again."}]
@@ -230,10 +234,10 @@ def import_page(request):
                                       "Scorecards refresh in a moment.")
             return redirect("kpis:import")
     categories = [(value, label) for value, label in Category.choices]
-    status = 400 if errors else 200
+    status = 400 if errors else 409 if warnings else 200
     template = "kpis/_import_result.html" if request.htmx else "kpis/import.html"
     error_count = max(error_count, len(errors or []))
-    return render(request, template, {"errors": errors, "error_count": error_count,
+    return render(request, template, {"errors": errors, "error_count": error_count, "warnings": warnings,
                                       "more_errors": error_count - len(errors or []),
                                       "result": result, "categories": categories,
                                       "columns": ",".join(CSV_COLUMNS)}, status=status)

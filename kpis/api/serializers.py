@@ -144,7 +144,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Measurement
         fields = ["id", "kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator", "source",
-                  "entered_by", "entered_at"]
+                  "entered_by", "entered_at", "outlier_note"]
         read_only_fields = fields
 
 

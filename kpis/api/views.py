@@ -21,6 +21,7 @@ from kpis.services.definitions import kpi_delete, target_delete
 from kpis.services.measurements import (
     BulkValidationError,
     MeasurementConflict,
+    PlausibilityWarning,
     measurement_record,
     measurements_import_csv,
     measurements_record,
@@ -31,8 +32,24 @@ from partners.models import Partnership
 NOT_FOUND = OpenApiResponse(description="Not found or outside your scope.")
 BULK_400 = OpenApiResponse(s.BulkErrorSerializer, description="Nothing written; one entry per invalid row (the "
                                                               "first 1,000; error_count counts them all).")
-CONFLICT = OpenApiResponse(description="Someone else wrote the same new measurement at the same moment: send it "
-                                       "again (it then corrects theirs).")
+CONFLICT = OpenApiResponse(description="Values far from their history (``warnings``: row, field, message; send "
+                                       "again with confirm=true to record them), or someone else wrote the same "
+                                       "new measurement at the same moment (send it again).")
+CONFIRM = OpenApiParameter("confirm", OpenApiTypes.BOOL, description="Record values far from their series' history "
+                                                                     "as they are (marked as confirmed outliers).")
+
+
+def _confirmed(request, row: dict | None = None) -> bool:
+    """``confirm=true`` in the query string (or, for one object, in the body): record values far
+    from their history as they are."""
+    given = request.query_params.get("confirm")
+    if given is None and row is not None:
+        given = row.pop("confirm", None)
+    return str(given).lower() in ("true", "1", "yes", "on")
+
+
+def _doubts(exc: PlausibilityWarning) -> Response:
+    return Response(exc.payload(), status=status.HTTP_409_CONFLICT)
 
 
 def _conflict() -> Response:
@@ -95,14 +112,17 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
 
     @extend_schema(request=s.MeasurementInputSerializer(many=True),
                    responses={201: s.MeasurementSerializer, 400: BULK_400, 404: NOT_FOUND, 409: CONFLICT},
+                   parameters=[CONFIRM],
                    description="One object → 201 with the measurement; an array → 201 with counts.")
     def create(self, request, *args, **kwargs):
         data, now = request.data, timezone.now()
         if isinstance(data, list):
             try:
-                result = measurements_record(actor=request.user, rows=data, now=now)
+                result = measurements_record(actor=request.user, rows=data, now=now, confirm=_confirmed(request))
             except BulkValidationError as exc:
                 return Response(exc.payload(), status=status.HTTP_400_BAD_REQUEST)
+            except PlausibilityWarning as exc:
+                return _doubts(exc)
             except MeasurementConflict:
                 return _conflict()
             return Response({"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED)
@@ -110,15 +130,18 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
             raise ValidationError({"non_field_errors": ["Send an object or an array of objects."]})
         row = data.dict() if hasattr(data, "dict") else dict(data)
         try:
-            measurement = measurement_record(actor=request.user, data=row, now=now)
+            measurement = measurement_record(actor=request.user, data=row, now=now,
+                                             confirm=_confirmed(request, row))
         except BulkValidationError:
             raise NotFound() from None
+        except PlausibilityWarning as exc:
+            return _doubts(exc)
         except MeasurementConflict:
             return _conflict()
         return Response(s.MeasurementSerializer(measurement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"multipart/form-data": s.ImportSerializer},
-                   responses={201: s.BulkResultSerializer, 400: BULK_400, 409: CONFLICT})
+                   responses={201: s.BulkResultSerializer, 400: BULK_400, 409: CONFLICT}, parameters=[CONFIRM])
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_csv(self, request):
         """CSV import, all or nothing; error rows are the file's line numbers (header = 1)."""
@@ -127,9 +150,12 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
             return Response({"errors": [{"row": 0, "field": "file", "message": "Attach the CSV as 'file'."}]},
                             status=status.HTTP_400_BAD_REQUEST)
         try:
-            result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now())
+            result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now(),
+                                             confirm=_confirmed(request, {"confirm": request.data.get("confirm")}))
         except BulkValidationError as exc:
             return Response(exc.payload(), status=status.HTTP_400_BAD_REQUEST)
+        except PlausibilityWarning as exc:
+            return _doubts(exc)
         except MeasurementConflict:
             return _conflict()
         return Response({"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED)

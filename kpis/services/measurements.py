@@ -19,6 +19,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from governance.models import OrgUnit, User
 from kpis.models import KPI, DirtyCell, Measurement
 from kpis.periods import actual_period_problem, current_month
+from kpis.plausibility import PlausibilityWarning, check
 from kpis.services.bulk import COPY_THRESHOLD, upsert_with_history
 from kpis.services.dirty import enqueue_rollup, mark_dirty
 from kpis.services.rollup import FIRST_YEAR, LAST_YEAR
@@ -223,9 +224,12 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
 
 @transaction.atomic
 def measurements_record(*, actor: User, rows: list[dict], source: str = "api", now: datetime,
-                        first_row: int = 1, decimal_comma: bool = False) -> RecordResult:
+                        first_row: int = 1, decimal_comma: bool = False, confirm: bool = False) -> RecordResult:
     """Record actuals all or nothing. A key that exists already is a correction: the value is
     replaced and the previous one stays in the history table.
+
+    Values far from their series' history (``kpis.plausibility``) raise ``PlausibilityWarning``
+    (nothing written) unless ``confirm``; confirmed ones keep the warning in ``outlier_note``.
 
     Batches of ``COPY_THRESHOLD`` rows or more are written set-based
     (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement each
@@ -234,11 +238,17 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
     else writes the same new key at the same moment: the set-based path upserts (``ON CONFLICT``),
     the ORM path retries once as a correction, then raises ``MeasurementConflict`` (409)."""
     resolved = validate_rows(actor=actor, rows=rows, now=now, first_row=first_row, decimal_comma=decimal_comma)
+    doubts = check(resolved)
+    if doubts and not confirm:
+        raise PlausibilityWarning(doubts)
+    notes = {d.row: d.message[:300] for d in doubts}
+    for r in resolved:
+        r["outlier_note"] = notes.get(r["row"], "")
     if len(resolved) >= COPY_THRESHOLD:
         created, updated = upsert_with_history(
             Measurement, _KEY_COLUMNS, _COPY_COLUMNS,
             [(r["kpi"].pk, r["org_unit"].pk, r["partnership_id"], r["key"][2], r["key"][3], r["value"],
-              r["numerator"], r["denominator"], source, actor.pk, now) for r in resolved],
+              r["numerator"], r["denominator"], source, actor.pk, now, r["outlier_note"]) for r in resolved],
             user_id=actor.pk, now=now, dirty_table=DirtyCell._meta.db_table)
         enqueue_rollup()
         return RecordResult(created=created, updated=updated)
@@ -272,11 +282,12 @@ def _write_orm(resolved: list[dict], *, actor: User, source: str, now: datetime)
             updates.append(m)
         m.value, m.numerator, m.denominator = r["value"], r["numerator"], r["denominator"]
         m.source, m.entered_by, m.entered_at = source, actor, now
+        m.outlier_note = r["outlier_note"]
     if creates:
         bulk_create_with_history(creates, Measurement, batch_size=2000, default_user=actor, default_date=now)
     if updates:
         bulk_update_with_history(updates, Measurement, ["value", "numerator", "denominator", "source", "entered_by",
-                                                        "entered_at"],
+                                                        "entered_at", "outlier_note"],
                                  batch_size=2000, default_user=actor, default_date=now)
     mark_dirty(keys)
     return RecordResult(created=len(creates), updated=len(updates), measurements=creates + updates)
@@ -284,14 +295,15 @@ def _write_orm(resolved: list[dict], *, actor: User, source: str, now: datetime)
 
 _KEY_COLUMNS = ("kpi_id", "org_unit_id", "partnership_key", "period")
 _COPY_COLUMNS = ("kpi_id", "org_unit_id", "partnership_id", "partnership_key", "period", "value", "numerator",
-                 "denominator", "source", "entered_by_id", "entered_at")
+                 "denominator", "source", "entered_by_id", "entered_at", "outlier_note")
 
 
-def measurement_record(*, actor: User, data: dict, source: str = "api", now: datetime) -> Measurement:
+def measurement_record(*, actor: User, data: dict, source: str = "api", now: datetime,
+                       confirm: bool = False) -> Measurement:
     """One measurement; field errors raise ``ValidationError`` (``BulkValidationError`` when an
     object is unknown or out of the actor's scope, so the API can answer 404)."""
     try:
-        result = measurements_record(actor=actor, rows=[data], source=source, now=now)
+        result = measurements_record(actor=actor, rows=[data], source=source, now=now, confirm=confirm)
     except BulkValidationError as exc:
         if exc.not_found:
             raise
@@ -341,10 +353,10 @@ def read_csv(upload) -> list[dict]:
     return rows
 
 
-def measurements_import_csv(*, actor: User, upload, now: datetime) -> RecordResult:
+def measurements_import_csv(*, actor: User, upload, now: datetime, confirm: bool = False) -> RecordResult:
     """Import a CSV file all or nothing; row numbers are the file's line numbers (header = 1)."""
     rows = read_csv(upload)
-    return measurements_record(actor=actor, rows=rows, source="csv", now=now, first_row=2)
+    return measurements_record(actor=actor, rows=rows, source="csv", now=now, first_row=2, confirm=confirm)
 
 
 def csv_safe(value: Any) -> str:

@@ -8,6 +8,7 @@
   const result = document.getElementById("import-result");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    const data = new FormData(form);  // before the result (and its confirm box, form="import-form") is cleared
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("HX-Request", "true");
@@ -25,6 +26,6 @@
       result.innerHTML = xhr.responseText;
     });
     xhr.addEventListener("error", () => { status.textContent = "Upload failed — check your connection."; });
-    xhr.send(new FormData(form));
+    xhr.send(data);
   });
 })();
