@@ -11,6 +11,8 @@ urlpatterns = [
     path("kpi/<str:code>/", views.kpi_detail, name="detail"),
     path("import/", views.import_page, name="import"),
     path("import/template.csv", views.import_template, name="import-template"),
+    path("import/template/", views.unit_template, name="unit-template"),
     path("measurements/export.csv", views.export_csv, name="export"),
+    path("measurements/export.xlsx", views.export_xlsx, name="export-xlsx"),
     path("partnerships/", views.my_partnerships, name="partnerships"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from decimal import Decimal
 from html import escape  # Django's escape() adds a lazy-string wrapper: ~3× slower in these loops
 from urllib.parse import quote, urlencode
 
@@ -17,7 +18,8 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from governance.models import OrgUnit
-from kpis import selectors
+from kpis import expected, selectors
+from kpis.files import INFO_COLUMNS, write_xlsx
 from kpis.models import KPI, Aggregation, Category, Grain, KPIOwnership, Measurement
 from kpis.services.measurements import (
     CSV_COLUMNS,
@@ -29,7 +31,10 @@ from kpis.services.measurements import (
     parse_period,
 )
 from kpis.templatetags.kpis_tags import pct, value_formatter
+from kpis.values import plain
 from partners.models import Partnership
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _internal_only(request) -> None:
@@ -216,12 +221,13 @@ def import_page(request):
             raise Http404
         upload = request.FILES.get("file")
         if upload is None:
-            errors = [{"row": 0, "field": "file", "message": "Choose a CSV file."}]
+            errors = [{"row": 0, "field": "file", "message": "Choose a CSV or XLSX file."}]
             error_count = 1
         else:
             try:
                 result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now(),
-                                                 confirm=request.POST.get("confirm") in ("on", "true", "1"))
+                                                 confirm=request.POST.get("confirm") in ("on", "true", "1"),
+                                                 decimal=request.POST.get("decimal", ""))
             except BulkValidationError as exc:
                 errors, error_count = exc.public_errors(), exc.error_count
             except PlausibilityWarning as exc:
@@ -237,7 +243,9 @@ def import_page(request):
     status = 400 if errors else 409 if warnings else 200
     template = "kpis/_import_result.html" if request.htmx else "kpis/import.html"
     error_count = max(error_count, len(errors or []))
+    units = OrgUnit.objects.restrict(request.user, "log").order_by("level", "code").only("code", "name", "level")
     return render(request, template, {"errors": errors, "error_count": error_count, "warnings": warnings,
+                                      "template_units": units[:300], "last_month": _last_month(),
                                       "more_errors": error_count - len(errors or []),
                                       "result": result, "categories": categories,
                                       "columns": ",".join(CSV_COLUMNS)}, status=status)
@@ -267,6 +275,52 @@ def import_template(request):
     return response
 
 
+def _last_month() -> date:
+    return selectors.month_shift(timezone.now().date().replace(day=1), -1)
+
+
+TEMPLATE_HEADER = CSV_COLUMNS + INFO_COLUMNS
+
+
+@login_required
+def unit_template(request):
+    """The rows a unit owes for a month (``?unit=&period=``, default: the user's first unit, last
+    month) as ``?format=xlsx`` or CSV, with figures already entered filled in — fill in the rest and
+    upload it back (``kpis.expected``; ``kpi_name``, ``unit``, ``previous`` are for people and
+    ignored on import). Percent cells are formatted as % in the workbook (the stored fraction)."""
+    unit = (OrgUnit.objects.restrict(request.user, "log").filter(code=request.GET.get("unit", "")).first()
+            or OrgUnit.objects.restrict(request.user, "log").order_by("level", "code").first())
+    if unit is None:
+        raise Http404
+    period = _period(request) or _last_month()
+    rows = []
+    owed_rows = expected.owed(request.user, expected.units_under(request.user, unit), period)
+    for o in owed_rows:
+        ratio = o.kpi.is_ratio
+        m = o.current
+        rows.append([o.kpi.code, o.org_unit.code, o.partnership_id or None, f"{period:%Y-%m}",
+                     None if ratio or m is None else m.value, m.numerator if ratio and m else None,
+                     m.denominator if ratio and m else None, o.kpi.name, "%" if o.kpi.is_percent else o.kpi.unit,
+                     o.previous_value])
+    name = f"accord-{unit.code}-{period:%Y-%m}"
+    if request.GET.get("format") == "xlsx":
+        percent = [o.kpi.is_percent and not o.kpi.is_ratio for o in owed_rows]
+        formats = [[None, None, None, None, "0.0%" if p else None, None, None, None, None, "0.0%" if p else None]
+                   for p in percent]
+        body = write_xlsx(TEMPLATE_HEADER, rows, title=f"{unit.code} {period:%Y-%m}",
+                          widths={"kpi": 14, "kpi_name": 36, "period": 10}, row_formats=formats)
+        response = HttpResponse(body, content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(TEMPLATE_HEADER)
+    for row in rows:
+        writer.writerow([csv_safe(plain(v) if isinstance(v, Decimal) else ("" if v is None else v)) for v in row])
+    return response
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -276,17 +330,7 @@ class _Echo:
 def export_csv(request):
     """The measurements the user may see (filters: kpi, org_unit, from, to), streamed; text cells
     that a spreadsheet would run as a formula are escaped."""
-    qs = Measurement.objects.restrict(request.user, "view").select_related("kpi", "org_unit", "entered_by")
-    if request.GET.get("kpi"):
-        qs = qs.filter(kpi__code=request.GET["kpi"])
-    if request.GET.get("org_unit"):
-        qs = qs.filter(org_unit__code=request.GET["org_unit"])
-    for name, lookup in (("from", "period__gte"), ("to", "period__lte")):
-        try:
-            if request.GET.get(name):
-                qs = qs.filter(**{lookup: parse_period(request.GET[name])})
-        except ValueError:
-            pass
+    qs = _export_queryset(request)
     writer = csv.writer(_Echo())
 
     def rows():
@@ -301,6 +345,41 @@ def export_csv(request):
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="accord-measurements.csv"'
     return response
+
+
+def _export_queryset(request):
+    """The measurements the user may see, filtered by ``kpi``, ``org_unit``, ``from``, ``to``."""
+    qs = Measurement.objects.restrict(request.user, "view").select_related("kpi", "org_unit", "entered_by")
+    if request.GET.get("kpi"):
+        qs = qs.filter(kpi__code=request.GET["kpi"])
+    if request.GET.get("org_unit"):
+        qs = qs.filter(org_unit__code=request.GET["org_unit"])
+    for name, lookup in (("from", "period__gte"), ("to", "period__lte")):
+        try:
+            if request.GET.get(name):
+                qs = qs.filter(**{lookup: parse_period(request.GET[name])})
+        except ValueError:
+            pass
+    return qs
+
+
+@login_required
+def export_xlsx(request):
+    """The measurements the user may see as a workbook (same filters as the CSV; at most
+    ``XLSX_EXPORT_MAX`` rows — the CSV streams any number). Importable back as it is."""
+    qs = _export_queryset(request)
+    rows, formats = [], []
+    for m in qs.order_by("period", "kpi__code", "org_unit__code", "pk")[:XLSX_EXPORT_MAX]:
+        rows.append([m.kpi.code, m.org_unit.code, m.partnership_id, f"{m.period:%Y-%m}",
+                     None if m.kpi.is_ratio else m.value, m.numerator, m.denominator])
+        formats.append([None, None, None, None, "0.0%" if m.kpi.is_percent and not m.kpi.is_ratio else None])
+    response = HttpResponse(write_xlsx(CSV_COLUMNS, rows, title="Measurements", row_formats=formats),
+                            content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="accord-measurements.xlsx"'
+    return response
+
+
+XLSX_EXPORT_MAX = 100_000
 
 
 @login_required

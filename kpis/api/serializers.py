@@ -177,7 +177,10 @@ class BulkResultSerializer(serializers.Serializer):
 
 
 class ImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV: kpi,org_unit,partnership,period,value,numerator,denominator")
+    file = serializers.FileField(help_text="CSV or XLSX: kpi,org_unit,partnership,period,value,numerator,denominator")
+    decimal = serializers.ChoiceField(choices=["", "point", "comma"], required=False,
+                                      help_text="The CSV's decimal separator (default: sniffed)")
+    confirm = serializers.BooleanField(required=False, help_text="Record values far from their history as they are")
 
 
 class ScorecardCellSerializer(serializers.ModelSerializer):

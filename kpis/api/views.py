@@ -144,14 +144,17 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
                    responses={201: s.BulkResultSerializer, 400: BULK_400, 409: CONFLICT}, parameters=[CONFIRM])
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_csv(self, request):
-        """CSV import, all or nothing; error rows are the file's line numbers (header = 1)."""
+        """CSV or XLSX import, all or nothing; error rows are the file's line numbers (header = 1). CSV:
+        UTF-8 (BOM or not), comma/semicolon/tab; ``decimal=comma`` declares a decimal comma (else it
+        is read only where the file proves it)."""
         upload = request.FILES.get("file")
         if upload is None:
             return Response({"errors": [{"row": 0, "field": "file", "message": "Attach the CSV as 'file'."}]},
                             status=status.HTTP_400_BAD_REQUEST)
         try:
             result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now(),
-                                             confirm=_confirmed(request, {"confirm": request.data.get("confirm")}))
+                                             confirm=_confirmed(request, {"confirm": request.data.get("confirm")}),
+                                             decimal=str(request.data.get("decimal") or ""))
         except BulkValidationError as exc:
             return Response(exc.payload(), status=status.HTTP_400_BAD_REQUEST)
         except PlausibilityWarning as exc:

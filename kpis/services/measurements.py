@@ -116,8 +116,12 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
     """
     errors: list[dict] = []
 
+    def line(i: int) -> int:  # a file's rows carry their line number (blank lines are skipped)
+        row = rows[i]
+        return row.get("__line__") or i + first_row if isinstance(row, dict) else i + first_row
+
     def err(i: int, fld: str, message: str, code: str = "invalid") -> None:
-        errors.append({"row": i + first_row, "field": fld, "message": message, "code": code})
+        errors.append({"row": line(i), "field": fld, "message": message, "code": code})
 
     if len(rows) > MAX_ROWS:
         raise BulkValidationError([{"row": 0, "field": "file", "message": f"At most {MAX_ROWS} rows at once."}])
@@ -203,7 +207,7 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
             problem = actual_period_problem(kpi, period, unit_month=unit_months[tz])
             if problem:
                 err(i, "period", problem)
-        if kpi is not None and not any(e["row"] == i + first_row and e["field"] in ("value", "numerator",
+        if kpi is not None and not any(e["row"] == line(i) and e["field"] in ("value", "numerator",
                                                                                     "denominator")
                                        for e in errors[before:]):
             values["value"], problems = measurement_problems(kpi, **values)
@@ -214,8 +218,8 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
             if key in seen:
                 err(i, "period", f"Same KPI, org unit, partnership and period as row {seen[key]}.")
                 continue
-            seen[key] = i + first_row
-            resolved.append({"key": key, "kpi": kpi, "org_unit": unit, "partnership_id": pid, "row": i + first_row,
+            seen[key] = line(i)
+            resolved.append({"key": key, "kpi": kpi, "org_unit": unit, "partnership_id": pid, "row": line(i),
                              **values})
     if errors:
         raise BulkValidationError(errors)
@@ -316,7 +320,8 @@ def measurement_record(*, actor: User, data: dict, source: str = "api", now: dat
 
 def read_csv(upload) -> list[dict]:
     """Parse an uploaded CSV (UTF-8, header ``kpi,org_unit,partnership,period,value,numerator,
-    denominator``) into row dicts, bounded in size and rows."""
+    denominator``, comma-separated) into row dicts, bounded in size and rows. Uploads go through
+    ``kpis.files.read_upload`` (sniffed CSV or XLSX); this plain reader is the benchmark's."""
     if upload.size is not None and upload.size > MAX_CSV_BYTES:
         raise BulkValidationError([{"row": 0, "field": "file",
                                     "message": f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB."}])
@@ -353,10 +358,15 @@ def read_csv(upload) -> list[dict]:
     return rows
 
 
-def measurements_import_csv(*, actor: User, upload, now: datetime, confirm: bool = False) -> RecordResult:
-    """Import a CSV file all or nothing; row numbers are the file's line numbers (header = 1)."""
-    rows = read_csv(upload)
-    return measurements_record(actor=actor, rows=rows, source="csv", now=now, first_row=2, confirm=confirm)
+def measurements_import_csv(*, actor: User, upload, now: datetime, confirm: bool = False,
+                            decimal: str = "") -> RecordResult:
+    """Import a CSV or XLSX file (``kpis.files``) all or nothing; row numbers are the file's line
+    numbers (header = 1). ``decimal``: "comma"/"point" as declared by the uploader, "" to sniff."""
+    from kpis.files import read_upload
+
+    table = read_upload(upload, decimal=decimal)
+    return measurements_record(actor=actor, rows=table.rows, source=table.kind, now=now, first_row=2,
+                               confirm=confirm, decimal_comma=table.decimal_comma)
 
 
 def csv_safe(value: Any) -> str:

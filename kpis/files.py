@@ -1,0 +1,216 @@
+"""Measurement files: reading CSV (sniffed) and XLSX uploads into rows, and writing XLSX.
+
+CSV files are read as people's spreadsheets save them:
+
+* **Encoding**: UTF-8 with or without a byte-order mark. UTF-16 ("Unicode text") and legacy 8-bit
+  encodings are refused with what to do instead (save as "CSV UTF-8").
+* **Delimiter**: comma, semicolon or tab — the one that splits the header line into the known
+  columns. Anything else is refused naming the columns expected.
+* **Decimal comma**: only where the upload declares it (``decimal="comma"``) or the file proves it:
+  a semicolon- or tab-separated file whose number cells use commas (``82,8``), never points, and at
+  least one of them not with exactly three digits after the comma (``1,000`` could be a thousand).
+  A file mixing both is refused and asked to declare.
+
+XLSX files (``openpyxl``): the first sheet, header in the first row. Number cells are taken with
+Excel's own 15 significant digits (``0.1 + 0.2`` reads as ``0.3``); a percent-formatted cell is
+already a fraction, which is the stored scale of percent KPIs; month cells may be dates.
+
+Both may carry the informational columns of the templates (``INFO_COLUMNS``), which are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from kpis.services.measurements import CSV_COLUMNS, MAX_CSV_BYTES, MAX_ROWS, BulkValidationError
+
+INFO_COLUMNS = ["kpi_name", "unit", "previous"]  # in templates, for people; ignored on import
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+XLSX_MAGIC = b"PK\x03\x04"
+NUMBER_COLUMNS = ("value", "numerator", "denominator")
+_COMMA_NUMBER = re.compile(r"^[+-]?[0-9]+,([0-9]+)%?$")
+_POINT_NUMBER = re.compile(r"^[+-]?[0-9]*\.[0-9]+%?$")
+
+
+@dataclass
+class Table:
+    rows: list[dict]
+    decimal_comma: bool
+    kind: str  # "csv" or "xlsx"
+    delimiter: str = ","
+
+
+def _fail(message: str, row: int = 0) -> BulkValidationError:
+    return BulkValidationError([{"row": row, "field": "file", "message": message}])
+
+
+def read_upload(upload, *, decimal: str = "") -> Table:
+    """An uploaded CSV or XLSX file → rows (dicts by column), bounded in size and rows.
+    ``decimal``: "comma" or "point" when the uploader declares it, else "" (sniffed)."""
+    if upload.size is not None and upload.size > MAX_CSV_BYTES:
+        raise _fail(f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB.")
+    raw = upload.read(MAX_CSV_BYTES + 1)
+    if raw.startswith(XLSX_MAGIC):
+        return read_xlsx(raw)
+    return read_csv_text(decode(raw), decimal=decimal)
+
+
+def decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fail("The file is UTF-16 (\"Unicode text\"): save it as \"CSV UTF-8\" and upload it again.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise _fail("The file is not UTF-8 text (it looks like a legacy encoding such as Windows-1252): save it "
+                    "as \"CSV UTF-8\" and upload it again.", row=line) from None
+
+
+def _header(cells: list) -> list[str]:
+    return [str(c or "").strip().lower() for c in cells]
+
+
+def _check_header(header: list[str]) -> None:
+    missing = [c for c in ("kpi", "org_unit", "period") if c not in header]
+    unknown = [h for h in header if h and h not in CSV_COLUMNS and h not in INFO_COLUMNS]
+    if missing or unknown:
+        message = f"The header must be {','.join(CSV_COLUMNS)}"
+        message += f" (missing: {', '.join(missing)})" if missing else f" (unknown: {', '.join(unknown)})"
+        raise _fail(message + ".", row=1)
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The delimiter that splits the header into the most known columns (at least three)."""
+    best, best_known = None, 2
+    for delimiter in DELIMITERS:
+        known = sum(1 for h in first_line.split(delimiter) if h.strip().strip('"').lower() in CSV_COLUMNS)
+        if known > best_known:
+            best, best_known = delimiter, known
+    if best is None:
+        raise _fail("Could not tell how the columns are separated: the first line must be the header "
+                    f"{','.join(CSV_COLUMNS)}, separated by commas, semicolons or tabs.", row=1)
+    return best
+
+
+def read_csv_text(text: str, *, decimal: str = "") -> Table:
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = _header(next(reader, []))
+        _check_header(header)
+        rows, extra = [], []
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+                extra.append(reader.line_num)
+            rows.append(dict(zip(header, cells, strict=False)) | {"__line__": reader.line_num})
+            if len(rows) > MAX_ROWS:
+                break
+    except csv.Error as exc:
+        raise _fail(f"The file is not valid CSV here: {exc}.", row=reader.line_num) from None
+    if extra:
+        raise BulkValidationError([{"row": n, "field": "file", "message": "More cells than header columns."}
+                                   for n in extra])
+    return Table(rows=rows, decimal_comma=_decimal_comma(rows, delimiter, decimal), kind="csv",
+                 delimiter=delimiter)
+
+
+def _decimal_comma(rows: list[dict], delimiter: str, declared: str) -> bool:
+    if declared in ("comma", "point"):
+        return declared == "comma"
+    if delimiter == ",":
+        return False  # an unquoted comma would have split the cell
+    commas = points = 0
+    not_thousands = False
+    for row in rows:
+        for name in NUMBER_COLUMNS:
+            cell = (row.get(name) or "").strip()
+            match = _COMMA_NUMBER.match(cell)
+            if match:
+                commas += 1
+                not_thousands = not_thousands or len(match[1]) != 3
+            elif _POINT_NUMBER.match(cell):
+                points += 1
+    if commas and points:
+        raise _fail("Number cells use both decimal commas and decimal points: choose the decimal separator "
+                    "of the file and upload it again.")
+    if commas and not not_thousands:
+        raise _fail("Every number with a comma has three digits after it (1,000): it could be a thousands "
+                    "separator. Choose the decimal separator of the file and upload it again.")
+    return commas > 0
+
+
+def _xlsx_cell(value):
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return format(value, ".15g")  # Excel's precision: 0.1 + 0.2 is 0.3
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def read_xlsx(raw: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - any unreadable workbook is the uploader's problem, told as such
+        raise _fail("The file is not a readable XLSX workbook.") from None
+    sheet = book.worksheets[0]
+    lines = sheet.iter_rows(values_only=True)
+    header = _header(list(next(lines, ()) or ()))
+    while header and not header[-1]:
+        header.pop()
+    _check_header(header)
+    rows = []
+    for n, cells in enumerate(lines, start=2):
+        values = [_xlsx_cell(c) for c in cells[:len(header)]]
+        if not any(v not in (None, "") for v in values):
+            continue
+        if any(c not in (None, "") for c in cells[len(header):]):
+            raise _fail("More cells than header columns.", row=n)
+        rows.append(dict(zip(header, values, strict=False)) | {"__line__": n})
+        if len(rows) > MAX_ROWS:
+            break
+    book.close()
+    return Table(rows=rows, decimal_comma=False, kind="xlsx")
+
+
+def write_xlsx(header: list[str], rows, *, title: str, widths: dict[str, int] | None = None,
+               row_formats: list[list[str | None]] | None = None) -> bytes:
+    """A one-sheet workbook: bold frozen header, the rows (decimals as numbers), and optional number
+    formats per row and column (``"0.0%"`` for a percent KPI's stored fraction)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=False)
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for i, row in enumerate(rows):
+        sheet.append([_number(v) if isinstance(v, Decimal) else v for v in row])
+        if row_formats:
+            for cell, fmt in zip(sheet[sheet.max_row], row_formats[i], strict=False):
+                if fmt:
+                    cell.number_format = fmt
+    for i, name in enumerate(header):
+        sheet.column_dimensions[chr(ord("A") + i)].width = (widths or {}).get(name, max(10, len(name) + 2))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _number(value: Decimal) -> int | float:
+    """A stored decimal as the workbook's number: whole numbers as int (they read back exactly)."""
+    return int(value) if value == value.to_integral_value() else float(value)
