@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kpis import views
+from kpis import entry, views
 
 app_name = "kpis"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("units/", views.unit_search, name="units"),
     path("kpi/<str:code>/", views.kpi_detail, name="detail"),
     path("import/", views.import_page, name="import"),
+    path("entry/", entry.entry_grid, name="entry"),
+    path("entry/check/", entry.entry_check, name="entry-check"),
     path("import/template.csv", views.import_template, name="import-template"),
     path("import/template/", views.unit_template, name="unit-template"),
     path("measurements/export.csv", views.export_csv, name="export"),

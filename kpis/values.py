@@ -141,7 +141,7 @@ def kind_for(unit: str) -> str:
     return Kind.NUMBER
 
 
-def _range_problem(kpi, value: Decimal, *, what: str = "") -> str | None:
+def _range_problem(kpi, value: Decimal, *, what: str = "", hint: bool = True) -> str | None:
     low, high = bounds(kpi)
     fmt = value_formatter(kpi)
     shown = fmt(value)
@@ -149,7 +149,7 @@ def _range_problem(kpi, value: Decimal, *, what: str = "") -> str | None:
         return f"{what}{shown} is below the minimum of {fmt(low)} for {kpi.code}."
     if high is not None and value > high:
         hint = ""
-        if kpi.kind == Kind.PERCENT and high <= 1 < value <= 100:
+        if hint and kpi.kind == Kind.PERCENT and high <= 1 < value <= 100:
             hint = f" Percent values are fractions: write {plain(value / 100)} or {plain(value)}%."
         return f"{what}{shown} is above the maximum of {fmt(high)} for {kpi.code}.{hint}"
     return None
@@ -178,7 +178,7 @@ def measurement_problems(kpi, *, value: Decimal | None, numerator: Decimal | Non
         if abs(quotient) >= AMOUNT_LIMIT:
             return None, [("denominator", "numerator / denominator is too large (10^14 or more).")]
         value = quotient.quantize(STEP)
-        problem = _range_problem(kpi, value, what="numerator / denominator = ")
+        problem = _range_problem(kpi, value, what="numerator / denominator = ", hint=False)
         return value, [("numerator", problem)] if problem else []
     if value is None:
         problems.append(("value", "Give the value."))

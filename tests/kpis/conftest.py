@@ -37,7 +37,8 @@ def record(admin_user):
         row = {"kpi": kpi.code, "org_unit": unit.code, "period": period, **values}
         if "partnership" in row and hasattr(row["partnership"], "pk"):
             row["partnership"] = row["partnership"].pk
-        return measurements_record(actor=actor or admin_user, rows=[row], now=NOW).measurements[0]
+        # Recorded as given: fixtures build series for rollups, not plausible histories.
+        return measurements_record(actor=actor or admin_user, rows=[row], now=NOW, confirm=True).measurements[0]
 
     return do
 

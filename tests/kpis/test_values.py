@@ -83,7 +83,8 @@ def test_a_decimal_comma_file_refuses_points():
 # --- kinds and ranges on the API ------------------------------------------------------------------
 
 @pytest.mark.parametrize(("row", "field", "message"), [
-    ({"kpi": "OTIF", "numerator": 150, "denominator": 100}, "numerator", "150.0% is above the maximum of 100.0%"),
+    ({"kpi": "OTIF", "numerator": 150, "denominator": 100}, "numerator",
+     "numerator / denominator = 150.0% is above the maximum of 100.0% for OTIF."),
     ({"kpi": "FCST", "value": 5000}, "value", "above the maximum of 100.0%"),
     ({"kpi": "FCST", "value": "82.8"}, "value", "write 0.828 or 82.8%"),
     ({"kpi": "DEALS", "value": -40}, "value", "below the minimum of 0 deals"),
@@ -105,6 +106,8 @@ def test_each_kind_refuses_values_outside_its_range_naming_row_and_field(api, ca
     errors = response.json()["errors"]
     assert [(e["row"], e["field"]) for e in errors] == [(2, field)]
     assert message in errors[0]["message"]
+    if row["kpi"] == "OTIF":
+        assert "fractions" not in errors[0]["message"]  # the hint is for values typed in points, not quotients
     single = client.post(M, {"org_unit": "DE", "period": "2025-01", **row}, format="json")
     assert single.status_code == 400 and message in " ".join(single.json()[field])
     assert not Measurement.objects.exists()
