@@ -157,3 +157,31 @@ def entry_check(request):
             if doubts:
                 message, kind = doubts[0].message + " Tick “confirm” before saving if it is right.", "doubt"
     return HttpResponse(format_html('<span class="entry-{}">{}</span>', kind, message))
+
+
+@login_required
+def late_list(request):
+    """Late reporters for ``?unit=`` (and the markets below it) and ``?period=`` (default: the last
+    closed month): per unit and partnership, the KPIs with a target and no actual, linked to the grid."""
+    from kpis.services.late import closed_month, late_reports
+
+    units = OrgUnit.objects.restrict(request.user, "view").order_by("level", "code").only("code", "name", "level")
+    unit = units.filter(code=request.GET.get("unit", "")).first() or units.first()
+    if unit is None:
+        raise Http404
+    raw = request.GET.get("period", "")
+    try:
+        period = parse_period(raw) if raw else closed_month(timezone.now())
+    except ValueError:
+        period = closed_month(timezone.now())
+    below = units.filter(ancestor_links__ancestor=unit).values_list("pk", flat=True)
+    rows = late_reports(period, units=list(below))
+    if request.user.is_partner:
+        mine = set(request.user.partnerships.values_list("pk", flat=True))
+        rows = [r for r in rows if r.partnership_id in mine]
+    else:
+        from partners.models import Partnership
+
+        visible = set(Partnership.objects.restrict(request.user, "view").values_list("pk", flat=True))
+        rows = [r for r in rows if r.partnership_id is None or r.partnership_id in visible]
+    return render(request, "kpis/late.html", {"units": units[:300], "unit": unit, "period": period, "rows": rows})

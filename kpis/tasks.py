@@ -1,4 +1,5 @@
-"""Thin Celery tasks over the rollup service (idempotent; two at once queue on the rollup lock)."""
+"""Thin Celery tasks over the KPI services (idempotent: two rollups at once queue on the rollup lock;
+late-reporter reminders are de-duplicated per unit, partnership and month)."""
 
 from celery import shared_task
 
@@ -12,3 +13,13 @@ def rollup_scorecards(full: bool = False) -> None:
         rollup.rollup_full()
     else:
         rollup.rollup_incremental()
+
+
+@shared_task(name="kpis.tasks.remind_late_reporters", ignore_result=True)
+def remind_late_reporters() -> None:
+    """Daily: remind the owners of reports still missing for the last closed month (once each)."""
+    from django.utils import timezone
+
+    from kpis.services.late import remind_late_reporters as remind
+
+    remind(now=timezone.now())

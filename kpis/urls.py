@@ -12,6 +12,7 @@ urlpatterns = [
     path("import/", views.import_page, name="import"),
     path("entry/", entry.entry_grid, name="entry"),
     path("entry/check/", entry.entry_check, name="entry-check"),
+    path("late/", entry.late_list, name="late"),
     path("import/template.csv", views.import_template, name="import-template"),
     path("import/template/", views.unit_template, name="unit-template"),
     path("measurements/export.csv", views.export_csv, name="export"),
