@@ -174,7 +174,12 @@ EXPECT: list[Expect] = [
     E("kpis:detail", "*", "O O O O H L", "O O O O H L", kind="kpi", lookup=CODE),
     E("kpis:import", "*", PAGE_ALL),
     E("kpis:import-template", "*", PAGE_ALL),
+    E("kpis:unit-template", "*", PAGE_ALL),  # the user's first unit they may record for
+    E("kpis:entry", "*", PAGE_ALL),
+    E("kpis:entry-check", "*", "H H H H H L"),  # htmx POST only
+    E("kpis:late", "*", PAGE_ALL),  # partner users: their partnership's rows only
     E("kpis:export", "*", PAGE_ALL),
+    E("kpis:export-xlsx", "*", PAGE_ALL),
     E("kpis:partnerships", "*", PAGE_ALL),
     # --- kpis API --------------------------------------------------------------------------------
     E("kpi-list", "GET", ALL_READ),
