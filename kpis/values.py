@@ -148,10 +148,10 @@ def _range_problem(kpi, value: Decimal, *, what: str = "", hint: bool = True) ->
     if low is not None and value < low:
         return f"{what}{shown} is below the minimum of {fmt(low)} for {kpi.code}."
     if high is not None and value > high:
-        hint = ""
+        tip = ""
         if hint and kpi.kind == Kind.PERCENT and high <= 1 < value <= 100:
-            hint = f" Percent values are fractions: write {plain(value / 100)} or {plain(value)}%."
-        return f"{what}{shown} is above the maximum of {fmt(high)} for {kpi.code}.{hint}"
+            tip = f" Percent values are fractions: write {plain(value / 100)} or {plain(value)}%."
+        return f"{what}{shown} is above the maximum of {fmt(high)} for {kpi.code}.{tip}"
     return None
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 NOW = datetime.fromisoformat("2025-07-01T09:00:00+00:00")
 
@@ -38,7 +39,9 @@ def record(admin_user):
         if "partnership" in row and hasattr(row["partnership"], "pk"):
             row["partnership"] = row["partnership"].pk
         # Recorded as given: fixtures build series for rollups, not plausible histories.
-        return measurements_record(actor=actor or admin_user, rows=[row], now=NOW, confirm=True).measurements[0]
+        # ``now`` is today when NOW (mid-2025) is earlier: series near today must not be future months.
+        return measurements_record(actor=actor or admin_user, rows=[row], now=max(NOW, timezone.now()),
+                                   confirm=True).measurements[0]
 
     return do
 
