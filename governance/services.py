@@ -207,6 +207,18 @@ def user_update(*, user: User, password: str | None = None, assignments=None, pa
     return user
 
 
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate a user (or reactivate them) instead of deleting them: what they did stays theirs
+    in every history, they can no longer sign in, and pickers no longer offer them. Nobody
+    deactivates themselves (an organisation must not lock its last admin out by a slip)."""
+    if not active and user.pk == actor.pk:
+        raise ValidationError({"is_active": "You cannot deactivate yourself."})
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
 def _set_partnerships(*, user: User, partnerships: Iterable) -> None:
     """Change membership from the partnership side so each partnership's history records it
     (simple-history cannot record an m2m change made from the reverse side)."""

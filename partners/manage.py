@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from governance.manage.base import ManageForm, Section, active_or_current
-from governance.manage.sections import UnitChoice
+from governance.manage.sections import UnitChoice, by_level
 from governance.models import Function, OrgUnit, Role, User
 from governance.querysets import CHANGE, LOG, VIEW
 from partners import services
@@ -60,7 +60,7 @@ class PartnerForm(ManageForm):
                             help_text="Leaders and managers name at least one unit in their scope.")
 
     def setup(self, user, instance):
-        units = OrgUnit.objects.restrict(user, LOG).order_by("level", "code")
+        units = by_level(OrgUnit.objects.restrict(user, LOG))
         self.fields["org_units"].queryset = active_or_current(units, _current(instance, "org_units"))
 
 
@@ -88,7 +88,7 @@ class PartnershipForm(ManageForm):
         self.fields["partner"].queryset = active_or_current(
             Partner.objects.restrict(user, VIEW), [getattr(instance, "partner", None)])
         self.fields["org_units"].queryset = active_or_current(
-            OrgUnit.objects.restrict(user, LOG).order_by("level", "code"), _current(instance, "org_units"))
+            by_level(OrgUnit.objects.restrict(user, LOG)), _current(instance, "org_units"))
         functions = Function.objects.restrict(user, VIEW).order_by("name")
         self.fields["owner_function"].queryset = active_or_current(
             functions, [getattr(instance, "owner_function", None)])

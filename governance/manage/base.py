@@ -59,10 +59,32 @@ class Section:
     admin_only: bool = True
     change_action: str = CHANGE
     archive: Callable[..., Any] | None = None
+    archived_field: str = "archived_at"  # or "is_active" (users, decision types)
+    # (do, done, undo, undone): the words for archiving here, e.g. users are deactivated.
+    archive_words: tuple[str, str, str, str] = ("Archive", "archived", "Restore", "restored")
+    delete: Callable[..., Any] | None = None  # only for rows nothing refers to (holidays)
     history_slug: str | None = None
     refine: Callable[[models.QuerySet], models.QuerySet] = lambda qs: qs
+    after_save: Callable[..., None] | None = None  # page follow-ups, e.g. send an invitation
     order: Callable[[list], list] | None = None  # e.g. the org tree: rows in tree order, not paged
     extra_context: Callable[[Any, Any], dict] = field(default=lambda request, obj: {})
+
+    @property
+    def archivable(self) -> bool:
+        return self.archive is not None
+
+    @property
+    def archived_q(self) -> models.Q:
+        if self.archived_field == "is_active":
+            return models.Q(is_active=False)
+        return models.Q(**{f"{self.archived_field}__isnull": False})
+
+    def is_archived(self, obj) -> bool:
+        if obj is None or self.archive is None:
+            return False
+        if self.archived_field == "is_active":
+            return not obj.is_active
+        return getattr(obj, self.archived_field) is not None
 
     def may_use(self, user) -> bool:
         if not (user.is_authenticated and user.is_active) or user.is_partner:
@@ -73,11 +95,37 @@ class Section:
         args = [] if obj is None else [getattr(obj, self.lookup)]
         return reverse(f"manage:{self.slug}-{name}", args=args)
 
+    @property
+    def list_url(self) -> str:
+        return self.url("list")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A Manage page that is not a list + form section (e.g. the targets grid), shown beside the
+    sections; its module's ``URLS`` name its main route ``<slug>-list``."""
+
+    slug: str
+    title: str
+    icon: str
+    description: str
+    admin_only: bool = True
+
+    may_use = Section.may_use
+
+    @property
+    def list_url(self) -> str:
+        return reverse(f"manage:{self.slug}-list")
+
 
 class ManageForm(forms.Form):
     """A form that renders a section's fields; validation is the serializer's. Field names are
     the serializer's, values in its format (codes for org units and functions, ids otherwise).
-    Subclasses set querysets in ``setup(user, instance)``."""
+    Subclasses set querysets in ``setup(user, instance)``; fields listed in ``not_sent`` are
+    page options, not data (e.g. "send an invitation"); ``extra_payload`` adds serializer input
+    built from several fields (e.g. the SLA hours per priority, assignment rows)."""
+
+    not_sent: tuple[str, ...] = ()
 
     def __init__(self, *args, user, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,6 +142,13 @@ class ManageForm(forms.Form):
 
     def setup(self, user, instance) -> None:
         """Narrow choices to the user's scope (``restrict``), archived ones hidden."""
+
+    def extra_payload(self, data) -> dict:
+        return {}
+
+    def option(self, name: str) -> bool:
+        """A ticked page option (``not_sent``) of the submitted form."""
+        return self.data.get(name, "") not in ("", "0", "false", "off")
 
     def set_errors(self, errors: dict[str, list[str]]) -> None:
         """Show ``errors`` (the serializer's) on the fields; unknown keys become form errors."""
@@ -140,7 +195,7 @@ def form_payload(form: ManageForm, data, serializer: serializers.Serializer, *, 
     choices (none ticked clears them); blanks as the serializer reads them."""
     payload: dict[str, Any] = {}
     for name, f in form.fields.items():
-        if f.disabled:
+        if f.disabled or name in form.not_sent:
             continue
         target = serializer.fields.get(name)
         if isinstance(f, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
@@ -157,14 +212,19 @@ def form_payload(form: ManageForm, data, serializer: serializers.Serializer, *, 
                 payload[name] = None
             elif partial:
                 payload[name] = ""  # an emptied required field: let the serializer say so
+    payload.update(form.extra_payload(data))
     return payload
 
 
 def save_through_api(section: Section, request, instance, data) -> tuple[Any, dict | None, int]:
-    """Validate and write ``data`` with the section's serializer, as the API would; returns the
-    saved object, or the errors and the status to answer with (nothing written)."""
-    serializer = section.serializer_class(instance=instance, data=data, partial=instance is not None,
-                                          context={"request": request})
+    return save_through_api_in(section.serializer_class, request, instance, data)
+
+
+def save_through_api_in(serializer_class, request, instance, data) -> tuple[Any, dict | None, int]:
+    """Validate and write ``data`` with ``serializer_class``, as the API would; returns the saved
+    object, or the errors and the status to answer with (nothing written)."""
+    serializer = serializer_class(instance=instance, data=data, partial=instance is not None,
+                                  context={"request": request})
     if not serializer.is_valid():
         return None, serializer_errors(serializer.errors), 400
     try:
@@ -212,7 +272,7 @@ def list_view(request, section: Section):
     show = show if show in SHOW_CHOICES else "active"
     qs = _search(section, qs, q)
     if section.archive is not None and show != "all":
-        qs = qs.filter(archived_at__isnull=show == "active")
+        qs = qs.filter(section.archived_q) if show == "archived" else qs.exclude(section.archived_q)
     if section.order is not None:
         rows, page = section.order(list(qs)), None
     else:
@@ -224,7 +284,7 @@ def list_view(request, section: Section):
         "section": section, "sections": sections_for(user), "page": page, "q": q, "show": show,
         "show_choices": SHOW_CHOICES,
         "rows": [{"obj": o, "cells": section.cells(o), "edit_url": section.url("edit", o),
-                  "editable": o.pk in editable, "archived": getattr(o, "archived_at", None) is not None}
+                  "editable": o.pk in editable, "archived": section.is_archived(o)}
                  for o in rows],
     }
     template = "manage/_table.html" if request.htmx and request.htmx.target == "manage-table" else "manage/list.html"
@@ -247,6 +307,8 @@ def form_view(request, section: Section, key=None):
         obj, errors, status = save_through_api(section, request, instance, payload)
         if errors is None:
             messages.success(request, f"{section.singular.capitalize()} “{obj}” saved.")
+            if section.after_save is not None:
+                section.after_save(request, obj, form, created=instance is None)
             return redirect(section.url("edit", obj))
         form.set_errors(errors)
     else:
@@ -257,10 +319,11 @@ def form_view(request, section: Section, key=None):
 
 def _render_form(request, section: Section, form, instance, status: int):
     context = {"section": section, "sections": sections_for(request.user), "form": form, "object": instance,
-               "archived": getattr(instance, "archived_at", None) is not None,
-               **section.extra_context(request, instance)}
+               "archived": section.is_archived(instance), **section.extra_context(request, instance)}
     if instance is not None and section.archive is not None:
         context.update(archive_url=section.url("archive", instance), restore_url=section.url("restore", instance))
+    if instance is not None and section.delete is not None:
+        context.update(delete_url=section.url("delete", instance))
     return render(request, "manage/form.html", context, status=status)
 
 
@@ -278,26 +341,49 @@ def archive_view(request, section: Section, key, *, archived: bool):
                                   user=request.user, instance=obj)
         form.set_errors({"non_field_errors": [m for ms in django_errors(exc).values() for m in ms]})
         return _render_form(request, section, form, obj, 409)
-    messages.success(request, f"{section.singular.capitalize()} “{obj}” {'archived' if archived else 'restored'}.")
+    done = section.archive_words[1 if archived else 3]
+    messages.success(request, f"{section.singular.capitalize()} “{obj}” {done}.")
     return redirect(section.url("edit", obj))
+
+
+@require_POST
+def delete_view(request, section: Section, key):
+    """Delete a row nothing refers to (its history keeps a deletion entry)."""
+    _require(section, request)
+    obj = _object(section, request, key)
+    if section.delete is None or not can(request.user, section.change_action, obj):
+        raise Http404
+    label = str(obj)
+    section.delete(actor=request.user, obj=obj)
+    messages.success(request, f"{section.singular.capitalize()} “{label}” deleted.")
+    return redirect(section.url("list"))
 
 
 # --- registry ----------------------------------------------------------------------------------
 
-_SECTION_MODULES = ("governance.manage.sections", "partners.manage")
+_SECTION_MODULES = ("governance.manage.sections", "governance.manage.people", "partners.manage",
+                    "kpis.manage", "decisions.manage")
+
+
+def _modules() -> list:
+    import importlib
+
+    return [importlib.import_module(name) for name in _SECTION_MODULES]
 
 
 def all_sections() -> list[Section]:
-    import importlib
-
-    out = []
-    for name in _SECTION_MODULES:
-        out.extend(importlib.import_module(name).SECTIONS)
-    return out
+    return [s for m in _modules() for s in getattr(m, "SECTIONS", [])]
 
 
-def sections_for(user) -> list[Section]:
-    return [s for s in all_sections() if s.may_use(user)]
+def extra_urls() -> list:
+    """Routes of the pages that are not sections (each module's ``URLS``)."""
+    return [u for m in _modules() for u in getattr(m, "URLS", [])]
+
+
+def sections_for(user) -> list[Section | Page]:
+    """What ``user`` may manage, in nav order: each module's sections, then its pages."""
+    return [s for m in _modules() for s in [*getattr(m, "SECTIONS", []), *getattr(m, "PAGES", [])]
+            if s.may_use(user)]
 
 
 def section_urls(section: Section) -> list:
@@ -319,4 +405,6 @@ def section_urls(section: Section) -> list:
             path(f"{s}/{key}/archive/", by_key(archive_view, archived=True), name=f"{s}-archive"),
             path(f"{s}/{key}/restore/", by_key(archive_view, archived=False), name=f"{s}-restore"),
         ]
+    if section.delete is not None:
+        urls.append(path(f"{s}/{key}/delete/", by_key(delete_view), name=f"{s}-delete"))
     return urls

@@ -5,15 +5,23 @@ from __future__ import annotations
 import zoneinfo
 
 from django import forms
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.html import format_html
 
 from governance import services
 from governance.api.serializers import FunctionSerializer, OrgUnitSerializer
 from governance.manage.base import ManageForm, Section, active_or_current
-from governance.models import Function, OrgLevel, OrgUnit
+from governance.models import LEVEL_DEPTH, Function, OrgLevel, OrgUnit
 from governance.querysets import VIEW
 
 TIMEZONES = sorted(zoneinfo.available_timezones())
+
+
+def by_level(units: QuerySet) -> QuerySet:
+    """Units for a picker: global first, then regions, clusters, markets, each by name."""
+    depth = Case(*[When(level=level, then=Value(d)) for level, d in LEVEL_DEPTH.items()],
+                 output_field=IntegerField())
+    return units.alias(depth=depth).order_by("depth", "name")
 
 
 class UnitChoice(forms.ModelChoiceField):
@@ -28,7 +36,7 @@ class OrgUnitForm(ManageForm):
     parent = UnitChoice(queryset=OrgUnit.objects.none(), to_field_name="code", required=False,
                         empty_label="— none (the global unit) —",
                         help_text="Moving a unit moves its whole subtree; a unit cannot move under itself.")
-    timezone = forms.ChoiceField(choices=[(z, z) for z in TIMEZONES], initial="UTC",
+    timezone = forms.ChoiceField(choices=[(z, z) for z in TIMEZONES], initial="UTC", label="Time zone",
                                  help_text="Its people read times in this zone unless they choose another.")
 
     def setup(self, user, instance):
@@ -37,8 +45,7 @@ class OrgUnitForm(ManageForm):
             self.fields["code"].disabled = True
             # Offer no place inside its own subtree (the service refuses it anyway).
             units = units.exclude(pk__in=OrgUnit.objects.subtree_of(instance).values("pk"))
-        self.fields["parent"].queryset = active_or_current(units, [getattr(instance, "parent", None)]).order_by(
-            "level", "code")
+        self.fields["parent"].queryset = by_level(active_or_current(units, [getattr(instance, "parent", None)]))
 
 
 def _tree_order(units: list[OrgUnit]) -> list[OrgUnit]:

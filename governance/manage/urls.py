@@ -3,7 +3,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 
-from governance.manage.base import all_sections, section_urls, sections_for
+from governance.manage.base import all_sections, extra_urls, section_urls, sections_for
 
 app_name = "manage"
 
@@ -21,3 +21,4 @@ def index(request):
 urlpatterns = [path("", index, name="index")]
 for _section in all_sections():
     urlpatterns += section_urls(_section)
+urlpatterns += extra_urls()
