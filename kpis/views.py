@@ -19,7 +19,14 @@ from django.utils.safestring import mark_safe
 from governance.models import OrgUnit
 from kpis import selectors
 from kpis.models import KPI, Aggregation, Category, Grain, KPIOwnership, Measurement
-from kpis.services.measurements import CSV_COLUMNS, BulkValidationError, csv_safe, measurements_import_csv, parse_period
+from kpis.services.measurements import (
+    CSV_COLUMNS,
+    BulkValidationError,
+    MeasurementConflict,
+    csv_safe,
+    measurements_import_csv,
+    parse_period,
+)
 from kpis.templatetags.kpis_tags import pct, value_formatter
 from partners.models import Partnership
 
@@ -158,7 +165,7 @@ def kpi_detail(request, code: str):
             "labels": [m.strftime("%b %y") for m in detail.months],
             "actual": [float(c.actual) if c and c.actual is not None else None for c in detail.series],
             "target": [float(c.target) if c and c.target is not None else None for c in detail.series],
-            "percent": kpi.unit == "%" and kpi.aggregation == Aggregation.RATIO,
+            "percent": kpi.is_percent,
         }
     return render(request, "kpis/kpi_detail.html", {"kpi": kpi, "detail": detail, "chart": chart,
                                                     "visible_partnership_ids": _visible_partnership_ids(request.user)})
@@ -178,17 +185,22 @@ def kpi_list(request):
 def import_page(request):
     """Upload a CSV of measurements: all or nothing, per-row errors, template downloads."""
     result = errors = None
+    error_count = 0
     if request.method == "POST":
         if not (request.user.is_admin or request.user.role in ("leader", "manager", "partner")):
             raise Http404
         upload = request.FILES.get("file")
         if upload is None:
             errors = [{"row": 0, "field": "file", "message": "Choose a CSV file."}]
+            error_count = 1
         else:
             try:
                 result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now())
             except BulkValidationError as exc:
-                errors = exc.public_errors()
+                errors, error_count = exc.public_errors(), exc.error_count
+            except MeasurementConflict:
+                errors = [{"row": 0, "field": "file", "message": "Someone else recorded some of these measurements "
+                                                                 "at the same moment: upload the file again."}]
         if result is not None and not request.htmx:
             messages.success(request, f"Imported {result.created} new and {result.updated} corrected measurements. "
                                       "Scorecards refresh in a moment.")
@@ -196,7 +208,10 @@ def import_page(request):
     categories = [(value, label) for value, label in Category.choices]
     status = 400 if errors else 200
     template = "kpis/_import_result.html" if request.htmx else "kpis/import.html"
-    return render(request, template, {"errors": errors, "result": result, "categories": categories,
+    error_count = max(error_count, len(errors or []))
+    return render(request, template, {"errors": errors, "error_count": error_count,
+                                      "more_errors": error_count - len(errors or []),
+                                      "result": result, "categories": categories,
                                       "columns": ",".join(CSV_COLUMNS)}, status=status)
 
 
