@@ -11,7 +11,7 @@ from governance.models import Function
 from governance.querysets import LOG, VIEW
 from kpis.api.serializers import KPISerializer, ObjectiveSerializer
 from kpis.manage_targets import TARGETS_PAGE
-from kpis.models import KPI, Aggregation, Category, Direction, Frequency, StrategicObjective
+from kpis.models import KPI, Aggregation, Category, Direction, Frequency, Kind, StrategicObjective
 from partners.models import Partnership
 
 OWNER_ROWS_EXTRA = 2
@@ -26,6 +26,12 @@ class KPIForm(ManageForm):
                                     help_text="How months and units add up.")
     category = forms.ChoiceField(choices=Category.choices, initial=Category.OTHER)
     frequency = forms.ChoiceField(choices=Frequency.choices, initial=Frequency.MONTHLY)
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.NUMBER,
+                             help_text="Decides the valid range and how values show (percent: 0.63 = 63%).")
+    min_value = forms.CharField(required=False, label="Smallest valid value",
+                                help_text="Blank: the kind's default (percent 0; count and duration 0).")
+    max_value = forms.CharField(required=False, label="Largest valid value",
+                                help_text="Blank: the kind's default (percent 1 = 100%). A score needs both.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     extra_template = "manage/_kpi_owners.html"
 
@@ -77,7 +83,7 @@ def _kpi_cells(k: KPI) -> list:
     owners = list(k.ownerships.all())
     return [
         format_html('<span class="fw-semibold">{}</span>', k.name), format_html("<code>{}</code>", k.code),
-        k.unit or "—", k.get_aggregation_display(), k.get_direction_display(),
+        k.unit or "—", k.get_kind_display().split(" (")[0], k.get_aggregation_display(), k.get_direction_display(),
         format_html('{} owner{}{}', len(owners), "" if len(owners) == 1 else "s",
                     format_html(' <span class="badge text-bg-info">shared</span>') if len(owners) >= 2 else ""),
     ]
@@ -109,7 +115,7 @@ SECTIONS = [
     Section(
         slug="kpis", title="KPIs", singular="KPI", icon="speedometer2", model=KPI,
         serializer_class=KPISerializer, form_class=KPIForm,
-        headers=("Name", "Code", "Unit", "Aggregation", "Better when", "Co-owners"), cells=_kpi_cells,
+        headers=("Name", "Code", "Unit", "Kind", "Aggregation", "Better when", "Co-owners"), cells=_kpi_cells,
         search_fields=("code", "name"), lookup="code", history_slug="kpi",
         description="Shared KPIs with the functions and partnerships that co-own them (weights).",
         refine=lambda qs: qs.prefetch_related("ownerships").order_by("name"),

@@ -114,7 +114,7 @@ def _save_grid(request, kpi, partnership, units, months, existing, data):
                 name = _cell_name(unit, month)
                 if name not in data:
                     continue
-                raw = data[name].strip().replace(",", ".") if data[name] else ""
+                raw = data[name].strip()
                 target = existing.get((unit.pk, month))
                 if raw == _fmt(getattr(target, "value", None)):
                     continue

@@ -27,7 +27,8 @@ def admin(admin_user):
 
 def _kpi_data(partnership=None, **over):
     data = {"code": "NETSALES", "name": "Net sales", "unit": "EUR", "direction": "higher", "aggregation": "sum",
-            "category": "adoption", "frequency": "monthly", "description": "",
+            "category": "adoption", "frequency": "monthly", "description": "", "kind": "currency",
+            "min_value": "", "max_value": "",
             "owner-0-owner": "f:SALES", "owner-0-weight": "2",
             "owner-1-owner": f"p:{partnership.pk}" if partnership else "", "owner-1-weight": "0.5",
             "owner-2-owner": "", "owner-2-weight": "1"}
@@ -41,6 +42,7 @@ def test_admin_defines_a_shared_kpi_with_weighted_co_owners(admin, cast, partner
     kpi = KPI.objects.get(code="NETSALES")
     owners = {(o.function.code if o.function_id else o.partnership.name, o.weight) for o in kpi.ownerships.all()}
     assert owners == {("SALES", Decimal(2)), ("Partnership A", Decimal("0.5"))}
+    assert (kpi.kind, kpi.min_value, kpi.max_value) == ("currency", None, None)
     form = admin.get("/manage/kpis/NETSALES/").context["form"]
     assert [r["owner"] for r in form.owner_rows()][:2] == ["f:SALES", f"p:{partner_a.pk}"]
     # Removing the partnership owner keeps the function.
@@ -58,6 +60,11 @@ def test_admin_defines_a_shared_kpi_with_weighted_co_owners(admin, cast, partner
     ({"owner-0-owner": "f:NOPE"}, "__all__"),
     ({"owner-0-owner": "p:987654"}, "__all__"),
     ({"owner-1-owner": "f:SALES"}, "__all__"),  # listed twice
+    ({"kind": "score", "min_value": "", "max_value": "10"}, "min_value"),  # a score needs both ends
+    ({"kind": "count", "min_value": "-1"}, "min_value"),
+    ({"min_value": "5", "max_value": "1"}, "max_value"),
+    ({"max_value": "1_000"}, "max_value"),
+    ({"unit": "%", "kind": "count"}, "kind"),
 ])
 def test_bad_kpi_input_is_a_400_and_nothing_saved(admin, cast, over, field):
     r = admin.post("/manage/kpis/new/", _kpi_data(**over))
@@ -99,7 +106,7 @@ def test_the_grid_shows_a_unit_and_its_children_by_month_and_saves_changed_cells
     assert page.status_code == 200
     assert [r["unit"].code for r in page.context["rows"]] == ["DACH", "AT", "DE"]
     assert len(page.context["rows"][0]["cells"]) == 12
-    r = admin.post(_grid(), {"t-DE-2026-01": "100", "t-DE-2026-02": "110,5", "t-AT-2026-01": "", "t-DACH-2026-01": ""})
+    r = admin.post(_grid(), {"t-DE-2026-01": "100", "t-DE-2026-02": "110.5", "t-AT-2026-01": "", "t-DACH-2026-01": ""})
     assert r.status_code == 302
     assert {(t.org_unit.code, t.period, t.value) for t in Target.objects.all()} == {
         ("DE", date(2026, 1, 1), Decimal(100)), ("DE", date(2026, 2, 1), Decimal("110.5"))}
@@ -112,13 +119,25 @@ def test_the_grid_shows_a_unit_and_its_children_by_month_and_saves_changed_cells
 
 
 def test_one_bad_cell_saves_nothing_and_is_marked(admin, kpi, org):
-    r = admin.post(_grid(), {"t-DE-2026-01": "100", "t-DE-2026-02": "a lot", "t-AT-2026-03": "1e999"})
+    r = admin.post(_grid(), {"t-DE-2026-01": "100", "t-DE-2026-02": "a lot", "t-AT-2026-03": "1e999",
+                             "t-AT-2026-04": "1,000"})
     assert r.status_code == 400
     assert not Target.objects.exists()
     rows = {row["unit"].code: row for row in r.context["rows"]}
-    assert rows["DE"]["cells"][1]["errors"] and rows["AT"]["cells"][2]["errors"]
+    assert rows["DE"]["cells"][1]["errors"] and rows["AT"]["cells"][2]["errors"] and rows["AT"]["cells"][3]["errors"]
     assert not rows["DE"]["cells"][0]["errors"]
     assert rows["DE"]["cells"][1]["value"] == "a lot"  # what was typed stays to be corrected
+
+
+def test_a_percent_kpis_targets_are_fractions_and_out_of_range_is_refused(admin, cast, functions):
+    from kpis.services.definitions import kpi_create
+
+    kpi_create(code="SHARE", name="Market share", unit="%", kind="percent", aggregation="average", direction="higher",
+               category="adoption", owners=[(functions["SALES"], None, Decimal(1))])
+    r = admin.post(_grid(kpi="SHARE"), {"t-DE-2026-01": "1.5"})  # 150%
+    assert r.status_code == 400 and not Target.objects.exists()
+    assert admin.post(_grid(kpi="SHARE"), {"t-DE-2026-01": "0.63"}).status_code == 302
+    assert Target.objects.get().value == Decimal("0.63")
 
 
 def test_a_partnership_grid_keeps_its_targets_apart(admin, kpi, org, partner_a):
