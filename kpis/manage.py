@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from governance.manage.base import ManageForm, Section, active_or_current
 from governance.models import Function
@@ -85,7 +86,7 @@ def _kpi_cells(k: KPI) -> list:
         format_html('<span class="fw-semibold">{}</span>', k.name), format_html("<code>{}</code>", k.code),
         k.unit or "—", k.get_kind_display().split(" (")[0], k.get_aggregation_display(), k.get_direction_display(),
         format_html('{} owner{}{}', len(owners), "" if len(owners) == 1 else "s",
-                    format_html(' <span class="badge text-bg-info">shared</span>') if len(owners) >= 2 else ""),
+                    mark_safe(' <span class="badge text-bg-info">shared</span>') if len(owners) >= 2 else ""),
     ]
 
 
