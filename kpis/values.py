@@ -228,12 +228,18 @@ def _compact(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".") if ax >= 1 else f"{x:.2f}"
 
 
+def display_scale(kpi) -> int:
+    """What a stored figure of ``kpi`` is multiplied by to read as shown: percent KPIs are stored
+    as fractions and shown (and exported, ``reports``) as percentages."""
+    return 100 if getattr(kpi, "kind", None) == Kind.PERCENT else 1
+
+
 def value_formatter(kpi) -> Callable[[Any], str]:
     """How one KPI's figures read: 1.2M €, 64.0%, 12.5 days — the unit looked at once, so the
     dashboard formats thousands of cells of the same KPI with one of these. Percent KPIs are
     fractions on every aggregation (0.64 → 64.0%)."""
     unit = getattr(kpi, "unit", "") or ""
-    if getattr(kpi, "kind", None) == Kind.PERCENT:
+    if display_scale(kpi) != 1:
         return lambda v: "—" if v is None or v == "" else f"{float(v) * 100:.1f}%"
     if unit in CURRENCY:
         symbol = CURRENCY[unit]

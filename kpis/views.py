@@ -42,6 +42,7 @@ def _visible_partnership_ids(user) -> set[int]:
 
 
 def _period(request) -> date | None:
+    """The ``period`` of the query string (``YYYY-MM``), or None (the page picks the latest month)."""
     try:
         return parse_period(request.GET.get("period", "")) if request.GET.get("period") else None
     except ValueError:
@@ -132,20 +133,32 @@ def index(request):
     return redirect("kpis:partnerships" if request.user.is_partner else "kpis:dashboard")
 
 
+def dashboard_params(request) -> dict:
+    """The dashboard's scope and period from the query string: the page and its exports
+    (``reports``) read them alike, so an export holds what the screen shows."""
+    grain = request.GET.get("grain") if request.GET.get("grain") in Grain.values else Grain.MONTH
+    return {"unit_code": request.GET.get("unit"), "period": _period(request), "grain": grain}
+
+
+def kpi_detail_params(request) -> dict:
+    """A KPI page's unit and month from the query string (the page and its exports)."""
+    return {"unit_code": request.GET.get("unit"), "period": _period(request)}
+
+
 @login_required
 def dashboard(request):
     """Shared KPIs for a scope and period: RAG heat-map with drill-down, tiles, benchmarking. Partner
     chips and cards name only partnerships the user may see that work in the chosen unit (the
     selector reads them already scoped, capped, with "+N more" counts)."""
     _internal_only(request)
-    grain = request.GET.get("grain") if request.GET.get("grain") in Grain.values else Grain.MONTH
-    data = selectors.dashboard(request.user, unit_code=request.GET.get("unit"), period=_period(request), grain=grain)
+    data = selectors.dashboard(request.user, **dashboard_params(request))
     context = {"d": data, "grains": Grain.choices}
     if data is not None:
         # KPI links: reversed once (a {% url %} per row costs more than the rest of the row).
         detail = reverse("kpis:detail", args=["{code}"]).replace(quote("{code}"), "{code}")
         context["kpi_link"] = detail.replace("{code}/", "")
         context["kpi_query"] = f"?unit={quote(data.scope.unit.code)}&period={data.period:%Y-%m}"
+        context["export_query"] = f"{context['kpi_query'][1:]}&grain={data.grain}"  # what is on screen
         for row in data.rows:
             row.html = heat_row(row, detail_url=detail + escape(context["kpi_query"]))
     return render(request, "kpis/dashboard.html", context)
@@ -158,7 +171,7 @@ def kpi_detail(request, code: str):
     owners = KPIOwnership.objects.restrict(request.user, "view").select_related("function", "partnership")
     kpi = get_object_or_404(KPI.objects.restrict(request.user, "view").prefetch_related(
         Prefetch("ownerships", queryset=owners), "objectives"), code=code)
-    detail = selectors.kpi_detail(request.user, kpi=kpi, unit_code=request.GET.get("unit"), period=_period(request))
+    detail = selectors.kpi_detail(request.user, kpi=kpi, **kpi_detail_params(request))
     chart = None
     if detail:
         chart = {
@@ -167,7 +180,9 @@ def kpi_detail(request, code: str):
             "target": [float(c.target) if c and c.target is not None else None for c in detail.series],
             "percent": kpi.is_percent,
         }
+    export_query = f"unit={quote(detail.scope.unit.code)}&period={detail.period:%Y-%m}" if detail else ""
     return render(request, "kpis/kpi_detail.html", {"kpi": kpi, "detail": detail, "chart": chart,
+                                                    "export_query": export_query,
                                                     "visible_partnership_ids": _visible_partnership_ids(request.user)})
 
 
