@@ -28,10 +28,11 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -m "not reliability"; rc=$$?; [ $$rc -eq 5 ] && echo "pytest collected no tests" && rc=0; exit $$rc
 
 ## make test-fast: the edit-test loop (no lint): the suite without browser journeys, child processes
-## (Celery worker/beat, gunicorn, manage.py runs, the bench smoke run) or the slow fault tests.
+## (Celery worker/beat, gunicorn, manage.py runs; marker integration), the long single tests (schemathesis,
+## every route x role, demo seeding, bench runs; marker slow) or the fault tests.
 ## Aim: under 90 s on a quiet machine. `make test` stays the whole suite.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:playwright -m "not browser and not integration and not reliability" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:playwright -m "not browser and not integration and not reliability and not slow" $(PYTEST_ARGS)
 
 ## make reliability: the slow fault tests (two beats, Redis down, PostgreSQL restart) and a 20 s load smoke run.
 reliability: $(STAMP)

@@ -11,7 +11,7 @@ import pytest
 
 from bench.runner import main
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp_path):

@@ -8,6 +8,7 @@ from decisions.models import Decision, DecisionType, Escalation, MatrixVersion
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow  # seeds the whole demo organisation
 def test_demo_seeds_a_valid_matrix_and_a_story_for_the_analytics():
     from governance import demo as governance_demo
 

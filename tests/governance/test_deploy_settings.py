@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # runs manage.py in child processes with production settings
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENV = {

@@ -14,6 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # one child interpreter, forked once per module
+
 ROOT = Path(__file__).resolve().parents[2]
 # The project's own Django apps: the top-level folders with an apps.py.
 APPS = tuple(sorted(path.parent.name for path in ROOT.glob("*/apps.py")))

@@ -399,6 +399,7 @@ def test_no_declared_expectation_is_stale():
     assert not stale, f"Entries for routes that do not exist: {stale}"
 
 
+@pytest.mark.slow  # every route × every role: about a minute; make test runs it
 def test_every_route_answers_each_role_as_declared(world, monkeypatch):
     from governance.querysets import ScopedQuerySet, registered_actions
 
