@@ -76,6 +76,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "governance.urls"
 WSGI_APPLICATION = "governance.wsgi.application"
 AUTH_USER_MODEL = "governance.User"
+# Sessions read through the shared cache (Redis), written to both: a page's session costs a cache
+# read instead of a query; the database copy survives a Redis restart (docs/benchmarks.md).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
