@@ -84,7 +84,7 @@ def _save_draft(user, edit: Edit) -> MatrixDraft:
 
 def _check(edit: Edit, grid) -> dict:
     """Lint of the edited grid, its diff against the newest version and the marks beside each cell."""
-    report = services.matrix_lint(cells=edit.cells, decision_types=grid["types"])
+    report = services.matrix_lint(cells=edit.cells, decision_types=grid["types"], functions=grid["functions"])
     types = {t.pk: t for t in grid["types"]}
     functions = {f.pk: f for f in grid["functions"]}
     diff = [{**d, "decision_type": types.get(d["decision_type_id"]), "function": functions.get(d["function_id"])}
@@ -114,8 +114,8 @@ def _lint_trigger(check: dict) -> str:
     return json.dumps({"matrix-lint": {"blocking": report.blocking, "gaps": len(report.gaps)}})
 
 
-def _editor(request, edit: Edit, *, draft: MatrixDraft | None, status: int = 200, error: str = ""):
-    grid = selectors.matrix_grid()
+def _editor(request, edit: Edit, *, draft: MatrixDraft | None, status: int = 200, error: str = "", grid=None):
+    grid = grid or selectors.matrix_grid()
     head = grid["version"]
     check = _check(edit, grid)
     stale = draft is not None and (draft.base_number or 0) != (head.number if head else 0)
@@ -136,12 +136,12 @@ def matrix_editor(request):
     version); live lint beside the cells and diff; publish now or later."""
     _admin_only(request.user)
     draft = MatrixDraft.objects.filter(user=request.user).first()
+    grid = selectors.matrix_grid()
     if draft is not None:
         edit = _draft_edit(draft)
     else:
-        grid = selectors.matrix_grid()
         edit = Edit(cells=grid["cells"], base_number=grid["version"].number if grid["version"] else None)
-    return _editor(request, edit, draft=draft)
+    return _editor(request, edit, draft=draft, grid=grid)
 
 
 @login_required
