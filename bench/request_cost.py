@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gzip
 import io
 import json
 import os
 import pstats
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -106,28 +108,69 @@ def _client(spec: dict):
     return client
 
 
+# What a browser sends: answers come compressed where the server compresses.
+BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
+
+
+def _get(client, url: str):
+    return client.get(url, secure=True, headers=BROWSER)
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def _raw(response) -> bytes:
+    body = _body(response)
+    return gzip.decompress(body) if response.get("Content-Encoding") == "gzip" else body
+
+
+_ASSET = re.compile(r'<(?:link[^>]*?href|script[^>]*?src|img[^>]*?src)="(/static/[^"]+)"')
+_FONT_SRC = re.compile(r"src:\s*url\(['\"]?([^'\")]+)")
+
+
+def cold_load(spec: dict) -> dict:
+    """A first visit with an empty browser cache: the page and every static file it pulls in
+    (stylesheets, scripts, images, and the first font of each ``@font-face``), in bytes as
+    transferred (gzip where offered) — WhiteNoise answers the static files in-process."""
+    client = _client(spec)
+    page = _get(client, spec["url"])
+    files = {spec["url"]: len(_body(page))}
+    queue = list(dict.fromkeys(_ASSET.findall(_raw(page).decode())))
+    while queue:
+        url = queue.pop(0)
+        if url in files:
+            continue
+        response = _get(client, url)
+        assert response.status_code == 200, (url, response.status_code)
+        files[url] = len(_body(response))
+        if url.endswith(".css"):
+            for ref in _FONT_SRC.findall(_raw(response).decode()):
+                queue.append(urljoin(url, ref.split("?")[0]))
+    return {"name": spec["name"], "total_bytes": sum(files.values()), "files": files}
+
+
 def measure(spec: dict, *, requests_n: int, warmup: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     client = _client(spec)
     for _ in range(warmup):
-        response = client.get(spec["url"], secure=True)
+        response = _get(client, spec["url"])
         assert response.status_code == 200, (spec["url"], response.status_code)
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(spec["url"], secure=True)
+        response = _get(client, spec["url"])
     queries = len(ctx.captured_queries)
     cpu, wall = [], []
     for _ in range(requests_n):
         c0, w0 = time.process_time(), time.perf_counter()
-        response = client.get(spec["url"], secure=True)
+        response = _get(client, spec["url"])
         cpu.append((time.process_time() - c0) * 1000)
         wall.append((time.perf_counter() - w0) * 1000)
         assert response.status_code == 200, (spec["url"], response.status_code)
-    body = b"".join(response.streaming_content) if response.streaming else response.content
     return {"name": spec["name"], "url": spec["url"], "cpu_ms": statistics.median(cpu),
             "cpu_ms_min": min(cpu), "wall_ms": statistics.median(wall), "queries": queries,
-            "bytes": len(body), "budget_ms": BUDGETS[spec["name"]],
+            "bytes": len(_body(response)), "raw_bytes": len(_raw(response)), "budget_ms": BUDGETS[spec["name"]],
             "met": statistics.median(cpu) <= BUDGETS[spec["name"]]}
 
 
@@ -148,11 +191,11 @@ def _ir_child(name: str, requests_n: int) -> None:
     spec = next(s for s in _requests() if s["name"] == name)
     client = _client(spec)
     for _ in range(3):
-        client.get(spec["url"], secure=True)
+        _get(client, spec["url"])
     pid = str(os.getpid())
     subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
     for _ in range(requests_n):
-        client.get(spec["url"], secure=True)
+        _get(client, spec["url"])
     subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
     subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
 
@@ -160,11 +203,11 @@ def _ir_child(name: str, requests_n: int) -> None:
 def profile(spec: dict, *, requests_n: int, warmup: int, limit: int = 35) -> str:
     client = _client(spec)
     for _ in range(warmup):
-        client.get(spec["url"], secure=True)
+        _get(client, spec["url"])
     prof = cProfile.Profile(time.process_time)
     prof.enable()
     for _ in range(requests_n):
-        client.get(spec["url"], secure=True)
+        _get(client, spec["url"])
     prof.disable()
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out)
@@ -175,13 +218,17 @@ def profile(spec: dict, *, requests_n: int, warmup: int, limit: int = 35) -> str
     return out.getvalue()
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(rows: list[dict], cold: list[dict] = ()) -> str:
     ir = any(r.get("instructions") for r in rows)
-    lines = ["| request | CPU ms (median) | budget | met | queries | bytes |" + (" M instructions |" if ir else ""),
-             "|---|---:|---:|---|---:|---:|" + ("---:|" if ir else "")]
+    lines = ["| request | CPU ms (median) | budget | met | queries | bytes sent (uncompressed) |"
+             + (" M instructions |" if ir else ""), "|---|---:|---:|---|---:|---:|" + ("---:|" if ir else "")]
     lines += [f"| {r['name']} | {r['cpu_ms']:.1f} | ≤ {r['budget_ms']} | {'yes' if r['met'] else 'no'} | "
-              f"{r['queries']} | {r['bytes']:,} |" + (f" {r['instructions'] / 1e6:.1f} |" if ir else "")
-              for r in rows]
+              f"{r['queries']} | {r['bytes']:,} ({r.get('raw_bytes', r['bytes']):,}) |"
+              + (f" {r['instructions'] / 1e6:.1f} |" if ir else "") for r in rows]
+    for c in cold:
+        lines += ["", f"Cold load of the {c['name']} (empty cache, as transferred): "
+                  f"**{c['total_bytes'] / 1024:.0f} KB** (goal ≤ 200 KB) in {len(c['files'])} files: "
+                  + ", ".join(f"{u.rsplit('/', 1)[-1]} {b / 1024:.1f} KB" for u, b in c["files"].items())]
     return "\n".join(lines)
 
 
@@ -226,9 +273,10 @@ def main(argv=None) -> dict:
     if args.instructions:
         for row in rows:
             row["instructions"] = instructions(row["name"], requests_n=args.ir_requests)
+    cold = [cold_load(s) for s in specs if s["name"] == "leader dashboard"]
     result = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "database": urlparse(
         os.environ["DATABASE_URL"]).path.lstrip("/"), "requests": args.requests, "rows": rows,
-        "markdown": markdown(rows)}
+        "cold_load": cold, "markdown": markdown(rows, cold)}
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))

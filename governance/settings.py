@@ -54,6 +54,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "governance.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and API answers gzip-compressed for clients that accept it (static files come compressed
+    # from WhiteNoise above). Django adds random bytes to each gzip header against BREACH, and CSRF
+    # tokens are masked per response.
+    "django.middleware.gzip.GZipMiddleware",
     "governance.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
