@@ -105,6 +105,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with <select> elements written in Python (governance.forms_renderer).
+FORM_RENDERER = "governance.forms_renderer.FastSelectRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 # PostgreSQL only. With no DATABASE_URL: a private PostgreSQL under var/postgres, started on first
 # connection (governance/embedded_pg), the same dialect as production and the tests.
