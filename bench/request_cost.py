@@ -120,9 +120,14 @@ def _body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
-def _raw(response) -> bytes:
-    body = _body(response)
-    return gzip.decompress(body) if response.get("Content-Encoding") == "gzip" else body
+def _raw(response, body: bytes | None = None) -> bytes:
+    body = _body(response) if body is None else body
+    encoding = response.get("Content-Encoding")
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(body)
+    return gzip.decompress(body) if encoding == "gzip" else body
 
 
 _ASSET = re.compile(r'<(?:link[^>]*?href|script[^>]*?src|img[^>]*?src)="(/static/[^"]+)"')
@@ -135,17 +140,19 @@ def cold_load(spec: dict) -> dict:
     transferred (gzip where offered) — WhiteNoise answers the static files in-process."""
     client = _client(spec)
     page = _get(client, spec["url"])
-    files = {spec["url"]: len(_body(page))}
-    queue = list(dict.fromkeys(_ASSET.findall(_raw(page).decode())))
+    body = _body(page)
+    files = {spec["url"]: len(body)}
+    queue = list(dict.fromkeys(_ASSET.findall(_raw(page, body).decode())))
     while queue:
         url = queue.pop(0)
         if url in files:
             continue
         response = _get(client, url)
         assert response.status_code == 200, (url, response.status_code)
-        files[url] = len(_body(response))
+        body = _body(response)
+        files[url] = len(body)
         if url.endswith(".css"):
-            for ref in _FONT_SRC.findall(_raw(response).decode()):
+            for ref in _FONT_SRC.findall(_raw(response, body).decode()):
                 queue.append(urljoin(url, ref.split("?")[0]))
     return {"name": spec["name"], "total_bytes": sum(files.values()), "files": files}
 
@@ -168,9 +175,10 @@ def measure(spec: dict, *, requests_n: int, warmup: int) -> dict:
         cpu.append((time.process_time() - c0) * 1000)
         wall.append((time.perf_counter() - w0) * 1000)
         assert response.status_code == 200, (spec["url"], response.status_code)
+    body = _body(response)
     return {"name": spec["name"], "url": spec["url"], "cpu_ms": statistics.median(cpu),
             "cpu_ms_min": min(cpu), "wall_ms": statistics.median(wall), "queries": queries,
-            "bytes": len(_body(response)), "raw_bytes": len(_raw(response)), "budget_ms": BUDGETS[spec["name"]],
+            "bytes": len(body), "raw_bytes": len(_raw(response, body)), "budget_ms": BUDGETS[spec["name"]],
             "met": statistics.median(cpu) <= BUDGETS[spec["name"]]}
 
 
@@ -228,7 +236,7 @@ def markdown(rows: list[dict], cold: list[dict] = ()) -> str:
     for c in cold:
         lines += ["", f"Cold load of the {c['name']} (empty cache, as transferred): "
                   f"**{c['total_bytes'] / 1024:.0f} KB** (goal ≤ 200 KB) in {len(c['files'])} files: "
-                  + ", ".join(f"{u.rsplit('/', 1)[-1]} {b / 1024:.1f} KB" for u, b in c["files"].items())]
+                  + ", ".join(f"{u.rstrip('/').rsplit('/', 1)[-1]} {b / 1024:.1f} KB" for u, b in c["files"].items())]
     return "\n".join(lines)
 
 
