@@ -26,7 +26,6 @@ FULL_CSS = VENDOR / "bootstrap-icons.min.css"
 FULL_FONT = VENDOR / "fonts" / "bootstrap-icons.woff2"
 SUBSET_CSS = VENDOR / "accord-icons.css"
 SUBSET_FONT = VENDOR / "fonts" / "accord-icons.woff2"
-APPS = ("governance", "kpis", "decisions", "partners")
 
 _RULE = re.compile(r'\.bi-([a-z0-9-]+)::before\{content:"\\([0-9a-f]+)"\}')
 _PREFIXED = re.compile(r"\bbi-([a-z0-9]+(?:-[a-z0-9]+)*)")
@@ -42,9 +41,9 @@ def all_icons() -> dict[str, int]:
 
 def _sources():
     yield from (ROOT / "templates").rglob("*.html")
-    for app in APPS:
-        yield from (ROOT / app).rglob("*.html")
-        yield from (p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts)
+    for app in (d for d in ROOT.iterdir() if (d / "apps.py").is_file()):  # every Django app of ours
+        yield from app.rglob("*.html")
+        yield from (p for p in app.rglob("*.py") if "migrations" not in p.parts)
     for path in (ROOT / "static").rglob("*"):
         if path.suffix in (".js", ".css") and "vendor" not in path.parts:
             yield path
