@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from decisions import services
 from decisions.clock import level_clock
+from decisions.services.stage_backfill import backfill_stages
 from decisions.models import (
     Decision,
     DecisionEvent,
@@ -116,6 +117,7 @@ def seed() -> dict:
                                 now=now - timedelta(days=200))
     if not Decision.objects.exists():
         _generate_log(now=now, types=types, functions=functions, units=units)
+        backfill_stages()  # the generated log was bulk-written: its stage intervals come from the timelines
         _live_stories(now=now, types=types, units=units)
         _link_expected_kpis()
     return {"decision_types": DecisionType.objects.count(), "matrix_versions": MatrixVersion.objects.count(),

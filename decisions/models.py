@@ -15,6 +15,7 @@ from decisions.querysets import (
     HolidayQuerySet,
     MatrixVersionQuerySet,
     ParticipantQuerySet,
+    StageQuerySet,
     ThroughDecisionQuerySet,
 )
 from decisions.visibility import Visibility
@@ -423,6 +424,62 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision_id} → level {self.level}"
+
+
+class Stage(models.TextChoices):
+    """What an open decision waits for (``decisions.stages`` has the rule)."""
+
+    DRAFTING = "drafting", "Drafting (with the requester)"
+    INPUT = "input", "Waiting for input"
+    AGREE = "agree", "Waiting for agreement"
+    DECISION = "decision", "Waiting for the decision"
+    PAUSED = "paused", "Paused"
+
+
+class PartyKind(models.TextChoices):
+    """Who a stage waits on: a function at an org unit, the partner, or the requester."""
+
+    FUNCTION = "function", "Function"
+    PARTNER = "partner", "Partner"
+    REQUESTER = "requester", "Requester"
+
+
+class DecisionStage(models.Model):
+    """One interval of a decision's open time, attributed to the party it waited on. Kept by the
+    decision services as the state changes (``services.stages.sync_stages``), never recomputed per
+    read. Parties are asked in parallel, so the intervals of one decision may overlap (input and
+    agreement from several functions at once); ``business_seconds`` is the interval's length on the
+    decision's SLA calendar (business hours and holidays of its org unit), set when it ends."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="stages")
+    stage = models.CharField(max_length=16, choices=Stage.choices)
+    party_kind = models.CharField(max_length=16, choices=PartyKind.choices)
+    party_key = models.CharField(max_length=64, help_text="The party as one value (one open row per stage and party).")
+    function = models.ForeignKey("governance.Function", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    org_unit = models.ForeignKey("governance.OrgUnit", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    partner = models.ForeignKey("partners.Partner", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    level = models.PositiveSmallIntegerField(default=0, help_text="Escalation level of the party (chasing).")
+    round = models.PositiveSmallIntegerField(default=1)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    business_seconds = models.BigIntegerField(null=True, blank=True, help_text="Set when the interval ends.")
+
+    objects = StageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["decision_id", "started_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "stage", "party_key"],
+                                    condition=models.Q(ended_at__isnull=True),
+                                    name="decisionstage_one_open_per_party"),
+        ]
+        indexes = [models.Index(fields=["decision", "started_at"], name="decisionstage_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} {self.stage} {self.party_key} {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class SavedDecisionFilter(models.Model):

@@ -150,3 +150,11 @@ class EventQuerySet(ThroughDecisionQuerySet):
             models.Q(kind__in=DECISION_EVENT_KINDS) | models.Q(visibility=Visibility.SHARED) | models.Q(actor=user))
 
 
+
+
+class StageQuerySet(ThroughDecisionQuerySet):
+    """Stage intervals are read through their decision: partner users get those of decisions shared
+    with them, with internal parties redacted (``visibility.redact_stage``)."""
+
+    def _restrict_view(self, user) -> StageQuerySet:
+        return self._decisions(user)

@@ -11,6 +11,7 @@ from decisions.models import (
     Decision,
     DecisionEvent,
     DecisionParticipant,
+    DecisionStage,
     DecisionState,
     DecisionStatus,
     DecisionType,
@@ -19,7 +20,14 @@ from decisions.models import (
     Priority,
     RapidRole,
 )
-from decisions.visibility import Visibility, redact_decision, redact_event, redact_participant, sees_internal
+from decisions.visibility import (
+    Visibility,
+    redact_decision,
+    redact_event,
+    redact_participant,
+    redact_stage,
+    sees_internal,
+)
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.models import Function, Notification, OrgLevel, OrgUnit, User
 from governance.querysets import LOG, VIEW
@@ -552,6 +560,41 @@ class EventSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         return redact_event(super().to_representation(instance), _viewer(self))
+
+
+class PartySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="function, partner or requester (internal: redacted for partner users).")
+    function = serializers.CharField(allow_null=True, help_text="Function code (kind function).")
+    org_unit = serializers.CharField(allow_null=True, help_text="Org unit code (kind function).")
+    partner = serializers.IntegerField(allow_null=True, help_text="Partner id (kind partner).")
+    name = serializers.CharField()
+
+
+class StageIntervalSerializer(serializers.ModelSerializer):
+    """One interval of the decision's open time and the party it waited on; ``business_seconds`` on
+    the decision's SLA calendar (for an open interval: up to now). Partner users see internal
+    parties as the internal team (``visibility.redact_stage``)."""
+
+    stage_label = serializers.CharField(source="get_stage_display", read_only=True)
+    party = serializers.SerializerMethodField()
+    business_seconds = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = DecisionStage
+        fields = ["id", "stage", "stage_label", "party", "level", "round", "started_at", "ended_at",
+                  "business_seconds"]
+        read_only_fields = fields
+
+    @extend_schema_field(PartySerializer)
+    def get_party(self, obj) -> dict:
+        from decisions.services.stages import party_label
+
+        return {"kind": obj.party_kind, "function": obj.function.code if obj.function_id else None,
+                "org_unit": obj.org_unit.code if obj.org_unit_id else None, "partner": obj.partner_id,
+                "name": party_label(obj)}
+
+    def to_representation(self, instance):
+        return redact_stage(super().to_representation(instance), _viewer(self))
 
 
 class GroupStatsSerializer(serializers.Serializer):

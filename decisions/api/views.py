@@ -11,7 +11,15 @@ from rest_framework.views import APIView
 from decisions import selectors, services
 from decisions.api import serializers as s
 from decisions.filtersets import DecisionFilter
-from decisions.models import Decision, DecisionEvent, DecisionParticipant, DecisionType, MatrixCell, MatrixVersion
+from decisions.models import (
+    Decision,
+    DecisionEvent,
+    DecisionParticipant,
+    DecisionStage,
+    DecisionType,
+    MatrixCell,
+    MatrixVersion,
+)
 from governance.api.pagination import LargeCollectionPagination
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
 from governance.models import Notification, OrgUnit
@@ -313,6 +321,18 @@ class DecisionViewSet(ScopedReadCreateViewSet):
         page = self.paginate_queryset(events.select_related("actor").order_by("pk"))
         return self.get_paginated_response(s.EventSerializer(page, many=True,
                                                              context=self.get_serializer_context()).data)
+
+    @extend_schema(responses={200: s.StageIntervalSerializer(many=True), 404: NOT_FOUND})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def stages(self, request, pk=None):
+        """The decision's open time by stage and party, oldest first (a few rows per decision)."""
+        from decisions.services.stages import stage_intervals
+
+        decision = self.get_object()
+        rows = list(DecisionStage.objects.restrict(request.user, "view").filter(decision=decision)
+                    .select_related("function", "org_unit", "partner").order_by("started_at", "pk"))
+        rows = stage_intervals(decision, rows, self.get_serializer_context()["now"])
+        return Response(s.StageIntervalSerializer(rows, many=True, context=self.get_serializer_context()).data)
 
 
 class DecisionAnalyticsView(APIView):

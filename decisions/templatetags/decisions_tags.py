@@ -37,6 +37,18 @@ def hours(value) -> str:
     return f"{value:.1f} h"
 
 
+@register.filter
+def business_time(seconds) -> str:
+    """Business seconds as hours and minutes: 39600 → "11 h"; 5400 → "1 h 30 min"; None → "—"."""
+    if seconds is None or seconds == "":
+        return "—"
+    minutes = int(seconds) // 60
+    h, m = divmod(minutes, 60)
+    if h and m:
+        return f"{h} h {m} min"
+    return f"{h} h" if h else f"{m} min"
+
+
 ROLE_CLASSES = {"D": "text-bg-primary", "A": "text-bg-warning", "R": "text-bg-info", "I": "text-bg-secondary",
                 "P": "text-bg-light border"}
 

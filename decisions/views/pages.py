@@ -193,6 +193,7 @@ def decision_detail(request, pk: int):
         if decision.is_open and decision.decider_id == request.user.pk else [],
         "participants": sorted(decision.participants.all(), key=lambda p: ("DARIP".index(p.role), p.level)),
         "rounds": _rounds(decision), "closing_event": _closing_event(decision), **actions,
+        "stages": selectors.decision_stages(decision=decision, user=request.user, now=now),
         **_confidentiality(decision, request.user, manage=decision.may_change),
     }
     if actions["can_nudge"]:
