@@ -158,3 +158,10 @@ class StageQuerySet(ThroughDecisionQuerySet):
 
     def _restrict_view(self, user) -> StageQuerySet:
         return self._decisions(user)
+
+
+class PauseQuerySet(ThroughDecisionQuerySet):
+    """Pauses are read through their decision (their parties redacted for partner users as stages)."""
+
+    def _restrict_view(self, user) -> PauseQuerySet:
+        return self._decisions(user)

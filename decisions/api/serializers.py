@@ -11,6 +11,7 @@ from decisions.models import (
     Decision,
     DecisionEvent,
     DecisionParticipant,
+    DecisionPause,
     DecisionStage,
     DecisionState,
     DecisionStatus,
@@ -534,6 +535,58 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class PartySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="function, partner or requester (internal: redacted for partner users).")
+    function = serializers.CharField(allow_null=True, help_text="Function code (kind function).")
+    org_unit = serializers.CharField(allow_null=True, help_text="Org unit code (kind function).")
+    partner = serializers.IntegerField(allow_null=True, help_text="Partner id (kind partner).")
+    name = serializers.CharField()
+
+
+class PauseInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=32, help_text="One of the decision type's pause reasons (code).")
+    party = serializers.CharField(required=False, allow_blank=True, default="", max_length=32,
+                                  help_text="Whom it waits on: a function code taking part, `partner` or "
+                                            "`requester` (implied when the reason names one).")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                      help_text="Resume by itself then (at most the reason's maximum).")
+
+
+class PauseSerializer(serializers.ModelSerializer):
+    """A pause (running while ``resumed_at`` is null); ``clock_seconds``: the SLA clock time it
+    stopped (0 when its reason leaves the clock running). Partner users see internal parties as the
+    internal team and no people."""
+
+    reason = serializers.CharField(source="rule.code", read_only=True)
+    label = serializers.CharField(source="rule.label", read_only=True)
+    party = serializers.SerializerMethodField()
+    paused_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    resumed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = DecisionPause
+        fields = ["id", "reason", "label", "party", "note", "stops_clock", "paused_by", "paused_at", "resume_by",
+                  "resumed_at", "resumed_by", "resumed_how", "clock_seconds"]
+        read_only_fields = fields
+
+    @extend_schema_field(PartySerializer)
+    def get_party(self, obj) -> dict:
+        from decisions.services.stages import party_label
+
+        return {"kind": obj.party_kind, "function": obj.function.code if obj.function_id else None,
+                "org_unit": obj.org_unit.code if obj.org_unit_id else None, "partner": obj.partner_id,
+                "name": party_label(obj)}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if sees_internal(_viewer(self)):
+            return data
+        redacted = redact_stage({"stage": "paused", "party": data["party"]}, _viewer(self))
+        return {**data, "party": redacted["party"], "paused_by": None, "resumed_by": None,
+                "note": data["note"] if data["party"]["kind"] == "partner" else ""}
+
+
 class NudgeResultSerializer(serializers.Serializer):
     reminded = serializers.ListField(child=serializers.CharField(), help_text="Usernames reminded.")
     decision = DecisionSerializer()
@@ -560,14 +613,6 @@ class EventSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         return redact_event(super().to_representation(instance), _viewer(self))
-
-
-class PartySerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="function, partner or requester (internal: redacted for partner users).")
-    function = serializers.CharField(allow_null=True, help_text="Function code (kind function).")
-    org_unit = serializers.CharField(allow_null=True, help_text="Org unit code (kind function).")
-    partner = serializers.IntegerField(allow_null=True, help_text="Partner id (kind partner).")
-    name = serializers.CharField()
 
 
 class StageIntervalSerializer(serializers.ModelSerializer):

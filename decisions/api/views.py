@@ -15,6 +15,7 @@ from decisions.models import (
     Decision,
     DecisionEvent,
     DecisionParticipant,
+    DecisionPause,
     DecisionStage,
     DecisionType,
     MatrixCell,
@@ -321,6 +322,42 @@ class DecisionViewSet(ScopedReadCreateViewSet):
         page = self.paginate_queryset(events.select_related("actor").order_by("pk"))
         return self.get_paginated_response(s.EventSerializer(page, many=True,
                                                              context=self.get_serializer_context()).data)
+
+    @extend_schema(request=s.PauseInputSerializer,
+                   responses={201: s.PauseSerializer, 400: OpenApiResponse(description="Unknown reason or party."),
+                              403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="Pause the decision for one of its type's reasons, waiting on `party` (a function "
+                               "code taking part, `partner` or `requester`). Whether the SLA clock stops, who may "
+                               "pause, how long at most and what resumes it are the type's rules.")
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        decision = self.get_object()
+        body = s.PauseInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pause = services.decision_pause(decision=decision, actor=request.user, **body.validated_data)
+        return Response(s.PauseSerializer(self._pauses(decision).get(pk=pause.pk),
+                                          context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.PauseSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="Resume a paused decision (whoever paused it, whoever may pause it, or an admin).")
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        decision = self.get_object()
+        pause = services.decision_resume(decision=decision, actor=request.user)
+        return Response(s.PauseSerializer(self._pauses(decision).get(pk=pause.pk),
+                                          context=self.get_serializer_context()).data)
+
+    @extend_schema(responses={200: s.PauseSerializer(many=True), 404: NOT_FOUND})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def pauses(self, request, pk=None):
+        """Every pause of the decision, oldest first (the running one has no ``resumed_at``)."""
+        decision = self.get_object()
+        return Response(s.PauseSerializer(self._pauses(decision), many=True,
+                                          context=self.get_serializer_context()).data)
+
+    def _pauses(self, decision):
+        return (DecisionPause.objects.restrict(self.request.user, "view").filter(decision=decision)
+                .select_related("rule", "function", "org_unit", "partner").order_by("paused_at", "pk"))
 
     @extend_schema(responses={200: s.StageIntervalSerializer(many=True), 404: NOT_FOUND})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -3,10 +3,10 @@ timelines (``manage.py backfill_decision_stages``; the demo loader runs it too).
 
 The replay walks each decision's append-only events in order and applies what each one changed —
 an input or agreement given, a veto (blocked), a revision or reopening (a new round: agreements
-asked again), an escalation (the decider one level up, from the ``Escalation`` rows), the decision
-closed — then asks the same rule as the live services (``decisions.stages.open_stages``) what the
-decision waited for from that instant on. Rows are rebuilt from scratch for the decisions given,
-so running it twice gives the same rows.
+asked again), an escalation (the decider one level up, from the ``Escalation`` rows), a pause and
+its end (the ``DecisionPause`` rows), the decision closed — then asks the same rule as the live
+services (``decisions.stages.open_stages``) what the decision waited for from that instant on.
+Rows are rebuilt from scratch for the decisions given, so running it twice gives the same rows.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from decisions.models import (
     Decision,
     DecisionEvent,
     DecisionParticipant,
+    DecisionPause,
     DecisionStage,
     Escalation,
     EventKind,
     RapidRole,
 )
 from decisions.routing import holidays_by_unit
+from decisions.services.pauses import pause_party
 from decisions.services.stages import seconds_on_calendar
 from decisions.stages import PARTNER_FUNCTION_CODES, Seat, Snapshot, open_stages
 from governance.models import Role
@@ -55,6 +57,9 @@ def _backfill_batch(ids: list[int]) -> None:
                                                  role__in=(RapidRole.AGREE, RapidRole.INPUT, RapidRole.RECOMMEND))
               .select_related("user", "function")):
         seats.setdefault(p.decision_id, []).append(p)
+    pauses: dict[int, list[DecisionPause]] = {}
+    for pause in DecisionPause.objects.filter(decision_id__in=ids).order_by("paused_at", "pk"):
+        pauses.setdefault(pause.decision_id, []).append(pause)
     ladders: dict[int, dict[int, Escalation]] = {}
     for esc in Escalation.objects.filter(decision_id__in=ids):
         ladders.setdefault(esc.decision_id, {})[esc.level] = esc
@@ -62,15 +67,18 @@ def _backfill_batch(ids: list[int]) -> None:
     DecisionStage.objects.filter(decision_id__in=ids).delete()
     rows: list[DecisionStage] = []
     for d in decisions:
-        rows.extend(_replay(d, events.get(d.pk, []), seats.get(d.pk, []), ladders.get(d.pk, {}), holidays))
+        rows.extend(_replay(d, events.get(d.pk, []), seats.get(d.pk, []), ladders.get(d.pk, {}),
+                            pauses.get(d.pk, []), holidays))
     DecisionStage.objects.bulk_create(rows)
 
 
 def _replay(d: Decision, events: list[DecisionEvent], seats: list[DecisionParticipant],
-            ladder: dict[int, Escalation], holidays: dict) -> list[DecisionStage]:
+            ladder: dict[int, Escalation], pauses: list[DecisionPause], holidays: dict) -> list[DecisionStage]:
     facts = {"calendar": d.decision_type.calendar, "tz": d.org_unit.timezone, "org_unit_id": d.org_unit_id}
     first = ladder.get(1)
-    state = {"open": True, "round": 1, "level": 0, "unit": first.from_unit_id if first else d.deciding_unit_id}
+    state = {"open": True, "round": 1, "level": 0, "unit": first.from_unit_id if first else d.deciding_unit_id,
+             "pause": None}
+    paused_at = {p.paused_at: p for p in pauses}
     answers: dict[int, bool | None] = {p.pk: None for p in seats}  # A: True/False/None; I/R: True once given
     open_rows: dict[tuple[str, str], DecisionStage] = {}
     done: list[DecisionStage] = []
@@ -80,7 +88,7 @@ def _replay(d: Decision, events: list[DecisionEvent], seats: list[DecisionPartic
         return Snapshot(
             is_open=state["open"], blocked=any(answers[p.pk] is False for p in seats if p.role == RapidRole.AGREE),
             decider_function_id=d.decider_function_id, deciding_unit_id=state["unit"],
-            escalation_level=state["level"], partner_id=partner_id,
+            escalation_level=state["level"], partner_id=partner_id, pause_party=state["pause"],
             seats=[Seat(role=RapidRole.AGREE if p.role == RapidRole.AGREE else RapidRole.INPUT,
                         function_id=p.function_id, org_unit_id=p.org_unit_id, level=p.level,
                         answered=answers[p.pk] is True,
@@ -112,7 +120,11 @@ def _replay(d: Decision, events: list[DecisionEvent], seats: list[DecisionPartic
             state["open"] = True
             answers.update({p.pk: None for p in seats if p.role == RapidRole.AGREE})
         elif e.kind in (EventKind.DECIDED, EventKind.WITHDRAWN):
-            state["open"] = False
+            state["open"], state["pause"] = False, None
+        elif e.kind == EventKind.PAUSED and e.at in paused_at:
+            state["pause"] = pause_party(paused_at[e.at])
+        elif e.kind == EventKind.RESUMED:
+            state["pause"] = None
         elif e.kind == EventKind.ESCALATED and e.level in ladder and not e.data.get("exhausted"):
             state["level"], state["unit"] = e.level, ladder[e.level].to_unit_id
         elif e.kind != EventKind.LOGGED:

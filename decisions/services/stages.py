@@ -27,8 +27,10 @@ _SNAPSHOT_FIELDS = ("id", "status", "blocked", "round", "decider_function_id", "
 
 
 def snapshots(decision_ids: Iterable[int]) -> dict[int, tuple[Snapshot, dict]]:
-    """``{decision id: (snapshot, facts)}`` for the rule, in two queries; ``facts`` carries what the
+    """``{decision id: (snapshot, facts)}`` for the rule, in three queries; ``facts`` carries what the
     rows need besides (round, org unit, calendar, time zone)."""
+    from decisions.services.pauses import running_pause_parties
+
     ids = list(set(decision_ids))
     rows = (Decision.objects.filter(pk__in=ids)
             .values(*_SNAPSHOT_FIELDS, partner_id=F("partnership__partner_id"),
@@ -49,6 +51,8 @@ def snapshots(decision_ids: Iterable[int]) -> dict[int, tuple[Snapshot, dict]]:
         out[decision_id][0].seats.append(Seat(role=role, function_id=function_id, org_unit_id=unit_id, level=level,
                                               answered=answered,
                                               partner=user_role == Role.PARTNER or code in PARTNER_FUNCTION_CODES))
+    for decision_id, party in running_pause_parties(ids).items():
+        out[decision_id][0].pause_party = party
     return out
 
 

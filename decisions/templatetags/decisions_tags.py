@@ -70,7 +70,8 @@ def status_class(status: str) -> str:
 EVENT_ICONS = {"logged": "journal-plus", "input_given": "chat-left-text", "agreed": "hand-thumbs-up",
                "vetoed": "hand-thumbs-down", "decided": "check2-circle", "escalated": "arrow-up-circle",
                "reassigned": "arrow-left-right", "reopened": "arrow-counterclockwise", "withdrawn": "x-circle",
-               "edited": "pencil", "revised": "arrow-repeat", "nudged": "bell"}
+               "edited": "pencil", "revised": "arrow-repeat", "nudged": "bell", "paused": "pause-circle",
+               "resumed": "play-circle"}
 
 
 @register.filter
