@@ -18,6 +18,11 @@ logging, reopening and escalating start a level's clock with ``level_clock``; th
   the clock time the pause took (``resumed_clock``): what was left of the SLA, the level's time and
   the warning at the pause is left again after it. Other pauses leave the clock running.
 
+* A missing agreement or input has a clock of its own (``answer_clock``): it is due at
+  ``ANSWER_FRACTION`` of the level's time from when it was asked (so the decider keeps the rest),
+  reminded at ``WARNING_FRACTION`` of that, and chased to the same function one level up when due
+  (``services.chasing``); the next level's clock starts when the chase happened.
+
 After a warning the sweep sets ``next_deadline_at`` to ``due_at`` in its compare-and-set claim
 (``services.escalation._warn``): the only step that changes a running clock outside this module.
 """
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
     from governance.models import OrgUnit
 
 WARNING_FRACTION = 0.75  # the pre-breach warning goes out at 75% of the time
+ANSWER_FRACTION = 0.5  # an agreement or input is due at half the level's time
 
 
 @dataclass(frozen=True)
@@ -131,3 +137,13 @@ def resumed_clock(decision: Decision, *, paused_at: datetime, resumed_at: dateti
         fields["next_deadline_at"] = (min(fields["warn_at"], fields["due_at"]) if fields["warn_at"]
                                       else fields["due_at"])
     return fields, sla_seconds_between(paused_at, resumed_at, **args)
+
+
+def answer_clock(*, decision_type: DecisionType, priority: str, tz, start: datetime,
+                 holidays: set[date]) -> Clock:
+    """The clock of a missing agreement or input asked at ``start``: due at ``ANSWER_FRACTION`` of
+    the level's SLA on the type's calendar, reminded at ``WARNING_FRACTION`` of that."""
+    hours = decision_type.target_hours(priority) * ANSWER_FRACTION
+    args = {"calendar": decision_type.calendar, "tz": tz, "holidays": holidays}
+    return Clock(started_at=start, due_at=add_sla_hours(start, hours, **args),
+                 warn_at=add_sla_hours(start, hours * WARNING_FRACTION, **args))

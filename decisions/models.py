@@ -79,6 +79,8 @@ class EventKind(models.TextChoices):
     VISIBILITY = "visibility", "Sharing changed"
     PAUSED = "paused", "Paused"
     RESUMED = "resumed", "Resumed"
+    AGREE_ESCALATED = "agree_escalated", "Agreement chased one level up"
+    INPUT_ESCALATED = "input_escalated", "Input chased one level up"
 
 
 # Timeline entries that record the decision itself (its description, its outcome): a partner user
@@ -469,6 +471,11 @@ class DecisionStage(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     business_seconds = models.BigIntegerField(null=True, blank=True, help_text="Set when the interval ends.")
+    # The chase clock of a missing agreement or input (``decisions.clock.answer_clock``; the sweep's
+    # ``services.chasing``): reminded at ``warn_at``, chased one level up at ``due_at``.
+    due_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    next_deadline_at = models.DateTimeField(null=True, blank=True)
 
     objects = StageQuerySet.as_manager()
 
@@ -479,7 +486,12 @@ class DecisionStage(models.Model):
                                     condition=models.Q(ended_at__isnull=True),
                                     name="decisionstage_one_open_per_party"),
         ]
-        indexes = [models.Index(fields=["decision", "started_at"], name="decisionstage_timeline")]
+        indexes = [
+            models.Index(fields=["decision", "started_at"], name="decisionstage_timeline"),
+            # The chase sweep: open intervals whose reminder or deadline has come.
+            models.Index(fields=["next_deadline_at"], name="decisionstage_chase",
+                         condition=models.Q(ended_at__isnull=True, next_deadline_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.decision_id} {self.stage} {self.party_key} {self.started_at:%Y-%m-%d %H:%M}"
@@ -579,6 +591,32 @@ class DecisionPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision_id} paused {self.paused_at:%Y-%m-%d %H:%M} ({self.rule_id})"
+
+
+class Chase(models.Model):
+    """A missing agreement or input chased one level up: one row per decision, stage, function and
+    level, so the database guarantees each level is reached at most once (as ``Escalation``)."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="chases")
+    stage = models.CharField(max_length=16, choices=Stage.choices)
+    function = models.ForeignKey("governance.Function", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    round = models.PositiveSmallIntegerField(default=1)
+    from_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey("governance.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+",
+                                help_text="None: nobody holds the function higher up (admins told).")
+    missed_deadline = models.DateTimeField()
+    at = models.DateTimeField()
+
+    objects = ThroughDecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["decision_id", "stage", "function_id", "level"]
+        constraints = [models.UniqueConstraint(fields=["decision", "stage", "function", "round", "level"],
+                                               name="chase_once_per_level")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} {self.stage} {self.function_id} → level {self.level}"
 
 
 class SavedDecisionFilter(models.Model):

@@ -69,12 +69,18 @@ def decision_list(*, user: User, filters: dict | None = None, sort: str = "newes
 
 def decision_detail(*, user: User, pk: int) -> Decision:
     """One visible decision with the participants and events ``user`` may see (404 otherwise);
-    ``may_change``: whether ``user`` may change it (withdraw, reopen, share), read in the same query."""
+    ``may_change``: whether ``user`` may change it (withdraw, reopen, share), ``is_paused`` and
+    ``has_pause_rules`` (its type has pause reasons), read in the same query."""
     from django.db.models import Exists, OuterRef
     from django.shortcuts import get_object_or_404
 
+    from decisions.models import DecisionPause, PauseRule
+
     changeable = Decision.objects.restrict(user, "change").filter(pk=OuterRef("pk"))
-    qs = Decision.objects.restrict(user, "view").annotate(may_change=Exists(changeable)).select_related(
+    running = DecisionPause.objects.filter(decision=OuterRef("pk"), resumed_at__isnull=True)
+    pausable = PauseRule.objects.filter(decision_type=OuterRef("decision_type"), is_active=True)
+    qs = Decision.objects.restrict(user, "view").annotate(
+        may_change=Exists(changeable), is_paused=Exists(running), has_pause_rules=Exists(pausable)).select_related(
         "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
         "deciding_unit", "decided_by", "matrix_version",
     ).prefetch_related(

@@ -8,9 +8,12 @@
 * ``saved_filters``: users' named decision-list filters;
 * ``matrix``: lint, diff, publish and cancel decision-rights matrix versions; decision types;
 * ``matrix_drafts``: admins' drafts of the matrix and the three-way merge onto a newer version;
-* ``escalation``: the overdue sweep (compare-and-set, exactly once per level).
+* ``escalation``: the overdue sweep (compare-and-set, exactly once per level);
+* ``chasing``: the sweep's second half — missing agreements and inputs reminded, then chased to the
+  same function one level up (the same guarantees).
 """
 
+from decisions.services.chasing import chase_overdue
 from decisions.services.edits import decision_edit, decision_revise
 from decisions.services.escalation import decision_escalate_step, escalate_overdue
 from decisions.services.matrix import (
@@ -46,6 +49,7 @@ from decisions.services.workflow import (
 )
 
 __all__ = [
+    "chase_overdue",
     "LintIssue",
     "LintReport",
     "StaleMatrixVersion",

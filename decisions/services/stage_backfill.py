@@ -3,9 +3,11 @@ timelines (``manage.py backfill_decision_stages``; the demo loader runs it too).
 
 The replay walks each decision's append-only events in order and applies what each one changed —
 an input or agreement given, a veto (blocked), a revision or reopening (a new round: agreements
-asked again), an escalation (the decider one level up, from the ``Escalation`` rows), a pause and
-its end (the ``DecisionPause`` rows), the decision closed — then asks the same rule as the live
-services (``decisions.stages.open_stages``) what the decision waited for from that instant on.
+asked again), a missing answer chased one level up (its seats there join), an escalation (the
+decider one level up, from the ``Escalation`` rows), a pause and its end (the ``DecisionPause``
+rows), the decision closed — then asks the same rule as the live services
+(``decisions.stages.open_stages``) what the decision waited for from that instant on. Open
+agreement and input intervals get their chase clock from their start.
 Rows are rebuilt from scratch for the decisions given, so running it twice gives the same rows.
 """
 
@@ -28,10 +30,11 @@ from decisions.models import (
 )
 from decisions.routing import holidays_by_unit
 from decisions.services.pauses import pause_party
-from decisions.services.stages import seconds_on_calendar
+from decisions.services.stages import seconds_on_calendar, start_answer_clocks
 from decisions.stages import PARTNER_FUNCTION_CODES, Seat, Snapshot, open_stages
 from governance.models import Role
 
+CHASE_KINDS = (EventKind.AGREE_ESCALATED, EventKind.INPUT_ESCALATED)
 ANSWERING = {EventKind.INPUT_GIVEN: (RapidRole.INPUT, RapidRole.RECOMMEND), EventKind.AGREED: (RapidRole.AGREE,),
              EventKind.VETOED: (RapidRole.AGREE,)}
 
@@ -53,7 +56,7 @@ def _backfill_batch(ids: list[int]) -> None:
     for e in DecisionEvent.objects.filter(decision_id__in=ids).order_by("at", "pk"):
         events.setdefault(e.decision_id, []).append(e)
     seats: dict[int, list[DecisionParticipant]] = {}
-    for p in (DecisionParticipant.objects.filter(decision_id__in=ids, level=0,
+    for p in (DecisionParticipant.objects.filter(decision_id__in=ids,
                                                  role__in=(RapidRole.AGREE, RapidRole.INPUT, RapidRole.RECOMMEND))
               .select_related("user", "function")):
         seats.setdefault(p.decision_id, []).append(p)
@@ -69,6 +72,9 @@ def _backfill_batch(ids: list[int]) -> None:
     for d in decisions:
         rows.extend(_replay(d, events.get(d.pk, []), seats.get(d.pk, []), ladders.get(d.pk, {}),
                             pauses.get(d.pk, []), holidays))
+    facts = {d.pk: {"decision_type_id": d.decision_type_id, "priority": d.priority, "tz": d.org_unit.timezone,
+                    "calendar": d.decision_type.calendar, "org_unit_id": d.org_unit_id} for d in decisions}
+    start_answer_clocks([r for r in rows if r.ended_at is None], facts)
     DecisionStage.objects.bulk_create(rows)
 
 
@@ -80,6 +86,7 @@ def _replay(d: Decision, events: list[DecisionEvent], seats: list[DecisionPartic
              "pause": None}
     paused_at = {p.paused_at: p for p in pauses}
     answers: dict[int, bool | None] = {p.pk: None for p in seats}  # A: True/False/None; I/R: True once given
+    asked = {p.pk for p in seats if p.level == 0}  # seats at higher levels join when a chase reaches them
     open_rows: dict[tuple[str, str], DecisionStage] = {}
     done: list[DecisionStage] = []
     partner_id = d.partnership.partner_id if d.partnership_id else None
@@ -93,7 +100,7 @@ def _replay(d: Decision, events: list[DecisionEvent], seats: list[DecisionPartic
                         function_id=p.function_id, org_unit_id=p.org_unit_id, level=p.level,
                         answered=answers[p.pk] is True,
                         partner=p.user.role == Role.PARTNER or p.function.code in PARTNER_FUNCTION_CODES)
-                   for p in seats])
+                   for p in seats if p.pk in asked])
 
     def settle(at: datetime) -> None:
         wanted = open_stages(snapshot())
@@ -125,6 +132,11 @@ def _replay(d: Decision, events: list[DecisionEvent], seats: list[DecisionPartic
             state["pause"] = pause_party(paused_at[e.at])
         elif e.kind == EventKind.RESUMED:
             state["pause"] = None
+        elif e.kind in CHASE_KINDS and not e.data.get("exhausted"):
+            roles = ANSWERING[EventKind.AGREED] if e.kind == EventKind.AGREE_ESCALATED else ANSWERING[
+                EventKind.INPUT_GIVEN]
+            asked.update(p.pk for p in seats if p.level == e.data.get("level") and p.role in roles
+                         and p.function.code == e.data.get("function"))
         elif e.kind == EventKind.ESCALATED and e.level in ladder and not e.data.get("exhausted"):
             state["level"], state["unit"] = e.level, ladder[e.level].to_unit_id
         elif e.kind != EventKind.LOGGED:

@@ -17,13 +17,23 @@ from datetime import datetime
 from django.db.models import F
 
 from decisions.calendar import sla_seconds_between
-from decisions.models import Decision, DecisionParticipant, DecisionStage, DecisionStatus, RapidRole
+from decisions.clock import answer_clock
+from decisions.models import (
+    Decision,
+    DecisionParticipant,
+    DecisionStage,
+    DecisionStatus,
+    DecisionType,
+    PartyKind,
+    RapidRole,
+    Stage,
+)
 from decisions.routing import holidays_by_unit
 from decisions.stages import PARTNER_FUNCTION_CODES, Party, Seat, Snapshot, open_stages
 from governance.models import Role
 
 _SNAPSHOT_FIELDS = ("id", "status", "blocked", "round", "decider_function_id", "deciding_unit_id",
-                    "escalation_level", "org_unit_id")
+                    "escalation_level", "org_unit_id", "decision_type_id", "priority")
 
 
 def snapshots(decision_ids: Iterable[int]) -> dict[int, tuple[Snapshot, dict]]:
@@ -75,7 +85,24 @@ def sync_stages(decision_ids: Iterable[int], now: datetime) -> None:
     if ending:
         end_intervals(ending, now, {pk: facts for pk, (_, facts) in states.items()})
     if starting:
+        start_answer_clocks(starting, {pk: facts for pk, (_, facts) in states.items()})
         DecisionStage.objects.bulk_create(starting, ignore_conflicts=True)
+
+
+def start_answer_clocks(rows: list[DecisionStage], facts: dict[int, dict]) -> None:
+    """Give each missing agreement or input of a function its chase clock, from its start
+    (``decisions.clock.answer_clock``; ``services.chasing`` reminds and chases on it)."""
+    asked = [r for r in rows if r.stage in (Stage.AGREE, Stage.INPUT) and r.party_kind == PartyKind.FUNCTION]
+    if not asked:
+        return
+    types = DecisionType.objects.in_bulk({facts[r.decision_id]["decision_type_id"] for r in asked})
+    holidays = holidays_by_unit({facts[r.decision_id]["org_unit_id"] for r in asked
+                                 if facts[r.decision_id]["calendar"] == "business"})
+    for r in asked:
+        f = facts[r.decision_id]
+        clock = answer_clock(decision_type=types[f["decision_type_id"]], priority=f["priority"], tz=f["tz"],
+                             start=r.started_at, holidays=holidays.get(f["org_unit_id"], set()))
+        r.due_at, r.warn_at, r.next_deadline_at = clock.due_at, clock.warn_at, clock.next_deadline_at
 
 
 def end_intervals(rows: list[DecisionStage], now: datetime, facts: dict[int, dict]) -> None:
@@ -121,4 +148,5 @@ def party_label(row: DecisionStage) -> str:
     return "Requester"
 
 
-__all__ = ["Party", "end_intervals", "party_label", "snapshots", "stage_intervals", "sync_stages"]
+__all__ = ["Party", "end_intervals", "party_label", "snapshots", "stage_intervals", "start_answer_clocks",
+           "sync_stages"]

@@ -211,9 +211,9 @@ def decision_detail(request, pk: int):
 def _pause_context(decision, user) -> dict:
     """The running pause (shown to everyone who sees the stages) and, for who may pause or resume,
     the type's reasons and the parties a pause may wait on."""
-    if not decision.is_open:
-        return {}
-    pause = running_pause(decision)
+    if not decision.is_open or not (decision.is_paused or decision.has_pause_rules):
+        return {}  # the common case costs no query: both were read with the decision
+    pause = running_pause(decision) if decision.is_paused else None
     context = {"pause": pause}
     if not sees_internal(user):
         return context
