@@ -583,8 +583,10 @@ class PauseSerializer(serializers.ModelSerializer):
         if sees_internal(_viewer(self)):
             return data
         redacted = redact_stage({"stage": "paused", "party": data["party"]}, _viewer(self))
+        theirs = data["party"]["kind"] == "partner"  # an internal party's reason and note stay internal
         return {**data, "party": redacted["party"], "paused_by": None, "resumed_by": None,
-                "note": data["note"] if data["party"]["kind"] == "partner" else ""}
+                "note": data["note"] if theirs else "", "reason": data["reason"] if theirs else None,
+                "label": data["label"] if theirs else "Paused"}
 
 
 class NudgeResultSerializer(serializers.Serializer):
@@ -669,12 +671,47 @@ class FunctionWaitSerializer(serializers.Serializer):
     median_hours = serializers.FloatField(allow_null=True)
 
 
+class PartyWaitSerializer(serializers.Serializer):
+    """Waiting on one party in one stage (business hours; ended intervals for the percentiles)."""
+
+    party_kind = serializers.CharField(help_text="function, partner or requester")
+    party = serializers.CharField(help_text="The function's, the partner's name, or Requester.")
+    function_id = serializers.IntegerField(allow_null=True)
+    partner_id = serializers.IntegerField(allow_null=True)
+    stage = serializers.CharField(help_text="drafting, input, agree, decision or paused")
+    stage_label = serializers.CharField()
+    key = serializers.CharField(allow_null=True, help_text="The split's key (decision type, org unit, month).")
+    intervals = serializers.IntegerField(help_text="Ended intervals.")
+    decisions = serializers.IntegerField()
+    median_hours = serializers.FloatField(allow_null=True)
+    p90_hours = serializers.FloatField(allow_null=True)
+    total_hours = serializers.FloatField(allow_null=True)
+    waiting_now = serializers.IntegerField(help_text="Intervals still open.")
+    oldest_waiting_since = serializers.DateTimeField(allow_null=True)
+
+
+class BlockerSerializer(serializers.Serializer):
+    party_kind = serializers.CharField()
+    party = serializers.CharField()
+    waiting_now = serializers.IntegerField()
+    oldest_waiting_since = serializers.DateTimeField()
+    stages = serializers.ListField(child=serializers.CharField())
+
+
+class PartyAnalyticsSerializer(serializers.Serializer):
+    split = serializers.CharField(allow_blank=True)
+    rows = PartyWaitSerializer(many=True)
+    by_split = PartyWaitSerializer(many=True)
+    top_blockers = BlockerSerializer(many=True)
+
+
 class AnalyticsSerializer(serializers.Serializer):
     group_by = serializers.CharField()
     overall = GroupStatsSerializer()
     rows = GroupStatsSerializer(many=True)
     stages = StageSerializer(many=True)
     functions = FunctionWaitSerializer(many=True)
+    parties = PartyAnalyticsSerializer(required=False, help_text="With ?by=party: waiting time per party.")
 
 
 class NotificationSerializer(serializers.ModelSerializer):

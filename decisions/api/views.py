@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from decisions import selectors, services
+from decisions import party_analytics, selectors, services
 from decisions.api import serializers as s
 from decisions.filtersets import DecisionFilter
 from decisions.models import (
@@ -381,6 +381,10 @@ class DecisionAnalyticsView(APIView):
             OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(selectors.GROUPINGS)),
             OpenApiParameter("org_unit", OpenApiTypes.STR, description="Org unit code (its subtree)."),
             OpenApiParameter("since", OpenApiTypes.DATETIME, description="Only decisions logged since."),
+            OpenApiParameter("by", OpenApiTypes.STR, enum=["party"],
+                             description="`party` adds `parties`: waiting time per party and stage, top blockers."),
+            OpenApiParameter("split", OpenApiTypes.STR, enum=["decision_type", "org_unit", "month"],
+                             description="With by=party: the same per decision type, org unit or month."),
         ],
         responses={200: s.AnalyticsSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
     )
@@ -399,7 +403,13 @@ class DecisionAnalyticsView(APIView):
             since = parse_datetime(request.query_params["since"])
         data = selectors.latency_analytics(user=request.user, group_by=request.query_params.get("group_by", ""),
                                            org_unit=unit, since=since)
-        return Response(data)
+        by, split = request.query_params.get("by", ""), request.query_params.get("split", "")
+        if by not in ("", "party") or split not in party_analytics.SPLITS:
+            raise ValidationError({"by": "Use by=party, optionally with split=decision_type, org_unit or month."})
+        if by == "party":
+            data["parties"] = party_analytics.party_analytics(user=request.user, org_unit=unit, since=since,
+                                                              split=split)
+        return Response(s.AnalyticsSerializer(data).data if by else data)
 
 
 class NotificationViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):

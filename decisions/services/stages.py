@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import F
 
 from decisions.calendar import sla_seconds_between
@@ -31,6 +32,7 @@ from decisions.models import (
 from decisions.routing import holidays_by_unit
 from decisions.stages import PARTNER_FUNCTION_CODES, Party, Seat, Snapshot, open_stages
 from governance.models import Role
+from governance.rowsets import rows_cte
 
 _SNAPSHOT_FIELDS = ("id", "status", "blocked", "round", "decider_function_id", "deciding_unit_id",
                     "escalation_level", "org_unit_id", "decision_type_id", "priority")
@@ -42,7 +44,7 @@ def snapshots(decision_ids: Iterable[int]) -> dict[int, tuple[Snapshot, dict]]:
     from decisions.services.pauses import running_pause_parties
 
     ids = list(set(decision_ids))
-    rows = (Decision.objects.filter(pk__in=ids)
+    rows = (Decision.objects.filter(pk__in=ids).order_by()
             .values(*_SNAPSHOT_FIELDS, partner_id=F("partnership__partner_id"),
                     calendar=F("decision_type__calendar"), tz=F("org_unit__timezone")))
     out: dict[int, tuple[Snapshot, dict]] = {}
@@ -117,8 +119,17 @@ def end_intervals(rows: list[DecisionStage], now: datetime, facts: dict[int, dic
     for row in rows:
         row.ended_at = now
         row.business_seconds = seconds_on_calendar(row.started_at, now, facts[row.decision_id], holidays)
-    if rows:
-        DecisionStage.objects.bulk_update(rows, ["ended_at", "business_seconds"])
+    if not rows:
+        return
+    # One UPDATE … FROM the rows as JSON (bulk_update's CASE per row costs seconds for a sweep's batch).
+    field = DecisionStage._meta.get_field
+    with_sql, params = rows_cte([("id", DecisionStage._meta.pk), ("ended", field("ended_at")),
+                                 ("secs", field("business_seconds"))],
+                                [(r.pk, r.ended_at, r.business_seconds) for r in rows])
+    table = connection.ops.quote_name(DecisionStage._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"{with_sql} UPDATE {table} AS s SET ended_at = v.ended, business_seconds = v.secs "  # noqa: S608
+                    "FROM v WHERE s.id = v.id", params)
 
 
 def seconds_on_calendar(start: datetime, end: datetime, facts: dict, holidays: dict[int, set]) -> int:

@@ -78,9 +78,16 @@ def test_a_clock_stopping_pause_across_a_weekend_moves_every_deadline_by_the_pau
 
 
 @pytest.mark.django_db
-def test_a_reason_that_does_not_stop_the_clock_pauses_the_stages_but_not_the_escalation(holders, logged):
+def test_a_reason_that_does_not_stop_the_clock_pauses_the_stages_but_not_the_escalation(api, client, holders,
+                                                                                        logged):
     services.decision_pause(decision=logged, actor=holders["manager_de"], reason="REVIEW", party="COMPLIANCE",
                             now=berlin(6, 9))
+    # The partner sees that it is paused, not on whom or why (an internal party).
+    seen = api(holders["partner"]).get(f"{URL}{logged.pk}/pauses/").json()
+    assert [(p["reason"], p["label"], p["party"]["name"]) for p in seen] == [(None, "Paused", "Internal team")]
+    client.force_login(holders["partner"])
+    page = client.get(f"/decisions/{logged.pk}/").content.decode()
+    assert 'data-testid="paused"' in page and "review" not in page.lower() and "Compliance" not in page
     logged.refresh_from_db()
     assert logged.next_deadline_at is not None
     assert services.escalate_overdue(now=berlin(6, 13))["escalated"] == 1

@@ -216,3 +216,81 @@ def test_decision_page_shows_who_it_waited_on_and_hides_internal_parties_from_th
     client.force_login(holders["partner"])
     page = client.get(f"/decisions/{decision.pk}/").content.decode()
     assert "Compliance" not in page and "Internal team" in page
+
+
+@pytest.mark.django_db
+def test_party_analytics_match_a_hand_computed_data_set(api, holders, log_de, partner_a, functions, org,
+                                                        django_assert_max_num_queries):
+    from decisions.party_analytics import party_analytics
+    from tests.decisions.conftest import T0
+
+    decisions = [log_de(title=f"D{i}", partnership=partner_a) for i in range(3)]
+    other_scope = services.decision_log(actor=holders["manager_jp"], decision_type=decisions[0].decision_type,
+                                        org_unit=org["JP"], title="Japan", now=T0)
+    DecisionStage.objects.all().delete()
+
+    def row(d, stage, kind, hours=None, open_=False, function=None, start=T0):
+        return DecisionStage(decision=d, stage=stage, party_kind=kind, party_key=f"{kind}:{stage}:{hours}:{d.pk}",
+                             function=function, org_unit=org["DE"] if function else None,
+                             partner=partner_a.partner if kind == "partner" else None, started_at=start,
+                             ended_at=None if open_ else start + timedelta(hours=hours),
+                             business_seconds=None if open_ else int(hours * H))
+
+    compliance, access = functions["COMPLIANCE"], functions["ACCESS"]
+    DecisionStage.objects.bulk_create([
+        row(decisions[0], "agree", "function", 2, function=compliance),
+        row(decisions[1], "agree", "function", 4, function=compliance),
+        row(decisions[2], "agree", "function", 9, function=compliance),
+        row(decisions[0], "paused", "partner", 10),
+        row(decisions[1], "paused", "partner", 20),
+        row(decisions[0], "input", "function", open_=True, function=access, start=T0 + timedelta(hours=1)),
+        row(decisions[1], "input", "function", open_=True, function=access, start=T0 + timedelta(hours=5)),
+        row(decisions[2], "drafting", "requester", 3),
+        row(other_scope, "agree", "function", 100, function=compliance),  # Japan: not in max.de's scope
+    ])
+    with django_assert_max_num_queries(6):
+        data = party_analytics(user=holders["manager_de"], now=T0 + timedelta(hours=10))
+    rows = {(r["party"], r["stage"]): r for r in data["rows"]}
+    agree = rows[("Compliance", "agree")]
+    # percentile_cont over 2, 4, 9 h: median 4; p90 at rank 1.8 → 4 + 0.8 × 5 = 8
+    assert (agree["intervals"], agree["median_hours"], agree["p90_hours"], agree["total_hours"]) == (3, 4, 8, 15)
+    paused = rows[("MedDistrib GmbH", "paused")]
+    assert (paused["median_hours"], paused["p90_hours"], paused["decisions"]) == (15, 19, 2)
+    waiting = rows[("Market Access", "input")]
+    assert (waiting["intervals"], waiting["waiting_now"], waiting["median_hours"]) == (0, 2, None)
+    assert waiting["waiting_hours_max"] == 9
+    assert rows[("Requester", "drafting")]["total_hours"] == 3
+    assert [(b["party"], b["waiting_now"]) for b in data["top_blockers"]] == [("Market Access", 2)]
+    # The whole tenant for the admin includes Japan's 100 h: median of 2, 4, 9, 100 is 6.5.
+    assert {(r["party"], r["stage"]): r for r in party_analytics(user=holders["admin"])["rows"]}[
+        ("Compliance", "agree")]["median_hours"] == 6.5
+
+    by_month = party_analytics(user=holders["manager_de"], split="month")["by_split"]
+    assert {r["key"] for r in by_month} == {"2026-03"}
+    body = api(holders["manager_de"]).get("/api/v1/decision-analytics/?by=party&split=decision_type").json()
+    assert {r["key"] for r in body["parties"]["by_split"]} == {"Distributor price exception"}
+    assert any(r["party"] == "Compliance" and r["median_hours"] == 4 for r in body["parties"]["rows"])
+    assert api(holders["manager_de"]).get("/api/v1/decision-analytics/?by=nope").status_code == 400
+    assert "parties" not in api(holders["manager_de"]).get("/api/v1/decision-analytics/").json()
+    assert api(holders["partner"]).get("/api/v1/decision-analytics/?by=party").status_code == 403
+
+
+@pytest.mark.django_db
+def test_analytics_page_shows_who_decisions_wait_on_and_the_top_blockers(client, holders, log_de,
+                                                                         django_assert_max_num_queries):
+    from django.utils import timezone
+
+    for i in range(3):
+        log_de(now=timezone.now() - timedelta(hours=5), title=f"Waiting {i}")
+    decided = log_de(now=timezone.now() - timedelta(hours=6), title="Done")
+    services.decision_agree(decision=decided, actor=holders["compliance_de"], agree=True,
+                            now=timezone.now() - timedelta(hours=4))
+    client.force_login(holders["leader"])
+    with django_assert_max_num_queries(20):
+        page = client.get("/decisions/analytics/").content.decode()
+    assert 'data-testid="party-waits"' in page and 'data-testid="top-blockers"' in page
+    assert "Compliance · 3 waiting" in page  # three decisions wait on Compliance right now
+    assert "2.0 h" in page  # Compliance answered the fourth after 2 hours (24×7)
+    by_month = client.get("/decisions/analytics/?split=month").content.decode()
+    assert timezone.now().strftime("%Y-%m") in by_month
+    assert client.get("/decisions/analytics/?split=nonsense").status_code == 200
