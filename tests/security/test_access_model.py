@@ -37,6 +37,7 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("governance.OrgUnit", "log"): PARTNERSHIP,
     ("governance.OrgUnit", "change"): ADMIN,
     ("governance.Function", "view"): ("ab",) * 5,  # admins create functions: a role rule, no object rule
+    ("governance.Function", "change"): ADMIN,
     # a = manager DE, b = manager JP. The leader sees the manager in their subtree; a manager
     # sees themselves; a partner user only themselves (neither a nor b).
     ("governance.User", "view"): ("ab", "a", "a", "b", ""),
@@ -89,6 +90,7 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     # Stage intervals and pauses of the shared decision reach the partner (internal parties redacted).
     ("decisions.DecisionStage", "view"): PARTNERSHIP,
     ("decisions.DecisionPause", "view"): PARTNERSHIP,
+    ("reports.BriefingBook", "view"): PARTNERSHIP,  # partner users: their partnership's, shared version only
 }
 
 
@@ -105,7 +107,7 @@ def _objects(world: World, label: str, side: str):
               "partners.ReviewAction": "review_action", "kpis.KPI": "kpi", "kpis.Target": "target",
               "kpis.Measurement": "measurement", "kpis.StrategicObjective": "objective",
               "decisions.DecisionType": "decision_type", "decisions.MatrixVersion": "matrix_version",
-              "decisions.Decision": "decision"}
+              "decisions.Decision": "decision", "reports.BriefingBook": "book"}
     if label in direct:
         return s[direct[label]]
     return {
