@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast lint typecheck install bench reliability load prod-check clean
+.PHONY: run test test-fast lint typecheck install bench bench-requests reliability load prod-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ typecheck: $(STAMP)
 BENCH_ARGS ?= --skip-verify
 bench: $(STAMP)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench} $(BIN)/python -m bench --measurements $${BENCH_MEASUREMENTS:-10000000} --decisions $${BENCH_DECISIONS:-1000000} --reuse $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-requests
+
+## make bench-requests: the request-cost section alone (CPU per request on the production settings, demo data).
+bench-requests: $(STAMP)
+	DATABASE_URL=$${BENCH_DEMO_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench_demo} $(BIN)/python -m bench.request_cost $(BENCH_REQUEST_ARGS)
 
 clean:
 	-@test -x $(BIN)/python && DJANGO_DEBUG=1 $(BIN)/python manage.py embedded_db stop
