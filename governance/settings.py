@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "partners",
     "kpis",
     "decisions",
+    "reports",
 ]
 
 MIDDLEWARE = [

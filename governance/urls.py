@@ -40,6 +40,7 @@ urlpatterns = [
     path("partners/", include("partners.urls")),
     path("kpis/", include("kpis.urls")),
     path("decisions/", include("decisions.urls")),
+    path("reports/", include("reports.urls")),
 ]
 
 handler400 = "governance.views.bad_request"

@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from kpis.forms import MeasurementForm, TargetForm
 from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.services import definitions
 from kpis.services.dirty import mark_dirty, mark_kpi_dirty
+from kpis.services.measurements import measurements_record
 
 
 class OwnershipInline(admin.TabularInline):
@@ -15,8 +17,9 @@ class OwnershipInline(admin.TabularInline):
 
 @admin.register(KPI)
 class KPIAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "category", "aggregation", "direction", "unit", "frequency"]
-    list_filter = ["category", "aggregation", "direction"]
+    list_display = ["code", "name", "category", "kind", "aggregation", "direction", "unit", "min_value", "max_value",
+                    "frequency"]
+    list_filter = ["category", "kind", "aggregation", "direction"]
     search_fields = ["code", "name"]
     inlines = [OwnershipInline]
 
@@ -31,6 +34,7 @@ class KPIAdmin(SimpleHistoryAdmin):
 
 @admin.register(Target)
 class TargetAdmin(SimpleHistoryAdmin):
+    form = TargetForm
     list_display = ["kpi", "org_unit", "partnership", "period", "value", "green_at", "red_at"]
     list_filter = ["kpi__category", "org_unit__level"]
     search_fields = ["kpi__code", "org_unit__code"]
@@ -53,6 +57,10 @@ class TargetAdmin(SimpleHistoryAdmin):
 
 @admin.register(Measurement)
 class MeasurementAdmin(SimpleHistoryAdmin):
+    """Values are checked by the KPI's rules (``MeasurementForm``); a new one is recorded through the
+    same service as the API and imports (an upsert: safe if someone records the same key meanwhile)."""
+
+    form = MeasurementForm
     list_display = ["kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator", "source",
                     "entered_at"]
     list_filter = ["source", "kpi__category"]
@@ -62,6 +70,13 @@ class MeasurementAdmin(SimpleHistoryAdmin):
     show_full_result_count = False  # no COUNT(*) over millions of rows
 
     def save_model(self, request, obj, form, change):
+        if not change:
+            row = {"kpi": obj.kpi.code, "org_unit": obj.org_unit.code, "partnership": obj.partnership_id,
+                   "period": obj.period, "value": obj.value, "numerator": obj.numerator,
+                   "denominator": obj.denominator}
+            obj.pk = measurements_record(actor=request.user, rows=[row], source="admin",
+                                         now=timezone.now()).measurements[0].pk
+            return
         # The form has applied its values to ``obj``: read the key the row leaves from the database.
         left = (Measurement.objects.filter(pk=obj.pk).values_list("kpi_id", "org_unit_id", "partnership_key", "period")
                 .first() if change else None)

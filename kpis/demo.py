@@ -16,13 +16,14 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from governance.models import Function, OrgUnit, Role, User
-from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
+from kpis.models import KPI, Kind, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.selectors import month_shift
 from kpis.services.bulk import insert_with_history
 from kpis.services.rollup import rollup_full
+from kpis.values import kind_for
 from partners.models import Partnership
 
-# code, name, unit, aggregation, direction, base (per market-month; a fraction for ratios), owners
+# code, name, unit, aggregation, direction, base (per market-month; a fraction for percent), owners
 KPIS = {
     "launch": [
         ("LNC-REV", "New product revenue", "EUR", "sum", "higher", 180_000, ["SALES:2", "MKT", "FINANCE"]),
@@ -30,7 +31,7 @@ KPIS = {
          ["REGULATORY", "ACCESS", "MKT"]),
         ("LNC-KOL", "KOL advocates engaged", "KOLs", "sum", "higher", 6, ["MEDICAL", "MKT"]),
         ("LNC-ACCT", "Launch accounts ordering", "accounts", "latest", "higher", 40, ["SALES"]),
-        ("LNC-READY", "Launch readiness score", "%", "average", "higher", 85, ["MKT", "MEDICAL", "REGULATORY"]),
+        ("LNC-READY", "Launch readiness score", "%", "average", "higher", 0.85, ["MKT", "MEDICAL", "REGULATORY"]),
         ("LNC-SOV", "Share of voice", "%", "ratio", "higher", 0.32, ["MKT"]),
         ("LNC-CERT", "Field force certified", "%", "ratio", "higher", 0.9, ["SALES", "COMPLIANCE"]),
         ("LNC-EVENTS", "Launch events held", "events", "sum", "higher", 3, ["MKT"]),
@@ -68,7 +69,7 @@ KPIS = {
         ("ACL-DEALS", "Deals closed", "deals", "sum", "higher", 18, ["SALES"]),
         ("ACL-MARGIN", "Gross margin", "%", "ratio", "higher", 0.61, ["FINANCE"]),
         ("ACL-OTIF", "On-time in-full delivery", "%", "ratio", "higher", 0.93, ["SALES", "@"]),
-        ("ACL-FCST", "Forecast accuracy", "%", "average", "higher", 88, ["FINANCE"]),
+        ("ACL-FCST", "Forecast accuracy", "%", "average", "higher", 0.88, ["FINANCE"]),
         ("ACL-XSELL", "Cross-sell attach rate", "%", "ratio", "higher", 0.22, ["SALES"]),
         ("ACL-COMPL", "Compliance actions closed on time", "%", "ratio", "higher", 0.95, ["COMPLIANCE", "MEDICAL"]),
         ("ACL-BACKLOG", "Order backlog", "EUR", "latest", "higher", 400_000, ["SALES"]),
@@ -150,7 +151,10 @@ def seed() -> dict:
     ownerships = []
     for category, rows in KPIS.items():
         for code, name, unit, agg, direction, _base, _owners in rows:
+            kind = Kind.COUNT if unit in COUNTS else Kind.SCORE if unit == "pts" else kind_for(unit)
             kpi = KPI(code=code, name=name, unit=unit, aggregation=agg, direction=direction, category=category,
+                      kind=kind, min_value=Decimal(-100) if kind == Kind.SCORE else Decimal(0) if kind == Kind.CURRENCY
+                      else None, max_value=Decimal(100) if kind == Kind.SCORE else None,
                       description=f"{name} ({unit}), {agg}; {'lower' if direction == 'lower' else 'higher'} is better.")
             kpis[code] = kpi
     bulk_create_with_history(list(kpis.values()), KPI, default_user=admin)
@@ -194,6 +198,8 @@ def seed() -> dict:
                             Decimal("1.000"), Decimal("0.900")))
             if stale and t >= MONTHS - 2:
                 continue
+            if unit_label == "%" and actual is not None:
+                actual = min(actual, 1.0)
             measurements.append((
                 kpi.pk, unit.pk, partnership.pk if partnership else None, pkey, period,
                 _dec(num / den) if agg == "ratio" else _dec(actual),

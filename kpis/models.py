@@ -54,6 +54,17 @@ class Frequency(models.TextChoices):
     QUARTERLY = "quarterly", "Quarterly"
 
 
+class Kind(models.TextChoices):
+    """What a KPI's values are; ``kpis.values`` owns what each kind accepts and how it is shown."""
+
+    PERCENT = "percent", "Percent (stored as a fraction: 0.63 = 63%)"
+    COUNT = "count", "Count (whole number, not negative)"
+    CURRENCY = "currency", "Currency amount"
+    DURATION = "duration", "Duration (not negative)"
+    SCORE = "score", "Score (between a minimum and a maximum)"
+    NUMBER = "number", "Number"
+
+
 class Grain(models.TextChoices):
     MONTH = "month", "Month"
     QUARTER = "quarter", "Quarter"
@@ -77,6 +88,12 @@ class KPI(models.Model):
     aggregation = models.CharField(max_length=8, choices=Aggregation.choices, default=Aggregation.SUM)
     category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
     frequency = models.CharField(max_length=16, choices=Frequency.choices, default=Frequency.MONTHLY)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.NUMBER,
+                            help_text="What the values are: decides the valid range and how they are shown.")
+    min_value = models.DecimalField(**AMOUNT, null=True, blank=True,
+                                    help_text="Smallest valid actual (empty: the kind's default). Percent: 0.5 = 50%.")
+    max_value = models.DecimalField(**AMOUNT, null=True, blank=True,
+                                    help_text="Largest valid actual (empty: the kind's default). Percent: 1 = 100%.")
     description = models.TextField(blank=True)
 
     objects = KPIQuerySet.as_manager()
@@ -88,6 +105,15 @@ class KPI(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
+
+    def clean(self) -> None:
+        from kpis.values import check_definition
+
+        check_definition(self)
+
+    @property
+    def is_percent(self) -> bool:
+        return self.kind == Kind.PERCENT
 
     @property
     def is_ratio(self) -> bool:

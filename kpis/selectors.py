@@ -247,6 +247,7 @@ class KPIRow:
     direction: str
     aggregation: str
     category: str
+    kind: str
     is_shared: bool  # two or more co-owners
 
     @property
@@ -262,9 +263,9 @@ def dashboard_kpis(user: User) -> tuple[list[KPIRow], dict[int, list[tuple[Funct
     ownership row" (one index probe per KPI, never the co-owners themselves), and their function
     owners with weights by KPI id (one query, at most KPIs × functions rows)."""
     second_owner = KPIOwnership.objects.filter(kpi=OuterRef("pk")).order_by().values("pk")[1:2]  # any order
-    kpis = [KPIRow(*row[:7], is_shared=row[7] is not None) for row in KPI.objects.restrict(user, "view").annotate(
+    kpis = [KPIRow(*row[:8], is_shared=row[8] is not None) for row in KPI.objects.restrict(user, "view").annotate(
         second_owner=Subquery(second_owner)).values_list("pk", "code", "name", "unit", "direction", "aggregation",
-                                                          "category", "second_owner")]
+                                                          "category", "kind", "second_owner")]
     functions: dict[int, Function] = {}
     owners: dict[int, list[tuple[Function, Decimal]]] = defaultdict(list)
     for kpi_id, weight, fid, code, name in (

@@ -19,7 +19,14 @@ from django.utils.safestring import mark_safe
 from governance.models import OrgUnit
 from kpis import selectors
 from kpis.models import KPI, Aggregation, Category, Grain, KPIOwnership, Measurement
-from kpis.services.measurements import CSV_COLUMNS, BulkValidationError, csv_safe, measurements_import_csv, parse_period
+from kpis.services.measurements import (
+    CSV_COLUMNS,
+    BulkValidationError,
+    MeasurementConflict,
+    csv_safe,
+    measurements_import_csv,
+    parse_period,
+)
 from kpis.templatetags.kpis_tags import pct, value_formatter
 from partners.models import Partnership
 
@@ -35,6 +42,7 @@ def _visible_partnership_ids(user) -> set[int]:
 
 
 def _period(request) -> date | None:
+    """The ``period`` of the query string (``YYYY-MM``), or None (the page picks the latest month)."""
     try:
         return parse_period(request.GET.get("period", "")) if request.GET.get("period") else None
     except ValueError:
@@ -125,20 +133,32 @@ def index(request):
     return redirect("kpis:partnerships" if request.user.is_partner else "kpis:dashboard")
 
 
+def dashboard_params(request) -> dict:
+    """The dashboard's scope and period from the query string: the page and its exports
+    (``reports``) read them alike, so an export holds what the screen shows."""
+    grain = request.GET.get("grain") if request.GET.get("grain") in Grain.values else Grain.MONTH
+    return {"unit_code": request.GET.get("unit"), "period": _period(request), "grain": grain}
+
+
+def kpi_detail_params(request) -> dict:
+    """A KPI page's unit and month from the query string (the page and its exports)."""
+    return {"unit_code": request.GET.get("unit"), "period": _period(request)}
+
+
 @login_required
 def dashboard(request):
     """Shared KPIs for a scope and period: RAG heat-map with drill-down, tiles, benchmarking. Partner
     chips and cards name only partnerships the user may see that work in the chosen unit (the
     selector reads them already scoped, capped, with "+N more" counts)."""
     _internal_only(request)
-    grain = request.GET.get("grain") if request.GET.get("grain") in Grain.values else Grain.MONTH
-    data = selectors.dashboard(request.user, unit_code=request.GET.get("unit"), period=_period(request), grain=grain)
+    data = selectors.dashboard(request.user, **dashboard_params(request))
     context = {"d": data, "grains": Grain.choices}
     if data is not None:
         # KPI links: reversed once (a {% url %} per row costs more than the rest of the row).
         detail = reverse("kpis:detail", args=["{code}"]).replace(quote("{code}"), "{code}")
         context["kpi_link"] = detail.replace("{code}/", "")
         context["kpi_query"] = f"?unit={quote(data.scope.unit.code)}&period={data.period:%Y-%m}"
+        context["export_query"] = f"{context['kpi_query'][1:]}&grain={data.grain}"  # what is on screen
         for row in data.rows:
             row.html = heat_row(row, detail_url=detail + escape(context["kpi_query"]))
     return render(request, "kpis/dashboard.html", context)
@@ -151,16 +171,18 @@ def kpi_detail(request, code: str):
     owners = KPIOwnership.objects.restrict(request.user, "view").select_related("function", "partnership")
     kpi = get_object_or_404(KPI.objects.restrict(request.user, "view").prefetch_related(
         Prefetch("ownerships", queryset=owners), "objectives"), code=code)
-    detail = selectors.kpi_detail(request.user, kpi=kpi, unit_code=request.GET.get("unit"), period=_period(request))
+    detail = selectors.kpi_detail(request.user, kpi=kpi, **kpi_detail_params(request))
     chart = None
     if detail:
         chart = {
             "labels": [m.strftime("%b %y") for m in detail.months],
             "actual": [float(c.actual) if c and c.actual is not None else None for c in detail.series],
             "target": [float(c.target) if c and c.target is not None else None for c in detail.series],
-            "percent": kpi.unit == "%" and kpi.aggregation == Aggregation.RATIO,
+            "percent": kpi.is_percent,
         }
+    export_query = f"unit={quote(detail.scope.unit.code)}&period={detail.period:%Y-%m}" if detail else ""
     return render(request, "kpis/kpi_detail.html", {"kpi": kpi, "detail": detail, "chart": chart,
+                                                    "export_query": export_query,
                                                     "visible_partnership_ids": _visible_partnership_ids(request.user)})
 
 
@@ -178,17 +200,22 @@ def kpi_list(request):
 def import_page(request):
     """Upload a CSV of measurements: all or nothing, per-row errors, template downloads."""
     result = errors = None
+    error_count = 0
     if request.method == "POST":
         if not (request.user.is_admin or request.user.role in ("leader", "manager", "partner")):
             raise Http404
         upload = request.FILES.get("file")
         if upload is None:
             errors = [{"row": 0, "field": "file", "message": "Choose a CSV file."}]
+            error_count = 1
         else:
             try:
                 result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now())
             except BulkValidationError as exc:
-                errors = exc.public_errors()
+                errors, error_count = exc.public_errors(), exc.error_count
+            except MeasurementConflict:
+                errors = [{"row": 0, "field": "file", "message": "Someone else recorded some of these measurements "
+                                                                 "at the same moment: upload the file again."}]
         if result is not None and not request.htmx:
             messages.success(request, f"Imported {result.created} new and {result.updated} corrected measurements. "
                                       "Scorecards refresh in a moment.")
@@ -196,7 +223,10 @@ def import_page(request):
     categories = [(value, label) for value, label in Category.choices]
     status = 400 if errors else 200
     template = "kpis/_import_result.html" if request.htmx else "kpis/import.html"
-    return render(request, template, {"errors": errors, "result": result, "categories": categories,
+    error_count = max(error_count, len(errors or []))
+    return render(request, template, {"errors": errors, "error_count": error_count,
+                                      "more_errors": error_count - len(errors or []),
+                                      "result": result, "categories": categories,
                                       "columns": ",".join(CSV_COLUMNS)}, status=status)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,21 +20,34 @@ from governance.notifications import notification_mark_read
 PERIODS = {"30": 30, "90": 90, "180": 180, "365": 365}
 
 
-@login_required
-def analytics(request):
-    """Decision latency for leaders: where decisions wait, by type, org unit and function."""
-    _internal_only(request.user)
+GROUPING_LABELS = {"decision_type": "Decision type", "org_unit": "Org unit", "function": "Deciding function"}
+PERIOD_LABELS = {"30": "Last 30 days", "90": "Last 90 days", "180": "Last 6 months", "365": "Last year"}
+
+
+def analytics_params(request) -> dict:
+    """The analytics page's grouping, org unit (a non-market unit in scope, else all of it) and
+    period from the query string: the page and its exports (``reports``) read them alike."""
     group_by = request.GET.get("group_by") if request.GET.get("group_by") in selectors.GROUPINGS else "decision_type"
     period = request.GET.get("period") if request.GET.get("period") in PERIODS else "180"
     units = OrgUnit.objects.restrict(request.user, "view").exclude(level="market").order_by("code")
     unit = units.filter(code=request.GET.get("org_unit") or "").first()
-    data = selectors.latency_analytics(user=request.user, group_by=group_by, org_unit=unit,
-                                       since=timezone.now() - timedelta(days=PERIODS[period]))
+    return {"group_by": group_by, "period": period, "units": units, "unit": unit,
+            "since": timezone.now() - timedelta(days=PERIODS[period])}
+
+
+@login_required
+def analytics(request):
+    """Decision latency for leaders: where decisions wait, by type, org unit and function."""
+    _internal_only(request.user)
+    params = analytics_params(request)
+    data = selectors.latency_analytics(user=request.user, group_by=params["group_by"], org_unit=params["unit"],
+                                       since=params["since"])
     return render(request, "decisions/analytics.html", {
-        "data": data, "group_by": group_by, "period": period, "units": units, "unit": unit,
-        "groupings": [("decision_type", "Decision type"), ("org_unit", "Org unit"), ("function", "Deciding function")],
-        "periods": [("30", "Last 30 days"), ("90", "Last 90 days"), ("180", "Last 6 months"), ("365", "Last year")],
+        "data": data, "group_by": params["group_by"], "period": params["period"], "units": params["units"],
+        "unit": params["unit"], "groupings": list(GROUPING_LABELS.items()), "periods": list(PERIOD_LABELS.items()),
         "functions": Function.objects.count(),
+        "export_query": urlencode({"group_by": params["group_by"], "period": params["period"],
+                                   **({"org_unit": params["unit"].code} if params["unit"] else {})}),
     })
 
 

@@ -48,15 +48,24 @@ def queue(request):
                                                     "now": timezone.now(), "show_internal": True})
 
 
+def list_params(request, saved: list | None = None) -> tuple:
+    """The list's filters from the query string or a saved filter (``?saved=<name>``): the chosen
+    saved filter, the query it stands for, the bound form and its clean filters (``{}`` when
+    invalid). The page and its exports (``reports``) read them alike."""
+    saved = saved if saved is not None else list(SavedDecisionFilter.objects.filter(user=request.user))
+    chosen = next((f for f in saved if f.name == request.GET.get("saved")), None)
+    data = QueryDict(chosen.query) if chosen else request.GET
+    form = DecisionFilterForm(data or None, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    return chosen, data, form, filters
+
+
 @login_required
 def decision_list(request):
     """Visible decisions: search, filters, sort and the user's saved filters (``?saved=<name>``
     applies one). The selection comes from ``selectors.decision_list`` (exports reuse it)."""
     saved = list(SavedDecisionFilter.objects.filter(user=request.user))
-    chosen = next((f for f in saved if f.name == request.GET.get("saved")), None)
-    data = QueryDict(chosen.query) if chosen else request.GET
-    form = DecisionFilterForm(data or None, user=request.user)
-    filters = form.cleaned_data if form.is_valid() else {}
+    chosen, data, form, filters = list_params(request, saved)
     qs = selectors.decision_list(user=request.user, filters=filters, sort=filters.get("sort") or "newest")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     query = data.copy()
@@ -65,6 +74,8 @@ def decision_list(request):
     return render(request, "decisions/list.html", {
         "form": form, "page": page, "query": query.urlencode(), "now": timezone.now(), "saved": saved,
         "chosen": chosen, "saveable": DecisionFilterForm.saved_query(data),
+        "export_query": urlencode({"saved": chosen.name} if chosen else [(k, v) for k, v in request.GET.items()
+                                                                          if k != "page"]),
         "show_internal": sees_internal(request.user)})
 
 

@@ -9,6 +9,7 @@ from governance.models import Function, OrgUnit
 from kpis.models import KPI, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.services import definitions
 from kpis.services.measurements import parse_period
+from kpis.values import parse_number
 from partners.models import Partnership
 
 
@@ -24,6 +25,28 @@ class PeriodField(serializers.Field):
             return parse_period(data)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
+
+
+@extend_schema_field({"type": "number", "example": 0.63})
+class NumberField(serializers.Field):
+    """A number parsed strictly (``kpis.values.parse_number``: no ``1_000``, ``1e-9``, NaN …), as a
+    JSON number or a string of plain digits."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> Decimal | None:
+        try:
+            number = parse_number(data)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        if number is None and not self.allow_null:
+            raise serializers.ValidationError("Give a number.")
+        return number
+
+    def to_representation(self, value) -> float | None:
+        return None if value is None else float(value)
 
 
 class OwnerSerializer(serializers.Serializer):
@@ -47,11 +70,18 @@ class KPISerializer(serializers.ModelSerializer):
 
     owners = OwnerSerializer(many=True, required=False, source="ownerships")
     is_shared = serializers.SerializerMethodField()
+    min_value = NumberField(allow_null=True, required=False, help_text="Smallest valid actual (null: the kind's "
+                                                                        "default; percent 0)")
+    max_value = NumberField(allow_null=True, required=False, help_text="Largest valid actual (null: the kind's "
+                                                                        "default; percent 1 = 100%)")
 
     class Meta:
         model = KPI
-        fields = ["code", "name", "unit", "direction", "aggregation", "category", "frequency", "description",
-                  "owners", "is_shared"]
+        fields = ["code", "name", "unit", "direction", "aggregation", "category", "frequency", "kind", "min_value",
+                  "max_value", "description", "owners", "is_shared"]
+        extra_kwargs = {"kind": {"help_text": "percent (stored as a fraction: 0.63 = 63%; default when unit is %), "
+                                              "count, currency (default for EUR/USD/GBP/JPY), duration, score "
+                                              "(min_value and max_value required) or number"}}
 
     def get_is_shared(self, kpi) -> bool:
         count = getattr(kpi, "owner_count", None)  # annotated by the viewset: owners hidden from the caller count too
@@ -81,7 +111,7 @@ class TargetSerializer(serializers.ModelSerializer):
     org_unit = ScopedSlugRelatedField(model=OrgUnit, slug_field="code", action="log")
     partnership = ScopedPrimaryKeyRelatedField(model=Partnership, action="log", allow_null=True, required=False)
     period = PeriodField()
-    value = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False)
+    value = NumberField(help_text="In the KPI's kind and range (percent: a fraction, 0.63 = 63%)")
     green_at = serializers.DecimalField(max_digits=6, decimal_places=3, default=Decimal("1.000"),
                                         coerce_to_string=False)
     red_at = serializers.DecimalField(max_digits=6, decimal_places=3, default=Decimal("0.900"),
@@ -137,7 +167,8 @@ class RowErrorSerializer(serializers.Serializer):
 
 
 class BulkErrorSerializer(serializers.Serializer):
-    errors = RowErrorSerializer(many=True)
+    errors = RowErrorSerializer(many=True, help_text="The first 1,000 errors.")
+    error_count = serializers.IntegerField(help_text="How many errors there are in all.")
 
 
 class BulkResultSerializer(serializers.Serializer):

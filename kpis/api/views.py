@@ -6,10 +6,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.api.pagination import LargeCollectionPagination
+from governance.api.parsers import BoundedJSONParser
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
 from governance.models import OrgUnit, Role
 from kpis.api import serializers as s
@@ -18,6 +19,7 @@ from kpis.models import KPI, Grain, KPIOwnership, Measurement, ScorecardCell, St
 from kpis.services.definitions import kpi_delete, target_delete
 from kpis.services.measurements import (
     BulkValidationError,
+    MeasurementConflict,
     measurement_record,
     measurements_import_csv,
     measurements_record,
@@ -26,7 +28,15 @@ from kpis.services.measurements import (
 from partners.models import Partnership
 
 NOT_FOUND = OpenApiResponse(description="Not found or outside your scope.")
-BULK_400 = OpenApiResponse(s.BulkErrorSerializer, description="Nothing written; one entry per invalid row.")
+BULK_400 = OpenApiResponse(s.BulkErrorSerializer, description="Nothing written; one entry per invalid row (the "
+                                                              "first 1,000; error_count counts them all).")
+CONFLICT = OpenApiResponse(description="Someone else wrote the same new measurement at the same moment: send it "
+                                       "again (it then corrects theirs).")
+
+
+def _conflict() -> Response:
+    return Response({"detail": "Someone else recorded this measurement at the same moment; send it again to "
+                               "correct it."}, status=status.HTTP_409_CONFLICT)
 
 
 class KPIViewSet(ScopedModelViewSet):
@@ -77,13 +87,13 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
     filter_backends = [DjangoFilterBackend]  # cursor pagination fixes the order (newest first)
     lookup_value_regex = r"\d+"
     write_roles = (Role.LEADER, Role.MANAGER, Role.PARTNER)
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     def scoped_queryset(self, queryset):
         return queryset.select_related("kpi", "org_unit", "entered_by")
 
     @extend_schema(request=s.MeasurementInputSerializer(many=True),
-                   responses={201: s.MeasurementSerializer, 400: BULK_400, 404: NOT_FOUND},
+                   responses={201: s.MeasurementSerializer, 400: BULK_400, 404: NOT_FOUND, 409: CONFLICT},
                    description="One object → 201 with the measurement; an array → 201 with counts.")
     def create(self, request, *args, **kwargs):
         data, now = request.data, timezone.now()
@@ -91,7 +101,9 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
             try:
                 result = measurements_record(actor=request.user, rows=data, now=now)
             except BulkValidationError as exc:
-                return Response({"errors": exc.public_errors()}, status=status.HTTP_400_BAD_REQUEST)
+                return Response(exc.payload(), status=status.HTTP_400_BAD_REQUEST)
+            except MeasurementConflict:
+                return _conflict()
             return Response({"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED)
         if not hasattr(data, "get"):
             raise ValidationError({"non_field_errors": ["Send an object or an array of objects."]})
@@ -100,10 +112,12 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
             measurement = measurement_record(actor=request.user, data=row, now=now)
         except BulkValidationError:
             raise NotFound() from None
+        except MeasurementConflict:
+            return _conflict()
         return Response(s.MeasurementSerializer(measurement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"multipart/form-data": s.ImportSerializer},
-                   responses={201: s.BulkResultSerializer, 400: BULK_400})
+                   responses={201: s.BulkResultSerializer, 400: BULK_400, 409: CONFLICT})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_csv(self, request):
         """CSV import, all or nothing; error rows are the file's line numbers (header = 1)."""
@@ -114,7 +128,9 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
         try:
             result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now())
         except BulkValidationError as exc:
-            return Response({"errors": exc.public_errors()}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(exc.payload(), status=status.HTTP_400_BAD_REQUEST)
+        except MeasurementConflict:
+            return _conflict()
         return Response({"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED)
 
 

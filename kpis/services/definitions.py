@@ -12,9 +12,11 @@ from django.db import transaction
 from governance.models import Function, OrgUnit
 from kpis.models import KPI, KPIOwnership, StrategicObjective, Target
 from kpis.services.dirty import mark_dirty, mark_kpi_dirty
+from kpis.values import as_validation_error, kind_for, parse_number, target_problems
 from partners.models import Partnership
 
-KPI_FIELDS = ("code", "name", "unit", "direction", "aggregation", "category", "frequency", "description")
+KPI_FIELDS = ("code", "name", "unit", "direction", "aggregation", "category", "frequency", "kind", "min_value",
+              "max_value", "description")
 Owner = tuple[Function | None, Partnership | None, Decimal]
 
 
@@ -44,7 +46,9 @@ def _set_owners(*, kpi: KPI, owners: Iterable[Owner]) -> None:
 
 @transaction.atomic
 def kpi_create(*, owners: Iterable[Owner] = (), **fields) -> KPI:
-    """Define a KPI and its co-owners (a KPI with two or more owners is shared)."""
+    """Define a KPI and its co-owners (a KPI with two or more owners is shared). Without a ``kind``
+    the unit decides it (% → percent, EUR → currency, days → duration, else number)."""
+    fields.setdefault("kind", kind_for(fields.get("unit") or ""))
     kpi = KPI(**{k: v for k, v in fields.items() if k in KPI_FIELDS})
     kpi.full_clean()
     kpi.save()
@@ -97,6 +101,13 @@ def target_set(*, kpi: KPI, org_unit: OrgUnit, partnership: Partnership | None, 
     had in the database are marked dirty too, read back because a caller such as an admin form may
     have applied the new values to the instance already."""
     _check_period(period)
+    try:
+        value = parse_number(value)
+    except ValueError as exc:
+        raise ValidationError({"value": str(exc)}) from None
+    problems = target_problems(kpi, value)
+    if problems:
+        raise as_validation_error(problems)
     if Decimal(red_at) > Decimal(green_at):
         raise ValidationError({"red_at": "red_at must not be above green_at."})
     old_key = (Target.objects.filter(pk=target.pk).values_list("kpi_id", "org_unit_id", "partnership_key", "period")

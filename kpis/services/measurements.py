@@ -9,29 +9,32 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from governance.models import OrgUnit, User
-from kpis.models import KPI, Aggregation, DirtyCell, Measurement
+from kpis.models import KPI, DirtyCell, Measurement
 from kpis.services.bulk import COPY_THRESHOLD, upsert_with_history
 from kpis.services.dirty import enqueue_rollup, mark_dirty
 from kpis.services.rollup import FIRST_YEAR, LAST_YEAR
+from kpis.values import measurement_problems, parse_number
 from partners.models import Partnership
 
 CSV_COLUMNS = ["kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator"]
 MAX_ROWS = 100_000
 MAX_CSV_BYTES = 10 * 1024 * 1024
-AMOUNT_LIMIT = Decimal("1e14")
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
+MAX_ERRORS = 1_000  # an import that is all errors lists the first ones and counts the rest
+_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})(?:-01)?$")
+_WHOLE = re.compile(r"[0-9]+")
 
 
 class BulkValidationError(Exception):
-    """All-or-nothing input failed: ``errors`` is a list of ``{"row", "field", "message"}``."""
+    """All-or-nothing input failed: ``errors`` is a list of ``{"row", "field", "message"}`` — the
+    field is a column a user knows (``kpi`` … ``denominator``, or ``file``/``row`` for the whole)."""
 
     def __init__(self, errors: list[dict]):
         super().__init__(f"{len(errors)} invalid row(s)")
@@ -42,7 +45,20 @@ class BulkValidationError(Exception):
         return any(e.get("code") == "not_found" for e in self.errors)
 
     def public_errors(self) -> list[dict]:
-        return [{k: v for k, v in e.items() if k != "code"} for e in self.errors]
+        """The first ``MAX_ERRORS`` errors (``error_count`` says how many there are)."""
+        return [{k: v for k, v in e.items() if k != "code"} for e in self.errors[:MAX_ERRORS]]
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
+
+    def payload(self) -> dict:
+        """The API's and the import page's 400 body."""
+        return {"errors": self.public_errors(), "error_count": self.error_count}
+
+
+class MeasurementConflict(Exception):
+    """The same new key was written by someone else at the same moment, twice in a row: answer 409."""
 
 
 @dataclass
@@ -70,20 +86,6 @@ def parse_period(value: Any) -> date:
     return date(year, month, 1)
 
 
-def _amount(value: Any) -> Decimal | None:
-    if value is None or value == "" or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError("Not a number.")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("Not a number.") from None
-    if not number.is_finite() or abs(number) >= AMOUNT_LIMIT:
-        raise ValueError("Not a finite number below 10^14.")
-    return number.quantize(Decimal("0.000001"))
-
-
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -91,19 +93,21 @@ def _blank(value: Any) -> bool:
 def _partnership_id(value: Any) -> int | None:
     if value is None or value == "" or _blank(value):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not _WHOLE.fullmatch(str(value).strip()):
         raise ValueError("A partnership id is a whole number.")
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ValueError("A partnership id is a whole number.") from None
+    return int(str(value).strip())
 
 
-def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[dict]:
-    """Check every row; return resolved rows or raise ``BulkValidationError`` listing every problem.
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
 
-    Four set queries whatever the batch size: the KPIs, org units and partnerships the actor may
-    write to, and the measurements that already exist for these keys (corrections).
+
+def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1, decimal_comma: bool = False) -> list[dict]:
+    """Check every row; return resolved rows or raise ``BulkValidationError`` listing every problem
+    with its row and column. What a value may be is the KPI's business (``kpis.values``).
+
+    Three set queries whatever the batch size: the KPIs, org units and partnerships the actor may
+    write to. ``decimal_comma``: the file declared a decimal comma (see ``kpis.values.parse_number``).
     """
     errors: list[dict] = []
 
@@ -113,24 +117,31 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[
     if len(rows) > MAX_ROWS:
         raise BulkValidationError([{"row": 0, "field": "file", "message": f"At most {MAX_ROWS} rows at once."}])
     if not rows:
-        raise BulkValidationError([{"row": 0, "field": "non_field_errors", "message": "No rows given."}])
+        raise BulkValidationError([{"row": 0, "field": "file", "message": "No rows given."}])
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            err(i, "non_field_errors", "Each item must be an object.")
+            err(i, "row", "Each row must be an object with kpi, org_unit, period and value (or numerator and "
+                          "denominator).")
     if errors:
         raise BulkValidationError(errors)
+    nul_rows = set()  # PostgreSQL text cannot hold NUL: such a row is reported and looked up no further
+    for i, row in enumerate(rows):
+        for name in ("kpi", "org_unit", "partnership", "period"):
+            if "\x00" in _text(row.get(name)):
+                err(i, name, "Contains a NUL character.")
+                nul_rows.add(i)
 
-    kpi_codes = {str(r.get("kpi") or "").strip() for r in rows}
-    unit_codes = {str(r.get("org_unit") or "").strip() for r in rows}
+    kpi_codes = {_text(r.get("kpi")) for i, r in enumerate(rows) if i not in nul_rows}
+    unit_codes = {_text(r.get("org_unit")) for i, r in enumerate(rows) if i not in nul_rows}
     kpis = {k.code: k for k in KPI.objects.restrict(actor, "view").filter(code__in=kpi_codes)}
     # Where the actor may record actuals: org units and partnerships they may "log" against (a
     # partnership shared with them read-only is not one of them).
     units = OrgUnit.objects.restrict(actor, "log").filter(code__in=unit_codes)
-    units = {u.code: u for u in units.only("id", "code")}
+    units = {u.code: u for u in units.only("id", "code", "timezone")}
     pids = set()
-    for r in rows:
+    for i, r in enumerate(rows):
         with contextlib.suppress(ValueError):
-            pids.add(_partnership_id(r.get("partnership")))
+            pids.add(None if i in nul_rows else _partnership_id(r.get("partnership")))
     pids.discard(None)
     partnerships = set(Partnership.objects.restrict(actor, "log").filter(pk__in=pids).values_list("pk", flat=True))
 
@@ -138,14 +149,16 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[
     seen: dict[tuple, int] = {}
     periods: dict[str, date] = {}  # a file repeats a few months thousands of times: parse each once
     for i, row in enumerate(rows):
+        if i in nul_rows:
+            continue
         before = len(errors)
-        code = str(row.get("kpi") or "").strip()
+        code = _text(row.get("kpi"))
         kpi = kpis.get(code)
         if not code:
             err(i, "kpi", "Give the KPI code.")
         elif kpi is None:
             err(i, "kpi", f"Unknown KPI '{code}'.", "not_found")
-        ucode = str(row.get("org_unit") or "").strip()
+        ucode = _text(row.get("org_unit"))
         unit = units.get(ucode)
         if not ucode:
             err(i, "org_unit", "Give the org unit code.")
@@ -173,33 +186,22 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[
         values = {}
         for name in ("value", "numerator", "denominator"):
             try:
-                values[name] = _amount(row.get(name))
+                values[name] = parse_number(row.get(name), decimal_comma=decimal_comma,
+                                            percent=name == "value" and kpi is not None and kpi.is_percent)
             except ValueError as exc:
                 err(i, name, str(exc))
         if kpi is not None and len(errors) == before:
-            if kpi.aggregation == Aggregation.RATIO:
-                for name in ("numerator", "denominator"):
-                    if values[name] is None:
-                        err(i, name, f"{kpi.code} is a ratio KPI: give numerator and denominator.")
-                if values["denominator"] is not None and values["denominator"] < 0:
-                    err(i, "denominator", "The denominator cannot be negative.")
-                if values["numerator"] is not None and values["denominator"]:
-                    values["value"] = (values["numerator"] / values["denominator"]).quantize(Decimal("0.000001"))
-                elif len(errors) == before:
-                    values["value"] = None
-            else:
-                if values["value"] is None:
-                    err(i, "value", "Give the value.")
-                for name in ("numerator", "denominator"):
-                    if values[name] is not None:
-                        err(i, name, f"{kpi.code} is not a ratio KPI: give only the value.")
+            values["value"], problems = measurement_problems(kpi, **values)
+            for name, message in problems:
+                err(i, name, message)
         if len(errors) == before:
             key = (kpi.pk, unit.pk, pid or 0, period)
             if key in seen:
-                err(i, "non_field_errors", f"Same KPI, org unit, partnership and period as row {seen[key]}.")
+                err(i, "period", f"Same KPI, org unit, partnership and period as row {seen[key]}.")
                 continue
             seen[key] = i + first_row
-            resolved.append({"key": key, "kpi": kpi, "org_unit": unit, "partnership_id": pid, **values})
+            resolved.append({"key": key, "kpi": kpi, "org_unit": unit, "partnership_id": pid, "row": i + first_row,
+                             **values})
     if errors:
         raise BulkValidationError(errors)
     return resolved
@@ -207,15 +209,17 @@ def validate_rows(*, actor: User, rows: list[dict], first_row: int = 1) -> list[
 
 @transaction.atomic
 def measurements_record(*, actor: User, rows: list[dict], source: str = "api", now: datetime,
-                        first_row: int = 1) -> RecordResult:
+                        first_row: int = 1, decimal_comma: bool = False) -> RecordResult:
     """Record actuals all or nothing. A key that exists already is a correction: the value is
     replaced and the previous one stays in the history table.
 
     Batches of ``COPY_THRESHOLD`` rows or more are written set-based
     (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement each
     for corrections, inserts and dirty keys) and return counts only (``measurements`` is empty);
-    smaller batches go through the ORM and return the saved instances."""
-    resolved = validate_rows(actor=actor, rows=rows, first_row=first_row)
+    smaller batches go through the ORM and return the saved instances. Both are safe when someone
+    else writes the same new key at the same moment: the set-based path upserts (``ON CONFLICT``),
+    the ORM path retries once as a correction, then raises ``MeasurementConflict`` (409)."""
+    resolved = validate_rows(actor=actor, rows=rows, first_row=first_row, decimal_comma=decimal_comma)
     if len(resolved) >= COPY_THRESHOLD:
         created, updated = upsert_with_history(
             Measurement, _KEY_COLUMNS, _COPY_COLUMNS,
@@ -224,6 +228,17 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
             user_id=actor.pk, now=now, dirty_table=DirtyCell._meta.db_table)
         enqueue_rollup()
         return RecordResult(created=created, updated=updated)
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():  # a savepoint: a lost race rolls back this try only
+                return _write_orm(resolved, actor=actor, source=source, now=now)
+        except IntegrityError:
+            if attempt == 2:
+                raise MeasurementConflict() from None
+    raise AssertionError("unreachable")
+
+
+def _write_orm(resolved: list[dict], *, actor: User, source: str, now: datetime) -> RecordResult:
     keys = [r["key"] for r in resolved]
     existing = {
         (m.kpi_id, m.org_unit_id, m.partnership_key, m.period): m
@@ -294,13 +309,17 @@ def read_csv(upload) -> list[dict]:
         raise BulkValidationError([{"row": 1, "field": "file", "message": message + "."}])
     reader.fieldnames = header
     rows = []
-    for row in reader:
-        if None in row:
-            rows.append({"__extra__": True, **{k: v for k, v in row.items() if k is not None}})
-        else:
-            rows.append(row)
-        if len(rows) > MAX_ROWS:
-            break
+    try:
+        for row in reader:
+            if None in row:
+                rows.append({"__extra__": True, **{k: v for k, v in row.items() if k is not None}})
+            else:
+                rows.append(row)
+            if len(rows) > MAX_ROWS:
+                break
+    except csv.Error as exc:
+        raise BulkValidationError([{"row": reader.line_num, "field": "file",
+                                    "message": f"The file is not valid CSV here: {exc}."}]) from None
     errors = [{"row": i + 2, "field": "file", "message": "More cells than header columns."}
               for i, r in enumerate(rows) if r.pop("__extra__", False)]
     if errors:

@@ -3,48 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from django import template
 
+from kpis.values import value_formatter
+
 register = template.Library()
-
-CURRENCY = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
-
-
-def _compact(x: float) -> str:
-    ax = abs(x)
-    if ax >= 1e9:
-        return f"{x / 1e9:.1f}B"
-    if ax >= 1e6:
-        return f"{x / 1e6:.1f}M"
-    if ax >= 1e4:
-        return f"{x / 1e3:.0f}k"
-    if ax >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.1f}".rstrip("0").rstrip(".") if ax >= 1 else f"{x:.2f}"
 
 
 @register.filter
 def kpi_value(value, kpi) -> str:
-    """A KPI figure for people: 1.2M €, 64%, 12.5 days. Ratio KPIs in % are stored as fractions."""
+    """A KPI figure for people: 1.2M €, 64.0%, 12.5 days (``kpis.values.value_formatter``)."""
     return value_formatter(kpi)(value)
-
-
-def value_formatter(kpi) -> Callable[[Any], str]:
-    """The formatting of ``kpi_value`` for one KPI, its unit looked at once: the dashboard formats
-    thousands of cells of the same KPI with one of these."""
-    unit = getattr(kpi, "unit", "") or ""
-    if unit == "%":
-        scale = 100 if getattr(kpi, "aggregation", "") == "ratio" else 1
-        return lambda v: "—" if v is None or v == "" else f"{float(v) * scale:.1f}%"
-    if unit in CURRENCY:
-        symbol = CURRENCY[unit]
-        return lambda v: "—" if v is None or v == "" else symbol + _compact(float(v))
-    suffix = f" {unit}" if unit else ""
-    return lambda v: "—" if v is None or v == "" else _compact(float(v)) + suffix
 
 
 @register.filter

@@ -69,5 +69,6 @@ def test_large_batch_with_one_bad_row_writes_nothing(admin_user, org, kpis):
     with pytest.raises(BulkValidationError) as exc:
         measurements_record(actor=admin_user, rows=rows, source="csv", now=NOW)
 
-    assert exc.value.errors == [{"row": len(rows), "field": "value", "message": "Not a number.", "code": "invalid"}]
+    assert exc.value.errors == [{"row": len(rows), "field": "value", "code": "invalid",
+                                 "message": "Not a number: use digits with an optional decimal point, e.g. 1234.5."}]
     assert not Measurement.objects.exists() and not Measurement.history.exists() and not DirtyCell.objects.exists()

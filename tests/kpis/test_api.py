@@ -136,10 +136,11 @@ def test_bulk_is_all_or_nothing_with_row_errors(api, cast, kpis):
     assert response.json() == {"errors": [
         {"row": 2, "field": "kpi", "message": "Unknown KPI 'NOPE'."},
         {"row": 3, "field": "denominator", "message": "SHARE is a ratio KPI: give numerator and denominator."},
-        {"row": 4, "field": "non_field_errors", "message": "Same KPI, org unit, partnership and period as row 1."},
+        {"row": 4, "field": "period", "message": "Same KPI, org unit, partnership and period as row 1."},
         {"row": 5, "field": "period", "message": "Use YYYY-MM, e.g. 2025-03."},
-        {"row": 5, "field": "value", "message": "Not a number."},
-    ]}
+        {"row": 5, "field": "value",
+         "message": "Not a number: use digits with an optional decimal point, e.g. 1234.5."},
+    ], "error_count": 5}
     assert not Measurement.objects.exists()
     good = api(cast["admin"]).post(M, rows[:1] + [{**rows[2], "denominator": 4}], format="json")
     assert good.status_code == 201 and good.json() == {"created": 2, "updated": 0}

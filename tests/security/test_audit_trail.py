@@ -227,11 +227,11 @@ def test_kpi_target_and_objective_writes_record_the_admin(world, api):
     assert client.patch("/api/v1/kpis/ADOPT/", {"name": "Adoption rate"}, format="json").status_code == 200
     assert changed(assert_audited(KPI, kpi.pk, admin))["name"] == ("Adoption", "Adoption rate")
     response = client.post("/api/v1/targets/", {"kpi": "ADOPT", "org_unit": "DE", "period": "2026-02",
-                                                "value": "50"}, format="json")
+                                                "value": "0.5"}, format="json")
     assert response.status_code == 201, response.content
     target_id = response.json()["id"]
     assert_audited(Target, target_id, admin, "+")
-    assert client.patch(f"/api/v1/targets/{target_id}/", {"value": "55"}, format="json").status_code == 200
+    assert client.patch(f"/api/v1/targets/{target_id}/", {"value": "0.55"}, format="json").status_code == 200
     assert_audited(Target, target_id, admin)
     assert client.delete(f"/api/v1/targets/{target_id}/").status_code == 204
     assert_audited(Target, target_id, admin, "-")

@@ -222,6 +222,12 @@ EXPECT: list[Expect] = [
     E("decisions:analytics", "*", PAGE_INTERNAL),
     E("decisions:notifications", "*", PAGE_ALL),
     E("decisions:notifications-read", "*", "R R R R R L", body={}),
+    # --- reports: exports of the pages above, the same answers as the page (issue 16) ---------------
+    E("reports:dashboard", "*", PAGE_INTERNAL, extra=(("fmt", "xlsx"),)),
+    E("reports:kpi", "*", "O O O O H L", "O O O O H L", kind="kpi", lookup=CODE, extra=(("fmt", "pdf"),)),
+    E("reports:partnership-scorecard", "*", READ_A, READ_B, kind="partnership", extra=(("fmt", "xlsx"),)),
+    E("reports:latency", "*", PAGE_INTERNAL, extra=(("fmt", "xlsx"),)),
+    E("reports:decisions", "*", PAGE_ALL, extra=(("fmt", "pdf"),)),
     # --- decisions API ---------------------------------------------------------------------------
     E("decision-analytics", "GET", "O O O O D L"),
     E("decisiontype-list", "GET", ALL_READ),

@@ -205,7 +205,8 @@ def generate(*, measurements: int, decisions: int, seed: int = 7, replace: bool 
         [KPI(code=f"{prefix}-K{i:03d}", name=f"Scale KPI {i:03d} ({AGGREGATIONS[i % 4]})",
              aggregation=AGGREGATIONS[i % 4], direction="lower" if i % 7 == 0 else "higher",
              category=("launch", "adoption", "access", "acceleration", "other")[i % 5],
-             unit="%" if AGGREGATIONS[i % 4] == "ratio" else "EUR")
+             unit="%" if AGGREGATIONS[i % 4] == "ratio" else "EUR",
+             kind="percent" if AGGREGATIONS[i % 4] == "ratio" else "currency")
          for i in range(n_kpis)])
     partners = Partner.objects.bulk_create(
         [Partner(name=f"{prefix} partner {i:04d}", kind="distributor") for i in range(n_pships)])

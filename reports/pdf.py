@@ -1,0 +1,23 @@
+"""A ``Document`` (or any page built for print) as PDF with WeasyPrint.
+
+The HTML is a template of its own (``reports/document_pdf.html``) with its stylesheet inline:
+no sidebar, no navigation, A4 landscape, repeated table headers, a footer with the scope, the
+confidentiality and "page x of y". Statuses are text plus a symbol; colour only adds to them.
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from reports.document import Document
+
+
+def html_pdf(html: str) -> bytes:
+    from weasyprint import HTML  # imported here: loading pango costs ~0.3 s, only exports need it
+
+    return HTML(string=html, base_url=None).write_pdf()
+
+
+def document_pdf(doc: Document) -> bytes:
+    html = render_to_string("reports/document_pdf.html", {"doc": doc})
+    return html_pdf(html)

@@ -1,0 +1,64 @@
+"""Exports and packs: the KPI and decision fixtures of their apps, and readers that open what
+an export produced (openpyxl for XLSX, pdftotext for PDF) the way a user's tools would."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.decisions.conftest import holders, log_de, price_exception  # noqa: F401
+from tests.kpis.conftest import kpis, record, target  # noqa: F401
+
+
+def read_xlsx(content: bytes) -> dict[str, list[tuple]]:
+    """Every sheet of a workbook as its rows of values."""
+    from openpyxl import load_workbook
+
+    keep(content, "xlsx")
+    wb = load_workbook(io.BytesIO(content))
+    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def sheet_dicts(rows: list[tuple]) -> list[dict]:
+    header, *body = rows
+    return [dict(zip(header, r, strict=False)) for r in body if any(v is not None for v in r)]
+
+
+def keep(content: bytes, suffix: str) -> None:
+    """With ``ACCORD_KEEP_EXPORTS=<dir>``, keep each export opened, to look at it (pdftoppm)."""
+    folder = os.environ.get("ACCORD_KEEP_EXPORTS")
+    if folder:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "export").split("::")[-1].split(" ")[0]
+        n = len(list(Path(folder).glob(f"{test}*")))
+        (Path(folder) / f"{test}-{n}.{suffix}").write_bytes(content)
+
+
+def pdf_text(content: bytes) -> str:
+    assert content.startswith(b"%PDF"), content[:40]
+    keep(content, "pdf")
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True).stdout \
+        .decode()
+
+
+@pytest.fixture
+def rolled(org, kpis, record, target, partner_a):  # noqa: F811
+    """The dashboard world of tests/kpis/test_pages.py: DACH in January 2025."""
+    from kpis.models import KPIOwnership
+    from kpis.services.rollup import rollup_incremental
+
+    record(kpis["REV"], org["DE"], "2025-01", value=120)
+    record(kpis["REV"], org["AT"], "2025-01", value=40)
+    target(kpis["REV"], org["DE"], "2025-01", 100)
+    target(kpis["REV"], org["AT"], "2025-01", 100)
+    record(kpis["SHARE"], org["DE"], "2025-01", numerator=1, denominator=2)
+    target(kpis["SHARE"], org["DE"], "2025-01", "0.5")
+    record(kpis["ACCTS"], org["DE"], "2025-01", value=9)
+    target(kpis["ACCTS"], org["DE"], "2025-01", 10)
+    record(kpis["REV"], org["DE"], "2025-01", value=30, partnership=partner_a)
+    target(kpis["REV"], org["DE"], "2025-01", 40, partnership=partner_a)
+    KPIOwnership.objects.create(kpi=kpis["REV"], partnership=partner_a, weight=1)
+    rollup_incremental()
