@@ -1,6 +1,7 @@
 from django.urls import path
 
 from kpis import views
+from kpis.catchball import views as catchball
 
 app_name = "kpis"
 urlpatterns = [
@@ -13,4 +14,6 @@ urlpatterns = [
     path("import/template.csv", views.import_template, name="import-template"),
     path("measurements/export.csv", views.export_csv, name="export"),
     path("partnerships/", views.my_partnerships, name="partnerships"),
+    path("targets/proposals/", catchball.proposals, name="proposals"),
+    path("targets/proposals/<int:pk>/<str:action>/", catchball.proposal_act, name="proposal-act"),
 ]
