@@ -178,6 +178,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ACCORD_MAX_UPLOAD_BYTES = env.int("ACCORD_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 # How long an Idempotency-Key (and a form's submission token) is remembered.
 ACCORD_IDEMPOTENCY_HOURS = env.int("ACCORD_IDEMPOTENCY_HOURS", default=24)
+# Peer benchmarks (issue 19): a cohort smaller than this is never shown to partner users.
+ACCORD_BENCHMARK_MIN_COHORT = env.int("ACCORD_BENCHMARK_MIN_COHORT", default=5)
 
 # --- Security (production values unless DEBUG) ----------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

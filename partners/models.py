@@ -332,3 +332,7 @@ class ReviewAction(models.Model):
 
     def is_overdue(self, today: date) -> bool:
         return self.status == ActionStatus.OPEN and self.due_date < today
+
+
+# Peer benchmarks (issue 19) keep their models in their own module; importing it registers them.
+from partners.benchmarks.models import PeerCohort, PeerPosition  # noqa: E402, F401

@@ -90,6 +90,15 @@ class PartnershipSerializer(serializers.ModelSerializer):
         return services.partnership_update(actor=_user(self), partnership=instance, **validated_data)
 
 
+class BenchmarkSerializer(serializers.Serializer):
+    kpi = serializers.CharField(help_text="KPI code.")
+    band = serializers.ChoiceField(choices=["top", "second", "third", "bottom"],
+                                   help_text="The partnership's quartile among its peers (direction-aware).")
+    median = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False,
+                                      help_text="The cohort's median (an aggregate, never a peer's own figure).")
+    cohort_size = serializers.IntegerField()
+
+
 class MaturitySerializer(serializers.Serializer):
     level = serializers.IntegerField(allow_null=True)
     level_name = serializers.CharField()

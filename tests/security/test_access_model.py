@@ -70,6 +70,12 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("kpis.Target", "delete"): ADMIN,
     ("kpis.Measurement", "view"): PARTNERSHIP,
     ("kpis.ScorecardCell", "view"): PARTNERSHIP,
+    ("kpis.TargetProposal", "view"): PARTNERSHIP,  # who may answer is the catch-ball's side rule, not a scope
+    ("kpis.TargetProposalStep", "view"): PARTNERSHIP,
+    # Cohort statistics are aggregates: internal users all; a partner user their type's cohorts of the
+    # KPIs their partnership co-owns (a: KPI A, co-owned by partnership A). Positions: with the partnership.
+    ("partners.PeerCohort", "view"): ("ab", "ab", "ab", "ab", "a"),
+    ("partners.PeerPosition", "view"): PARTNERSHIP,
     ("kpis.StrategicObjective", "view"): INTERNAL,
     ("kpis.StrategicObjective", "change"): ADMIN,
     ("kpis.StrategicObjective", "delete"): ADMIN,
@@ -93,6 +99,7 @@ def _objects(world: World, label: str, side: str):
     from decisions.models import DecisionEvent, Escalation, Holiday
     from governance.models import Assignment, Notification
     from kpis.models import KPIOwnership, ScorecardCell
+    from partners.models import PeerCohort, PeerPosition
 
     s = getattr(world, side)
     direct = {"governance.OrgUnit": "org_unit", "governance.Function": "function", "governance.User": "user",
@@ -114,6 +121,10 @@ def _objects(world: World, label: str, side: str):
         "decisions.DecisionEvent": lambda: DecisionEvent.objects.filter(decision=s["decision"]).first(),
         "decisions.Escalation": lambda: Escalation.objects.get(decision=s["decision"]),
         "decisions.Holiday": lambda: Holiday.objects.get(org_unit=s["org_unit"]),
+        "kpis.TargetProposal": lambda: s["proposal"],
+        "kpis.TargetProposalStep": lambda: s["proposal"].steps.first(),
+        "partners.PeerCohort": lambda: PeerCohort.objects.get(kpi=s["kpi"]),
+        "partners.PeerPosition": lambda: PeerPosition.objects.get(partnership=s["partnership"]),
     }[label]()
 
 
