@@ -21,3 +21,10 @@ def html_pdf(html: str) -> bytes:
 def document_pdf(doc: Document) -> bytes:
     html = render_to_string("reports/document_pdf.html", {"doc": doc})
     return html_pdf(html)
+
+
+def book_pdf(version) -> bytes:
+    """A partnership briefing book (``reports.packs.BookVersion``): a cover, then its tables, the
+    maturity radar beside the maturity table."""
+    html = render_to_string("reports/book_pdf.html", {"doc": version.document, "v": version})
+    return html_pdf(html)

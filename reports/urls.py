@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from reports import views
+from reports import pack_views, views
 
 
 class FormatConverter:
@@ -13,7 +13,12 @@ class FormatConverter:
         return value
 
 
+class AudienceConverter(FormatConverter):
+    regex = "internal|shared"
+
+
 register_converter(FormatConverter, "fmt")
+register_converter(AudienceConverter, "audience")
 
 app_name = "reports"
 urlpatterns = [
@@ -22,4 +27,10 @@ urlpatterns = [
     path("partnerships/<int:pk>/scorecard.<fmt:fmt>", views.partnership_scorecard, name="partnership-scorecard"),
     path("decisions/latency.<fmt:fmt>", views.latency, name="latency"),
     path("decisions/list.<fmt:fmt>", views.decision_list, name="decisions"),
+    path("packs/", pack_views.my_packs, name="packs"),
+    path("packs/region/", pack_views.region_pack_request, name="region-pack"),
+    path("reviews/<int:pk>/briefing-book/", pack_views.review_book_request, name="review-book"),
+    path("books/<int:pk>/", pack_views.book_detail, name="book"),
+    path("books/<int:pk>/status/", pack_views.book_status, name="book-status"),
+    path("books/<int:pk>/<audience:audience>.<fmt:fmt>", pack_views.book_download, name="book-download"),
 ]

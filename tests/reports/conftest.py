@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from tests.decisions.conftest import holders, log_de, price_exception  # noqa: F401
 from tests.kpis.conftest import kpis, record, target  # noqa: F401
@@ -62,3 +64,51 @@ def rolled(org, kpis, record, target, partner_a):  # noqa: F811
     target(kpis["REV"], org["DE"], "2025-01", 40, partnership=partner_a)
     KPIOwnership.objects.create(kpi=kpis["REV"], partnership=partner_a, weight=1)
     rollup_incremental()
+
+
+def _scores(v):
+    return {f: v for f in ["strategy_alignment", "shared_kpis", "governance", "data_sharing", "joint_planning",
+                           "value_delivery"]}
+
+
+@pytest.fixture
+def qbr(org, kpis, record, target, partner_a, holders, log_de):  # noqa: F811
+    """Partnership A before its QBR today: the previous QBR 60 days ago; REV co-owned with monthly
+    actuals; a shared and an internal decision taken since, one of each pending; an overdue and an
+    upcoming action; both sides' maturity views."""
+    from decisions import services as decisions
+    from kpis.models import KPIOwnership
+    from kpis.services.rollup import rollup_incremental
+    from partners import services as partners
+
+    today = timezone.localdate()
+    now = timezone.now()
+    KPIOwnership.objects.create(kpi=kpis["REV"], partnership=partner_a, weight=1)
+    month = today.replace(day=1)
+    for back, value in ((13, 20), (2, 28), (1, 30)):
+        y, m = divmod(month.year * 12 + month.month - 1 - back, 12)
+        period = f"{y}-{m + 1:02d}"
+        record(kpis["REV"], org["DE"], period, value=value, partnership=partner_a)
+        target(kpis["REV"], org["DE"], period, 40, partnership=partner_a)
+    rollup_incremental()
+    admin = holders["admin"]
+    partners.review_create(actor=admin, partnership=partner_a, date=today - timedelta(days=60), title="Q-1 review")
+    review = partners.review_create(actor=admin, partnership=partner_a, date=today, title="QBR now")
+    partners.action_create(actor=admin, review=review, title="Send the tender file", owner=holders["manager_de"],
+                           due_date=today - timedelta(days=5))
+    partners.action_create(actor=admin, review=review, title="Plan the joint webinar", owner=holders["partner"],
+                           due_date=today + timedelta(days=10))
+    partners.assessment_create(actor=admin, partnership=partner_a, scores=_scores(4))
+    partners.assessment_create(actor=holders["partner"], partnership=partner_a, scores=_scores(2))
+
+    def decided(title, visibility):
+        d = log_de(title=title, partnership=partner_a, visibility=visibility, now=now - timedelta(days=3))
+        decisions.decision_agree(decision=d, actor=holders["compliance_de"], agree=True, now=now - timedelta(days=2))
+        d.refresh_from_db()
+        decisions.decision_decide(decision=d, actor=d.decider, outcome="Go", now=now - timedelta(days=1))
+        return d
+
+    return {"review": review, "shared": decided("Joint launch budget", "shared"),
+            "internal": decided("Secret rebate for MedDistrib", "internal"),
+            "pending_shared": log_de(title="Co-branded flyer", partnership=partner_a, visibility="shared", now=now),
+            "pending_internal": log_de(title="Internal pending pricing", partnership=partner_a, now=now)}

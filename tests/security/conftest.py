@@ -104,6 +104,14 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
         side["decision"] = decisions.decision_log(actor=member, decision_type=side["decision_type"],
                                                   org_unit=org[unit], partnership=partnership,
                                                   title=f"Decision {NATO[key]}", visibility="shared", now=NOW)
+    from reports.models import BriefingBook, PackFile
+
+    for side in (w.a, w.b):  # a finished briefing book of each side's review, its shared PDF stored
+        side["book"] = BriefingBook.objects.create(kind="partnership", partnership=side["partnership"],
+                                                   review=side["review"], requested_by=admin, requested_at=NOW,
+                                                   status="done", progress=100, title="Briefing book")
+        PackFile.objects.create(book=side["book"], audience="shared", fmt="pdf", filename="book.pdf",
+                                content=b"%PDF-1.4 book", size=13)
     from decisions.models import MatrixVersion
 
     versions = list(MatrixVersion.objects.order_by("number"))

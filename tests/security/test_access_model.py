@@ -91,6 +91,7 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("decisions.DecisionParticipant", "view"): ORG,
     ("decisions.DecisionEvent", "view"): PARTNERSHIP,  # the "logged" entry records the shared decision
     ("decisions.Escalation", "view"): ORG,
+    ("reports.BriefingBook", "view"): PARTNERSHIP,  # partner users: their partnership's, shared version only
 }
 
 
@@ -108,7 +109,7 @@ def _objects(world: World, label: str, side: str):
               "partners.ReviewAction": "review_action", "kpis.KPI": "kpi", "kpis.Target": "target",
               "kpis.Measurement": "measurement", "kpis.StrategicObjective": "objective",
               "decisions.DecisionType": "decision_type", "decisions.MatrixVersion": "matrix_version",
-              "decisions.Decision": "decision"}
+              "decisions.Decision": "decision", "reports.BriefingBook": "book"}
     if label in direct:
         return s[direct[label]]
     return {

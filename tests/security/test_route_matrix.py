@@ -241,6 +241,13 @@ EXPECT: list[Expect] = [
     E("reports:partnership-scorecard", "*", READ_A, READ_B, kind="partnership", extra=(("fmt", "xlsx"),)),
     E("reports:latency", "*", PAGE_INTERNAL, extra=(("fmt", "xlsx"),)),
     E("reports:decisions", "*", PAGE_ALL, extra=(("fmt", "pdf"),)),
+    # Briefing books: the partner user reads their partnership's (shared version) but asks for none.
+    E("reports:packs", "*", "O O O O D L"),
+    E("reports:region-pack", "*", "R R R H H L", body={"unit": "DE"}),
+    E("reports:review-book", "*", "R R R H d L", "R H H R H L", kind="review", body={}),
+    E("reports:book", "*", READ_A, READ_B, kind="book"),
+    E("reports:book-status", "*", READ_A, READ_B, kind="book"),
+    E("reports:book-download", "*", READ_A, READ_B, kind="book", extra=(("audience", "shared"), ("fmt", "pdf"))),
     # --- decisions API ---------------------------------------------------------------------------
     E("decision-analytics", "GET", "O O O O D L"),
     E("decisiontype-list", "GET", ALL_READ),

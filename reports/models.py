@@ -1,0 +1,85 @@
+"""Briefing books and region packs: documents built by a background job, stored in the database.
+
+A ``BriefingBook`` is one request for a pack (a partnership's briefing book, usually for one of
+its business reviews, or a leader's region pack for an org unit); the job fills in its progress
+and, when done, its files: an internal version and — for partnership books — the version shared
+with the partner (``Audience``), each as PDF and XLSX (``PackFile``). The bytes live in the
+database rather than on a disk the web and worker containers would have to share.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from reports.querysets import BriefingBookQuerySet
+
+
+class PackKind(models.TextChoices):
+    PARTNERSHIP = "partnership", "Partnership briefing book"
+    REGION = "region", "Region pack"
+
+
+class PackStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Building"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Audience(models.TextChoices):
+    INTERNAL = "internal", "Internal"
+    SHARED = "shared", "Shared with the partner"
+
+
+class BriefingBook(models.Model):
+    kind = models.CharField(max_length=16, choices=PackKind.choices)
+    partnership = models.ForeignKey("partners.Partnership", null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="briefing_books")
+    review = models.ForeignKey("partners.BusinessReview", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="briefing_books")
+    org_unit = models.ForeignKey("governance.OrgUnit", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=PackStatus.choices, default=PackStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    step = models.CharField(max_length=120, blank=True)  # what the job is doing now
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    title = models.CharField(max_length=250, blank=True)
+
+    objects = BriefingBookQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["review", "-requested_at"], name="book_review_latest"),
+                   models.Index(fields=["requested_by", "-requested_at"], name="book_requester_latest")]
+        constraints = [models.CheckConstraint(
+            condition=(models.Q(kind="partnership", partnership__isnull=False)
+                       | models.Q(kind="region", org_unit__isnull=False)), name="book_has_subject")]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (PackStatus.QUEUED, PackStatus.RUNNING)
+
+
+class PackFile(models.Model):
+    """One rendered file of a book: (audience, format) is unique per book."""
+
+    book = models.ForeignKey(BriefingBook, on_delete=models.CASCADE, related_name="files")
+    audience = models.CharField(max_length=8, choices=Audience.choices)
+    fmt = models.CharField(max_length=4, choices=[("pdf", "PDF"), ("xlsx", "XLSX")])
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["book", "audience", "fmt"], name="packfile_unique")]
+
+    def __str__(self) -> str:
+        return self.filename
