@@ -24,7 +24,7 @@ from partners.models import Partnership
 
 
 class ProposeForm(forms.Form):
-    kpi = forms.ModelChoiceField(queryset=KPI.objects.none())
+    kpi = forms.ModelChoiceField(queryset=KPI.objects.none(), label="KPI")
     org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label="For org unit")
     partnership = forms.ModelChoiceField(queryset=Partnership.objects.none(), required=False,
                                          help_text="Leave empty to propose the unit's own target.")

@@ -22,6 +22,7 @@ from partners import selectors, services
 from partners.api.serializers import (
     BenchmarkSerializer,
     BusinessReviewSerializer,
+    CommitmentResultSerializer,
     MaturityAssessmentSerializer,
     MaturitySerializer,
     PartnerSerializer,
@@ -29,6 +30,8 @@ from partners.api.serializers import (
     ReviewActionSerializer,
 )
 from partners.benchmarks.selectors import partnership_benchmarks
+from partners.commitments.attainment import attainment as commitment_attainment
+from partners.commitments.attainment import recent_months
 from partners.filtersets import (
     BusinessReviewFilter,
     MaturityAssessmentFilter,
@@ -149,6 +152,24 @@ class PartnershipViewSet(_ServiceDestroyMixin, ScopedModelViewSet):
                 raise serializers.ValidationError({"period": str(exc)}) from None
         _, rows = partnership_benchmarks(user=request.user, partnership=partnership, period=period)
         return Response(BenchmarkSerializer(rows, many=True).data)
+
+    @extend_schema(parameters=[OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM (default: the "
+                                                "last six months)")],
+                   responses={200: CommitmentResultSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401],
+                              404: ERRORS[404]})
+    @action(detail=True, methods=["get"])
+    def commitments(self, request, pk=None):
+        """What each side committed to, per month: ``attainment`` (share on time) against ``target``
+        and the ``breaches``. Ours are measured from Accord's decisions, theirs from their submissions."""
+        partnership = self.get_object()
+        months = recent_months()
+        if request.query_params.get("period"):
+            try:
+                months = [parse_period(request.query_params["period"])]
+            except ValueError as exc:
+                raise serializers.ValidationError({"period": str(exc)}) from None
+        rows = commitment_attainment(viewer=request.user, partnership=partnership, months=months)
+        return Response(CommitmentResultSerializer(rows, many=True).data)
 
     @extend_schema(request=ShareSerializer, responses={204: None, **ERRORS})
     @action(detail=True, methods=["post"])

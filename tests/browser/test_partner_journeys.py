@@ -48,7 +48,7 @@ def test_the_partner_counters_a_target_and_accepts_the_revision(page, live_serve
     login(cast["manager_de"])
     page.goto(f"{live_server.url}/kpis/targets/proposals/?org_unit=DE")
     form = page.get_by_test_id("propose-form")
-    form.get_by_label("Kpi").select_option(str(kpi.pk))
+    form.get_by_label("KPI").select_option(str(kpi.pk))
     form.get_by_label("Partnership").select_option(str(partner_a.pk))
     form.get_by_label("Period").fill("2026-03")
     form.get_by_label("Value").fill("1000")

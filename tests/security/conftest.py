@@ -63,6 +63,7 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
     from kpis.services.definitions import kpi_create, objective_save, target_set
     from kpis.services.measurements import measurements_record
     from partners import services as partners
+    from partners.commitments.models import Commitment
 
     admin, f = cast["admin"], functions
     w = World(cast=cast, org=org, functions=functions)
@@ -99,6 +100,9 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
         side["decision_type"] = decisions.decision_type_create(
             actor=admin, code=f"DT{key.upper()}", name=f"Decision type {NATO[key]}", decided_at_level="market",
             sla_hours=24, calendar="24x7", rights=[(f["SALES"], "D")], now=NOW)
+        side["commitment"] = Commitment.objects.create(
+            partnership=partnership, side="ours", measure="decision_sla", decision_type=side["decision_type"], days=2,
+            name=f"Commitment {NATO[key]}")
         # Decisions are internal by default; both are shared with their partner, so partner user A
         # reads decision a (test_confidentiality.py covers internal ones).
         side["decision"] = decisions.decision_log(actor=member, decision_type=side["decision_type"],

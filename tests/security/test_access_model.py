@@ -76,6 +76,7 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     # KPIs their partnership co-owns (a: KPI A, co-owned by partnership A). Positions: with the partnership.
     ("partners.PeerCohort", "view"): ("ab", "ab", "ab", "ab", "a"),
     ("partners.PeerPosition", "view"): PARTNERSHIP,
+    ("partners.Commitment", "view"): PARTNERSHIP,  # both sides see both sides' commitments
     ("kpis.StrategicObjective", "view"): INTERNAL,
     ("kpis.StrategicObjective", "change"): ADMIN,
     ("kpis.StrategicObjective", "delete"): ADMIN,
@@ -126,6 +127,7 @@ def _objects(world: World, label: str, side: str):
         "kpis.TargetProposalStep": lambda: s["proposal"].steps.first(),
         "partners.PeerCohort": lambda: PeerCohort.objects.get(kpi=s["kpi"]),
         "partners.PeerPosition": lambda: PeerPosition.objects.get(partnership=s["partnership"]),
+        "partners.Commitment": lambda: s["commitment"],
     }[label]()
 
 

@@ -150,6 +150,7 @@ EXPECT: list[Expect] = [
     *detail("partnership-detail", "partnership", body={}),
     E("partnership-maturity", "GET", READ_A, READ_B, kind="partnership"),
     E("partnership-benchmarks", "GET", READ_A, READ_B, kind="partnership"),
+    E("partnership-commitments", "GET", READ_A, READ_B, kind="partnership"),
     E("partnership-share", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="partnership", body={}),
     E("partnership-unshare", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="partnership", body={}),
     E("assessment-list", "GET", ALL_READ),

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 # Each app seeds its own part, in dependency order; a missing <app>/demo.py is skipped.
 DEMO_MODULES = ["governance.demo", "partners.demo", "kpis.demo", "decisions.demo", "partners.benchmarks.demo",
-                "kpis.catchball.demo"]
+                "kpis.catchball.demo", "partners.commitments.demo"]
 
 
 class Command(BaseCommand):
