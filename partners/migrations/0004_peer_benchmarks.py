@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('kpis', '0003_kpi_kind_and_range_one_percent_scale'),
-        ('partners', '0002_reviews_maturity_sharing'),
+        ('partners', '0003_archived_at'),
     ]
 
     operations = [

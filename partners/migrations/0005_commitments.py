@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('decisions', '0005_decision_visibility'),
         ('kpis', '0004_target_proposals'),
-        ('partners', '0003_peer_benchmarks'),
+        ('partners', '0004_peer_benchmarks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
