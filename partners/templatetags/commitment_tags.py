@@ -16,4 +16,5 @@ def commitments_panel(partnership, user):
         row = rows.setdefault(r.commitment.pk, {"commitment": r.commitment, "months": [], "breaches": []})
         row["months"].append(r)
         row["breaches"] = [*r.breaches, *row["breaches"]][:5]  # newest months first
-    return {"rows": list(rows.values()), "months": months, "user": user}
+    rows_list = list(rows.values())
+    return {"rows": rows_list, "months": months, "user": user, "any_breaches": any(r["breaches"] for r in rows_list)}
