@@ -37,7 +37,7 @@ AUDITED_MODELS = {
     "objective": "kpis.StrategicObjective",
 }
 # Models with history that have no per-object page (see above).
-AUDITED_ELSEWHERE = {"kpis.KPIOwnership"}
+AUDITED_ELSEWHERE = {"kpis.KPIOwnership", "kpis.TargetProposal", "partners.Commitment"}  # proposals: their steps
 
 AUDIT_ROLES = {"admin", "leader"}
 
