@@ -66,7 +66,7 @@ def test_the_partner_counters_a_target_and_accepts_the_revision(page, live_serve
     panel.get_by_label("Your value").fill("850")
     panel.get_by_label("Why").fill("Two hospitals switch suppliers in February.")
     panel.get_by_role("button", name="Counter").click()
-    expect(page.locator("body")).to_contain_text("Your value 850 is on the table.")
+    expect(page.locator("body")).to_contain_text("Your value 850 units is on the table.")
     screenshot(page, "2-countered")
 
     page.context.clear_cookies()
@@ -83,7 +83,7 @@ def test_the_partner_counters_a_target_and_accepts_the_revision(page, live_serve
     page.goto(f"{live_server.url}/partners/portal/")
     panel = page.get_by_test_id("target-proposals")
     panel.get_by_role("button", name="Accept 900").click()
-    expect(page.locator("body")).to_contain_text("Agreed: 900 is the target")
+    expect(page.locator("body")).to_contain_text("Agreed: 900 units is the target")
     expect(page.get_by_test_id("target-proposals")).to_contain_text("agreed")
     screenshot(page, "3-agreed")
     assert Target.objects.get(kpi=kpi).value == Decimal("900")
