@@ -109,6 +109,7 @@ EXPECT: list[Expect] = [
     E("password-reset-confirm", "*", "O O O O O O", extra=(("uidb64", "MQ"), ("token", "no-such-token"))),
     E("password-reset-complete", "*", "O O O O O O"),
     E("time-zone", "*", PAGE_ALL),
+    E("notification-settings", "*", PAGE_ALL),
     # --- governance API --------------------------------------------------------------------------
     E("api-token", "POST", "B B B B B B"),
     E("api-tokens", "GET", ALL_READ),
