@@ -36,6 +36,7 @@ urlpatterns = [
          name="password-reset-complete"),
     path("accounts/time-zone/", views.time_zone, name="time-zone"),
     path("accounts/notifications/", views.notification_settings, name="notification-settings"),
+    path("manage/", include("governance.manage.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
     path("partners/", include("partners.urls")),

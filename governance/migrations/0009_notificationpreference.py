@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0007_idempotency_key'),
+        ('governance', '0008_archived_at'),
     ]
 
     operations = [
