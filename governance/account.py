@@ -22,6 +22,8 @@ from governance.models import User
 
 RESET_SUBJECT_TEMPLATE = "account/password_reset_subject.txt"
 RESET_EMAIL_TEMPLATE = "account/password_reset_email.txt"
+INVITE_SUBJECT_TEMPLATE = "account/invite_subject.txt"
+INVITE_EMAIL_TEMPLATE = "account/invite_email.txt"
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
@@ -37,17 +39,28 @@ class QueuedPasswordResetForm(PasswordResetForm):
                                           use_https=use_https))
 
 
-def password_reset_send(*, user_id: int, domain: str, use_https: bool) -> bool:
+def user_invite(*, user: User, domain: str, use_https: bool) -> None:
+    """Invite a new user: after the transaction commits, a worker e-mails them a one-time link to
+    choose their first password (the reset link; nobody else ever knows a password)."""
+    from governance.tasks import send_password_reset
+
+    transaction.on_commit(partial(send_password_reset.delay, user_id=user.pk, domain=domain,
+                                  use_https=use_https, invite=True))
+
+
+def password_reset_send(*, user_id: int, domain: str, use_https: bool, invite: bool = False) -> bool:
     """Send the reset e-mail to an active user with a usable password (the worker's half of
-    :class:`QueuedPasswordResetForm`). Returns whether a mail went out."""
+    :class:`QueuedPasswordResetForm`) — or, with ``invite``, the invitation to choose a first
+    password (a user invited without one). Returns whether a mail went out."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not user.has_usable_password() or not user.email:
+    if user is None or not user.email or not (invite or user.has_usable_password()):
         return False
     context = {
         "email": user.email, "domain": domain, "site_name": "Accord", "user": user,
         "uid": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user),
         "protocol": "https" if use_https else "http",
     }
-    PasswordResetForm().send_mail(RESET_SUBJECT_TEMPLATE, RESET_EMAIL_TEMPLATE, context,
-                                  settings.DEFAULT_FROM_EMAIL, user.email)
+    subject, body = (INVITE_SUBJECT_TEMPLATE, INVITE_EMAIL_TEMPLATE) if invite else (
+        RESET_SUBJECT_TEMPLATE, RESET_EMAIL_TEMPLATE)
+    PasswordResetForm().send_mail(subject, body, context, settings.DEFAULT_FROM_EMAIL, user.email)
     return True

@@ -56,3 +56,12 @@ class AssignmentAdmin(SimpleHistoryAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["name", "beats", "last_seen"]
+
+
+def _superusers_only(request) -> bool:
+    """Django's admin is a superuser's tool (Axes, heartbeats, beat schedules, raw tables);
+    business admins run the organisation from the Manage area (``/manage/``)."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _superusers_only

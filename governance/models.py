@@ -130,6 +130,9 @@ class OrgUnit(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    archived_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When it was archived: kept for history, no longer offered for new records.")
 
     objects = OrgUnitQuerySet.as_manager()
     history = HistoricalRecords()
@@ -175,10 +178,19 @@ class OrgUnitClosure(models.Model):
 
 
 class FunctionQuerySet(ScopedQuerySet):
-    """Functions are reference data: every signed-in user may view them (admins create them)."""
+    """Functions are reference data: every signed-in user may view them; admins create, change
+    and archive them."""
+
+    actions = (VIEW, CHANGE)
 
     def _restrict_view(self, user: User) -> FunctionQuerySet:
         return self.all()
+
+    _restrict_change = ScopedQuerySet._nobody
+
+    def active(self) -> FunctionQuerySet:
+        """Not archived: the functions offered for new records."""
+        return self.filter(archived_at__isnull=True)
 
 
 class Function(models.Model):
@@ -186,6 +198,9 @@ class Function(models.Model):
 
     code = models.CharField(max_length=32, unique=True, validators=[code_validator])
     name = models.CharField(max_length=120)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When it was archived: kept for history, no longer offered for new records.")
 
     objects = FunctionQuerySet.as_manager()
     history = HistoricalRecords()

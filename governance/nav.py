@@ -9,4 +9,5 @@ INTERNAL_ROLES = frozenset({"admin", "leader", "manager"})
 
 NAV_ITEMS = [
     ("Organisation", "org-structure", "diagram-3", INTERNAL_ROLES),
+    ("Manage", "manage:index", "sliders", frozenset({"admin"})),
 ]

@@ -201,6 +201,10 @@ class OrgUnitQuerySet(ScopedQuerySet):
     _restrict_log = _restrict_view
     _restrict_change = ScopedQuerySet._nobody
 
+    def active(self) -> OrgUnitQuerySet:
+        """Not archived: the units offered for new records."""
+        return self.filter(archived_at__isnull=True)
+
     def subtree_of(self, unit, *, include_self: bool = True) -> OrgUnitQuerySet:
         """Every unit under ``unit`` in one indexed query (closure table)."""
         qs = self.filter(ancestor_links__ancestor=unit)

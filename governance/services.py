@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from governance.archive import refuse_archived, set_archived
 from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, Role, User
 
 _CLOSURE = OrgUnitClosure._meta.db_table
@@ -27,7 +28,8 @@ def _link_under_parent(*, unit: OrgUnit) -> None:
 
 @transaction.atomic
 def org_unit_create(*, code: str, name: str, level: str, parent: OrgUnit | None, timezone: str = "UTC") -> OrgUnit:
-    """Create an org unit and its closure rows."""
+    """Create an org unit and its closure rows (never under an archived unit)."""
+    refuse_archived("parent", [parent])
     unit = OrgUnit(code=code, name=name, level=level, parent=parent, timezone=timezone)
     unit.full_clean()
     unit.save()
@@ -46,6 +48,8 @@ def org_unit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
     for name, value in fields.items():
         setattr(unit, name, value)
     moved = unit.parent_id != old_parent_id
+    if moved:
+        refuse_archived("parent", [unit.parent])
     if moved and unit.parent_id and OrgUnitClosure.objects.filter(ancestor=unit, descendant_id=unit.parent_id).exists():
         raise ValidationError({"parent": "An org unit cannot move under itself or its own subtree."})
     if unit.level != old_level and unit.children.exists():
@@ -60,11 +64,43 @@ def org_unit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
 
 
 @transaction.atomic
+def org_unit_archive(*, unit: OrgUnit, archived: bool = True, now=None) -> OrgUnit:
+    """Archive an org unit (or restore it with ``archived=False``). Its records, assignments and
+    history stay; it is no longer offered for new ones. The tree stays whole: a unit with active
+    children is not archived, and a unit under an archived parent is not restored."""
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    if archived:
+        if unit.parent_id is None:
+            raise ValidationError({"archived_at": "The top of the org tree cannot be archived."})
+        if unit.children.filter(archived_at__isnull=True).exists():
+            raise ValidationError({"archived_at": "Archive or move its child units first."})
+    elif unit.parent is not None and unit.parent.archived_at is not None:
+        raise ValidationError({"archived_at": f"Restore its parent {unit.parent} first."})
+    return set_archived(unit, archived=archived, now=now)
+
+
+@transaction.atomic
 def function_create(*, code: str, name: str) -> Function:
     function = Function(code=code, name=name)
     function.full_clean()
     function.save()
     return function
+
+
+@transaction.atomic
+def function_update(*, function: Function, name: str) -> Function:
+    """Rename a function (its code is its natural key and stays)."""
+    function.name = name
+    function.full_clean()
+    function.save()
+    return function
+
+
+@transaction.atomic
+def function_archive(*, function: Function, archived: bool = True, now=None) -> Function:
+    """Archive a function (or restore it): assignments, matrix rows and KPI owners keep it; it is no
+    longer offered for new ones."""
+    return set_archived(function, archived=archived, now=now)
 
 
 def _follow_unit_timezone(user: User, previous_default: str) -> None:
@@ -168,6 +204,18 @@ def user_update(*, user: User, password: str | None = None, assignments=None, pa
         _set_partnerships(user=user, partnerships=partnerships)
         _follow_unit_timezone(user, previous_default)
     _check_role_consistency(user)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate a user (or reactivate them) instead of deleting them: what they did stays theirs
+    in every history, they can no longer sign in, and pickers no longer offer them. Nobody
+    deactivates themselves (an organisation must not lock its last admin out by a slip)."""
+    if not active and user.pk == actor.pk:
+        raise ValidationError({"is_active": "You cannot deactivate yourself."})
+    user.is_active = active
+    user.save(update_fields=["is_active"])
     return user
 
 

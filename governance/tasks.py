@@ -21,10 +21,10 @@ def heartbeat() -> None:
 
 
 @shared_task(name="governance.tasks.send_password_reset", ignore_result=True)
-def send_password_reset(*, user_id: int, domain: str, use_https: bool) -> None:
+def send_password_reset(*, user_id: int, domain: str, use_https: bool, invite: bool = False) -> None:
     from governance.account import password_reset_send
 
-    password_reset_send(user_id=user_id, domain=domain, use_https=use_https)
+    password_reset_send(user_id=user_id, domain=domain, use_https=use_https, invite=invite)
 
 
 @shared_task(name="governance.tasks.delete_expired_tokens", ignore_result=True)

@@ -45,6 +45,9 @@ class Partner(models.Model):
     kind = models.CharField(max_length=32, choices=PartnerKind.choices)
     status = models.CharField(max_length=16, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE)
     org_units = models.ManyToManyField("governance.OrgUnit", blank=True, related_name="partners")
+    archived_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When it was archived: kept for history, no longer offered for new records.")
 
     objects = PartnerQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[org_units])
@@ -106,6 +109,9 @@ class Partnership(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="partnerships_owned", help_text="The internal relationship owner (gets review reminders).",
     )
+    archived_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When it was archived: kept for history, no longer offered for new records.")
     # Deadline kept in the database (derived by services from the last held review and the
     # cadence) so the overdue sweep is one indexed query.
     next_review_due = models.DateField(null=True, blank=True, editable=False)

@@ -78,6 +78,10 @@ class PartnershipQuerySet(ScopedQuerySet):
 
     _restrict_delete = _restrict_change
 
+    def active(self) -> PartnershipQuerySet:
+        """Not archived: the partnerships offered for new records."""
+        return self.filter(archived_at__isnull=True)
+
 
 class PartnerQuerySet(ScopedQuerySet):
     actions = (VIEW, CHANGE, DELETE)
@@ -105,6 +109,10 @@ class PartnerQuerySet(ScopedQuerySet):
         return self._restrict_view(user).exclude(pk__in=covers_outside).exclude(pk__in=partnership_outside)
 
     _restrict_delete = _restrict_change
+
+    def active(self) -> PartnerQuerySet:
+        """Not archived: the partners offered for new partnerships."""
+        return self.filter(archived_at__isnull=True)
 
 
 def _partnerships(user, action: str) -> models.QuerySet:

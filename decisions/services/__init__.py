@@ -6,11 +6,13 @@
 * ``saved_filters``: users' named decision-list filters;
 * ``matrix``: lint, diff, publish and cancel decision-rights matrix versions; decision types;
 * ``matrix_drafts``: admins' drafts of the matrix and the three-way merge onto a newer version;
+* ``holidays``: the non-working days business-hours clocks skip;
 * ``escalation``: the overdue sweep (compare-and-set, exactly once per level).
 """
 
 from decisions.services.edits import decision_edit, decision_revise
 from decisions.services.escalation import decision_escalate_step, escalate_overdue
+from decisions.services.holidays import holiday_create, holiday_delete, holiday_update
 from decisions.services.matrix import (
     LintIssue,
     LintReport,
@@ -62,6 +64,9 @@ __all__ = [
     "decision_type_update",
     "decision_withdraw",
     "escalate_overdue",
+    "holiday_create",
+    "holiday_delete",
+    "holiday_update",
     "matrix_cells",
     "matrix_diff",
     "matrix_draft_discard",

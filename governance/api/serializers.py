@@ -32,8 +32,16 @@ class FunctionSerializer(serializers.ModelSerializer):
         model = Function
         fields = ["code", "name"]
 
+    def validate_code(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.code:
+            raise serializers.ValidationError("The code is the function's natural key and cannot change.")
+        return value
+
     def create(self, validated_data):
         return services.function_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return services.function_update(function=instance, name=validated_data.get("name", instance.name))
 
 
 class AssignmentSerializer(serializers.ModelSerializer):

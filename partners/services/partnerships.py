@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from governance.archive import refuse_archived, set_archived
 from governance.models import Assignment, Function, OrgUnit, Role, User
 from governance.querysets import CHANGE, DELETE, VIEW, can
 from partners.models import (
@@ -37,6 +38,7 @@ def partner_create(*, actor: User, name: str, kind: str, status: str = "active",
     if not actor.is_admin and not org_units:
         raise ValidationError({"org_units": "Name at least one org unit in your scope that this partner covers."})
     require_units_in_scope(actor, org_units)
+    refuse_archived("org_units", org_units)
     partner = Partner(name=name, kind=kind, status=status)
     partner.full_clean()
     partner.save()
@@ -58,8 +60,20 @@ def partner_update(*, actor: User, partner: Partner, org_units: Iterable[OrgUnit
         current = {u.pk: u for u in partner.org_units.all()}
         changed = [wanted.get(pk) or current.get(pk) for pk in set(wanted) ^ set(current)]
         require_units_in_scope(actor, changed)
+        refuse_archived("org_units", wanted.values(), keep=current)
         partner.org_units.set(wanted.values())
     return partner
+
+
+@transaction.atomic
+def partner_archive(*, actor: User, partner: Partner, archived: bool = True, now=None) -> Partner:
+    """Archive a partner (or restore it) instead of deleting what history refers to. Its
+    partnerships are archived first; it is no longer offered for new partnerships."""
+    require_internal_writer(actor)
+    require(actor, DELETE, partner, PARTNER_OUTSIDE)
+    if archived and partner.partnerships.filter(archived_at__isnull=True).exists():
+        raise ValidationError({"archived_at": "Archive its partnerships first."})
+    return set_archived(partner, archived=archived, now=now)
 
 
 @transaction.atomic
@@ -126,13 +140,18 @@ def partnership_create(
     if members is not None and not actor.is_admin:
         raise PermissionDenied("members: only admins decide who may log in as a partner user.")
     _check_owner(owner)
+    refuse_archived("partner", [partner])
+    refuse_archived("org_units", org_units)
+    refuse_archived("owner_function", [owner_function])
+    functions = list(functions)
+    refuse_archived("functions", functions)
     partnership = Partnership(partner=partner, name=name, type=type, owner_function=owner_function, status=status,
                               start=start, end=end, review_cadence=review_cadence, owner=owner)
     partnership.full_clean()
     _check_dates(start, end)
     partnership.save()
     partnership.org_units.set(org_units)
-    partnership.functions.set(list(functions))
+    partnership.functions.set(functions)
     if members:
         partnership.members.set(_check_members(members))
     partnership_refresh_review_due(partnership=partnership)
@@ -160,6 +179,10 @@ def partnership_update(
         raise ValidationError({"partner": "Unknown partner."})
     if "owner" in fields:
         _check_owner(fields["owner"])
+    if "partner" in fields:
+        refuse_archived("partner", [fields["partner"]], keep=[partnership.partner_id])
+    if "owner_function" in fields:
+        refuse_archived("owner_function", [fields["owner_function"]], keep=[partnership.owner_function_id])
     for name, value in fields.items():
         setattr(partnership, name, value)
     partnership.full_clean()
@@ -172,9 +195,12 @@ def partnership_update(
         wanted = {u.pk: u for u in org_units}
         current = {u.pk: u for u in partnership.org_units.all()}
         require_units_in_scope(actor, [wanted.get(pk) or current.get(pk) for pk in set(wanted) ^ set(current)])
+        refuse_archived("org_units", org_units, keep=current)
         partnership.org_units.set(org_units)
     if functions is not None:
-        partnership.functions.set(list(functions))
+        functions = list(functions)
+        refuse_archived("functions", functions, keep=partnership.functions.values_list("pk", flat=True))
+        partnership.functions.set(functions)
     if members is not None:
         partnership.members.set(_check_members(members))
     partnership_refresh_review_due(partnership=partnership)
@@ -191,6 +217,18 @@ def partnership_delete(*, actor: User, partnership: Partnership) -> None:
         partnership.delete()
     except models.ProtectedError as exc:
         raise ValidationError({"partnership": "Other records (KPIs, decisions) still refer to it."}) from exc
+
+
+@transaction.atomic
+def partnership_archive(*, actor: User, partnership: Partnership, archived: bool = True, now=None) -> Partnership:
+    """Archive a partnership (or restore it) instead of deleting it with its reviews, actions and
+    assessments: only for those who may delete it. A partnership of an archived partner is not
+    restored."""
+    require_internal_writer(actor)
+    require(actor, DELETE, partnership, NOT_EVERY_UNIT)
+    if not archived:
+        refuse_archived("partner", [partnership.partner])
+    return set_archived(partnership, archived=archived, now=now)
 
 
 @transaction.atomic

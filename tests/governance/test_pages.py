@@ -69,7 +69,11 @@ def test_org_page_query_count_does_not_grow_with_the_tree(client, cast, org, dja
 def test_navigation_depends_on_role(client, cast):
     client.force_login(cast["admin"])
     html = client.get("/org/").content.decode()
-    assert "Django admin" in html and "Decision rights" in html
+    # Business admins manage in the product; the Django admin is for superusers only.
+    assert "Manage" in html and "Decision rights" in html and "Django admin" not in html
     client.force_login(cast["manager_de"])
     html = client.get("/org/").content.decode()
     assert "Django admin" not in html and "Decision rights" not in html and "My decision queue" in html
+    assert 'href="/manage/"' not in html
+    client.force_login(type(cast["admin"]).objects.create_superuser("root", "root@example.com", "pw-root"))
+    assert "Django admin" in client.get("/org/").content.decode()

@@ -37,6 +37,7 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("governance.OrgUnit", "log"): PARTNERSHIP,
     ("governance.OrgUnit", "change"): ADMIN,
     ("governance.Function", "view"): ("ab",) * 5,  # admins create functions: a role rule, no object rule
+    ("governance.Function", "change"): ADMIN,
     # a = manager DE, b = manager JP. The leader sees the manager in their subtree; a manager
     # sees themselves; a partner user only themselves (neither a nor b).
     ("governance.User", "view"): ("ab", "a", "a", "b", ""),

@@ -1,0 +1,1 @@
+"""The Manage area: admin screens inside the product (see ``governance.manage.base``)."""
