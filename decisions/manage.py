@@ -101,6 +101,7 @@ SECTIONS = [
         headers=("Date", "Name", "Org unit"), search_fields=("name", "org_unit__code", "org_unit__name"),
         cells=lambda h: [h.date.strftime("%a %-d %b %Y"), h.name, f"{h.org_unit.name} ({h.org_unit.code})"],
         history_slug="holiday", delete=lambda *, actor, obj: services.holiday_delete(holiday=obj),
+        label=lambda h: f"{h.name}, {h.date:%-d %b %Y} ({h.org_unit.code})",
         description="Business-hours SLA clocks run Mon–Fri 09:00–18:00 in the unit's time zone and skip these "
                     "days; 24×7 types ignore them. Changes apply to clocks started afterwards.",
         refine=lambda qs: qs.select_related("org_unit").order_by("-date", "org_unit__code"),

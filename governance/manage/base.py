@@ -68,6 +68,7 @@ class Section:
     after_save: Callable[..., None] | None = None  # page follow-ups, e.g. send an invitation
     order: Callable[[list], list] | None = None  # e.g. the org tree: rows in tree order, not paged
     extra_context: Callable[[Any, Any], dict] = field(default=lambda request, obj: {})
+    label: Callable[[Any], str] = str  # how a page names one object (title, breadcrumb, messages)
 
     @property
     def archivable(self) -> bool:
@@ -306,7 +307,7 @@ def form_view(request, section: Section, key=None):
         payload = form_payload(form, request.POST, section.serializer_class(), partial=instance is not None)
         obj, errors, status = save_through_api(section, request, instance, payload)
         if errors is None:
-            messages.success(request, f"{section.singular.capitalize()} “{obj}” saved.")
+            messages.success(request, f"{section.singular.capitalize()} “{section.label(obj)}” saved.")
             if section.after_save is not None:
                 section.after_save(request, obj, form, created=instance is None)
             return redirect(section.url("edit", obj))
@@ -319,7 +320,8 @@ def form_view(request, section: Section, key=None):
 
 def _render_form(request, section: Section, form, instance, status: int):
     context = {"section": section, "sections": sections_for(request.user), "form": form, "object": instance,
-               "archived": section.is_archived(instance), **section.extra_context(request, instance)}
+               "archived": section.is_archived(instance), "object_label": section.label(instance) if instance else "",
+               **section.extra_context(request, instance)}
     if instance is not None and section.archive is not None:
         context.update(archive_url=section.url("archive", instance), restore_url=section.url("restore", instance))
     if instance is not None and section.delete is not None:
@@ -342,7 +344,7 @@ def archive_view(request, section: Section, key, *, archived: bool):
         form.set_errors({"non_field_errors": [m for ms in django_errors(exc).values() for m in ms]})
         return _render_form(request, section, form, obj, 409)
     done = section.archive_words[1 if archived else 3]
-    messages.success(request, f"{section.singular.capitalize()} “{obj}” {done}.")
+    messages.success(request, f"{section.singular.capitalize()} “{section.label(obj)}” {done}.")
     return redirect(section.url("edit", obj))
 
 
@@ -353,7 +355,7 @@ def delete_view(request, section: Section, key):
     obj = _object(section, request, key)
     if section.delete is None or not can(request.user, section.change_action, obj):
         raise Http404
-    label = str(obj)
+    label = section.label(obj)
     section.delete(actor=request.user, obj=obj)
     messages.success(request, f"{section.singular.capitalize()} “{label}” deleted.")
     return redirect(section.url("list"))
