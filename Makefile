@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint install bench reliability load prod-check clean
+.PHONY: run test test-fast lint typecheck install bench bench-requests reliability load prod-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ run: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -m "not reliability"; rc=$$?; [ $$rc -eq 5 ] && echo "pytest collected no tests" && rc=0; exit $$rc
 
+## make test-fast: the edit-test loop (no lint): the suite without browser journeys, child processes
+## (Celery worker/beat, gunicorn, manage.py runs; marker integration), the long single tests (schemathesis,
+## every route x role, demo seeding, bench runs; marker slow) or the fault tests.
+## Aim: under 90 s on a quiet machine. `make test` stays the whole suite.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:playwright -m "not browser and not integration and not reliability and not slow" $(PYTEST_ARGS)
+
 ## make reliability: the slow fault tests (two beats, Redis down, PostgreSQL restart) and a 20 s load smoke run.
 reliability: $(STAMP)
 	$(BIN)/python -m pytest -q -m reliability -p no:playwright tests/reliability tests/load
@@ -41,8 +48,16 @@ load: $(STAMP)
 	ACCORD_LOAD_SECONDS=$${ACCORD_LOAD_SECONDS:-180} $(BIN)/python -m pytest -q -p no:playwright tests/load
 	@cat test-artifacts/load-report.md
 
+## make lint: ruff, no model change without its migration, the import contracts (import-linter,
+## [tool.importlinter] in pyproject.toml) and mypy (the ratchet in [tool.mypy]; docs/typing.md).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	DJANGO_SETTINGS_MODULE=governance.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports --no-cache
+	$(MAKE) --no-print-directory typecheck
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 ## make bench: benchmarks at scale against hand-written SQL (PostgreSQL; BENCH_* env to resize).
 ## BENCH_ARGS defaults to --skip-verify (the incremental-vs-full check costs a second full rollup,
@@ -50,6 +65,11 @@ lint: $(STAMP)
 BENCH_ARGS ?= --skip-verify
 bench: $(STAMP)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench} $(BIN)/python -m bench --measurements $${BENCH_MEASUREMENTS:-10000000} --decisions $${BENCH_DECISIONS:-1000000} --reuse $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-requests
+
+## make bench-requests: the request-cost section alone (CPU per request on the production settings, demo data).
+bench-requests: $(STAMP)
+	DATABASE_URL=$${BENCH_DEMO_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench_demo} $(BIN)/python -m bench.request_cost $(BENCH_REQUEST_ARGS)
 
 clean:
 	-@test -x $(BIN)/python && DJANGO_DEBUG=1 $(BIN)/python manage.py embedded_db stop

@@ -5,12 +5,23 @@ from decisions.models import (
     Decision,
     DecisionEvent,
     DecisionParticipant,
+    DecisionPause,
+    DecisionStage,
     DecisionType,
     Escalation,
     Holiday,
     MatrixCell,
     MatrixVersion,
+    PauseRule,
 )
+
+
+class PauseRuleInline(admin.TabularInline):
+    """The reasons a decision of the type may be paused for, and their rules (issue 18)."""
+
+    model = PauseRule
+    extra = 0
+    fields = ["code", "label", "party", "who_may_pause", "stops_clock", "max_hours", "resumes_on_answer", "is_active"]
 
 
 @admin.register(DecisionType)
@@ -18,6 +29,7 @@ class DecisionTypeAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "decided_at_level", "sla_hours", "calendar", "escalation_enabled", "is_active"]
     list_filter = ["decided_at_level", "calendar", "is_active"]
     search_fields = ["code", "name"]
+    inlines = [PauseRuleInline]
 
 
 @admin.register(Holiday)
@@ -72,6 +84,14 @@ class EscalationInline(ReadOnlyInline):
     model = Escalation
 
 
+class PauseInline(ReadOnlyInline):
+    model = DecisionPause
+
+
+class StageInline(ReadOnlyInline):
+    model = DecisionStage
+
+
 @admin.register(Decision)
 class DecisionAdmin(admin.ModelAdmin):
     """Decisions change through the workflow (events), so the admin shows them read-only."""
@@ -80,7 +100,7 @@ class DecisionAdmin(admin.ModelAdmin):
     list_filter = ["status", "priority", "decision_type", "escalation_level"]
     search_fields = ["title"]
     list_select_related = ["decision_type", "org_unit"]
-    inlines = [ParticipantInline, EventInline, EscalationInline]
+    inlines = [ParticipantInline, EventInline, EscalationInline, PauseInline, StageInline]
 
     def has_add_permission(self, request):
         return False

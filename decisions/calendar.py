@@ -57,8 +57,13 @@ def add_business_hours(start: datetime, hours: float, tz, holidays: Iterable[dat
 
 def business_hours_between(start: datetime, end: datetime, tz, holidays: Iterable[date] = ()) -> float:
     """Business hours elapsed from ``start`` to ``end`` (0 when ``end <= start``)."""
+    return business_time_between(start, end, tz, holidays).total_seconds() / 3600
+
+
+def business_time_between(start: datetime, end: datetime, tz, holidays: Iterable[date] = ()) -> timedelta:
+    """Business time elapsed from ``start`` to ``end`` (zero when ``end <= start``), exact."""
     if end <= start:
-        return 0.0
+        return timedelta()
     zone = _zone(tz)
     off_days = set(holidays)
     total = timedelta()
@@ -72,7 +77,7 @@ def business_hours_between(start: datetime, end: datetime, tz, holidays: Iterabl
             if hi > lo:
                 total += hi - lo
         day += timedelta(days=1)
-    return total.total_seconds() / 3600
+    return total
 
 
 def add_sla_hours(start: datetime, hours: float, *, calendar: str, tz, holidays: Iterable[date] = ()) -> datetime:
@@ -80,3 +85,13 @@ def add_sla_hours(start: datetime, hours: float, *, calendar: str, tz, holidays:
     if calendar == "business":
         return add_business_hours(start, hours, tz, holidays)
     return start + timedelta(hours=hours)
+
+
+def sla_seconds_between(start: datetime, end: datetime, *, calendar: str, tz, holidays: Iterable[date] = ()) -> int:
+    """Whole seconds of clock time from ``start`` to ``end`` on the given calendar: business time
+    for ``business``, elapsed time for ``24x7`` (the counterpart of ``add_sla_hours``)."""
+    if end <= start:
+        return 0
+    if calendar == "business":
+        return int(business_time_between(start, end, tz, holidays).total_seconds())
+    return int((end - start).total_seconds())

@@ -13,6 +13,16 @@ logging, reopening and escalating start a level's clock with ``level_clock``; th
   warnings and what pages show as the deadline; escalation follows the SLA alone.
 * A closed decision has no clock: no warning, no deadline (``next_deadline_at`` is None).
 
+* A pause whose reason stops the clock (``PauseRule.stops_clock``) takes the decision off the
+  sweep while it runs (``next_deadline_at`` None) and on resuming moves every running deadline by
+  the clock time the pause took (``resumed_clock``): what was left of the SLA, the level's time and
+  the warning at the pause is left again after it. Other pauses leave the clock running.
+
+* A missing agreement or input has a clock of its own (``answer_clock``): it is due at
+  ``ANSWER_FRACTION`` of the level's time from when it was asked (so the decider keeps the rest),
+  reminded at ``WARNING_FRACTION`` of that, and chased to the same function one level up when due
+  (``services.chasing``); the next level's clock starts when the chase happened.
+
 After a warning the sweep sets ``next_deadline_at`` to ``due_at`` in its compare-and-set claim
 (``services.escalation._warn``): the only step that changes a running clock outside this module.
 """
@@ -23,13 +33,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from decisions.calendar import add_sla_hours
+from decisions.calendar import add_sla_hours, sla_seconds_between
 
 if TYPE_CHECKING:
     from decisions.models import Decision, DecisionType
     from governance.models import OrgUnit
 
 WARNING_FRACTION = 0.75  # the pre-breach warning goes out at 75% of the time
+ANSWER_FRACTION = 0.5  # an agreement or input is due at half the level's time
 
 
 @dataclass(frozen=True)
@@ -89,3 +100,50 @@ def driving_deadline(decision: Decision) -> tuple[datetime, str] | None:
     if decision.due_by is not None and decision.due_by < decision.sla_due_at:
         return decision.due_by, "requested"
     return decision.sla_due_at, "sla"
+
+
+def paused_clock_fields() -> dict:
+    """The ``Decision`` columns a clock-stopping pause sets: nothing is due while it runs."""
+    return {"next_deadline_at": None}
+
+
+def resumed_clock(decision: Decision, *, paused_at: datetime, resumed_at: datetime,
+                  holidays: set[date] | None = None) -> tuple[dict, int]:
+    """After a clock-stopping pause from ``paused_at`` to ``resumed_at``: the ``Decision`` columns
+    with every deadline still ahead at the pause (SLA, the level's due time, the warning) moved by
+    the clock time the pause took, and that time in seconds. Deadlines already passed at the pause
+    stay; the requester's ``due_by`` is a date outside, never moved."""
+    decision_type, unit = decision.decision_type, decision.org_unit
+    if holidays is None:
+        if decision_type.calendar == "business":
+            from decisions.routing import holidays_for
+
+            holidays = holidays_for(unit)
+        else:
+            holidays = set()
+    args = {"calendar": decision_type.calendar, "tz": unit.timezone, "holidays": holidays}
+
+    def moved(deadline: datetime | None) -> datetime | None:
+        if deadline is None or deadline <= paused_at:
+            return deadline
+        left = sla_seconds_between(paused_at, deadline, **args)
+        return add_sla_hours(resumed_at, left / 3600, **args)
+
+    fields = {"sla_due_at": moved(decision.sla_due_at), "due_at": moved(decision.due_at),
+              "warn_at": moved(decision.warn_at)}
+    if decision.escalation_exhausted:
+        fields["next_deadline_at"] = None
+    else:
+        fields["next_deadline_at"] = (min(fields["warn_at"], fields["due_at"]) if fields["warn_at"]
+                                      else fields["due_at"])
+    return fields, sla_seconds_between(paused_at, resumed_at, **args)
+
+
+def answer_clock(*, decision_type: DecisionType, priority: str, tz, start: datetime,
+                 holidays: set[date]) -> Clock:
+    """The clock of a missing agreement or input asked at ``start``: due at ``ANSWER_FRACTION`` of
+    the level's SLA on the type's calendar, reminded at ``WARNING_FRACTION`` of that."""
+    hours = decision_type.target_hours(priority) * ANSWER_FRACTION
+    args = {"calendar": decision_type.calendar, "tz": tz, "holidays": holidays}
+    return Clock(started_at=start, due_at=add_sla_hours(start, hours, **args),
+                 warn_at=add_sla_hours(start, hours * WARNING_FRACTION, **args))

@@ -28,7 +28,9 @@ from decisions.models import (
     Escalation,
     Holiday,
     MatrixVersion,
+    PauseRule,
 )
+from decisions.services.stage_backfill import backfill_stages
 from governance.models import Assignment, Function, Notification, OrgUnit, User
 
 # code, name, level, SLA hours, per-priority overrides, calendar, {function: role}, title templates
@@ -90,6 +92,13 @@ PARTNER_NAMES = ["MedDistrib", "Helios Kliniken", "Sana Group", "NHS Supply Chai
 HOLIDAYS = [("GLOBAL", date(2025, 12, 25), "Christmas Day"), ("GLOBAL", date(2026, 1, 1), "New Year's Day"),
             ("DE", date(2025, 10, 3), "German Unity Day"), ("JP", date(2026, 1, 12), "Coming of Age Day"),
             ("US", date(2025, 11, 27), "Thanksgiving"), ("GB", date(2025, 12, 26), "Boxing Day")]
+# Why decisions of a type may be paused (issue 18): (code, label, party, who may pause, stops the
+# clock, max hours, resumes on the party's answer).
+PAUSE_RULES = {
+    code: [("PARTNER_DATA", "Waiting on partner data", "partner", "either", True, 240, True),
+           ("COMPLIANCE_REVIEW", "Waiting on Compliance review", "function", "either", False, 80, True)]
+    for code in ("PRICE_EXC", "TENDER", "PARTNER_ONB", "DIST_TERMS", "DISCOUNT", "PARTNER_EXIT")
+}
 N_DECISIONS = 340
 H = timedelta(hours=1)
 
@@ -110,12 +119,18 @@ def seed() -> dict:
         types[code] = DecisionType.objects.filter(code=code).first() or services.decision_type_create(
             code=code, name=name, decided_at_level=level, sla_hours=sla, sla_hours_by_priority=overrides,
             calendar=calendar, description=f"{name}: decided at {level} level.")
+    for code, rules in PAUSE_RULES.items():
+        for rule, label, party, who, stops, max_hours, on_answer in rules:
+            PauseRule.objects.get_or_create(decision_type=types[code], code=rule, defaults={
+                "label": label, "party": party, "who_may_pause": who, "stops_clock": stops, "max_hours": max_hours,
+                "resumes_on_answer": on_answer})
     if not MatrixVersion.objects.exists():
         cells = {(types[t[0]].pk, functions[f].pk): role for t in TYPES for f, role in t[6].items()}
         services.matrix_publish(actor=admin, cells=cells, note="Initial decision-rights matrix",
                                 now=now - timedelta(days=200))
     if not Decision.objects.exists():
         _generate_log(now=now, types=types, functions=functions, units=units)
+        backfill_stages()  # the generated log was bulk-written: its stage intervals come from the timelines
         _live_stories(now=now, types=types, units=units)
         _link_expected_kpis()
     return {"decision_types": DecisionType.objects.count(), "matrix_versions": MatrixVersion.objects.count(),
@@ -329,23 +344,43 @@ STORIES = [
      []),
     ("manager.jp", "PRICE_EXC", "JP", "Price exception for Tokyo university hospital", "normal", 6, []),
     ("manager.dach", "DIST_TERMS", "AT", "Payment terms for Austrian distributor renewal", "normal", 50, []),
+    # Waiting on the requester (vetoed: revise or withdraw) and on the partner (paused for their data).
+    ("manager.de", "PRICE_EXC", "DE", "Rebate above list for a regional buying group", "normal", 9,
+     [("de.access", "veto")]),
+    ("manager.de", "DIST_TERMS", "DE", "Volume tiers for the MedLogistik renewal", "normal", 40,
+     [("manager.de", "pause:PARTNER_DATA")]),
 ]
+STORY_PARTNERSHIPS = {"Volume tiers for the MedLogistik renewal": "MedLogistik Germany distribution"}
 
 
 def _live_stories(*, now, types, units) -> None:
+    from governance.querysets import LOG, can
+    from partners.models import Partnership
+
     users = {u.username: u for u in User.objects.filter(username__in={s[0] for s in STORIES} | {
         who for s in STORIES for who, _ in s[6]})}
     for requester, code, unit, title, priority, hours_ago, steps in STORIES:
         if requester not in users or unit not in units:
             continue
+        partnership = Partnership.objects.filter(name=STORY_PARTNERSHIPS.get(title, "")).first()
+        if partnership is not None and not can(users[requester], LOG, partnership):
+            partnership = None
         decision = services.decision_log(
             actor=users[requester], decision_type=types[code], org_unit=units[unit], title=title, priority=priority,
             description=_description(code, units[unit]), options=_options(code, random.Random(title)),
+            partnership=partnership, visibility="shared" if partnership else "internal",
             now=now - timedelta(hours=hours_ago))
+        at = now - timedelta(hours=hours_ago / 2)
         for who, action in steps:
-            if who in users and action == "agree":
-                services.decision_agree(decision=decision, actor=users[who], agree=True, comment="Fine from our side.",
-                                        now=now - timedelta(hours=hours_ago / 2))
+            if who not in users:
+                continue
+            if action in ("agree", "veto"):
+                services.decision_agree(decision=decision, actor=users[who], agree=action == "agree", now=at,
+                                        comment="Fine from our side." if action == "agree" else
+                                        "The rebate breaks the corridor; bring it within 10%.")
+            elif action.startswith("pause:") and partnership is not None:
+                services.decision_pause(decision=decision, actor=users[who], reason=action.split(":")[1],
+                                        party="partner", note="Volume forecast for 2027", now=at)
 
 
 def plan_rng(decision, salt: str) -> float:

@@ -15,6 +15,8 @@ from decisions.querysets import (
     HolidayQuerySet,
     MatrixVersionQuerySet,
     ParticipantQuerySet,
+    PauseQuerySet,
+    StageQuerySet,
     ThroughDecisionQuerySet,
 )
 from decisions.visibility import Visibility
@@ -75,6 +77,10 @@ class EventKind(models.TextChoices):
     REVISED = "revised", "Revised (new round)"
     NUDGED = "nudged", "Reminder sent"
     VISIBILITY = "visibility", "Sharing changed"
+    PAUSED = "paused", "Paused"
+    RESUMED = "resumed", "Resumed"
+    AGREE_ESCALATED = "agree_escalated", "Agreement chased one level up"
+    INPUT_ESCALATED = "input_escalated", "Input chased one level up"
 
 
 # Timeline entries that record the decision itself (its description, its outcome): a partner user
@@ -423,6 +429,194 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision_id} → level {self.level}"
+
+
+class Stage(models.TextChoices):
+    """What an open decision waits for (``decisions.stages`` has the rule)."""
+
+    DRAFTING = "drafting", "Drafting (with the requester)"
+    INPUT = "input", "Waiting for input"
+    AGREE = "agree", "Waiting for agreement"
+    DECISION = "decision", "Waiting for the decision"
+    PAUSED = "paused", "Paused"
+
+
+class PartyKind(models.TextChoices):
+    """Who a stage waits on: a function at an org unit, the partner, or the requester."""
+
+    FUNCTION = "function", "Function"
+    PARTNER = "partner", "Partner"
+    REQUESTER = "requester", "Requester"
+
+
+class DecisionStage(models.Model):
+    """One interval of a decision's open time, attributed to the party it waited on. Kept by the
+    decision services as the state changes (``services.stages.sync_stages``), never recomputed per
+    read. Parties are asked in parallel, so the intervals of one decision may overlap (input and
+    agreement from several functions at once); ``business_seconds`` is the interval's length on the
+    decision's SLA calendar (business hours and holidays of its org unit), set when it ends."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="stages")
+    stage = models.CharField(max_length=16, choices=Stage.choices)
+    party_kind = models.CharField(max_length=16, choices=PartyKind.choices)
+    party_key = models.CharField(max_length=64, help_text="The party as one value (one open row per stage and party).")
+    function = models.ForeignKey("governance.Function", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    org_unit = models.ForeignKey("governance.OrgUnit", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    partner = models.ForeignKey("partners.Partner", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    level = models.PositiveSmallIntegerField(default=0, help_text="Escalation level of the party (chasing).")
+    round = models.PositiveSmallIntegerField(default=1)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    business_seconds = models.BigIntegerField(null=True, blank=True, help_text="Set when the interval ends.")
+    # The chase clock of a missing agreement or input (``decisions.clock.answer_clock``; the sweep's
+    # ``services.chasing``): reminded at ``warn_at``, chased one level up at ``due_at``.
+    due_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    next_deadline_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["decision_id", "started_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "stage", "party_key"],
+                                    condition=models.Q(ended_at__isnull=True),
+                                    name="decisionstage_one_open_per_party"),
+        ]
+        indexes = [
+            models.Index(fields=["decision", "started_at"], name="decisionstage_timeline"),
+            # The chase sweep: open intervals whose reminder or deadline has come.
+            models.Index(fields=["next_deadline_at"], name="decisionstage_chase",
+                         condition=models.Q(ended_at__isnull=True, next_deadline_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} {self.stage} {self.party_key} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class PauseParty(models.TextChoices):
+    """Whom a pause reason waits on."""
+
+    PARTNER = "partner", "The partner"
+    REQUESTER = "requester", "The requester"
+    FUNCTION = "function", "A function taking part"
+    ANY = "any", "Any of them"
+
+
+class PauseWho(models.TextChoices):
+    """Who may pause a decision for a reason (admins always may)."""
+
+    REQUESTER = "requester", "The requester"
+    DECIDER = "decider", "The decider"
+    EITHER = "either", "The requester or the decider"
+
+
+class PauseRule(models.Model):
+    """A reason a decision of a type may be paused, with its rules: whom it waits on, who may pause,
+    whether the SLA clock stops, how long at most, and whether the party's answer resumes it.
+    A type without rules cannot be paused."""
+
+    decision_type = models.ForeignKey(DecisionType, on_delete=models.CASCADE, related_name="pause_rules")
+    code = models.CharField(max_length=32, validators=[code_validator])
+    label = models.CharField(max_length=120, help_text='E.g. "Waiting on partner data".')
+    party = models.CharField(max_length=16, choices=PauseParty.choices, default=PauseParty.ANY)
+    who_may_pause = models.CharField(max_length=16, choices=PauseWho.choices, default=PauseWho.EITHER)
+    stops_clock = models.BooleanField(default=False, help_text="The SLA clock stops while paused for this reason.")
+    max_hours = models.PositiveIntegerField(default=120, help_text="The pause ends at the latest after this long "
+                                                                   "(clock hours).")
+    resumes_on_answer = models.BooleanField(default=True, help_text="An input or agreement from the party it waits "
+                                                                    "on resumes the decision.")
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["decision_type_id", "label"]
+        constraints = [models.UniqueConstraint(fields=["decision_type", "code"], name="pauserule_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_type_id}: {self.label}"
+
+    def clean(self) -> None:
+        if not 0 < (self.max_hours or 0) <= MAX_SLA_HOURS:
+            raise ValidationError({"max_hours": f"Give between 1 and {MAX_SLA_HOURS} hours."})
+
+
+class ResumedHow(models.TextChoices):
+    MANUAL = "manual", "Resumed by hand"
+    ANSWER = "answer", "The party answered"
+    DATE = "date", "Its date passed"
+    CLOSED = "closed", "The decision closed"
+
+
+class DecisionPause(models.Model):
+    """A pause of a decision: its reason (rule), the party it waits on, who paused it and when, and
+    how it ended. At most one runs per decision. ``clock_seconds``: the SLA clock time it stopped
+    (0 when its reason does not stop the clock), set when it ends."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="pauses")
+    rule = models.ForeignKey(PauseRule, on_delete=models.PROTECT, related_name="pauses")
+    party_kind = models.CharField(max_length=16, choices=PartyKind.choices)
+    function = models.ForeignKey("governance.Function", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    org_unit = models.ForeignKey("governance.OrgUnit", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    partner = models.ForeignKey("partners.Partner", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    note = models.TextField(blank=True)
+    stops_clock = models.BooleanField()
+    paused_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    paused_at = models.DateTimeField()
+    resume_by = models.DateTimeField(help_text="When it resumes by itself (its date, at most the rule's maximum).")
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    resumed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    resumed_how = models.CharField(max_length=16, choices=ResumedHow.choices, blank=True)
+    clock_seconds = models.BigIntegerField(null=True, blank=True)
+
+    objects = PauseQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["decision_id", "paused_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision"], condition=models.Q(resumed_at__isnull=True),
+                                    name="decisionpause_one_running"),
+        ]
+        indexes = [models.Index(fields=["resume_by"], condition=models.Q(resumed_at__isnull=True),
+                                name="decisionpause_due")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} paused {self.paused_at:%Y-%m-%d %H:%M} ({self.rule_id})"
+
+
+class Chase(models.Model):
+    """A missing agreement or input chased one level up: one row per decision, stage, function and
+    level, so the database guarantees each level is reached at most once (as ``Escalation``)."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="chases")
+    stage = models.CharField(max_length=16, choices=Stage.choices)
+    function = models.ForeignKey("governance.Function", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    round = models.PositiveSmallIntegerField(default=1)
+    from_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey("governance.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+",
+                                help_text="None: nobody holds the function higher up (admins told).")
+    missed_deadline = models.DateTimeField()
+    at = models.DateTimeField()
+
+    objects = ThroughDecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["decision_id", "stage", "function_id", "level"]
+        constraints = [models.UniqueConstraint(fields=["decision", "stage", "function", "round", "level"],
+                                               name="chase_once_per_level")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} {self.stage} {self.function_id} → level {self.level}"
 
 
 class SavedDecisionFilter(models.Model):

@@ -150,3 +150,18 @@ class EventQuerySet(ThroughDecisionQuerySet):
             models.Q(kind__in=DECISION_EVENT_KINDS) | models.Q(visibility=Visibility.SHARED) | models.Q(actor=user))
 
 
+
+
+class StageQuerySet(ThroughDecisionQuerySet):
+    """Stage intervals are read through their decision: partner users get those of decisions shared
+    with them, with internal parties redacted (``visibility.redact_stage``)."""
+
+    def _restrict_view(self, user) -> StageQuerySet:
+        return self._decisions(user)
+
+
+class PauseQuerySet(ThroughDecisionQuerySet):
+    """Pauses are read through their decision (their parties redacted for partner users as stages)."""
+
+    def _restrict_view(self, user) -> PauseQuerySet:
+        return self._decisions(user)

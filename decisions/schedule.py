@@ -5,4 +5,5 @@ ESCALATION_SWEEP_SECONDS = float(os.environ.get("ACCORD_ESCALATION_SWEEP_SECONDS
 
 BEAT_SCHEDULE = {
     "decisions-escalate-overdue": {"task": "decisions.tasks.escalate_overdue", "schedule": ESCALATION_SWEEP_SECONDS},
+    "decisions-resume-due-pauses": {"task": "decisions.tasks.resume_due_pauses", "schedule": ESCALATION_SWEEP_SECONDS},
 }

@@ -69,12 +69,18 @@ def decision_list(*, user: User, filters: dict | None = None, sort: str = "newes
 
 def decision_detail(*, user: User, pk: int) -> Decision:
     """One visible decision with the participants and events ``user`` may see (404 otherwise);
-    ``may_change``: whether ``user`` may change it (withdraw, reopen, share), read in the same query."""
+    ``may_change``: whether ``user`` may change it (withdraw, reopen, share), ``is_paused`` and
+    ``has_pause_rules`` (its type has pause reasons), read in the same query."""
     from django.db.models import Exists, OuterRef
     from django.shortcuts import get_object_or_404
 
+    from decisions.models import DecisionPause, PauseRule
+
     changeable = Decision.objects.restrict(user, "change").filter(pk=OuterRef("pk"))
-    qs = Decision.objects.restrict(user, "view").annotate(may_change=Exists(changeable)).select_related(
+    running = DecisionPause.objects.filter(decision=OuterRef("pk"), resumed_at__isnull=True)
+    pausable = PauseRule.objects.filter(decision_type=OuterRef("decision_type"), is_active=True)
+    qs = Decision.objects.restrict(user, "view").annotate(
+        may_change=Exists(changeable), is_paused=Exists(running), has_pause_rules=Exists(pausable)).select_related(
         "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
         "deciding_unit", "decided_by", "matrix_version",
     ).prefetch_related(
@@ -84,6 +90,33 @@ def decision_detail(*, user: User, pk: int) -> Decision:
         Prefetch("events", queryset=DecisionEvent.objects.restrict(user, "view").select_related("actor")),
     )
     return get_object_or_404(qs, pk=pk)
+
+
+def decision_stages(*, decision: Decision, user: User, now: datetime | None = None) -> dict:
+    """The stages panel: ``rows`` (each interval as ``user`` may see it — ``visibility.redact_stage``
+    — with business seconds counted to ``now`` while open) and ``parties`` (business seconds per
+    party, largest first). Two queries."""
+    from decisions.models import DecisionStage
+    from decisions.services.stages import party_label, stage_intervals
+    from decisions.visibility import redact_stage
+
+    now = now or timezone.now()
+    found = list(DecisionStage.objects.restrict(user, "view").filter(decision=decision)
+                 .select_related("function", "org_unit", "partner").order_by("started_at", "stage", "pk"))
+    rows = []
+    for r in stage_intervals(decision, found, now):
+        rows.append(redact_stage({
+            "stage": r.stage, "stage_label": r.get_stage_display(), "started_at": r.started_at,
+            "ended_at": r.ended_at, "business_seconds": r.business_seconds, "level": r.level, "round": r.round,
+            "party": {"kind": r.party_kind, "name": party_label(r), "function": r.function_id,
+                      "org_unit": r.org_unit_id, "partner": r.partner_id}}, user))
+    totals: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row["party"]["kind"], row["party"]["name"])
+        totals[key] = totals.get(key, 0) + (row["business_seconds"] or 0)
+    parties = [{"kind": kind, "name": name, "business_seconds": secs}
+               for (kind, name), secs in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return {"rows": rows, "parties": parties, "calendar": decision.decision_type.get_calendar_display()}
 
 
 @dataclass

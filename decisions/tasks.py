@@ -8,5 +8,14 @@ from decisions import services
 @shared_task(name="decisions.tasks.escalate_overdue", ignore_result=True)
 def escalate_overdue(batch_size: int | None = None) -> dict:
     """The escalation sweep (beat: every minute, default batch size). Idempotent; safe to overlap
-    with itself. ``batch_size``: due decisions per transaction (the kill tests make it small)."""
-    return services.escalate_overdue(**({"batch_size": batch_size} if batch_size else {}))
+    with itself. ``batch_size``: due decisions per transaction (the kill tests make it small). Then
+    the missing agreements and inputs are reminded and chased (``services.chase_overdue``)."""
+    kwargs = {"batch_size": batch_size} if batch_size else {}
+    counts = services.escalate_overdue(**kwargs)
+    return {**counts, **services.chase_overdue(**kwargs)}
+
+
+@shared_task(name="decisions.tasks.resume_due_pauses", ignore_result=True)
+def resume_due_pauses() -> int:
+    """Resume the pauses whose date has passed (beat: with the escalation sweep). Idempotent."""
+    return services.resume_due_pauses()

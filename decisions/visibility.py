@@ -84,6 +84,22 @@ def redact_event(data: dict, viewer) -> dict:
     return {**data, "actor": None, "actor_name": INTERNAL_ACTOR, "data": {}, "level": None}
 
 
+def redact_stage(data: dict, viewer) -> dict:
+    """A stage interval as ``viewer`` may see it: a partner user sees when the partner was waited on
+    (and pauses), and of the rest only that the internal team had it — not which function or unit,
+    the escalation level, the round, or a veto's redrafting (``stage`` becomes ``internal``)."""
+    if sees_internal(viewer):
+        return data
+    party = data.get("party") or {}
+    out = {**data, "level": None, "round": None}
+    if party.get("kind") != "partner":
+        out["party"] = {"kind": "internal", "function": None, "org_unit": None, "partner": None,
+                        "name": INTERNAL_ACTOR}
+        if data.get("stage") != "paused":
+            out["stage"], out["stage_label"] = "internal", "With the internal team"
+    return out
+
+
 def person_label(viewer, person, fallback: str) -> str:
     """The name of ``person`` — someone taking part in a decision ``viewer`` can view — for a
     message to ``viewer``, else ``fallback``: messages and errors never echo the name of someone

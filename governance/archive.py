@@ -10,6 +10,7 @@ so simple-history records who did it and when.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -29,7 +30,10 @@ def refuse_archived(field: str, objs: Iterable[models.Model | None], *, keep: It
         raise ValidationError({field: f"Archived, no longer available: {', '.join(archived)}."})
 
 
-def set_archived(obj: models.Model, *, archived: bool, now=None) -> models.Model:
+ArchivableT = TypeVar("ArchivableT", bound=models.Model)
+
+
+def set_archived(obj: ArchivableT, *, archived: bool, now=None) -> ArchivableT:
     """Archive (or restore) ``obj``: one save, recorded in its history."""
     obj.archived_at = (now or timezone.now()) if archived else None
     obj.save(update_fields=["archived_at"])

@@ -37,7 +37,9 @@ AUDITED_MODELS = {
     "objective": "kpis.StrategicObjective",
 }
 # Models with history that have no per-object page (see above).
-AUDITED_ELSEWHERE = {"kpis.KPIOwnership"}
+AUDITED_ELSEWHERE = {"kpis.KPIOwnership",
+                     # pauses show in their decision's timeline; pause reasons under their decision type (admin)
+                     "decisions.DecisionPause", "decisions.PauseRule"}
 
 AUDIT_ROLES = {"admin", "leader"}
 

@@ -64,5 +64,4 @@ class AddressLimitBackend:
             record_security_event(kind=SecurityEvent.Kind.ADDRESS_BLOCKED, request=request,
                                   username=str(username or ""))
             raise PermissionDenied("Too many failed sign-ins from this address.")
-        return None
     # No get_user(): it signs nobody in, so no session names it (and force_login never picks it).

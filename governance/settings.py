@@ -55,6 +55,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "governance.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and API answers gzip-compressed for clients that accept it (static files come compressed
+    # from WhiteNoise above). Django adds random bytes to each gzip header against BREACH, and CSRF
+    # tokens are masked per response.
+    "django.middleware.gzip.GZipMiddleware",
     "governance.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,6 +81,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "governance.urls"
 WSGI_APPLICATION = "governance.wsgi.application"
 AUTH_USER_MODEL = "governance.User"
+# Sessions read through the shared cache (Redis), written to both: a page's session costs a cache
+# read instead of a query; the database copy survives a Redis restart (docs/benchmarks.md).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -98,6 +105,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Django's form renderer, with <select> elements written in Python (governance.forms_renderer).
+FORM_RENDERER = "governance.forms_renderer.FastSelectRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 # PostgreSQL only. With no DATABASE_URL: a private PostgreSQL under var/postgres, started on first

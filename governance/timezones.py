@@ -16,8 +16,9 @@ from datetime import datetime, tzinfo
 from functools import lru_cache
 
 from django.conf import settings
-from django.utils import dateformat
 from django.utils import timezone as dj_timezone
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.translation import get_language
 
 FORMATS = {
     "": "d M Y H:i",  # 02 Mar 2026 09:00
@@ -49,7 +50,30 @@ def format_instant(value: datetime | None, tz: tzinfo | None = None, style: str 
     if dj_timezone.is_naive(value):
         value = dj_timezone.make_aware(value, zone(settings.TIME_ZONE))
     local = value.astimezone(tz or dj_timezone.get_current_timezone())
-    return dateformat.format(local, f"{FORMATS.get(style, FORMATS[''])} T")
+    return f"{_FAST_FORMATS.get(style, _FAST_FORMATS[''])(local)} {local.tzname() or ''}"
+
+
+@lru_cache(maxsize=64)
+def _names(language: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Month and weekday abbreviations as ``dateformat``'s ``M`` and ``D`` give them, per language."""
+    return (("",) + tuple(str(MONTHS_3[m]).title() for m in range(1, 13)),
+            tuple(str(WEEKDAYS_ABBR[d]) for d in range(7)))
+
+
+def _month(dt: datetime) -> str:
+    return _names(get_language())[0][dt.month]
+
+
+# FORMATS written out: ``dateformat.format`` parses its format string and looks each letter up on
+# every call (~0.1 ms; a list of 100 decisions formats 200 instants). tests/governance pins that
+# both give the same text.
+_FAST_FORMATS = {
+    "": lambda dt: f"{dt.day:02d} {_month(dt)} {dt.year:04d} {dt.hour:02d}:{dt.minute:02d}",
+    "short": lambda dt: f"{dt.day:02d} {_month(dt)} {dt.hour:02d}:{dt.minute:02d}",
+    "weekday": lambda dt: f"{_names(get_language())[1][dt.weekday()]} {dt.day:02d} {_month(dt)} "
+                          f"{dt.hour:02d}:{dt.minute:02d}",
+    "seconds": lambda dt: f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d} {dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}",
+}
 
 
 def default_timezone(user) -> str:

@@ -11,6 +11,8 @@ from decisions.models import (
     Decision,
     DecisionEvent,
     DecisionParticipant,
+    DecisionPause,
+    DecisionStage,
     DecisionState,
     DecisionStatus,
     DecisionType,
@@ -19,7 +21,14 @@ from decisions.models import (
     Priority,
     RapidRole,
 )
-from decisions.visibility import Visibility, redact_decision, redact_event, redact_participant, sees_internal
+from decisions.visibility import (
+    Visibility,
+    redact_decision,
+    redact_event,
+    redact_participant,
+    redact_stage,
+    sees_internal,
+)
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.models import Function, Notification, OrgLevel, OrgUnit, User
 from governance.querysets import LOG, VIEW
@@ -526,6 +535,60 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class PartySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="function, partner or requester (internal: redacted for partner users).")
+    function = serializers.CharField(allow_null=True, help_text="Function code (kind function).")
+    org_unit = serializers.CharField(allow_null=True, help_text="Org unit code (kind function).")
+    partner = serializers.IntegerField(allow_null=True, help_text="Partner id (kind partner).")
+    name = serializers.CharField()
+
+
+class PauseInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=32, help_text="One of the decision type's pause reasons (code).")
+    party = serializers.CharField(required=False, allow_blank=True, default="", max_length=32,
+                                  help_text="Whom it waits on: a function code taking part, `partner` or "
+                                            "`requester` (implied when the reason names one).")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                      help_text="Resume by itself then (at most the reason's maximum).")
+
+
+class PauseSerializer(serializers.ModelSerializer):
+    """A pause (running while ``resumed_at`` is null); ``clock_seconds``: the SLA clock time it
+    stopped (0 when its reason leaves the clock running). Partner users see internal parties as the
+    internal team and no people."""
+
+    reason = serializers.CharField(source="rule.code", read_only=True)
+    label = serializers.CharField(source="rule.label", read_only=True)
+    party = serializers.SerializerMethodField()
+    paused_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    resumed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = DecisionPause
+        fields = ["id", "reason", "label", "party", "note", "stops_clock", "paused_by", "paused_at", "resume_by",
+                  "resumed_at", "resumed_by", "resumed_how", "clock_seconds"]
+        read_only_fields = fields
+
+    @extend_schema_field(PartySerializer)
+    def get_party(self, obj) -> dict:
+        from decisions.services.stages import party_label
+
+        return {"kind": obj.party_kind, "function": obj.function.code if obj.function_id else None,
+                "org_unit": obj.org_unit.code if obj.org_unit_id else None, "partner": obj.partner_id,
+                "name": party_label(obj)}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if sees_internal(_viewer(self)):
+            return data
+        redacted = redact_stage({"stage": "paused", "party": data["party"]}, _viewer(self))
+        theirs = data["party"]["kind"] == "partner"  # an internal party's reason and note stay internal
+        return {**data, "party": redacted["party"], "paused_by": None, "resumed_by": None,
+                "note": data["note"] if theirs else "", "reason": data["reason"] if theirs else None,
+                "label": data["label"] if theirs else "Paused"}
+
+
 class NudgeResultSerializer(serializers.Serializer):
     reminded = serializers.ListField(child=serializers.CharField(), help_text="Usernames reminded.")
     decision = DecisionSerializer()
@@ -552,6 +615,33 @@ class EventSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         return redact_event(super().to_representation(instance), _viewer(self))
+
+
+class StageIntervalSerializer(serializers.ModelSerializer):
+    """One interval of the decision's open time and the party it waited on; ``business_seconds`` on
+    the decision's SLA calendar (for an open interval: up to now). Partner users see internal
+    parties as the internal team (``visibility.redact_stage``)."""
+
+    stage_label = serializers.CharField(source="get_stage_display", read_only=True)
+    party = serializers.SerializerMethodField()
+    business_seconds = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = DecisionStage
+        fields = ["id", "stage", "stage_label", "party", "level", "round", "started_at", "ended_at",
+                  "business_seconds"]
+        read_only_fields = fields
+
+    @extend_schema_field(PartySerializer)
+    def get_party(self, obj) -> dict:
+        from decisions.services.stages import party_label
+
+        return {"kind": obj.party_kind, "function": obj.function.code if obj.function_id else None,
+                "org_unit": obj.org_unit.code if obj.org_unit_id else None, "partner": obj.partner_id,
+                "name": party_label(obj)}
+
+    def to_representation(self, instance):
+        return redact_stage(super().to_representation(instance), _viewer(self))
 
 
 class GroupStatsSerializer(serializers.Serializer):
@@ -581,12 +671,47 @@ class FunctionWaitSerializer(serializers.Serializer):
     median_hours = serializers.FloatField(allow_null=True)
 
 
+class PartyWaitSerializer(serializers.Serializer):
+    """Waiting on one party in one stage (business hours; ended intervals for the percentiles)."""
+
+    party_kind = serializers.CharField(help_text="function, partner or requester")
+    party = serializers.CharField(help_text="The function's, the partner's name, or Requester.")
+    function_id = serializers.IntegerField(allow_null=True)
+    partner_id = serializers.IntegerField(allow_null=True)
+    stage = serializers.CharField(help_text="drafting, input, agree, decision or paused")
+    stage_label = serializers.CharField()
+    key = serializers.CharField(allow_null=True, help_text="The split's key (decision type, org unit, month).")
+    intervals = serializers.IntegerField(help_text="Ended intervals.")
+    decisions = serializers.IntegerField()
+    median_hours = serializers.FloatField(allow_null=True)
+    p90_hours = serializers.FloatField(allow_null=True)
+    total_hours = serializers.FloatField(allow_null=True)
+    waiting_now = serializers.IntegerField(help_text="Intervals still open.")
+    oldest_waiting_since = serializers.DateTimeField(allow_null=True)
+
+
+class BlockerSerializer(serializers.Serializer):
+    party_kind = serializers.CharField()
+    party = serializers.CharField()
+    waiting_now = serializers.IntegerField()
+    oldest_waiting_since = serializers.DateTimeField()
+    stages = serializers.ListField(child=serializers.CharField())
+
+
+class PartyAnalyticsSerializer(serializers.Serializer):
+    split = serializers.CharField(allow_blank=True)
+    rows = PartyWaitSerializer(many=True)
+    by_split = PartyWaitSerializer(many=True)
+    top_blockers = BlockerSerializer(many=True)
+
+
 class AnalyticsSerializer(serializers.Serializer):
     group_by = serializers.CharField()
     overall = GroupStatsSerializer()
     rows = GroupStatsSerializer(many=True)
     stages = StageSerializer(many=True)
     functions = FunctionWaitSerializer(many=True)
+    parties = PartyAnalyticsSerializer(required=False, help_text="With ?by=party: waiting time per party.")
 
 
 class NotificationSerializer(serializers.ModelSerializer):

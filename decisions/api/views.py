@@ -8,10 +8,19 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from decisions import selectors, services
+from decisions import party_analytics, selectors, services
 from decisions.api import serializers as s
 from decisions.filtersets import DecisionFilter
-from decisions.models import Decision, DecisionEvent, DecisionParticipant, DecisionType, MatrixCell, MatrixVersion
+from decisions.models import (
+    Decision,
+    DecisionEvent,
+    DecisionParticipant,
+    DecisionPause,
+    DecisionStage,
+    DecisionType,
+    MatrixCell,
+    MatrixVersion,
+)
 from governance.api.pagination import LargeCollectionPagination
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
 from governance.models import Notification, OrgUnit
@@ -314,6 +323,54 @@ class DecisionViewSet(ScopedReadCreateViewSet):
         return self.get_paginated_response(s.EventSerializer(page, many=True,
                                                              context=self.get_serializer_context()).data)
 
+    @extend_schema(request=s.PauseInputSerializer,
+                   responses={201: s.PauseSerializer, 400: OpenApiResponse(description="Unknown reason or party."),
+                              403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="Pause the decision for one of its type's reasons, waiting on `party` (a function "
+                               "code taking part, `partner` or `requester`). Whether the SLA clock stops, who may "
+                               "pause, how long at most and what resumes it are the type's rules.")
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        decision = self.get_object()
+        body = s.PauseInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pause = services.decision_pause(decision=decision, actor=request.user, **body.validated_data)
+        return Response(s.PauseSerializer(self._pauses(decision).get(pk=pause.pk),
+                                          context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.PauseSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+                   description="Resume a paused decision (whoever paused it, whoever may pause it, or an admin).")
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        decision = self.get_object()
+        pause = services.decision_resume(decision=decision, actor=request.user)
+        return Response(s.PauseSerializer(self._pauses(decision).get(pk=pause.pk),
+                                          context=self.get_serializer_context()).data)
+
+    @extend_schema(responses={200: s.PauseSerializer(many=True), 404: NOT_FOUND})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def pauses(self, request, pk=None):
+        """Every pause of the decision, oldest first (the running one has no ``resumed_at``)."""
+        decision = self.get_object()
+        return Response(s.PauseSerializer(self._pauses(decision), many=True,
+                                          context=self.get_serializer_context()).data)
+
+    def _pauses(self, decision):
+        return (DecisionPause.objects.restrict(self.request.user, "view").filter(decision=decision)
+                .select_related("rule", "function", "org_unit", "partner").order_by("paused_at", "pk"))
+
+    @extend_schema(responses={200: s.StageIntervalSerializer(many=True), 404: NOT_FOUND})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def stages(self, request, pk=None):
+        """The decision's open time by stage and party, oldest first (a few rows per decision)."""
+        from decisions.services.stages import stage_intervals
+
+        decision = self.get_object()
+        rows = list(DecisionStage.objects.restrict(request.user, "view").filter(decision=decision)
+                    .select_related("function", "org_unit", "partner").order_by("started_at", "pk"))
+        rows = stage_intervals(decision, rows, self.get_serializer_context()["now"])
+        return Response(s.StageIntervalSerializer(rows, many=True, context=self.get_serializer_context()).data)
+
 
 class DecisionAnalyticsView(APIView):
     """Decision latency for the caller's scope: median/p90 hours to decision, % within SLA,
@@ -324,6 +381,10 @@ class DecisionAnalyticsView(APIView):
             OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(selectors.GROUPINGS)),
             OpenApiParameter("org_unit", OpenApiTypes.STR, description="Org unit code (its subtree)."),
             OpenApiParameter("since", OpenApiTypes.DATETIME, description="Only decisions logged since."),
+            OpenApiParameter("by", OpenApiTypes.STR, enum=["party"],
+                             description="`party` adds `parties`: waiting time per party and stage, top blockers."),
+            OpenApiParameter("split", OpenApiTypes.STR, enum=["decision_type", "org_unit", "month"],
+                             description="With by=party: the same per decision type, org unit or month."),
         ],
         responses={200: s.AnalyticsSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
     )
@@ -342,7 +403,13 @@ class DecisionAnalyticsView(APIView):
             since = parse_datetime(request.query_params["since"])
         data = selectors.latency_analytics(user=request.user, group_by=request.query_params.get("group_by", ""),
                                            org_unit=unit, since=since)
-        return Response(data)
+        by, split = request.query_params.get("by", ""), request.query_params.get("split", "")
+        if by not in ("", "party") or split not in party_analytics.SPLITS:
+            raise ValidationError({"by": "Use by=party, optionally with split=decision_type, org_unit or month."})
+        if by == "party":
+            data["parties"] = party_analytics.party_analytics(user=request.user, org_unit=unit, since=since,
+                                                              split=split)
+        return Response(s.AnalyticsSerializer(data).data if by else data)
 
 
 class NotificationViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):

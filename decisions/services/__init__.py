@@ -3,13 +3,18 @@
 * ``workflow``: log, input, agree/veto, decide, withdraw, reopen, reassign (rounds and blocked);
 * ``edits``: the requester's edits before the first answer, and revisions after a veto (new round);
 * ``nudges``: reminding the people a decision waits on, rate-limited;
+* ``pauses``: pausing and resuming under the decision type's rules (the clock stops only if allowed);
+* ``stages``: the stored stage intervals (who it waited on), kept in step by every step above;
 * ``saved_filters``: users' named decision-list filters;
 * ``matrix``: lint, diff, publish and cancel decision-rights matrix versions; decision types;
 * ``matrix_drafts``: admins' drafts of the matrix and the three-way merge onto a newer version;
 * ``holidays``: the non-working days business-hours clocks skip;
-* ``escalation``: the overdue sweep (compare-and-set, exactly once per level).
+* ``escalation``: the overdue sweep (compare-and-set, exactly once per level);
+* ``chasing``: the sweep's second half — missing agreements and inputs reminded, then chased to the
+  same function one level up (the same guarantees).
 """
 
+from decisions.services.chasing import chase_overdue
 from decisions.services.edits import decision_edit, decision_revise
 from decisions.services.escalation import decision_escalate_step, escalate_overdue
 from decisions.services.holidays import holiday_create, holiday_delete, holiday_update
@@ -32,6 +37,7 @@ from decisions.services.matrix_drafts import (
     matrix_draft_save,
 )
 from decisions.services.nudges import decision_nudge
+from decisions.services.pauses import decision_pause, decision_resume, resume_due_pauses
 from decisions.services.saved_filters import saved_filter_delete, saved_filter_save
 from decisions.services.workflow import (
     decision_agree,
@@ -45,6 +51,7 @@ from decisions.services.workflow import (
 )
 
 __all__ = [
+    "chase_overdue",
     "LintIssue",
     "LintReport",
     "StaleMatrixVersion",
@@ -55,8 +62,10 @@ __all__ = [
     "decision_give_input",
     "decision_log",
     "decision_nudge",
+    "decision_pause",
     "decision_reassign",
     "decision_reopen",
+    "decision_resume",
     "decision_revise",
     "decision_set_visibility",
     "decision_type_create",
@@ -75,6 +84,7 @@ __all__ = [
     "matrix_lint",
     "matrix_publish",
     "matrix_version_cancel",
+    "resume_due_pauses",
     "saved_filter_delete",
     "saved_filter_save",
 ]

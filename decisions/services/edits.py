@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from decisions.exceptions import DecisionConflict, NotAParticipant
 from decisions.models import Decision, DecisionParticipant, EventKind, RapidRole
+from decisions.services.stages import sync_stages
 from decisions.services.workflow import (
     _clean_options,
     _event,
@@ -187,6 +188,7 @@ def decision_revise(*, decision: Decision, actor: User, changes: dict, comment: 
     _event(decision, EventKind.REVISED, actor=actor, now=now, message=comment, data={
         "changes": changed, "previous_round": previous,
         "vetoes": [{"user": p.user.username, "function": p.function.code, "comment": p.comment} for p in vetoes]})
+    sync_stages([decision.pk], now)
     agree = {p.user for p in decision.participants.filter(role=RapidRole.AGREE).select_related("user")}
     notify(recipients=notifiable(decision, [*agree, decision.decider], shared_part=False), kind="decision.revised",
            title=f"Revised after a veto — please answer again: {decision.title}", body=comment,

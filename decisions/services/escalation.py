@@ -36,7 +36,7 @@ its ``DecisionEvent`` timeline is the record of every step.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,10 +56,10 @@ from decisions.models import (
     DecisionType,
     Escalation,
     EventKind,
-    Holiday,
     RapidRole,
 )
-from decisions.routing import nearest_holders
+from decisions.routing import holidays_by_unit, nearest_holders
+from decisions.services.stages import sync_stages
 from governance.models import Function, OrgUnit, User
 from governance.notifications import Notice, notify_many
 from governance.rowsets import rows_cte
@@ -212,7 +212,7 @@ def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now
     if not escalate:
         return {}
     business = {d.org_unit_id for d, _ in escalate if refs.types[d.decision_type_id].calendar == "business"}
-    holidays = _holidays_of(business)
+    holidays = holidays_by_unit(business)
     clocks: dict[tuple, Clock] = {}
     plan = []
     for d, (to_user, to_unit) in escalate:
@@ -264,6 +264,7 @@ def _escalate(escalate: list[tuple[Decision, tuple[int, int]]], refs: _Refs, now
     _insert(DecisionParticipant, ["decision_id", "user_id", "function_id", "org_unit_id", "role", "level",
                                   "input_text", "comment"], participants, on_conflict="ON CONFLICT DO NOTHING")
     _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "round", "message", "data"], events)
+    sync_stages([d.pk for d, _, _, _ in plan], now)  # the decision stage moves to the new decider's unit
     notify_many(notices, now=now)
     return {d.pk: (ESCALATED, clock.next_deadline_at <= now) for d, _, _, clock in plan}
 
@@ -318,15 +319,3 @@ def _warning_text(d: Decision, user: User) -> str:
 def _due_text(text: str, due_at: datetime, style: str, user: User) -> str:
     """``text`` and the deadline in ``user``'s zone (a notification body per recipient)."""
     return f"{text} {format_instant(due_at, user_zone(user), style)}."
-
-
-def _holidays_of(unit_ids: set[int]) -> dict[int, set]:
-    """``holidays_for`` of many units in one query: each unit's and its ancestors' holidays."""
-    if not unit_ids:
-        return {}
-    found: dict[int, set] = defaultdict(set)
-    rows = (Holiday.objects.filter(org_unit__descendant_links__descendant_id__in=unit_ids)
-            .values_list("org_unit__descendant_links__descendant_id", "date"))
-    for unit_id, day in rows:
-        found[unit_id].add(day)
-    return found

@@ -129,12 +129,13 @@ def matrix_cells(version: MatrixVersion | None) -> Cells:
             MatrixCell.objects.filter(version=version).values_list("decision_type_id", "function_id", "role")}
 
 
-def matrix_lint(*, cells: Cells, decision_types=None) -> LintReport:
+def matrix_lint(*, cells: Cells, decision_types=None, functions=None) -> LintReport:
     """Check ``cells`` for ``decision_types`` (default: the active ones): exactly one D per type
     (conflict), and for every A and D function, somebody covering it for every org unit at the
-    type's deciding level (gap otherwise). Four queries whatever the matrix size."""
+    type's deciding level (gap otherwise). Four queries whatever the matrix size (fewer when the
+    caller passes the types and all ``functions`` it has read already)."""
     types = list(decision_types if decision_types is not None else DecisionType.objects.filter(is_active=True))
-    functions = {f.pk: f for f in Function.objects.all()}
+    functions = {f.pk: f for f in (functions if functions is not None else Function.objects.all())}
     levels = {t.decided_at_level for t in types}
     units_by_level: dict[str, list[OrgUnit]] = defaultdict(list)
     for unit in OrgUnit.objects.filter(level__in=levels).order_by("code"):

@@ -28,6 +28,8 @@ from decisions.models import (
     RapidRole,
 )
 from decisions.routing import resolve
+from decisions.services.pauses import end_pause_on_close, resume_on_answer
+from decisions.services.stages import sync_stages
 from decisions.visibility import Visibility, clean_visibility, notifiable, people_labels, person_label
 from governance.models import OrgUnit, User
 from governance.notifications import notify
@@ -164,6 +166,7 @@ def decision_log(
         DecisionParticipant(decision=decision, user=s.user, function=s.function, org_unit=s.org_unit, role=s.role)
         for s in routing.seats if s.user is not None
     ], ignore_conflicts=True)
+    sync_stages([decision.pk], now)
     _event(decision, EventKind.LOGGED, actor=actor, now=now, message=description[:500], data={
         "matrix_version": routing.version.number, "deciding_unit": routing.deciding_unit.code,
         **({"due_by": due_by.isoformat()} if due_by else {}),
@@ -223,6 +226,8 @@ def decision_give_input(*, decision: Decision, actor: User, comment: str, visibi
         input_at=now, input_text=comment.strip(), visibility=visibility)
     _event(decision, EventKind.INPUT_GIVEN, actor=actor, now=now, message=comment.strip(),
            data={"functions": sorted({r.function.code for r in rows})}, visibility=visibility)
+    resume_on_answer(decision, rows, now)
+    sync_stages([decision.pk], now)
     return decision
 
 
@@ -248,6 +253,9 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
     _event(decision, kind, actor=actor, now=now, message=(comment or "").strip(),
            data={"functions": sorted({r.function.code for r in rows})}, visibility=visibility)
     _refresh_blocked(decision)
+    if agree:
+        resume_on_answer(decision, rows, now)
+    sync_stages([decision.pk], now)
     if not agree:  # names the vetoing person: internal readers only
         notify(recipients=notifiable(decision, [decision.decider, decision.requested_by], shared_part=False),
                kind="decision.vetoed",
@@ -319,6 +327,8 @@ def decision_decide(*, decision: Decision, actor: User, outcome: str, rationale:
     _event(decision, EventKind.DECIDED, actor=actor, now=now, message=outcome.strip(),
            data={"outcome": outcome.strip(), "rationale": (rationale or "").strip()},
            visibility=decision.visibility)
+    end_pause_on_close(decision, now)
+    sync_stages([decision.pk], now)
     people = {p.user for p in decision.participants.select_related("user")} | {decision.requested_by}
     notify(recipients=notifiable(decision, [u for u in people if u.pk != actor.pk], shared_part=True),
            kind="decision.decided",
@@ -377,6 +387,8 @@ def decision_withdraw(*, decision: Decision, actor: User, reason: str = "", now:
     Decision.objects.filter(pk=decision.pk).update(status=DecisionStatus.WITHDRAWN, warn_at=None, next_deadline_at=None)
     decision.refresh_from_db()
     _event(decision, EventKind.WITHDRAWN, actor=actor, now=now, message=reason.strip())
+    end_pause_on_close(decision, now)
+    sync_stages([decision.pk], now)
     people = {p.user for p in decision.participants.select_related("user")} | {decision.requested_by}
     notify(recipients=notifiable(decision, [u for u in people if u.pk != actor.pk], shared_part=False),
            kind="decision.withdrawn",
@@ -405,6 +417,7 @@ def decision_reopen(*, decision: Decision, actor: User, reason: str = "", now: d
     decision.participants.filter(role=RapidRole.AGREE).update(agreed=None, agreed_at=None, comment="")
     decision.refresh_from_db()
     _event(decision, EventKind.REOPENED, actor=actor, now=now, message=reason.strip())
+    sync_stages([decision.pk], now)
     notify(recipients=notifiable(decision, [decision.decider], shared_part=False), kind="decision.reopened",
            title=f"Reopened: {decision.title}",
            body=reason.strip(), url=decision_url(decision),

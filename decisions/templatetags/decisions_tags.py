@@ -37,6 +37,18 @@ def hours(value) -> str:
     return f"{value:.1f} h"
 
 
+@register.filter
+def business_time(seconds) -> str:
+    """Business seconds as hours and minutes: 39600 → "11 h"; 5400 → "1 h 30 min"; None → "—"."""
+    if seconds is None or seconds == "":
+        return "—"
+    minutes = int(seconds) // 60
+    h, m = divmod(minutes, 60)
+    if h and m:
+        return f"{h} h {m} min"
+    return f"{h} h" if h else f"{m} min"
+
+
 ROLE_CLASSES = {"D": "text-bg-primary", "A": "text-bg-warning", "R": "text-bg-info", "I": "text-bg-secondary",
                 "P": "text-bg-light border"}
 
@@ -58,7 +70,8 @@ def status_class(status: str) -> str:
 EVENT_ICONS = {"logged": "journal-plus", "input_given": "chat-left-text", "agreed": "hand-thumbs-up",
                "vetoed": "hand-thumbs-down", "decided": "check2-circle", "escalated": "arrow-up-circle",
                "reassigned": "arrow-left-right", "reopened": "arrow-counterclockwise", "withdrawn": "x-circle",
-               "edited": "pencil", "revised": "arrow-repeat", "nudged": "bell"}
+               "edited": "pencil", "revised": "arrow-repeat", "nudged": "bell", "paused": "pause-circle",
+               "resumed": "play-circle"}
 
 
 @register.filter

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from decisions import selectors
+from decisions import party_analytics, selectors
 from decisions.views.pages import _internal_only
 from governance.models import Function, Notification, OrgUnit
 from governance.notifications import notification_mark_read
@@ -21,6 +21,7 @@ PERIODS = {"30": 30, "90": 90, "180": 180, "365": 365}
 
 
 GROUPING_LABELS = {"decision_type": "Decision type", "org_unit": "Org unit", "function": "Deciding function"}
+SPLIT_LABELS = [("decision_type", "by decision type"), ("org_unit", "by org unit"), ("month", "by month")]
 PERIOD_LABELS = {"30": "Last 30 days", "90": "Last 90 days", "180": "Last 6 months", "365": "Last year"}
 
 
@@ -42,7 +43,11 @@ def analytics(request):
     params = analytics_params(request)
     data = selectors.latency_analytics(user=request.user, group_by=params["group_by"], org_unit=params["unit"],
                                        since=params["since"])
+    split = request.GET.get("split") if request.GET.get("split") in party_analytics.SPLITS else ""
+    parties = party_analytics.party_analytics(user=request.user, org_unit=params["unit"], since=params["since"],
+                                              split=split)
     return render(request, "decisions/analytics.html", {
+        "parties": parties, "split": split, "splits": SPLIT_LABELS,
         "data": data, "group_by": params["group_by"], "period": params["period"], "units": params["units"],
         "unit": params["unit"], "groupings": list(GROUPING_LABELS.items()), "periods": list(PERIOD_LABELS.items()),
         "functions": Function.objects.count(),

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from decisions import selectors, services
@@ -84,7 +86,7 @@ def _save_draft(user, edit: Edit) -> MatrixDraft:
 
 def _check(edit: Edit, grid) -> dict:
     """Lint of the edited grid, its diff against the newest version and the marks beside each cell."""
-    report = services.matrix_lint(cells=edit.cells, decision_types=grid["types"])
+    report = services.matrix_lint(cells=edit.cells, decision_types=grid["types"], functions=grid["functions"])
     types = {t.pk: t for t in grid["types"]}
     functions = {f.pk: f for f in grid["functions"]}
     diff = [{**d, "decision_type": types.get(d["decision_type_id"]), "function": functions.get(d["function_id"])}
@@ -102,6 +104,9 @@ def _check(edit: Edit, grid) -> dict:
                           "gap_units": ", ".join(g.org_unit for g in cell_gaps),
                           "changed": change is not None, "was": change["before"] if change else None,
                           "conflict": t.code in conflicts and edit.cells.get((t.pk, f.pk)) == RapidRole.DECIDE})
+        for cell in cells:
+            cell["html"] = mark_safe(_cell_html(t, cell))  # noqa: S308 - every value is escaped above
+            cell["mark_oob"] = mark_safe(_cell_mark(t, cell, oob=True))  # noqa: S308 - likewise
         conflict = conflicts.get(t.code)
         rows.append({"type": t, "conflict": conflict.message.split(": ", 1)[-1] if conflict else "", "cells": cells})
     return {"report": report, "by_type": report.by_type(), "diff": diff, "rows": rows,
@@ -109,13 +114,48 @@ def _check(edit: Edit, grid) -> dict:
             "publishable": not report.blocking and not (report.gaps and not edit.acknowledge)}
 
 
+def _cell_mark(row_type, cell: dict, *, oob: bool = False) -> str:
+    """The marks beside a cell: conflict, gap, changed (the page, and out-of-band after a check)."""
+    t, f = row_type, cell["function"]
+    swap = ' hx-swap-oob="true"' if oob else ""
+    out = [f'<span class="cell-mark" id="mark-{t.pk}-{f.pk}"{swap}>']
+    if cell["conflict"]:
+        out.append(f'<i class="bi bi-x-octagon-fill text-danger" title="More than one D for {escape(t.name)}" '
+                   'role="img" aria-label="Conflict: more than one decider"></i>')
+    if cell["gaps"]:
+        where = f"{escape(f.name)} at or above"
+        out.append(f'<i class="bi bi-exclamation-triangle-fill text-warning" title="Nobody holds {where}: '
+                   f'{escape(cell["gap_units"])}" role="img" aria-label="Gap: nobody holds {where} '
+                   f'{escape(cell["gap_units"])}" data-testid="gap-mark"></i>')
+    if cell["changed"]:
+        out.append(f'<i class="bi bi-circle-fill text-primary cell-changed" title="Changed from '
+                   f'{escape(cell["was"] or "—")}" role="img" aria-label="Changed from '
+                   f'{escape(cell["was"] or "no role")}"></i>')
+    out.append("</span>")
+    return "".join(out)
+
+
+def _cell_html(row_type, cell: dict) -> str:
+    """One cell of the grid: the role select and its marks. Written here, not in the template: the
+    grid is types × functions cells of six options each, ~0.3 ms of template work per cell."""
+    t, f, role = row_type, cell["function"], cell["role"]
+    options = "".join(f'<option value="{escape(value)}"{" selected" if value == role else ""}>{escape(value)}</option>'
+                      for value, _label in RapidRole.choices)
+    return ('<td class="text-center matrix-cell"><div class="d-flex align-items-center justify-content-center gap-1">\n'
+            f'                <select class="form-select form-select-sm role-select role-{escape(role or "none")}" '
+            f'id="cell-{t.pk}-{f.pk}" name="cell-{t.pk}-{f.pk}" aria-label="{escape(t.name)} — {escape(f.name)}">\n'
+            f'                  <option value=""{"" if role else " selected"}>·</option>\n'
+            f'                  {options}\n'
+            f'                </select>{_cell_mark(t, cell)}\n</div></td>')
+
+
 def _lint_trigger(check: dict) -> str:
     report = check["report"]
     return json.dumps({"matrix-lint": {"blocking": report.blocking, "gaps": len(report.gaps)}})
 
 
-def _editor(request, edit: Edit, *, draft: MatrixDraft | None, status: int = 200, error: str = ""):
-    grid = selectors.matrix_grid()
+def _editor(request, edit: Edit, *, draft: MatrixDraft | None, status: int = 200, error: str = "", grid=None):
+    grid = grid or selectors.matrix_grid()
     head = grid["version"]
     check = _check(edit, grid)
     stale = draft is not None and (draft.base_number or 0) != (head.number if head else 0)
@@ -136,12 +176,12 @@ def matrix_editor(request):
     version); live lint beside the cells and diff; publish now or later."""
     _admin_only(request.user)
     draft = MatrixDraft.objects.filter(user=request.user).first()
+    grid = selectors.matrix_grid()
     if draft is not None:
         edit = _draft_edit(draft)
     else:
-        grid = selectors.matrix_grid()
         edit = Edit(cells=grid["cells"], base_number=grid["version"].number if grid["version"] else None)
-    return _editor(request, edit, draft=draft)
+    return _editor(request, edit, draft=draft, grid=grid)
 
 
 @login_required

@@ -3,6 +3,7 @@ actions."""
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,7 +24,8 @@ from decisions.models import DecisionType, EventKind, RapidRole, SavedDecisionFi
 from decisions.routing import resolve
 from decisions.services.edits import first_answer
 from decisions.services.nudges import NUDGE_INTERVAL, waiting_on
-from decisions.services.workflow import agreement_blockers, reassign_candidates
+from decisions.services.pauses import may_pause, pause_rules_for, running_pause
+from decisions.services.workflow import agreement_blockers, due_by_instant, reassign_candidates
 from decisions.visibility import Visibility, sees_internal
 from governance.idempotency import submission_token, submit_once
 from governance.models import OrgUnit, User
@@ -204,6 +206,7 @@ def decision_detail(request, pk: int):
         if decision.is_open and decision.decider_id == request.user.pk else [],
         "participants": sorted(decision.participants.all(), key=lambda p: ("DARIP".index(p.role), p.level)),
         "rounds": _rounds(decision), "closing_event": _closing_event(decision), **actions,
+        "stages": selectors.decision_stages(decision=decision, user=request.user, now=now),
         **_confidentiality(decision, request.user, manage=decision.may_change),
     }
     if actions["can_nudge"]:
@@ -212,7 +215,40 @@ def decision_detail(request, pk: int):
             context["next_nudge_at"] = decision.last_nudged_at + NUDGE_INTERVAL
     if actions["can_reassign"]:
         context["reassign_to"] = reassign_candidates(decision)
+    context.update(_pause_context(decision, request.user))
     return render(request, "decisions/detail.html", context)
+
+
+def _pause_context(decision, user) -> dict:
+    """The running pause (shown to everyone who sees the stages) and, for who may pause or resume,
+    the type's reasons and the parties a pause may wait on."""
+    if not decision.is_open or not (decision.is_paused or decision.has_pause_rules):
+        return {}  # the common case costs no query: both were read with the decision
+    pause = running_pause(decision) if decision.is_paused else None
+    context = {"pause": pause}
+    if not sees_internal(user):
+        return context
+    if pause is not None:
+        context["can_resume"] = user.pk == pause.paused_by_id or may_pause(decision, user, pause.rule)
+        return context
+    rules = pause_rules_for(decision, user)
+    if rules:
+        functions = sorted({(p.function.code, p.function.name) for p in decision.participants.all()
+                            if p.role in (RapidRole.AGREE, RapidRole.INPUT, RapidRole.RECOMMEND)})
+        parties = [("partner", decision.partnership.partner.name)] if decision.partnership_id else []
+        context.update(pause_rules=rules, pause_parties=[*parties, ("requester", "The requester"), *functions])
+    return context
+
+
+def _pause(*, decision, actor, reason: str = "", party: str = "", note: str = "", until: str = ""):
+    day = None
+    if until:
+        try:
+            day = date.fromisoformat(until)
+        except ValueError:
+            raise ValidationError({"until": "Give the date as YYYY-MM-DD."}) from None
+    return services.decision_pause(decision=decision, actor=actor, reason=reason, party=party, note=note,
+                                   until=due_by_instant(day, decision.org_unit))
 
 
 def _rounds(decision) -> list[tuple[int, list]]:
@@ -250,6 +286,8 @@ ACTIONS = {
     "reopen": (services.decision_reopen, {"reason": "reason"}, "Decision reopened."),
     "reassign": (_reassign, {"user_id": "user", "reason": "reason"}, "Decision handed over."),
     "nudge": (services.decision_nudge, {}, None),
+    "pause": (_pause, {"reason": "reason", "party": "party", "note": "note", "until": "until"}, "Paused."),
+    "resume": (services.decision_resume, {}, "Resumed."),
     "share": (services.decision_set_visibility, {"visibility": "visibility",
                                                  "options_visibility": "options_visibility",
                                                  "rationale_visibility": "rationale_visibility"}, "Sharing updated."),

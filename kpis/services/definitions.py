@@ -94,7 +94,8 @@ def _check_period(period: date) -> None:
 
 
 @transaction.atomic
-def target_set(*, kpi: KPI, org_unit: OrgUnit, partnership: Partnership | None, period: date, value: Decimal,
+def target_set(*, kpi: KPI, org_unit: OrgUnit, partnership: Partnership | None, period: date,
+               value: Decimal | str | None,
                green_at: Decimal = Decimal("1.00"), red_at: Decimal = Decimal("0.90"),
                target: Target | None = None) -> Target:
     """Create or change a target (``target`` given = change that row). The cells of the key the row
@@ -106,7 +107,7 @@ def target_set(*, kpi: KPI, org_unit: OrgUnit, partnership: Partnership | None, 
     except ValueError as exc:
         raise ValidationError({"value": str(exc)}) from None
     problems = target_problems(kpi, value)
-    if problems:
+    if problems or value is None:  # None: target_problems names it
         raise as_validation_error(problems)
     if Decimal(red_at) > Decimal(green_at):
         raise ValidationError({"red_at": "red_at must not be above green_at."})

@@ -11,7 +11,7 @@ import pytest
 
 from bench.runner import main
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp_path):
@@ -26,6 +26,8 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert names[2].startswith("escalation sweep")
     assert names[3].startswith("CSV import")
     assert names[4] == "decision list API (page of 100)"
+    assert names[5].startswith("latency by party")
+    assert result["operations"][5]["intervals"] >= 2_000  # one stage interval per generated decision at least
     for op in saved["operations"]:
         assert op["ours"] > 0, op["name"]
         if op["name"] != "incremental rollup (1k measurements)":

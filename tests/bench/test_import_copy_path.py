@@ -11,6 +11,8 @@ from kpis.models import KPI, DirtyCell, Measurement
 from kpis.services.bulk import COPY_THRESHOLD
 from kpis.services.measurements import measurements_record
 
+pytestmark = pytest.mark.slow  # batches above COPY_THRESHOLD rows
+
 NOW = datetime(2025, 6, 5, 12, tzinfo=UTC)
 
 

@@ -8,6 +8,7 @@ from decisions.models import Decision, DecisionType, Escalation, MatrixVersion
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow  # seeds the whole demo organisation
 def test_demo_seeds_a_valid_matrix_and_a_story_for_the_analytics():
     from governance import demo as governance_demo
 
@@ -22,3 +23,20 @@ def test_demo_seeds_a_valid_matrix_and_a_story_for_the_analytics():
     assert Decision.objects.filter(decider__username="manager.de", status="open").exists()
     assert demo.seed() == counts  # idempotent
     assert Escalation.objects.filter(level=1).count() >= Escalation.objects.filter(level=2).count()
+
+
+def test_demo_decisions_wait_on_each_kind_of_party():
+    """Issue 18: functions, the requester (vetoed) and the partner (paused for their data)."""
+    from decisions.models import DecisionStage
+    from governance import demo as governance_demo
+    from partners import demo as partners_demo
+
+    governance_demo.seed()
+    partners_demo.seed()
+    demo.seed()
+    waiting = set(DecisionStage.objects.filter(ended_at__isnull=True).values_list("stage", "party_kind"))
+    assert {("agree", "function"), ("input", "function"), ("decision", "function"), ("drafting", "requester"),
+            ("paused", "partner")} <= waiting
+    # The generated log's intervals were rebuilt from its timelines: closed decisions have closed ones.
+    assert DecisionStage.objects.filter(decision__status="decided", ended_at__isnull=False).exists()
+    assert not DecisionStage.objects.filter(decision__status="decided", ended_at__isnull=True).exists()

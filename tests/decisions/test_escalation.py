@@ -256,7 +256,8 @@ def test_a_batch_costs_the_same_queries_however_many_decisions_are_due(log_de, h
     _due_in_three_states(log_de, holders, org, 45)
     many, many_queries = _sweep_counting_queries(T0 + 20 * H)
     assert many == {"escalated": 50, "warned": 100, "exhausted": 50}
-    assert many_queries == few_queries <= 30, (few_queries, many_queries)
+    # ≤ 40: each round also keeps the stage intervals in step (issue 18), a fixed handful of statements.
+    assert many_queries == few_queries <= 40, (few_queries, many_queries)
     # Smaller batches: one more set of rounds per batch, nothing else changes.
     small, small_queries = _sweep_counting_queries(T0 + 20 * H, batch_size=50)
     assert small == many and small_queries <= 3 * few_queries

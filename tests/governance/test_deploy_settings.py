@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # runs manage.py in child processes with production settings
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENV = {
@@ -56,6 +60,8 @@ def test_collectstatic_with_debug_off_writes_hashed_compressed_files(tmp_path):
     icons_css = (tmp_path / manifest["vendor/bootstrap-icons/bootstrap-icons.min.css"]).read_text()
     font = manifest["vendor/bootstrap-icons/fonts/bootstrap-icons.woff2"]
     assert font.rsplit("/", 1)[1] in icons_css  # the stylesheet names the hashed font
+    subset_css = (tmp_path / manifest["vendor/bootstrap-icons/accord-icons.css"]).read_text()
+    assert manifest["vendor/bootstrap-icons/fonts/accord-icons.woff2"].rsplit("/", 1)[1] in subset_css
 
 
 def test_a_database_url_other_than_postgresql_is_refused():

@@ -13,6 +13,8 @@ import pytest
 
 from governance import embedded_pg
 
+pytestmark = pytest.mark.integration  # starts PostgreSQL servers and manage.py processes
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

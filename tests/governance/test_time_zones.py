@@ -88,3 +88,22 @@ def test_a_user_chooses_their_zone_and_a_bad_one_is_refused(client, holders):
     assert holders["manager_de"].timezone == "Asia/Tokyo"
     assert client.post("/accounts/time-zone/", {"timezone": "UTC", "next": "https://evil.example/"}).url == (
         "/accounts/time-zone/")
+
+
+def test_format_instant_writes_what_dateformat_writes_for_every_style_and_zone():
+    """format_instant spells its formats out for speed; Django's dateformat is the reference."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from django.utils import dateformat
+
+    from governance.timezones import FORMATS, format_instant, zone
+
+    rng = random.Random(7)
+    zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Adelaide", "Asia/Singapore"]
+    start = datetime(1999, 1, 1, tzinfo=UTC)
+    for _ in range(400):
+        value = start + timedelta(seconds=rng.randrange(0, 40 * 365 * 86400))
+        tz = zone(rng.choice(zones))
+        for style, fmt in FORMATS.items():
+            assert format_instant(value, tz, style) == dateformat.format(value.astimezone(tz), f"{fmt} T")

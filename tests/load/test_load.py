@@ -2,9 +2,18 @@
 decisions through the API, partners posting measurements, leaders opening dashboards and pages.
 
 0 errors (5xx or an unexpected 4xx) and every acknowledged write is in the database afterwards.
+The server runs as deployed: the production settings (``governance.settings``, DEBUG off, the
+compose file's environment), static files hashed and compressed by the image's ``collectstatic``,
+and gunicorn with docker-compose.yml's ``web`` command (``ops.deployment``); requests arrive as from
+the TLS proxy (``X-Forwarded-Proto: https``) and as from a browser (``Accept-Encoding: gzip``).
+``ACCORD_LOAD_GUNICORN`` replaces gunicorn's worker options to compare others (e.g.
+``"--workers 2 --threads 8 --worker-class gthread"``).
+
 ``ACCORD_LOAD_SECONDS`` (default 20: the smoke run of ``make reliability``; ``make load`` runs 180)
 and ``ACCORD_LOAD_MAX_REQUESTS`` bound the run. Figures go to ``test-artifacts/load-report.json``
-and ``.md``; docs/benchmarks.md quotes a ``make load`` run.
+and ``.md`` — throughput, p50/p95/p99 per request type, and the CPU share of the web server, the
+worker, PostgreSQL, the load generator and the rest of the machine; docs/benchmarks.md quotes a
+``make load`` run.
 """
 
 from __future__ import annotations
@@ -12,21 +21,27 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from django.test import Client as DjangoClient
 
+from ops.deployment import read_compose, read_image
 from tests.load import loadgen
+from tests.load.cpu import CpuMeter
 from tests.load.loadgen import Client
 from tests.reliability.kpi_data import no_enqueue, seed_actuals, seed_kpis, seed_partner_kpis, seed_targets
 from tests.reliability.support import (
+    RUN_QUEUE,
+    Proc,
     free_port,
+    http_status,
     pytest_db_url,
     shared_redis_url,
-    start_gunicorn,
     start_worker,
-    subprocess_env,
+    wait_until,
     wait_worker_ready,
 )
 
@@ -37,7 +52,8 @@ MAX_REQUESTS = int(os.environ.get("ACCORD_LOAD_MAX_REQUESTS", "200000"))
 USERS = {"manager": 20, "partner": 15, "leader": 15}  # 50 concurrent users
 if os.environ.get("ACCORD_LOAD_USERS"):  # e.g. "manager=1,partner=1,leader=1" for an unloaded baseline
     USERS = {k: int(v) for k, v in (p.split("=") for p in os.environ["ACCORD_LOAD_USERS"].split(","))}
-GUNICORN = {"workers": 4, "threads": 4}
+# Worker options replacing the compose file's (--workers N, --threads N, --worker-class K).
+GUNICORN_OVERRIDE = os.environ.get("ACCORD_LOAD_GUNICORN", "").split()
 REDIS_DB = 11
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -149,13 +165,17 @@ LEADER_PAGES = ["/kpis/dashboard/?unit=EMEA&period=2025-12", "/kpis/dashboard/?u
 
 
 def test_fifty_concurrent_users_no_errors_and_every_acknowledged_write_stored(load_cast, processes, tmp_path):
+    from django.db import connection
+
     from decisions.models import Decision, DecisionParticipant, DecisionStatus
     from kpis.models import Measurement
 
-    redis_url = shared_redis_url(REDIS_DB)
-    env = subprocess_env(database_url=pytest_db_url(), redis_url=redis_url, DJANGO_LOG_LEVEL="WARNING")
+    env = production_env(tmp_path)
     port = free_port()
-    web = processes.add(start_gunicorn("gunicorn", env, tmp_path, port=port, **GUNICORN))
+    web_cmd = gunicorn_command(port)
+    web = processes.add(Proc("gunicorn", web_cmd, env, tmp_path))
+    wait_until(lambda: http_status(port, "/healthz") == 200 or not web.alive(), timeout=60, what="gunicorn")
+    assert web.alive(), web.log()
     worker = processes.add(start_worker("worker", env, tmp_path, concurrency=1))
     wait_worker_ready(worker)
 
@@ -174,7 +194,9 @@ def test_fifty_concurrent_users_no_errors_and_every_acknowledged_write_stored(lo
         behaviours.append(leader(port, leader_sessions[i % len(leader_sessions)], LEADER_PAGES))
     assert len(behaviours) == sum(USERS.values())
 
-    stats, elapsed = loadgen.run(behaviours, duration=DURATION, max_requests=MAX_REQUESTS)
+    with CpuMeter({"web (gunicorn)": web.pid, "worker (celery)": worker.pid},
+                  database=connection.settings_dict["NAME"]) as cpu:
+        stats, elapsed = loadgen.run(behaviours, duration=DURATION, max_requests=MAX_REQUESTS)
     assert web.alive()
     assert not stats.errors, f"{len(stats.errors)} errors, e.g. {stats.errors[:5]}"
 
@@ -194,7 +216,8 @@ def test_fifty_concurrent_users_no_errors_and_every_acknowledged_write_stored(lo
     assert Measurement.objects.filter(partnership=load_cast["partner"]["partnership"]).count() == len(posted)
 
     report = {
-        "duration_s": round(elapsed, 1), "users": USERS, "gunicorn": GUNICORN, "requests": stats.requests,
+        "duration_s": round(elapsed, 1), "users": USERS, "gunicorn": " ".join(web_cmd[web_cmd.index("--bind"):]),
+        "requests": stats.requests, "cpu": cpu.report(),
         "throughput_rps": round(stats.requests / elapsed, 1), "errors": len(stats.errors),
         "acknowledged_writes": {k: len(v) for k, v in acked.items()}, "table": stats.table(),
         "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -203,15 +226,55 @@ def test_fifty_concurrent_users_no_errors_and_every_acknowledged_write_stored(lo
     print(json.dumps(report, indent=1))
 
 
+def production_env(tmp_path: Path) -> dict:
+    """The compose file's environment with this run's database, Redis, queue and cache prefix, and
+    the image's ``collectstatic`` (DEBUG off: hashed, compressed) run into a static root of its own."""
+    from django.conf import settings
+
+    keep = {k: v for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "ACCORD_", "CELERY_")) and k not in ("DATABASE_URL", "REDIS_URL")}
+    env = {**keep, **read_compose().environment, "DJANGO_SETTINGS_MODULE": "governance.settings",
+           # The sessions made here must be valid there.
+           "DJANGO_SECRET_KEY": settings.SECRET_KEY, "DATABASE_URL": pytest_db_url(),
+           "REDIS_URL": shared_redis_url(REDIS_DB), "ACCORD_CELERY_QUEUE": RUN_QUEUE,
+           "ACCORD_CACHE_PREFIX": f"accord-load-{os.getpid()}", "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+           "ACCORD_VAR_DIR": str(tmp_path / "var"), "DJANGO_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+           "ACCORD_HEARTBEAT_SECONDS": "3600"}
+    build_env, argv = read_image().build_step("collectstatic")
+    subprocess.run([sys.executable if a == "python" else a for a in argv], env={**env, **build_env},
+                   cwd=ARTIFACTS.parent, check=True, capture_output=True)
+    assert (tmp_path / "static" / "staticfiles.json").is_file()
+    return env
+
+
+def gunicorn_command(port: int) -> list[str]:
+    """docker-compose.yml's web command on 127.0.0.1:``port`` (``ACCORD_LOAD_GUNICORN`` replacing
+    its worker options), run with this interpreter."""
+    cmd = [a.replace("0.0.0.0:8000", f"127.0.0.1:{port}") for a in read_compose().commands["web"]]
+    cmd = [sys.executable, "-m", "gunicorn", *cmd[1:]]
+    if GUNICORN_OVERRIDE:
+        options = ("--workers", "--threads", "--worker-class", "-w", "-k")
+        for option in options:
+            while option in cmd:
+                i = cmd.index(option)
+                del cmd[i:i + 2]
+        cmd += GUNICORN_OVERRIDE
+    return cmd
+
+
 def _write_report(report: dict) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     users = sum(report["users"].values())
     name = "load-report" if users == 50 else f"load-report-{users}-users"
     (ARTIFACTS / f"{name}.json").write_text(json.dumps(report, indent=1))
-    lines = ["| request | count | p50 (ms) | p95 (ms) | max (ms) |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {r['request']} | {r['count']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} |"
+    lines = ["| request | count | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |", "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['request']} | {r['count']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} |"
               for r in report["table"]]
     writes = ", ".join(f"{v} {k}" for k, v in report["acknowledged_writes"].items())
+    cpu = report["cpu"]
+    shares = ", ".join(f"{name} {g['share_pct']}% ({g['cpu_s']} s)" for name, g in cpu["groups"].items())
     lines += ["", f"{report['requests']} requests in {report['duration_s']} s ({report['throughput_rps']} req/s), "
-                  f"{report['errors']} errors; acknowledged writes, all found in the database: {writes}."]
+                  f"{report['errors']} errors; acknowledged writes, all found in the database: {writes}.",
+              "", f"gunicorn {report['gunicorn']}. CPU over the run, as a share of the machine's {cpu['cores']} "
+                  f"cores: {shares}; the machine was {cpu['machine_busy_pct']}% busy in all."]
     (ARTIFACTS / f"{name}.md").write_text("\n".join(lines) + "\n")

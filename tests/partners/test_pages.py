@@ -114,6 +114,7 @@ def test_internal_user_out_of_scope_gets_404_on_every_page(client, cast, partner
     assert client.post(f"/partners/actions/{action.pk}/status/", {"status": "done"}).status_code == 404
 
 
+@pytest.mark.slow  # seeds the whole demo organisation, twice
 def test_demo_seed_is_idempotent_and_has_the_partner_login(django_assert_max_num_queries):
     from governance import demo as governance_demo
     from partners import demo

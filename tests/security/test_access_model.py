@@ -86,13 +86,17 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("decisions.DecisionParticipant", "view"): ORG,
     ("decisions.DecisionEvent", "view"): PARTNERSHIP,  # the "logged" entry records the shared decision
     ("decisions.Escalation", "view"): ORG,
+    ("decisions.Chase", "view"): ORG,
+    # Stage intervals and pauses of the shared decision reach the partner (internal parties redacted).
+    ("decisions.DecisionStage", "view"): PARTNERSHIP,
+    ("decisions.DecisionPause", "view"): PARTNERSHIP,
     ("reports.BriefingBook", "view"): PARTNERSHIP,  # partner users: their partnership's, shared version only
 }
 
 
 def _objects(world: World, label: str, side: str):
     """The world's object of model ``label`` on ``side`` (a or b)."""
-    from decisions.models import DecisionEvent, Escalation, Holiday
+    from decisions.models import Chase, DecisionEvent, DecisionPause, DecisionStage, Escalation, Holiday
     from governance.models import Assignment, Notification
     from kpis.models import KPIOwnership, ScorecardCell
 
@@ -115,6 +119,9 @@ def _objects(world: World, label: str, side: str):
         "decisions.DecisionParticipant": lambda: s["decision"].participants.first(),
         "decisions.DecisionEvent": lambda: DecisionEvent.objects.filter(decision=s["decision"]).first(),
         "decisions.Escalation": lambda: Escalation.objects.get(decision=s["decision"]),
+        "decisions.Chase": lambda: Chase.objects.get(decision=s["decision"]),
+        "decisions.DecisionStage": lambda: DecisionStage.objects.filter(decision=s["decision"]).first(),
+        "decisions.DecisionPause": lambda: DecisionPause.objects.get(decision=s["decision"]),
         "decisions.Holiday": lambda: Holiday.objects.get(org_unit=s["org_unit"]),
     }[label]()
 
@@ -122,7 +129,7 @@ def _objects(world: World, label: str, side: str):
 @pytest.fixture
 def full_world(world: World) -> World:
     """The world plus the rows it has no fixture for: scorecard cells, holidays, escalations."""
-    from decisions.models import Escalation, Holiday
+    from decisions.models import Chase, DecisionPause, Escalation, Holiday, PauseRule
     from kpis.services.rollup import rollup_full
 
     rollup_full()
@@ -133,6 +140,11 @@ def full_world(world: World) -> World:
         Escalation.objects.create(decision=decision, level=1, function=decision.decider_function,
                                   from_unit=decision.deciding_unit, to_unit=decision.deciding_unit,
                                   from_user=decision.decider, to_user=decision.decider, missed_deadline=at, at=at)
+        Chase.objects.create(decision=decision, stage="agree", function=decision.decider_function, level=1,
+                             from_unit=decision.deciding_unit, to_unit=None, missed_deadline=at, at=at)
+        rule = PauseRule.objects.create(decision_type=decision.decision_type, code="WAIT", label="Waiting")
+        DecisionPause.objects.create(decision=decision, rule=rule, party_kind="requester", stops_clock=False,
+                                     paused_by=decision.requested_by, paused_at=at, resume_by=at)
     return world
 
 

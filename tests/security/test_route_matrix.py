@@ -302,6 +302,12 @@ EXPECT: list[Expect] = [
     *[E(f"decision-{step}", "POST", "W d W H D L", SCOPED_WRITE_B, kind="decision", body={})
       for step in ("reopen", "withdraw", "visibility")],
     E("decision-events", "GET", READ_A, READ_B, kind="decision"),
+    # Stage intervals and pauses read like the timeline; leaders and managers in scope pause and
+    # resume (the type's rules decide who: here 400 for the empty body, 409 with nothing paused).
+    E("decision-stages", "GET", READ_A, READ_B, kind="decision"),
+    E("decision-pauses", "GET", READ_A, READ_B, kind="decision"),
+    E("decision-pause", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="decision", body={}),
+    E("decision-resume", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="decision", body={}),
     E("notification-list", "GET", ALL_READ),
     E("notification-mark-read", "POST", "W W W W W L", body={}),
 ]
@@ -337,6 +343,7 @@ ALLOWED_ROUTE_RULES = "admin:* — superusers only (see test_django_admin_is_for
 # (model, action) pairs no route uses yet, and why; a pair listed here that a route does exercise fails too.
 NOT_ROUTED: dict[tuple[str, str], str] = {
     ("decisions.Escalation", "view"): "escalations show as timeline events; no route lists Escalation rows",
+    ("decisions.Chase", "view"): "chases show as timeline events (agree_escalated, input_escalated)",
 }
 
 
@@ -445,6 +452,7 @@ def test_no_declared_expectation_is_stale():
     assert not stale, f"Entries for routes that do not exist: {stale}"
 
 
+@pytest.mark.slow  # every route × every role: about a minute; make test runs it
 def test_every_route_answers_each_role_as_declared(world, monkeypatch):
     from governance.querysets import ScopedQuerySet, registered_actions
 

@@ -23,7 +23,7 @@ from schemathesis.generation import GenerationMode
 
 from governance.tokens import token_issue
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("ACCORD_SCHEMATHESIS_EXAMPLES", "3"))
 ROLES = ["admin", "leader", "manager_de", "manager_jp", "partner", "anon"]

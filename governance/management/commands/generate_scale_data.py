@@ -30,7 +30,17 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from decisions.models import Decision, DecisionEvent, DecisionParticipant, DecisionType, MatrixCell, MatrixVersion
+from decisions.models import (
+    Chase,
+    Decision,
+    DecisionEvent,
+    DecisionParticipant,
+    DecisionPause,
+    DecisionStage,
+    DecisionType,
+    MatrixCell,
+    MatrixVersion,
+)
 from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, User
 from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, Target
 from partners.models import Partner, Partnership
@@ -111,7 +121,8 @@ def delete_scale_data(prefix: str) -> None:
     dtypes = f"SELECT id FROM {t(DecisionType)} WHERE code LIKE %(like)s"
     statements = [
         *(f"DELETE FROM {t(m)} WHERE decision_id IN ({decisions})" for m in (DecisionEvent, DecisionParticipant,
-                                                                            Escalation)),
+                                                                            Escalation, DecisionStage, Chase,
+                                                                            DecisionPause)),
         f"DELETE FROM {t(Decision)} WHERE org_unit_id IN ({units})",
         *(f"DELETE FROM {t(m)} WHERE org_unit_id IN ({units})" for m in (Measurement, Target, ScorecardCell)),
         f"DELETE FROM {t(Notification)} WHERE recipient_id IN ({users})",
@@ -361,6 +372,14 @@ def _decisions(count: int, *, rnd: random.Random, prefix: str, now: datetime, ma
             f"INSERT INTO {DecisionEvent._meta.db_table} (decision_id, kind, actor_id, at, level, message, data) "
             f"SELECT id, 'logged', requested_by_id, requested_at, 0, '', '{{}}'::jsonb FROM {table} WHERE id >= %s",
             [first_id])
+        # Its stage interval (issue 18): the type has only a decider, so each decision waited on its
+        # decider from the request to the decision (24×7: business seconds are elapsed seconds).
+        cur.execute(
+            f"INSERT INTO {DecisionStage._meta.db_table} (decision_id, stage, party_kind, party_key, function_id, "
+            f"org_unit_id, level, round, started_at, ended_at, business_seconds) "
+            f"SELECT id, 'decision', 'function', 'function:' || decider_function_id || '@' || deciding_unit_id, "
+            f"decider_function_id, deciding_unit_id, 0, 1, requested_at, decided_at, "
+            f"EXTRACT(EPOCH FROM decided_at - requested_at)::bigint FROM {table} WHERE id >= %s", [first_id])
         cur.execute(f"ANALYZE {table}")
     log(f"decisions: {n} rows (+ participants, events) in {time.perf_counter() - t0:.1f}s")
     return n

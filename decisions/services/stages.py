@@ -1,0 +1,163 @@
+"""Keeping the stored stage intervals in step with decisions (``decisions.stages`` has the rule).
+
+Every service that changes what a decision waits for calls ``sync_stages`` with the decisions it
+changed, in its transaction, after the change (the decision rows are locked by then): the rule's
+wanted (stage, party) pairs are compared with the open rows; rows no longer wanted end at ``now``
+with their ``business_seconds`` on the decision's SLA calendar (business hours of its org unit,
+its and its ancestors' holidays — ``decisions.calendar``); newly wanted ones start at ``now``.
+Set-based: a fixed number of queries for any number of decisions (the escalation sweep passes a
+whole batch). Unchanged parties keep their open row, so an interval is never split by a sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import F
+
+from decisions.calendar import sla_seconds_between
+from decisions.clock import answer_clock
+from decisions.models import (
+    Decision,
+    DecisionParticipant,
+    DecisionStage,
+    DecisionStatus,
+    DecisionType,
+    PartyKind,
+    RapidRole,
+    Stage,
+)
+from decisions.routing import holidays_by_unit
+from decisions.stages import PARTNER_FUNCTION_CODES, Party, Seat, Snapshot, open_stages
+from governance.models import Role
+from governance.rowsets import rows_cte
+
+_SNAPSHOT_FIELDS = ("id", "status", "blocked", "round", "decider_function_id", "deciding_unit_id",
+                    "escalation_level", "org_unit_id", "decision_type_id", "priority")
+
+
+def snapshots(decision_ids: Iterable[int]) -> dict[int, tuple[Snapshot, dict]]:
+    """``{decision id: (snapshot, facts)}`` for the rule, in three queries; ``facts`` carries what the
+    rows need besides (round, org unit, calendar, time zone)."""
+    from decisions.services.pauses import running_pause_parties
+
+    ids = list(set(decision_ids))
+    rows = (Decision.objects.filter(pk__in=ids).order_by()
+            .values(*_SNAPSHOT_FIELDS, partner_id=F("partnership__partner_id"),
+                    calendar=F("decision_type__calendar"), tz=F("org_unit__timezone")))
+    out: dict[int, tuple[Snapshot, dict]] = {}
+    for r in rows:
+        out[r["id"]] = (Snapshot(is_open=r["status"] == DecisionStatus.OPEN, blocked=r["blocked"],
+                                 decider_function_id=r["decider_function_id"],
+                                 deciding_unit_id=r["deciding_unit_id"], escalation_level=r["escalation_level"],
+                                 partner_id=r["partner_id"]), r)
+    seats = (DecisionParticipant.objects.filter(decision_id__in=ids,
+                                                role__in=(RapidRole.AGREE, RapidRole.INPUT, RapidRole.RECOMMEND))
+             .values_list("decision_id", "role", "function_id", "org_unit_id", "level", "agreed", "input_at",
+                          "user__role", "function__code"))
+    for decision_id, role, function_id, unit_id, level, agreed, input_at, user_role, code in seats:
+        answered = agreed is True if role == RapidRole.AGREE else input_at is not None
+        role = RapidRole.AGREE if role == RapidRole.AGREE else RapidRole.INPUT
+        out[decision_id][0].seats.append(Seat(role=role, function_id=function_id, org_unit_id=unit_id, level=level,
+                                              answered=answered,
+                                              partner=user_role == Role.PARTNER or code in PARTNER_FUNCTION_CODES))
+    for decision_id, party in running_pause_parties(ids).items():
+        out[decision_id][0].pause_party = party
+    return out
+
+
+def sync_stages(decision_ids: Iterable[int], now: datetime) -> None:
+    """Bring the open stage rows of ``decision_ids`` in line with their state at ``now``."""
+    states = snapshots(decision_ids)
+    if not states:
+        return
+    open_rows = list(DecisionStage.objects.filter(decision_id__in=states, ended_at__isnull=True)
+                     .only("id", "decision_id", "stage", "party_key", "started_at"))
+    wanted = {pk: open_stages(snapshot) for pk, (snapshot, _) in states.items()}
+    ending = [row for row in open_rows if (row.stage, row.party_key) not in wanted[row.decision_id]]
+    have = {(row.decision_id, row.stage, row.party_key) for row in open_rows}
+    starting = [
+        DecisionStage(decision_id=pk, stage=stage, party_kind=party.kind, party_key=party.key,
+                      function_id=party.function_id, org_unit_id=party.org_unit_id, partner_id=party.partner_id,
+                      level=party.level, round=states[pk][1]["round"], started_at=now)
+        for pk, stages in wanted.items() for (stage, key), (_, party) in stages.items() if (pk, stage, key) not in have
+    ]
+    if ending:
+        end_intervals(ending, now, {pk: facts for pk, (_, facts) in states.items()})
+    if starting:
+        start_answer_clocks(starting, {pk: facts for pk, (_, facts) in states.items()})
+        DecisionStage.objects.bulk_create(starting, ignore_conflicts=True)
+
+
+def start_answer_clocks(rows: list[DecisionStage], facts: dict[int, dict]) -> None:
+    """Give each missing agreement or input of a function its chase clock, from its start
+    (``decisions.clock.answer_clock``; ``services.chasing`` reminds and chases on it)."""
+    asked = [r for r in rows if r.stage in (Stage.AGREE, Stage.INPUT) and r.party_kind == PartyKind.FUNCTION]
+    if not asked:
+        return
+    types = DecisionType.objects.in_bulk({facts[r.decision_id]["decision_type_id"] for r in asked})
+    holidays = holidays_by_unit({facts[r.decision_id]["org_unit_id"] for r in asked
+                                 if facts[r.decision_id]["calendar"] == "business"})
+    for r in asked:
+        f = facts[r.decision_id]
+        clock = answer_clock(decision_type=types[f["decision_type_id"]], priority=f["priority"], tz=f["tz"],
+                             start=r.started_at, holidays=holidays.get(f["org_unit_id"], set()))
+        r.due_at, r.warn_at, r.next_deadline_at = clock.due_at, clock.warn_at, clock.next_deadline_at
+
+
+def end_intervals(rows: list[DecisionStage], now: datetime, facts: dict[int, dict]) -> None:
+    """End ``rows`` at ``now`` with their business seconds (one UPDATE). A row that started at
+    ``now`` (several steps at one instant, as a sweep catching up) is dropped instead: it never ran."""
+    empty = [r.pk for r in rows if r.started_at >= now]
+    if empty:
+        DecisionStage.objects.filter(pk__in=empty).delete()
+    rows = [r for r in rows if r.started_at < now]
+    holidays = holidays_by_unit({facts[r.decision_id]["org_unit_id"] for r in rows
+                                 if facts[r.decision_id]["calendar"] == "business"})
+    for row in rows:
+        row.ended_at = now
+        row.business_seconds = seconds_on_calendar(row.started_at, now, facts[row.decision_id], holidays)
+    if not rows:
+        return
+    # One UPDATE … FROM the rows as JSON (bulk_update's CASE per row costs seconds for a sweep's batch).
+    field = DecisionStage._meta.get_field
+    with_sql, params = rows_cte([("id", DecisionStage._meta.pk), ("ended", field("ended_at")),
+                                 ("secs", field("business_seconds"))],
+                                [(r.pk, r.ended_at, r.business_seconds) for r in rows])
+    table = connection.ops.quote_name(DecisionStage._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"{with_sql} UPDATE {table} AS s SET ended_at = v.ended, business_seconds = v.secs "  # noqa: S608
+                    "FROM v WHERE s.id = v.id", params)
+
+
+def seconds_on_calendar(start: datetime, end: datetime, facts: dict, holidays: dict[int, set]) -> int:
+    return sla_seconds_between(start, end, calendar=facts["calendar"], tz=facts["tz"],
+                               holidays=holidays.get(facts["org_unit_id"], set()))
+
+
+def stage_intervals(decision: Decision, rows: list[DecisionStage], now: datetime) -> list[DecisionStage]:
+    """``rows`` of ``decision`` with ``business_seconds`` of the still open ones counted up to ``now``
+    (not stored: an open interval's length grows)."""
+    facts = {"calendar": decision.decision_type.calendar, "tz": decision.org_unit.timezone,
+             "org_unit_id": decision.org_unit_id}
+    if any(r.ended_at is None for r in rows):
+        holidays = holidays_by_unit([decision.org_unit_id]) if facts["calendar"] == "business" else {}
+        for r in rows:
+            if r.ended_at is None:
+                r.business_seconds = seconds_on_calendar(r.started_at, now, facts, holidays)
+    return rows
+
+
+def party_label(row: DecisionStage) -> str:
+    """``Compliance, Germany`` / the partner's name / ``Requester`` (related rows loaded by the caller)."""
+    if row.party_kind == "function":
+        return f"{row.function.name}, {row.org_unit.name}" if row.function_id else "—"
+    if row.party_kind == "partner":
+        return row.partner.name if row.partner_id else "The partner"
+    return "Requester"
+
+
+__all__ = ["Party", "end_intervals", "party_label", "snapshots", "stage_intervals", "start_answer_clocks",
+           "sync_stages"]

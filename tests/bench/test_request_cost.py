@@ -1,0 +1,28 @@
+"""The request-cost benchmark (``python -m bench.request_cost``) on the demo data, a few requests
+each, so it cannot rot: every request type answers 200 for its user, and the fixed per-request
+queries stay where they are (budgets are CPU figures: they live in the benchmark, not here)."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from bench import request_cost
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_request_type_answers_and_reports_cost_and_queries():
+    call_command("seed_demo", force=True, stdout=io.StringIO())
+    specs = request_cost._requests()
+    assert [s["name"] for s in specs] == list(request_cost.BUDGETS)
+    rows = {s["name"]: request_cost.measure(s, requests_n=3, warmup=1) for s in specs}
+    for row in rows.values():
+        assert row["cpu_ms"] > 0 and row["bytes"] > 0, row
+    # Token lookup, the caller's units, the page's count and rows: nothing else per API call.
+    assert rows["trivial API call (/api/v1/org-units/)"]["queries"] == 4
+    # Pages: session, user, units, unread-notification badge, then the page's own queries.
+    assert rows["decision page"]["queries"] <= 8
+    assert rows["leader dashboard"]["queries"] <= 12
+    table = request_cost.markdown(list(rows.values()))
+    assert "| leader dashboard |" in table and "≤ 12" in table
