@@ -236,6 +236,8 @@ EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Accord <accord@localhost>")
+# Where e-mailed links point (mail is sent by the worker, which has no request to take a host from).
+ACCORD_BASE_URL = env.str("ACCORD_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -360,7 +362,7 @@ CELERY_BEAT_SCHEDULE = {
                                                    "schedule": 3600.0},
 }
 # Apps add their own periodic jobs in <app>/schedule.py (BEAT_SCHEDULE dict); merged here.
-for _app in ("decisions", "kpis", "partners"):
+for _app in ("decisions", "kpis", "partners", "reports"):
     try:
         _mod = __import__(f"{_app}.schedule", fromlist=["BEAT_SCHEDULE"])
     except ModuleNotFoundError as exc:

@@ -109,6 +109,7 @@ EXPECT: list[Expect] = [
     E("password-reset-confirm", "*", "O O O O O O", extra=(("uidb64", "MQ"), ("token", "no-such-token"))),
     E("password-reset-complete", "*", "O O O O O O"),
     E("time-zone", "*", PAGE_ALL),
+    E("notification-settings", "*", PAGE_ALL),
     # --- the Manage area (issue 17): admin-only sections 404 for everyone else; partners and
     # partnerships for leaders and managers in scope (403 where they see but may not change).
     E("manage:index", "*", "O O O O H L"),
