@@ -30,8 +30,10 @@ from decisions.models import (
     MatrixVersion,
     PauseRule,
 )
+from decisions.routing import PARTNER_FUNCTION
 from decisions.services.stage_backfill import backfill_stages
 from governance.models import Assignment, Function, Notification, OrgUnit, User
+from governance.services import function_create
 
 # code, name, level, SLA hours, per-priority overrides, calendar, {function: role}, title templates
 TYPES = [
@@ -81,6 +83,14 @@ TYPES = [
      {"FINANCE": "D", "SALES": "R", "MKT": "R", "ACCESS": "I", "MEDICAL": "I"},
      ["Prioritise pipeline asset {n}", "Portfolio review {q}"]),
 ]
+# Joint decisions: the matrix names the partner (PARTNER), so the partner users of the decision's
+# partnership agree from their portal. Not in the generated history; logged as live stories.
+JOINT_TYPES = [
+    ("JOINT_PROMO", "Joint promotion plan", "market", 40, {}, "business",
+     {"SALES": "D", "COMPLIANCE": "A", PARTNER_FUNCTION: "A", "MKT": "I"}),
+    ("JOINT_FORECAST", "Joint demand forecast", "market", 24, {}, "business",
+     {"SALES": "D", PARTNER_FUNCTION: "I", "FINANCE": "I"}),
+]
 WEIGHTS = {"PRICE_EXC": 14, "TENDER": 12, "KOL_PLAN": 6, "SAMPLES": 5, "EVENT": 5, "PROMO": 12, "PARTNER_ONB": 5,
            "DIST_TERMS": 6, "DOSSIER": 6, "HCP_FEE": 4, "DISCOUNT": 6, "LAUNCH_SEQ": 3, "PARTNER_EXIT": 2,
            "DIGITAL_PILOT": 3, "PORTFOLIO": 1}
@@ -114,8 +124,10 @@ def seed() -> dict:
     for code, day, name in HOLIDAYS:
         if code in units:
             Holiday.objects.get_or_create(org_unit=units[code], date=day, defaults={"name": name})
+    if PARTNER_FUNCTION not in functions:
+        functions[PARTNER_FUNCTION] = function_create(code=PARTNER_FUNCTION, name="Partner")
     types = {}
-    for code, name, level, sla, overrides, calendar, _rights, _titles in TYPES:
+    for code, name, level, sla, overrides, calendar, _rights, *_titles in TYPES + JOINT_TYPES:
         types[code] = DecisionType.objects.filter(code=code).first() or services.decision_type_create(
             code=code, name=name, decided_at_level=level, sla_hours=sla, sla_hours_by_priority=overrides,
             calendar=calendar, description=f"{name}: decided at {level} level.")
@@ -125,13 +137,14 @@ def seed() -> dict:
                 "label": label, "party": party, "who_may_pause": who, "stops_clock": stops, "max_hours": max_hours,
                 "resumes_on_answer": on_answer})
     if not MatrixVersion.objects.exists():
-        cells = {(types[t[0]].pk, functions[f].pk): role for t in TYPES for f, role in t[6].items()}
+        cells = {(types[t[0]].pk, functions[f].pk): role for t in TYPES + JOINT_TYPES for f, role in t[6].items()}
         services.matrix_publish(actor=admin, cells=cells, note="Initial decision-rights matrix",
                                 now=now - timedelta(days=200))
     if not Decision.objects.exists():
         _generate_log(now=now, types=types, functions=functions, units=units)
         backfill_stages()  # the generated log was bulk-written: its stage intervals come from the timelines
         _live_stories(now=now, types=types, units=units)
+        _joint_stories(now=now, types=types, units=units)
         _link_expected_kpis()
     return {"decision_types": DecisionType.objects.count(), "matrix_versions": MatrixVersion.objects.count(),
             "decisions": Decision.objects.count(), "escalations": Escalation.objects.count()}
@@ -423,3 +436,35 @@ def _options(code: str, rng: random.Random) -> list[dict]:
 def _outcome(code: str, rng: random.Random) -> str:
     return rng.choice(["Approved as requested.", "Approved with conditions: review after one quarter.",
                        "Approved at a reduced level.", "Declined: outside the guideline."])
+
+
+def _joint_stories(*, now, types, units) -> None:
+    """The demo partner's joint decisions: one decided with their agreement, one waiting on it, one
+    asking for their input (the partner answers from their portal)."""
+    from partners.demo import PARTNER_HOME
+    from partners.models import Partnership
+
+    home = Partnership.objects.filter(name=PARTNER_HOME).first()
+    users = {u.username: u for u in User.objects.filter(username__in=["manager.de", "partner.demo"])}
+    if home is None or "DE" not in units or len(users) < 2 or not home.members.filter(
+            pk=users["partner.demo"].pk).exists():
+        return
+
+    def log(code, title, hours_ago, description):
+        return services.decision_log(actor=users["manager.de"], decision_type=types[code], org_unit=units["DE"],
+                                     partnership=home, title=title, description=description,
+                                     now=now - timedelta(hours=hours_ago))
+
+    done = log("JOINT_PROMO", "Joint autumn promotion: closure devices in Bavarian hospitals", 400,
+               "Co-funded promotion with the distributor: 40/60 cost split, 8 weeks.")
+    services.decision_agree(decision=done, actor=users["partner.demo"], agree=True,
+                            comment="Agreed; our field team is staffed for it.", now=now - timedelta(hours=380))
+    for seat in done.participants.filter(role="A").exclude(function__code=PARTNER_FUNCTION).select_related("user"):
+        services.decision_agree(decision=done, actor=seat.user, agree=True, comment="Materials checked.",
+                                now=now - timedelta(hours=370))
+    services.decision_decide(decision=done, actor=done.decider, outcome="Go: promotion runs September–October.",
+                             now=now - timedelta(hours=360))
+    log("JOINT_PROMO", "Joint Q1 promotion plan: hospital bundle with MedLogistik", 20,
+        "Bundle offer for university hospitals in Q1; the distributor carries the logistics cost.")
+    log("JOINT_FORECAST", "Demand forecast for the Q1 bundle", 8,
+        "Volumes for the Q1 bundle; the distributor's view of hospital demand is needed.")

@@ -9,6 +9,14 @@ pairs in one query over the closure table.
 Routing starts from the *level unit*: the ancestor of the chosen org unit at the type's
 ``decided_at_level``. The decision's deciding unit is where its decider actually holds the D
 function (the level unit, or the ancestor whose holder covers it): escalation goes on from there.
+
+**The partner** is the function with code ``PARTNER`` (``PARTNER_FUNCTION``). Nobody holds it by
+assignment: its seats are the active partner users who are members of the decision's partnership
+(all of them, like all holders of an internal function; one agreement answers for the partner).
+It may agree, give input, recommend or perform, never decide (the matrix lint calls a partner D a
+conflict). Without a partnership the partner takes no part — except that a type where the partner
+must agree needs one (strict routing refuses to log without it). A decision the partner takes part
+in is shared with them (``decisions/visibility.py``).
 """
 
 from __future__ import annotations
@@ -21,9 +29,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 
 from decisions.models import DecisionType, Holiday, MatrixCell, MatrixVersion, RapidRole
-from governance.models import LEVEL_DEPTH, Assignment, Function, OrgLevel, OrgUnit, User
+from governance.models import LEVEL_DEPTH, Assignment, Function, OrgLevel, OrgUnit, Role, User
 
 ROLE_ORDER = {"D": 0, "A": 1, "R": 2, "I": 3, "P": 4}
+PARTNER_FUNCTION = "PARTNER"  # the matrix's name for the partner of the decision's partnership
+
+
+def is_partner_function(function: Function) -> bool:
+    return function.code == PARTNER_FUNCTION
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,11 @@ class Routing:
     def by_role(self, role: str) -> list[Seat]:
         return [s for s in self.seats if s.role == role]
 
+    @property
+    def partner_takes_part(self) -> bool:
+        """The partner holds a seat (so the decision is shared with them)."""
+        return any(s.user is not None and is_partner_function(s.function) for s in self.seats)
+
 
 def deciding_unit_for(decision_type: DecisionType, org_unit: OrgUnit) -> OrgUnit:
     """The ancestor of ``org_unit`` (itself included) at the type's deciding level, via the closure table."""
@@ -105,22 +123,28 @@ def deciding_unit_for(decision_type: DecisionType, org_unit: OrgUnit) -> OrgUnit
     return OrgUnit.objects.ancestors_of(org_unit).get(level=decision_type.decided_at_level)
 
 
-def resolve(*, decision_type: DecisionType, org_unit: OrgUnit, at: datetime, strict: bool = True) -> Routing:
+def resolve(*, decision_type: DecisionType, org_unit: OrgUnit, at: datetime, partnership=None,
+            strict: bool = True) -> Routing:
     """Resolve participants: for each role of the type in the matrix version in force at ``at``, the
-    holders covering its function for the level unit (``nearest_holders``). ``strict``: raise a
-    ValidationError when nobody can decide (no single D in the matrix, or nobody in the chain holds
-    the D or an A function) — never silently nobody."""
+    holders covering its function for the level unit (``nearest_holders``); for the partner, the
+    partner users of ``partnership``. ``strict``: raise a ValidationError when nobody can decide (no
+    single D in the matrix, or nobody holds the D or an A function, the partner's A included) —
+    never silently nobody."""
     version = MatrixVersion.objects.in_force(at)
     if version is None:
         raise ValidationError({"decision_type": "No decision-rights matrix has been published yet."})
     unit = deciding_unit_for(decision_type, org_unit)
     cells = list(MatrixCell.objects.filter(version=version, decision_type=decision_type).select_related("function"))
-    covers = nearest_holders(unit_ids=[unit.pk], function_ids=[c.function_id for c in cells])
+    internal = [c for c in cells if not is_partner_function(c.function)]
+    covers = nearest_holders(unit_ids=[unit.pk], function_ids=[c.function_id for c in internal])
     users = User.objects.in_bulk({u for c in covers.values() for u in c.user_ids})
     units = OrgUnit.objects.in_bulk({c.org_unit_id for c in covers.values()} - {unit.pk})
     units[unit.pk] = unit
     routing = Routing(version=version, level_unit=unit)
     for cell in sorted(cells, key=lambda c: (ROLE_ORDER[c.role], c.function.code)):
+        if is_partner_function(cell.function):
+            _seat_partner(routing, cell, partnership)
+            continue
         cover = covers.get((unit.pk, cell.function_id))
         if cover is None:
             routing.seats.append(Seat(None, cell.function, cell.role, unit))
@@ -133,7 +157,40 @@ def resolve(*, decision_type: DecisionType, org_unit: OrgUnit, at: datetime, str
         routing.seats.extend(Seat(u, cell.function, cell.role, units[cover.org_unit_id]) for u in people)
     if strict:
         _require_decider(routing, decision_type, cells)
+        _require_partner(routing, decision_type, partnership)
     return routing
+
+
+def partner_users(partnership) -> list[User]:
+    """Who answers for the partner of ``partnership``: its active partner-user members."""
+    if partnership is None:
+        return []
+    return list(partnership.members.filter(is_active=True, role=Role.PARTNER).order_by("username"))
+
+
+def _seat_partner(routing: Routing, cell: MatrixCell, partnership) -> None:
+    """Seat the partner users of ``partnership`` in the partner's cell (a gap where it must answer
+    and cannot: a decider, or an agreement with no partnership or no partner users)."""
+    if cell.role == RapidRole.DECIDE:
+        routing.seats.append(Seat(None, cell.function, cell.role, routing.level_unit))
+        routing.gaps.append("The partner cannot decide (D): give the D to an internal function.")
+        return
+    people = partner_users(partnership)
+    if not people and cell.role == RapidRole.AGREE:
+        routing.seats.append(Seat(None, cell.function, cell.role, routing.level_unit))
+        routing.gaps.append("The partner must agree: tag the decision with a partnership that has partner users."
+                            if partnership is None else
+                            f"The partner must agree, but {partnership.name} has no partner users yet.")
+    routing.seats.extend(Seat(u, cell.function, cell.role, routing.level_unit) for u in people)
+
+
+def _require_partner(routing: Routing, decision_type: DecisionType, partnership) -> None:
+    if any(s.user is None and s.role == RapidRole.AGREE and is_partner_function(s.function) for s in routing.seats):
+        raise ValidationError({"partnership": (
+            f"“{decision_type.name}” needs the partner's agreement: choose the partnership it concerns."
+            if partnership is None else
+            f"“{decision_type.name}” needs the partner's agreement, but {partnership.name} has no partner users. "
+            "Ask an admin to give the partner access first.")})
 
 
 def _require_decider(routing: Routing, decision_type: DecisionType, cells: list[MatrixCell]) -> None:
@@ -142,7 +199,12 @@ def _require_decider(routing: Routing, decision_type: DecisionType, cells: list[
         raise ValidationError({"decision_type": (
             f"The decision-rights matrix v{routing.version.number} has {len(deciders)} deciders for "
             f"“{decision_type.name}”; it needs exactly one. Ask an admin to fix the matrix.")})
-    missing = [s for s in routing.seats if s.user is None and s.role in (RapidRole.DECIDE, RapidRole.AGREE)]
+    if any(is_partner_function(c.function) for c in deciders):
+        raise ValidationError({"decision_type": (
+            f"The decision-rights matrix v{routing.version.number} lets the partner decide “{decision_type.name}”; "
+            "an internal function has to. Ask an admin to fix the matrix.")})
+    missing = [s for s in routing.seats if s.user is None and s.role in (RapidRole.DECIDE, RapidRole.AGREE)
+               and not is_partner_function(s.function)]  # the partner's missing A: _require_partner
     if missing:
         names = ", ".join(f"{s.function.name} ({s.role})" for s in missing)
         raise ValidationError({"org_unit": (

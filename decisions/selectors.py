@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connections
-from django.db.models import Case, F, Prefetch, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import Least, Lower
 from django.utils import timezone
 
@@ -149,6 +149,18 @@ def queue_for(*, user: User) -> Queue:
         requested=list(mine.filter(blocked=False).order_by(*order)[:100]),
         to_revise=list(mine.filter(blocked=True).order_by(*order)[:100]),
     )
+
+
+def answers_owed(*, user: User, decisions, limit: int = 20) -> list[Decision]:
+    """Open decisions among ``decisions`` (already restricted to ``user``) where ``user`` still owes
+    an agreement or input, each annotated ``owes_agree``/``owes_input``: the "your answer is
+    needed" card of a partnership page (a partner user's portal). One query."""
+    asked = DecisionParticipant.objects.filter(user=user, decision=OuterRef("pk"))
+    owes_agree = Exists(asked.filter(role=RapidRole.AGREE, agreed__isnull=True))
+    owes_input = Exists(asked.filter(role__in=[RapidRole.INPUT, RapidRole.RECOMMEND], input_at__isnull=True))
+    return list(decisions.filter(status=DecisionStatus.OPEN)
+                .annotate(owes_agree=owes_agree, owes_input=owes_input)
+                .filter(Q(owes_agree=True) | Q(owes_input=True)).order_by("due_at", "pk")[:limit])
 
 
 def latency_analytics(*, user: User, group_by: str = "decision_type", org_unit: OrgUnit | None = None,

@@ -11,6 +11,14 @@ carries a visibility, ``internal`` (the default) or ``shared`` with the partner:
 * each timeline entry: ``DecisionEvent.visibility``, following the part it records; escalations,
   reassignments, withdrawals and reopenings stay internal.
 
+**Joint decisions.** Where the matrix names the partner (function ``PARTNER``, ``routing``), the
+decision is shared with the partner when it is logged, whatever the requester chose, and cannot be
+made internal again while the partner takes part (it answers to it, so it must see it). Only the
+decision itself is forced: options, rationale and internal people's answers keep their own
+(internal by default) visibility. A partner user's own seat and answer are always ``shared``: their
+colleagues of the partnership see them, internal users see everything anyway. The partnership of a
+joint decision cannot be changed by an edit (``services.edits``).
+
 Which *rows* a partner user gets is the querysets' rule (``decisions/querysets.py``: shared
 decisions of their partnerships, shared answers and events, never an escalation level's seat).
 Which *fields* of those rows they get is this module's: never who requested, decides or decided,
@@ -26,6 +34,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from governance.models import Role
 from governance.querysets import VIEW, can
 
 
@@ -52,6 +61,16 @@ def clean_visibility(value: str, field: str) -> str:
     if value not in Visibility.values:
         raise ValidationError({field: f"Choose {' or '.join(Visibility.values)}."})
     return value
+
+
+def partner_answer_visibility(author, chosen: str) -> str:
+    """The visibility of an answer (or seat) of ``author``: a partner user's is always shared."""
+    return Visibility.SHARED if getattr(author, "is_partner", False) else chosen
+
+
+def partner_takes_part(decision) -> bool:
+    """Partner users hold a seat in ``decision`` (the matrix named the partner when it was logged)."""
+    return decision.participants.filter(user__role=Role.PARTNER, user__is_superuser=False).exists()
 
 
 def redact_decision(data: dict, viewer) -> dict:

@@ -39,7 +39,9 @@ AUDITED_MODELS = {
 # Models with history that have no per-object page (see above).
 AUDITED_ELSEWHERE = {"kpis.KPIOwnership",
                      # pauses show in their decision's timeline; pause reasons under their decision type (admin)
-                     "decisions.DecisionPause", "decisions.PauseRule"}
+                     "decisions.DecisionPause", "decisions.PauseRule",
+                     # target proposals show their steps; commitments keep their history in the admin
+                     "kpis.TargetProposal", "partners.Commitment"}
 
 AUDIT_ROLES = {"admin", "leader"}
 

@@ -303,6 +303,30 @@ class Notification(models.Model):
         return f"{self.recipient}: {self.title}"
 
 
+class Delivery(models.TextChoices):
+    """When a user gets e-mail for a kind of notification (``governance.notifications``)."""
+
+    IMMEDIATE = "immediate", "Immediately"
+    DAILY = "daily", "Daily digest"
+    WEEKLY = "weekly", "Weekly digest"
+    OFF = "off", "Off (in Accord only)"
+
+
+class NotificationPreference(models.Model):
+    """A user's delivery for one group of notification kinds (``NOTIFICATION_GROUPS``); no row
+    means the default (immediately; the scope summary weekly)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
+    group = models.CharField(max_length=32)
+    delivery = models.CharField(max_length=16, choices=Delivery.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "group"], name="notification_preference_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.group}: {self.delivery}"
+
+
 class SecurityEvent(models.Model):
     """Security-relevant events (sign-in, failed sign-in, lockout, permission denied), kept for
     audit. Written by ``governance.security``; also sent to the ``accord.security`` logger."""

@@ -1,7 +1,13 @@
 """Sending notifications: in-app rows plus email, exactly once per (recipient, dedupe key).
 
 ``notify`` sends one message to a few people; ``notify_many`` sends many messages in one
-``INSERT … ON CONFLICT DO NOTHING RETURNING`` (the sweeps), emailing only the rows it created.
+``INSERT … ON CONFLICT DO NOTHING RETURNING`` (the sweeps). E-mail never goes out inside the
+request: after commit they enqueue ``governance.tasks.send_notification_emails`` with the ids of
+the rows they created, and the worker (``notification_emails_send``) mails those whose recipient
+wants that kind of notification immediately (``NotificationPreference``; the others wait for the
+daily or weekly digest, ``reports/digests.py``, or are never mailed). The worker claims each row
+by setting ``emailed_at`` where it is still empty, so a retried task mails nobody twice. Links
+in e-mails are absolute (``ACCORD_BASE_URL``).
 
 A body that mentions a time is a function of the recipient (``Body``), so each reader gets it in
 their own zone with its label: ``lambda user: f"Due {format_instant(due, user_zone(user))}."``.
@@ -15,17 +21,78 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection, send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.utils import timezone
 
-from governance.models import Notification, User
+from governance.models import Delivery, Notification, NotificationPreference, User
 from governance.rowsets import rows_cte
 from governance.text import single_line
 
 log = logging.getLogger(__name__)
 
 Body = str | Callable[[User], str]  # text, or text for one recipient (times in their zone)
+
+# The kinds of notification a user chooses a delivery for, each a group of ``Notification.kind``
+# prefixes; "summary" is the weekly digest's overview of the user's scope (no notifications).
+NOTIFICATION_GROUPS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    # group: (label, kind prefixes, deliveries offered)
+    "waiting": ("Decisions waiting on me (decide, agree, input, reminders)",
+                ("decision.decide", "decision.agree", "decision.input", "decision.nudge", "decision.revised"),
+                tuple(Delivery.values)),
+    "deadlines": ("Deadlines and escalations", ("decision.due_soon", "decision.escalated", "decision.overdue"),
+                  tuple(Delivery.values)),
+    "updates": ("Outcomes of decisions I follow (decided, vetoed, withdrawn, reopened)", ("decision.",),
+                tuple(Delivery.values)),
+    "reviews": ("Business reviews and actions", ("partners.",), tuple(Delivery.values)),
+    "other": ("Everything else", ("",), tuple(Delivery.values)),
+    "summary": ("Summary of my scope: off-target KPIs, stuck decisions, my queue, overdue actions", (),
+                (Delivery.WEEKLY, Delivery.OFF)),
+}
+DEFAULT_DELIVERY = {"summary": Delivery.WEEKLY}  # every other group: immediately
+
+
+def group_of(kind: str) -> str:
+    """The preference group of a notification kind: the first group with a matching prefix."""
+    for group, (_, prefixes, _) in NOTIFICATION_GROUPS.items():
+        if any(kind.startswith(p) for p in prefixes):
+            return group
+    return "other"
+
+
+def delivery_map(user: User) -> dict[str, str]:
+    """``user``'s delivery per group (one query), defaults filled in."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("group", "delivery"))
+    return {g: chosen.get(g, DEFAULT_DELIVERY.get(g, Delivery.IMMEDIATE)) for g in NOTIFICATION_GROUPS}
+
+
+def preferences_set(*, user: User, choices: dict[str, str]) -> None:
+    """Save ``user``'s deliveries (group -> delivery); unknown groups or deliveries are refused."""
+    from django.core.exceptions import ValidationError
+
+    errors = {g: "Unknown kind of notification." for g in choices if g not in NOTIFICATION_GROUPS}
+    errors.update({g: "Choose one of the offered deliveries." for g, d in choices.items()
+                   if g in NOTIFICATION_GROUPS and d not in NOTIFICATION_GROUPS[g][2]})
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for group, delivery in choices.items():
+            NotificationPreference.objects.update_or_create(user=user, group=group, defaults={"delivery": delivery})
+
+
+def absolute_url(path: str) -> str:
+    """``path`` (e.g. ``/decisions/5/``) as a link that works from a mail client."""
+    if not path or path.startswith(("http://", "https://")):
+        return path or settings.ACCORD_BASE_URL.rstrip("/") + "/"
+    return settings.ACCORD_BASE_URL.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _enqueue_emails(ids: list[int]) -> None:
+    from governance.jobs import enqueue
+    from governance.tasks import send_notification_emails
+
+    for start in range(0, len(ids), 1000):
+        enqueue(send_notification_emails, ids=ids[start:start + 1000])
 
 
 def body_for(body: Body, user: User) -> str:
@@ -45,8 +112,8 @@ def notify(
 ) -> list[Notification]:
     """Create one notification per recipient unless one with ``dedupe_key`` already exists.
 
-    Idempotent and race-safe (``ignore_conflicts`` on the unique key); emails go out after the
-    surrounding transaction commits, only for rows this call created.
+    Idempotent and race-safe (``ignore_conflicts`` on the unique key); the e-mail job is enqueued
+    after the surrounding transaction commits, for rows this call created.
     """
     now = now or timezone.now()
     people = {u.pk: u for u in recipients if u is not None and u.is_active}
@@ -64,25 +131,13 @@ def notify(
         if pk not in already
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    created_for = [(people[r.recipient_id], r.body) for r in rows]
-    if email and created_for:
-        transaction.on_commit(lambda: _send_emails(created_for, title, url, dedupe_key))
+    if email and rows:
+        # bulk_create(ignore_conflicts) sets no ids: read back the rows of these recipients and key
+        # (a concurrent caller's row may be among them: the worker's claim mails it once).
+        ids = list(Notification.objects.filter(recipient_id__in=[r.recipient_id for r in rows],
+                                               dedupe_key=dedupe_key[:200]).values_list("pk", flat=True))
+        transaction.on_commit(lambda: _enqueue_emails(ids))
     return rows
-
-
-def _send_emails(mails: list[tuple[User, str]], title: str, url: str, dedupe_key: str) -> None:
-    for user, body in mails:
-        if not user.email:
-            continue
-        try:
-            send_mail(
-                subject=f"[Accord] {single_line(title)}", message=f"{body}\n\n{url}".strip(),
-                from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email], fail_silently=False,
-            )
-        except Exception:  # the in-app notification stands; mail trouble is logged, not raised
-            log.exception("email for notification %s to %s failed", dedupe_key, user.pk)
-            continue
-        Notification.objects.filter(recipient=user, dedupe_key=dedupe_key[:200]).update(emailed_at=timezone.now())
 
 
 @dataclass(frozen=True)
@@ -129,40 +184,63 @@ def notify_many(notices: Iterable[Notice], *, now: datetime | None = None, email
             [*params, connection.ops.adapt_datetimefield_value(now)])
         created: list[tuple[User, Notice, int, str]] = [
             (*pending[(recipient_id, key)], pk, texts[(recipient_id, key)]) for pk, recipient_id, key in cur.fetchall()]
-    if email and created:
-        transaction.on_commit(lambda: _send_many_emails(created))
-    return [pk for _, _, pk, _ in created]
+    ids = [pk for _, _, pk, _ in created]
+    if email and ids:
+        transaction.on_commit(lambda: _enqueue_emails(ids))
+    return ids
 
 
-def _send_many_emails(mails: list[tuple[User, Notice, int, str]]) -> None:
-    """Email each created notification (user, notice, row id, body) over one mail connection: what
-    ``notify`` sends, one message per recipient. Marks the ones that went out."""
-    mails = [mail for mail in mails if mail[0].email]
-    if not mails:
-        return
-    sent = []
+def notification_emails_send(*, ids: list[int], now: datetime | None = None) -> int:
+    """Mail the notifications ``ids`` whose recipient wants their kind immediately (the worker's
+    job), over one mail connection. Each row is claimed first (``emailed_at`` set where empty), so
+    a retried or duplicated job mails nobody twice; a row whose mail fails is released for the
+    digest. Rows for digests or "off" stay unclaimed. Returns how many mails went out."""
+    now = now or timezone.now()
+    rows = list(Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).select_related("recipient"))
+    prefs: dict[int, dict[str, str]] = {}
+    wanted = []
+    for n in rows:
+        user = n.recipient
+        if not (user.is_active and user.email):
+            continue
+        if user.pk not in prefs:
+            prefs[user.pk] = delivery_map(user)
+        if prefs[user.pk][group_of(n.kind)] == Delivery.IMMEDIATE:
+            wanted.append(n.pk)
+    if not wanted:
+        return 0
+    with connection.cursor() as cur:  # the claim: only rows still unmailed, whoever else is running
+        table = connection.ops.quote_name(Notification._meta.db_table)
+        cur.execute(f"UPDATE {table} SET emailed_at = %s WHERE id = ANY(%s) AND emailed_at IS NULL "  # noqa: S608
+                    "RETURNING id", [now, wanted])
+        claimed = {pk for (pk,) in cur.fetchall()}
+    by_id = {n.pk: n for n in rows}
+    failed, sent = [], 0
     try:
         mailer = get_connection(fail_silently=False)
         mailer.open()
-    except Exception:  # the in-app notifications stand
-        log.exception("email connection for %d notifications failed", len(mails))
-        return
+    except Exception:  # the in-app notifications stand; the digest can carry them
+        log.exception("email connection for %d notifications failed", len(claimed))
+        Notification.objects.filter(pk__in=claimed).update(emailed_at=None)
+        return 0
     try:
-        for user, notice, pk, body in mails:
-            message = EmailMessage(subject=f"[Accord] {single_line(notice.title)}",
-                                   body=f"{body}\n\n{notice.url}".strip(),
-                                   from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email], connection=mailer)
+        for pk in sorted(claimed):
+            n = by_id[pk]
+            body = f"{n.body}\n\n{absolute_url(n.url)}".strip() if n.url else n.body
+            message = EmailMessage(subject=f"[Accord] {single_line(n.title)}", body=body,
+                                   from_email=settings.DEFAULT_FROM_EMAIL, to=[n.recipient.email], connection=mailer)
             try:
                 message.send()
             except Exception:
-                log.exception("email for notification %s to %s failed", notice.dedupe_key, user.pk)
+                log.exception("email for notification %s to %s failed", n.dedupe_key, n.recipient_id)
+                failed.append(pk)
                 continue
-            sent.append(pk)
+            sent += 1
     finally:
         mailer.close()
-    at = timezone.now()
-    for start in range(0, len(sent), 5000):  # one bound parameter per id: keep statements bounded
-        Notification.objects.filter(pk__in=sent[start:start + 5000]).update(emailed_at=at)
+    if failed:
+        Notification.objects.filter(pk__in=failed).update(emailed_at=None)
+    return sent
 
 
 def notification_mark_read(*, user: User, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:

@@ -188,6 +188,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ACCORD_MAX_UPLOAD_BYTES = env.int("ACCORD_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 # How long an Idempotency-Key (and a form's submission token) is remembered.
 ACCORD_IDEMPOTENCY_HOURS = env.int("ACCORD_IDEMPOTENCY_HOURS", default=24)
+# Peer benchmarks (issue 19): a cohort smaller than this is never shown to partner users.
+ACCORD_BENCHMARK_MIN_COHORT = env.int("ACCORD_BENCHMARK_MIN_COHORT", default=5)
 
 # --- Security (production values unless DEBUG) ----------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -234,6 +236,8 @@ EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Accord <accord@localhost>")
+# Where e-mailed links point (mail is sent by the worker, which has no request to take a host from).
+ACCORD_BASE_URL = env.str("ACCORD_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -358,7 +362,7 @@ CELERY_BEAT_SCHEDULE = {
                                                    "schedule": 3600.0},
 }
 # Apps add their own periodic jobs in <app>/schedule.py (BEAT_SCHEDULE dict); merged here.
-for _app in ("decisions", "kpis", "partners"):
+for _app in ("decisions", "kpis", "partners", "reports"):
     try:
         _mod = __import__(f"{_app}.schedule", fromlist=["BEAT_SCHEDULE"])
     except ModuleNotFoundError as exc:

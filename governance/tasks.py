@@ -27,6 +27,14 @@ def send_password_reset(*, user_id: int, domain: str, use_https: bool, invite: b
     password_reset_send(user_id=user_id, domain=domain, use_https=use_https, invite=invite)
 
 
+@shared_task(name="governance.tasks.send_notification_emails", ignore_result=True)
+def send_notification_emails(*, ids: list[int]) -> int:
+    """E-mail the notifications ``ids`` (created by ``notify``/``notify_many``) that are wanted now."""
+    from governance.notifications import notification_emails_send
+
+    return notification_emails_send(ids=ids)
+
+
 @shared_task(name="governance.tasks.delete_expired_tokens", ignore_result=True)
 def delete_expired_tokens() -> None:
     from governance.tokens import tokens_delete_expired

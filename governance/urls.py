@@ -35,6 +35,7 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(**_reset_page("complete")),
          name="password-reset-complete"),
     path("accounts/time-zone/", views.time_zone, name="time-zone"),
+    path("accounts/notifications/", views.notification_settings, name="notification-settings"),
     path("manage/", include("governance.manage.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),

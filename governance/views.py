@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from governance import tokens
 from governance.audit import object_history
+from governance.models import Delivery
 from governance.security import record_security_event
 from governance.selectors import org_tree_for
 from governance.services import user_set_timezone
@@ -115,3 +116,26 @@ def permission_denied(request, exception=None):
     """403 page; the refusal is recorded as a security event."""
     record_security_event(kind="permission_denied", request=request, user=getattr(request, "user", None))
     return render(request, "403.html", status=403)
+
+
+@login_required
+def notification_settings(request):
+    """Per kind of notification: e-mail immediately, in the daily or weekly digest, or not at all."""
+    from governance.notifications import NOTIFICATION_GROUPS, delivery_map, preferences_set
+
+    status = 200
+    if request.method == "POST":
+        choices = {g: request.POST.get(g, "") for g in NOTIFICATION_GROUPS}
+        try:
+            preferences_set(user=request.user, choices=choices)
+        except ValidationError as exc:
+            messages.error(request, " ".join(f"{g}: {m}" for g, ms in exc.message_dict.items() for m in ms))
+            status = 400
+        else:
+            messages.success(request, "Saved: e-mail arrives as you chose.")
+            return redirect("notification-settings")
+    current = delivery_map(request.user)
+    groups = [{"key": g, "label": label, "current": current[g],
+               "options": [(d, Delivery(d).label) for d in offered]}
+              for g, (label, _, offered) in NOTIFICATION_GROUPS.items()]
+    return render(request, "account/notifications.html", {"groups": groups}, status=status)

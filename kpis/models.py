@@ -341,3 +341,7 @@ class RollupWindow(models.Model):  # noqa: DJ008 - internal calendar
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["month", "grain", "period"], name="rollupwindow_unique")]
+
+
+# Target catch-ball (issue 19) keeps its models in their own module; importing it registers them.
+from kpis.catchball.models import TargetProposal, TargetProposalStep  # noqa: E402, F401

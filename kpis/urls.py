@@ -1,6 +1,7 @@
 from django.urls import path
 
 from kpis import entry, views
+from kpis.catchball import views as catchball
 
 app_name = "kpis"
 urlpatterns = [
@@ -18,4 +19,6 @@ urlpatterns = [
     path("measurements/export.csv", views.export_csv, name="export"),
     path("measurements/export.xlsx", views.export_xlsx, name="export-xlsx"),
     path("partnerships/", views.my_partnerships, name="partnerships"),
+    path("targets/proposals/", catchball.proposals, name="proposals"),
+    path("targets/proposals/<int:pk>/<str:action>/", catchball.proposal_act, name="proposal-act"),
 ]

@@ -7,6 +7,7 @@ from governance.models import User
 from partners import services
 from partners.models import (
     BusinessReview,
+    Commitment,
     MaturityAssessment,
     Partner,
     Partnership,
@@ -120,3 +121,10 @@ class PartnershipUserObjectPermissionAdmin(admin.ModelAdmin):
 
 
 admin.site.register(PartnershipGroupObjectPermission)
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "partnership", "side", "measure", "days", "target")
+    list_filter = ("side", "measure")
+    search_fields = ("name", "partnership__name")

@@ -338,3 +338,8 @@ class ReviewAction(models.Model):
 
     def is_overdue(self, today: date) -> bool:
         return self.status == ActionStatus.OPEN and self.due_date < today
+
+
+# Peer benchmarks (issue 19) keep their models in their own module; importing it registers them.
+from partners.benchmarks.models import PeerCohort, PeerPosition  # noqa: E402, F401
+from partners.commitments.models import Commitment  # noqa: E402, F401

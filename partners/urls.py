@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.directory, name="directory"),
     path("<int:pk>/", views.partner_detail, name="partner"),
     path("portal/", views.portal, name="portal"),
+    path("benchmarks/", views.benchmarks, name="benchmarks"),
     path("actions/", views.my_actions, name="my-actions"),
     path("actions/<int:pk>/status/", views.action_status, name="action-status"),
     path("partnerships/<int:pk>/", views.partnership_detail, name="partnership"),

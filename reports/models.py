@@ -68,6 +68,22 @@ class BriefingBook(models.Model):
         return self.status in (PackStatus.QUEUED, PackStatus.RUNNING)
 
 
+class Digest(models.Model):
+    """A digest e-mail sent: at most one per user, cadence and period (``reports/digests.py``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    cadence = models.CharField(max_length=8)  # governance.models.Delivery: daily or weekly
+    period_start = models.DateField()
+    sent_at = models.DateTimeField()
+    items = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "cadence", "period_start"], name="digest_once")]
+
+    def __str__(self) -> str:
+        return f"{self.cadence} digest {self.period_start} for {self.user_id}"
+
+
 class PackFile(models.Model):
     """One rendered file of a book: (audience, format) is unique per book."""
 

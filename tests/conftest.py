@@ -243,3 +243,20 @@ def api():
         return client
 
     return make
+
+
+@pytest.fixture
+def mail_worker(monkeypatch):
+    """Plays the Celery worker for notification e-mail: the job ``notify``/``notify_many`` enqueue
+    after commit runs as soon as it is sent (the request itself never mails)."""
+    from governance import tasks
+    from governance.notifications import notification_emails_send
+
+    sent = []
+
+    def run(args=None, kwargs=None, **options):
+        sent.append(kwargs)
+        notification_emails_send(**kwargs)
+
+    monkeypatch.setattr(tasks.send_notification_emails, "apply_async", run)
+    return sent

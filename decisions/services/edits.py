@@ -34,7 +34,7 @@ from decisions.services.workflow import (
     decision_url,
     due_by_instant,
 )
-from decisions.visibility import Visibility, notifiable
+from decisions.visibility import Visibility, notifiable, partner_takes_part
 from governance.models import User
 from governance.notifications import notify
 from governance.text import single_line
@@ -101,6 +101,9 @@ def _apply(decision: Decision, actor: User, changes: dict, now: datetime) -> dic
         return {}
     if "priority" in changed and decision.escalation_level > 0:
         raise EditsClosed("The priority cannot change once the decision has been escalated.")
+    if "partnership" in changed and partner_takes_part(decision):
+        raise ValidationError({"partnership": "The partner takes part in this decision: its partnership cannot "
+                                              "change. Withdraw it and log a new one instead."})
     fields = {name: values[name] for name in changed if name != "kpis"}
     if "partnership" in changed and decision.visibility != Visibility.INTERNAL:
         # What was shared with one partner is never carried over to another (or to none): it

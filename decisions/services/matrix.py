@@ -6,10 +6,12 @@ Publishing is guarded three ways:
   If another admin published meanwhile, the publish is refused with ``StaleMatrixVersion`` (HTTP
   409, carrying the versions) instead of silently undoing their change. Publishers serialise on the
   newest version row (``SELECT … FOR UPDATE``); the unique version number is the backstop.
-* **Lint.** A *conflict* (a decision type without exactly one D) blocks. A *gap* (an org unit at
-  the type's deciding level where nobody in its chain holds an A or D function — coverage is
-  ``routing.nearest_holders``, the rule routing uses) is a warning the publisher may publish over
-  with ``acknowledge_gaps=True``; the acknowledged gaps are kept in the version's note.
+* **Lint.** A *conflict* (a decision type without exactly one D, or with the partner as its D)
+  blocks. A *gap* (an org unit at the type's deciding level where nobody in its chain holds an A or
+  D function — coverage is ``routing.nearest_holders``, the rule routing uses) is a warning the
+  publisher may publish over with ``acknowledge_gaps=True``; the acknowledged gaps are kept in the
+  version's note. The partner (``PARTNER``) is never a gap: its seats come from the decision's
+  partnership when it is logged (``routing``).
 * **Effective dating.** A version takes effect now or at a future ``effective_at``, never in the
   past and never before the version it was edited from; until then the earlier version stays in
   force (``MatrixVersion.objects.in_force``). The newest scheduled version can be cancelled.
@@ -27,7 +29,7 @@ from django.utils import timezone
 
 from decisions.exceptions import DecisionConflict
 from decisions.models import DecisionType, MatrixCell, MatrixVersion, RapidRole
-from decisions.routing import nearest_holders
+from decisions.routing import is_partner_function, nearest_holders
 from governance.models import Function, OrgUnit, User
 
 Cells = dict[tuple[int, int], str]  # (decision_type_id, function_id) -> role
@@ -141,7 +143,10 @@ def matrix_lint(*, cells: Cells, decision_types=None, functions=None) -> LintRep
     for unit in OrgUnit.objects.filter(level__in=levels).order_by("code"):
         units_by_level[unit.level].append(unit)
     type_ids = {t.pk for t in types}
-    needed = {f for (t, f), r in cells.items() if t in type_ids and r in (RapidRole.DECIDE, RapidRole.AGREE)}
+    # The partner is seated from the decision's partnership, not covered up the tree: never a gap.
+    partner = {pk for pk, f in functions.items() if is_partner_function(f)}
+    needed = {f for (t, f), r in cells.items()
+              if t in type_ids and r in (RapidRole.DECIDE, RapidRole.AGREE) and f not in partner}
     covered = nearest_holders(unit_ids=[u.pk for units in units_by_level.values() for u in units],
                               function_ids=needed)
     report = LintReport()
@@ -151,8 +156,11 @@ def matrix_lint(*, cells: Cells, decision_types=None, functions=None) -> LintRep
         if len(deciders) != 1:
             what = "no decider (D)" if not deciders else f"{len(deciders)} deciders ({', '.join(sorted(deciders))})"
             report.issues.append(LintIssue("conflict", t.code, f"{t.name}: {what}; exactly one D is required."))
+        elif any(f in partner for f, r in mine.items() if r == RapidRole.DECIDE):
+            report.issues.append(LintIssue("conflict", t.code, f"{t.name}: the partner cannot decide (D); "
+                                                               "give the D to an internal function."))
         for function_id, role in sorted(mine.items(), key=lambda fr: functions[fr[0]].code):
-            if role not in (RapidRole.DECIDE, RapidRole.AGREE):
+            if role not in (RapidRole.DECIDE, RapidRole.AGREE) or function_id in partner:
                 continue
             function = functions[function_id]
             for unit in units_by_level[t.decided_at_level]:

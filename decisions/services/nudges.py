@@ -22,6 +22,7 @@ from rest_framework.exceptions import APIException
 from decisions.exceptions import DecisionConflict, NotAParticipant
 from decisions.models import Decision, EventKind, RapidRole
 from decisions.services.workflow import _event, _locked, _may_manage, _require_open, decision_url
+from decisions.visibility import person_label
 from governance.models import User
 from governance.notifications import notify
 from governance.timezones import format_instant, user_zone
@@ -98,12 +99,12 @@ def decision_nudge(*, decision: Decision, actor: User, now: datetime | None = No
                .update(last_nudged_at=now))
     if not claimed:
         raise NudgedRecently(next_at=decision.last_nudged_at + NUDGE_INTERVAL, now=now)
-    who = actor.get_full_name() or actor.username
     for w in waiting:
         deadline = decision.deadline()
+        # A partner chased for their answer is not told which internal person is asking.
         notify(recipients=[w.user], kind="decision.nudge", title=f"Reminder: {decision.title}",
                body=lambda user, w=w, deadline=deadline: (
-                   f"{who} is waiting for {ASKS[w.why]}."
+                   f"{person_label(user, actor, 'The team')} is waiting for {ASKS[w.why]}."
                    + (f" Due {format_instant(deadline[0], user_zone(user), 'short')}." if deadline else "")),
                url=decision_url(decision), dedupe_key=f"decision:{decision.pk}:nudge:{now.isoformat()}", now=now)
     _event(decision, EventKind.NUDGED, actor=actor, now=now,

@@ -30,7 +30,15 @@ from decisions.models import (
 from decisions.routing import resolve
 from decisions.services.pauses import end_pause_on_close, resume_on_answer
 from decisions.services.stages import sync_stages
-from decisions.visibility import Visibility, clean_visibility, notifiable, people_labels, person_label
+from decisions.visibility import (
+    Visibility,
+    clean_visibility,
+    notifiable,
+    partner_answer_visibility,
+    partner_takes_part,
+    people_labels,
+    person_label,
+)
 from governance.models import OrgUnit, User
 from governance.notifications import notify
 from governance.querysets import CHANGE, LOG, VIEW, can
@@ -149,7 +157,9 @@ def decision_log(
     if errors:
         raise ValidationError(errors)
     clean_options = _clean_options(options)
-    routing = resolve(decision_type=decision_type, org_unit=org_unit, at=now)
+    routing = resolve(decision_type=decision_type, org_unit=org_unit, at=now, partnership=partnership)
+    if routing.partner_takes_part:  # a joint decision: the partner must see what it answers to
+        visibility = Visibility.SHARED
     decider = routing.decider
     clock = level_clock(decision_type=decision_type, priority=priority, org_unit=org_unit, start=now,
                         requested_at=now, due_by=due_by)
@@ -163,7 +173,8 @@ def decision_log(
     if kpis:
         decision.kpis.set(kpis)
     DecisionParticipant.objects.bulk_create([
-        DecisionParticipant(decision=decision, user=s.user, function=s.function, org_unit=s.org_unit, role=s.role)
+        DecisionParticipant(decision=decision, user=s.user, function=s.function, org_unit=s.org_unit, role=s.role,
+                            visibility=partner_answer_visibility(s.user, Visibility.INTERNAL))
         for s in routing.seats if s.user is not None
     ], ignore_conflicts=True)
     sync_stages([decision.pk], now)
@@ -214,7 +225,7 @@ def decision_give_input(*, decision: Decision, actor: User, comment: str, visibi
     """Record input from a participant asked for it (I) or recommending (R); ``visibility``:
     whether the partner sees it (internal by default)."""
     now = now or timezone.now()
-    clean_visibility(visibility, "visibility")
+    visibility = partner_answer_visibility(actor, clean_visibility(visibility, "visibility"))
     decision = _locked(decision)
     _require_open(decision)
     rows = _my_rows(decision, actor, (RapidRole.INPUT, RapidRole.RECOMMEND))
@@ -237,7 +248,7 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
     """Agree (``agree=True``) or veto (``False``) as a participant whose role is A. The latest answer
     counts; ``visibility``: whether the partner sees it (internal by default)."""
     now = now or timezone.now()
-    clean_visibility(visibility, "visibility")
+    visibility = partner_answer_visibility(actor, clean_visibility(visibility, "visibility"))
     decision = _locked(decision)
     _require_open(decision)
     rows = _my_rows(decision, actor, (RapidRole.AGREE,))
@@ -359,6 +370,8 @@ def decision_set_visibility(*, decision: Decision, actor: User, visibility: str 
     if after["visibility"] == Visibility.INTERNAL:  # nothing of an internal decision is shared
         after["options_visibility"] = after["rationale_visibility"] = Visibility.INTERNAL
     errors: dict = {}
+    if after["visibility"] == Visibility.INTERNAL and partner_takes_part(decision):
+        errors["visibility"] = "The partner takes part in this decision: it stays shared with them."
     _check_sharing(errors, partnership=decision.partnership, visibility=after["visibility"],
                    options_visibility=after["options_visibility"])
     if after["rationale_visibility"] not in Visibility.values:

@@ -1,6 +1,7 @@
 from django import template
 from django.utils import timezone
 
+from decisions import selectors
 from decisions.models import Decision, DecisionStatus
 from governance.models import Notification
 
@@ -15,7 +16,8 @@ def partnership_decisions(partnership, user, limit: int = 8):
     open_ = list(qs.filter(status=DecisionStatus.OPEN).order_by("due_at")[:limit])
     recent = list(qs.exclude(status=DecisionStatus.OPEN).order_by("-decided_at", "-pk")[:limit])
     return {"open_decisions": open_, "recent_decisions": recent, "partnership": partnership,
-            "now": timezone.now(), "can_log": not user.is_partner}
+            "waiting": selectors.answers_owed(user=user, decisions=qs), "now": timezone.now(), "user": user,
+            "can_log": not user.is_partner}
 
 
 @register.simple_tag

@@ -29,6 +29,7 @@ from decisions.services.workflow import agreement_blockers, due_by_instant, reas
 from decisions.visibility import Visibility, sees_internal
 from governance.idempotency import submission_token, submit_once
 from governance.models import OrgUnit, User
+from partners.models import Partnership
 
 
 def _internal_only(user) -> None:
@@ -140,9 +141,13 @@ def routing_preview(request):
     types = DecisionType.objects.restrict(request.user, "view")
     decision_type = types.filter(pk=request.GET.get("decision_type") or 0).first()
     unit = OrgUnit.objects.restrict(request.user, "log").filter(pk=request.GET.get("org_unit") or 0).first()
+    partnership_id = request.GET.get("partnership") or ""
+    partnership = (Partnership.objects.restrict(request.user, "log").filter(pk=partnership_id).first()
+                   if partnership_id.isdigit() and len(partnership_id) < 10 else None)
     if decision_type and unit:
         try:
-            routing = resolve(decision_type=decision_type, org_unit=unit, at=timezone.now(), strict=False)
+            routing = resolve(decision_type=decision_type, org_unit=unit, at=timezone.now(), partnership=partnership,
+                              strict=False)
         except ValidationError as exc:
             context["error"] = " ".join(m for ms in exc.message_dict.values() for m in ms)
         else:
@@ -168,6 +173,8 @@ def _confidentiality(decision, user, *, manage: bool) -> dict:
         "show_options": internal or decision.options_visibility == Visibility.SHARED,
         "show_rationale": internal or decision.rationale_visibility == Visibility.SHARED,
         "can_share": decision.partnership_id is not None and manage,
+        # The partner holds a seat (participants are prefetched with their users): it stays shared.
+        "joint": any(p.user.is_partner for p in decision.participants.all()),
         "shared": decision.visibility == Visibility.SHARED,
         "visibility_choices": Visibility.choices,
     }

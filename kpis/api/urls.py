@@ -1,9 +1,12 @@
 from rest_framework.routers import SimpleRouter
 
 from kpis.api import views
+from kpis.catchball.api import TargetProposalViewSet
 
 router = SimpleRouter()
 router.register("kpis", views.KPIViewSet, basename="kpi")
+# Before "targets": its detail route would otherwise take "proposals" for a target's id.
+router.register("targets/proposals", TargetProposalViewSet, basename="target-proposal")
 router.register("targets", views.TargetViewSet, basename="target")
 router.register("measurements", views.MeasurementViewSet, basename="measurement")
 router.register("scorecards", views.ScorecardViewSet, basename="scorecard")

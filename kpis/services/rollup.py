@@ -42,6 +42,7 @@ from django.db import connection, transaction
 
 from governance.models import OrgUnit, OrgUnitClosure
 from kpis.models import KPI, DirtyCell, Grain, Measurement, RollupScope, RollupWindow, ScorecardCell, Target
+from partners.benchmarks.compute import benchmarks_refresh
 
 LEVELS = ("market", "cluster", "region", "global")  # bottom-up
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # periods outside are rejected on input
@@ -359,6 +360,9 @@ def rollup_incremental() -> RollupResult:
                 f"AND s.partnership_key = {C}.partnership_key)"
             )
             written = _recompute(cur, scoped=True)
+            # Peer benchmarks of the months touched, in the same transaction (issue 19).
+            cur.execute(f"SELECT DISTINCT period FROM {S} WHERE grain = 'month'")
+            benchmarks_refresh(cur, months=[row[0] for row in cur.fetchall()])
             _empty_scope(cur)
     return RollupResult("incremental", claimed, written, time.perf_counter() - started)
 
@@ -374,4 +378,5 @@ def rollup_full() -> RollupResult:
         _empty_scope(cur)
         cur.execute(f"DELETE FROM {C}")
         written = _recompute(cur, scoped=False)
+        benchmarks_refresh(cur)
     return RollupResult("full", 0, written, time.perf_counter() - started)

@@ -11,16 +11,22 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.slow  # seeds the whole demo organisation
 def test_demo_seeds_a_valid_matrix_and_a_story_for_the_analytics():
     from governance import demo as governance_demo
+    from partners import demo as partners_demo
 
     governance_demo.seed()
+    partners_demo.seed()
     counts = demo.seed()
-    assert counts["decision_types"] == DecisionType.objects.count() == 15
+    assert counts["decision_types"] == DecisionType.objects.count() == 15 + len(demo.JOINT_TYPES)
     assert 300 <= counts["decisions"] <= 400 and counts["escalations"] > 20
     assert services.matrix_lint(cells=services.matrix_cells(MatrixVersion.objects.get())).ok
     statuses = set(Decision.objects.values_list("status", flat=True))
     assert statuses == {"open", "decided", "withdrawn"}
     assert Decision.objects.filter(status="open", escalation_level__gt=0).exists()
     assert Decision.objects.filter(decider__username="manager.de", status="open").exists()
+    # Joint decisions (issue 19): the demo partner agreed to one and is asked to agree to / give input on two.
+    joint = Decision.objects.filter(participants__user__username="partner.demo").distinct()
+    assert sorted(joint.values_list("status", "visibility")) == [("decided", "shared"), ("open", "shared"),
+                                                                 ("open", "shared")]
     assert demo.seed() == counts  # idempotent
     assert Escalation.objects.filter(level=1).count() >= Escalation.objects.filter(level=2).count()
 

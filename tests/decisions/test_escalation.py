@@ -162,7 +162,7 @@ def test_business_hours_clock_uses_the_markets_time_zone_and_its_holidays(holder
 
 @pytest.mark.django_db
 def test_escalation_notifications_are_emailed_after_commit(log_de, holders, django_capture_on_commit_callbacks,
-                                                           mailoutbox):
+                                                           mailoutbox, mail_worker):
     log_de()
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

@@ -63,7 +63,8 @@ def test_the_api_answers_in_utc_whoever_asks_and_however_they_sign_in(client, ap
 
 
 def test_notification_emails_give_each_recipient_the_deadline_in_their_zone(log_de, holders, mailoutbox,
-                                                                             django_capture_on_commit_callbacks):
+                                                                             django_capture_on_commit_callbacks,
+                                                                             mail_worker):
     services.user_set_timezone(user=holders["manager_de"], timezone="America/New_York")
     with django_capture_on_commit_callbacks(execute=True):
         log_de()  # 24-hour SLA: due Tuesday 3 March, 08:00 UTC

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from tests.decisions.conftest import holders, log_de, price_exception  # noqa: F401 - reused (commitments)
+
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # a Tuesday; "today" in the tests is 2026-03-10
 TODAY = NOW.date()
 

@@ -62,7 +62,7 @@ def test_review_overdue_and_action_overdue_logic(cast, partner_a, review_a):
 
 
 def test_sweep_notifies_each_overdue_item_once(cast, partner_a, partner_b, review_a, review_b,
-                                               django_capture_on_commit_callbacks, mailoutbox):
+                                               django_capture_on_commit_callbacks, mailoutbox, mail_worker):
     partner_a.owner = cast["manager_de"]
     partner_a.save()
     later = datetime(2026, 4, 20, 9, tzinfo=UTC)

@@ -59,9 +59,11 @@ def _scores(value: int = 3) -> dict:
 def world(cast, org, functions, partner_a, partner_b) -> World:
     from decisions import services as decisions
     from governance import services as governance
+    from kpis.catchball.services import proposal_create
     from kpis.services.definitions import kpi_create, objective_save, target_set
     from kpis.services.measurements import measurements_record
     from partners import services as partners
+    from partners.commitments.models import Commitment
 
     admin, f = cast["admin"], functions
     w = World(cast=cast, org=org, functions=functions)
@@ -91,10 +93,16 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
         side["measurement"] = measurements_record(
             actor=admin, rows=[{"kpi": side["kpi"].code, "org_unit": unit, "partnership": partnership.pk,
                                 "period": "2026-01", "value": "90"}], now=NOW).measurements[0]
+        # A target proposal for the partnership (the company's side proposed; the partner's turn).
+        side["proposal"] = proposal_create(actor=member, kpi=side["kpi"], org_unit=org[unit], partnership=partnership,
+                                           period=date(2026, 2, 1), value="120", now=NOW)
         side["objective"] = objective_save(code=f"OBJ{key.upper()}", title=f"Objective {NATO[key]}", kpis=[side["kpi"]])
         side["decision_type"] = decisions.decision_type_create(
             actor=admin, code=f"DT{key.upper()}", name=f"Decision type {NATO[key]}", decided_at_level="market",
             sla_hours=24, calendar="24x7", rights=[(f["SALES"], "D")], now=NOW)
+        side["commitment"] = Commitment.objects.create(
+            partnership=partnership, side="ours", measure="decision_sla", decision_type=side["decision_type"], days=2,
+            name=f"Commitment {NATO[key]}")
         # Decisions are internal by default; both are shared with their partner, so partner user A
         # reads decision a (test_confidentiality.py covers internal ones).
         side["decision"] = decisions.decision_log(actor=member, decision_type=side["decision_type"],

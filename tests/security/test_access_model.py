@@ -71,6 +71,13 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("kpis.Target", "delete"): ADMIN,
     ("kpis.Measurement", "view"): PARTNERSHIP,
     ("kpis.ScorecardCell", "view"): PARTNERSHIP,
+    ("kpis.TargetProposal", "view"): PARTNERSHIP,  # who may answer is the catch-ball's side rule, not a scope
+    ("kpis.TargetProposalStep", "view"): PARTNERSHIP,
+    # Cohort statistics are aggregates: internal users all; a partner user their type's cohorts of the
+    # KPIs their partnership co-owns (a: KPI A, co-owned by partnership A). Positions: with the partnership.
+    ("partners.PeerCohort", "view"): ("ab", "ab", "ab", "ab", "a"),
+    ("partners.PeerPosition", "view"): PARTNERSHIP,
+    ("partners.Commitment", "view"): PARTNERSHIP,  # both sides see both sides' commitments
     ("kpis.StrategicObjective", "view"): INTERNAL,
     ("kpis.StrategicObjective", "change"): ADMIN,
     ("kpis.StrategicObjective", "delete"): ADMIN,
@@ -99,6 +106,7 @@ def _objects(world: World, label: str, side: str):
     from decisions.models import Chase, DecisionEvent, DecisionPause, DecisionStage, Escalation, Holiday
     from governance.models import Assignment, Notification
     from kpis.models import KPIOwnership, ScorecardCell
+    from partners.models import PeerCohort, PeerPosition
 
     s = getattr(world, side)
     direct = {"governance.OrgUnit": "org_unit", "governance.Function": "function", "governance.User": "user",
@@ -123,6 +131,11 @@ def _objects(world: World, label: str, side: str):
         "decisions.DecisionStage": lambda: DecisionStage.objects.filter(decision=s["decision"]).first(),
         "decisions.DecisionPause": lambda: DecisionPause.objects.get(decision=s["decision"]),
         "decisions.Holiday": lambda: Holiday.objects.get(org_unit=s["org_unit"]),
+        "kpis.TargetProposal": lambda: s["proposal"],
+        "kpis.TargetProposalStep": lambda: s["proposal"].steps.first(),
+        "partners.PeerCohort": lambda: PeerCohort.objects.get(kpi=s["kpi"]),
+        "partners.PeerPosition": lambda: PeerPosition.objects.get(partnership=s["partnership"]),
+        "partners.Commitment": lambda: s["commitment"],
     }[label]()
 
 

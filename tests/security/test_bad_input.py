@@ -167,7 +167,8 @@ def test_a_code_taken_between_validation_and_insert_answers_400_with_the_field(w
 # --- CR/LF in a decision title ----------------------------------------------------------------------
 
 
-def test_line_breaks_in_a_decision_title_become_spaces_and_its_emails_go_out(world, django_capture_on_commit_callbacks):
+def test_line_breaks_in_a_decision_title_become_spaces_and_its_emails_go_out(world, django_capture_on_commit_callbacks,
+                                                                               mail_worker):
     manager = _api(world.cast["manager_de"])
     with django_capture_on_commit_callbacks(execute=True):
         response = manager.post("/api/v1/decisions/", {"title": "Price\r\nBcc: victim@example.com\tcut",
@@ -188,7 +189,8 @@ def test_an_edited_title_is_one_line_too(world):
     assert decision.title == "Revised price"
 
 
-def test_a_stored_title_with_a_line_break_still_gets_its_email(world, django_capture_on_commit_callbacks):
+def test_a_stored_title_with_a_line_break_still_gets_its_email(world, django_capture_on_commit_callbacks,
+                                                               mail_worker):
     """Titles stored before the rule (or written by another path) must not stop the mail either."""
     from governance.notifications import notify
 

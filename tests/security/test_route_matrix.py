@@ -109,6 +109,7 @@ EXPECT: list[Expect] = [
     E("password-reset-confirm", "*", "O O O O O O", extra=(("uidb64", "MQ"), ("token", "no-such-token"))),
     E("password-reset-complete", "*", "O O O O O O"),
     E("time-zone", "*", PAGE_ALL),
+    E("notification-settings", "*", PAGE_ALL),
     # --- the Manage area (issue 17): admin-only sections 404 for everyone else; partners and
     # partnerships for leaders and managers in scope (403 where they see but may not change).
     E("manage:index", "*", "O O O O H L"),
@@ -168,6 +169,7 @@ EXPECT: list[Expect] = [
     E("partners:partner", "*", READ_A, READ_B, kind="partner"),
     E("partners:portal", "*", "R R R R R L"),
     E("partners:my-actions", "*", PAGE_ALL),
+    E("partners:benchmarks", "*", PAGE_INTERNAL),  # the named grid: internal users (their scope's names)
     E("partners:action-status", "*", "R R R H R L", "R H H R H L", kind="review_action", body={"status": "done"}),
     E("partners:partnership", "*", READ_A, READ_B, kind="partnership"),
     E("partners:assess", "*", READ_A, READ_B, kind="partnership"),
@@ -182,6 +184,8 @@ EXPECT: list[Expect] = [
     E("partnership-list", "POST", "W W W W D L"),
     *detail("partnership-detail", "partnership", body={}),
     E("partnership-maturity", "GET", READ_A, READ_B, kind="partnership"),
+    E("partnership-benchmarks", "GET", READ_A, READ_B, kind="partnership"),
+    E("partnership-commitments", "GET", READ_A, READ_B, kind="partnership"),
     E("partnership-share", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="partnership", body={}),
     E("partnership-unshare", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="partnership", body={}),
     E("assessment-list", "GET", ALL_READ),
@@ -215,6 +219,11 @@ EXPECT: list[Expect] = [
     E("kpis:export", "*", PAGE_ALL),
     E("kpis:export-xlsx", "*", PAGE_ALL),
     E("kpis:partnerships", "*", PAGE_ALL),
+    # Target catch-ball: internal users negotiate on the unit page (partner users on their partnership
+    # page); accept from a page is a redirect back (refusals as a message), out of scope 404.
+    E("kpis:proposals", "*", PAGE_INTERNAL),
+    E("kpis:proposal-act", "*", "R R R H R L", "R H H R H L", kind="proposal", extra=(("action", "accept"),),
+      body={}),
     # --- kpis API --------------------------------------------------------------------------------
     E("kpi-list", "GET", ALL_READ),
     E("kpi-list", "POST", ADMIN_WRITE),
@@ -222,6 +231,12 @@ EXPECT: list[Expect] = [
     E("target-list", "GET", ALL_READ),
     E("target-list", "POST", ADMIN_WRITE),
     *detail("target-detail", "target", body={}, write=(ADMIN_WRITE, ADMIN_WRITE)),
+    # Target proposals: the side whose turn it is answers (proposal a waits on partner A, b on partner B).
+    E("target-proposal-list", "GET", ALL_READ),
+    E("target-proposal-list", "POST", "W W W W W L", body={}),
+    E("target-proposal-detail", "GET", READ_A, READ_B, kind="proposal"),
+    E("target-proposal-accept", "POST", "d d d H W L", "d H H d H L", kind="proposal", body={}),
+    E("target-proposal-counter", "POST", PARTNER_WRITE_A, PARTNER_WRITE_B, kind="proposal", body={}),
     E("measurement-list", "GET", ALL_READ),
     E("measurement-list", "POST", "W W W W W L"),
     E("measurement-import-csv", "POST", "W W W W W L", body={}, fmt="multipart"),
@@ -326,6 +341,7 @@ LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "review-list": ("review", "id", SCOPED_LIST),
     "review-action-list": ("review_action", "id", SCOPED_LIST),
     "target-list": ("target", "id", SCOPED_LIST),
+    "target-proposal-list": ("proposal", "id", SCOPED_LIST),
     "measurement-list": ("measurement", "id", SCOPED_LIST),
     "decision-list": ("decision", "id", SCOPED_LIST),
     "kpi-list": ("kpi", "code", ("ab", "ab", "ab", "ab", "a")),

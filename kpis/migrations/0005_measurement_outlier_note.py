@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kpis', '0003_kpi_kind_and_range_one_percent_scale'),
+        ('kpis', '0004_target_proposals'),
     ]
 
     operations = [

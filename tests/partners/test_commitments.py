@@ -1,0 +1,103 @@
+"""Issue 19, reciprocal commitments: attainment per month computed from Accord's decisions (ours)
+and the partner's submissions (theirs) against a known data set; both sides see it, a partner sees
+an internal decision's breach without its title."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from decisions import services
+from partners.commitments.attainment import attainment, working_day
+from partners.commitments.models import Commitment
+
+pytestmark = pytest.mark.django_db
+
+MARCH = date(2026, 3, 1)
+
+
+def at(day, hour, month=3):
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def ours(partner_a, price_exception):
+    return Commitment.objects.create(partnership=partner_a, side="ours", measure="decision_sla",
+                                     name="Price exceptions answered within 2 business days",
+                                     decision_type=price_exception, days=2, target=Decimal("0.9"))
+
+
+def _decide(decision, holders, when):
+    services.decision_agree(decision=decision, actor=holders["compliance_de"], agree=True, now=when)
+    services.decision_decide(decision=decision, actor=holders["manager_de"], outcome="Granted", now=when)
+
+
+@pytest.fixture
+def march(log_de, holders, partner_a):
+    """Known data set: 2 business days = 18 business hours (09:00–18:00 Berlin)."""
+    on_time = log_de(title="On time", partnership=partner_a, now=at(2, 8))  # Mon 09:00 Berlin → due Tue 18:00
+    _decide(on_time, holders, at(3, 10))
+    late = log_de(title="Late internal one", partnership=partner_a, now=at(4, 8))  # due Thu 5 Mar 17:00 UTC
+    _decide(late, holders, at(9, 10))
+    open_ = log_de(title="Still open", partnership=partner_a, visibility="shared", now=at(6, 16))  # Tue 17:00 CET
+    withdrawn = log_de(title="Withdrawn", partnership=partner_a, now=at(11, 8))
+    services.decision_withdraw(decision=withdrawn, actor=holders["manager_de"], reason="Moot", now=at(11, 9))
+    not_due = log_de(title="Not due yet", partnership=partner_a, now=at(30, 8))
+    log_de(title="Other partnership-less", now=at(12, 8))  # not on the partnership: not counted
+    return {"on_time": on_time, "late": late, "open": open_, "not_due": not_due}
+
+
+def test_our_attainment_from_decisions(ours, march, holders, partner_a):
+    [result] = attainment(viewer=holders["manager_de"], partnership=partner_a, months=[MARCH], now=at(31, 10))
+    assert (result.on_time, len(result.breaches)) == (1, 2)
+    assert result.attainment == pytest.approx(1 / 3) and result.met is False
+    late, still_open = result.breaches
+    assert (late.item, late.due, late.done) == ("Late internal one", at(5, 17), at(9, 10))
+    assert (still_open.item, still_open.due, still_open.done) == ("Still open", at(10, 16), None)
+    # A month later the open one from 30 March is due and breached too.
+    [april_view] = attainment(viewer=holders["manager_de"], partnership=partner_a, months=[MARCH], now=at(20, 10, 4))
+    assert len(april_view.breaches) == 3
+
+
+def test_a_partner_sees_the_commitments_but_not_internal_decisions_titles(api, ours, march, cast, partner_a):
+    body = api(cast["partner"]).get(f"/api/v1/partnerships/{partner_a.pk}/commitments/?period=2026-03").json()
+    assert [(r["side"], r["period"], r["target"]) for r in body] == [("ours", "2026-03", 0.9)]
+    items = [b["item"] for b in body[0]["breaches"]]
+    assert "Late internal one" not in items and "An internal decision" in items and "Still open" in items
+    internal = api(cast["manager_de"]).get(f"/api/v1/partnerships/{partner_a.pk}/commitments/?period=2026-03").json()
+    assert "Late internal one" in [b["item"] for b in internal[0]["breaches"]]
+    assert api(cast["manager_jp"]).get(f"/api/v1/partnerships/{partner_a.pk}/commitments/").status_code == 404
+    assert api(cast["partner"]).get(f"/api/v1/partnerships/{partner_a.pk}/commitments/?period=x").status_code == 400
+
+
+def test_their_attainment_from_submissions(cast, functions, org, partner_a):
+    from kpis.models import Measurement
+    from kpis.services.definitions import kpi_create
+    from kpis.services.measurements import measurements_record
+
+    kpi = kpi_create(code="SELLOUT", name="Sell-out", unit="units", kind="count", aggregation="sum",
+                     direction="higher", category="adoption",
+                     owners=[(functions["SALES"], None, 1), (None, partner_a, 1)])
+    theirs = Commitment.objects.create(partnership=partner_a, side="theirs", measure="submission", kpi=kpi, days=5,
+                                       name="Sell-out by working day 5", target=Decimal("1"))
+    assert working_day(date(2026, 4, 1), 5, set()) == date(2026, 4, 7)
+    for period, entered in (("2026-02", at(10, 9)), ("2026-03", at(6, 9, 4))):
+        m = measurements_record(actor=cast["partner"], rows=[{"kpi": "SELLOUT", "org_unit": "DE", "period": period,
+                                                               "partnership": partner_a.pk, "value": 10}],
+                                now=entered).measurements[0]
+        Measurement.objects.filter(pk=m.pk).update(entered_at=entered)
+    results = attainment(viewer=cast["partner"], partnership=partner_a, now=at(20, 10, 4),
+                         months=[date(2026, 1, 1), date(2026, 2, 1), MARCH])
+    assert [(r.commitment, r.period, r.attainment) for r in results] == [
+        (theirs, date(2026, 1, 1), 0.0), (theirs, date(2026, 2, 1), 0.0), (theirs, MARCH, 1.0)]
+    assert [(b.item, b.done) for b in results[0].breaches] == [("SELLOUT Jan 2026, Germany", None)]
+    assert results[1].breaches[0].due.date() == date(2026, 3, 6) and results[1].breaches[0].done == at(10, 9)
+
+
+def test_the_partnership_page_shows_both_sides(client, ours, march, cast, partner_a):
+    client.force_login(cast["partner"])
+    page = client.get(f"/partners/partnerships/{partner_a.pk}/").content.decode()
+    assert 'data-testid="commitments"' in page and "Price exceptions answered within 2 business days" in page
+    assert "Late internal one" not in page and "Still open" not in page.split('data-testid="commitments"')[1]
