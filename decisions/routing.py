@@ -24,12 +24,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import F
 
 from decisions.models import DecisionType, Holiday, MatrixCell, MatrixVersion, RapidRole
 from governance.models import LEVEL_DEPTH, Assignment, Function, OrgLevel, OrgUnit, Role, User
+
+if TYPE_CHECKING:
+    from partners.models import Partnership
 
 ROLE_ORDER = {"D": 0, "A": 1, "R": 2, "I": 3, "P": 4}
 PARTNER_FUNCTION = "PARTNER"  # the matrix's name for the partner of the decision's partnership
@@ -123,7 +127,7 @@ def deciding_unit_for(decision_type: DecisionType, org_unit: OrgUnit) -> OrgUnit
     return OrgUnit.objects.ancestors_of(org_unit).get(level=decision_type.decided_at_level)
 
 
-def resolve(*, decision_type: DecisionType, org_unit: OrgUnit, at: datetime, partnership=None,
+def resolve(*, decision_type: DecisionType, org_unit: OrgUnit, at: datetime, partnership: Partnership | None = None,
             strict: bool = True) -> Routing:
     """Resolve participants: for each role of the type in the matrix version in force at ``at``, the
     holders covering its function for the level unit (``nearest_holders``); for the partner, the
@@ -161,14 +165,14 @@ def resolve(*, decision_type: DecisionType, org_unit: OrgUnit, at: datetime, par
     return routing
 
 
-def partner_users(partnership) -> list[User]:
+def partner_users(partnership: Partnership | None) -> list[User]:
     """Who answers for the partner of ``partnership``: its active partner-user members."""
     if partnership is None:
         return []
     return list(partnership.members.filter(is_active=True, role=Role.PARTNER).order_by("username"))
 
 
-def _seat_partner(routing: Routing, cell: MatrixCell, partnership) -> None:
+def _seat_partner(routing: Routing, cell: MatrixCell, partnership: Partnership | None) -> None:
     """Seat the partner users of ``partnership`` in the partner's cell (a gap where it must answer
     and cannot: a decider, or an agreement with no partnership or no partner users)."""
     if cell.role == RapidRole.DECIDE:
@@ -184,7 +188,7 @@ def _seat_partner(routing: Routing, cell: MatrixCell, partnership) -> None:
     routing.seats.extend(Seat(u, cell.function, cell.role, routing.level_unit) for u in people)
 
 
-def _require_partner(routing: Routing, decision_type: DecisionType, partnership) -> None:
+def _require_partner(routing: Routing, decision_type: DecisionType, partnership: Partnership | None) -> None:
     if any(s.user is None and s.role == RapidRole.AGREE and is_partner_function(s.function) for s in routing.seats):
         raise ValidationError({"partnership": (
             f"“{decision_type.name}” needs the partner's agreement: choose the partnership it concerns."
