@@ -176,7 +176,12 @@ def test_stages_api_shows_the_intervals_to_internal_readers_and_only_the_partner
     assert "Compliance" not in str(seen)
     assert all(r["level"] is None for r in seen)
 
-    # Not shared: no stages for the partner (404, as the decision itself).
+    # Not shared: no stages for the partner (404, as the decision itself). A decision the partner takes part in is
+    # always shared with them (issue 19), so the internal one is of a type where the partner has no part.
+    services.decision_type_set_rights(
+        decision_type=biz_type, actor=holders["admin"],
+        rights=[(functions["SALES"], "D"), (functions["COMPLIANCE"], "A")],
+        now=datetime(2026, 1, 2, 1, tzinfo=UTC))
     hidden = log(holders, org, biz_type, berlin(2, 9), partnership=partner_a)
     assert partner.get(f"{URL}{hidden.pk}/stages/").status_code == 404
     assert api(holders["manager_jp"]).get(f"{URL}{decision.pk}/stages/").status_code == 404
