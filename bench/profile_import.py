@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         cleanup_bench_rows,
         copy_measurements,
         data_facts,
+        entered_during,
         import_csv,
         import_keys,
         measurement_copy_rows,
@@ -62,10 +63,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 upload = SimpleUploadedFile("profile.csv", import_csv(keys, month), content_type="text/csv")
                 rows = service.read_csv(upload)
                 t1 = time.perf_counter()
-                resolved = service.validate_rows(actor=admin, rows=rows, now=datetime.now().astimezone(), first_row=2)
+                resolved = service.validate_rows(actor=admin, rows=rows, now=entered_during(month), first_row=2)
                 t2 = time.perf_counter()
                 result = service.measurements_record(actor=admin, rows=rows, source="csv",
-                                                     now=datetime.now().astimezone(), first_row=2)
+                                                     now=entered_during(month), first_row=2, confirm=True)
                 t3 = time.perf_counter()
             t4 = time.perf_counter()
             if profiler:
