@@ -39,7 +39,7 @@ class KPIForm(ManageForm):
     def setup(self, user, instance):
         if instance is not None:
             self.fields["code"].disabled = True
-        owners = list(instance.ownerships.select_related("function", "partnership")) if instance else []
+        owners = list(instance.ownerships.select_related("function", "partnership").order_by("pk")) if instance else []
         self.owner_functions = active_or_current(Function.objects.restrict(user, VIEW),
                                                  [o.function for o in owners]).order_by("name")
         self.owner_partnerships = active_or_current(Partnership.objects.restrict(user, LOG),

@@ -96,11 +96,13 @@ def rows_for(entries, kpis, markets, partnerships):
 @given(regions=tree, specs=kpi_specs, first=st.lists(entry, max_size=16), second=st.lists(entry, max_size=8),
        targets=st.lists(target_entry, max_size=16))
 def test_incremental_equals_full_equals_reference(admin_user, regions, specs, first, second, targets):
+    """Random values are confirmed: the plausibility check has its own tests, this one is about the rollup."""
     ensure_calendar()  # outside the per-example savepoint
     with transaction.atomic():
         units, markets, inner, kpis, partnerships = build(regions, specs)
         if first:
-            measurements_record(actor=admin_user, rows=rows_for(first, kpis, markets, partnerships), now=NOW)
+            measurements_record(actor=admin_user, rows=rows_for(first, kpis, markets, partnerships), now=NOW,
+                                confirm=True)
         for k, u, p, month, value, (green, red), at_market in targets:
             unit = markets[u % len(markets)] if at_market else inner[u % len(inner)]
             Target.objects.get_or_create(
@@ -110,7 +112,8 @@ def test_incremental_equals_full_equals_reference(admin_user, regions, specs, fi
             mark_dirty([(kpis[k % len(kpis)].pk, unit.pk, partnerships[p - 1].pk if p else 0, month)])
         rollup_incremental()
         if second:  # new keys and corrections of existing ones
-            measurements_record(actor=admin_user, rows=rows_for(second, kpis, markets, partnerships), now=NOW)
+            measurements_record(actor=admin_user, rows=rows_for(second, kpis, markets, partnerships), now=NOW,
+                                confirm=True)
         rollup_incremental()
         incremental = snapshot()
         rollup_full()
