@@ -31,7 +31,7 @@ from kpis.services.measurements import (
     parse_period,
     validate_rows,
 )
-from kpis.values import plain
+from kpis.values import plain, typed_back
 
 FIELDS = ("value", "numerator", "denominator")
 
@@ -93,7 +93,7 @@ def _lines(request, unit, period) -> list[Line]:
             if key in request.POST:
                 line.given[f] = request.POST[key].strip()[:40]
             elif m is not None:
-                line.given[f] = plain(getattr(m, f))
+                line.given[f] = plain(getattr(m, f)) if line.owed.kpi.is_ratio else typed_back(o.kpi, getattr(m, f))
         lines.append(line)
     return lines
 

@@ -248,6 +248,15 @@ def value_formatter(kpi) -> Callable[[Any], str]:
     return lambda v: "—" if v is None or v == "" else _compact(float(v)) + suffix
 
 
+def typed_back(kpi, value: Decimal | None) -> str:
+    """A stored figure of ``kpi`` as its user would type it back into a form: percent KPIs as a
+    percentage with its sign (``0.797207`` → ``79.7207%``, which ``parse_number(percent=True)``
+    reads back to the same fraction), other kinds ``plain``."""
+    if value is None or display_scale(kpi) == 1:
+        return plain(value)
+    return plain(value * display_scale(kpi)) + "%"
+
+
 def plain(value: Decimal | None) -> str:
     """A stored decimal as a person would type it back: ``0.828``, ``12`` (no trailing zeros)."""
     if value is None:

@@ -72,3 +72,25 @@ def test_the_htmx_check_validates_one_row_and_writes_nothing(client, cast, owed)
     good = client.post("/kpis/entry/check/", {**check, "DEALS|DE|0|value": "18"}, HTTP_HX_REQUEST="true")
     assert "entry-ok" in good.content.decode() and "below" not in good.content.decode()
     assert not Measurement.objects.filter(period__month=3).exists()
+
+
+def test_a_percent_figure_already_entered_reads_as_a_percentage_and_saves_back_unchanged(
+        client, cast, org, functions, target, record):
+    accuracy = kpi_create(code="FA", name="Forecast accuracy", unit="%", kind="percent", aggregation="average",
+                          category="acceleration", owners=[(functions["SALES"], None, 1)])
+    target(accuracy, org["DE"], "2025-03", "0.9")
+    record(accuracy, org["DE"], "2025-03", value=Decimal("0.797207"))
+    client.force_login(cast["manager_de"])
+    html = client.get("/kpis/entry/?unit=DE&period=2025-03").content.decode()
+    assert 'name="FA|DE|0|value"' in html and 'value="79.7207%"' in html
+    saved = client.post("/kpis/entry/", {"unit": "DE", "period": "2025-03", "FA|DE|0|value": "79.7207%"})
+    assert saved.status_code == 302
+    assert Measurement.objects.get(kpi=accuracy, period__month=3).value == Decimal("0.797207")
+
+
+def test_a_ratio_row_reads_as_numerator_over_denominator(client, cast, org, owed, record):
+    record(owed["OTIF"], org["DE"], "2025-03", numerator=93, denominator=100)
+    client.force_login(cast["manager_de"])
+    html = client.get("/kpis/entry/?unit=DE&period=2025-03").content.decode()
+    group = html[html.index('title="numerator / denominator"'):]
+    assert group.index('value="93"') < group.index(">/<") < group.index('value="100"')
