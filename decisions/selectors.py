@@ -104,7 +104,7 @@ def decision_stages(*, decision: Decision, user: User, now: datetime | None = No
     found = list(DecisionStage.objects.restrict(user, "view").filter(decision=decision)
                  .select_related("function", "org_unit", "partner").order_by("started_at", "stage", "pk"))
     rows = []
-    for r in stage_intervals(decision, found, now):
+    for r in stage_intervals(decision, found, now, viewer=user):
         rows.append(redact_stage({
             "stage": r.stage, "stage_label": r.get_stage_display(), "started_at": r.started_at,
             "ended_at": r.ended_at, "business_seconds": r.business_seconds, "level": r.level, "round": r.round,

@@ -368,7 +368,7 @@ class DecisionViewSet(ScopedReadCreateViewSet):
         decision = self.get_object()
         rows = list(DecisionStage.objects.restrict(request.user, "view").filter(decision=decision)
                     .select_related("function", "org_unit", "partner").order_by("started_at", "pk"))
-        rows = stage_intervals(decision, rows, self.get_serializer_context()["now"])
+        rows = stage_intervals(decision, rows, self.get_serializer_context()["now"], viewer=request.user)
         return Response(s.StageIntervalSerializer(rows, many=True, context=self.get_serializer_context()).data)
 
 

@@ -12,6 +12,7 @@ whole batch). Unchanged parties keep their open row, so an interval is never spl
 from __future__ import annotations
 
 from collections.abc import Iterable
+from copy import copy
 from datetime import datetime
 
 from django.db import connection
@@ -31,6 +32,7 @@ from decisions.models import (
 )
 from decisions.routing import holidays_by_unit
 from decisions.stages import PARTNER_FUNCTION_CODES, Party, Seat, Snapshot, open_stages
+from decisions.visibility import sees_internal
 from governance.models import Role
 from governance.rowsets import rows_cte
 
@@ -137,17 +139,48 @@ def seconds_on_calendar(start: datetime, end: datetime, facts: dict, holidays: d
                                holidays=holidays.get(facts["org_unit_id"], set()))
 
 
-def stage_intervals(decision: Decision, rows: list[DecisionStage], now: datetime) -> list[DecisionStage]:
-    """``rows`` of ``decision`` with ``business_seconds`` of the still open ones counted up to ``now``
-    (not stored: an open interval's length grows)."""
+def stage_intervals(decision: Decision, rows: list[DecisionStage], now: datetime,
+                    viewer=None) -> list[DecisionStage]:
+    """``rows`` of ``decision`` (oldest first) with ``business_seconds`` of the still open ones
+    counted up to ``now`` (not stored: an open interval's length grows).
+
+    For a ``viewer`` who does not see internal detail (a partner user, ``visibility.sees_internal``)
+    internal intervals that overlap — two functions asked to agree at once — are one interval, as
+    they read as "the internal team" anyway: from the first start to the last end, its business time
+    that of the union (not the sum, which would count the same hours twice)."""
     facts = {"calendar": decision.decision_type.calendar, "tz": decision.org_unit.timezone,
              "org_unit_id": decision.org_unit_id}
-    if any(r.ended_at is None for r in rows):
+    merge = viewer is not None and not sees_internal(viewer)
+    merged = _merge_internal(rows) if merge else rows
+    stale = [r for r in merged if r.ended_at is None or r.business_seconds is None]
+    if stale:
         holidays = holidays_by_unit([decision.org_unit_id]) if facts["calendar"] == "business" else {}
-        for r in rows:
-            if r.ended_at is None:
-                r.business_seconds = seconds_on_calendar(r.started_at, now, facts, holidays)
-    return rows
+        for r in stale:
+            r.business_seconds = seconds_on_calendar(r.started_at, r.ended_at or now, facts, holidays)
+    return merged
+
+
+def _is_internal(row: DecisionStage) -> bool:
+    return row.party_kind != PartyKind.PARTNER and row.stage != Stage.PAUSED
+
+
+def _merge_internal(rows: list[DecisionStage]) -> list[DecisionStage]:
+    """Overlapping internal intervals as one (unsaved copies; ``business_seconds`` left ``None`` on
+    the merged ones for the caller to count); other rows as they are."""
+    out: list[DecisionStage] = []
+    current: DecisionStage | None = None
+    for row in rows:
+        if not _is_internal(row):
+            out.append(row)
+            continue
+        if current is not None and (current.ended_at is None or row.started_at <= current.ended_at):
+            if current.ended_at is not None:
+                current.ended_at = None if row.ended_at is None else max(current.ended_at, row.ended_at)
+            current.business_seconds = None
+            continue
+        current = copy(row)
+        out.append(current)
+    return out
 
 
 def party_label(row: DecisionStage) -> str:

@@ -299,3 +299,28 @@ def test_analytics_page_shows_who_decisions_wait_on_and_the_top_blockers(client,
     by_month = client.get("/decisions/analytics/?split=month").content.decode()
     assert timezone.now().strftime("%Y-%m") in by_month
     assert client.get("/decisions/analytics/?split=nonsense").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_partner_sees_concurrent_internal_waits_as_one_interval_counted_once(
+        api, holders, org, biz_type, partner_a):
+    """Compliance's agree, Market Access's input and then the decider overlap: internal readers see
+    each; the partner sees "the internal team" once, from the first start, with the union's hours."""
+    decision = log(holders, org, biz_type, berlin(2, 9), partnership=partner_a, visibility="shared")
+    services.decision_agree(decision=decision, actor=holders["compliance_de"], agree=True, now=berlin(2, 11))
+    now = berlin(3, 12)  # Tuesday noon: Monday 09:00–18:00 and Tuesday 09:00–12:00 = 12 business hours
+    internal = [r for r in DecisionStage.objects.filter(decision=decision) if r.party_kind != "partner"]
+    assert len(internal) == 3 and min(r.started_at for r in internal) == berlin(2, 9)
+
+    from decisions.selectors import decision_stages
+
+    seen = decision_stages(decision=decision, user=holders["partner"], now=now)
+    assert [(r["stage"], r["party"]["name"], r["started_at"], r["ended_at"], r["business_seconds"])
+            for r in seen["rows"] if r["party"]["kind"] != "partner"] == [
+        ("internal", "Internal team", berlin(2, 9), None, 12 * H)]
+    assert [p["business_seconds"] for p in seen["parties"] if p["kind"] != "partner"] == [12 * H]
+    own = decision_stages(decision=decision, user=holders["manager_de"], now=now)
+    assert len([r for r in own["rows"] if r["party"]["kind"] != "partner"]) == len(internal)
+
+    body = api(holders["partner"]).get(f"{URL}{decision.pk}/stages/").json()
+    assert [r["stage"] for r in body if r["party"]["kind"] != "partner"] == ["internal"]
