@@ -43,6 +43,24 @@ WARNING_FRACTION = 0.75  # the pre-breach warning goes out at 75% of the time
 ANSWER_FRACTION = 0.5  # an agreement or input is due at half the level's time
 
 
+def next_deadline(warn_at: datetime | None, due_at: datetime) -> datetime:
+    """What the sweep waits for next (``Decision.next_deadline_at``, its index key): the warning
+    while one is still to send, then the due time."""
+    return min(warn_at, due_at) if warn_at is not None else due_at
+
+
+def _holidays(decision_type: DecisionType, org_unit: OrgUnit, holidays: set[date] | None) -> set[date]:
+    """``holidays`` as given (the sweep passes them in bulk), else the unit's and its ancestors'
+    for a business-hours type, none for a 24×7 one."""
+    if holidays is not None:
+        return holidays
+    if decision_type.calendar != "business":
+        return set()
+    from decisions.routing import holidays_for
+
+    return holidays_for(org_unit)
+
+
 @dataclass(frozen=True)
 class Clock:
     """One level's clock."""
@@ -53,8 +71,8 @@ class Clock:
 
     @property
     def next_deadline_at(self) -> datetime:
-        """What the sweep waits for next: the warning, then the due time (the sweep's index key)."""
-        return min(self.warn_at, self.due_at) if self.warn_at is not None else self.due_at
+        """What the sweep waits for next (``next_deadline``)."""
+        return next_deadline(self.warn_at, self.due_at)
 
     def as_fields(self) -> dict:
         """The ``Decision`` columns this clock sets."""
@@ -76,14 +94,8 @@ def level_clock(*, decision_type: DecisionType, priority: str, org_unit: OrgUnit
     of the level below). ``holidays``: the unit's and its ancestors' (looked up when omitted for a
     business-hours type; the sweep passes them in bulk)."""
     hours = decision_type.target_hours(priority)
-    if holidays is None:
-        if decision_type.calendar == "business":
-            from decisions.routing import holidays_for
-
-            holidays = holidays_for(org_unit)
-        else:
-            holidays = set()
-    args = {"calendar": decision_type.calendar, "tz": org_unit.timezone, "holidays": holidays}
+    args = {"calendar": decision_type.calendar, "tz": org_unit.timezone,
+            "holidays": _holidays(decision_type, org_unit, holidays)}
     due_at = add_sla_hours(start, hours, **args)
     warn_at = add_sla_hours(start, hours * WARNING_FRACTION, **args)
     early = due_by_warning(requested_at or start, due_by)
@@ -114,14 +126,8 @@ def resumed_clock(decision: Decision, *, paused_at: datetime, resumed_at: dateti
     the clock time the pause took, and that time in seconds. Deadlines already passed at the pause
     stay; the requester's ``due_by`` is a date outside, never moved."""
     decision_type, unit = decision.decision_type, decision.org_unit
-    if holidays is None:
-        if decision_type.calendar == "business":
-            from decisions.routing import holidays_for
-
-            holidays = holidays_for(unit)
-        else:
-            holidays = set()
-    args = {"calendar": decision_type.calendar, "tz": unit.timezone, "holidays": holidays}
+    args = {"calendar": decision_type.calendar, "tz": unit.timezone,
+            "holidays": _holidays(decision_type, unit, holidays)}
 
     def moved(deadline: datetime | None) -> datetime | None:
         if deadline is None or deadline <= paused_at:
@@ -131,11 +137,8 @@ def resumed_clock(decision: Decision, *, paused_at: datetime, resumed_at: dateti
 
     fields = {"sla_due_at": moved(decision.sla_due_at), "due_at": moved(decision.due_at),
               "warn_at": moved(decision.warn_at)}
-    if decision.escalation_exhausted:
-        fields["next_deadline_at"] = None
-    else:
-        fields["next_deadline_at"] = (min(fields["warn_at"], fields["due_at"]) if fields["warn_at"]
-                                      else fields["due_at"])
+    fields["next_deadline_at"] = (None if decision.escalation_exhausted
+                                  else next_deadline(fields["warn_at"], fields["due_at"]))
     return fields, sla_seconds_between(paused_at, resumed_at, **args)
 
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from decisions import services
-from decisions.clock import level_clock
+from decisions.clock import level_clock, next_deadline
 from decisions.models import (
     Decision,
     DecisionEvent,
@@ -260,8 +260,8 @@ def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one 
                 decider=current_decider, decider_function=decider_function, deciding_unit=current_unit,
                 escalation_level=len(ladder), escalation_exhausted=exhausted,
                 clock_started_at=ladder[-1][5] if ladder else requested_at, sla_due_at=clock(requested_at)[0],
-                due_at=due, warn_at=None if status != "open" or exhausted or warn <= now else warn,
-                next_deadline_at=None if status != "open" or exhausted else (warn if warn > now else due),
+                due_at=due, warn_at=(warn_at := None if status != "open" or exhausted or warn <= now else warn),
+                next_deadline_at=None if status != "open" or exhausted else next_deadline(warn_at, due),
                 decided_by=current_decider if status == "decided" else None,
                 decided_at=end if status == "decided" else None,
                 outcome=_outcome(code, rng) if status == "decided" else "",

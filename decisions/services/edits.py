@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from decisions.clock import next_deadline
 from decisions.exceptions import DecisionConflict, NotAParticipant
 from decisions.models import Decision, DecisionParticipant, EventKind, RapidRole
 from decisions.services.stages import sync_stages
@@ -131,11 +132,9 @@ def _new_clock(decision: Decision, *, priority: str, due_by: datetime | None) ->
     if decision.escalation_level == 0:
         fields.update(sla_due_at=clock.due_at, due_at=clock.due_at)
     due_at = fields.get("due_at", decision.due_at)
-    if decision.warn_at is None:  # warned already: only the due time is left to wait for
-        fields["next_deadline_at"] = due_at
-    else:
-        warn_at = min(clock.warn_at, due_at) if clock.warn_at else None
-        fields.update(warn_at=warn_at, next_deadline_at=min(warn_at, due_at) if warn_at else due_at)
+    if decision.warn_at is not None:  # not warned yet at this level (a warning sent is not sent again)
+        fields["warn_at"] = min(clock.warn_at, due_at) if clock.warn_at else None
+    fields["next_deadline_at"] = next_deadline(fields.get("warn_at"), due_at)
     return fields
 
 
