@@ -62,8 +62,18 @@ def group_of(kind: str) -> str:
 
 def delivery_map(user: User) -> dict[str, str]:
     """``user``'s delivery per group (one query), defaults filled in."""
-    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("group", "delivery"))
-    return {g: chosen.get(g, DEFAULT_DELIVERY.get(g, Delivery.IMMEDIATE)) for g in NOTIFICATION_GROUPS}
+    return delivery_maps([user.pk])[user.pk]
+
+
+def delivery_maps(user_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """``delivery_map`` of each of ``user_ids``, in one query."""
+    ids = set(user_ids)
+    chosen: dict[int, dict[str, str]] = {pk: {} for pk in ids}
+    for pk, group, delivery in NotificationPreference.objects.filter(user_id__in=ids).values_list(
+            "user_id", "group", "delivery"):
+        chosen[pk][group] = delivery
+    return {pk: {g: mine.get(g, DEFAULT_DELIVERY.get(g, Delivery.IMMEDIATE)) for g in NOTIFICATION_GROUPS}
+            for pk, mine in chosen.items()}
 
 
 def preferences_set(*, user: User, choices: dict[str, str]) -> None:
@@ -197,16 +207,9 @@ def notification_emails_send(*, ids: list[int], now: datetime | None = None) -> 
     digest. Rows for digests or "off" stay unclaimed. Returns how many mails went out."""
     now = now or timezone.now()
     rows = list(Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).select_related("recipient"))
-    prefs: dict[int, dict[str, str]] = {}
-    wanted = []
-    for n in rows:
-        user = n.recipient
-        if not (user.is_active and user.email):
-            continue
-        if user.pk not in prefs:
-            prefs[user.pk] = delivery_map(user)
-        if prefs[user.pk][group_of(n.kind)] == Delivery.IMMEDIATE:
-            wanted.append(n.pk)
+    prefs = delivery_maps(n.recipient_id for n in rows)
+    wanted = [n.pk for n in rows if n.recipient.is_active and n.recipient.email
+              and prefs[n.recipient_id][group_of(n.kind)] == Delivery.IMMEDIATE]
     if not wanted:
         return 0
     with connection.cursor() as cur:  # the claim: only rows still unmailed, whoever else is running

@@ -543,6 +543,15 @@ class PartySerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+def party_data(obj) -> dict:
+    """The ``party`` of a pause or stage interval (``PartySerializer``; related rows loaded by the caller)."""
+    from decisions.services.stages import party_label
+
+    return {"kind": obj.party_kind, "function": obj.function.code if obj.function_id else None,
+            "org_unit": obj.org_unit.code if obj.org_unit_id else None, "partner": obj.partner_id,
+            "name": party_label(obj)}
+
+
 class PauseInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=32, help_text="One of the decision type's pause reasons (code).")
     party = serializers.CharField(required=False, allow_blank=True, default="", max_length=32,
@@ -572,11 +581,7 @@ class PauseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PartySerializer)
     def get_party(self, obj) -> dict:
-        from decisions.services.stages import party_label
-
-        return {"kind": obj.party_kind, "function": obj.function.code if obj.function_id else None,
-                "org_unit": obj.org_unit.code if obj.org_unit_id else None, "partner": obj.partner_id,
-                "name": party_label(obj)}
+        return party_data(obj)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -634,11 +639,7 @@ class StageIntervalSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PartySerializer)
     def get_party(self, obj) -> dict:
-        from decisions.services.stages import party_label
-
-        return {"kind": obj.party_kind, "function": obj.function.code if obj.function_id else None,
-                "org_unit": obj.org_unit.code if obj.org_unit_id else None, "partner": obj.partner_id,
-                "name": party_label(obj)}
+        return party_data(obj)
 
     def to_representation(self, instance):
         return redact_stage(super().to_representation(instance), _viewer(self))

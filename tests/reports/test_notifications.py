@@ -116,3 +116,16 @@ def test_preferences_page_saves_per_kind_and_refuses_unknown_choices(client, cas
     assert delivery_map(cast["manager_de"])["waiting"] == "daily"
     bad = client.post("/accounts/notifications/", {"waiting": "hourly", "summary": "immediate"})
     assert bad.status_code == 400 and delivery_map(cast["manager_de"])["waiting"] == "daily"
+
+
+def test_mailing_a_batch_reads_every_recipients_choices_at_once(cast, django_assert_num_queries):
+    """Three queries for any number of recipients (the rows, their choices, the claim), so an
+    escalation sweep notifying hundreds of people is mailed in one cheap batch."""
+    people = [cast["manager_de"], cast["manager_jp"], cast["leader"]]
+    preferences_set(user=cast["manager_jp"], choices={"waiting": "off"})
+    for i, user in enumerate(people):
+        _notify(user, key=f"k{i}")
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    with django_assert_num_queries(3):
+        assert notification_emails_send(ids=ids) == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([cast["manager_de"].email, cast["leader"].email])
