@@ -7,22 +7,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from kpis.models import KPI, StrategicObjective, Target
+from tests.manage.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def admin(admin_user):
-    return _client(admin_user)
 
 
 def _kpi_data(partnership=None, **over):
@@ -151,6 +140,6 @@ def test_bad_grid_choices_are_a_400_and_the_grid_is_for_admins(admin, kpi, cast)
     assert admin.get(_grid(kpi="NOPE")).status_code == 400
     assert admin.get(_grid(parent="DE")).status_code == 400  # a market has no child units
     for role in ("leader", "manager_de", "partner"):
-        assert _client(cast[role]).get(_grid()).status_code == 404
-        assert _client(cast[role]).post(_grid(), {"t-DE-2026-01": "1"}).status_code == 404
+        assert signed_in(cast[role]).get(_grid()).status_code == 404
+        assert signed_in(cast[role]).post(_grid(), {"t-DE-2026-01": "1"}).status_code == 404
     assert not Target.objects.exists()

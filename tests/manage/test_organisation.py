@@ -7,23 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.test import Client
 
 from governance.models import Function, OrgUnit, OrgUnitClosure
 from partners.models import Partner, Partnership
+from tests.manage.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def admin(admin_user):
-    return _client(admin_user)
 
 
 def _history_count(obj) -> int:
@@ -204,7 +193,7 @@ def test_archiving_a_partnership_keeps_it_and_its_partner_waits_for_it(admin, pa
 
 def test_a_manager_of_one_unit_cannot_edit_a_two_unit_partnership(cast, org, partner_a):
     partner_a.org_units.add(org["JP"])
-    manager = _client(cast["manager_de"])
+    manager = signed_in(cast["manager_de"])
     assert manager.get(f"/manage/partnerships/{partner_a.pk}/").status_code == 403
     r = manager.post(f"/manage/partnerships/{partner_a.pk}/", _partnership_data(
         partner_a.partner, name="Hijacked", org_units=["DE"]))
@@ -218,7 +207,7 @@ def test_a_manager_of_one_unit_cannot_edit_a_two_unit_partnership(cast, org, par
 
 
 def test_a_manager_edits_a_partnership_inside_their_scope_but_may_not_add_units_outside(cast, partner_a):
-    manager = _client(cast["manager_de"])
+    manager = signed_in(cast["manager_de"])
     form = manager.get(f"/manage/partnerships/{partner_a.pk}/").context["form"]
     assert "members" not in form.fields  # admins decide who from the partner signs in
     assert {u.code for u in form.fields["org_units"].queryset} == {"DE"}
@@ -234,12 +223,12 @@ def test_a_manager_edits_a_partnership_inside_their_scope_but_may_not_add_units_
 
 
 def test_partner_users_get_404_everywhere_and_managers_404_on_admin_sections(cast, partner_a, org):
-    partner = _client(cast["partner"])
+    partner = signed_in(cast["partner"])
     for url in ("/manage/", "/manage/partnerships/", f"/manage/partnerships/{partner_a.pk}/",
                 "/manage/partnerships/new/", "/manage/org-units/", "/manage/org-units/DE/"):
         assert partner.get(url).status_code == 404, url
     assert partner.post(f"/manage/partnerships/{partner_a.pk}/archive/").status_code == 404
-    manager = _client(cast["manager_jp"])
+    manager = signed_in(cast["manager_jp"])
     for url in ("/manage/org-units/", "/manage/org-units/JP/", "/manage/functions/", "/manage/functions/SALES/"):
         assert manager.get(url).status_code == 404, url
     assert manager.get(f"/manage/partnerships/{partner_a.pk}/").status_code == 404  # out of scope
@@ -250,9 +239,9 @@ def test_only_admins_see_the_manage_entry_and_only_superusers_the_django_admin(c
     assert 'href="/manage/"' in admin.get("/manage/").content.decode()
     assert 'href="/admin/"' not in admin.get("/manage/").content.decode()
     assert admin.get("/admin/").status_code == 302  # a business admin is not a superuser
-    assert 'href="/manage/"' not in _client(cast["leader"]).get("/org/").content.decode()
+    assert 'href="/manage/"' not in signed_in(cast["leader"]).get("/org/").content.decode()
     root = type(cast["admin"]).objects.create_superuser("root", "root@example.com", "pw-root")
-    assert _client(root).get("/admin/").status_code == 200
+    assert signed_in(root).get("/admin/").status_code == 200
 
 
 def test_the_list_pages_query_count_does_not_grow_with_rows(admin, cast, partner_a, partner_b,

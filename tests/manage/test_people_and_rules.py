@@ -6,23 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.test import Client
 
 from decisions.models import DecisionType, Holiday
 from governance.models import Assignment, User
+from tests.manage.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def admin(admin_user):
-    return _client(admin_user)
 
 
 def _user_data(**over):
@@ -102,7 +91,7 @@ def test_deactivating_keeps_the_user_and_nobody_deactivates_themselves(admin, ca
 
 def test_users_are_for_admins_only(cast):
     for role in ("leader", "manager_de", "partner"):
-        c = _client(cast[role])
+        c = signed_in(cast[role])
         assert c.get("/manage/users/").status_code == 404
         assert c.get(f"/manage/users/{cast['manager_de'].pk}/").status_code == 404
         assert c.post("/manage/users/new/", _user_data()).status_code == 404
@@ -178,6 +167,6 @@ def test_admin_adds_edits_and_deletes_a_holiday_and_a_duplicate_day_is_refused(a
 def test_a_cluster_holiday_closes_every_market_below_it(cast, org):
     from decisions.routing import holidays_for
 
-    _client(cast["admin"]).post("/manage/holidays/new/", {"org_unit": "DACH", "date": "2026-10-05", "name": "X"})
+    signed_in(cast["admin"]).post("/manage/holidays/new/", {"org_unit": "DACH", "date": "2026-10-05", "name": "X"})
     assert date(2026, 10, 5) in holidays_for(org["DE"]) and date(2026, 10, 5) in holidays_for(org["AT"])
     assert date(2026, 10, 5) not in holidays_for(org["JP"])
