@@ -16,6 +16,7 @@ from decisions.querysets import (
     ForumQuerySet,
     HolidayQuerySet,
     MatrixVersionQuerySet,
+    MeetingExceptionQuerySet,
     ParticipantQuerySet,
     PauseQuerySet,
     StageQuerySet,
@@ -692,6 +693,7 @@ class ForumMeetingException(models.Model):
     moved_to = models.DateTimeField(null=True, blank=True, help_text="Empty: cancelled.")
     note = models.CharField(max_length=200, blank=True)
 
+    objects = MeetingExceptionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -177,6 +177,14 @@ class ForumQuerySet(ScopedQuerySet):
         return self.filter(archived_at__isnull=True)
 
 
+class MeetingExceptionQuerySet(ScopedQuerySet):
+    """A forum's cancelled or moved meetings: seen with the forum, changed by admins."""
+
+    actions = (VIEW, CHANGE)
+    scope_org_unit_field = "forum__org_unit"
+    _restrict_change = ScopedQuerySet._nobody
+
+
 class AgendaItemQuerySet(ThroughDecisionQuerySet):
     """An agenda entry is seen through its decision by internal users (a requester below the forum's
     unit sees that their decision is queued); the agenda page itself is only for who sees the forum.
