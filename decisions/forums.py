@@ -92,3 +92,15 @@ def passes_at(forum: Forum, meeting_at: datetime) -> datetime:
     zone = ZoneInfo(forum.org_unit.timezone)
     day = meeting_at.astimezone(zone).date() + timedelta(days=1)
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def schedule_text(forum: Forum) -> str:
+    """The schedule in words: "First Tuesday of every month at 10:00", "Every other Monday at 09:30"."""
+    day, at = WEEKDAY_NAMES[forum.weekday], f"{forum.time_of_day:%H:%M}"
+    if forum.recurrence == "monthly":
+        return f"{ORDINALS.get(forum.week_of_month, 'first').capitalize()} {day} of every month at {at}"
+    return f"{'Every other' if forum.recurrence == 'biweekly' else 'Every'} {day} at {at}"

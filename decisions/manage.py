@@ -135,9 +135,8 @@ class MeetingExceptionForm(ManageForm):
 
 
 def _forum_cells(f: Forum) -> list:
-    when = f"{f.get_recurrence_display()}, {WEEKDAYS[f.weekday]}s {f.time_of_day:%H:%M}"
     return [format_html('<span class="fw-semibold">{}</span>', f.name), f"{f.org_unit.name} ({f.org_unit.code})",
-            when, f.chair_function.name if f.chair_function_id else "—",
+            f.schedule, f.chair_function.name if f.chair_function_id else "—",
             format_html('<a href="{}">Agenda</a>', reverse("decisions:forum", args=[f.pk]))]
 
 

@@ -678,6 +678,12 @@ class Forum(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def schedule(self) -> str:
+        from decisions.forums import schedule_text
+
+        return schedule_text(self)
+
     def clean(self) -> None:
         if self.recurrence == Recurrence.MONTHLY and self.week_of_month not in (1, 2, 3, 4, -1):
             raise ValidationError({"week_of_month": "Give 1–4, or -1 for the last one of the month."})

@@ -54,6 +54,8 @@ def test_next_meeting_follows_the_recurrence_in_the_units_time_zone():
     assert next_meeting(biweekly, T0, []) == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
     weekly = council(recurrence="weekly", weekday=0, first_date=date(2026, 3, 5))  # nothing before 5 Mar
     assert next_meeting(weekly, T0, []) == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+    assert [council().schedule, last_friday.schedule, biweekly.schedule] == [
+        "First Tuesday of every month at 10:00", "Last Friday of every month at 10:00", "Every other Monday at 10:00"]
 
 
 def test_a_cancelled_meeting_is_skipped_and_a_moved_one_counts_on_its_new_date():
@@ -68,12 +70,8 @@ def test_a_cancelled_meeting_is_skipped_and_a_moved_one_counts_on_its_new_date()
 
 
 @pytest.fixture
-def forum(org, functions, price_exception):
-    made = services.forum_create(name="DACH Commercial Council", org_unit=org["DACH"],
-                                 chair_function=functions["SALES"], recurrence="monthly", weekday=1, week_of_month=1,
-                                 time_of_day=time(10, 0), first_date=date(2026, 1, 1))
-    services.decision_type_update(decision_type=price_exception, forum=made)
-    return made
+def forum(dach_council):
+    return dach_council
 
 
 @pytest.mark.django_db(transaction=True)
