@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.urls import reverse
@@ -26,6 +27,7 @@ from decisions.models import (
     DecisionParticipant,
     DecisionType,
     Escalation,
+    Forum,
     Holiday,
     MatrixVersion,
     PauseRule,
@@ -136,6 +138,8 @@ def seed() -> dict:
             PauseRule.objects.get_or_create(decision_type=types[code], code=rule, defaults={
                 "label": label, "party": party, "who_may_pause": who, "stops_clock": stops, "max_hours": max_hours,
                 "resumes_on_answer": on_answer})
+    if "DACH" in units and not Forum.objects.exists():
+        _forum(now=now, unit=units["DACH"], chair=functions.get("SALES"), decision_type=types["DIST_TERMS"])
     if not MatrixVersion.objects.exists():
         cells = {(types[t[0]].pk, functions[f].pk): role for t in TYPES + JOINT_TYPES for f, role in t[6].items()}
         services.matrix_publish(actor=admin, cells=cells, note="Initial decision-rights matrix",
@@ -145,6 +149,7 @@ def seed() -> dict:
         backfill_stages()  # the generated log was bulk-written: its stage intervals come from the timelines
         _live_stories(now=now, types=types, units=units)
         _joint_stories(now=now, types=types, units=units)
+        _forum_story(now=now)
         _link_expected_kpis()
     return {"decision_types": DecisionType.objects.count(), "matrix_versions": MatrixVersion.objects.count(),
             "decisions": Decision.objects.count(), "escalations": Escalation.objects.count()}
@@ -394,6 +399,29 @@ def _live_stories(*, now, types, units) -> None:
             elif action.startswith("pause:") and partnership is not None:
                 services.decision_pause(decision=decision, actor=users[who], reason=action.split(":")[1],
                                         party="partner", note="Volume forecast for 2027", now=at)
+
+
+def _forum(*, now, unit, chair, decision_type) -> None:
+    """Issue 18: the DACH Commercial Council (first Tuesday of the month, 10:00 Berlin) decides
+    distributor contract terms; its next meeting is cancelled, so its queue waits for the one after."""
+    from decisions.forums import next_meeting
+
+    forum = services.forum_create(name="DACH Commercial Council", org_unit=unit, chair_function=chair,
+                                  recurrence="monthly", weekday=1, week_of_month=1, time_of_day=time(10, 0),
+                                  first_date=(now - timedelta(days=120)).date())
+    upcoming = next_meeting(forum, now, [])
+    if upcoming is not None:
+        services.meeting_exception_create(forum=forum, date=upcoming.astimezone(ZoneInfo(unit.timezone)).date(),
+                                          note="Moved to the DACH offsite")
+    services.decision_type_update(decision_type=decision_type, forum=forum)
+
+
+def _forum_story(*, now) -> None:
+    """The Austrian payment terms need the council: the DACH manager flags them (queued at once)."""
+    decision = Decision.objects.filter(title="Payment terms for Austrian distributor renewal", status="open").first()
+    if decision is not None and decision.decision_type.forum_id is not None:
+        services.decision_flag_forum(decision=decision, actor=decision.requested_by, now=now - timedelta(hours=20),
+                                     note="Exclusivity for Austria is a council matter.")
 
 
 def plan_rng(decision, salt: str) -> float:

@@ -9,11 +9,14 @@ from simple_history.models import HistoricalRecords
 
 from decisions.clock import driving_deadline
 from decisions.querysets import (
+    AgendaItemQuerySet,
     DecisionQuerySet,
     DecisionTypeQuerySet,
     EventQuerySet,
+    ForumQuerySet,
     HolidayQuerySet,
     MatrixVersionQuerySet,
+    MeetingExceptionQuerySet,
     ParticipantQuerySet,
     PauseQuerySet,
     StageQuerySet,
@@ -81,6 +84,8 @@ class EventKind(models.TextChoices):
     RESUMED = "resumed", "Resumed"
     AGREE_ESCALATED = "agree_escalated", "Agreement chased one level up"
     INPUT_ESCALATED = "input_escalated", "Input chased one level up"
+    FORUM_QUEUED = "forum_queued", "Queued for the forum"
+    FORUM_ROLLED = "forum_rolled", "Moved to the forum's next meeting"
 
 
 # Timeline entries that record the decision itself (its description, its outcome): a partner user
@@ -105,6 +110,9 @@ class DecisionType(models.Model):
         default=True, help_text="Escalate overdue decisions one org level up (off: only notify)."
     )
     is_active = models.BooleanField(default=True)
+    forum = models.ForeignKey(
+        "decisions.Forum", null=True, blank=True, on_delete=models.PROTECT, related_name="decision_types",
+        help_text="Forum-bound: a lapsed decision goes on this forum's next agenda instead of escalating.")
 
     objects = DecisionTypeQuerySet.as_manager()
     history = HistoricalRecords()
@@ -633,3 +641,110 @@ class SavedDecisionFilter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.name}"
+
+
+class Recurrence(models.TextChoices):
+    """How a forum's meetings repeat (``decisions.forums.next_meeting`` has the rule)."""
+
+    WEEKLY = "weekly", "Weekly"
+    BIWEEKLY = "biweekly", "Every other week"
+    MONTHLY = "monthly", "Monthly, on the nth weekday"
+
+
+class Forum(models.Model):
+    """A governance forum (e.g. the DACH Commercial Council) that decides the decisions of the types
+    bound to it at its meetings. Meetings repeat (``recurrence`` on ``weekday`` from ``first_date``;
+    monthly: the ``week_of_month``-th weekday, -1 the last) at ``time_of_day`` in the org unit's
+    time zone; ``ForumMeetingException`` rows cancel or move single dates."""
+
+    name = models.CharField(max_length=120)
+    org_unit = models.ForeignKey("governance.OrgUnit", on_delete=models.PROTECT, related_name="forums")
+    chair_function = models.ForeignKey("governance.Function", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", help_text="The function that chairs it at the org unit.")
+    recurrence = models.CharField(max_length=16, choices=Recurrence.choices, default=Recurrence.MONTHLY)
+    weekday = models.PositiveSmallIntegerField(choices=[(i, d) for i, d in enumerate(
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))], default=1)
+    week_of_month = models.SmallIntegerField(default=1, help_text="Monthly: 1–4, or -1 for the last one.")
+    time_of_day = models.TimeField(help_text="Local time of the org unit.")
+    first_date = models.DateField(help_text="No meeting before this date; every other week counts from it.")
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ForumQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def schedule(self) -> str:
+        from decisions.forums import schedule_text
+
+        return schedule_text(self)
+
+    def clean(self) -> None:
+        if self.recurrence == Recurrence.MONTHLY and self.week_of_month not in (1, 2, 3, 4, -1):
+            raise ValidationError({"week_of_month": "Give 1–4, or -1 for the last one of the month."})
+
+
+class ForumMeetingException(models.Model):
+    """One scheduled meeting date of a forum cancelled (``moved_to`` empty) or moved."""
+
+    MAX_MOVE_DAYS = 90  # a meeting moves within a quarter; further is a new schedule
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="exceptions")
+    date = models.DateField(help_text="The date the meeting was scheduled for.")
+    moved_to = models.DateTimeField(null=True, blank=True, help_text="Empty: cancelled.")
+    note = models.CharField(max_length=200, blank=True)
+
+    objects = MeetingExceptionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["forum_id", "date"]
+        constraints = [models.UniqueConstraint(fields=["forum", "date"], name="forummeetingexception_unique_date")]
+
+    def __str__(self) -> str:
+        return f"{self.forum_id} {self.date}: " + (f"moved to {self.moved_to:%Y-%m-%d %H:%M}" if self.moved_to
+                                                     else "cancelled")
+
+    def clean(self) -> None:
+        if self.moved_to is not None and abs((self.moved_to.date() - self.date).days) > self.MAX_MOVE_DAYS:
+            raise ValidationError({"moved_to": f"Move a meeting by at most {self.MAX_MOVE_DAYS} days."})
+
+
+class AgendaReason(models.TextChoices):
+    LAPSED = "lapsed", "Not decided in time"
+    FLAGGED = "flagged", "Flagged: needs the forum"
+
+
+class AgendaItem(models.Model):
+    """A decision queued on a forum's agenda for the meeting at ``meeting_at`` (moved to the next
+    one by the sweep while the decision stays open after ``passes_at``; ``rolls`` counts the moves).
+    At most one open item per decision: the database backs the sweep's exactly-once claim. Written
+    only by the services (the decision's timeline records every step), so it keeps no history."""
+
+    forum = models.ForeignKey(Forum, on_delete=models.PROTECT, related_name="agenda_items")
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="agenda_items")
+    reason = models.CharField(max_length=16, choices=AgendaReason.choices)
+    queued_at = models.DateTimeField()
+    queued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", help_text="Who flagged it (None: the sweep, on lapsing).")
+    meeting_at = models.DateTimeField()
+    passes_at = models.DateTimeField(help_text="When the meeting counts as past (the sweep's key).")
+    rolls = models.PositiveSmallIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Set when the decision closes.")
+
+    objects = AgendaItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["meeting_at", "queued_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["decision"], condition=models.Q(closed_at__isnull=True),
+                                               name="agendaitem_one_open_per_decision")]
+        indexes = [models.Index(fields=["passes_at"], condition=models.Q(closed_at__isnull=True),
+                                name="agendaitem_open_passes")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} on {self.forum_id} @ {self.meeting_at:%Y-%m-%d %H:%M}"

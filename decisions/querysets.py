@@ -150,8 +150,6 @@ class EventQuerySet(ThroughDecisionQuerySet):
             models.Q(kind__in=DECISION_EVENT_KINDS) | models.Q(visibility=Visibility.SHARED) | models.Q(actor=user))
 
 
-
-
 class StageQuerySet(ThroughDecisionQuerySet):
     """Stage intervals are read through their decision: partner users get those of decisions shared
     with them, with internal parties redacted (``visibility.redact_stage``)."""
@@ -165,3 +163,29 @@ class PauseQuerySet(ThroughDecisionQuerySet):
 
     def _restrict_view(self, user) -> PauseQuerySet:
         return self._decisions(user)
+
+
+class ForumQuerySet(ScopedQuerySet):
+    """Forums are internal: internal users see those of the org units in their scope (a forum of
+    DACH: DACH's people and those above); partner users none. Admins configure them."""
+
+    actions = (VIEW, CHANGE)
+    scope_org_unit_field = "org_unit"
+    _restrict_change = ScopedQuerySet._nobody
+
+    def active(self) -> ForumQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+
+class MeetingExceptionQuerySet(ScopedQuerySet):
+    """A forum's cancelled or moved meetings: seen with the forum, changed by admins."""
+
+    actions = (VIEW, CHANGE)
+    scope_org_unit_field = "forum__org_unit"
+    _restrict_change = ScopedQuerySet._nobody
+
+
+class AgendaItemQuerySet(ThroughDecisionQuerySet):
+    """An agenda entry is seen through its decision by internal users (a requester below the forum's
+    unit sees that their decision is queued); the agenda page itself is only for who sees the forum.
+    Partner users: none."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import connections
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Value, When
@@ -313,3 +314,63 @@ def matrix_version_diff(before: MatrixVersion | None, after: MatrixVersion | Non
     rows = [{"decision_type": types[c["decision_type_id"]].code, "function": functions[c["function_id"]].code,
              "before": c["before"], "after": c["after"]} for c in changes]
     return sorted(rows, key=lambda r: (r["decision_type"], r["function"]))
+
+
+def forum_list(*, user: User, now: datetime | None = None) -> list[dict]:
+    """The forums ``user`` may see (internal users, their units' forums), each with its next meeting
+    and how many open decisions are on its agenda."""
+    from django.db.models import Count
+
+    from decisions.models import Forum
+    from decisions.services.forums import next_meetings
+
+    now = now or timezone.now()
+    forums = list(Forum.objects.restrict(user, "view").active().select_related("org_unit", "chair_function")
+                  .annotate(queued=Count("agenda_items", filter=Q(agenda_items__closed_at__isnull=True,
+                                                                  agenda_items__decision__status="open"))))
+    ahead = next_meetings([f.pk for f in forums], now)
+    return [{"forum": f, "next_meeting": ahead.get(f.pk), "queued": f.queued} for f in forums]
+
+
+def forum_agenda(*, user: User, pk: int, now: datetime | None = None) -> dict:
+    """A forum's agenda as ``user`` may see it (404 outside ``restrict(user, "view")``, and for
+    partner users always): its next meetings and, per meeting, the open decisions queued for it, each
+    with its waiting time by party — the stored stage intervals (``DecisionStage``), open ones
+    counted up to ``now`` on the decision's SLA calendar, summed per party, largest first."""
+    from django.shortcuts import get_object_or_404
+
+    from decisions.forums import meetings
+    from decisions.models import AgendaItem, DecisionStage, Forum
+    from decisions.routing import holidays_by_unit
+    from decisions.services.stages import party_label, seconds_on_calendar
+
+    now = now or timezone.now()
+    forum = get_object_or_404(Forum.objects.restrict(user, "view").select_related("org_unit", "chair_function")
+                              .prefetch_related("exceptions"), pk=pk)
+    items = list(AgendaItem.objects.restrict(user, "view")
+                 .filter(forum=forum, closed_at__isnull=True, decision__status=DecisionStatus.OPEN)
+                 .select_related("decision__decision_type", "decision__org_unit", "decision__decider", "queued_by")
+                 .order_by("meeting_at", "queued_at", "pk"))
+    decisions = {i.decision_id: i.decision for i in items}
+    stages = list(DecisionStage.objects.restrict(user, "view").filter(decision_id__in=decisions)
+                  .select_related("function", "org_unit", "partner"))
+    holidays = holidays_by_unit({d.org_unit_id for d in decisions.values() if d.decision_type.calendar == "business"})
+    waiting: dict[int, dict[str, int]] = {}
+    for r in stages:
+        d = decisions[r.decision_id]
+        seconds = r.business_seconds if r.ended_at is not None else seconds_on_calendar(
+            r.started_at, now, {"calendar": d.decision_type.calendar, "tz": d.org_unit.timezone,
+                                "org_unit_id": d.org_unit_id}, holidays)
+        parties = waiting.setdefault(r.decision_id, {})
+        parties[party_label(r)] = parties.get(party_label(r), 0) + (seconds or 0)
+    by_meeting: dict[datetime, list[dict]] = {}
+    for i in items:
+        by_meeting.setdefault(i.meeting_at, []).append({
+            "item": i, "decision": i.decision,
+            "parties": sorted(waiting.get(i.decision_id, {}).items(), key=lambda kv: (-kv[1], kv[0]))})
+    local = now.astimezone(ZoneInfo(forum.org_unit.timezone)).date()
+    upcoming = [m for m in meetings(forum, local, local + timedelta(days=120), list(forum.exceptions.all()))
+                if m > now][:4]
+    cancelled = [e for e in forum.exceptions.all() if e.date >= local]
+    return {"forum": forum, "now": now, "upcoming": upcoming, "cancelled": cancelled,
+            "meetings": sorted(by_meeting.items()), "count": len(items)}

@@ -9,10 +9,11 @@ from decisions import services
 def escalate_overdue(batch_size: int | None = None) -> dict:
     """The escalation sweep (beat: every minute, default batch size). Idempotent; safe to overlap
     with itself. ``batch_size``: due decisions per transaction (the kill tests make it small). Then
-    the missing agreements and inputs are reminded and chased (``services.chase_overdue``)."""
+    the missing agreements and inputs are reminded and chased (``services.chase_overdue``), and the
+    decisions still open after their forum met move to its next meeting (``services.roll_agenda``)."""
     kwargs = {"batch_size": batch_size} if batch_size else {}
     counts = services.escalate_overdue(**kwargs)
-    return {**counts, **services.chase_overdue(**kwargs)}
+    return {**counts, **services.chase_overdue(**kwargs), "rolled": services.roll_agenda()}
 
 
 @shared_task(name="decisions.tasks.resume_due_pauses", ignore_result=True)

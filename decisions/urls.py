@@ -1,6 +1,6 @@
 from django.urls import path
 
-from decisions.views import analytics, matrix, pages
+from decisions.views import analytics, forums, matrix, pages
 
 app_name = "decisions"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("new/preview/", pages.routing_preview, name="preview"),
     path("filters/save/", pages.saved_filter_save, name="filter-save"),
     path("filters/<int:pk>/delete/", pages.saved_filter_delete, name="filter-delete"),
+    path("forums/", forums.forum_list, name="forums"),
+    path("forums/<int:pk>/", forums.forum_agenda, name="forum"),
     path("<int:pk>/", pages.decision_detail, name="detail"),
     path("<int:pk>/edit/", pages.decision_edit, name="edit"),
     path("<int:pk>/revise/", pages.decision_revise, name="revise"),

@@ -31,6 +31,8 @@ AUDITED_MODELS = {
     "decision-type": "decisions.DecisionType",
     "matrix-version": "decisions.MatrixVersion",
     "holiday": "decisions.Holiday",
+    "forum": "decisions.Forum",
+    "forum-meeting": "decisions.ForumMeetingException",
     "kpi": "kpis.KPI",
     "target": "kpis.Target",
     "measurement": "kpis.Measurement",

@@ -7,7 +7,8 @@ export holds the figures on screen and nothing the page would not show:
 * ``latency_document``: ``decisions.selectors.latency_analytics``;
 * ``decision_list_document``: ``decisions.selectors.decision_list`` with the list's filters,
   each row passed through ``decisions.visibility.redact_decision`` (partner users get the
-  columns their list shows, redacted the same way).
+  columns their list shows, redacted the same way);
+* ``forum_agenda_document``: ``decisions.selectors.forum_agenda`` (internal users only).
 """
 
 from __future__ import annotations
@@ -221,4 +222,38 @@ def decision_list_document(user, qs, *, filters_label: str, now: datetime | None
         title="Decisions", subtitle=filters_label, filename=f"accord-decisions-{now:%Y%m%d}", tables=[table],
         generated_at=now, generated_for=_who(user),
         intro=[("Decisions", f"{total:,}"), ("Times", str(timezone.get_current_timezone()))],
+        confidential=_confidential(user))
+
+
+def forum_agenda_document(user, agenda: dict) -> Document:
+    """A forum's agenda (``decisions.selectors.forum_agenda``): one table per meeting with the
+    decisions queued for it and whom each waited on, then every (decision, party) as a number."""
+    from governance.timezones import format_instant
+
+    forum = agenda["forum"]
+    tables, parties = [], Table("Waiting by party", [Column("Meeting", width=22), Column("Decision", width=40),
+                                                     Column("Party", width=30), Column("Waiting (h)", "hours")])
+    for meeting_at, rows in agenda["meetings"]:
+        meeting = format_instant(meeting_at)
+        table = Table(f"Meeting of {meeting}", [
+            Column("ID", "number", 7), Column("Decision", width=40), Column("Type", width=24),
+            Column("Org unit", width=16), Column("Why", width=22), Column("Queued", "datetime", 18),
+            Column("Waiting by party (business time)", width=60)], sheet=f"Meeting {meeting_at:%Y-%m-%d}")
+        for row in rows:
+            d, item = row["decision"], row["item"]
+            table.rows.append([d.pk, d.title, d.decision_type.name, d.org_unit.name,
+                               item.get_reason_display() + (f" (carried over ×{item.rolls})" if item.rolls else ""),
+                               _local(item.queued_at),
+                               "; ".join(f"{name} {secs / 3600:.1f} h" for name, secs in row["parties"]) or "—"])
+            parties.rows.extend([meeting, d.title, name, round(secs / 3600, 2)] for name, secs in row["parties"])
+        tables.append(table)
+    if not tables:
+        tables.append(Table("Agenda", [Column("Decision", width=40)], note="Nothing is queued for this forum."))
+    upcoming = ", ".join(format_instant(m) for m in agenda["upcoming"]) or "none scheduled"
+    return Document(
+        title=f"{forum.name} · agenda", subtitle=f"{forum.org_unit.name} · next meetings: {upcoming}",
+        filename=f"accord-forum-{forum.pk}-agenda", tables=[*tables, parties] if parties.rows else tables,
+        generated_at=timezone.now(), generated_for=_who(user),
+        intro=[("Forum", forum.name), ("Org unit", forum.org_unit.name), ("Decisions queued", str(agenda["count"])),
+               ("Waiting", "business time on each decision's SLA calendar, per party it waited on")],
         confidential=_confidential(user))

@@ -27,6 +27,7 @@ urlpatterns = [
     path("partnerships/<int:pk>/scorecard.<fmt:fmt>", views.partnership_scorecard, name="partnership-scorecard"),
     path("decisions/latency.<fmt:fmt>", views.latency, name="latency"),
     path("decisions/list.<fmt:fmt>", views.decision_list, name="decisions"),
+    path("decisions/forums/<int:pk>/agenda.<fmt:fmt>", views.forum_agenda, name="forum-agenda"),
     path("packs/", pack_views.my_packs, name="packs"),
     path("packs/region/", pack_views.region_pack_request, name="region-pack"),
     path("reviews/<int:pk>/briefing-book/", pack_views.review_book_request, name="review-book"),

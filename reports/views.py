@@ -89,6 +89,13 @@ def decision_list(request, fmt: str):
     return render_document(builders.decision_list_document(request.user, qs, filters_label=label), fmt)
 
 
+@login_required
+def forum_agenda(request, pk: int, fmt: str):
+    _internal_only(request)
+    agenda = decision_selectors.forum_agenda(user=request.user, pk=pk)
+    return render_document(builders.forum_agenda_document(request.user, agenda), fmt)
+
+
 def _filters_label(form, filters: dict, chosen) -> str:
     """The filters in words, as the reader set them ("Search: price · Overdue: yes")."""
     parts = [f"Saved filter: {chosen.name}"] if chosen else []

@@ -16,6 +16,7 @@ from decisions.models import (
     DecisionState,
     DecisionStatus,
     DecisionType,
+    Forum,
     MatrixCell,
     MatrixVersion,
     Priority,
@@ -80,6 +81,9 @@ class DecisionTypeSerializer(serializers.ModelSerializer):
 
     rights = RightSerializer(many=True, required=False)
     decided_at_level = OrgLevelField(required=False)
+    forum = ScopedPrimaryKeyRelatedField(
+        model=Forum, required=False, allow_null=True,
+        help_text="Forum-bound: a lapsed decision goes on this forum's next agenda instead of escalating.")
     matrix_version = serializers.SerializerMethodField(
         help_text="The matrix version `rights` come from: send it back as `base_version` when writing them.")
     matrix_version_effective_at = serializers.SerializerMethodField()
@@ -103,7 +107,7 @@ class DecisionTypeSerializer(serializers.ModelSerializer):
     class Meta:
         model = DecisionType
         fields = ["code", "name", "description", "decided_at_level", "sla_hours", "sla_hours_by_priority",
-                  "calendar", "escalation_enabled", "is_active", "rights", "matrix_version",
+                  "calendar", "escalation_enabled", "forum", "is_active", "rights", "matrix_version",
                   "matrix_version_effective_at", "base_version", "acknowledge_gaps", "effective_at", "rights_note"]
         # The model's clean() holds the rule; stated here too so the schema documents the range.
         extra_kwargs = {"sla_hours": {"min_value": 1, "max_value": MAX_SLA_HOURS}}
@@ -130,7 +134,7 @@ class DecisionTypeSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and not sees_internal(request.user):
             # The decision-rights matrix is internal: a partner user gets the type and its SLA only.
-            return {**super().to_representation(instance), "rights": [], "matrix_version": None,
+            return {**super().to_representation(instance), "rights": [], "forum": None, "matrix_version": None,
                     "matrix_version_effective_at": None}
         data = super().to_representation(instance)
         data["rights"] = self._head()[1].get(instance.pk, [])

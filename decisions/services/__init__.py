@@ -10,6 +10,8 @@
 * ``matrix_drafts``: admins' drafts of the matrix and the three-way merge onto a newer version;
 * ``holidays``: the non-working days business-hours clocks skip;
 * ``escalation``: the overdue sweep (compare-and-set, exactly once per level);
+* ``forums``: forums, their cancelled and moved meetings, and their agendas (a lapsed or flagged
+  forum-bound decision is queued for the next meeting and rolls on while open);
 * ``chasing``: the sweep's second half — missing agreements and inputs reminded, then chased to the
   same function one level up (the same guarantees).
 """
@@ -17,6 +19,16 @@
 from decisions.services.chasing import chase_overdue
 from decisions.services.edits import decision_edit, decision_revise
 from decisions.services.escalation import decision_escalate_step, escalate_overdue
+from decisions.services.forums import (
+    decision_flag_forum,
+    forum_create,
+    forum_set_archived,
+    forum_update,
+    meeting_exception_create,
+    meeting_exception_delete,
+    meeting_exception_update,
+    roll_agenda,
+)
 from decisions.services.holidays import holiday_create, holiday_delete, holiday_update
 from decisions.services.matrix import (
     LintIssue,
@@ -59,6 +71,7 @@ __all__ = [
     "decision_decide",
     "decision_edit",
     "decision_escalate_step",
+    "decision_flag_forum",
     "decision_give_input",
     "decision_log",
     "decision_nudge",
@@ -73,6 +86,9 @@ __all__ = [
     "decision_type_update",
     "decision_withdraw",
     "escalate_overdue",
+    "forum_create",
+    "forum_set_archived",
+    "forum_update",
     "holiday_create",
     "holiday_delete",
     "holiday_update",
@@ -84,7 +100,11 @@ __all__ = [
     "matrix_lint",
     "matrix_publish",
     "matrix_version_cancel",
+    "meeting_exception_create",
+    "meeting_exception_delete",
+    "meeting_exception_update",
     "resume_due_pauses",
+    "roll_agenda",
     "saved_filter_delete",
     "saved_filter_save",
 ]

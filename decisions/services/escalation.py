@@ -48,7 +48,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from decisions.clock import Clock, level_clock
+from decisions.forums import passes_at
 from decisions.models import (
+    AgendaItem,
+    AgendaReason,
     Decision,
     DecisionEvent,
     DecisionParticipant,
@@ -56,9 +59,11 @@ from decisions.models import (
     DecisionType,
     Escalation,
     EventKind,
+    Forum,
     RapidRole,
 )
 from decisions.routing import holidays_by_unit, nearest_holders
+from decisions.services.forums import next_meetings, open_items, queued_message
 from decisions.services.stages import sync_stages
 from governance.models import Function, OrgUnit, User
 from governance.notifications import Notice, notify_many
@@ -69,7 +74,7 @@ MAX_STEPS_PER_DECISION = 10  # four levels, their warnings and the "nowhere high
 BATCH_SIZE = 1000  # due decisions per transaction
 MAX_BATCH_SIZE = 5000
 
-ESCALATED, WARNED, EXHAUSTED = "escalated", "warned", "exhausted"
+ESCALATED, WARNED, EXHAUSTED, QUEUED, PARKED = "escalated", "warned", "exhausted", "queued", "parked"
 
 _DECISION_FIELDS = ("id", "title", "decision_type_id", "org_unit_id", "priority", "requested_by_id", "decider_id",
                     "decider_function_id", "deciding_unit_id", "escalation_level", "clock_started_at", "due_at",
@@ -102,7 +107,8 @@ def escalate_overdue(*, now: datetime | None = None, batch_size: int = BATCH_SIZ
                 steps = _sweep_round(pending, now)
             counts.update(kind for kind, _ in steps.values())
             pending = [pk for pk, (_, again) in steps.items() if again]
-    return {ESCALATED: counts[ESCALATED], WARNED: counts[WARNED], EXHAUSTED: counts[EXHAUSTED]}
+    return {ESCALATED: counts[ESCALATED], WARNED: counts[WARNED], EXHAUSTED: counts[EXHAUSTED],
+            QUEUED: counts[QUEUED]}
 
 
 @transaction.atomic
@@ -138,6 +144,10 @@ def _sweep_round(ids: list[int], now: datetime) -> dict[int, tuple[str, bool]]:
     types = DecisionType.objects.in_bulk({d.decision_type_id for d in decisions})
     overdue = [d for d in decisions if d.due_at <= now]
     warn = [d for d in decisions if d.due_at > now and d.warn_at is not None and d.warn_at <= now]
+    forum_of = {d.pk: types[d.decision_type_id].forum_id for d in overdue if types[d.decision_type_id].forum_id}
+    meetings = next_meetings(set(forum_of.values()), now) if forum_of else {}
+    lapsed = [d for d in overdue if meetings.get(forum_of.get(d.pk)) is not None]  # no meeting ahead: the ladder
+    overdue = [d for d in overdue if d not in lapsed]
     holders = _next_holders([d for d in overdue if types[d.decision_type_id].escalation_enabled])
     escalate = [(d, holders[d.pk]) for d in overdue if d.pk in holders]
     exhaust = [d for d in overdue if d.pk not in holders]
@@ -155,6 +165,7 @@ def _sweep_round(ids: list[int], now: datetime) -> dict[int, tuple[str, bool]]:
     steps.update(_escalate(escalate, refs, now))
     steps.update(_warn(warn, refs, now))
     steps.update(_exhaust(exhaust, refs, now))
+    steps.update(_queue(lapsed, meetings, refs, now))
     return steps
 
 
@@ -306,6 +317,38 @@ def _exhaust(exhaust: list[Decision], refs: _Refs, now: datetime) -> dict[int, t
     _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "round", "message", "data"], events)
     notify_many(notices, now=now)
     return {d.pk: (EXHAUSTED, False) for d in done}
+
+
+def _queue(lapsed: list[Decision], meetings: dict, refs: _Refs, now: datetime) -> dict[int, tuple[str, bool]]:
+    """Forum-bound and overdue: on the agenda of the forum's next meeting instead of one level up
+    (``services.forums``), and off the hourly ladder (no next deadline). A decision already queued
+    (its clock re-armed meanwhile, e.g. by a resumed pause) is only taken off the ladder again."""
+    claimed = _claim([(d.pk, d.escalation_level) for d in lapsed], [], "warn_at = NULL, next_deadline_at = NULL",
+                     "AND d.next_deadline_at IS NOT NULL")
+    done = [d for d in lapsed if d.pk in claimed]
+    if not done:
+        return {}
+    already = open_items(d.pk for d in done)
+    new = [d for d in done if d.pk not in already]
+    forums = Forum.objects.select_related("org_unit").in_bulk({refs.types[d.decision_type_id].forum_id for d in new})
+    items, events, notices = [], [], []
+    for d in new:
+        forum = forums[refs.types[d.decision_type_id].forum_id]
+        meeting_at = meetings[forum.pk]
+        items.append((forum.pk, d.pk, AgendaReason.LAPSED, now, meeting_at, passes_at(forum, meeting_at), 0))
+        message = queued_message(forum, meeting_at, f"Not decided at {refs.units[d.deciding_unit_id].name} in time")
+        events.append((d.pk, EventKind.FORUM_QUEUED, now, d.escalation_level, d.round, message,
+                       {"forum": forum.pk, "forum_name": forum.name, "meeting_at": meeting_at.isoformat(),
+                        "reason": AgendaReason.LAPSED, "missed_deadline": d.due_at.isoformat()}))
+        notices.append(Notice(
+            recipients=(refs.users.get(d.decider_id), refs.users[d.requested_by_id]), kind="decision.forum_queued",
+            title=f"Goes to {forum.name}: {d.title}", body=message, url=refs.url(d.pk),
+            dedupe_key=f"decision:{d.pk}:forum:{meeting_at.isoformat()}"))
+    # Unique (decision) among open items: a second queuing would fail here, never pass silently.
+    _insert(AgendaItem, ["forum_id", "decision_id", "reason", "queued_at", "meeting_at", "passes_at", "rolls"], items)
+    _insert(DecisionEvent, ["decision_id", "kind", "at", "level", "round", "message", "data"], events)
+    notify_many(notices, now=now)
+    return {d.pk: (PARKED if d.pk in already else QUEUED, False) for d in done}
 
 
 def _warning_text(d: Decision, user: User) -> str:

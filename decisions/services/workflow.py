@@ -28,6 +28,7 @@ from decisions.models import (
     RapidRole,
 )
 from decisions.routing import resolve
+from decisions.services.forums import close_agenda_item
 from decisions.services.pauses import end_pause_on_close, resume_on_answer
 from decisions.services.stages import sync_stages
 from decisions.visibility import (
@@ -339,6 +340,7 @@ def decision_decide(*, decision: Decision, actor: User, outcome: str, rationale:
            data={"outcome": outcome.strip(), "rationale": (rationale or "").strip()},
            visibility=decision.visibility)
     end_pause_on_close(decision, now)
+    close_agenda_item(decision, now)
     sync_stages([decision.pk], now)
     people = {p.user for p in decision.participants.select_related("user")} | {decision.requested_by}
     notify(recipients=notifiable(decision, [u for u in people if u.pk != actor.pk], shared_part=True),
@@ -401,6 +403,7 @@ def decision_withdraw(*, decision: Decision, actor: User, reason: str = "", now:
     decision.refresh_from_db()
     _event(decision, EventKind.WITHDRAWN, actor=actor, now=now, message=reason.strip())
     end_pause_on_close(decision, now)
+    close_agenda_item(decision, now)
     sync_stages([decision.pk], now)
     people = {p.user for p in decision.participants.select_related("user")} | {decision.requested_by}
     notify(recipients=notifiable(decision, [u for u in people if u.pk != actor.pk], shared_part=False),

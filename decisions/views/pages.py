@@ -20,7 +20,7 @@ from rest_framework.exceptions import APIException
 from decisions import selectors, services
 from decisions.clock import level_clock
 from decisions.forms import DecisionEditForm, DecisionFilterForm, DecisionLogForm, DecisionReviseForm
-from decisions.models import DecisionType, EventKind, RapidRole, SavedDecisionFilter
+from decisions.models import AgendaItem, DecisionType, EventKind, RapidRole, SavedDecisionFilter
 from decisions.routing import resolve
 from decisions.services.edits import first_answer
 from decisions.services.nudges import NUDGE_INTERVAL, waiting_on
@@ -223,7 +223,19 @@ def decision_detail(request, pk: int):
     if actions["can_reassign"]:
         context["reassign_to"] = reassign_candidates(decision)
     context.update(_pause_context(decision, request.user))
+    context.update(_forum_context(decision, request.user, manage=actions["can_withdraw"]))
     return render(request, "decisions/detail.html", context)
+
+
+def _forum_context(decision, user, *, manage: bool) -> dict:
+    """The agenda the decision is queued on (internal users), and whether ``user`` may flag it
+    "needs the forum" (who may change it, while open and not queued). No query for types without
+    a forum."""
+    if not decision.is_open or decision.decision_type.forum_id is None or not sees_internal(user):
+        return {}
+    item = (AgendaItem.objects.restrict(user, "view").filter(decision=decision, closed_at__isnull=True)
+            .select_related("forum").first())
+    return {"forum_item": item, "can_flag_forum": manage and item is None}
 
 
 def _pause_context(decision, user) -> dict:
@@ -295,6 +307,7 @@ ACTIONS = {
     "nudge": (services.decision_nudge, {}, None),
     "pause": (_pause, {"reason": "reason", "party": "party", "note": "note", "until": "until"}, "Paused."),
     "resume": (services.decision_resume, {}, "Resumed."),
+    "forum": (services.decision_flag_forum, {"note": "note"}, "On the forum's agenda for its next meeting."),
     "share": (services.decision_set_visibility, {"visibility": "visibility",
                                                  "options_visibility": "options_visibility",
                                                  "rationale_visibility": "rationale_visibility"}, "Sharing updated."),

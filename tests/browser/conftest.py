@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.decisions.conftest import holders, log_de, price_exception  # noqa: F401 - reused fixtures
+from tests.decisions.conftest import dach_council, holders, log_de, price_exception  # noqa: F401 - reused fixtures
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

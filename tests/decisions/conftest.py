@@ -62,3 +62,17 @@ def log_de(holders, price_exception, org):
                                      title=title, now=now, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def dach_council(org, functions, price_exception):
+    """The DACH Commercial Council, first Tuesday of the month at 10:00 Berlin, decides price exceptions."""
+    from datetime import date, time
+
+    from decisions import services
+
+    forum = services.forum_create(name="DACH Commercial Council", org_unit=org["DACH"],
+                                  chair_function=functions["SALES"], recurrence="monthly", weekday=1, week_of_month=1,
+                                  time_of_day=time(10, 0), first_date=date(2026, 1, 1))
+    services.decision_type_update(decision_type=price_exception, forum=forum)
+    return forum

@@ -2,11 +2,9 @@
 and, at its own deadline (half the level's time), chased to the same function one level up —
 exactly once per level, with two sweeps racing or a sweep dying between batches."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from decisions import services
 from decisions.models import Chase, DecisionEvent, DecisionParticipant, DecisionStage
@@ -14,6 +12,7 @@ from decisions.services import chasing
 from decisions.services.stage_backfill import backfill_stages
 from governance.models import Notification
 from tests.decisions.conftest import T0
+from tests.decisions.racing import race
 from tests.decisions.test_stages import intervals
 
 H = timedelta(hours=1)
@@ -79,25 +78,7 @@ def test_missing_answers_are_reminded_then_chased_one_level_up_exactly_once_per_
 
 
 def _race(now, n_threads=2):
-    barrier = threading.Barrier(n_threads)
-    results, errors = [], []
-
-    def sweep():
-        try:
-            barrier.wait(timeout=10)
-            results.append(services.chase_overdue(now=now))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    return results
+    return race(lambda: services.chase_overdue(now=now), n_threads)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -46,3 +46,19 @@ def test_demo_decisions_wait_on_each_kind_of_party():
     # The generated log's intervals were rebuilt from its timelines: closed decisions have closed ones.
     assert DecisionStage.objects.filter(decision__status="decided", ended_at__isnull=False).exists()
     assert not DecisionStage.objects.filter(decision__status="decided", ended_at__isnull=True).exists()
+
+
+def test_the_demo_council_has_a_decision_on_its_agenda():
+    """Issue 18: the DACH Commercial Council decides distributor terms; one decision is queued."""
+    from decisions.models import AgendaItem
+    from governance import demo as governance_demo
+    from partners import demo as partners_demo
+
+    governance_demo.seed()
+    partners_demo.seed()
+    demo.seed()
+    item = AgendaItem.objects.select_related("forum", "decision").get(closed_at__isnull=True)
+    assert item.forum.name == "DACH Commercial Council" and item.reason == "flagged"
+    assert item.decision.title == "Payment terms for Austrian distributor renewal"
+    assert item.forum.exceptions.count() == 1  # its next meeting is cancelled: the queue waits for the one after
+    assert item.meeting_at.date() > item.forum.exceptions.get().date

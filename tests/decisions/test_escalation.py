@@ -1,7 +1,6 @@
 """The overdue sweep: 75% warnings, escalation DE → DACH → EMEA → Global exactly once per level,
 admins told at the top, catch-up after downtime, and two sweeps racing on PostgreSQL."""
 
-import threading
 from datetime import timedelta
 from io import StringIO
 
@@ -14,6 +13,7 @@ from decisions.clock import level_clock
 from decisions.models import Decision, DecisionEvent, Escalation
 from governance.models import Notification
 from tests.decisions.conftest import T0
+from tests.decisions.racing import race
 
 H = timedelta(hours=1)
 
@@ -51,7 +51,7 @@ def test_escalates_one_level_up_per_missed_deadline_then_admins_at_the_top(log_d
     services.escalate_overdue(now=T0 + 72 * H)
     assert ladder(decision) == [(1, "DACH", "dirk.dach"), (2, "EMEA", "lena.leader"), (3, "GLOBAL", "gina.global")]
     assert services.escalate_overdue(now=T0 + 96 * H)["exhausted"] == 1
-    assert services.escalate_overdue(now=T0 + 200 * H) == {"escalated": 0, "warned": 0, "exhausted": 0}
+    assert services.escalate_overdue(now=T0 + 200 * H) == {"escalated": 0, "warned": 0, "exhausted": 0, "queued": 0}
     decision.refresh_from_db()
     assert decision.escalation_exhausted and decision.next_deadline_at is None and decision.escalation_level == 3
     assert "decision.overdue_top" in kinds_for(holders["admin"])
@@ -104,25 +104,7 @@ def test_the_celery_task_is_scheduled_every_minute():
 
 
 def _race(now, n_threads=2):
-    barrier = threading.Barrier(n_threads)
-    results, errors = [], []
-
-    def sweep():
-        try:
-            barrier.wait(timeout=10)
-            results.append(services.escalate_overdue(now=now))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    return results
+    return race(lambda: services.escalate_overdue(now=now), n_threads)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -185,12 +167,12 @@ def test_each_step_writes_the_same_event_and_notifications_as_before(log_de, hol
 
     decision = log_de(title="Bid")
     url = decision_url(decision)
-    assert services.escalate_overdue(now=T0 + 18 * H) == {"escalated": 0, "warned": 1, "exhausted": 0}
+    assert services.escalate_overdue(now=T0 + 18 * H) == {"escalated": 0, "warned": 1, "exhausted": 0, "queued": 0}
     assert _notes(f"decision:{decision.pk}:warn:0:{T0.isoformat()}") == {
         ("max.de", "decision.due_soon", "Due soon: Bid",
          "75% of the time to decide has passed; due 03 Mar 2026 09:00 CET.", url)}  # max reads Berlin time
 
-    assert services.escalate_overdue(now=T0 + 24 * H) == {"escalated": 1, "warned": 0, "exhausted": 0}
+    assert services.escalate_overdue(now=T0 + 24 * H) == {"escalated": 1, "warned": 0, "exhausted": 0, "queued": 0}
     event = DecisionEvent.objects.get(decision=decision, kind="escalated")
     assert (event.level, event.actor, event.at) == (1, None, T0 + 24 * H)
     assert event.message == "Not decided at Germany in time: escalated to Dirk (Sales, DACH)."
@@ -211,7 +193,7 @@ def test_each_step_writes_the_same_event_and_notifications_as_before(log_de, hol
             decision.next_deadline_at) == (1, T0 + 24 * H, T0 + 48 * H, T0 + 42 * H, T0 + 42 * H)
 
     assert services.escalate_overdue(now=T0 + 72 * H)["escalated"] == 2  # DACH → EMEA → Global: catch-up
-    assert services.escalate_overdue(now=T0 + 96 * H) == {"escalated": 0, "warned": 0, "exhausted": 1}
+    assert services.escalate_overdue(now=T0 + 96 * H) == {"escalated": 0, "warned": 0, "exhausted": 1, "queued": 0}
     top = DecisionEvent.objects.get(decision=decision, data__exhausted=True)
     assert top.level == 3
     assert top.message == "Overdue at Global and there is nowhere higher to escalate: admins notified."
@@ -252,10 +234,10 @@ def _sweep_counting_queries(now, **kwargs):
 def test_a_batch_costs_the_same_queries_however_many_decisions_are_due(log_de, holders, org):
     _due_in_three_states(log_de, holders, org, 5)
     few, few_queries = _sweep_counting_queries(T0 + 20 * H)
-    assert few == {"escalated": 5, "warned": 10, "exhausted": 5}
+    assert few == {"escalated": 5, "warned": 10, "exhausted": 5, "queued": 0}
     _due_in_three_states(log_de, holders, org, 45)
     many, many_queries = _sweep_counting_queries(T0 + 20 * H)
-    assert many == {"escalated": 50, "warned": 100, "exhausted": 50}
+    assert many == {"escalated": 50, "warned": 100, "exhausted": 50, "queued": 0}
     # ≤ 40: each round also keeps the stage intervals in step (issue 18), a fixed handful of statements.
     assert many_queries == few_queries <= 40, (few_queries, many_queries)
     # Smaller batches: one more set of rounds per batch, nothing else changes.
@@ -267,10 +249,10 @@ def test_a_batch_costs_the_same_queries_however_many_decisions_are_due(log_de, h
 def test_a_sweep_in_small_batches_reaches_every_due_decision(log_de, holders, org):
     _due_in_three_states(log_de, holders, org, 7)
     assert services.escalate_overdue(now=T0 + 20 * H, batch_size=2) == {"escalated": 7, "warned": 14,
-                                                                         "exhausted": 7}
+                                                                         "exhausted": 7, "queued": 0}
     assert Escalation.objects.filter(level=1, to_unit__code="DACH").count() == 7
     assert not Decision.objects.filter(next_deadline_at__lte=T0 + 20 * H).exists()
-    assert services.escalate_overdue(now=T0 + 20 * H) == {"escalated": 0, "warned": 0, "exhausted": 0}
+    assert services.escalate_overdue(now=T0 + 20 * H) == {"escalated": 0, "warned": 0, "exhausted": 0, "queued": 0}
 
 
 @pytest.mark.django_db
@@ -285,24 +267,7 @@ def test_the_single_step_entry_point_still_takes_one_step(log_de):
 @pytest.mark.django_db(transaction=True)
 def test_three_sweeps_in_small_batches_racing_through_a_catch_up_escalate_each_level_once(log_de, holders):
     decisions = [log_de(title=f"Race {i}") for i in range(12)]
-    barrier = threading.Barrier(3)
-    results, errors = [], []
-
-    def sweep():
-        try:
-            barrier.wait(timeout=10)
-            results.append(services.escalate_overdue(now=T0 + 50 * H, batch_size=5))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    results = race(lambda: services.escalate_overdue(now=T0 + 50 * H, batch_size=5), 3)
     assert sum(r["escalated"] for r in results) == 24, results
     for d in decisions:
         assert [(lvl, unit) for lvl, unit, _ in ladder(d)] == [(1, "DACH"), (2, "EMEA")]

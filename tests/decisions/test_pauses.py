@@ -53,7 +53,7 @@ def test_a_clock_stopping_pause_across_a_weekend_moves_every_deadline_by_the_pau
                                     note="Volumes for 2027", now=berlin(5, 16))  # Thursday 16:00
     assert pause.party_kind == "partner" and pause.partner_id == logged.partnership.partner_id
     # Off the sweep while paused: Friday's deadline passes, nothing escalates or warns.
-    assert services.escalate_overdue(now=berlin(6, 14)) == {"escalated": 0, "warned": 0, "exhausted": 0}
+    assert services.escalate_overdue(now=berlin(6, 14)) == {"escalated": 0, "warned": 0, "exhausted": 0, "queued": 0}
     services.decision_resume(decision=logged, actor=holders["manager_de"], now=berlin(9, 11))  # Monday 11:00
     logged.refresh_from_db()
     pause.refresh_from_db()
@@ -62,7 +62,8 @@ def test_a_clock_stopping_pause_across_a_weekend_moves_every_deadline_by_the_pau
     # 6 business hours were left at the pause (Thu 16–18, Fri 9–13): due Monday 17:00 now.
     assert logged.sla_due_at == logged.due_at == berlin(9, 17)
     assert logged.warn_at == berlin(5, 12)  # passed before the pause: stays, and warns at once
-    assert services.escalate_overdue(now=berlin(9, 16, 59)) == {"escalated": 0, "warned": 1, "exhausted": 0}
+    assert services.escalate_overdue(now=berlin(9, 16, 59)) == {"escalated": 0, "warned": 1, "exhausted": 0,
+                                                                 "queued": 0}
     assert services.escalate_overdue(now=berlin(9, 17))["escalated"] == 1
     # The stage intervals: Compliance and Market Access until the pause, the partner for the pause.
     rows = intervals(logged)

@@ -170,3 +170,32 @@ def test_a_cluster_holiday_closes_every_market_below_it(cast, org):
     signed_in(cast["admin"]).post("/manage/holidays/new/", {"org_unit": "DACH", "date": "2026-10-05", "name": "X"})
     assert date(2026, 10, 5) in holidays_for(org["DE"]) and date(2026, 10, 5) in holidays_for(org["AT"])
     assert date(2026, 10, 5) not in holidays_for(org["JP"])
+
+
+# --- forums (issue 18) ---------------------------------------------------------------------------
+
+
+def _forum_data(**over):
+    return {"name": "DACH Commercial Council", "org_unit": "DACH", "chair_function": "SALES",
+            "recurrence": "monthly", "weekday": "1", "week_of_month": "1", "time_of_day": "10:00",
+            "first_date": "2026-01-01", **over}
+
+
+def test_admin_configures_a_forum_its_cancelled_meeting_and_binds_a_decision_type(admin, cast, org):
+    from decisions.models import Forum, ForumMeetingException
+
+    assert admin.post("/manage/forums/new/", _forum_data(week_of_month="7")).status_code == 400
+    assert not Forum.objects.exists()
+    assert admin.post("/manage/forums/new/", _forum_data()).status_code == 302
+    forum = Forum.objects.get()
+    assert (forum.org_unit, forum.chair_function.code, forum.time_of_day.hour) == (org["DACH"], "SALES", 10)
+    r = admin.post("/manage/forum-meetings/new/", {"forum": forum.pk, "date": "2026-03-03", "note": "Offsite"})
+    assert r.status_code == 302 and ForumMeetingException.objects.get().moved_to is None
+    assert admin.post("/manage/decision-types/new/", _type_data(forum=forum.pk)).status_code == 302
+    assert DecisionType.objects.get(code="TENDER").forum == forum
+    assert "to DACH Commercial Council" in admin.get("/manage/decision-types/").content.decode()
+    # Bound to a type, it cannot be archived.
+    admin.post(f"/manage/forums/{forum.pk}/archive/")
+    assert Forum.objects.get().archived_at is None
+    assert [h.history_type for h in Forum.history.filter(id=forum.pk)] == ["+"]
+    assert _client(cast["manager_de"]).get("/manage/forums/").status_code == 404

@@ -15,7 +15,7 @@ Who should see what (the cast from tests/conftest.py):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -26,14 +26,15 @@ NATO = {"a": "Alpha", "b": "Bravo"}
 
 # Names a role must never read on any page: the other side's scoped objects (reference data such
 # as decision types and, for internal users, KPIs and objectives is readable by everyone).
-_SCOPED_NAMES = {"a": ["Partnership A", "MedDistrib GmbH", "QBR Alpha", "Action Alpha", "Decision Alpha"],
+_SCOPED_NAMES = {"a": ["Partnership A", "MedDistrib GmbH", "QBR Alpha", "Action Alpha", "Decision Alpha",
+                       "Forum Alpha"],
                  "b": ["Partnership B", "Nihon Supply KK", "QBR Bravo", "Action Bravo", "Decision Bravo"]}
 UNSEEN_NAMES = {
     "admin": [],
     "leader": _SCOPED_NAMES["b"],
     "manager_de": _SCOPED_NAMES["b"],
     "manager_jp": _SCOPED_NAMES["a"],
-    "partner": [*_SCOPED_NAMES["b"], "KPI Bravo", "Objective Alpha", "Objective Bravo"],
+    "partner": [*_SCOPED_NAMES["b"], "KPI Bravo", "Objective Alpha", "Objective Bravo", "Forum Alpha"],
     "anon": [*_SCOPED_NAMES["a"], *_SCOPED_NAMES["b"]],
 }
 
@@ -100,6 +101,8 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
         side["decision_type"] = decisions.decision_type_create(
             actor=admin, code=f"DT{key.upper()}", name=f"Decision type {NATO[key]}", decided_at_level="market",
             sla_hours=24, calendar="24x7", rights=[(f["SALES"], "D")], now=NOW)
+        side["forum"] = decisions.forum_create(name=f"Forum {NATO[key]}", org_unit=org[unit], time_of_day=time(10),
+                                               first_date=date(2026, 1, 1))
         side["commitment"] = Commitment.objects.create(
             partnership=partnership, side="ours", measure="decision_sla", decision_type=side["decision_type"], days=2,
             name=f"Commitment {NATO[key]}")

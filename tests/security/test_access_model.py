@@ -97,13 +97,28 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     # Stage intervals and pauses of the shared decision reach the partner (internal parties redacted).
     ("decisions.DecisionStage", "view"): PARTNERSHIP,
     ("decisions.DecisionPause", "view"): PARTNERSHIP,
+    # Forums are internal, seen in their unit's scope; agenda items through their decision, internal only.
+    ("decisions.Forum", "view"): ORG,
+    ("decisions.Forum", "change"): ADMIN,
+    ("decisions.ForumMeetingException", "view"): ORG,
+    ("decisions.ForumMeetingException", "change"): ADMIN,
+    ("decisions.AgendaItem", "view"): ORG,
     ("reports.BriefingBook", "view"): PARTNERSHIP,  # partner users: their partnership's, shared version only
 }
 
 
 def _objects(world: World, label: str, side: str):
     """The world's object of model ``label`` on ``side`` (a or b)."""
-    from decisions.models import Chase, DecisionEvent, DecisionPause, DecisionStage, Escalation, Holiday
+    from decisions.models import (
+        AgendaItem,
+        Chase,
+        DecisionEvent,
+        DecisionPause,
+        DecisionStage,
+        Escalation,
+        ForumMeetingException,
+        Holiday,
+    )
     from governance.models import Assignment, Notification
     from kpis.models import KPIOwnership, ScorecardCell
     from partners.models import PeerCohort, PeerPosition
@@ -115,7 +130,7 @@ def _objects(world: World, label: str, side: str):
               "partners.ReviewAction": "review_action", "kpis.KPI": "kpi", "kpis.Target": "target",
               "kpis.Measurement": "measurement", "kpis.StrategicObjective": "objective",
               "decisions.DecisionType": "decision_type", "decisions.MatrixVersion": "matrix_version",
-              "decisions.Decision": "decision", "reports.BriefingBook": "book"}
+              "decisions.Decision": "decision", "reports.BriefingBook": "book", "decisions.Forum": "forum"}
     if label in direct:
         return s[direct[label]]
     return {
@@ -131,6 +146,8 @@ def _objects(world: World, label: str, side: str):
         "decisions.DecisionStage": lambda: DecisionStage.objects.filter(decision=s["decision"]).first(),
         "decisions.DecisionPause": lambda: DecisionPause.objects.get(decision=s["decision"]),
         "decisions.Holiday": lambda: Holiday.objects.get(org_unit=s["org_unit"]),
+        "decisions.ForumMeetingException": lambda: ForumMeetingException.objects.get(forum=s["forum"]),
+        "decisions.AgendaItem": lambda: AgendaItem.objects.get(decision=s["decision"]),
         "kpis.TargetProposal": lambda: s["proposal"],
         "kpis.TargetProposalStep": lambda: s["proposal"].steps.first(),
         "partners.PeerCohort": lambda: PeerCohort.objects.get(kpi=s["kpi"]),
@@ -142,7 +159,7 @@ def _objects(world: World, label: str, side: str):
 @pytest.fixture
 def full_world(world: World) -> World:
     """The world plus the rows it has no fixture for: scorecard cells, holidays, escalations."""
-    from decisions.models import Chase, DecisionPause, Escalation, Holiday, PauseRule
+    from decisions.models import AgendaItem, Chase, DecisionPause, Escalation, ForumMeetingException, Holiday, PauseRule
     from kpis.services.rollup import rollup_full
 
     rollup_full()
@@ -155,6 +172,9 @@ def full_world(world: World) -> World:
                                   from_user=decision.decider, to_user=decision.decider, missed_deadline=at, at=at)
         Chase.objects.create(decision=decision, stage="agree", function=decision.decider_function, level=1,
                              from_unit=decision.deciding_unit, to_unit=None, missed_deadline=at, at=at)
+        ForumMeetingException.objects.create(forum=side["forum"], date=date(2026, 3, 3))
+        AgendaItem.objects.create(forum=side["forum"], decision=decision, reason="flagged", queued_at=at,
+                                  meeting_at=at, passes_at=at)
         rule = PauseRule.objects.create(decision_type=decision.decision_type, code="WAIT", label="Waiting")
         DecisionPause.objects.create(decision=decision, rule=rule, party_kind="requester", stops_clock=False,
                                      paused_by=decision.requested_by, paused_at=at, resume_by=at)

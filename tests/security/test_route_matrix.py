@@ -132,6 +132,15 @@ EXPECT: list[Expect] = [
     # The world has no holiday: an id that does not exist (tests/manage covers real ones).
     E("manage:holidays-edit", "*", "H H H H H L", extra=(("pk", MISSING[PK]),)),
     E("manage:holidays-delete", "*", "H H H H H L", extra=(("pk", MISSING[PK]),), body={}),
+    E("manage:forums-list", "*", PAGE_ADMIN),
+    E("manage:forums-new", "*", PAGE_ADMIN),
+    E("manage:forums-edit", "*", PAGE_ADMIN, PAGE_ADMIN, kind="forum"),
+    E("manage:forums-archive", "*", "R H H H H L", "R H H H H L", kind="forum", body={}),
+    E("manage:forums-restore", "*", "R H H H H L", "R H H H H L", kind="forum", body={}),
+    E("manage:forum-meetings-list", "*", PAGE_ADMIN),
+    E("manage:forum-meetings-new", "*", PAGE_ADMIN),
+    E("manage:forum-meetings-edit", "*", "H H H H H L", extra=(("pk", MISSING[PK]),)),
+    E("manage:forum-meetings-delete", "*", "H H H H H L", extra=(("pk", MISSING[PK]),), body={}),
     E("manage:partners-list", "*", PAGE_INTERNAL),
     E("manage:partners-new", "*", PAGE_INTERNAL),
     E("manage:partners-edit", "*", INT_A, INT_B, kind="partner"),
@@ -274,6 +283,8 @@ EXPECT: list[Expect] = [
       body={}),
     E("decisions:matrix-diff", "*", "B H H H H L"),  # without ?from=&to=
     E("decisions:analytics", "*", PAGE_INTERNAL),
+    E("decisions:forums", "*", PAGE_INTERNAL),
+    E("decisions:forum", "*", INT_A, INT_B, kind="forum"),  # only who sees the forum's unit; never partners
     E("decisions:notifications", "*", PAGE_ALL),
     E("decisions:notifications-read", "*", "R R R R R L", body={}),
     # --- reports: exports of the pages above, the same answers as the page (issue 16) ---------------
@@ -282,6 +293,7 @@ EXPECT: list[Expect] = [
     E("reports:partnership-scorecard", "*", READ_A, READ_B, kind="partnership", extra=(("fmt", "xlsx"),)),
     E("reports:latency", "*", PAGE_INTERNAL, extra=(("fmt", "xlsx"),)),
     E("reports:decisions", "*", PAGE_ALL, extra=(("fmt", "pdf"),)),
+    E("reports:forum-agenda", "*", INT_A, INT_B, kind="forum", extra=(("fmt", "xlsx"),)),
     # Briefing books: the partner user reads their partnership's (shared version) but asks for none.
     E("reports:packs", "*", "O O O O D L"),
     E("reports:region-pack", "*", "R R R H H L", body={"unit": "DE"}),
