@@ -171,7 +171,7 @@ def test_a_requested_date_earlier_than_the_sla_drives_the_warning_not_the_escala
     warning = Notification.objects.get(recipient=holders["manager_de"], kind="decision.due_soon")
     assert warning.body == ("The requested date is near: 02 Mar 2026 17:00 CET "
                             "(the SLA is due 03 Mar 2026 09:00 CET).")
-    assert services.escalate_overdue(now=T0 + 9 * H) == {"escalated": 0, "warned": 0, "exhausted": 0}
+    assert services.escalate_overdue(now=T0 + 9 * H) == {"escalated": 0, "warned": 0, "exhausted": 0, "queued": 0}
     assert services.escalate_overdue(now=T0 + 24 * H)["escalated"] == 1  # the SLA escalates
 
 

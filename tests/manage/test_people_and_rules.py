@@ -198,4 +198,4 @@ def test_admin_configures_a_forum_its_cancelled_meeting_and_binds_a_decision_typ
     admin.post(f"/manage/forums/{forum.pk}/archive/")
     assert Forum.objects.get().archived_at is None
     assert [h.history_type for h in Forum.history.filter(id=forum.pk)] == ["+"]
-    assert _client(cast["manager_de"]).get("/manage/forums/").status_code == 404
+    assert signed_in(cast["manager_de"]).get("/manage/forums/").status_code == 404
