@@ -55,14 +55,16 @@ def runs_inline(shape: Shape) -> bool:
 
 
 def import_job_request(*, actor: User, raw: bytes, filename: str, shape: Shape, decimal: str = "",
-                       now: datetime | None = None) -> ImportJob:
-    """Store an upload whose shape was checked (``kpis.files.check_shape``) and queue its import."""
+                       confirm: bool = False, now: datetime | None = None) -> ImportJob:
+    """Store an upload whose shape was checked (``kpis.files.check_shape``) and queue its import
+    (``confirm``: questioned values are recorded as they are, as the API's ``confirm=true``)."""
     from kpis.tasks import run_import
 
     with transaction.atomic():
         job = ImportJob.objects.create(
             requested_by=actor, requested_at=now or timezone.now(), filename=filename[:200], fmt=shape.kind,
-            content=raw, size=len(raw), decimal=decimal if decimal in ("comma", "point") else "", rows=shape.rows)
+            content=raw, size=len(raw), decimal=decimal if decimal in ("comma", "point") else "", rows=shape.rows,
+            confirm=confirm)
         enqueue_on_commit(run_import, job_id=job.pk)
     return job
 

@@ -300,3 +300,32 @@ def test_two_workers_running_the_same_job_at_once_import_it_once(cast, kpis):
     assert Measurement.objects.count() == INLINE_MAX_ROWS + 100 == Measurement.history.count()
     assert ImportJob.objects.get().created == INLINE_MAX_ROWS + 100
     assert Measurement.objects.filter(value=Decimal(10)).count() == INLINE_MAX_ROWS + 100
+
+
+def test_the_api_stays_synchronous_and_imports_as_a_job_when_asked(api, cast, kpis, sent,
+                                                                     django_capture_on_commit_callbacks):
+    url = "/api/v1/measurements/import/"
+    rows = INLINE_MAX_ROWS + 10
+    response = api(cast["manager_de"]).post(url, {"file": upload(rows_text(rows))}, format="multipart")
+    assert response.status_code == 201 and response.json() == {"created": rows, "updated": 0}  # as documented
+    assert not ImportJob.objects.exists()
+
+    bad = api(cast["manager_de"]).post(url + "?async=1", {"file": upload("kpi,unit,period,value\nREV,DE,2024-01,1\n")},
+                                       format="multipart")
+    assert bad.status_code == 400 and "missing: org_unit" in bad.json()["errors"][0]["message"]
+    assert not ImportJob.objects.exists() and sent == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(cast["manager_de"]).post(url + "?async=1", {"file": upload(rows_text(rows, value=11))},
+                                                format="multipart")
+    job = ImportJob.objects.get()
+    assert response.status_code == 202 and sent == [{"job_id": job.pk}]
+    assert response["Location"] == response.json()["url"] == f"/api/v1/import-jobs/{job.pk}/"
+    assert response.json()["status"] == "queued" and "content" not in response.json()
+    import_job_run(job.pk)
+    body = api(cast["manager_de"]).get(f"/api/v1/import-jobs/{job.pk}/").json()
+    assert (body["status"], body["progress"], body["created"], body["corrected"]) == ("done", 100, 0, rows)
+    assert [j["id"] for j in api(cast["manager_de"]).get("/api/v1/import-jobs/").json()["results"]] == [job.pk]
+    for other in ("admin", "manager_jp", "leader"):
+        assert api(cast[other]).get(f"/api/v1/import-jobs/{job.pk}/").status_code == 404
+        assert api(cast[other]).get("/api/v1/import-jobs/").json()["results"] == []
