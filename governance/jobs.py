@@ -8,8 +8,10 @@ a user's write: the enqueue happens after commit, is attempted briefly, and a fa
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 
 log = logging.getLogger("accord.jobs")
 
@@ -28,3 +30,28 @@ def enqueue(task, *args, **kwargs) -> None:
 def enqueue_on_commit(task, *args, **kwargs) -> None:
     """Enqueue ``task`` once the current transaction commits (immediately outside one)."""
     transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
+
+
+# --- stored jobs -------------------------------------------------------------------------------
+# A job that a person waits for (a briefing book, an import) is a row with ``status`` ("queued",
+# "running", then the job's own end states), ``started_at``, ``progress`` (percent), ``step`` and
+# ``error``; the page polls the row. These two helpers are the whole protocol between the row and
+# the worker.
+
+QUEUED, RUNNING = "queued", "running"
+
+
+def claim(queryset, *, now: datetime, stale_after: timedelta) -> bool:
+    """Compare-and-set: mark the job (``queryset`` = its row) running if it is queued, or running but
+    silent since ``now - stale_after`` (a worker that died). True for exactly one of two workers
+    given the same job at once — the other gets False and must do nothing."""
+    stale = now - stale_after
+    claimed = queryset.filter(Q(status=QUEUED) | Q(status=RUNNING, started_at__lt=stale)).update(
+        status=RUNNING, started_at=now, progress=1, step="Starting", error="")
+    return claimed == 1
+
+
+def record_progress(queryset, percent: int, step: str) -> None:
+    """Write the job's progress for the page to poll: its own small UPDATE (call it outside the job's
+    transaction, or the page sees nothing until the end); only while the row is still running."""
+    queryset.filter(status=RUNNING).update(progress=max(0, min(100, percent)), step=step[:120])

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +36,8 @@ XLSX_MAGIC = b"PK\x03\x04"
 NUMBER_COLUMNS = ("value", "numerator", "denominator")
 _COMMA_NUMBER = re.compile(r"^[+-]?[0-9]+,([0-9]+)%?$")
 _POINT_NUMBER = re.compile(r"^[+-]?[0-9]*\.[0-9]+%?$")
+PROGRESS_EVERY = 2_000  # rows read between two ``on_rows`` calls
+OnRows = Callable[[int], None] | None
 
 
 @dataclass
@@ -49,15 +52,53 @@ def _fail(message: str, row: int = 0) -> BulkValidationError:
     return BulkValidationError([{"row": row, "field": "file", "message": message}])
 
 
+@dataclass
+class Shape:
+    kind: str  # "csv" or "xlsx"
+    rows: int | None  # data rows: exact for CSV, the sheet's recorded size for XLSX (None: unknown)
+
+
 def read_upload(upload, *, decimal: str = "") -> Table:
     """An uploaded CSV or XLSX file → rows (dicts by column), bounded in size and rows.
     ``decimal``: "comma" or "point" when the uploader declares it, else "" (sniffed)."""
+    return read_table(read_bytes(upload), decimal=decimal)
+
+
+def read_bytes(upload) -> bytes:
+    """The upload's bytes, refused above ``MAX_CSV_BYTES``."""
     if upload.size is not None and upload.size > MAX_CSV_BYTES:
-        raise _fail(f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB.")
+        raise _too_large()
     raw = upload.read(MAX_CSV_BYTES + 1)
+    if len(raw) > MAX_CSV_BYTES:
+        raise _too_large()
+    return raw
+
+
+def _too_large() -> BulkValidationError:
+    return _fail(f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB.")
+
+
+def read_table(raw: bytes, *, decimal: str = "", on_rows: OnRows = None) -> Table:
+    """A file's bytes → rows; ``on_rows(n)`` is told every ``PROGRESS_EVERY`` rows read."""
     if raw.startswith(XLSX_MAGIC):
-        return read_xlsx(raw)
-    return read_csv_text(decode(raw), decimal=decimal)
+        return read_xlsx(raw, on_rows=on_rows)
+    return read_csv_text(decode(raw), decimal=decimal, on_rows=on_rows)
+
+
+def check_shape(raw: bytes, *, decimal: str = "") -> Shape:
+    """What can be told about a file at once, before it is queued: a CSV is read in full (quick:
+    encoding, delimiter, header, extra cells, an ambiguous decimal separator), an XLSX workbook is
+    opened and its header checked (reading its cells is the slow part, left to the job).
+    Raises ``BulkValidationError`` (field ``file``) as ``read_table`` would."""
+    if raw.startswith(XLSX_MAGIC):
+        book, sheet = _open_xlsx(raw)
+        try:
+            _xlsx_header(sheet.iter_rows(values_only=True, max_row=1))
+            rows = sheet.max_row - 1 if sheet.max_row else None
+        finally:
+            book.close()
+        return Shape(kind="xlsx", rows=rows)
+    return Shape(kind="csv", rows=len(read_csv_text(decode(raw), decimal=decimal).rows))
 
 
 def decode(raw: bytes) -> str:
@@ -97,7 +138,7 @@ def sniff_delimiter(first_line: str) -> str:
     return best
 
 
-def read_csv_text(text: str, *, decimal: str = "") -> Table:
+def read_csv_text(text: str, *, decimal: str = "", on_rows: OnRows = None) -> Table:
     first_line = text.split("\n", 1)[0].rstrip("\r")
     delimiter = sniff_delimiter(first_line)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -113,6 +154,8 @@ def read_csv_text(text: str, *, decimal: str = "") -> Table:
             rows.append(dict(zip(header, cells, strict=False)) | {"__line__": reader.line_num})
             if len(rows) > MAX_ROWS:
                 break
+            if on_rows and len(rows) % PROGRESS_EVERY == 0:
+                on_rows(len(rows))
     except csv.Error as exc:
         raise _fail(f"The file is not valid CSV here: {exc}.", row=reader.line_num) from None
     if extra:
@@ -157,19 +200,28 @@ def _xlsx_cell(value):
     return value
 
 
-def read_xlsx(raw: bytes) -> Table:
+def _open_xlsx(raw: bytes):
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable workbook is the uploader's problem, told as such
         raise _fail("The file is not a readable XLSX workbook.") from None
-    sheet = book.worksheets[0]
-    lines = sheet.iter_rows(values_only=True)
+    return book, book.worksheets[0]
+
+
+def _xlsx_header(lines) -> list[str]:
     header = _header(list(next(lines, ()) or ()))
     while header and not header[-1]:
         header.pop()
     _check_header(header)
+    return header
+
+
+def read_xlsx(raw: bytes, *, on_rows: OnRows = None) -> Table:
+    book, sheet = _open_xlsx(raw)
+    lines = sheet.iter_rows(values_only=True)
+    header = _xlsx_header(lines)
     rows = []
     for n, cells in enumerate(lines, start=2):
         values = [_xlsx_cell(c) for c in cells[:len(header)]]
@@ -180,6 +232,8 @@ def read_xlsx(raw: bytes) -> Table:
         rows.append(dict(zip(header, values, strict=False)) | {"__line__": n})
         if len(rows) > MAX_ROWS:
             break
+        if on_rows and len(rows) % PROGRESS_EVERY == 0:
+            on_rows(len(rows))
     book.close()
     return Table(rows=rows, decimal_comma=False, kind="xlsx")
 

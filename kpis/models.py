@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from governance.models import code_validator
 from kpis.querysets import (
     CellQuerySet,
+    ImportJobQuerySet,
     KPIOwnershipQuerySet,
     KPIQuerySet,
     MeasurementQuerySet,
@@ -345,3 +346,62 @@ class RollupWindow(models.Model):  # noqa: DJ008 - internal calendar
 
 # Target catch-ball (issue 19) keeps its models in their own module; importing it registers them.
 from kpis.catchball.models import TargetProposal, TargetProposalStep  # noqa: E402, F401
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Importing"
+    CONFIRM = "confirm", "Waiting for your confirmation"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Not imported"
+
+
+class ImportJob(models.Model):
+    """A measurements file too large to import while the page waits (``kpis.services.imports``).
+
+    The uploaded bytes live on the row (at most ``kpis.services.measurements.MAX_CSV_BYTES``, as
+    every upload) so any worker can read them; the job fills in its progress and, when finished,
+    what it did: counts and a sample of the changed keys (``done``), the row errors (``failed``,
+    the first ``MAX_ERRORS`` and ``error_count``) or the values to confirm (``confirm``: the
+    plausibility check's warnings; confirming queues the same job again with ``confirm``). The
+    rows are kept as the record of who uploaded what and when; what the import changed is in the
+    measurements' own history.
+    """
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_at = models.DateTimeField()
+    filename = models.CharField(max_length=200, blank=True)
+    fmt = models.CharField(max_length=4, choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    decimal = models.CharField(max_length=5, blank=True)  # "comma"/"point" as declared, "" = sniffed
+    confirm = models.BooleanField(default=False)  # outliers confirmed by the uploader
+    rows = models.PositiveIntegerField(null=True, blank=True)  # data rows, once read (an estimate before)
+    status = models.CharField(max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    step = models.CharField(max_length=120, blank=True)  # what the job is doing now
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)  # why it failed, for people
+    created = models.PositiveIntegerField(default=0)
+    corrected = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)  # re-sent with the value already stored
+    changes = models.JSONField(default=list, blank=True)  # a sample of the keys written
+    errors = models.JSONField(default=list, blank=True)  # [{"row", "field", "message"}], the first MAX_ERRORS
+    error_count = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)  # [{"row", "field", "message"}] to confirm
+    warning_count = models.PositiveIntegerField(default=0)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["requested_by", "-requested_at"], name="importjob_requester_latest")]
+
+    def __str__(self) -> str:
+        return f"Import {self.filename or self.pk} ({self.get_status_display()})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)

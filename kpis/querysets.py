@@ -74,3 +74,19 @@ class ObjectiveQuerySet(ScopedQuerySet):
 
     _restrict_change = ScopedQuerySet._nobody
     _restrict_delete = ScopedQuerySet._nobody
+
+
+class ImportJobQuerySet(ScopedQuerySet):
+    """An import job is its uploader's alone, whatever their role (admins included): the row holds
+    the uploaded file, and what it changed is in the measurements' history for everyone in scope."""
+
+    def restrict(self, user, action: str = VIEW) -> ImportJobQuerySet:
+        from governance.querysets import is_active_user
+
+        qs = super().restrict(user, action)
+        if is_active_user(user) and user.is_admin:
+            qs = qs.filter(requested_by=user)
+        return qs
+
+    def _restrict_view(self, user) -> ImportJobQuerySet:
+        return self.filter(requested_by=user)

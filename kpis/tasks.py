@@ -1,5 +1,6 @@
 """Thin Celery tasks over the KPI services (idempotent: two rollups at once queue on the rollup lock;
-late-reporter reminders are de-duplicated per unit, partnership and month)."""
+late-reporter reminders are de-duplicated per unit, partnership and month; an import job is claimed
+by one run)."""
 
 from celery import shared_task
 
@@ -23,3 +24,11 @@ def remind_late_reporters() -> None:
     from kpis.services.late import remind_late_reporters as remind
 
     remind(now=timezone.now())
+
+
+@shared_task(name="kpis.tasks.run_import", ignore_result=True)
+def run_import(*, job_id: int) -> bool:
+    """Import an uploaded measurements file (safe to run twice: the job row is claimed)."""
+    from kpis.services.imports import import_job_run
+
+    return import_job_run(job_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kpis import entry, views
+from kpis import entry, import_jobs, views
 from kpis.catchball import views as catchball
 
 app_name = "kpis"
@@ -14,6 +14,9 @@ urlpatterns = [
     path("entry/", entry.entry_grid, name="entry"),
     path("entry/check/", entry.entry_check, name="entry-check"),
     path("late/", entry.late_list, name="late"),
+    path("import/jobs/<int:pk>/", import_jobs.import_job, name="import-job"),
+    path("import/jobs/<int:pk>/status/", import_jobs.import_job_status, name="import-job-status"),
+    path("import/jobs/<int:pk>/confirm/", import_jobs.import_job_confirm_view, name="import-job-confirm"),
     path("import/template.csv", views.import_template, name="import-template"),
     path("import/template/", views.unit_template, name="unit-template"),
     path("measurements/export.csv", views.export_csv, name="export"),

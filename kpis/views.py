@@ -19,8 +19,9 @@ from django.utils.safestring import mark_safe
 
 from governance.models import OrgUnit
 from kpis import expected, selectors
-from kpis.files import INFO_COLUMNS, write_xlsx
-from kpis.models import KPI, Aggregation, Category, Grain, KPIOwnership, Measurement
+from kpis.files import INFO_COLUMNS, check_shape, read_bytes, write_xlsx
+from kpis.models import KPI, Aggregation, Category, Grain, ImportJob, KPIOwnership, Measurement
+from kpis.services.imports import INLINE_MAX_ROWS, import_job_request, runs_inline
 from kpis.services.measurements import (
     CSV_COLUMNS,
     BulkValidationError,
@@ -213,7 +214,10 @@ def kpi_list(request):
 
 @login_required
 def import_page(request):
-    """Upload a CSV of measurements: all or nothing, per-row errors, template downloads."""
+    """Upload a CSV or XLSX file of measurements: all or nothing, per-row errors, template downloads.
+    The file's shape is checked at once (400); a file of more than ``INLINE_MAX_ROWS`` rows becomes an
+    import job and the page sends the uploader to it (``kpis.import_jobs``), smaller ones are imported
+    while the page waits."""
     result = errors = warnings = None
     error_count = 0
     if request.method == "POST":
@@ -224,10 +228,18 @@ def import_page(request):
             errors = [{"row": 0, "field": "file", "message": "Choose a CSV or XLSX file."}]
             error_count = 1
         else:
+            decimal = request.POST.get("decimal", "")
             try:
+                raw = read_bytes(upload)
+                shape = check_shape(raw, decimal=decimal)
+                if not runs_inline(shape):
+                    job = import_job_request(actor=request.user, raw=raw, filename=upload.name or "", shape=shape,
+                                             decimal=decimal)
+                    return _to_job(request, job)
+                upload.seek(0)
                 result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now(),
                                                  confirm=request.POST.get("confirm") in ("on", "true", "1"),
-                                                 decimal=request.POST.get("decimal", ""))
+                                                 decimal=decimal)
             except BulkValidationError as exc:
                 errors, error_count = exc.public_errors(), exc.error_count
             except PlausibilityWarning as exc:
@@ -246,7 +258,8 @@ def import_page(request):
     units = OrgUnit.objects.restrict(request.user, "log").order_by("level", "code").only("code", "name", "level")
     return render(request, template, {"errors": errors, "error_count": error_count, "warnings": warnings,
                                       "template_units": units[:300], "last_month": _last_month(),
-                                      "more_errors": error_count - len(errors or []),
+                                      "jobs": ImportJob.objects.restrict(request.user).defer("content")[:5],
+                                      "inline_max_rows": INLINE_MAX_ROWS,
                                       "result": result, "categories": categories,
                                       "columns": ",".join(CSV_COLUMNS)}, status=status)
 
@@ -273,6 +286,13 @@ def import_template(request):
         writer.writerow([kpi.code, unit.code if unit else "", partnership.pk if partnership else "", period,
                          "" if ratio else "", "" if not ratio else "", "" if not ratio else ""])
     return response
+
+
+def _to_job(request, job: ImportJob) -> HttpResponse:
+    url = reverse("kpis:import-job", args=[job.pk])
+    if request.htmx:  # the upload script follows HX-Redirect (a 302 would be followed inside the XHR)
+        return HttpResponse(status=202, headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 def _last_month() -> date:

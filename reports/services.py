@@ -17,10 +17,9 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from governance.jobs import enqueue_on_commit
+from governance.jobs import claim, enqueue_on_commit, record_progress
 from governance.models import OrgUnit, User
 from governance.querysets import LOG, VIEW, can
 from partners.models import BusinessReview
@@ -65,15 +64,11 @@ def book_request(*, actor: User, review: BusinessReview | None = None, org_unit:
 
 
 def _progress(book_id: int, percent: int, step: str) -> None:
-    BriefingBook.objects.filter(pk=book_id, status=PackStatus.RUNNING).update(progress=percent, step=step)
+    record_progress(BriefingBook.objects.filter(pk=book_id), percent, step)
 
 
 def _claim(book_id: int, now: datetime) -> bool:
-    stale = now - STALE_AFTER
-    claimed = BriefingBook.objects.filter(
-        Q(status=PackStatus.QUEUED) | Q(status=PackStatus.RUNNING, started_at__lt=stale), pk=book_id,
-    ).update(status=PackStatus.RUNNING, started_at=now, progress=1, step="Starting", error="")
-    return claimed == 1
+    return claim(BriefingBook.objects.filter(pk=book_id), now=now, stale_after=STALE_AFTER)
 
 
 def book_build(*, book_id: int, now: datetime | None = None) -> bool:

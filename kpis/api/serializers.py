@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.models import Function, OrgUnit
-from kpis.models import KPI, Measurement, ScorecardCell, StrategicObjective, Target
+from kpis.models import KPI, ImportJob, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.services import definitions
 from kpis.services.measurements import parse_period
 from kpis.values import parse_number
@@ -174,6 +174,25 @@ class BulkErrorSerializer(serializers.Serializer):
 class BulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    """An import job as its uploader polls it: status (queued, running, confirm, done, failed),
+    progress, and when finished the counts and changed keys, the row errors or the values to confirm."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = ["id", "url", "filename", "fmt", "rows", "status", "progress", "step", "requested_at", "started_at",
+                  "finished_at", "confirm", "created", "corrected", "unchanged", "changes", "errors", "error_count",
+                  "warnings", "warning_count", "error"]
+        read_only_fields = fields
+
+    def get_url(self, job) -> str:
+        from django.urls import reverse
+
+        return reverse("import-job-detail", args=[job.pk])
 
 
 class ImportSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ router.register("targets/proposals", TargetProposalViewSet, basename="target-pro
 router.register("targets", views.TargetViewSet, basename="target")
 router.register("measurements", views.MeasurementViewSet, basename="measurement")
 router.register("scorecards", views.ScorecardViewSet, basename="scorecard")
+router.register("import-jobs", views.ImportJobViewSet, basename="import-job")
 router.register("objectives", views.ObjectiveViewSet, basename="objective")
 
 urlpatterns = router.urls

@@ -1,4 +1,5 @@
 from django.db.models import Count, Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -14,10 +15,12 @@ from governance.api.parsers import BoundedJSONParser
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
 from governance.models import OrgUnit, Role
 from kpis.api import serializers as s
+from kpis.files import check_shape, read_bytes
 from kpis.filtersets import KPIFilter, MeasurementFilter, TargetFilter
-from kpis.models import KPI, Grain, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
+from kpis.models import KPI, Grain, ImportJob, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.selectors import default_period
 from kpis.services.definitions import kpi_delete, target_delete
+from kpis.services.imports import import_job_request
 from kpis.services.measurements import (
     BulkValidationError,
     MeasurementConflict,
@@ -35,6 +38,9 @@ BULK_400 = OpenApiResponse(s.BulkErrorSerializer, description="Nothing written; 
 CONFLICT = OpenApiResponse(description="Values far from their history (``warnings``: row, field, message; send "
                                        "again with confirm=true to record them), or someone else wrote the same "
                                        "new measurement at the same moment (send it again).")
+ASYNC = OpenApiParameter("async", OpenApiTypes.BOOL, description="Import as a background job: 202 with the job "
+                                                                 "(poll /api/v1/import-jobs/{id}/) once the file's "
+                                                                 "shape is checked.")
 CONFIRM = OpenApiParameter("confirm", OpenApiTypes.BOOL, description="Record values far from their series' history "
                                                                      "as they are (marked as confirmed outliers).")
 
@@ -141,7 +147,8 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
         return Response(s.MeasurementSerializer(measurement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"multipart/form-data": s.ImportSerializer},
-                   responses={201: s.BulkResultSerializer, 400: BULK_400, 409: CONFLICT}, parameters=[CONFIRM])
+                   responses={201: s.BulkResultSerializer, 202: s.ImportJobSerializer, 400: BULK_400, 409: CONFLICT},
+                   parameters=[CONFIRM, ASYNC])
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_csv(self, request):
         """CSV or XLSX import, all or nothing; error rows are the file's line numbers (header = 1). CSV:
@@ -151,6 +158,8 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
         if upload is None:
             return Response({"errors": [{"row": 0, "field": "file", "message": "Attach the CSV as 'file'."}]},
                             status=status.HTTP_400_BAD_REQUEST)
+        if str(request.query_params.get("async", "")).lower() in ("1", "true", "yes"):
+            return self._import_later(request, upload)
         try:
             result = measurements_import_csv(actor=request.user, upload=upload, now=timezone.now(),
                                              confirm=_confirmed(request, {"confirm": request.data.get("confirm")}),
@@ -162,6 +171,33 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
         except MeasurementConflict:
             return _conflict()
         return Response({"created": result.created, "updated": result.updated}, status=status.HTTP_201_CREATED)
+
+    def _import_later(self, request, upload) -> Response:
+        """``?async=1``: the file's shape is checked now (400), the import runs as a job (202; poll
+        ``/api/v1/import-jobs/{id}/``). ``confirm=true`` records questioned values as they are."""
+        decimal = str(request.data.get("decimal") or "")
+        try:
+            raw = read_bytes(upload)
+            shape = check_shape(raw, decimal=decimal)
+        except BulkValidationError as exc:
+            return Response(exc.payload(), status=status.HTTP_400_BAD_REQUEST)
+        job = import_job_request(actor=request.user, raw=raw, filename=upload.name or "", shape=shape,
+                                 decimal=decimal, confirm=_confirmed(request, {"confirm": request.data.get("confirm")}))
+        return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": reverse("import-job-detail", args=[job.pk])})
+
+
+class ImportJobViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       viewsets.GenericViewSet):
+    """The caller's own import jobs (``POST /api/v1/measurements/import/?async=1``), newest first;
+    anyone else's answer 404."""
+
+    model = ImportJob
+    serializer_class = s.ImportJobSerializer
+    filter_backends: list = []
+
+    def scoped_queryset(self, queryset):
+        return queryset.defer("content")
 
 
 SCORECARD_PARAMS = [

@@ -234,13 +234,16 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
 
     Values far from their series' history (``kpis.plausibility``) raise ``PlausibilityWarning``
     (nothing written) unless ``confirm``; confirmed ones keep the warning in ``outlier_note``.
+    ``measurements_prepare`` then ``measurements_write``, in one transaction."""
+    resolved = measurements_prepare(actor=actor, rows=rows, now=now, first_row=first_row,
+                                    decimal_comma=decimal_comma, confirm=confirm)
+    return measurements_write(resolved, actor=actor, source=source, now=now)
 
-    Batches of ``COPY_THRESHOLD`` rows or more are written set-based
-    (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement each
-    for corrections, inserts and dirty keys) and return counts only (``measurements`` is empty);
-    smaller batches go through the ORM and return the saved instances. Both are safe when someone
-    else writes the same new key at the same moment: the set-based path upserts (``ON CONFLICT``),
-    the ORM path retries once as a correction, then raises ``MeasurementConflict`` (409)."""
+
+def measurements_prepare(*, actor: User, rows: list[dict], now: datetime, first_row: int = 1,
+                         decimal_comma: bool = False, confirm: bool = False) -> list[dict]:
+    """Validate the rows (``validate_rows``) and check them for plausibility: the resolved rows,
+    each with its ``outlier_note``, ready for ``measurements_write``. Reads only."""
     resolved = validate_rows(actor=actor, rows=rows, now=now, first_row=first_row, decimal_comma=decimal_comma)
     doubts = check(resolved)
     if doubts and not confirm:
@@ -248,6 +251,19 @@ def measurements_record(*, actor: User, rows: list[dict], source: str = "api", n
     notes = {d.row: d.message[:300] for d in doubts}
     for r in resolved:
         r["outlier_note"] = notes.get(r["row"], "")
+    return resolved
+
+
+@transaction.atomic
+def measurements_write(resolved: list[dict], *, actor: User, source: str, now: datetime) -> RecordResult:
+    """Write prepared rows (``measurements_prepare``) all or nothing and mark their cells dirty.
+
+    Batches of ``COPY_THRESHOLD`` rows or more are written set-based
+    (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement each
+    for corrections, inserts and dirty keys) and return counts only (``measurements`` is empty);
+    smaller batches go through the ORM and return the saved instances. Both are safe when someone
+    else writes the same new key at the same moment: the set-based path upserts (``ON CONFLICT``),
+    the ORM path retries once as a correction, then raises ``MeasurementConflict`` (409)."""
     if len(resolved) >= COPY_THRESHOLD:
         created, updated = upsert_with_history(
             Measurement, _KEY_COLUMNS, _COPY_COLUMNS,

@@ -1,4 +1,5 @@
-// Upload with a progress bar; the server answers with the result fragment (htmx-style request).
+// Upload with a progress bar; the server answers with the result fragment (htmx-style request), or
+// — for a large file, imported as a job — with HX-Redirect to the job's page, which shows its progress.
 (function () {
   const form = document.getElementById("import-form");
   if (!form || !window.XMLHttpRequest) return;
@@ -21,6 +22,8 @@
       status.textContent = pct < 100 ? `Uploading… ${pct}%` : "Validating and importing…";
     });
     xhr.addEventListener("load", () => {
+      const job = xhr.getResponseHeader("HX-Redirect");
+      if (job) { status.textContent = "Uploaded: importing…"; window.location.assign(job); return; }
       bar.style.width = "100%"; wrap.classList.add("d-none");
       status.textContent = xhr.status < 300 ? "Done." : "Not imported.";
       result.innerHTML = xhr.responseText;

@@ -119,6 +119,12 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
                                                    status="done", progress=100, title="Briefing book")
         PackFile.objects.create(book=side["book"], audience="shared", fmt="pdf", filename="book.pdf",
                                 content=b"%PDF-1.4 book", size=13)
+    from kpis.models import ImportJob
+
+    for side, owner in ((w.a, "manager_de"), (w.b, "manager_jp")):  # an import job of each side's manager
+        side["import_job"] = ImportJob.objects.create(requested_by=cast[owner], requested_at=NOW, filename="a.csv",
+                                                      fmt="csv", content=b"kpi,org_unit,period,value\n", size=26,
+                                                      status="confirm", warnings=[], warning_count=1)
     from decisions.models import MatrixVersion
 
     versions = list(MatrixVersion.objects.order_by("number"))

@@ -104,6 +104,7 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("decisions.ForumMeetingException", "change"): ADMIN,
     ("decisions.AgendaItem", "view"): ORG,
     ("reports.BriefingBook", "view"): PARTNERSHIP,  # partner users: their partnership's, shared version only
+    ("kpis.ImportJob", "view"): ("", "", "a", "b", ""),  # one's own uploads (a: manager DE's), admins included
 }
 
 
@@ -130,7 +131,8 @@ def _objects(world: World, label: str, side: str):
               "partners.ReviewAction": "review_action", "kpis.KPI": "kpi", "kpis.Target": "target",
               "kpis.Measurement": "measurement", "kpis.StrategicObjective": "objective",
               "decisions.DecisionType": "decision_type", "decisions.MatrixVersion": "matrix_version",
-              "decisions.Decision": "decision", "reports.BriefingBook": "book", "decisions.Forum": "forum"}
+              "decisions.Decision": "decision", "reports.BriefingBook": "book", "decisions.Forum": "forum",
+              "kpis.ImportJob": "import_job"}
     if label in direct:
         return s[direct[label]]
     return {

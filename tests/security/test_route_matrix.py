@@ -75,6 +75,7 @@ ADMIN_WRITE = "W D D D D L"  # admin-only writes: a role 403, whatever the objec
 SCOPED_WRITE_A, SCOPED_WRITE_B = "W W W H D L", "W H H W D L"  # leaders/managers write in scope
 PARTNER_WRITE_A, PARTNER_WRITE_B = "W W W H W L", "W H H W H L"  # ... and partner users in theirs
 PAGE_ALL = "O O O O O L"
+OWN_A, OWN_B = "H H O H H L", "H H H O H L"  # the uploader's own rows (manager DE's a, manager JP's b)
 PAGE_INTERNAL = "O O O O H L"
 PAGE_ADMIN = "O H H H H L"
 
@@ -220,6 +221,10 @@ EXPECT: list[Expect] = [
     E("kpis:units", "*", PAGE_INTERNAL, PAGE_INTERNAL, kind="org_unit", lookup=CODE, query="?q={code}"),
     E("kpis:detail", "*", "O O O O H L", "O O O O H L", kind="kpi", lookup=CODE),
     E("kpis:import", "*", PAGE_ALL),
+    # Import jobs are their uploader's alone (a: manager DE's, b: manager JP's), admins included.
+    E("kpis:import-job", "*", OWN_A, OWN_B, kind="import_job"),
+    E("kpis:import-job-status", "*", OWN_A, OWN_B, kind="import_job"),
+    E("kpis:import-job-confirm", "*", OWN_A.replace("O", "R"), OWN_B.replace("O", "R"), kind="import_job", body={}),
     E("kpis:import-template", "*", PAGE_ALL),
     E("kpis:unit-template", "*", PAGE_ALL),  # the user's first unit they may record for
     E("kpis:entry", "*", PAGE_ALL),
@@ -246,6 +251,8 @@ EXPECT: list[Expect] = [
     E("target-proposal-detail", "GET", READ_A, READ_B, kind="proposal"),
     E("target-proposal-accept", "POST", "d d d H W L", "d H H d H L", kind="proposal", body={}),
     E("target-proposal-counter", "POST", PARTNER_WRITE_A, PARTNER_WRITE_B, kind="proposal", body={}),
+    E("import-job-list", "GET", ALL_READ),
+    E("import-job-detail", "GET", OWN_A, OWN_B, kind="import_job"),
     E("measurement-list", "GET", ALL_READ),
     E("measurement-list", "POST", "W W W W W L"),
     E("measurement-import-csv", "POST", "W W W W W L", body={}, fmt="multipart"),
@@ -355,6 +362,7 @@ LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "target-list": ("target", "id", SCOPED_LIST),
     "target-proposal-list": ("proposal", "id", SCOPED_LIST),
     "measurement-list": ("measurement", "id", SCOPED_LIST),
+    "import-job-list": ("import_job", "id", ("", "", "a", "b", "")),  # one's own, admins included
     "decision-list": ("decision", "id", SCOPED_LIST),
     "kpi-list": ("kpi", "code", ("ab", "ab", "ab", "ab", "a")),
     "objective-list": ("objective", "code", ("ab", "ab", "ab", "ab", "")),
