@@ -147,7 +147,8 @@ SORTS = {"newest": "Newest first", "oldest": "Oldest first", "due": "Due soonest
 class DecisionFilterForm(forms.Form):
     """The decision list's filters, search and sort (also what a saved filter keeps)."""
 
-    PARAMS = ("q", "state", "status", "org_unit", "decision_type", "priority", "overdue", "escalated", "sort")
+    PARAMS = ("q", "state", "status", "org_unit", "decision_type", "priority", "overdue", "escalated", "stuck",
+              "sort")
 
     q = forms.CharField(required=False, max_length=200, label="Search",
                         widget=forms.SearchInput(attrs={"placeholder": "Title, description, partner…"}))
@@ -162,6 +163,7 @@ class DecisionFilterForm(forms.Form):
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
     overdue = forms.BooleanField(required=False)
     escalated = forms.BooleanField(required=False)
+    stuck = forms.BooleanField(required=False, help_text="Overdue, escalated or waiting on an agree")
     sort = forms.ChoiceField(choices=list(SORTS.items()), required=False, initial="newest")
 
     def __init__(self, *args, user, **kwargs):
@@ -170,6 +172,7 @@ class DecisionFilterForm(forms.Form):
         self.fields["decision_type"].queryset = DecisionType.objects.restrict(user, "view")
         if user.is_partner:  # escalations and vetoes (blocked) are internal: no filter tells them apart
             del self.fields["escalated"]
+            del self.fields["stuck"]
             self.fields["state"].choices = [c for c in self.fields["state"].choices if c[0] != DecisionState.BLOCKED]
         for field in self.fields.values():
             if isinstance(field, forms.BooleanField):

@@ -41,7 +41,7 @@ SORT_ORDERS = {
 
 def decision_list(*, user: User, filters: dict | None = None, sort: str = "newest", now: datetime | None = None):
     """The user's visible decisions with what the list shows, filtered (``DecisionFilterForm``:
-    search, state or status, org unit subtree, type, priority, overdue, escalated, partnership) and
+    search, state or status, org unit subtree, type, priority, overdue, escalated, stuck, partnership) and
     sorted (``SORT_ORDERS``). Pages and exports (issue 16) read the same selection from here."""
     now = now or timezone.now()
     f = filters or {}
@@ -62,9 +62,33 @@ def decision_list(*, user: User, filters: dict | None = None, sort: str = "newes
         qs = qs.overdue(now)
     if f.get("escalated"):
         qs = qs.escalated() if sees_internal(user) else qs.none()  # escalations are internal
+    if f.get("stuck"):
+        qs = qs.stuck(now) if sees_internal(user) else qs.none()  # escalations and agrees are internal
     if f.get("partnership"):
         qs = qs.filter(partnership=f["partnership"])
     return qs.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["newest"]))
+
+
+def stuck_decisions(*, user: User, org_unit_id: int | None = None, now: datetime | None = None,
+                    limit: int = 50) -> list[Decision]:
+    """The stuck decisions ``user`` may see (``DecisionQuerySet.stuck``), under ``org_unit_id``'s
+    subtree when given, the earliest SLA first — the leader's dashboard, the region pack and the
+    summary digest list these. One query."""
+    now = now or timezone.now()
+    qs = Decision.objects.restrict(user, "view")
+    if org_unit_id is not None:
+        qs = qs.filter(org_unit__in=OrgUnit.objects.restrict(user, "view")
+                       .filter(ancestor_links__ancestor_id=org_unit_id).values("pk"))
+    return list(qs.stuck(now).select_related("decision_type", "org_unit", "decider")
+                .order_by("sla_due_at", "pk")[:limit])
+
+
+def stuck_reasons(d: Decision, now: datetime) -> list[str]:
+    """Why a decision from ``stuck_decisions`` is stuck, in words ("overdue", "escalated to L1",
+    "waiting on an agree")."""
+    return [w for w, yes in (("overdue", d.sla_due_at <= now),
+                             (f"escalated to L{d.escalation_level}", d.escalation_level > 0),
+                             ("waiting on an agree", getattr(d, "waiting_agree", False))) if yes]
 
 
 def decision_detail(*, user: User, pk: int) -> Decision:
