@@ -100,6 +100,12 @@ class DecisionQuerySet(ScopedQuerySet):
         """Open and past the original SLA (escalation restarts a level's clock, not the SLA)."""
         return self.filter(status="open", sla_due_at__lte=now)
 
+    def decided_within_sla(self, met: bool = True) -> DecisionQuerySet:
+        """Decided by the original SLA (``met``) or after it — the analytics' "within SLA"."""
+        decided = self.filter(status="decided")
+        return (decided.filter(decided_at__lte=models.F("sla_due_at")) if met
+                else decided.filter(decided_at__gt=models.F("sla_due_at")))
+
     def escalated(self) -> DecisionQuerySet:
         return self.filter(escalation_level__gt=0)
 
