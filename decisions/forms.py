@@ -1,8 +1,9 @@
 from django import forms
 
 from decisions.models import DecisionState, DecisionType, Priority
+from decisions.selectors import LOGGED_WITHIN
 from decisions.visibility import Visibility
-from governance.models import OrgUnit
+from governance.models import Function, OrgUnit
 from governance.querysets import assignment_unit_ids
 from kpis.models import KPI
 from partners.models import Partnership
@@ -147,7 +148,10 @@ SORTS = {"newest": "Newest first", "oldest": "Oldest first", "due": "Due soonest
 class DecisionFilterForm(forms.Form):
     """The decision list's filters, search and sort (also what a saved filter keeps)."""
 
-    PARAMS = ("q", "state", "status", "org_unit", "decision_type", "priority", "overdue", "escalated", "sort")
+    PARAMS = ("q", "state", "status", "org_unit", "decision_type", "priority", "overdue", "escalated", "stuck",
+              "at_unit", "decider_function", "logged_within", "sla", "sort")
+    # Filters the latency analytics' links set (each figure's decisions): hidden, and named on the page.
+    DRILL = ("status", "at_unit", "decider_function", "logged_within", "sla")
 
     q = forms.CharField(required=False, max_length=200, label="Search",
                         widget=forms.SearchInput(attrs={"placeholder": "Title, description, partner…"}))
@@ -162,14 +166,28 @@ class DecisionFilterForm(forms.Form):
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
     overdue = forms.BooleanField(required=False)
     escalated = forms.BooleanField(required=False)
+    stuck = forms.BooleanField(required=False, help_text="Overdue, escalated or waiting on an agree")
+    at_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, to_field_name="code",
+                                     widget=forms.HiddenInput, label="Logged at")
+    decider_function = forms.ModelChoiceField(queryset=Function.objects.none(), required=False, to_field_name="code",
+                                              widget=forms.HiddenInput, label="Deciding function")
+    logged_within = forms.ChoiceField(choices=[("", ""), *LOGGED_WITHIN.items()], required=False,
+                                      widget=forms.HiddenInput, label="Logged")
+    sla = forms.ChoiceField(choices=[("", ""), ("met", "Decided within the SLA"),
+                                     ("breached", "Decided after the SLA")], required=False,
+                            widget=forms.HiddenInput, label="SLA")
     sort = forms.ChoiceField(choices=list(SORTS.items()), required=False, initial="newest")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].queryset = OrgUnit.objects.restrict(user, "view").order_by("code")
         self.fields["decision_type"].queryset = DecisionType.objects.restrict(user, "view")
+        self.fields["at_unit"].queryset = OrgUnit.objects.restrict(user, "view")
+        self.fields["decider_function"].queryset = Function.objects.restrict(user, "view")
         if user.is_partner:  # escalations and vetoes (blocked) are internal: no filter tells them apart
             del self.fields["escalated"]
+            del self.fields["stuck"]
+            del self.fields["sla"]
             self.fields["state"].choices = [c for c in self.fields["state"].choices if c[0] != DecisionState.BLOCKED]
         for field in self.fields.values():
             if isinstance(field, forms.BooleanField):
@@ -178,6 +196,20 @@ class DecisionFilterForm(forms.Form):
                 field.widget.attrs["class"] = "form-select form-select-sm"
             else:
                 field.widget.attrs["class"] = "form-control form-control-sm"
+
+    def drill_labels(self) -> list[str]:
+        """The analytics' filters in force, in words ("Deciding function: Sales"), for the page."""
+        if not self.is_valid():
+            return []
+        out = []
+        for name in self.DRILL:
+            value = self.cleaned_data.get(name)
+            if value:
+                field = self.fields[name]
+                # a ChoiceField's label; a ModelChoiceField's value is its object, shown as itself
+                shown = dict(getattr(field, "choices", ())).get(value, value) if isinstance(value, str) else value
+                out.append(f"{field.label}: {shown}")
+        return out
 
     @classmethod
     def saved_query(cls, data) -> str:

@@ -100,8 +100,27 @@ class DecisionQuerySet(ScopedQuerySet):
         """Open and past the original SLA (escalation restarts a level's clock, not the SLA)."""
         return self.filter(status="open", sla_due_at__lte=now)
 
+    def decided_within_sla(self, met: bool = True) -> DecisionQuerySet:
+        """Decided by the original SLA (``met``) or after it — the analytics' "within SLA"."""
+        decided = self.filter(status="decided")
+        return (decided.filter(decided_at__lte=models.F("sla_due_at")) if met
+                else decided.filter(decided_at__gt=models.F("sla_due_at")))
+
     def escalated(self) -> DecisionQuerySet:
         return self.filter(escalation_level__gt=0)
+
+    def stuck(self, now) -> DecisionQuerySet:
+        """Open decisions that are stuck: overdue (past the SLA), escalated, or waiting on an agree
+        at their current escalation level. Annotates ``waiting_agree`` (``stuck_reasons`` reads it).
+        Internal: an escalation and an agree are not the partner's to see."""
+        from decisions.models import DecisionParticipant, RapidRole
+
+        waiting_agree = DecisionParticipant.objects.filter(decision=models.OuterRef("pk"), role=RapidRole.AGREE,
+                                                           agreed__isnull=True,
+                                                           level=models.OuterRef("escalation_level"))
+        return (self.filter(status="open").annotate(waiting_agree=models.Exists(waiting_agree))
+                .filter(models.Q(sla_due_at__lte=now) | models.Q(escalation_level__gt=0)
+                        | models.Q(waiting_agree=True)))
 
     def waiting_on(self, user) -> DecisionQuerySet:
         """Open decisions where ``user`` is the decider, or still owes input or agreement."""

@@ -25,6 +25,15 @@ from governance.models import Function, OrgUnit, User
 from kpis.models import KPI
 
 GROUPINGS = ("decision_type", "org_unit", "function")
+# Per grouping: the field whose code names a row (``code``: what the decision list's filter of
+# that grouping takes, see ``GROUP_FILTERS``) and the one it is shown by (``key``).
+GROUP_FIELDS = {"decision_type": ("decision_type__code", "decision_type__name"),
+                "org_unit": ("org_unit__code", "org_unit__name"),
+                "function": ("decider_function__code", "decider_function__name")}
+# The windows of the latency analytics, by days back from now (the list's ``logged_within`` too).
+LOGGED_WITHIN = {"30": "Last 30 days", "90": "Last 90 days", "180": "Last 6 months", "365": "Last year"}
+# The decision list's filter (``DecisionFilterForm``) that selects one row of a grouping.
+GROUP_FILTERS = {"decision_type": "decision_type", "org_unit": "at_unit", "function": "decider_function"}
 
 
 # The list's orders (``sort``): "due" puts the nearest deadline first — the earlier of the SLA and
@@ -42,7 +51,7 @@ SORT_ORDERS = {
 
 def decision_list(*, user: User, filters: dict | None = None, sort: str = "newest", now: datetime | None = None):
     """The user's visible decisions with what the list shows, filtered (``DecisionFilterForm``:
-    search, state or status, org unit subtree, type, priority, overdue, escalated, partnership) and
+    search, state or status, org unit subtree, type, priority, overdue, escalated, stuck, partnership) and
     sorted (``SORT_ORDERS``). Pages and exports (issue 16) read the same selection from here."""
     now = now or timezone.now()
     f = filters or {}
@@ -63,9 +72,42 @@ def decision_list(*, user: User, filters: dict | None = None, sort: str = "newes
         qs = qs.overdue(now)
     if f.get("escalated"):
         qs = qs.escalated() if sees_internal(user) else qs.none()  # escalations are internal
+    if f.get("stuck"):
+        qs = qs.stuck(now) if sees_internal(user) else qs.none()  # escalations and agrees are internal
     if f.get("partnership"):
         qs = qs.filter(partnership=f["partnership"])
+    # The filters that reproduce a figure of the latency analytics (``analytics_links``).
+    if f.get("at_unit"):
+        qs = qs.filter(org_unit=f["at_unit"])
+    if f.get("decider_function"):
+        qs = qs.filter(decider_function=f["decider_function"])
+    if f.get("logged_within"):
+        qs = qs.filter(requested_at__gte=now - timedelta(days=int(f["logged_within"])))
+    if f.get("sla"):
+        qs = qs.decided_within_sla(f["sla"] == "met") if sees_internal(user) else qs.none()
     return qs.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["newest"]))
+
+
+def stuck_decisions(*, user: User, org_unit_id: int | None = None, now: datetime | None = None,
+                    limit: int = 50) -> list[Decision]:
+    """The stuck decisions ``user`` may see (``DecisionQuerySet.stuck``), under ``org_unit_id``'s
+    subtree when given, the earliest SLA first — the leader's dashboard, the region pack and the
+    summary digest list these. One query."""
+    now = now or timezone.now()
+    qs = Decision.objects.restrict(user, "view")
+    if org_unit_id is not None:
+        qs = qs.filter(org_unit__in=OrgUnit.objects.restrict(user, "view")
+                       .filter(ancestor_links__ancestor_id=org_unit_id).values("pk"))
+    return list(qs.stuck(now).select_related("decision_type", "org_unit", "decider")
+                .order_by("sla_due_at", "pk")[:limit])
+
+
+def stuck_reasons(d: Decision, now: datetime) -> list[str]:
+    """Why a decision from ``stuck_decisions`` is stuck, in words ("overdue", "escalated to L1",
+    "waiting on an agree")."""
+    return [w for w, yes in (("overdue", d.sla_due_at <= now),
+                             (f"escalated to L{d.escalation_level}", d.escalation_level > 0),
+                             ("waiting on an agree", getattr(d, "waiting_agree", False))) if yes]
 
 
 def decision_detail(*, user: User, pk: int) -> Decision:
@@ -184,9 +226,7 @@ def latency_analytics(*, user: User, group_by: str = "decision_type", org_unit: 
         qs = qs.filter(org_unit__in=OrgUnit.objects.subtree_of(org_unit).values("pk"))
     if since is not None:
         qs = qs.filter(requested_at__gte=since)
-    key_field = {"decision_type": "decision_type__name", "org_unit": "org_unit__name",
-                 "function": "decider_function__name"}[group_by]
-    overall, table, stages, functions = _latency_sql(qs, key_field, now)
+    overall, table, stages, functions = _latency_sql(qs, GROUP_FIELDS[group_by], now)
     table.sort(key=lambda r: (-(r["median_hours"] or 0), r["key"]))
     functions.sort(key=lambda r: -(r["median_hours"] or 0))  # stable: ties stay by function, stage
     return {"group_by": group_by, "overall": overall, "rows": table, "stages": stages, "functions": functions}
@@ -205,7 +245,7 @@ def _hours_sql(expr: str) -> str:
     return f"(EXTRACT(EPOCH FROM {expr}) / 3600)::float8"
 
 
-def _latency_sql(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], list[dict], list[dict]]:
+def _latency_sql(qs, group_fields: tuple[str, str], now: datetime) -> tuple[dict, list[dict], list[dict], list[dict]]:
     """The scoped, filtered decisions as a CTE (the ORM builds it, so scoping
     stays ``restrict(user, "view")``), then ``COUNT(*) FILTER (…)`` and ``percentile_cont(ARRAY[0.5, 0.9])
     WITHIN GROUP (…)`` (one sort for both) per group and overall (``GROUPING SETS``), per stage and
@@ -214,12 +254,12 @@ def _latency_sql(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], l
     q = connections[qs.db].ops.quote_name
     participant, function = q(DecisionParticipant._meta.db_table), q(Function._meta.db_table)
     base = qs.order_by().values("pk", "status", "requested_at", "decided_at", "sla_due_at", "escalation_level",
-                                grp=F(key_field))
+                                grp=F(group_fields[0]), label=F(group_fields[1]))
     base_sql, base_params = base.query.get_compiler(qs.db).as_sql()
     st, role = DecisionStatus, RapidRole
     # NOT MATERIALIZED: each statement below reads the base once or twice; inlining lets the
     # planner push the status filters into it and use the indexes of the scoped query.
-    cte = ("WITH base (id, status, requested_at, decided_at, sla_due_at, escalation_level, grp) "
+    cte = ("WITH base (id, status, requested_at, decided_at, sla_due_at, escalation_level, grp, label) "
            f"AS NOT MATERIALIZED ({base_sql})")
     # Per decided decision: the last input (I, R) and the last agreement (A) at the logged level.
     answers = (f"answers AS (SELECT p.decision_id, MAX(p.input_at) FILTER (WHERE p.role <> %s) AS last_input, "  # noqa: S608
@@ -230,13 +270,13 @@ def _latency_sql(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], l
 
     hours = _hours_sql("decided_at - requested_at")
     groups_sql = (
-        f"{cte} SELECT GROUPING(grp) = 1, grp, "  # noqa: S608
+        f"{cte} SELECT GROUPING(grp) = 1, grp, label, "  # noqa: S608
         "COUNT(*) FILTER (WHERE status <> %s), COUNT(*) FILTER (WHERE status = %s), "
         "COUNT(*) FILTER (WHERE status = %s), COUNT(*) FILTER (WHERE status = %s AND sla_due_at <= %s), "
         f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {hours}) FILTER (WHERE status = %s), "
         "COUNT(*) FILTER (WHERE status = %s AND decided_at <= sla_due_at), "
         "COUNT(*) FILTER (WHERE status <> %s AND escalation_level > 0) "
-        "FROM base GROUP BY GROUPING SETS ((grp), ())"
+        "FROM base GROUP BY GROUPING SETS ((grp, label), ())"
     )
     groups_params = [*base_params, st.WITHDRAWN, st.DECIDED, st.OPEN, st.OPEN, now, st.DECIDED, st.DECIDED,
                      st.WITHDRAWN]
@@ -269,7 +309,7 @@ def _latency_sql(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], l
         function_rows = cur.fetchall()
 
     overall, table = None, []
-    for total, key, decisions, decided, open_, overdue, pcts, within, escalated in group_rows:
+    for total, code, key, decisions, decided, open_, overdue, pcts, within, escalated in group_rows:
         median, p90 = pcts or (None, None)
         stats = {"decisions": decisions, "decided": decided, "open": open_, "overdue": overdue,
                  "median_hours": _round(median), "p90_hours": _round(p90), "within_sla_pct": _pct(within, decided),
@@ -277,7 +317,7 @@ def _latency_sql(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], l
         if total:
             overall = stats
         else:
-            table.append({"key": key, **stats})
+            table.append({"key": key, "code": code, **stats})
     stages = []
     for i, stage in enumerate(waits):
         count, pcts = stage_row[2 * i], stage_row[2 * i + 1]

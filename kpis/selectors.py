@@ -206,6 +206,24 @@ class Tile:
     functions: list[Function] = field(default_factory=list)
     partners: list[PartnerChip] = field(default_factory=list)
     more_partners: int = 0  # relevant co-owning partnerships beyond ``partners``
+    # Month view only: the unit's actual a month and a year before the chosen month (from the trend).
+    prior: tuple[date, float | None] | None = None
+    year_ago: tuple[date, float | None] | None = None
+
+    @property
+    def changes(self) -> list[dict]:
+        """The change of the actual against the prior month and the same month last year: ``diff``
+        (signed, stored units), ``month`` compared with and ``better`` (by the KPI's direction;
+        None when unchanged). Only where both figures exist."""
+        out = []
+        now = None if self.cell is None or self.cell.actual is None else float(self.cell.actual)
+        for kind, before in (("prior", self.prior), ("year", self.year_ago)):
+            if now is None or before is None or before[1] is None:
+                continue
+            diff = now - before[1]
+            better = None if diff == 0 else (diff < 0) == (self.kpi.direction == "lower")
+            out.append({"kind": kind, "month": before[0], "diff": diff, "better": better})
+        return out
 
     @property
     def sparkline(self) -> dict | None:
@@ -514,7 +532,7 @@ def dashboard(user: User, *, unit_code: str | None, period: date | None, grain: 
                    key=lambda t: (rank[t.cell.rag if t.cell else "none"],
                                   t.cell.attainment if t.cell and t.cell.attainment is not None else 0, t.kpi.name))
     tiles = tiles[:TILES]
-    months = [month_shift(period, i - 11) for i in range(12)]
+    months = [month_shift(period, i - 12) for i in range(13)]  # the sparkline's twelve and a year before
     trend = defaultdict(dict)
     # The twelve months as a list, not a range: PostgreSQL then descends the cell index once per
     # (month, KPI) instead of reading every KPI's cells of the year at the unit (~4× faster at scale).
@@ -525,7 +543,10 @@ def dashboard(user: User, *, unit_code: str | None, period: date | None, grain: 
     chips, partners = partners_at(user, unit, grain=grain, period=stored, tile_kpi_ids=[t.kpi.pk for t in tiles],
                                   chips=TILE_PARTNERS, cards=PARTNER_CARDS, rank_max=PARTNER_RANK_MAX)
     for t in tiles:
-        t.points = [trend[t.kpi.pk].get(m, (None, None)) for m in months]
+        t.points = [trend[t.kpi.pk].get(m, (None, None)) for m in months[1:]]
+        if grain == Grain.MONTH:
+            t.prior = (months[-2], trend[t.kpi.pk].get(months[-2], (None, None))[0])
+            t.year_ago = (months[0], trend[t.kpi.pk].get(months[0], (None, None))[0])
         t.partners, total = chips.get(t.kpi.pk, ([], 0))
         t.more_partners = total - len(t.partners)
 

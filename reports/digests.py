@@ -77,10 +77,9 @@ def digest_content(user: User, cadence: str, now: datetime) -> DigestContent:
         Line(f"{n.title}" + (f": {n.body[:160]}" if n.body else ""), absolute_url(n.url)) for n in mine]))
     if cadence != Delivery.WEEKLY or user.is_partner or prefs["summary"] == Delivery.OFF:
         return content
-    from governance.models import OrgUnit
+    from decisions.selectors import stuck_decisions, stuck_reasons
     from kpis import selectors as kpi_selectors
     from kpis.templatetags.kpis_tags import pct
-    from reports.packs import stuck_decisions, stuck_reasons
 
     def decision_line(d, status=""):
         return Line(f"{d.title} ({d.decision_type.name}, {d.org_unit.code})",
@@ -95,9 +94,9 @@ def digest_content(user: User, cadence: str, now: datetime) -> DigestContent:
             Line(f"{r.kpi.name} ({r.kpi.code}): attainment {pct(r.cell.attainment)}",
                  absolute_url(reverse("kpis:detail", args=[r.kpi.code]) + query), "off target")
             for r in board.rows if r.cell is not None and r.cell.rag == "red"][:SUMMARY_ROWS]))
-        subtree = OrgUnit.objects.restrict(user, "view").filter(ancestor_links__ancestor_id=unit.pk).values("pk")
         content.sections.append(Section("Stuck decisions", [
-            decision_line(d, stuck_reasons(d, now)) for d in stuck_decisions(user, subtree, now, limit=SUMMARY_ROWS)]))
+            decision_line(d, ", ".join(stuck_reasons(d, now)))
+            for d in stuck_decisions(user=user, org_unit_id=unit.pk, now=now, limit=SUMMARY_ROWS)]))
     waiting = (Decision.objects.restrict(user, "view").waiting_on(user).select_related("decision_type", "org_unit")
                .order_by("sla_due_at")[:SUMMARY_ROWS])
     content.sections.append(Section("Decisions waiting on you", [decision_line(d) for d in waiting]))

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from decisions.models import Decision, DecisionParticipant, DecisionState, RapidRole
-from decisions.selectors import latency_analytics
+from decisions.models import Decision, DecisionState
+from decisions.selectors import latency_analytics, stuck_decisions, stuck_reasons
 from decisions.visibility import INTERNAL_ACTOR, Visibility, redact_decision
 from kpis import selectors as kpi_selectors
 from kpis.models import Grain, ScorecardCell
@@ -292,24 +291,6 @@ def partnership_book(reader, partnership: Partnership, review: BusinessReview | 
 # --- region pack -------------------------------------------------------------------------------
 
 
-def stuck_decisions(reader, unit_ids, now: datetime, *, limit: int = 50) -> list[Decision]:
-    """Open decisions under the units that are overdue, escalated, or waiting on an agree."""
-    waiting_agree = DecisionParticipant.objects.filter(decision=OuterRef("pk"), role=RapidRole.AGREE,
-                                                       agreed__isnull=True, level=OuterRef("escalation_level"))
-    return list(Decision.objects.restrict(reader, "view").open().filter(org_unit__in=unit_ids)
-                .annotate(waiting_agree=Exists(waiting_agree))
-                .filter(Q(sla_due_at__lte=now) | Q(escalation_level__gt=0) | Q(waiting_agree=True))
-                .select_related("decision_type", "org_unit", "decider").order_by("sla_due_at", "pk")[:limit])
-
-
-def stuck_reasons(d: Decision, now: datetime) -> str:
-    """Why a decision from ``stuck_decisions`` is stuck, in words."""
-    why = [w for w, yes in (("overdue", d.sla_due_at <= now), (f"escalated to L{d.escalation_level}",
-                                                                d.escalation_level > 0),
-                            ("waiting on an agree", getattr(d, "waiting_agree", False))) if yes]
-    return ", ".join(why)
-
-
 def region_pack(reader, unit_code: str, *, now: datetime) -> Document:
     """A leader's region pack: the unit's scorecards (the dashboard's), its worst KPIs, stuck
     decisions and latency by deciding function over the last 90 days."""
@@ -328,12 +309,12 @@ def region_pack(reader, unit_code: str, *, now: datetime) -> Document:
                                                               Column("Unit of measure", width=9), *FIGURE_COLUMNS],
                   sheet="Worst KPIs")
     worst.rows = [[r.kpi.code, r.kpi.name, r.kpi.unit or "", *_cell_figures(r.kpi, r.cell)] for r in ranked]
-    subtree = OrgUnit.objects.restrict(reader, "view").filter(ancestor_links__ancestor_id=unit.pk).values("pk")
     stuck = Table("Stuck decisions", [Column("ID", "number", 7), Column("Decision", width=40), Column("Type", width=24),
                                       Column("Org unit", width=9), Column("Why stuck", width=28),
                                       Column("SLA due", "date", 12), Column("Decider", width=20)])
-    for dec in stuck_decisions(reader, subtree, now):
-        stuck.rows.append([dec.pk, dec.title, dec.decision_type.name, dec.org_unit.code, stuck_reasons(dec, now),
+    for dec in stuck_decisions(user=reader, org_unit_id=unit.pk, now=now):
+        why = ", ".join(stuck_reasons(dec, now))
+        stuck.rows.append([dec.pk, dec.title, dec.decision_type.name, dec.org_unit.code, why,
                            _local_date(dec.sla_due_at), dec.decider.get_full_name() or dec.decider.username])
     unit_obj = OrgUnit.objects.restrict(reader, "view").get(pk=unit.pk)
     latency = latency_analytics(user=reader, group_by="function", org_unit=unit_obj, since=now - timedelta(days=90))

@@ -20,6 +20,21 @@ def partnership_decisions(partnership, user, limit: int = 8):
             "can_log": not user.is_partner}
 
 
+STUCK_ON_DASHBOARD = 8
+
+
+@register.inclusion_tag("decisions/_stuck_decisions.html")
+def stuck_decisions_panel(user, unit):
+    """The leader's dashboard panel: the stuck decisions under ``unit`` (a ``kpis.selectors.Unit``)
+    that ``user`` may see, each linked, with why it is stuck; one query (a row more than shown
+    tells whether there are more, which the decision list's ``stuck`` filter lists)."""
+    now = timezone.now()
+    found = selectors.stuck_decisions(user=user, org_unit_id=unit.pk, now=now, limit=STUCK_ON_DASHBOARD + 1)
+    shown = found[:STUCK_ON_DASHBOARD]
+    return {"rows": [(d, selectors.stuck_reasons(d, now)) for d in shown], "more": len(found) > len(shown),
+            "unit": unit, "now": now}
+
+
 @register.simple_tag
 def unread_notification_count(user) -> int:
     """The bell's number: one COUNT on the (recipient, read_at, -created_at) index."""

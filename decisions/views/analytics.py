@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -17,12 +18,12 @@ from decisions.views.pages import _internal_only
 from governance.models import Function, Notification, OrgUnit
 from governance.notifications import notification_mark_read
 
-PERIODS = {"30": 30, "90": 90, "180": 180, "365": 365}
+PERIODS = {k: int(k) for k in selectors.LOGGED_WITHIN}
 
 
 GROUPING_LABELS = {"decision_type": "Decision type", "org_unit": "Org unit", "function": "Deciding function"}
 SPLIT_LABELS = [("decision_type", "by decision type"), ("org_unit", "by org unit"), ("month", "by month")]
-PERIOD_LABELS = {"30": "Last 30 days", "90": "Last 90 days", "180": "Last 6 months", "365": "Last year"}
+PERIOD_LABELS = selectors.LOGGED_WITHIN
 
 
 def analytics_params(request) -> dict:
@@ -36,6 +37,22 @@ def analytics_params(request) -> dict:
             "since": timezone.now() - timedelta(days=PERIODS[period])}
 
 
+def figure_links(*, group_by: str, unit: OrgUnit | None, period: str, code: str | None = None) -> dict[str, str]:
+    """The decision list showing the decisions behind each figure of the analytics (overall, or
+    the row of ``code`` in the ``group_by`` grouping): same scope, same window, same selection
+    (``selectors.decision_list`` reads these filters)."""
+    base = {"logged_within": period, **({"org_unit": unit.code} if unit else {})}
+    if code is not None:
+        base[selectors.GROUP_FILTERS[group_by]] = code
+    url = reverse("decisions:list")
+
+    def link(**extra) -> str:
+        return f"{url}?{urlencode({**base, **extra, 'sort': 'due'})}"
+
+    return {"decided": link(status="decided"), "open": link(status="open"), "overdue": link(overdue="on"),
+            "within_sla": link(sla="met"), "breached": link(sla="breached")}
+
+
 @login_required
 def analytics(request):
     """Decision latency for leaders: where decisions wait, by type, org unit and function."""
@@ -43,6 +60,11 @@ def analytics(request):
     params = analytics_params(request)
     data = selectors.latency_analytics(user=request.user, group_by=params["group_by"], org_unit=params["unit"],
                                        since=params["since"])
+    links = {"group_by": params["group_by"], "unit": params["unit"], "period": params["period"]}
+    if data["overall"] is not None:
+        data["overall"]["links"] = figure_links(**links)
+    for row in data["rows"]:
+        row["links"] = figure_links(**links, code=row["code"])
     split = request.GET.get("split") if request.GET.get("split") in party_analytics.SPLITS else ""
     parties = party_analytics.party_analytics(user=request.user, org_unit=params["unit"], since=params["since"],
                                               split=split)

@@ -19,6 +19,14 @@ def kpi_value(value, kpi) -> str:
 
 
 @register.filter
+def kpi_change(diff, kpi) -> str:
+    """A signed change of a KPI figure in its unit: +1.2M €, −3.0%."""
+    if diff is None or diff == "":
+        return "—"
+    return ("+" if diff >= 0 else "−") + value_formatter(kpi)(abs(diff))
+
+
+@register.filter
 def pct(value) -> str:
     if value is None or value == "":  # "": the template's missing cell (a KPI with no data in the period)
         return "—"

@@ -49,14 +49,14 @@ def summary(rows: list[dict], now: datetime) -> dict:
     }
 
 
-def latency(qs, key_field: str, now: datetime) -> tuple[dict, list[dict], list[dict], list[dict]]:
+def latency(qs, group_fields: tuple[str, str], now: datetime) -> tuple[dict, list[dict], list[dict], list[dict]]:
     """What ``decisions.selectors._latency_sql`` returns, from one row per decision in Python."""
     rows = list(qs.order_by().values("pk", "status", "requested_at", "decided_at", "sla_due_at", "due_at",
-                                     "escalation_level", key=F(key_field)))
-    groups: dict[str, list[dict]] = defaultdict(list)
+                                     "escalation_level", code=F(group_fields[0]), key=F(group_fields[1])))
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
-        groups[r["key"]].append(r)
-    table = [{"key": key, **summary(members, now)} for key, members in groups.items()]
+        groups[(r["code"], r["key"])].append(r)
+    table = [{"key": key, "code": code, **summary(members, now)} for (code, key), members in groups.items()]
     stages, functions = stage_waits(rows)
     return summary(rows, now), table, stages, functions
 

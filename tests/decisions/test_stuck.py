@@ -1,0 +1,97 @@
+"""Issue 16, "stuck decisions on the leader's dashboard": one definition (overdue, escalated,
+waiting on an agree — ``DecisionQuerySet.stuck``) read by the dashboard's panel, the decision
+list's ``stuck`` filter, the region pack and the digest; each scoped to what the reader may see."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from decisions import selectors
+from decisions import services as decisions
+from decisions.services.escalation import escalate_overdue
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stuck(holders, log_de, org):
+    """In Germany: one overdue and escalated, one waiting on Compliance's agree, one agreed and
+    within its SLA (not stuck), one decided (not stuck)."""
+    now = timezone.now()
+    late = log_de(title="Late tender price", now=now - timedelta(days=3))
+    escalate_overdue(now=now)
+    waiting = log_de(title="Fresh rebate", now=now)
+    fine = log_de(title="Agreed and on time", now=now)
+    decisions.decision_agree(decision=fine, actor=holders["compliance_de"], agree=True, now=now)
+    done = log_de(title="Already decided", now=now)
+    decisions.decision_agree(decision=done, actor=holders["compliance_de"], agree=True, now=now)
+    done.refresh_from_db()
+    decisions.decision_decide(decision=done, actor=done.decider, outcome="Go", now=now)
+    return {"late": late, "waiting": waiting, "fine": fine, "done": done}
+
+
+def _panel(html: str) -> str:
+    start = html.index('data-testid="stuck-decisions"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_the_dashboard_lists_the_stuck_decisions_under_the_unit_with_links_and_why(client, holders, stuck):
+    client.force_login(holders["leader"])
+    panel = _panel(client.get("/kpis/dashboard/?unit=DACH").content.decode())
+    links = re.findall(r'href="/decisions/(\d+)/">([^<]+)</a>', panel)
+    assert links == [(str(stuck["late"].pk), "Late tender price"), (str(stuck["waiting"].pk), "Fresh rebate")]
+    late_row = panel[panel.index("Late tender price"):panel.index("Fresh rebate")]
+    assert "overdue" in late_row and re.search(r"escalated to L[1-9]", late_row)
+    assert "waiting on an agree" in panel[panel.index("Fresh rebate"):]
+    assert "Agreed and on time" not in panel and "Already decided" not in panel
+
+
+def test_the_panels_list_link_shows_the_same_decisions(client, holders, stuck):
+    client.force_login(holders["leader"])
+    panel = _panel(client.get("/kpis/dashboard/?unit=DACH").content.decode())
+    href = re.search(r'href="(/decisions/list/\?org_unit=DACH&amp;stuck=on[^"]*)"', panel).group(1)
+    href = href.replace("&amp;", "&")
+    page = client.get(href)
+    assert [d.title for d in page.context["page"].object_list] == ["Late tender price", "Fresh rebate"]
+    assert "2 decisions in your scope match" in page.content.decode()
+
+
+def test_no_one_sees_stuck_decisions_outside_their_scope(client, holders, stuck, org):
+    client.force_login(holders["manager_jp"])
+    panel = _panel(client.get("/kpis/dashboard/").content.decode())
+    assert "Late tender price" not in panel and "No decision is stuck" in panel
+    assert selectors.stuck_decisions(user=holders["manager_jp"], now=timezone.now()) == []
+    # a leader looking at a unit with none under it: the DE decisions are not counted in AT
+    client.force_login(holders["leader"])
+    assert "No decision is stuck in Austria" in _panel(client.get("/kpis/dashboard/?unit=AT").content.decode())
+
+
+def test_partner_users_cannot_ask_the_list_for_stuck_decisions(client, holders, stuck, partner_a):
+    from decisions.models import Decision
+
+    Decision.objects.filter(pk=stuck["late"].pk).update(partnership=partner_a, visibility="shared")
+    client.force_login(holders["partner"])
+    page = client.get("/decisions/list/?stuck=on")
+    assert "stuck" not in page.context["form"].fields  # escalations and agrees are internal
+    assert selectors.decision_list(user=holders["partner"], filters={"stuck": True}).count() == 0
+    assert client.get("/kpis/dashboard/").status_code == 404
+
+
+def test_the_panel_is_one_query_whatever_the_number_of_stuck_decisions(client, holders, stuck, log_de):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(holders["leader"])
+    with CaptureQueriesContext(connection) as before:
+        client.get("/kpis/dashboard/?unit=DACH")
+    for i in range(12):
+        log_de(title=f"Another stuck one {i}", now=timezone.now() - timedelta(days=2))
+    with CaptureQueriesContext(connection) as after:
+        html = client.get("/kpis/dashboard/?unit=DACH").content.decode()
+    assert len(after.captured_queries) == len(before.captured_queries)
+    panel = _panel(html)
+    assert len(re.findall(r'href="/decisions/\d+/"', panel)) == 8 and "More are stuck" in panel
