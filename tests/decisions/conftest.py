@@ -65,6 +65,15 @@ def log_de(holders, price_exception, org):
 
 
 @pytest.fixture
+def compliance_dach(holders, org, functions):
+    """Dora holds Compliance for DACH: a Germany agreement not given in time is chased to her."""
+    from governance import services as gov
+
+    return gov.user_create(username="dora.dach", password="pw-dora", role="manager", email="dora@example.com",
+                           first_name="Dora", assignments=[(functions["COMPLIANCE"], org["DACH"], "Compliance DACH")])
+
+
+@pytest.fixture
 def dach_council(org, functions, price_exception):
     """The DACH Commercial Council, first Tuesday of the month at 10:00 Berlin, decides price exceptions."""
     from datetime import date, time

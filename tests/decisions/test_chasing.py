@@ -19,14 +19,6 @@ H = timedelta(hours=1)
 URL = "/api/v1/decisions/"
 
 
-@pytest.fixture
-def compliance_dach(holders, org, functions):
-    from governance import services as gov
-
-    return gov.user_create(username="dora.dach", password="pw-dora", role="manager", email="dora@example.com",
-                           first_name="Dora", assignments=[(functions["COMPLIANCE"], org["DACH"], "Compliance DACH")])
-
-
 def notes(user, kind):
     return Notification.objects.filter(recipient=user, kind=kind).count()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.decisions.conftest import holders, log_de, price_exception  # noqa: F401 - reused fixtures
+from tests.decisions.conftest import compliance_dach, holders, log_de, price_exception  # noqa: F401 - reused fixtures
 from tests.reliability.support import Proc
 
 

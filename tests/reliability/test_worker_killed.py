@@ -133,3 +133,43 @@ def _children(pid: int) -> list[int]:
             return [int(p) for p in fh.read().split()]
     except FileNotFoundError:
         return []
+
+
+CHASED = 60  # decisions whose Compliance agreement is overdue; each chase round writes 3 Chase rows
+
+
+@pytest.mark.reliability  # a minute of real processes: `make reliability` (CI), not `make test`
+def test_worker_killed_mid_chase_next_sweep_chases_every_missing_agreement_exactly_once(
+        log_de, holders, compliance_dach, processes, tmp_path):
+    """Issue 18: the chasing half of the sweep under a kill -9, as the decider ladder above. Each
+    decision was logged 13 h ago: its answers were due after 12 h (the decider's 24 h are not up),
+    so Compliance is chased to DACH (Dora) and Market Access and Finance stop at the top."""
+    from decisions.models import Chase, Decision
+    from governance.models import Notification
+
+    asked = timezone.now() - timedelta(hours=13)
+    ids = [log_de(now=asked, title=f"Chase {i}").pk for i in range(CHASED)]
+    redis_url = shared_redis_url(REDIS_DB)
+    env = subprocess_env(database_url=pytest_db_url(), redis_url=redis_url)
+    client = celery_client(redis_url)
+
+    first = processes.add(start_worker("worker-1", env, tmp_path))
+    wait_worker_ready(first)
+    client.send_task(SWEEP, kwargs=ONE_PER_BATCH)
+    done = wait_until(lambda: (c := Chase.objects.count()) >= 3 * 3 and c, timeout=60, interval=0.02,
+                      what="the sweep to start chasing")
+    first.kill9()
+    assert done < 3 * CHASED, f"the sweep finished ({done}) before the kill: raise CHASED"
+
+    second = processes.add(start_worker("worker-2", env, tmp_path))
+    wait_worker_ready(second)
+    client.send_task(SWEEP)
+    wait_until(lambda: Chase.objects.count() >= 3 * CHASED, timeout=90, what="the next sweep to finish chasing")
+    time.sleep(1)
+    per_decision = dict(Chase.objects.values_list("decision").annotate(n=Count("id")))
+    assert per_decision == dict.fromkeys(ids, 3)
+    assert set(Chase.objects.filter(to_unit__isnull=False).values_list("function__code", "level", "to_unit__code")
+               .distinct()) == {("COMPLIANCE", 1, "DACH")}
+    asked_dora = Notification.objects.filter(recipient=compliance_dach, kind="decision.agree")
+    assert asked_dora.count() == CHASED  # one ask per decision, none twice
+    assert not Decision.objects.filter(pk__in=ids, escalation_level__gt=0).exists()  # the decider ladder waits
