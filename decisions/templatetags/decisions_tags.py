@@ -2,8 +2,10 @@ from django import template
 from django.utils import timezone
 
 from decisions import selectors
-from decisions.models import Decision, DecisionStatus
+from decisions.models import Decision, DecisionState, DecisionStatus
+from decisions.visibility import sees_internal
 from governance.models import Notification
+from governance.querysets import CHANGE, can
 
 register = template.Library()
 
@@ -18,6 +20,19 @@ def partnership_decisions(partnership, user, limit: int = 8):
     return {"open_decisions": open_, "recent_decisions": recent, "partnership": partnership,
             "waiting": selectors.answers_owed(user=user, decisions=qs), "now": timezone.now(), "user": user,
             "can_log": not user.is_partner}
+
+
+@register.inclusion_tag("decisions/_review_decisions.html")
+def review_decisions(review, user):
+    """The decisions taken in a business review, on its page: what ``user`` may see of them (a
+    partner user: the shared ones, without who decides), and the button to log one from the review
+    for those who may log decisions and change the review."""
+    internal = sees_internal(user)
+    may_log = (internal and (user.role in ("admin", "leader", "manager") or user.is_admin)
+               and can(user, CHANGE, review))
+    rows = [(d, d.state if internal or d.state != DecisionState.BLOCKED else DecisionState.OPEN)  # a veto is internal
+            for d in selectors.review_decisions(user=user, review=review)]
+    return {"review": review, "rows": rows, "internal": internal, "may_log": may_log, "now": timezone.now()}
 
 
 STUCK_ON_DASHBOARD = 8
