@@ -1,6 +1,6 @@
 from django import forms
 
-from decisions.models import DecisionState, DecisionType, Priority
+from decisions.models import Decision, DecisionState, DecisionType, Priority
 from decisions.selectors import LOGGED_WITHIN
 from decisions.visibility import Visibility
 from governance.models import Function, OrgUnit
@@ -221,3 +221,21 @@ class DecisionFilterForm(forms.Form):
         from urllib.parse import urlencode
 
         return urlencode([(k, data.get(k)) for k in cls.PARAMS if data.get(k)])
+
+
+class ActionLinksForm(forms.Form):
+    """The decisions and KPIs a review action serves (``services.review_links``)."""
+
+    decisions = forms.ModelMultipleChoiceField(
+        queryset=Decision.objects.none(), required=False, label="Decisions it serves",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
+    kpis = forms.ModelMultipleChoiceField(
+        queryset=KPI.objects.none(), required=False, label="KPIs it serves",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
+
+    def __init__(self, *args, decisions, kpis, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decisions"].queryset = decisions
+        self.fields["kpis"].queryset = kpis
+        self.fields["decisions"].label_from_instance = lambda d: f"{d.title} ({d.decision_type.name})"
+        self.fields["kpis"].label_from_instance = lambda k: f"{k.name} ({k.code})"

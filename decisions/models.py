@@ -260,6 +260,9 @@ class Decision(models.Model):
     review = models.ForeignKey(
         "partners.BusinessReview", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions",
         help_text="The business review this decision was taken in.")
+    # Review actions that serve this decision (``action.decisions``), on this side for the same reason.
+    review_actions = models.ManyToManyField("partners.ReviewAction", blank=True, related_name="decisions",
+                                            help_text="Business review actions that serve this decision.")
     options = models.JSONField(default=list, blank=True, help_text='[{"option", "pros", "cons"}]')
     # Confidentiality towards the partner of ``partnership`` (decisions/visibility.py).
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL,

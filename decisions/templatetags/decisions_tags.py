@@ -6,6 +6,7 @@ from decisions.models import Decision, DecisionState, DecisionStatus
 from decisions.visibility import sees_internal
 from governance.models import Notification
 from governance.querysets import CHANGE, can
+from kpis.models import KPI
 
 register = template.Library()
 
@@ -33,6 +34,18 @@ def review_decisions(review, user):
     rows = [(d, d.state if internal or d.state != DecisionState.BLOCKED else DecisionState.OPEN)  # a veto is internal
             for d in selectors.review_decisions(user=user, review=review)]
     return {"review": review, "rows": rows, "internal": internal, "may_log": may_log, "now": timezone.now()}
+
+
+@register.inclusion_tag("decisions/_action_serves.html")
+def action_serves(action, user, review):
+    """Under a review action: the decisions and KPIs it serves, as ``user`` may see them (a partner
+    user: decisions shared with them, their partnership's KPIs), and the link to change them for
+    those who may change ``review``."""
+    return {"action": action,
+            "decisions": list(Decision.objects.restrict(user, "view").filter(review_actions=action)
+                              .order_by("requested_at", "pk")),
+            "kpis": list(KPI.objects.restrict(user, "view").filter(review_actions=action).order_by("code")),
+            "may_link": sees_internal(user) and can(user, CHANGE, review)}
 
 
 STUCK_ON_DASHBOARD = 8

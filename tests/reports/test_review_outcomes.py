@@ -95,3 +95,63 @@ def test_only_those_who_may_change_the_review_log_from_it(client, holders, revie
         log_de(title="Wrong partnership", review=review, partnership=partner_b)
     assert "partnership" in err.value.message_dict
     assert not Decision.objects.exists()
+
+
+# --- actions link to the decisions and KPIs they serve ------------------------------------------
+
+
+@pytest.fixture
+def linked(holders, review, log_de, kpis, partner_a):
+    """An action of the review, a shared and an internal decision of partnership A, REV co-owned by it."""
+    from kpis.models import KPIOwnership
+    from partners import services as partners
+
+    KPIOwnership.objects.create(kpi=kpis["REV"], partnership=partner_a, weight=1)
+    now = timezone.now()
+    action = partners.action_create(actor=holders["admin"], review=review, title="Brief the key accounts",
+                                    owner=holders["manager_de"], due_date=timezone.localdate() + timedelta(days=9))
+    return {"action": action, "shared": log_de(title="Joint promo budget", partnership=partner_a,
+                                               visibility="shared", now=now),
+            "internal": log_de(title="Internal margin floor", partnership=partner_a, now=now)}
+
+
+def test_an_action_links_to_the_decisions_and_kpis_it_serves(client, holders, review, linked, kpis):
+    action = linked["action"]
+    client.force_login(holders["manager_de"])
+    url = f"/decisions/review-actions/{action.pk}/links/"
+    page = client.get(url).content.decode()
+    assert "Joint promo budget" in page and "Internal margin floor" in page and "Rev (REV)" in page
+    assert "Nps (NPS)" not in page  # not co-owned by the partnership
+    response = client.post(url, {"decisions": [linked["shared"].pk, linked["internal"].pk], "kpis": [kpis["REV"].pk]})
+    assert response.status_code == 302 and response["Location"] == f"/partners/reviews/{review.pk}/#actions"
+    assert set(action.decisions.all()) == {linked["shared"], linked["internal"]}
+    assert list(action.kpis.all()) == [kpis["REV"]]
+
+    page = client.get(f"/partners/reviews/{review.pk}/").content.decode()
+    serves = page.split('data-testid="action-serves"')[1].split("</div>")[0]
+    assert "Joint promo budget" in serves and "Internal margin floor" in serves and "Rev (REV)" in serves
+
+    client.force_login(holders["partner"])
+    page = client.get(f"/partners/reviews/{review.pk}/").content.decode()
+    serves = page.split('data-testid="action-serves"')[1].split("</div>")[0]
+    assert "Joint promo budget" in serves and "Rev (REV)" in serves
+    assert "Internal margin floor" not in page and "/links/" not in page
+
+
+def test_links_stay_within_the_partnership_and_with_those_who_may_change_the_review(
+        client, holders, linked, kpis, log_de, partner_b):
+    from decisions.services import action_links_set
+
+    action = linked["action"]
+    url = f"/decisions/review-actions/{action.pk}/links/"
+    for who in ("manager_jp", "partner"):
+        client.force_login(holders[who])
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"decisions": [linked["shared"].pk]}).status_code == 404
+    other = log_de(title="Elsewhere", now=timezone.now())  # no partnership
+    client.force_login(holders["manager_de"])
+    assert client.post(url, {"decisions": [other.pk], "kpis": [kpis["NPS"].pk]}).status_code == 400
+    with pytest.raises(ValidationError) as err:
+        action_links_set(actor=holders["manager_de"], action=action, decisions=[other], kpis=[kpis["NPS"]])
+    assert set(err.value.message_dict) == {"decisions", "kpis"}
+    assert not action.decisions.exists() and not action.kpis.exists()
