@@ -155,3 +155,129 @@ def test_links_stay_within_the_partnership_and_with_those_who_may_change_the_rev
         action_links_set(actor=holders["manager_de"], action=action, decisions=[other], kpis=[kpis["NPS"]])
     assert set(err.value.message_dict) == {"decisions", "kpis"}
     assert not action.decisions.exists() and not action.kpis.exists()
+
+
+# --- the next review's agenda --------------------------------------------------------------------
+
+
+def _last_month() -> str:
+    month = timezone.localdate().replace(day=1) - timedelta(days=1)
+    return f"{month:%Y-%m}"
+
+
+@pytest.fixture
+def standing(holders, review, log_de, kpis, record, target, org, partner_a, partner_b):
+    """Partnership A as it stands after the review: actions open (one overdue), done and elsewhere;
+    decisions stuck (overdue shared, overdue internal, waiting on an agree) and not (agreed in time,
+    decided, of another partnership); KPIs red, amber and green last month, and one off target for B."""
+    from kpis.models import KPIOwnership
+    from kpis.services.rollup import rollup_incremental
+    from partners import services as partners
+
+    admin, today, now = holders["admin"], timezone.localdate(), timezone.now()
+
+    def act(title, due_in, r=review, owner="manager_de"):
+        return partners.action_create(actor=admin, review=r, title=title, owner=holders[owner],
+                                      due_date=today + timedelta(days=due_in))
+
+    upcoming = act("Plan the joint webinar", 10, owner="partner")
+    overdue = act("Send the tender file", -5)
+    done = act("Share the price list", -20)
+    partners.action_update(actor=admin, action=done, status="done")
+    review_b = partners.review_create(actor=admin, partnership=partner_b, date=today, title="QBR B")
+    act("Japan follow-up", -3, r=review_b, owner="manager_jp")
+
+    old = now - timedelta(days=3)  # past the 24-hour SLA
+    late_shared = log_de(title="Joint promo budget", partnership=partner_a, visibility="shared", now=old)
+    late_internal = log_de(title="Internal margin floor", partnership=partner_a, now=old - timedelta(hours=1))
+    waiting_shared = log_de(title="Co-branded flyer", partnership=partner_a, visibility="shared", now=now)
+    agreed = log_de(title="Agreed and in time", partnership=partner_a, now=now)
+    decisions.decision_agree(decision=agreed, actor=holders["compliance_de"], agree=True, now=now)
+    decided = log_de(title="Decided already", partnership=partner_a, now=old)
+    decisions.decision_agree(decision=decided, actor=holders["compliance_de"], agree=True, now=old)
+    decided.refresh_from_db()
+    decisions.decision_decide(decision=decided, actor=decided.decider, outcome="Go", now=old)
+    log_de(title="Not this partnership", now=old)
+
+    month = _last_month()
+    for code, actual, goal, partnership in (("REV", 30, 40, partner_a), ("ACCTS", 9, 10, partner_a),
+                                            ("NPS", 50, 40, partner_a), ("DAYS", 30, 10, partner_b)):
+        KPIOwnership.objects.create(kpi=kpis[code], partnership=partnership, weight=1)
+        unit = org["DE"] if partnership == partner_a else org["JP"]
+        record(kpis[code], unit, month, value=actual, partnership=partnership)
+        target(kpis[code], unit, month, goal, partnership=partnership)
+    rollup_incremental()
+    return {"overdue": overdue, "upcoming": upcoming, "late_shared": late_shared, "late_internal": late_internal,
+            "waiting_shared": waiting_shared}
+
+
+def _agenda(client, review_pk) -> dict[str, list[str]]:
+    """The drafted agenda as the page shows it: per section, each line's text."""
+    import re
+
+    page = client.get(f"/partners/reviews/{review_pk}/").content.decode()
+    out = {}
+    for section in ("action", "decision", "kpi"):
+        block = page.split(f'data-testid="agenda-{section}"')[1].split("</ol>")[0] if \
+            f'data-testid="agenda-{section}"' in page else ""
+        out[section] = [" ".join(re.sub(r"<[^>]+>", " ", li.split(">", 1)[1]).split()) for li in block.split("<li")[1:]]
+    return out
+
+
+def test_the_next_agenda_lists_open_actions_stuck_decisions_and_off_target_kpis(client, holders, review, standing,
+                                                                                partner_a):
+    from partners.models import BusinessReview
+
+    partner_a.refresh_from_db()
+    client.force_login(holders["manager_de"])
+    assert "Draft next review" in client.get(f"/partners/reviews/{review.pk}/").content.decode()
+    response = client.post(f"/reports/reviews/{review.pk}/agenda/draft/")
+    planned = BusinessReview.objects.get(partnership=partner_a, status="planned")
+    assert response.status_code == 302 and response["Location"] == f"/partners/reviews/{planned.pk}/#agenda"
+    assert planned.date == partner_a.next_review_due  # the held review today + a quarter
+
+    agenda = _agenda(client, planned.pk)
+    assert agenda["action"] == ["Send the tender file · max.de overdue 5 days",
+                                f"Plan the joint webinar · pat.partner due {standing['upcoming'].due_date:%d %b %Y}"]
+    assert agenda["decision"] == [
+        "Internal margin floor · Distributor price exception overdue waiting on an agree",
+        "Joint promo budget · Distributor price exception overdue waiting on an agree",
+        "Co-branded flyer · Distributor price exception waiting on an agree"]
+    month = timezone.localdate().replace(day=1) - timedelta(days=1)
+    assert agenda["kpi"] == [f"Rev · REV red attainment 75% {month:%b %Y}",
+                             f"Accts · ACCTS amber attainment 90% {month:%b %Y}"]
+
+    # Redrafting refills the same planned review (no second one) once an action is done.
+    from partners import services as partners
+
+    partners.action_update(actor=holders["admin"], action=standing["overdue"], status="done")
+    client.post(f"/reports/reviews/{review.pk}/agenda/draft/")
+    assert BusinessReview.objects.filter(partnership=partner_a, status="planned").count() == 1
+    assert [line.split(" ·")[0] for line in _agenda(client, planned.pk)["action"]] == ["Plan the joint webinar"]
+
+
+def test_the_partner_reads_the_shared_agenda_and_cannot_draft(client, holders, review, standing, partner_a):
+    from partners.models import BusinessReview
+    from reports.models import ReviewAgendaItem
+
+    client.force_login(holders["manager_de"])
+    client.post(f"/reports/reviews/{review.pk}/agenda/draft/")
+    planned = BusinessReview.objects.get(partnership=partner_a, status="planned")
+    drafted = ReviewAgendaItem.objects.filter(review=planned).count()
+
+    client.force_login(holders["partner"])
+    agenda = _agenda(client, planned.pk)
+    assert [line.split(" ·")[0] for line in agenda["action"]] == ["Send the tender file", "Plan the joint webinar"]
+    # Only the shared decision, and only for the reason the partner may know; none stuck for an internal one.
+    assert agenda["decision"] == ["Joint promo budget · Distributor price exception overdue"]
+    assert [line.split(" ·")[0] for line in agenda["kpi"]] == ["Rev", "Accts"]
+    page = client.get(f"/partners/reviews/{planned.pk}/").content.decode()
+    assert "Internal margin floor" not in page and "Co-branded flyer" not in page and "agenda/draft" not in page
+
+    for who in ("partner", "manager_jp"):
+        client.force_login(holders[who])
+        assert client.post(f"/reports/reviews/{review.pk}/agenda/draft/").status_code == 404
+    client.force_login(holders["manager_de"])
+    assert client.get(f"/reports/reviews/{review.pk}/agenda/draft/").status_code == 405
+    assert ReviewAgendaItem.objects.filter(review=planned).count() == drafted
+    assert BusinessReview.objects.filter(partnership=partner_a, status="planned").count() == 1
