@@ -1,12 +1,12 @@
 from django import forms
 
-from decisions.models import DecisionState, DecisionType, Priority
+from decisions.models import Decision, DecisionState, DecisionType, Priority
 from decisions.selectors import LOGGED_WITHIN
 from decisions.visibility import Visibility
 from governance.models import Function, OrgUnit
 from governance.querysets import assignment_unit_ids
 from kpis.models import KPI
-from partners.models import Partnership
+from partners.models import BusinessReview, Partnership
 
 OPTION_ROWS = 3
 
@@ -80,12 +80,15 @@ class DecisionLogForm(DecisionFieldsForm):
         label="Who sees it", help_text="Internal by default. Shared: the partner's users see the decision, its "
                                        "outcome and the answers their authors share — never who is involved.")
     share_options = forms.BooleanField(required=False, label="Also share the options and trade-off with the partner")
+    # Logged from a business review's page (``?review=<id>``): the decision is linked to it.
+    review = forms.ModelChoiceField(queryset=BusinessReview.objects.none(), required=False, widget=forms.HiddenInput)
     field_order = ["title", "decision_type", "org_unit", "priority", "partnership", "due_by", "description", "kpis"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["decision_type"].queryset = DecisionType.objects.restrict(user, "view").filter(is_active=True)
         self.fields["org_unit"].queryset = OrgUnit.objects.restrict(user, "log").order_by("code")
+        self.fields["review"].queryset = BusinessReview.objects.restrict(user, "change").select_related("partnership")
         if not self.is_bound and not self.initial.get("org_unit"):
             own = assignment_unit_ids(user) if not user.is_admin else []
             if len(own) == 1:
@@ -97,6 +100,7 @@ class DecisionLogForm(DecisionFieldsForm):
         d = self.cleaned_data
         shared = d.get("visibility") == Visibility.SHARED
         return {"decision_type": d["decision_type"], "org_unit": d["org_unit"], **self.field_values(),
+                "review": d.get("review"),
                 "visibility": Visibility.SHARED if shared else Visibility.INTERNAL,
                 "options_visibility": Visibility.SHARED if shared and d.get("share_options") else Visibility.INTERNAL}
 
@@ -217,3 +221,21 @@ class DecisionFilterForm(forms.Form):
         from urllib.parse import urlencode
 
         return urlencode([(k, data.get(k)) for k in cls.PARAMS if data.get(k)])
+
+
+class ActionLinksForm(forms.Form):
+    """The decisions and KPIs a review action serves (``services.review_links``)."""
+
+    decisions = forms.ModelMultipleChoiceField(
+        queryset=Decision.objects.none(), required=False, label="Decisions it serves",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
+    kpis = forms.ModelMultipleChoiceField(
+        queryset=KPI.objects.none(), required=False, label="KPIs it serves",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
+
+    def __init__(self, *args, decisions, kpis, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decisions"].queryset = decisions
+        self.fields["kpis"].queryset = kpis
+        self.fields["decisions"].label_from_instance = lambda d: f"{d.title} ({d.decision_type.name})"
+        self.fields["kpis"].label_from_instance = lambda k: f"{k.name} ({k.code})"

@@ -255,6 +255,14 @@ class Decision(models.Model):
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     kpis = models.ManyToManyField("kpis.KPI", blank=True, related_name="decisions",
                                   help_text="The KPIs this decision is expected to move.")
+    # The business review it was taken in (issue 16). Declared here, not on the review: decisions
+    # sit above partners in the layers, so the review page lists them through a decisions template tag.
+    review = models.ForeignKey(
+        "partners.BusinessReview", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions",
+        help_text="The business review this decision was taken in.")
+    # Review actions that serve this decision (``action.decisions``), on this side for the same reason.
+    review_actions = models.ManyToManyField("partners.ReviewAction", blank=True, related_name="decisions",
+                                            help_text="Business review actions that serve this decision.")
     options = models.JSONField(default=list, blank=True, help_text='[{"option", "pros", "cons"}]')
     # Confidentiality towards the partner of ``partnership`` (decisions/visibility.py).
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL,

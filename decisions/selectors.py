@@ -22,6 +22,7 @@ from decisions.models import (
 )
 from decisions.visibility import sees_internal
 from governance.models import Function, OrgUnit, User
+from governance.querysets import assignment_unit_ids
 from kpis.models import KPI
 
 GROUPINGS = ("decision_type", "org_unit", "function")
@@ -88,13 +89,15 @@ def decision_list(*, user: User, filters: dict | None = None, sort: str = "newes
     return qs.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["newest"]))
 
 
-def stuck_decisions(*, user: User, org_unit_id: int | None = None, now: datetime | None = None,
-                    limit: int = 50) -> list[Decision]:
+def stuck_decisions(*, user: User, org_unit_id: int | None = None, partnership_id: int | None = None,
+                    now: datetime | None = None, limit: int = 50) -> list[Decision]:
     """The stuck decisions ``user`` may see (``DecisionQuerySet.stuck``), under ``org_unit_id``'s
-    subtree when given, the earliest SLA first — the leader's dashboard, the region pack and the
-    summary digest list these. One query."""
+    subtree and of ``partnership_id`` when given, the earliest SLA first — the leader's dashboard,
+    the region pack, the summary digest and the next review's agenda list these. One query."""
     now = now or timezone.now()
     qs = Decision.objects.restrict(user, "view")
+    if partnership_id is not None:
+        qs = qs.filter(partnership_id=partnership_id)
     if org_unit_id is not None:
         qs = qs.filter(org_unit__in=OrgUnit.objects.restrict(user, "view")
                        .filter(ancestor_links__ancestor_id=org_unit_id).values("pk"))
@@ -125,7 +128,7 @@ def decision_detail(*, user: User, pk: int) -> Decision:
     qs = Decision.objects.restrict(user, "view").annotate(
         may_change=Exists(changeable), is_paused=Exists(running), has_pause_rules=Exists(pausable)).select_related(
         "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
-        "deciding_unit", "decided_by", "matrix_version",
+        "deciding_unit", "decided_by", "matrix_version", "review",
     ).prefetch_related(
         Prefetch("kpis", queryset=KPI.objects.restrict(user, "view")),
         Prefetch("participants", queryset=DecisionParticipant.objects.restrict(user, "view").select_related(
@@ -414,3 +417,19 @@ def forum_agenda(*, user: User, pk: int, now: datetime | None = None) -> dict:
     cancelled = [e for e in forum.exceptions.all() if e.date >= local]
     return {"forum": forum, "now": now, "upcoming": upcoming, "cancelled": cancelled,
             "meetings": sorted(by_meeting.items()), "count": len(items)}
+
+
+def review_decisions(*, user: User, review) -> list[Decision]:
+    """The decisions taken in a business review that ``user`` may see (a partner user: those shared
+    with them), in the order they were logged."""
+    return list(Decision.objects.restrict(user, "view").filter(review=review)
+                .select_related("decision_type", "org_unit", "decider").order_by("requested_at", "pk"))
+
+
+def review_log_unit(*, user: User, review) -> int | None:
+    """The org unit a decision logged from ``review`` starts at: of the partnership's org units the
+    user may log decisions in, one they hold an assignment at, else the first by code."""
+    units = list(OrgUnit.objects.restrict(user, "log").filter(partnerships=review.partnership_id)
+                 .order_by("code").values_list("pk", flat=True))
+    own = set(assignment_unit_ids(user))
+    return next((u for u in units if u in own), units[0] if units else None)

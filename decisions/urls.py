@@ -1,6 +1,6 @@
 from django.urls import path
 
-from decisions.views import analytics, forums, matrix, pages
+from decisions.views import analytics, forums, matrix, pages, review_links
 
 app_name = "decisions"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/preview/", pages.routing_preview, name="preview"),
     path("filters/save/", pages.saved_filter_save, name="filter-save"),
     path("filters/<int:pk>/delete/", pages.saved_filter_delete, name="filter-delete"),
+    path("review-actions/<int:pk>/links/", review_links.action_links, name="action-links"),
     path("forums/", forums.forum_list, name="forums"),
     path("forums/<int:pk>/", forums.forum_agenda, name="forum"),
     path("<int:pk>/", pages.decision_detail, name="detail"),

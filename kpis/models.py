@@ -96,6 +96,10 @@ class KPI(models.Model):
     max_value = models.DecimalField(**AMOUNT, null=True, blank=True,
                                     help_text="Largest valid actual (empty: the kind's default). Percent: 1 = 100%.")
     description = models.TextField(blank=True)
+    # Business review actions that serve this KPI (issue 16): declared here because kpis sits above
+    # partners in the layers — ``action.kpis`` reads them; ``decisions.services.review_links`` writes them.
+    review_actions = models.ManyToManyField("partners.ReviewAction", blank=True, related_name="kpis",
+                                            help_text="Review actions that serve this KPI.")
 
     objects = KPIQuerySet.as_manager()
     history = HistoricalRecords()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from reports.querysets import BriefingBookQuerySet
+from reports.querysets import BriefingBookQuerySet, ReviewAgendaItemQuerySet
 
 
 class PackKind(models.TextChoices):
@@ -99,3 +99,49 @@ class PackFile(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class AgendaSection(models.TextChoices):
+    """The parts of a drafted agenda, in the order they are discussed."""
+
+    ACTION = "action", "Open actions"
+    DECISION = "decision", "Stuck decisions"
+    KPI = "kpi", "Off-target KPIs"
+
+
+class ReviewAgendaItem(models.Model):
+    """One line of the agenda drafted for a business review (``reports/agenda.py``): an open action,
+    a stuck decision or an off-target KPI of its partnership, with why it is on the agenda as it
+    stood when drafted. Kept here, above partners, decisions and kpis, because it points at all three;
+    a redraft replaces the review's items. Readers see the items whose subject they may see
+    (``ReviewAgendaItemQuerySet``)."""
+
+    review = models.ForeignKey("partners.BusinessReview", on_delete=models.CASCADE, related_name="agenda_items")
+    section = models.CharField(max_length=8, choices=AgendaSection.choices)
+    position = models.PositiveSmallIntegerField()
+    action = models.ForeignKey("partners.ReviewAction", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    decision = models.ForeignKey("decisions.Decision", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    kpi = models.ForeignKey("kpis.KPI", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    reasons = models.JSONField(default=list, blank=True,
+                               help_text='Why it is on the agenda, in words: ["overdue 5 days"], ["escalated to L1"].')
+    drafted_at = models.DateTimeField()
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ReviewAgendaItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["review", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(section="action", action__isnull=False, decision__isnull=True, kpi__isnull=True)
+                           | models.Q(section="decision", decision__isnull=False, action__isnull=True,
+                                      kpi__isnull=True)
+                           | models.Q(section="kpi", kpi__isnull=False, action__isnull=True, decision__isnull=True)),
+                name="agendaitem_one_subject"),
+            models.UniqueConstraint(fields=["review", "position"], name="agendaitem_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review_id} #{self.position} {self.section}"

@@ -27,3 +27,21 @@ class BriefingBookQuerySet(ScopedQuerySet):
             return self.filter(partnership__in=partnerships)
         return self.filter(models.Q(partnership__in=partnerships)
                            | models.Q(partnership__isnull=True, org_unit__in=visible_org_unit_ids(user)))
+
+
+class ReviewAgendaItemQuerySet(ScopedQuerySet):
+    """A drafted agenda item is seen by those who see its review *and* what it points at: the
+    action, the decision (a partner user: only one shared with them) or the KPI — so a partner user
+    reads the shared agenda, never an internal-only decision. Written by the drafting service only."""
+
+    actions = (VIEW,)
+
+    def _restrict_view(self, user):
+        from decisions.models import Decision
+        from kpis.models import KPI
+        from partners.models import BusinessReview, ReviewAction
+
+        return self.filter(review__in=BusinessReview.objects.restrict(user, VIEW).values("pk")).filter(
+            models.Q(action__isnull=True) | models.Q(action__in=ReviewAction.objects.restrict(user, VIEW).values("pk")),
+            models.Q(decision__isnull=True) | models.Q(decision__in=Decision.objects.restrict(user, VIEW).values("pk")),
+            models.Q(kpi__isnull=True) | models.Q(kpi__in=KPI.objects.restrict(user, VIEW).values("pk")))

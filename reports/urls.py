@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from reports import pack_views, views
+from reports import agenda_views, pack_views, views
 
 
 class FormatConverter:
@@ -31,6 +31,7 @@ urlpatterns = [
     path("packs/", pack_views.my_packs, name="packs"),
     path("packs/region/", pack_views.region_pack_request, name="region-pack"),
     path("reviews/<int:pk>/briefing-book/", pack_views.review_book_request, name="review-book"),
+    path("reviews/<int:pk>/agenda/draft/", agenda_views.review_agenda_draft, name="review-agenda-draft"),
     path("books/<int:pk>/", pack_views.book_detail, name="book"),
     path("books/<int:pk>/status/", pack_views.book_status, name="book-status"),
     path("books/<int:pk>/<audience:audience>.<fmt:fmt>", pack_views.book_download, name="book-download"),

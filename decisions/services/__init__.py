@@ -12,6 +12,7 @@
 * ``escalation``: the overdue sweep (compare-and-set, exactly once per level);
 * ``forums``: forums, their cancelled and moved meetings, and their agendas (a lapsed or flagged
   forum-bound decision is queued for the next meeting and rolls on while open);
+* ``review_links``: the decisions and KPIs a business review's follow-up action serves;
 * ``chasing``: the sweep's second half — missing agreements and inputs reminded, then chased to the
   same function one level up (the same guarantees).
 """
@@ -50,6 +51,7 @@ from decisions.services.matrix_drafts import (
 )
 from decisions.services.nudges import decision_nudge
 from decisions.services.pauses import decision_pause, decision_resume, resume_due_pauses
+from decisions.services.review_links import action_links_set
 from decisions.services.saved_filters import saved_filter_delete, saved_filter_save
 from decisions.services.workflow import (
     decision_agree,
@@ -63,6 +65,7 @@ from decisions.services.workflow import (
 )
 
 __all__ = [
+    "action_links_set",
     "chase_overdue",
     "LintIssue",
     "LintReport",

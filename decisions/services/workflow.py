@@ -137,6 +137,7 @@ def decision_log(
     due_by: date | datetime | None = None,
     visibility: str = Visibility.INTERNAL,
     options_visibility: str = Visibility.INTERNAL,
+    review=None,
     now: datetime | None = None,
 ) -> Decision:
     """Log a decision: resolve participants from the matrix in force, start the SLA clock (warning
@@ -144,13 +145,23 @@ def decision_log(
     them. Raises ValidationError when nobody could decide.
 
     ``visibility``: whether the partner of ``partnership`` sees the decision (internal by default);
-    ``options_visibility``: whether they also see the options and trade-off."""
+    ``options_visibility``: whether they also see the options and trade-off; ``review``: the business
+    review it was taken in (one the actor may change; the decision takes its partnership)."""
     now = now or timezone.now()
     kpis = list(kpis)
+    review_errors = {}
+    if review is not None:
+        if not can(actor, CHANGE, review):
+            review_errors["review"] = "Unknown business review."
+        elif partnership is None:
+            partnership = review.partnership
+        elif partnership.pk != review.partnership_id:
+            review_errors["partnership"] = "A decision taken in a review belongs to the review's partnership."
     due_by = due_by_instant(due_by, org_unit)
     errors = check_request_fields(actor=actor, now=now, title=title or "", priority=priority,
                                   partnership=partnership, kpis=kpis, due_by=due_by)
     _check_sharing(errors, partnership=partnership, visibility=visibility, options_visibility=options_visibility)
+    errors.update(review_errors)
     if not decision_type.is_active:
         errors["decision_type"] = "This decision type is no longer in use."
     if not can(actor, LOG, org_unit):
@@ -169,7 +180,7 @@ def decision_log(
         partnership=partnership, priority=priority, options=clean_options, matrix_version=routing.version,
         requested_by=actor, requested_at=now, decider=decider.user, decider_function=decider.function,
         deciding_unit=routing.deciding_unit, sla_due_at=clock.due_at, due_by=due_by, visibility=visibility,
-        options_visibility=options_visibility, **clock.as_fields(),
+        options_visibility=options_visibility, review=review, **clock.as_fields(),
     )
     if kpis:
         decision.kpis.set(kpis)
@@ -182,6 +193,7 @@ def decision_log(
     _event(decision, EventKind.LOGGED, actor=actor, now=now, message=description[:500], data={
         "matrix_version": routing.version.number, "deciding_unit": routing.deciding_unit.code,
         **({"due_by": due_by.isoformat()} if due_by else {}),
+        **({"review": review.pk} if review is not None else {}),
         "participants": [{"user": s.user.username, "function": s.function.code, "role": s.role}
                          for s in routing.seats if s.user is not None],
     }, visibility=visibility)

@@ -2,8 +2,11 @@ from django import template
 from django.utils import timezone
 
 from decisions import selectors
-from decisions.models import Decision, DecisionStatus
+from decisions.models import Decision, DecisionState, DecisionStatus
+from decisions.visibility import sees_internal
 from governance.models import Notification
+from governance.querysets import CHANGE, can
+from kpis.models import KPI
 
 register = template.Library()
 
@@ -18,6 +21,31 @@ def partnership_decisions(partnership, user, limit: int = 8):
     return {"open_decisions": open_, "recent_decisions": recent, "partnership": partnership,
             "waiting": selectors.answers_owed(user=user, decisions=qs), "now": timezone.now(), "user": user,
             "can_log": not user.is_partner}
+
+
+@register.inclusion_tag("decisions/_review_decisions.html")
+def review_decisions(review, user):
+    """The decisions taken in a business review, on its page: what ``user`` may see of them (a
+    partner user: the shared ones, without who decides), and the button to log one from the review
+    for those who may log decisions and change the review."""
+    internal = sees_internal(user)
+    may_log = (internal and (user.role in ("admin", "leader", "manager") or user.is_admin)
+               and can(user, CHANGE, review))
+    rows = [(d, d.state if internal or d.state != DecisionState.BLOCKED else DecisionState.OPEN)  # a veto is internal
+            for d in selectors.review_decisions(user=user, review=review)]
+    return {"review": review, "rows": rows, "internal": internal, "may_log": may_log, "now": timezone.now()}
+
+
+@register.inclusion_tag("decisions/_action_serves.html")
+def action_serves(action, user, review):
+    """Under a review action: the decisions and KPIs it serves, as ``user`` may see them (a partner
+    user: decisions shared with them, their partnership's KPIs), and the link to change them for
+    those who may change ``review``."""
+    return {"action": action,
+            "decisions": list(Decision.objects.restrict(user, "view").filter(review_actions=action)
+                              .order_by("requested_at", "pk")),
+            "kpis": list(KPI.objects.restrict(user, "view").filter(review_actions=action).order_by("code")),
+            "may_link": sees_internal(user) and can(user, CHANGE, review)}
 
 
 STUCK_ON_DASHBOARD = 8

@@ -29,7 +29,7 @@ from decisions.services.workflow import agreement_blockers, due_by_instant, reas
 from decisions.visibility import Visibility, sees_internal
 from governance.idempotency import submission_token, submit_once
 from governance.models import OrgUnit, User
-from partners.models import Partnership
+from partners.models import BusinessReview, Partnership
 
 
 def _internal_only(user) -> None:
@@ -109,17 +109,35 @@ def log_decision(request):
     _internal_only(request.user)
     if request.user.role not in ("admin", "leader", "manager") and not request.user.is_admin:
         raise Http404
-    form = DecisionLogForm(request.POST or None, user=request.user,
-                           initial={"org_unit": request.GET.get("org_unit"),
-                                    "partnership": request.GET.get("partnership")})
+    initial = {"org_unit": request.GET.get("org_unit"), "partnership": request.GET.get("partnership")}
+    review = _review_to_log_in(request)
+    if review is not None:
+        initial.update(review=review.pk, partnership=review.partnership_id,
+                       org_unit=selectors.review_log_unit(user=request.user, review=review))
+    form = DecisionLogForm(request.POST or None, user=request.user, initial=initial)
     # A double-submitted form logs one decision: the second submit goes where the first went.
     token = submission_token(request)
     if request.method == "POST":
-        return submit_once(request, lambda: _log_decision_post(request, form, token), form="decisions:log")
-    return render(request, "decisions/log.html", {"form": form, "submission_token": token})
+        return submit_once(request, lambda: _log_decision_post(request, form, token, review), form="decisions:log")
+    return render(request, "decisions/log.html", {"form": form, "submission_token": token, "review": review})
 
 
-def _log_decision_post(request, form, token: str):
+def _review_to_log_in(request):
+    """The business review a decision is logged from (``?review=<id>``): one the user may change,
+    else 404."""
+    raw = request.GET.get("review") or request.POST.get("review") or ""
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        raise Http404
+    review = BusinessReview.objects.restrict(request.user, "change").select_related("partnership").filter(
+        pk=raw).first()
+    if review is None:
+        raise Http404
+    return review
+
+
+def _log_decision_post(request, form, token: str, review=None):
     if form.is_valid():
         try:
             decision = services.decision_log(actor=request.user, **form.service_kwargs())
@@ -129,8 +147,10 @@ def _log_decision_post(request, form, token: str):
         else:
             who = decision.decider.get_full_name() or decision.decider.username
             messages.success(request, f"Logged “{decision.title}”. {who} decides.")
+            if decision.review_id:
+                return redirect(reverse("partners:review", args=[decision.review_id]) + "#decisions")
             return redirect("decisions:detail", pk=decision.pk)
-    return render(request, "decisions/log.html", {"form": form, "submission_token": token})
+    return render(request, "decisions/log.html", {"form": form, "submission_token": token, "review": review})
 
 
 @login_required
