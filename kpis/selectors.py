@@ -15,11 +15,10 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, Value, When, Window
-from django.utils import timezone
 
 from governance.models import Function, OrgLevel, OrgUnit, OrgUnitClosure, User
+from governance.periods import last_month, month_shift
 from kpis.models import KPI, Category, Grain, KPIOwnership, ScorecardCell, StrategicObjective
-from kpis.periods import current_month
 from kpis.services.scorecards import ATTAINMENT_CAP, Scorecard, weighted_scorecard
 from partners.models import Partner, Partnership
 
@@ -32,11 +31,6 @@ PARTNER_CARDS = 8  # partner scorecards at a unit, the weakest first; the rest i
 # one's cells): the partner panel shows their count and tile chips the newest co-owners, not the worst.
 PARTNER_RANK_MAX = 100
 LEVEL_ORDER = {"global": 0, "region": 1, "cluster": 2, "market": 3}
-
-
-def month_shift(d: date, months: int) -> date:
-    index = d.year * 12 + d.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def cell_period(period: date, grain: str) -> date:
@@ -165,7 +159,7 @@ def default_period(user: User, unit: Unit, *, now=None) -> DefaultPeriod:
     the last closed month. One query: the unit's month cells of the last ``LOOK_BACK`` closed
     months that have any, summed per month."""
     minimum = float(getattr(settings, "ACCORD_DASHBOARD_MIN_COVERAGE", 0.6))
-    closed = month_shift(current_month(now or timezone.now(), unit.timezone), -1)
+    closed = last_month(now, unit.timezone)
     months = list(ScorecardCell.objects.restrict(user, "view")
                   .filter(org_unit_id=unit.pk, grain=Grain.MONTH, partnership_key=0, period__lte=closed)
                   .values("period").annotate(reporting=Sum("reporting"), expected=Sum("expected"))

@@ -42,6 +42,7 @@ from decisions.models import (
     MatrixVersion,
 )
 from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, User
+from governance.periods import month_shift
 from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, Target
 from partners.models import Partner, Partnership
 
@@ -56,11 +57,6 @@ TARGET_MONTHS = 24
 AGGREGATIONS = ("sum", "average", "ratio", "latest")
 SLA_HOURS = 40
 CHUNK = 50_000
-
-
-def month_add(d: date, months: int) -> date:
-    i = d.year * 12 + d.month - 1 + months
-    return date(i // 12, i % 12 + 1, 1)
 
 
 def prefix_for(seed: int) -> str:
@@ -221,7 +217,7 @@ def generate(*, measurements: int, decisions: int, seed: int = 7, replace: bool 
          for i in range(n_kpis)])
     partners = Partner.objects.bulk_create(
         [Partner(name=f"{prefix} partner {i:04d}", kind="distributor") for i in range(n_pships)])
-    start = month_add(date(now.year, now.month, 1), -MONTHS)  # 60 months ending last month
+    start = month_shift(date(now.year, now.month, 1), -MONTHS)  # 60 months ending last month
     pships = Partnership.objects.bulk_create(
         [Partnership(partner=p, name=f"{p.name} distribution", type="distribution", owner_function=functions[i % 4],
                      start=start, owner_id=holder[root.pk]) for i, p in enumerate(partners)])
@@ -243,7 +239,7 @@ def generate(*, measurements: int, decisions: int, seed: int = 7, replace: bool 
     KPIOwnership.objects.bulk_create(ownerships, batch_size=5000)
 
     # --- measurements: series (market, kpi, partnership) × 60 months, streamed in index order ----
-    months = [month_add(start, i) for i in range(MONTHS)]
+    months = [month_shift(start, i) for i in range(MONTHS)]
     series = [(m.pk, k.pk, 0) for m in markets for k in kpis]
     rnd.shuffle(series)
     extra = [(m.pk, k.pk, p.pk) for p in pships for m in pship_markets[p.pk] for k in pship_kpis[p.pk]]
