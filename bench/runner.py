@@ -76,8 +76,8 @@ def execute(sql: str, params=None) -> int:
 
 # ----------------------------------------------------------------------------------------------
 def ensure_data(args) -> dict:
-    from governance.management.commands.generate_scale_data import generate, prefix_for
     from governance.models import OrgUnit
+    from reports.management.commands.generate_scale_data import generate, prefix_for
 
     sets = {}
     for label, seed, n, m in (("full", args.seed, args.measurements, args.decisions),

@@ -99,10 +99,9 @@ def visible_org_unit_ids(user: User) -> models.QuerySet:
 
 
 def member_partnership_ids(user: User) -> models.QuerySet:
-    """Subquery of the ids of the partnerships ``user`` belongs to (partner users)."""
-    from partners.models import Partnership
-
-    return Partnership.objects.filter(members=user).values("pk")
+    """Subquery of the ids of the partnerships ``user`` belongs to (partner users), through the
+    ``User.partnerships`` relation that partners declares (governance imports no app above it)."""
+    return user.partnerships.values("pk")
 
 
 def is_active_user(user) -> bool:

@@ -83,10 +83,8 @@ def default_timezone(user) -> str:
 
     unit_zone = (Assignment.objects.filter(user=user).order_by("pk")
                  .values_list("org_unit__timezone", flat=True).first())
-    if unit_zone is None and user.pk is not None:
-        from partners.models import Partnership
-
-        unit_zone = (Partnership.objects.filter(members=user).order_by("pk", "org_units__code")
+    if unit_zone is None and user.pk is not None:  # through User.partnerships, which partners declares
+        unit_zone = (user.partnerships.order_by("pk", "org_units__code")
                      .exclude(org_units=None).values_list("org_units__timezone", flat=True).first())
     return unit_zone or settings.TIME_ZONE
 

@@ -18,6 +18,9 @@ participants and events stream through psycopg 3 ``COPY … FROM STDIN`` in the 
 order (so index maintenance appends instead of splitting pages). Scale rows carry no
 django-simple-history rows (as after a restore). The rollup is marked as needing a full run
 (``DirtyCell`` is left alone; run ``manage.py rollup_scorecards --full``): printed at the end.
+
+It lives in reports, the app above all others, because it writes every app's rows (governance, the
+ground floor, imports no app above it).
 """
 
 from __future__ import annotations
