@@ -53,6 +53,9 @@ class Role(models.TextChoices):
     PARTNER = "partner", "Partner user"
 
 
+INTERNAL_ROLES = frozenset({Role.ADMIN, Role.LEADER, Role.MANAGER})  # everyone but partner users
+
+
 class UserQuerySet(ScopedQuerySet):
     """People. view — whose names and ids a user may see: admins everyone; partner users only
     themselves; leaders and managers themselves, everyone assigned in their subtrees or above their
@@ -72,6 +75,10 @@ class UserQuerySet(ScopedQuerySet):
         """Let leaders and managers also see the users ``source(user)`` selects (idempotent)."""
         if source not in cls.people_sources:
             cls.people_sources.append(source)
+
+    def admins(self) -> UserQuerySet:
+        """Active admins (role admin or superuser; ``User.is_admin`` as a query): who hears when nobody else can act."""
+        return self.filter(models.Q(role=Role.ADMIN) | models.Q(is_superuser=True), is_active=True)
 
     def _restrict_view(self, user: User) -> UserQuerySet:
         from governance.querysets import assignment_unit_ids

@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
 
-from governance.models import OrgUnit
+from governance.models import OrgUnit, Role
 from governance.periods import last_month
 from kpis import expected
 from kpis.plausibility import PlausibilityWarning, check
@@ -102,7 +102,7 @@ def _lines(request, unit, period) -> list[Line]:
 @login_required
 def entry_grid(request):
     """GET: the grid for ``?unit=&period=``; POST: save every filled row, all or nothing."""
-    if not (request.user.is_admin or request.user.role in ("leader", "manager", "partner")):
+    if not (request.user.is_admin or request.user.role in (Role.LEADER, Role.MANAGER, Role.PARTNER)):
         raise Http404
     units, unit, period = _context(request)
     lines = _lines(request, unit, period)

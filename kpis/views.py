@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from governance.models import OrgUnit
+from governance.models import OrgUnit, Role
 from governance.periods import last_month
 from kpis import expected, selectors
 from kpis.files import INFO_COLUMNS, check_shape, read_bytes, write_xlsx
@@ -222,7 +222,7 @@ def import_page(request):
     result = errors = warnings = None
     error_count = 0
     if request.method == "POST":
-        if not (request.user.is_admin or request.user.role in ("leader", "manager", "partner")):
+        if not (request.user.is_admin or request.user.role in (Role.LEADER, Role.MANAGER, Role.PARTNER)):
             raise Http404
         upload = request.FILES.get("file")
         if upload is None:

@@ -44,7 +44,7 @@ from decisions.models import (
     MatrixCell,
     MatrixVersion,
 )
-from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, User
+from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, Role, User
 from governance.periods import month_shift
 from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, Target
 from partners.models import Partner, Partnership
@@ -203,11 +203,11 @@ def generate(*, measurements: int, decisions: int, seed: int = 7, replace: bool 
     decider_fn = functions[0]
     unusable = make_password(None)
     users = User.objects.bulk_create(
-        [User(username=f"{prefix.lower()}.{u.code.lower()}", role="manager" if u.level == "market" else "leader",
+        [User(username=f"{prefix.lower()}.{u.code.lower()}", role=Role.MANAGER if u.level == "market" else Role.LEADER,
               password=unusable, first_name="Holder", last_name=u.code) for u in units])
     holder = {u.pk: usr.pk for u, usr in zip(units, users, strict=True)}
     Assignment.objects.bulk_create([Assignment(user_id=holder[u.pk], function=decider_fn, org_unit=u) for u in units])
-    admin = User.objects.create(username=f"{prefix.lower()}.admin", role="admin", password=unusable,
+    admin = User.objects.create(username=f"{prefix.lower()}.admin", role=Role.ADMIN, password=unusable,
                                 first_name="Bench", last_name="Admin")
 
     # --- KPIs, partnerships, ownerships ---------------------------------------------------------
