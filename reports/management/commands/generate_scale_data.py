@@ -150,8 +150,9 @@ def delete_scale_data(prefix: str) -> None:
 
 def _skip_fk_triggers() -> None:
     """Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: at COMMIT PostgreSQL would check
-    every copied row one by one (minutes at 10M). The rows are consistent by construction, so, as
-    pg_restore --disable-triggers does, a superuser skips those checks for this transaction only."""
+    every copied row one by one (docs/benchmarks.md#figures-behind-code-comments). The rows are
+    consistent by construction, so, as pg_restore --disable-triggers does, a superuser skips those
+    checks for this transaction only."""
     with connection.cursor() as cur:
         cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         if cur.fetchone()[0]:
