@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         import_csv,
         import_keys,
         measurement_copy_rows,
-        month_add,
     )
     from governance.models import User
+    from governance.periods import month_shift
     from kpis.services import measurements as service
 
     prefix = args.prefix
@@ -86,10 +86,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rounds = []
     try:
         for n in range(3):
-            copy_month = month_add(last_month, 11 + 2 * n)
+            copy_month = month_shift(last_month, 11 + 2 * n)
             copy_s = copy_measurements(measurement_copy_rows(keys, copy_month, stamp))
             print(f"raw COPY into {copy_month:%Y-%m}: {copy_s:.3f} s")
-            rounds.append({"copy": copy_s, **ours(month_add(last_month, 12 + 2 * n), profile=n == 2)})
+            rounds.append({"copy": copy_s, **ours(month_shift(last_month, 12 + 2 * n), profile=n == 2)})
     finally:
         cleanup_bench_rows(prefix, last_month)
     return rounds

@@ -76,8 +76,8 @@ def execute(sql: str, params=None) -> int:
 
 # ----------------------------------------------------------------------------------------------
 def ensure_data(args) -> dict:
-    from governance.management.commands.generate_scale_data import generate, prefix_for
     from governance.models import OrgUnit
+    from reports.management.commands.generate_scale_data import generate, prefix_for
 
     sets = {}
     for label, seed, n, m in (("full", args.seed, args.measurements, args.decisions),
@@ -107,11 +107,6 @@ def data_facts(prefix: str) -> dict:
                     f"WHERE org_unit_id IN ({units}) AND source = 'scale'", args)
         first, last = cur.fetchone()
     return {"measurements": m, "decisions": d, "first_month": first, "last_month": last}
-
-
-def month_add(d: date, months: int) -> date:
-    i = d.year * 12 + d.month - 1 + months
-    return date(i // 12, i % 12 + 1, 1)
 
 
 def cleanup_bench_rows(prefix: str, last_month: date) -> None:
@@ -227,6 +222,7 @@ def bench_incremental(result: dict, facts: dict, admin, prefix: str, *, rounds: 
     """(2) ``rounds`` times: 1,000 new measurements (50 KPIs × 20 markets) of a fresh month after the
     data, entered through the service, then the incremental rollup, timed with a per-statement
     profile. The reported figure is the median round; every round is kept in the JSON."""
+    from governance.periods import month_shift
     from kpis.models import KPI
     from kpis.services.measurements import measurements_record
     from kpis.services.rollup import rollup_incremental
@@ -237,7 +233,7 @@ def bench_incremental(result: dict, facts: dict, admin, prefix: str, *, rounds: 
     markets = markets[:20] if len(kpis) * 20 >= 1000 else markets  # the tiny org has fewer KPIs
     runs = []
     for r in range(1, rounds + 1):
-        month = month_add(facts["last_month"], r)
+        month = month_shift(facts["last_month"], r)
         rows = [{"kpi": k.code, "org_unit": mk, "period": month.isoformat()[:7], "value": str(100 + i)}
                 for i, (k, mk) in enumerate((k, mk) for k in kpis for mk in markets)][:1000]
         service_s, _ = timed(measurements_record, actor=admin, rows=rows, source="bench",
@@ -407,6 +403,7 @@ def bench_import(result: dict, admin, prefix: str, facts: dict, rows_n: int) -> 
     """
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from governance.periods import month_shift
     from kpis.models import DirtyCell, Measurement
     from kpis.services.measurements import measurements_import_csv
 
@@ -452,13 +449,13 @@ def bench_import(result: dict, admin, prefix: str, facts: dict, rows_n: int) -> 
     for n in range(2):
         base = 2 + 3 * n
         log(f"CSV import of {len(keys):,} rows through the service (run {n + 1} of 2)")
-        runs["ours"].append(ours(month_add(facts["last_month"], base)))
+        runs["ours"].append(ours(month_shift(facts["last_month"], base)))
         log(f"  {runs['ours'][-1]:.3f} s ({len(keys) / runs['ours'][-1]:,.0f} rows/s)")
         log(f"raw COPY of {len(keys):,} rows into the same indexed table")
-        runs["copy"].append(raw_copy(month_add(facts["last_month"], base + 1)))
+        runs["copy"].append(raw_copy(month_shift(facts["last_month"], base + 1)))
         log(f"  {runs['copy'][-1]:.3f} s ({len(keys) / runs['copy'][-1]:,.0f} rows/s)")
         log(f"raw COPY of the same writes ({len(keys):,} rows + their history rows + their dirty keys)")
-        runs["same"].append(copy_same_writes(month_add(facts["last_month"], base + 2), -1 - n * len(keys)))
+        runs["same"].append(copy_same_writes(month_shift(facts["last_month"], base + 2), -1 - n * len(keys)))
         log(f"  {runs['same'][-1]:.3f} s ({len(keys) / runs['same'][-1]:,.0f} rows/s)")
     ours_s, copy_s, same_s = (min(runs[side]) for side in ("ours", "copy", "same"))
     ours_rate, copy_rate = len(keys) / ours_s, len(keys) / copy_s

@@ -14,6 +14,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import Http404
 
+from governance.models import Role
+
 # slug -> "app_label.Model"; a model that is not installed yet is skipped.
 # Every model with ``history`` whose queryset has ``restrict`` (tests/security/test_audit_trail.py
 # checks that none is forgotten). Decisions keep their own append-only timeline (DecisionEvent);
@@ -45,7 +47,7 @@ AUDITED_ELSEWHERE = {"kpis.KPIOwnership",
                      # target proposals show their steps; commitments keep their history in the admin
                      "kpis.TargetProposal", "partners.Commitment"}
 
-AUDIT_ROLES = {"admin", "leader"}
+AUDIT_ROLES = {Role.ADMIN, Role.LEADER}
 
 
 @dataclass

@@ -39,7 +39,8 @@ def _fail_open(default):
 class ResilientRedisCacheClient(RedisCacheClient):
     """Fails open (above) and keeps one ``redis.Redis`` client per connection pool: Django's client
     builds a new one for every operation, and ``Redis.__init__`` fills its table of ~170 response
-    callbacks each time (≈ 0.5 ms of CPU per cache call; an API request's throttle makes two).
+    callbacks each time, on every cache call (an API request's throttle makes two; cost:
+    docs/benchmarks.md#figures-behind-code-comments).
     A ``Redis`` client is thread-safe; the pool hands each command a connection of its own."""
 
     def __init__(self, *args, **kwargs):

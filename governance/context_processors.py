@@ -5,6 +5,8 @@ from functools import cache
 
 from django.urls import NoReverseMatch, reverse
 
+from governance.models import Role
+
 _NAV_MODULES = ("kpis.nav", "decisions.nav", "partners.nav", "governance.nav")
 
 
@@ -32,7 +34,7 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    role = "admin" if user.is_admin else user.role
+    role = Role.ADMIN if user.is_admin else user.role
     path = request.path
     items = [
         {"label": label, "url": url, "icon": icon,

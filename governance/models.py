@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -20,6 +22,18 @@ from governance.querysets import (
     assignments_changed,
     visible_org_unit_ids,
 )
+
+# The model behind ``User.partnerships`` (partners declares the relation): governance names it by
+# label, as Django names AUTH_USER_MODEL, and imports no app above it.
+PARTNERSHIP_MODEL = "partners.Partnership"
+
+
+def partnership_model() -> type[models.Model]:
+    """The ``Partnership`` model, looked up by ``PARTNERSHIP_MODEL`` (app registry ready)."""
+    from django.apps import apps
+
+    return apps.get_model(PARTNERSHIP_MODEL)
+
 
 code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_&-]{0,31}$",
@@ -39,29 +53,45 @@ class Role(models.TextChoices):
     PARTNER = "partner", "Partner user"
 
 
+INTERNAL_ROLES = frozenset({Role.ADMIN, Role.LEADER, Role.MANAGER})  # everyone but partner users
+
+
 class UserQuerySet(ScopedQuerySet):
     """People. view — whose names and ids a user may see: admins everyone; partner users only
     themselves; leaders and managers themselves, everyone assigned in their subtrees or above their
     own units (their line), the partner users of the partnerships they can see and the people those
     partnerships are shared with. change: admins. share: the people a partnership may be shared
-    with — any active internal user (sharing reaches outside the sharer's scope on purpose)."""
+    with — any active internal user (sharing reaches outside the sharer's scope on purpose).
+
+    The people seen through an app above governance are that app's rule: it registers a function
+    ``user -> Q`` on ``User`` with ``UserQuerySet.see_people_through`` in its ``AppConfig.ready()``
+    (partners: ``partners.querysets.people_of_visible_partnerships``)."""
 
     actions = (VIEW, CHANGE, SHARE)
+    people_sources: ClassVar[list[Callable[[User], models.Q]]] = []
+
+    @classmethod
+    def see_people_through(cls, source: Callable[[User], models.Q]) -> None:
+        """Let leaders and managers also see the users ``source(user)`` selects (idempotent)."""
+        if source not in cls.people_sources:
+            cls.people_sources.append(source)
+
+    def admins(self) -> UserQuerySet:
+        """Active admins (role admin or superuser; ``User.is_admin`` as a query): who hears when nobody else can act."""
+        return self.filter(models.Q(role=Role.ADMIN) | models.Q(is_superuser=True), is_active=True)
 
     def _restrict_view(self, user: User) -> UserQuerySet:
         from governance.querysets import assignment_unit_ids
-        from partners.models import Partnership, PartnershipUserObjectPermission
 
         if user.is_partner:
             return self.filter(pk=user.pk)
         in_scope = Assignment.objects.filter(org_unit__in=visible_org_unit_ids(user)).values("user_id")
         above = OrgUnitClosure.objects.filter(descendant_id__in=assignment_unit_ids(user)).values("ancestor_id")
         line = Assignment.objects.filter(org_unit__in=above).values("user_id")
-        partnerships = Partnership.objects.restrict(user, VIEW).values("pk")
-        members = Partnership.members.through.objects.filter(partnership_id__in=partnerships).values("user_id")
-        shared = PartnershipUserObjectPermission.objects.filter(content_object_id__in=partnerships).values("user_id")
-        return self.filter(models.Q(pk=user.pk) | models.Q(pk__in=in_scope) | models.Q(pk__in=line)
-                           | models.Q(pk__in=members) | models.Q(pk__in=shared))
+        seen = models.Q(pk=user.pk) | models.Q(pk__in=in_scope) | models.Q(pk__in=line)
+        for source in self.people_sources:
+            seen |= source(user)
+        return self.filter(seen)
 
     _restrict_change = ScopedQuerySet._nobody
 

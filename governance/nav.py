@@ -4,10 +4,15 @@ An entry is ``(label, url_name, bootstrap_icon, roles)``; ``roles`` is the set o
 Entries whose URL does not exist (yet) are skipped.
 """
 
-ALL_ROLES = frozenset({"admin", "leader", "manager", "partner"})
-INTERNAL_ROLES = frozenset({"admin", "leader", "manager"})
+from governance.models import INTERNAL_ROLES, Role
+
+ALL_ROLES = frozenset(Role)
+ADMIN_ONLY = frozenset({Role.ADMIN})
+PARTNER_ONLY = frozenset({Role.PARTNER})
+
+__all__ = ["ADMIN_ONLY", "ALL_ROLES", "INTERNAL_ROLES", "NAV_ITEMS", "PARTNER_ONLY"]
 
 NAV_ITEMS = [
     ("Organisation", "org-structure", "diagram-3", INTERNAL_ROLES),
-    ("Manage", "manage:index", "sliders", frozenset({"admin"})),
+    ("Manage", "manage:index", "sliders", ADMIN_ONLY),
 ]

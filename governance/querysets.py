@@ -78,9 +78,9 @@ def visible_org_unit_ids(user: User) -> models.QuerySet:
     ids as constants (``assignment_unit_ids``: one extra small query per user object) rather than
     by a join through ``Assignment``. Through the join PostgreSQL cannot know how big the subtree
     is and estimates a handful of units whatever it is; for a global leader (500 units) it then
-    reads every scoped row through nested loops and sorts them (the decision list's page query at
-    100k decisions: ~460 ms). With constants it uses the closure's statistics for those ancestors,
-    plans for the real subtree size and walks the newest decisions instead (~10 ms)."""
+    reads every scoped row through nested loops and sorts them. With constants it uses the closure's
+    statistics for those ancestors, plans for the real subtree size and walks the newest decisions
+    instead (the decision list's page query, both ways: docs/benchmarks.md#figures-behind-code-comments)."""
     from governance.models import OrgUnitClosure
 
     closure = OrgUnitClosure.objects.all()
@@ -99,10 +99,9 @@ def visible_org_unit_ids(user: User) -> models.QuerySet:
 
 
 def member_partnership_ids(user: User) -> models.QuerySet:
-    """Subquery of the ids of the partnerships ``user`` belongs to (partner users)."""
-    from partners.models import Partnership
-
-    return Partnership.objects.filter(members=user).values("pk")
+    """Subquery of the ids of the partnerships ``user`` belongs to (partner users), through the
+    ``User.partnerships`` relation that partners declares (governance imports no app above it)."""
+    return user.partnerships.values("pk")
 
 
 def is_active_user(user) -> bool:

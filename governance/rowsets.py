@@ -11,6 +11,7 @@ elements in Python; ``json.dumps`` runs in C).
 from __future__ import annotations
 
 import json
+from collections import namedtuple
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -37,3 +38,11 @@ def _iso(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def named_rows(cursor, name: str = "Row") -> list:
+    """The rows of ``cursor``'s last statement as named tuples whose fields are the statement's
+    column names (``cursor.description``): raw SQL results read by name (``row.kpi_id``), never by
+    position. Name every selected column (``AS``) so the names are valid identifiers."""
+    row = namedtuple(name, [col.name for col in cursor.description])  # noqa: PYI024 - fields known at run time only
+    return [row._make(r) for r in cursor.fetchall()]

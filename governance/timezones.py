@@ -65,8 +65,8 @@ def _month(dt: datetime) -> str:
 
 
 # FORMATS written out: ``dateformat.format`` parses its format string and looks each letter up on
-# every call (~0.1 ms; a list of 100 decisions formats 200 instants). tests/governance pins that
-# both give the same text.
+# every call, and a list of 100 decisions formats 200 instants (cost: docs/benchmarks.md#figures-behind-code-comments).
+# tests/governance pins that both give the same text.
 _FAST_FORMATS = {
     "": lambda dt: f"{dt.day:02d} {_month(dt)} {dt.year:04d} {dt.hour:02d}:{dt.minute:02d}",
     "short": lambda dt: f"{dt.day:02d} {_month(dt)} {dt.hour:02d}:{dt.minute:02d}",
@@ -83,10 +83,8 @@ def default_timezone(user) -> str:
 
     unit_zone = (Assignment.objects.filter(user=user).order_by("pk")
                  .values_list("org_unit__timezone", flat=True).first())
-    if unit_zone is None and user.pk is not None:
-        from partners.models import Partnership
-
-        unit_zone = (Partnership.objects.filter(members=user).order_by("pk", "org_units__code")
+    if unit_zone is None and user.pk is not None:  # through User.partnerships, which partners declares
+        unit_zone = (user.partnerships.order_by("pk", "org_units__code")
                      .exclude(org_units=None).values_list("org_units__timezone", flat=True).first())
     return unit_zone or settings.TIME_ZONE
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from governance.models import Function, OrgUnit, Role, User
+from governance.periods import month_shift
 from kpis.models import KPI, Kind, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
-from kpis.selectors import month_shift
 from kpis.services.bulk import insert_with_history
 from kpis.services.rollup import rollup_full
 from kpis.values import kind_for

@@ -21,8 +21,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
 
-from governance.models import OrgUnit
-from kpis import expected, selectors
+from governance.models import OrgUnit, Role
+from governance.periods import last_month
+from kpis import expected
 from kpis.plausibility import PlausibilityWarning, check
 from kpis.services.measurements import (
     BulkValidationError,
@@ -79,7 +80,7 @@ def _context(request):
         period = parse_period(raw) if raw else None
     except ValueError:
         period = None
-    period = period or selectors.month_shift(timezone.now().date().replace(day=1), -1)
+    period = period or last_month()
     return units, unit, period
 
 
@@ -101,7 +102,7 @@ def _lines(request, unit, period) -> list[Line]:
 @login_required
 def entry_grid(request):
     """GET: the grid for ``?unit=&period=``; POST: save every filled row, all or nothing."""
-    if not (request.user.is_admin or request.user.role in ("leader", "manager", "partner")):
+    if not (request.user.is_admin or request.user.role in (Role.LEADER, Role.MANAGER, Role.PARTNER)):
         raise Http404
     units, unit, period = _context(request)
     lines = _lines(request, unit, period)
@@ -163,7 +164,7 @@ def entry_check(request):
 def late_list(request):
     """Late reporters for ``?unit=`` (and the markets below it) and ``?period=`` (default: the last
     closed month): per unit and partnership, the KPIs with a target and no actual, linked to the grid."""
-    from kpis.services.late import closed_month, late_reports
+    from kpis.services.late import late_reports
 
     units = OrgUnit.objects.restrict(request.user, "view").order_by("level", "code").only("code", "name", "level")
     unit = units.filter(code=request.GET.get("unit", "")).first() or units.first()
@@ -171,9 +172,9 @@ def late_list(request):
         raise Http404
     raw = request.GET.get("period", "")
     try:
-        period = parse_period(raw) if raw else closed_month(timezone.now())
+        period = parse_period(raw) if raw else last_month()
     except ValueError:
-        period = closed_month(timezone.now())
+        period = last_month()
     below = units.filter(ancestor_links__ancestor=unit).values_list("pk", flat=True)
     rows = late_reports(period, units=list(below))
     if request.user.is_partner:

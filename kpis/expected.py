@@ -16,9 +16,9 @@ from decimal import Decimal
 from django.db.models import Q
 
 from governance.models import OrgUnit, User
+from governance.periods import month_shift
 from kpis.models import KPI, Measurement, Target
 from kpis.periods import expects_actual
-from kpis.selectors import month_shift
 from partners.models import Partnership
 
 RECENT = 12

@@ -1,7 +1,8 @@
 """Reporting periods: which months accept actuals, and which month is "closed".
 
 * The **current month** of an org unit is the month it is now in its own time zone
-  (``OrgUnit.timezone``): on 1 March 00:30 in Tokyo, Tokyo is in March while London is still in
+  (``OrgUnit.timezone``; ``governance.periods.current_month``, which holds the month arithmetic):
+  on 1 March 00:30 in Tokyo, Tokyo is in March while London is still in
   February. Actuals are refused for months after it; targets may be set ahead.
 * A KPI's **frequency** decides which months take actuals: every month for monthly KPIs, the closing
   month of each quarter (March, June, September, December) for quarterly ones — the month whose
@@ -11,17 +12,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from governance.timezones import zone
+from governance.periods import current_month
 from kpis.models import Frequency
 
+__all__ = ["QUARTER_CLOSES", "actual_period_problem", "current_month", "expects_actual"]
+
 QUARTER_CLOSES = (3, 6, 9, 12)
-
-
-def current_month(now: datetime, tz_name: str | None) -> date:
-    """The first day of the month ``now`` falls in, in the zone ``tz_name`` (site default if blank)."""
-    return now.astimezone(zone(tz_name)).date().replace(day=1)
 
 
 def actual_period_problem(kpi, period: date, *, unit_month: date) -> str | None:

@@ -18,6 +18,7 @@ from simple_history.utils import bulk_create_with_history
 
 from governance.demo import DEMO_PASSWORD
 from governance.models import Assignment, Function, OrgUnit, Role, User
+from governance.periods import add_months
 from partners import services
 from partners.models import (
     CADENCE_MONTHS,
@@ -27,7 +28,6 @@ from partners.models import (
     Partner,
     Partnership,
     ReviewAction,
-    add_months,
 )
 
 PARTNER_USERNAME = "partner.demo"

@@ -46,6 +46,18 @@ def _shared_partnerships(user) -> models.Q:
     return models.Q(pk__in=direct) | models.Q(pk__in=via_group)
 
 
+def people_of_visible_partnerships(user) -> models.Q:
+    """The users (a ``Q`` on ``User``) a leader or manager sees through partnerships: the members of
+    the partnerships they can view and the people those partnerships are shared with. Registered
+    with ``UserQuerySet.see_people_through`` in ``PartnersConfig.ready()``."""
+    from partners.models import Partnership, PartnershipUserObjectPermission
+
+    partnerships = Partnership.objects.restrict(user, VIEW).values("pk")
+    members = Partnership.members.through.objects.filter(partnership_id__in=partnerships).values("user_id")
+    shared = PartnershipUserObjectPermission.objects.filter(content_object_id__in=partnerships).values("user_id")
+    return models.Q(pk__in=members) | models.Q(pk__in=shared)
+
+
 def _units_in_scope(user, *, every: bool) -> models.Q:
     """Partnerships with a unit in ``user``'s scope; with ``every``, with no unit outside it."""
     from partners.models import Partnership

@@ -18,6 +18,7 @@ from django.utils import timezone
 from decisions.models import Decision, DecisionState
 from decisions.selectors import latency_analytics, stuck_decisions, stuck_reasons
 from decisions.visibility import INTERNAL_ACTOR, Visibility, redact_decision
+from governance.periods import month_shift
 from kpis import selectors as kpi_selectors
 from kpis.models import Grain, ScorecardCell
 from partners.models import ActionStatus, BusinessReview, Partnership, ReviewAction, ReviewStatus
@@ -92,7 +93,7 @@ def partnership_scorecard(reader, partnership: Partnership) -> Scorecard:
     latest = [(k, c) for k, c in items if c is not None]
     history: dict[tuple[int, int], dict[date, ScorecardCell]] = {}
     if latest:
-        oldest = min(kpi_selectors.month_shift(c.period, -12) for _, c in latest)
+        oldest = min(month_shift(c.period, -12) for _, c in latest)
         for cell in ScorecardCell.objects.restrict(reader, "view").filter(
                 partnership_key=partnership.pk, grain=Grain.MONTH, period__gte=oldest,
                 kpi__in=[k.pk for k, _ in latest], org_unit__in={c.org_unit_id for _, c in latest}):
@@ -104,9 +105,9 @@ def partnership_scorecard(reader, partnership: Partnership) -> Scorecard:
                          Fig(None, "—"), "—"])
             continue
         past = history.get((kpi.pk, cell.org_unit_id), {})
-        prior = past.get(kpi_selectors.month_shift(cell.period, -1))
-        last_year = past.get(kpi_selectors.month_shift(cell.period, -12))
-        months = [kpi_selectors.month_shift(cell.period, i - TREND_MONTHS + 1) for i in range(TREND_MONTHS)]
+        prior = past.get(month_shift(cell.period, -1))
+        last_year = past.get(month_shift(cell.period, -12))
+        months = [month_shift(cell.period, i - TREND_MONTHS + 1) for i in range(TREND_MONTHS)]
         scale = kpi_fig(kpi, 1).value or 1
         actuals = [float(past[m].actual) * scale if m in past and past[m].actual is not None else None for m in months]
         targets = [float(past[m].target) * scale if m in past and past[m].target is not None else None for m in months]

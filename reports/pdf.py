@@ -13,7 +13,7 @@ from reports.document import Document
 
 
 def html_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported here: loading pango costs ~0.3 s, only exports need it
+    from weasyprint import HTML  # imported here: loading pango is slow (docs/benchmarks.md), only exports need it
 
     return HTML(string=html, base_url=None).write_pdf()
 

@@ -23,7 +23,7 @@ from decisions.models import (
 )
 from governance.api.pagination import LargeCollectionPagination
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
-from governance.models import Notification, OrgUnit
+from governance.models import Notification, OrgUnit, Role
 from governance.notifications import notification_mark_read
 from kpis.models import KPI
 
@@ -162,9 +162,9 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     where the matrix gives them a part; the workflow answers 409 when the state does not allow it."""
 
     model = Decision
-    write_roles = ("leader", "manager")
+    write_roles = (Role.LEADER, Role.MANAGER)
     # Partner users answer where the matrix names the partner (their part decides; 403/409 otherwise).
-    action_write_roles = {step: ("leader", "manager", "partner") for step in ("agree", "input", "decide")}
+    action_write_roles = {step: (Role.LEADER, Role.MANAGER, Role.PARTNER) for step in ("agree", "input", "decide")}
     serializer_class = s.DecisionSerializer
     pagination_class = LargeCollectionPagination
     filterset_class = DecisionFilter
@@ -417,7 +417,7 @@ class NotificationViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Ge
 
     model = Notification
     serializer_class = s.NotificationSerializer
-    write_roles = ("admin", "leader", "manager", "partner")
+    write_roles = tuple(Role)
     filter_backends: list = []
 
     def scoped_queryset(self, queryset):

@@ -23,7 +23,6 @@ from collections import Counter
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from decisions.models import (
@@ -140,7 +139,7 @@ def _chase_round(ids: list[int], now: datetime) -> Counter:
                            f"{function.name} ({here.name}) has not answered and there is nobody higher to chase.",
                            {"stage": r.stage, "function": function.code, "from_unit": here.code, "exhausted": True}))
             if admins is None:
-                admins = tuple(User.objects.filter(Q(role="admin") | Q(is_superuser=True), is_active=True))
+                admins = tuple(User.objects.admins())
             notices.append(Notice(
                 recipients=(*admins, users.get(d.decider_id), users.get(d.requested_by_id)),
                 kind="decision.answer_overdue_top", url=url(d.pk), dedupe_key=key,

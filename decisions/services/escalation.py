@@ -43,7 +43,6 @@ from datetime import datetime
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -302,7 +301,7 @@ def _exhaust(exhaust: list[Decision], refs: _Refs, now: datetime) -> dict[int, t
     done = [d for d in exhaust if d.pk in claimed]
     if not done:
         return {}
-    admins = list(User.objects.filter(Q(role="admin") | Q(is_superuser=True), is_active=True).only(*_USER_FIELDS))
+    admins = list(User.objects.admins().only(*_USER_FIELDS))
     events, notices = [], []
     for d in done:
         where = refs.units[d.deciding_unit_id].name

@@ -4,8 +4,7 @@ from rest_framework import serializers
 
 from governance import services
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
-from governance.models import Assignment, Function, OrgUnit, User
-from partners.models import Partnership
+from governance.models import PARTNERSHIP_MODEL, Assignment, Function, OrgUnit, User
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
@@ -57,7 +56,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     assignments = AssignmentSerializer(many=True, required=False)
-    partnerships = ScopedPrimaryKeyRelatedField(model=Partnership, many=True, required=False)
+    partnerships = ScopedPrimaryKeyRelatedField(model=PARTNERSHIP_MODEL, many=True, required=False)
 
     class Meta:
         model = User

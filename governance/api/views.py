@@ -13,9 +13,8 @@ from governance import tokens
 from governance.api.serializers import FunctionSerializer, OrgUnitSerializer, UserSerializer
 from governance.api.viewsets import ScopedReadCreateUpdateViewSet, ScopedViewSetMixin
 from governance.audit import object_history
-from governance.models import Assignment, Function, OrgUnit, User
+from governance.models import Assignment, Function, OrgUnit, User, partnership_model
 from governance.querysets import VIEW
-from partners.models import Partnership
 
 
 class OrgUnitViewSet(ScopedReadCreateUpdateViewSet):
@@ -61,7 +60,7 @@ class UserViewSet(ScopedReadCreateUpdateViewSet):
         return queryset.prefetch_related(
             Prefetch("assignments", queryset=Assignment.objects.restrict(user, VIEW).select_related(
                 "function", "org_unit")),
-            Prefetch("partnerships", queryset=Partnership.objects.restrict(user, VIEW)),
+            Prefetch("partnerships", queryset=partnership_model()._default_manager.restrict(user, VIEW)),
         ).order_by("username")
 
 

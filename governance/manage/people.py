@@ -12,9 +12,8 @@ from governance.account import user_invite
 from governance.api.serializers import UserSerializer
 from governance.manage.base import ManageForm, Section, active_or_current
 from governance.manage.sections import TIMEZONES, by_level
-from governance.models import Function, OrgUnit, Role, User
+from governance.models import Function, OrgUnit, Role, User, partnership_model
 from governance.querysets import VIEW
-from partners.models import Partnership
 
 ASSIGNMENT_ROWS_EXTRA = 2  # blank rows offered below a user's assignments
 
@@ -28,15 +27,16 @@ class UserForm(ManageForm):
     timezone = forms.ChoiceField(choices=[("", "— their unit's —"), *((z, z) for z in TIMEZONES)], required=False,
                                  label="Time zone")
     partnerships = forms.ModelMultipleChoiceField(
-        queryset=Partnership.objects.none(), required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
+        queryset=None, required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text="Partner users only: the partnerships they may sign in to.")
     send_invite = forms.BooleanField(required=False, initial=True, label="E-mail an invitation to choose a password")
     not_sent = ("send_invite",)
     extra_template = "manage/_assignments.html"
 
     def setup(self, user, instance):
+        partnerships = partnership_model()._default_manager.restrict(user, VIEW)
         self.fields["partnerships"].queryset = active_or_current(
-            Partnership.objects.restrict(user, VIEW), list(instance.partnerships.all()) if instance else [])
+            partnerships, list(instance.partnerships.all()) if instance else [])
         if instance is not None:
             self.fields["username"].disabled = True
             del self.fields["send_invite"]

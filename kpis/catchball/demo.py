@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.models import User
+from governance.periods import month_shift
 from kpis.catchball import services
 from kpis.catchball.models import TargetProposal
 from kpis.models import KPI
-from kpis.selectors import month_shift
 from partners.models import Partnership
 
 

@@ -17,9 +17,9 @@ from django.db import connection
 from django.urls import reverse
 
 from governance.models import Assignment, OrgUnit, Role, User
+from governance.periods import last_month
 from kpis.models import KPI, Frequency, Measurement, Target
 from kpis.periods import QUARTER_CLOSES
-from kpis.selectors import month_shift
 
 _LATE_SQL = f"""
 SELECT t.org_unit_id, t.partnership_key, array_agg(k.code ORDER BY k.code)
@@ -51,15 +51,11 @@ def late_reports(period: date, units: list[int] | None = None) -> list[Late]:
     return [Late(org_unit=by_id[uid], partnership_id=pkey or None, kpi_codes=list(codes)) for uid, pkey, codes in rows]
 
 
-def closed_month(now: datetime) -> date:
-    return month_shift(now.date().replace(day=1), -1)
-
-
 def remind_late_reporters(*, now: datetime) -> int:
     """Remind the owners of late reports for the last closed month; returns notifications created."""
     from governance.notifications import notify
 
-    period = closed_month(now)
+    period = last_month(now)
     created = 0
     for late in late_reports(period):
         unit = late.org_unit

@@ -48,8 +48,8 @@ LEVELS = ("market", "cluster", "region", "global")  # bottom-up
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # periods outside are rejected on input
 ROLLUP_LOCK_KEY = 7_204_001
 # Memory per sort/hash of the full rebuild (PostgreSQL, this transaction only): the quarter/YTD
-# step groups every month cell fanned out to its windows (11M rows at 1M measurements); with the
-# 4MB default it sorts on disk, with this it hash-aggregates (docs/benchmarks.md).
+# step groups every month cell fanned out to its windows (about ten rows per measurement); with the
+# 4MB default it sorts on disk, with this it hash-aggregates (docs/benchmarks.md#figures-behind-code-comments).
 FULL_ROLLUP_WORK_MEM = "256MB"
 
 M = Measurement._meta.db_table
@@ -229,8 +229,8 @@ MONTH_CELLS = "rollup_month_cells"  # temporary table of one incremental run
 def _fetch_window_months(cur) -> None:
     """Copy every month cell a scoped quarter/YTD window reads into a temporary table, each fetched
     once by its whole unique key (org_unit, grain, partnership, period, kpi). A month feeds its
-    quarter and up to twelve YTD windows: probing per (window, month) pair made 79k index probes for
-    1k new measurements at 300k rows, the distinct months 14k; and as one statement the planner,
+    quarter and up to twelve YTD windows, so probing per (window, month) pair makes several times the
+    probes of the distinct months (docs/benchmarks.md#figures-behind-code-comments); and as one statement the planner,
     estimating one row after the fetch, probed the scope per cell. A real table with statistics
     lets the window statement hash-join in memory (docs/benchmarks.md)."""
     months = (f"(SELECT DISTINCT s.kpi_id, s.org_unit_id, s.partnership_key, cal.month FROM {S} s "
@@ -239,9 +239,9 @@ def _fetch_window_months(cur) -> None:
     match = ("c.org_unit_id = sm.org_unit_id AND c.grain = 'month' AND c.partnership_key = sm.partnership_key "
              "AND c.period = sm.month AND c.kpi_id = sm.kpi_id")
     cur.execute(f"DROP TABLE IF EXISTS {MONTH_CELLS}")
-    # One index probe per month (LATERAL … LIMIT 1 cannot be flattened into a join). A/B at 3M
-    # measurements: 0.5–0.6 s for this statement, 1.1–1.5 s with the plain join, which the
-    # planner sometimes ran as a hash over the cell table (docs/benchmarks.md).
+    # One index probe per month (LATERAL … LIMIT 1 cannot be flattened into a join): about twice as
+    # fast as the plain join, which the planner sometimes ran as a hash over the cell table
+    # (A/B figures: docs/benchmarks.md#figures-behind-code-comments).
     cur.execute(f"CREATE TEMPORARY TABLE {MONTH_CELLS} AS SELECT c.* FROM {months} "
                 f"CROSS JOIN LATERAL (SELECT * FROM {C} c WHERE {match} LIMIT 1) c")
     cur.execute(f"ANALYZE {MONTH_CELLS}")
@@ -272,7 +272,7 @@ def _lock(cur) -> None:
 def _levels_with_measurements(cur) -> set[str]:
     """Org levels holding any measurement: one probe of the measurement key (org unit first) per
     unit. Written as a LATERAL … LIMIT 1 so the planner cannot turn it into a hash semi-join over
-    every measurement (0.3 s at 1M rows, on every incremental run)."""
+    every measurement on every incremental run (docs/benchmarks.md#figures-behind-code-comments)."""
     cur.execute(f"SELECT DISTINCT u.level FROM {U} u CROSS JOIN LATERAL "
                 f"(SELECT 1 FROM {M} m WHERE m.org_unit_id = u.id LIMIT 1) x")
     return {row[0] for row in cur.fetchall()}
@@ -348,7 +348,8 @@ def rollup_incremental() -> RollupResult:
     with transaction.atomic(), connection.cursor() as cur:
         _lock(cur)
         # Each statement reads a few thousand rows by index; the planner's cost estimates at
-        # millions of cells still cross jit_above_cost, and compiling took ~60 ms a statement.
+        # millions of cells still cross jit_above_cost, and compiling costs more than the statement
+        # (docs/benchmarks.md#figures-behind-code-comments).
         cur.execute("SET LOCAL jit = off")
         claimed = _claim_dirty(cur)
         written = 0

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from governance.api.fields import ScopedPrimaryKeyRelatedField
 from governance.api.viewsets import ScopedModelViewSet
-from governance.models import User
+from governance.models import Role, User
 from governance.querysets import CHANGE, SHARE, VIEW
 from kpis.services.measurements import parse_period
 from partners import selectors, services
@@ -41,7 +41,7 @@ from partners.filtersets import (
 )
 from partners.models import BusinessReview, MaturityAssessment, Partner, Partnership, ReviewAction
 
-INTERNAL_WRITERS = ("leader", "manager")
+INTERNAL_WRITERS = (Role.LEADER, Role.MANAGER)
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: field errors."),
     401: OpenApiResponse(description="Not signed in."),
@@ -206,7 +206,7 @@ class MaturityAssessmentViewSet(_ServiceDestroyMixin, ScopedModelViewSet):
 
     model = MaturityAssessment
     serializer_class = MaturityAssessmentSerializer
-    write_roles = (*INTERNAL_WRITERS, "partner")
+    write_roles = (*INTERNAL_WRITERS, Role.PARTNER)
     action_write_roles = {"destroy": ()}
     filterset_class = MaturityAssessmentFilter
     ordering_fields = ["assessed_at"]
@@ -256,7 +256,7 @@ class ReviewActionViewSet(_ServiceDestroyMixin, ScopedModelViewSet):
 
     model = ReviewAction
     serializer_class = ReviewActionSerializer
-    write_roles = (*INTERNAL_WRITERS, "partner")
+    write_roles = (*INTERNAL_WRITERS, Role.PARTNER)
     action_write_roles = {"create": INTERNAL_WRITERS, "destroy": INTERNAL_WRITERS}
     filterset_class = ReviewActionFilter
     search_fields = ["title"]

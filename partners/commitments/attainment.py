@@ -26,9 +26,9 @@ from decisions.calendar import BUSINESS_DAY_END, BUSINESS_DAY_START, add_busines
 from decisions.models import Decision, DecisionStatus
 from decisions.routing import holidays_for
 from governance.models import OrgUnit
+from governance.periods import month_shift
 from governance.querysets import VIEW
 from kpis.models import Measurement
-from kpis.selectors import month_shift
 from partners.commitments.models import Commitment, Measure
 
 BUSINESS_DAY_HOURS = (datetime.combine(date.min, BUSINESS_DAY_END) - datetime.combine(date.min, BUSINESS_DAY_START)

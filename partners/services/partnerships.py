@@ -11,6 +11,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from governance.archive import refuse_archived, set_archived
 from governance.models import Assignment, Function, OrgUnit, Role, User
+from governance.periods import add_months
 from governance.querysets import CHANGE, DELETE, VIEW, can
 from partners.models import (
     CADENCE_MONTHS,
@@ -19,7 +20,6 @@ from partners.models import (
     Partner,
     Partnership,
     ReviewStatus,
-    add_months,
 )
 from partners.querysets import VIEW_PERMISSION
 from partners.services.scope import require, require_internal_writer, require_units_in_scope

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from governance import services as org_services
 from kpis import selectors
 from kpis.models import KPIOwnership, Measurement, StrategicObjective
+from kpis.selectors import overview
 from kpis.services.definitions import kpi_create
 from kpis.services.measurements import csv_safe
 from kpis.services.rollup import rollup_incremental
@@ -265,7 +266,7 @@ def test_partner_cards_are_the_weakest_few_with_a_count_and_match_the_weighted_s
 
     # A co-owns SHARE as well (weight 3, no partnership cell: counted as missing).
     KPIOwnership.objects.create(kpi=kpis["SHARE"], partnership=partner_a, weight=3)
-    monkeypatch.setattr(selectors, "PARTNER_CARDS", 3)
+    monkeypatch.setattr(overview, "PARTNER_CARDS", 3)  # read by the dashboard screen's module
     d = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-01").context["d"]
     assert d.partners.reporting == 5 and d.partners.more == 2  # A + four German ones report at DACH
     assert [c.owner.name for c in d.partner_cards] == ["DE red 25", "DE red 50", "Partnership A"]
@@ -301,7 +302,7 @@ def test_dashboard_queries_and_rows_do_not_grow_with_partnerships(client, cast, 
 
 
 def test_a_unit_with_too_many_partnerships_shows_their_count_instead_of_cards(client, cast, crowd, monkeypatch):
-    monkeypatch.setattr(selectors, "PARTNER_RANK_MAX", 6)
+    monkeypatch.setattr(overview, "PARTNER_RANK_MAX", 6)
     response = login(client, cast["leader"]).get("/kpis/dashboard/?unit=DACH&period=2025-01")
     panel = response.context["d"].partners
     assert not panel.ranked and panel.working == 7 and panel.cards == []  # A, 4 German, Austrian, DACH-wide

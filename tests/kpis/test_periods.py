@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from governance.periods import last_month, month_shift
 from kpis.models import Measurement
-from kpis.selectors import month_shift
 from kpis.services.bulk import insert_with_history
 from kpis.services.definitions import kpi_create
 from kpis.services.measurements import BulkValidationError, measurements_record
@@ -25,6 +25,21 @@ M = "/api/v1/measurements/"
 def rows_at(*rows):
     return [{"kpi": k, "org_unit": u, "period": p, "value": v} for k, u, p, v in rows]
 
+
+
+@pytest.mark.parametrize(("day", "months", "expected"), [
+    (date(2026, 1, 31), 1, date(2026, 2, 1)), (date(2026, 1, 15), -1, date(2025, 12, 1)),
+    (date(2025, 12, 1), 1, date(2026, 1, 1)), (date(2026, 3, 1), -27, date(2023, 12, 1)),
+])
+def test_month_shift_lands_on_the_first_of_the_month(day, months, expected):
+    assert month_shift(day, months) == expected
+
+
+def test_the_last_closed_month_is_the_month_before_the_current_one_in_the_zone():
+    now = datetime(2026, 2, 28, 20, 0, tzinfo=UTC)  # 1 March 05:00 in Tokyo
+    assert last_month(now, "Asia/Tokyo") == date(2026, 2, 1)
+    assert last_month(now, "Europe/Berlin") == date(2026, 1, 1)
+    assert last_month(datetime(2026, 1, 1, 0, 0, tzinfo=UTC)) == date(2025, 12, 1)  # site default (UTC)
 
 def test_months_that_have_not_begun_in_the_units_time_zone_take_no_actuals(org, kpis, admin_user):
     # 20:00 UTC on 28 February: already 1 March in Tokyo, still February in Berlin.

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from governance.models import Notification
+from governance.periods import add_months
 from partners import services, tasks
-from partners.models import Partnership, ReviewAction, add_months
+from partners.models import Partnership, ReviewAction
 
 from .conftest import NOW, TODAY
 

@@ -18,6 +18,9 @@ participants and events stream through psycopg 3 ``COPY … FROM STDIN`` in the 
 order (so index maintenance appends instead of splitting pages). Scale rows carry no
 django-simple-history rows (as after a restore). The rollup is marked as needing a full run
 (``DirtyCell`` is left alone; run ``manage.py rollup_scorecards --full``): printed at the end.
+
+It lives in reports, the app above all others, because it writes every app's rows (governance, the
+ground floor, imports no app above it).
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ from decisions.models import (
     MatrixCell,
     MatrixVersion,
 )
-from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, User
+from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, Role, User
+from governance.periods import month_shift
 from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, Target
 from partners.models import Partner, Partnership
 
@@ -56,11 +60,6 @@ TARGET_MONTHS = 24
 AGGREGATIONS = ("sum", "average", "ratio", "latest")
 SLA_HOURS = 40
 CHUNK = 50_000
-
-
-def month_add(d: date, months: int) -> date:
-    i = d.year * 12 + d.month - 1 + months
-    return date(i // 12, i % 12 + 1, 1)
 
 
 def prefix_for(seed: int) -> str:
@@ -151,8 +150,9 @@ def delete_scale_data(prefix: str) -> None:
 
 def _skip_fk_triggers() -> None:
     """Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: at COMMIT PostgreSQL would check
-    every copied row one by one (minutes at 10M). The rows are consistent by construction, so, as
-    pg_restore --disable-triggers does, a superuser skips those checks for this transaction only."""
+    every copied row one by one (docs/benchmarks.md#figures-behind-code-comments). The rows are
+    consistent by construction, so, as pg_restore --disable-triggers does, a superuser skips those
+    checks for this transaction only."""
     with connection.cursor() as cur:
         cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         if cur.fetchone()[0]:
@@ -204,11 +204,11 @@ def generate(*, measurements: int, decisions: int, seed: int = 7, replace: bool 
     decider_fn = functions[0]
     unusable = make_password(None)
     users = User.objects.bulk_create(
-        [User(username=f"{prefix.lower()}.{u.code.lower()}", role="manager" if u.level == "market" else "leader",
+        [User(username=f"{prefix.lower()}.{u.code.lower()}", role=Role.MANAGER if u.level == "market" else Role.LEADER,
               password=unusable, first_name="Holder", last_name=u.code) for u in units])
     holder = {u.pk: usr.pk for u, usr in zip(units, users, strict=True)}
     Assignment.objects.bulk_create([Assignment(user_id=holder[u.pk], function=decider_fn, org_unit=u) for u in units])
-    admin = User.objects.create(username=f"{prefix.lower()}.admin", role="admin", password=unusable,
+    admin = User.objects.create(username=f"{prefix.lower()}.admin", role=Role.ADMIN, password=unusable,
                                 first_name="Bench", last_name="Admin")
 
     # --- KPIs, partnerships, ownerships ---------------------------------------------------------
@@ -221,7 +221,7 @@ def generate(*, measurements: int, decisions: int, seed: int = 7, replace: bool 
          for i in range(n_kpis)])
     partners = Partner.objects.bulk_create(
         [Partner(name=f"{prefix} partner {i:04d}", kind="distributor") for i in range(n_pships)])
-    start = month_add(date(now.year, now.month, 1), -MONTHS)  # 60 months ending last month
+    start = month_shift(date(now.year, now.month, 1), -MONTHS)  # 60 months ending last month
     pships = Partnership.objects.bulk_create(
         [Partnership(partner=p, name=f"{p.name} distribution", type="distribution", owner_function=functions[i % 4],
                      start=start, owner_id=holder[root.pk]) for i, p in enumerate(partners)])
@@ -243,7 +243,7 @@ def generate(*, measurements: int, decisions: int, seed: int = 7, replace: bool 
     KPIOwnership.objects.bulk_create(ownerships, batch_size=5000)
 
     # --- measurements: series (market, kpi, partnership) × 60 months, streamed in index order ----
-    months = [month_add(start, i) for i in range(MONTHS)]
+    months = [month_shift(start, i) for i in range(MONTHS)]
     series = [(m.pk, k.pk, 0) for m in markets for k in kpis]
     rnd.shuffle(series)
     extra = [(m.pk, k.pk, p.pk) for p in pships for m in pship_markets[p.pk] for k in pship_kpis[p.pk]]

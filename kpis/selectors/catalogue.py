@@ -1,0 +1,84 @@
+"""The KPI catalogue as pages list it: every visible KPI with its owners (``kpi_catalogue``), the
+dashboard's plain rows with function owners (``dashboard_kpis``) and a partnership's KPIs with
+their latest cells (``partnership_kpi_cells``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import OuterRef, Prefetch, Subquery
+
+from governance.models import Function, User
+from kpis.models import KPI, Category, Grain, KPIOwnership, ScorecardCell
+from kpis.selectors.units import LEVEL_ORDER
+from partners.models import Partnership
+
+
+def kpi_catalogue(user: User):
+    """KPIs the user may see with their owners (two queries)."""
+    return list(KPI.objects.restrict(user, "view").prefetch_related(
+        Prefetch("ownerships", queryset=KPIOwnership.objects.restrict(user, "view")
+                 .select_related("function", "partnership").order_by("pk"))
+    ))
+
+
+@dataclass(slots=True, eq=False)
+class KPIRow:
+    """A KPI definition as the dashboard shows it (plain object: the page lists every KPI)."""
+
+    pk: int
+    code: str
+    name: str
+    unit: str
+    direction: str
+    aggregation: str
+    category: str
+    kind: str
+    is_shared: bool  # two or more co-owners
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def get_category_display(self) -> str:
+        return Category(self.category).label
+
+
+def dashboard_kpis(user: User) -> tuple[list[KPIRow], dict[int, list[tuple[Function, Decimal]]]]:
+    """The KPIs the user may see (one query), each with ``is_shared`` read as "is there a second
+    ownership row" (one index probe per KPI, never the co-owners themselves), and their function
+    owners with weights by KPI id (one query, at most KPIs × functions rows)."""
+    second_owner = KPIOwnership.objects.filter(kpi=OuterRef("pk")).order_by().values("pk")[1:2]  # any order
+    fields = ("pk", "code", "name", "unit", "direction", "aggregation", "category", "kind")
+    kpis = [KPIRow(pk=row.pk, code=row.code, name=row.name, unit=row.unit, direction=row.direction,
+                   aggregation=row.aggregation, category=row.category, kind=row.kind,
+                   is_shared=row.second_owner is not None)
+            for row in KPI.objects.restrict(user, "view").annotate(second_owner=Subquery(second_owner))
+            .values_list(*fields, "second_owner", named=True)]
+    functions: dict[int, Function] = {}
+    owners: dict[int, list[tuple[Function, Decimal]]] = defaultdict(list)
+    for kpi_id, weight, fid, code, name in (
+            KPIOwnership.objects.filter(function__isnull=False, kpi__in=KPI.objects.restrict(user, "view").values("pk"))
+            .order_by("pk").values_list("kpi_id", "weight", "function_id", "function__code", "function__name")):
+        function = functions.get(fid) or functions.setdefault(fid, Function(pk=fid, code=code, name=name))
+        owners[kpi_id].append((function, weight))
+    return kpis, owners
+
+
+def partnership_kpi_cells(user: User, partnership: Partnership) -> list[tuple[KPI, ScorecardCell | None]]:
+    """A partnership's co-owned KPIs with the latest month cell of that partnership, taken at the
+    highest org unit the user can see (three queries)."""
+    kpis = list(KPI.objects.restrict(user, "view").filter(ownerships__partnership=partnership).distinct())
+    cells = (ScorecardCell.objects.restrict(user, "view")
+             .filter(partnership_key=partnership.pk, grain=Grain.MONTH, kpi__in=[k.pk for k in kpis],
+                     reporting__gt=0)
+             .select_related("org_unit").order_by("kpi_id", "-period"))
+    best: dict[int, ScorecardCell] = {}
+    for c in cells[:2000]:
+        current = best.get(c.kpi_id)
+        if current is None or (c.period == current.period
+                               and LEVEL_ORDER[c.org_unit.level] < LEVEL_ORDER[current.org_unit.level]):
+            best[c.kpi_id] = c
+    return [(k, best.get(k.pk)) for k in kpis]

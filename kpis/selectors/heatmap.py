@@ -1,0 +1,70 @@
+"""The dashboard's heat-map: a row per KPI with the cell of the chosen unit and of each child
+(``heat_map``), and the year-to-date fallback to an earlier month where a unit has not reported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from kpis.models import Grain
+from kpis.selectors.catalogue import KPIRow
+from kpis.selectors.units import Unit
+
+Cell = Any  # a ScorecardCell, or a row of its CELL_FIELDS (named tuple) where a page reads many
+
+CELL_FIELDS = ("kpi_id", "org_unit_id", "actual", "target", "attainment", "rag", "green_at", "red_at", "reporting",
+               "expected")
+
+
+@dataclass
+class HeatRow:
+    kpi: KPIRow
+    cell: Cell | None
+    children: list[Cell | None]
+    as_of: dict[int, date] = field(default_factory=dict)  # YTD fallback: org unit id → the earlier month shown
+
+
+@dataclass
+class HeatMap:
+    rows: list[HeatRow]  # KPIs with a cell at the unit or a child (all KPIs when none has one)
+    cells: dict[tuple[int, int], Cell]  # (KPI id, unit id) -> cell, for the unit and its children
+    has_fallback: bool  # a YTD figure is up to an earlier month
+
+
+def heat_map(visible_cells, kpis: list[KPIRow], *, unit: Unit, children: list[Unit], grain: str,
+             period: date) -> HeatMap:
+    """The cells of ``unit`` and ``children`` at the stored ``period`` of ``grain`` (one query;
+    a second for the YTD fallback), as a row per KPI."""
+    ids = [unit.pk] + [c.pk for c in children]
+    cells = {(c.kpi_id, c.org_unit_id): c for c in visible_cells.filter(
+        org_unit_id__in=ids, grain=grain, period=period, partnership_key=0).values_list(*CELL_FIELDS, named=True)}
+    as_of = ytd_fallback(visible_cells, cells, ids=ids, kpi_ids=[k.pk for k in kpis], period=period) \
+        if grain == Grain.YTD and period.month > 1 else {}
+    rows = [HeatRow(kpi=k, cell=cells.get((k.pk, unit.pk)),
+                    children=[cells.get((k.pk, c.pk)) for c in children],
+                    as_of={u: m for (kid, u), m in as_of.items() if kid == k.pk}) for k in kpis]
+    rows = [r for r in rows if r.cell is not None or any(r.children)] or rows
+    return HeatMap(rows=rows, cells=cells, has_fallback=bool(as_of))
+
+
+def ytd_fallback(visible_cells, cells: dict, *, ids: list[int], kpi_ids: list[int], period: date) -> dict:
+    """YTD cells exist only at months where the series has a month cell (``kpis/README.md``): a unit
+    that has not reported ``period`` yet has no YTD figure there. Fill such gaps in ``cells`` (in
+    place) with the latest earlier YTD cell of the same year; return ``{(kpi id, unit id): its
+    month}`` so the page can label them. One query (DISTINCT ON), only when a gap exists."""
+    missing = {(k, u) for k in kpi_ids for u in ids if (k, u) not in cells}
+    if not missing:
+        return {}
+    earlier = (visible_cells.filter(org_unit_id__in=ids, grain=Grain.YTD, partnership_key=0,
+                                    kpi_id__in={k for k, _u in missing}, period__lt=period,
+                                    period__gte=period.replace(month=1))
+               .order_by("kpi_id", "org_unit_id", "-period").distinct("kpi_id", "org_unit_id")
+               .values_list(*CELL_FIELDS, "period", named=True))
+    found = {}
+    for c in earlier:
+        key = (c.kpi_id, c.org_unit_id)
+        if key in missing:
+            cells[key] = c
+            found[key] = c.period
+    return found
