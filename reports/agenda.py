@@ -29,6 +29,7 @@ from django.utils import timezone
 from decisions.selectors import stuck_decisions, stuck_reasons
 from decisions.visibility import sees_internal
 from governance.models import User
+from governance.periods import add_months
 from governance.querysets import CHANGE, VIEW, can
 from kpis import selectors as kpi_selectors
 from kpis.models import RAG
@@ -40,7 +41,6 @@ from partners.models import (
     Partnership,
     ReviewAction,
     ReviewStatus,
-    add_months,
 )
 from partners.services import review_create
 from reports.models import AgendaSection, ReviewAgendaItem
