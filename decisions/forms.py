@@ -149,6 +149,11 @@ SORTS = {"newest": "Newest first", "oldest": "Oldest first", "due": "Due soonest
          "title": "Title"}
 
 
+# Filters that would tell a partner user something internal (escalations, vetoes, who decides, SLA
+# attainment); the selector also ignores them for partners (``selectors.decision_list``).
+INTERNAL_FILTERS = ("escalated", "stuck", "sla", "decider_function")
+
+
 class DecisionFilterForm(forms.Form):
     """The decision list's filters, search and sort (also what a saved filter keeps)."""
 
@@ -188,10 +193,9 @@ class DecisionFilterForm(forms.Form):
         self.fields["decision_type"].queryset = DecisionType.objects.restrict(user, "view")
         self.fields["at_unit"].queryset = OrgUnit.objects.restrict(user, "view")
         self.fields["decider_function"].queryset = Function.objects.restrict(user, "view")
-        if user.is_partner:  # escalations and vetoes (blocked) are internal: no filter tells them apart
-            del self.fields["escalated"]
-            del self.fields["stuck"]
-            del self.fields["sla"]
+        if user.is_partner:  # escalations, vetoes (blocked) and who decides are internal: no filter tells them apart
+            for internal in INTERNAL_FILTERS:
+                del self.fields[internal]
             self.fields["state"].choices = [c for c in self.fields["state"].choices if c[0] != DecisionState.BLOCKED]
         for field in self.fields.values():
             if isinstance(field, forms.BooleanField):

@@ -67,10 +67,13 @@ def meetings(forum: Forum, start: date, end: date,
     changed = {e.date: e.moved_to for e in exceptions}
     margin = timedelta(days=ForumMeetingException.MAX_MOVE_DAYS)
     out = []
-    for day in _scheduled_dates(forum, start - margin, end + margin):
-        at = changed[day] if day in changed else datetime.combine(day, forum.time_of_day, tzinfo=zone)
-        if at is not None and start <= at.astimezone(zone).date() <= end:
-            out.append(at.astimezone(UTC))
+    try:
+        for day in _scheduled_dates(forum, start - margin, end + margin):
+            at = changed[day] if day in changed else datetime.combine(day, forum.time_of_day, tzinfo=zone)
+            if at is not None and start <= at.astimezone(zone).date() <= end:
+                out.append(at.astimezone(UTC))
+    except OverflowError:  # the window reaches the end of the calendar (year 9999): no meeting beyond it
+        pass
     return sorted(out)
 
 

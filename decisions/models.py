@@ -692,9 +692,14 @@ class Forum(models.Model):
 
         return schedule_text(self)
 
+    FIRST_DATE_YEARS = (2000, 2100)  # a schedule outside these years is a typo, and dates past 9999 overflow
+
     def clean(self) -> None:
         if self.recurrence == Recurrence.MONTHLY and self.week_of_month not in (1, 2, 3, 4, -1):
             raise ValidationError({"week_of_month": "Give 1–4, or -1 for the last one of the month."})
+        low, high = self.FIRST_DATE_YEARS
+        if self.first_date is not None and not low <= self.first_date.year <= high:
+            raise ValidationError({"first_date": f"Give a date between {low} and {high}."})
 
 
 class ForumMeetingException(models.Model):

@@ -80,8 +80,8 @@ def decision_list(*, user: User, filters: dict | None = None, sort: str = "newes
     # The filters that reproduce a figure of the latency analytics (``analytics_links``).
     if f.get("at_unit"):
         qs = qs.filter(org_unit=f["at_unit"])
-    if f.get("decider_function"):
-        qs = qs.filter(decider_function=f["decider_function"])
+    if f.get("decider_function"):  # who decides is internal
+        qs = qs.filter(decider_function=f["decider_function"]) if sees_internal(user) else qs.none()
     if f.get("logged_within"):
         qs = qs.filter(requested_at__gte=now - timedelta(days=int(f["logged_within"])))
     if f.get("sla"):
@@ -361,7 +361,7 @@ def matrix_version_diff(before: MatrixVersion | None, after: MatrixVersion | Non
 
 def forum_list(*, user: User, now: datetime | None = None) -> list[dict]:
     """The forums ``user`` may see (internal users, their units' forums), each with its next meeting
-    and how many open decisions are on its agenda."""
+    and how many open decisions on its agenda they may see (the agenda page lists the same)."""
     from django.db.models import Count
 
     from decisions.models import Forum
@@ -369,8 +369,9 @@ def forum_list(*, user: User, now: datetime | None = None) -> list[dict]:
 
     now = now or timezone.now()
     forums = list(Forum.objects.restrict(user, "view").active().select_related("org_unit", "chair_function")
-                  .annotate(queued=Count("agenda_items", filter=Q(agenda_items__closed_at__isnull=True,
-                                                                  agenda_items__decision__status="open"))))
+                  .annotate(queued=Count("agenda_items", filter=Q(
+                      agenda_items__closed_at__isnull=True, agenda_items__decision__status="open",
+                      agenda_items__decision__in=Decision.objects.restrict(user, "view").values("pk")))))
     ahead = next_meetings([f.pk for f in forums], now)
     return [{"forum": f, "next_meeting": ahead.get(f.pk), "queued": f.queued} for f in forums]
 

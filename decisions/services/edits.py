@@ -38,7 +38,7 @@ from decisions.services.workflow import (
 from decisions.visibility import Visibility, notifiable, partner_takes_part
 from governance.models import User
 from governance.notifications import notify
-from governance.text import single_line
+from governance.text import NOTE_MAX, bounded, single_line
 
 EDITABLE = ("title", "description", "options", "kpis", "partnership", "priority", "due_by")
 ANSWERS = (EventKind.AGREED, EventKind.VETOED, EventKind.INPUT_GIVEN)
@@ -170,6 +170,7 @@ def decision_revise(*, decision: Decision, actor: User, changes: dict, comment: 
     403 unless the requester; 409 when it is neither vetoed nor still editable; 400 when the
     revision changes nothing and says nothing."""
     now = now or timezone.now()
+    comment = bounded(comment, "comment", NOTE_MAX)
     decision = _locked(decision)
     _require_requester(decision, actor, "revise")
     _require_open(decision)

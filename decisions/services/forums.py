@@ -44,6 +44,7 @@ from governance.models import User
 from governance.notifications import notify
 from governance.querysets import CHANGE, can
 from governance.rowsets import rows_cte
+from governance.text import NOTE_MAX, bounded
 from governance.timezones import format_instant, zone
 
 
@@ -136,6 +137,7 @@ def decision_flag_forum(*, decision: Decision, actor: User, note: str = "",
     from decisions.services.workflow import _event, _locked, _require_open, decision_url
 
     now = now or timezone.now()
+    note = bounded(note, "note", NOTE_MAX)
     decision = _locked(decision)
     if not can(actor, CHANGE, decision):
         raise NotAParticipant("Only the requester, the decider or an admin can send it to the forum.")

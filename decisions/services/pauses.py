@@ -37,6 +37,7 @@ from decisions.stages import PARTNER_FUNCTION_CODES, Party
 from decisions.visibility import Visibility, notifiable
 from governance.models import Role, User
 from governance.notifications import notify
+from governance.text import NOTE_MAX, bounded
 
 
 class AlreadyPaused(DecisionConflict):
@@ -123,6 +124,7 @@ def decision_pause(*, decision: Decision, actor: User, reason: str, party: str =
     from decisions.services.workflow import _event, _locked, _require_open
 
     now = now or timezone.now()
+    note = bounded(note, "note", NOTE_MAX)
     decision = _locked(decision)
     rule = PauseRule.objects.filter(decision_type_id=decision.decision_type_id, code=(reason or "").strip(),
                                     is_active=True).first()

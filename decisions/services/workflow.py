@@ -43,7 +43,7 @@ from decisions.visibility import (
 from governance.models import OrgUnit, User
 from governance.notifications import notify
 from governance.querysets import CHANGE, LOG, VIEW, can
-from governance.text import single_line
+from governance.text import COMMENT_MAX, NOTE_MAX, bounded, single_line
 from governance.timezones import format_instant, user_zone, zone
 
 
@@ -238,6 +238,7 @@ def decision_give_input(*, decision: Decision, actor: User, comment: str, visibi
     """Record input from a participant asked for it (I) or recommending (R); ``visibility``:
     whether the partner sees it (internal by default)."""
     now = now or timezone.now()
+    comment = bounded(comment, "comment", COMMENT_MAX)
     visibility = partner_answer_visibility(actor, clean_visibility(visibility, "visibility"))
     decision = _locked(decision)
     _require_open(decision)
@@ -261,6 +262,7 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
     """Agree (``agree=True``) or veto (``False``) as a participant whose role is A. The latest answer
     counts; ``visibility``: whether the partner sees it (internal by default)."""
     now = now or timezone.now()
+    comment = bounded(comment, "comment", COMMENT_MAX)
     visibility = partner_answer_visibility(actor, clean_visibility(visibility, "visibility"))
     decision = _locked(decision)
     _require_open(decision)
@@ -328,6 +330,8 @@ def decision_decide(*, decision: Decision, actor: User, outcome: str, rationale:
     decider and every required agreement (A) is given and not vetoed. The outcome is shared with
     the partner when the decision is; ``rationale_visibility`` decides about the rationale."""
     now = now or timezone.now()
+    outcome = bounded(outcome, "outcome", COMMENT_MAX)
+    rationale = bounded(rationale, "rationale", COMMENT_MAX)
     clean_visibility(rationale_visibility, "rationale_visibility")
     decision = _locked(decision)
     _require_open(decision)
@@ -405,6 +409,7 @@ def decision_withdraw(*, decision: Decision, actor: User, reason: str = "", now:
     """Withdraw an open decision (requester, current decider or admin), with a reason everyone
     involved is told."""
     now = now or timezone.now()
+    reason = bounded(reason, "reason", NOTE_MAX)
     decision = _locked(decision)
     if not _may_manage(decision, actor):
         raise NotAParticipant("Only the requester, the current decider or an admin can withdraw a decision.")
@@ -431,6 +436,7 @@ def decision_reopen(*, decision: Decision, actor: User, reason: str = "", now: d
     the timeline; a new round starts (agreements must be given again); the current level's clock
     restarts now."""
     now = now or timezone.now()
+    reason = bounded(reason, "reason", NOTE_MAX)
     decision = _locked(decision)
     if not _may_manage(decision, actor):
         raise NotAParticipant("Only the requester, the current decider or an admin can reopen a decision.")
@@ -461,6 +467,7 @@ def decision_reassign(*, decision: Decision, actor: User, to_user: User, reason:
     from governance.models import Assignment
 
     now = now or timezone.now()
+    reason = bounded(reason, "reason", NOTE_MAX)
     decision = _locked(decision)
     _require_open(decision)
     if not (actor.is_admin or actor.pk == decision.decider_id):

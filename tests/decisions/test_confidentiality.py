@@ -179,6 +179,20 @@ def test_partner_users_cannot_find_out_which_decisions_escalated(api, client, ho
     assert "Joint promotion Q3" in page and 'id="id_escalated"' not in page  # no such filter for them: ignored
 
 
+def test_partner_users_cannot_find_out_which_function_decides_through_the_list_or_its_export(
+        client, holders, shared):
+    from decisions import selectors
+    from tests.reports.conftest import read_xlsx
+
+    client.force_login(holders["partner"])
+    for code in ("SALES", "FINANCE"):  # the same answer whoever decides: the filter does not exist for them
+        page = client.get(f"/decisions/list/?decider_function={code}")
+        assert "Joint promotion Q3" in page.content.decode() and "decider_function" not in page.context["form"].fields
+        sheets = read_xlsx(client.get(f"/reports/decisions/list.xlsx?decider_function={code}").content)
+        assert "Joint promotion Q3" in str(sheets) and "Sales" not in str(sheets) and "Finance" not in str(sheets)
+    assert not selectors.decision_list(user=holders["partner"], filters={"decider_function": shared.decider_function})
+
+
 def test_decision_types_do_not_show_their_decision_rights_to_partner_users(api, holders, price_exception):
     rows = api(holders["partner"]).get("/api/v1/decision-types/").json()["results"]
     assert rows and all(r["rights"] == [] and r["matrix_version"] is None for r in rows)

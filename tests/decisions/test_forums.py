@@ -196,3 +196,55 @@ def test_the_agenda_pdf_lists_the_queued_decision_and_its_parties(client, queued
     text = pdf_text(response.content)
     assert "DACH Commercial Council" in text and "Special net price for Helios" in text
     assert "Compliance, Germany 5.0 h" in " ".join(text.split())
+
+
+def test_a_first_date_at_the_end_of_the_calendar_is_refused_and_an_old_one_breaks_nothing(
+        client, holders, org, price_exception, log_de):
+    """A typo (9999-12-31) is a 400 in the Manage area; a forum saved with one before that rule
+    has no next meeting: its list and agenda still open and the sweep still escalates the rest."""
+    client.force_login(holders["admin"])
+    form = {"name": "Far", "org_unit": "DACH", "recurrence": "weekly", "weekday": "0", "week_of_month": "1",
+            "time_of_day": "10:00", "first_date": "9999-12-31"}
+    refused = client.post("/manage/forums/new/", form)
+    assert refused.status_code == 400 and "between 2000 and 2100" in refused.content.decode()
+    assert not Forum.objects.filter(name="Far").exists()
+
+    far = Forum.objects.create(name="Far", org_unit=org["DACH"], recurrence="weekly", weekday=0,
+                               time_of_day=time(10), first_date=date(9999, 12, 31))
+    assert next_meeting(far, T0) is None
+    services.decision_type_update(decision_type=price_exception, forum=far)
+    lapsed = log_de(now=T0)
+    services.escalate_overdue(now=T0 + 25 * H)  # no meeting ahead: it escalates as if it had no forum
+    assert Escalation.objects.filter(decision=lapsed).count() == 1
+    client.force_login(holders["leader"])
+    assert client.get("/decisions/forums/").status_code == 200
+    assert client.get(f"/decisions/forums/{far.pk}/").status_code == 200
+
+
+def test_the_forum_list_counts_only_the_queued_decisions_the_reader_may_see(client, holders, org, functions,
+                                                                           dach_council, log_de):
+    jp_type = services.decision_type_create(
+        actor=holders["admin"], code="JP_DEAL", name="JP deal", decided_at_level="market", sla_hours=24,
+        calendar="24x7", rights=[(functions["SALES"], "D")], now=T0)
+    services.decision_type_update(decision_type=jp_type, forum=dach_council)
+    japan = services.decision_log(actor=holders["manager_jp"], decision_type=jp_type, org_unit=org["JP"],
+                                  title="Japan on the DACH agenda", now=T0)
+    services.decision_flag_forum(decision=japan, actor=holders["manager_jp"], now=T0)
+    germany = log_de(now=T0)
+    services.decision_flag_forum(decision=germany, actor=holders["manager_de"], now=T0)
+    from decisions.selectors import forum_list
+
+    (row,) = [r for r in forum_list(user=holders["leader"], now=T0) if r["forum"] == dach_council]
+    assert row["queued"] == 1  # Germany's; Japan's is not the EMEA leader's to see
+    assert [r["queued"] for r in forum_list(user=holders["admin"], now=T0) if r["forum"] == dach_council] == [2]
+
+
+def test_a_note_longer_than_a_note_is_a_400_and_queues_nothing(client, holders, dach_council, log_de):
+    decision = log_de(now=T0)
+    with pytest.raises(ValidationError) as refused:
+        services.decision_flag_forum(decision=decision, actor=holders["manager_de"], note="x" * 2001, now=T0)
+    assert "At most 2000 characters" in str(refused.value)
+    client.force_login(holders["manager_de"])
+    client.post(f"/decisions/{decision.pk}/forum/", {"note": "☃" * 200_000})
+    assert not AgendaItem.objects.filter(decision=decision).exists()
+    assert not DecisionEvent.objects.filter(decision=decision, kind="forum_queued").exists()

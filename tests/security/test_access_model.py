@@ -104,6 +104,7 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("decisions.ForumMeetingException", "change"): ADMIN,
     ("decisions.AgendaItem", "view"): ORG,
     ("reports.BriefingBook", "view"): PARTNERSHIP,  # partner users: their partnership's, shared version only
+    ("reports.ReviewAgendaItem", "view"): PARTNERSHIP,  # drafted agenda lines, as their subject may be seen
     ("kpis.ImportJob", "view"): ("", "", "a", "b", ""),  # one's own uploads (a: manager DE's), admins included
 }
 
@@ -123,6 +124,7 @@ def _objects(world: World, label: str, side: str):
     from governance.models import Assignment, Notification
     from kpis.models import KPIOwnership, ScorecardCell
     from partners.models import PeerCohort, PeerPosition
+    from reports.models import ReviewAgendaItem
 
     s = getattr(world, side)
     direct = {"governance.OrgUnit": "org_unit", "governance.Function": "function", "governance.User": "user",
@@ -155,6 +157,7 @@ def _objects(world: World, label: str, side: str):
         "partners.PeerCohort": lambda: PeerCohort.objects.get(kpi=s["kpi"]),
         "partners.PeerPosition": lambda: PeerPosition.objects.get(partnership=s["partnership"]),
         "partners.Commitment": lambda: s["commitment"],
+        "reports.ReviewAgendaItem": lambda: ReviewAgendaItem.objects.get(review=s["review"]),
     }[label]()
 
 
@@ -163,6 +166,7 @@ def full_world(world: World) -> World:
     """The world plus the rows it has no fixture for: scorecard cells, holidays, escalations."""
     from decisions.models import AgendaItem, Chase, DecisionPause, Escalation, ForumMeetingException, Holiday, PauseRule
     from kpis.services.rollup import rollup_full
+    from reports.models import ReviewAgendaItem
 
     rollup_full()
     at = datetime(2026, 3, 3, tzinfo=UTC)
@@ -177,6 +181,8 @@ def full_world(world: World) -> World:
         ForumMeetingException.objects.create(forum=side["forum"], date=date(2026, 3, 3))
         AgendaItem.objects.create(forum=side["forum"], decision=decision, reason="flagged", queued_at=at,
                                   meeting_at=at, passes_at=at)
+        ReviewAgendaItem.objects.create(review=side["review"], section="action", position=0,
+                                        action=side["review_action"], drafted_at=at)
         rule = PauseRule.objects.create(decision_type=decision.decision_type, code="WAIT", label="Waiting")
         DecisionPause.objects.create(decision=decision, rule=rule, party_kind="requester", stops_clock=False,
                                      paused_by=decision.requested_by, paused_at=at, resume_by=at)

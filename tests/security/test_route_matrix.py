@@ -186,6 +186,8 @@ EXPECT: list[Expect] = [
     E("partners:review-new", "*", "O O O H d L", "O H H O H L", kind="partnership"),
     E("partners:share", "*", "R R R H d L", "R H H R H L", kind="partnership", body={"username": "nobody"}),
     E("partners:review", "*", READ_A, READ_B, kind="review"),
+    # What a review action serves (decisions, KPIs): linked by those who may change the action's review.
+    E("decisions:action-links", "*", "O O O H H L", "O H H O H L", kind="review_action"),
     # --- partners API ----------------------------------------------------------------------------
     E("partner-list", "GET", ALL_READ),
     E("partner-list", "POST", "W W W W D L"),
@@ -305,6 +307,8 @@ EXPECT: list[Expect] = [
     E("reports:packs", "*", "O O O O D L"),
     E("reports:region-pack", "*", "R R R H H L", body={"unit": "DE"}),
     E("reports:review-book", "*", "R R R H d L", "R H H R H L", kind="review", body={}),
+    # The next review's agenda, drafted by those who may change the review; the partner reads it only.
+    E("reports:review-agenda-draft", "*", "R R R H H L", "R H H R H L", kind="review", body={}),
     E("reports:book", "*", READ_A, READ_B, kind="book"),
     E("reports:book-status", "*", READ_A, READ_B, kind="book"),
     E("reports:book-download", "*", READ_A, READ_B, kind="book", extra=(("audience", "shared"), ("fmt", "pdf"))),
