@@ -22,6 +22,7 @@ from governance.periods import last_month
 from kpis import expected, selectors
 from kpis.files import INFO_COLUMNS, check_shape, read_bytes, write_xlsx
 from kpis.models import KPI, Aggregation, Category, Grain, ImportJob, KPIOwnership, Measurement
+from kpis.selectors.heatmap import heat_changes
 from kpis.services.imports import INLINE_MAX_ROWS, import_job_request, runs_inline
 from kpis.services.measurements import (
     CSV_COLUMNS,
@@ -62,21 +63,46 @@ def _escaped(format_value):
     return lambda v: escape(format_value(v))
 
 
-def _heat_cell(cell, value, *, total: bool = False, as_of: date | None = None, period: date | None = None) -> str:
+def _change_words(changes: list[dict], value) -> tuple[str, str]:
+    """The heat-map cell's changes (``heatmap.heat_changes``) for its title (" · +€2 vs Nov 2025,
+    better · …") and an arrow against the prior month (▲ up, ▼ down; the words say better or worse)."""
+    if not changes:
+        return "", ""
+    words = "".join(f" · {'+' if c['diff'] >= 0 else '−'}{value(abs(c['diff']))} vs {c['month']:%b %Y}, "
+                    f"{'better' if c['better'] else 'unchanged' if c['better'] is None else 'worse'}" for c in changes)
+    prior = next((c for c in changes if c["kind"] == "prior"), None)
+    if prior is None or prior["better"] is None:
+        return words, ""
+    arrow = "▲" if prior["diff"] > 0 else "▼"
+    return words, (f' <span class="hm-delta" aria-hidden="true">{arrow}</span>'
+                   f'<span class="visually-hidden">, {"better" if prior["better"] else "worse"} than last month</span>')
+
+
+def _heat_cell(cell, value, *, total: bool = False, as_of: date | None = None, period: date | None = None,
+               changes: list[dict] | None = None) -> str:
     """One heat-map ``<td>``: the figure coloured by RAG, target and attainment in its title (and,
     for the unit's total, how many units reported); a grey dash when there is no cell. ``as_of``: a
-    year-to-date figure up to an earlier month (the unit has not reported ``period``), marked †."""
+    year-to-date figure up to an earlier month (the unit has not reported ``period``), marked †.
+    ``changes`` (month view): against the prior month and a year before, in the title, and an arrow."""
     col = " total-col" if total else ""
     if cell is None:
         return f'<td class="hm-none{col}" title="No data">—</td>'
     reported = f" · {cell.reporting}/{cell.expected} reported" if total else ""
+    words, arrow = _change_words(changes or [], value)
+    reported += words
     if as_of is not None:
         label = f"YTD to {as_of:%b %Y} (no YTD figure for {period:%b %Y})"
         return (f'<td class="hm-{cell.rag or "none"}{col} hm-asof" title="{label} · target {value(cell.target)} · '
                 f'attainment {pct(cell.attainment)}{reported}">{value(cell.actual)}<sup>†</sup>'
                 f'<span class="visually-hidden"> {label}</span></td>')
     return (f'<td class="hm-{cell.rag or "none"}{col}" title="Target {value(cell.target)} · attainment '
-            f'{pct(cell.attainment)}{reported}">{value(cell.actual)}</td>')
+            f'{pct(cell.attainment)}{reported}">{value(cell.actual)}{arrow}</td>')
+
+
+def _changes(row, cell, period: date | None) -> list[dict]:
+    if cell is None or period is None or not row.before:
+        return []
+    return heat_changes(cell, row.before.get(cell.org_unit_id), direction=row.kpi.direction, period=period)
 
 
 def heat_row(row, *, detail_url: str, period: date | None = None) -> str:
@@ -95,10 +121,10 @@ def heat_row(row, *, detail_url: str, period: date | None = None) -> str:
     out = [f'<tr><th class="kpi-name" scope="row"><a href="{detail_url.replace("{code}", quote(kpi.code))}">'
            f'{escape(kpi.name)}</a>{lower}<small>{escape(kpi.code)}{target}</small></th>',
            _heat_cell(total, value, total=True, as_of=row.as_of.get(total.org_unit_id) if total else None,
-                      period=period)]
+                      period=period, changes=_changes(row, total, period))]
     as_of = row.as_of
     out.extend(_heat_cell(c, value, as_of=as_of.get(c.org_unit_id) if c is not None and as_of else None,
-                          period=period) for c in row.children)
+                          period=period, changes=_changes(row, c, period)) for c in row.children)
     out.append("</tr>")
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or formatted by us
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from governance.periods import month_shift
 from kpis.models import Grain
 from kpis.selectors.catalogue import KPIRow
 from kpis.selectors.units import Unit
@@ -23,6 +24,8 @@ class HeatRow:
     cell: Cell | None
     children: list[Cell | None]
     as_of: dict[int, date] = field(default_factory=dict)  # YTD fallback: org unit id → the earlier month shown
+    # Month view: org unit id → (the actual a month before, the actual a year before); ``heat_changes``.
+    before: dict[int, tuple[Any, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -35,15 +38,18 @@ class HeatMap:
 def heat_map(visible_cells, kpis: list[KPIRow], *, unit: Unit, children: list[Unit], grain: str,
              period: date) -> HeatMap:
     """The cells of ``unit`` and ``children`` at the stored ``period`` of ``grain`` (one query;
-    a second for the YTD fallback), as a row per KPI."""
+    a second for the YTD fallback, or in the month view for the prior month and the same month
+    last year), as a row per KPI."""
     ids = [unit.pk] + [c.pk for c in children]
     cells = {(c.kpi_id, c.org_unit_id): c for c in visible_cells.filter(
         org_unit_id__in=ids, grain=grain, period=period, partnership_key=0).values_list(*CELL_FIELDS, named=True)}
     as_of = ytd_fallback(visible_cells, cells, ids=ids, kpi_ids=[k.pk for k in kpis], period=period) \
         if grain == Grain.YTD and period.month > 1 else {}
+    before = _month_before(visible_cells, ids=ids, period=period) if grain == Grain.MONTH else {}
     rows = [HeatRow(kpi=k, cell=cells.get((k.pk, unit.pk)),
                     children=[cells.get((k.pk, c.pk)) for c in children],
-                    as_of={u: m for (kid, u), m in as_of.items() if kid == k.pk}) for k in kpis]
+                    as_of={u: m for (kid, u), m in as_of.items() if kid == k.pk},
+                    before={u: b for (kid, u), b in before.items() if kid == k.pk}) for k in kpis]
     rows = [r for r in rows if r.cell is not None or any(r.children)] or rows
     return HeatMap(rows=rows, cells=cells, has_fallback=bool(as_of))
 
@@ -68,3 +74,38 @@ def ytd_fallback(visible_cells, cells: dict, *, ids: list[int], kpi_ids: list[in
             cells[key] = c
             found[key] = c.period
     return found
+
+
+def _month_before(visible_cells, *, ids: list[int], period: date) -> dict[tuple[int, int], tuple[Any, Any]]:
+    """``{(KPI id, unit id): (actual a month before, actual a year before)}`` of month cells (one query)."""
+    prior, year_ago = month_shift(period, -1), month_shift(period, -12)
+    found: dict[tuple[int, int], list[Any]] = {}
+    for kpi_id, unit_id, month, actual in visible_cells.filter(
+            org_unit_id__in=ids, grain=Grain.MONTH, period__in=[prior, year_ago], partnership_key=0,
+            actual__isnull=False).values_list("kpi_id", "org_unit_id", "period", "actual"):
+        found.setdefault((kpi_id, unit_id), [None, None])[0 if month == prior else 1] = actual
+    return {key: (pair[0], pair[1]) for key, pair in found.items()}
+
+
+def heat_changes(cell: Cell | None, before: tuple[Any, Any] | None, *, direction: str,
+                 period: date) -> list[dict]:
+    """The change of a heat-map cell's actual against the prior month and the same month last year:
+    ``diff`` (signed, stored units), ``month`` compared with, ``better`` (by the KPI's direction; None
+    when unchanged) — where both figures exist. The dashboard's tiles read the same (``Tile.changes``)."""
+    if cell is None or cell.actual is None or before is None:
+        return []
+    return changes_against(float(cell.actual), [(month_shift(period, -1), before[0]),
+                                                 (month_shift(period, -12), before[1])], direction=direction)
+
+
+def changes_against(now: float, earlier: list[tuple[date, Any]], *, direction: str) -> list[dict]:
+    """``now`` against each (month, figure) of ``earlier`` with a figure: the one rule for a change
+    (kind ``prior`` then ``year``, ``diff``, ``month``, ``better``)."""
+    out = []
+    for kind, (month, figure) in zip(("prior", "year"), earlier, strict=True):
+        if figure is None:
+            continue
+        diff = now - float(figure)
+        better = None if diff == 0 else (diff < 0) == (direction == "lower")
+        out.append({"kind": kind, "month": month, "diff": diff, "better": better})
+    return out

@@ -11,7 +11,7 @@ from datetime import date
 from governance.models import Function, User
 from kpis.models import Grain, ScorecardCell, StrategicObjective
 from kpis.selectors.catalogue import KPIRow, dashboard_kpis
-from kpis.selectors.heatmap import Cell, HeatRow, heat_map
+from kpis.selectors.heatmap import Cell, HeatRow, changes_against, heat_map
 from kpis.selectors.partners import PartnerChip, PartnerPanel, partners_at
 from kpis.selectors.trend import tile_trend
 from kpis.selectors.units import UnitScope, unit_scope
@@ -43,15 +43,9 @@ class Tile:
         """The change of the actual against the prior month and the same month last year: ``diff``
         (signed, stored units), ``month`` compared with and ``better`` (by the KPI's direction;
         None when unchanged). Only where both figures exist."""
-        out = []
-        now = None if self.cell is None or self.cell.actual is None else float(self.cell.actual)
-        for kind, before in (("prior", self.prior), ("year", self.year_ago)):
-            if now is None or before is None or before[1] is None:
-                continue
-            diff = now - before[1]
-            better = None if diff == 0 else (diff < 0) == (self.kpi.direction == "lower")
-            out.append({"kind": kind, "month": before[0], "diff": diff, "better": better})
-        return out
+        if self.cell is None or self.cell.actual is None or self.prior is None or self.year_ago is None:
+            return []
+        return changes_against(float(self.cell.actual), [self.prior, self.year_ago], direction=self.kpi.direction)
 
     @property
     def sparkline(self) -> dict | None:
@@ -108,9 +102,10 @@ def dashboard_objectives(user: User, kpis: dict[int, KPIRow]) -> list[tuple[Stra
 
 
 def dashboard(user: User, *, unit_code: str | None, period: date | None, grain: str) -> Dashboard | None:
-    """Everything the leaders' dashboard shows, in eight queries whatever the data size (seven when
-    ``period`` is given), each reading a bounded number of rows: the visible org units, the KPI
-    catalogue and its function owners, cells of the unit and its children (KPIs × children), twelve
+    """Everything the leaders' dashboard shows, in nine queries whatever the data size (eight when
+    ``period`` is given; one less outside the month view), each reading a bounded number of rows: the
+    visible org units, the KPI catalogue and its function owners, cells of the unit and its children
+    (KPIs × children) and, in the month view, their actuals a month and a year before, thirteen
     months of the tiles' KPIs, the partnerships (``partners_at``: the tiles' relevant co-owners,
     ``TILE_PARTNERS`` named and the rest counted; the partner panel from at most
     ``PARTNER_RANK_MAX`` partnerships' cells) and the objectives."""

@@ -1,6 +1,7 @@
-"""Issue 16, "deltas against the prior period and the same period last year on tiles": a tile
-shows the change of the unit's actual against the month before and the same month a year before,
-signed in the KPI's unit, better or worse by the KPI's direction, and no query more."""
+"""Issue 16, "deltas against the prior period and the same period last year on tiles and heat-map
+cells": a tile shows the change of the unit's actual against the month before and the same month a
+year before, signed in the KPI's unit, better or worse by the KPI's direction, at no query more; a
+heat-map cell says the same in its title and an arrow against last month, at one query more."""
 
 from __future__ import annotations
 
@@ -52,8 +53,21 @@ def test_no_change_is_shown_without_the_earlier_figure_or_outside_the_month_view
     assert all(t.changes == [] for t in d.tiles)  # a quarter is not compared with months
 
 
-def test_changes_cost_no_query(client, cast, kpis, months):
+def test_a_heat_map_cell_shows_its_change_against_last_month_and_last_year(client, cast, kpis, months):
+    client.force_login(cast["leader"])
+    html = client.get("/kpis/dashboard/?unit=DACH&period=2025-01").content.decode()
+    row = html[html.index(f">{kpis['REV'].name}</a>"):]
+    row = row[:row.index("</tr>")]
+    de = re.findall(r"<td [^>]*>.*?</td>", row, re.S)[2]  # DACH total, then AT, DE
+    assert "120 u" in de and '<span class="hm-delta" aria-hidden="true">▼</span>' in de
+    assert "worse than last month" in de
+    assert "−10 u vs Dec 2024, worse" in de and "+20 u vs Jan 2024, better" in de
+    quarter = client.get("/kpis/dashboard/?unit=DACH&period=2025-01&grain=quarter").content.decode()
+    assert "hm-delta" not in quarter and " vs Dec 2024" not in quarter
+
+
+def test_tile_changes_cost_no_query_and_heat_map_changes_one(client, cast, kpis, months):
     client.force_login(cast["leader"])
     with CaptureQueriesContext(connection) as q:
         client.get("/kpis/dashboard/?unit=DE&period=2025-01")
-    assert len(q.captured_queries) == 11
+    assert len(q.captured_queries) == 12
