@@ -8,3 +8,10 @@ def single_line(text: str) -> str:
     space, ends trimmed. Titles are one line everywhere they appear — lists, e-mail subjects
     (where a line break would be a header injection and stops the mail), notifications."""
     return " ".join((text or "").split())
+
+
+def shorten(value: object, limit: int = 40) -> str:
+    """``value`` as text of at most ``limit`` characters (cut with "…"), to quote what a person sent
+    back to them in a message: an error names the value without echoing a whole file's worth of it."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"

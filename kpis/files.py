@@ -23,11 +23,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from governance.text import shorten
 from kpis.services.measurements import CSV_COLUMNS, MAX_CSV_BYTES, MAX_ROWS, BulkValidationError
 
 INFO_COLUMNS = ["kpi_name", "unit", "previous"]  # in templates, for people; ignored on import
@@ -36,6 +38,8 @@ XLSX_MAGIC = b"PK\x03\x04"
 NUMBER_COLUMNS = ("value", "numerator", "denominator")
 _COMMA_NUMBER = re.compile(r"^[+-]?[0-9]+,([0-9]+)%?$")
 _POINT_NUMBER = re.compile(r"^[+-]?[0-9]*\.[0-9]+%?$")
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # a workbook's members, unpacked: 100,000 rows take ~25 MB
+MAX_RATIO = 100  # unpacked / packed size of a large member; real sheets pack ~15:1, a zip bomb ~1000:1
 PROGRESS_EVERY = 2_000  # rows read between two ``on_rows`` calls
 OnRows = Callable[[int], None] | None
 
@@ -121,7 +125,8 @@ def _check_header(header: list[str]) -> None:
     unknown = [h for h in header if h and h not in CSV_COLUMNS and h not in INFO_COLUMNS]
     if missing or unknown:
         message = f"The header must be {','.join(CSV_COLUMNS)}"
-        message += f" (missing: {', '.join(missing)})" if missing else f" (unknown: {', '.join(unknown)})"
+        message += (f" (missing: {', '.join(missing)})" if missing
+                    else f" (unknown: {', '.join(shorten(h) for h in unknown[:10])})")
         raise _fail(message + ".", row=1)
 
 
@@ -200,9 +205,27 @@ def _xlsx_cell(value):
     return value
 
 
+def _check_unpacked(raw: bytes) -> None:
+    """Refuse a workbook that unpacks to more than ``MAX_UNPACKED_BYTES``, or has a large member packed
+    more tightly than ``MAX_RATIO`` (a small file that inflates to a huge cell). The sizes are the
+    zip's own records, which bound what is read: Python's zip reader stops at a member's recorded
+    size."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(raw)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _fail("The file is not a readable XLSX workbook.") from None
+    if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        raise _fail(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB: split it into "
+                    "smaller files.")
+    if any(m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1) for m in members):
+        raise _fail("The workbook is packed unlike a spreadsheet (a small file that unpacks to a very large "
+                    "one): save it again from your spreadsheet program, or upload it as CSV.")
+
+
 def _open_xlsx(raw: bytes):
     from openpyxl import load_workbook
 
+    _check_unpacked(raw)
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable workbook is the uploader's problem, told as such
