@@ -42,7 +42,7 @@ log = logging.getLogger("accord.kpis")
 
 INLINE_MAX_ROWS = 500
 """Files of up to this many data rows are imported while the page waits (well under a second);
-larger ones — and XLSX workbooks that do not record their size — run as an ``ImportJob``. It is
+larger ones — and workbooks with more rows than ``kpis.files`` counts at once — run as an ``ImportJob``. It is
 the set-based write's ``COPY_THRESHOLD`` too: below it an import is a handful of ORM statements."""
 
 STALE_AFTER = timedelta(minutes=10)  # a running job silent this long lost its worker: claimable again
@@ -51,7 +51,7 @@ SAMPLE = 20  # changed keys listed on the job page
 
 def runs_inline(shape: Shape) -> bool:
     """Whether the page imports a file of this shape at once rather than as a job."""
-    return shape.rows is not None and shape.rows <= INLINE_MAX_ROWS
+    return shape.exact and shape.rows is not None and shape.rows <= INLINE_MAX_ROWS
 
 
 def import_job_request(*, actor: User, raw: bytes, filename: str, shape: Shape, decimal: str = "",

@@ -120,3 +120,68 @@ def test_an_unknown_column_is_named_shortly(api, cast, kpis):
                                             format="multipart")
     assert response.status_code == 400 and len(response.content) < 1024
     assert re.search(r"unknown: c{39}…\)", response.json()["errors"][0]["message"])
+
+
+def months(n: int, kpi="REV"):
+    return [(kpi, "DE", None, f"{2012 + i // 12}-{i % 12 + 1:02d}", 10, None, None) for i in range(n)]
+
+
+def broken_after_the_header(rows: int = 3) -> bytes:
+    """A workbook whose sheet XML is cut in the middle of row 3 (the header still reads)."""
+    return rewrite(xlsx(months(rows)), SHEET, lambda b: b[: b.index(b'<row r="3"') + 12] + b"<<<")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (broken_after_the_header(), "cannot be read after row 2"),
+    (rewrite(xlsx(months(1)), "xl/workbook.xml", lambda b: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", b,
+                                                                   flags=re.S)), "has no worksheet"),
+    (rewrite(xlsx(months(2)), SHEET, lambda b: b.replace(b'<row r="3"', b'<row r="2000000"')), "last row (1,048,576)"),
+], ids=["xml-breaks-after-the-header", "no-worksheet", "row-past-excels-last"])
+def test_a_broken_workbook_answers_400_naming_the_problem(client, api, cast, kpis, sent, content, message):
+    for response in refusals(client, api, cast["manager_de"], content):
+        assert response.status_code == 400, response.status_code
+        assert message in response.content.decode()
+    assert not Measurement.objects.exists() and not ImportJob.objects.exists() and not sent
+
+
+def test_a_workbook_breaking_past_the_rows_counted_at_once_ends_its_job_failed(cast, kpis, sent):
+    from kpis.services.imports import import_job_request, import_job_run
+
+    raw = rewrite(xlsx(months(files.XLSX_COUNTED_ROWS + 50)), SHEET,
+                  lambda b: b[: b.index(f'<row r="{files.XLSX_COUNTED_ROWS + 20}"'.encode()) + 12] + b"<<<")
+    shape = files.check_shape(raw)
+    assert not shape.exact  # too long to read while the page waits: the job finds the break
+    job = import_job_request(actor=cast["manager_de"], raw=raw, filename="a.xlsx", shape=shape)
+    assert import_job_run(job.pk) is False
+    job.refresh_from_db()
+    assert job.status == "failed" and job.errors[0]["message"].startswith(
+        f"The workbook cannot be read after row {files.XLSX_COUNTED_ROWS + 19}")
+    assert import_job_run(job.pk) is False and ImportJob.objects.get().status == "failed"  # no retry loop
+    assert not Measurement.objects.exists()
+
+
+def test_a_workbook_understating_its_size_is_imported_whole_as_a_job(client, cast, kpis, sent,
+                                                                     django_capture_on_commit_callbacks):
+    """The sheet says A1:G3 (two rows) but holds 600: never imported at once as two rows."""
+    from kpis.services.imports import INLINE_MAX_ROWS, import_job_run
+
+    rows = [(("REV", "NPS", "ACCTS", "DAYS")[i % 4], "DE", None, f"{2012 + i // 48}-{i // 4 % 12 + 1:02d}", 10, None,
+             None) for i in range(600)]
+    assert len(rows) > INLINE_MAX_ROWS
+    raw = rewrite(xlsx(rows), SHEET, lambda b: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:G3"', b))
+    client.force_login(cast["manager_de"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("kpis:import"), {"file": upload(raw), "confirm": "on"})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/kpis/import/jobs/{job.pk}/"
+    assert not Measurement.objects.exists() and sent == [{"job_id": job.pk}]
+    assert import_job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows, job.created) == ("done", 600, 600) and Measurement.objects.count() == 600
+
+
+def test_a_small_workbook_understating_its_size_is_still_read_whole(api, cast, kpis):
+    raw = rewrite(xlsx(months(5)), SHEET, lambda b: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:G2"', b))
+    assert files.check_shape(raw).rows == 5
+    response = api(cast["manager_de"]).post("/api/v1/measurements/import/", {"file": upload(raw)}, format="multipart")
+    assert response.status_code == 201 and response.json() == {"created": 5, "updated": 0}
