@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from governance.text import shorten
+from governance.text import shorten, xlsx_text
 from kpis.services.measurements import CSV_COLUMNS, MAX_CSV_BYTES, MAX_ROWS, BulkValidationError
 
 INFO_COLUMNS = ["kpi_name", "unit", "previous"]  # in templates, for people; ignored on import
@@ -300,8 +300,9 @@ def read_xlsx(raw: bytes, *, on_rows: OnRows = None) -> Table:
 
 def write_xlsx(header: list[str], rows, *, title: str, widths: dict[str, int] | None = None,
                row_formats: list[list[str | None]] | None = None) -> bytes:
-    """A one-sheet workbook: bold frozen header, the rows (decimals as numbers), and optional number
-    formats per row and column (``"0.0%"`` for a percent KPI's stored fraction)."""
+    """A one-sheet workbook: bold frozen header, the rows (decimals as numbers, text always as text:
+    ``governance.text.xlsx_text``), and optional number formats per row and column (``"0.0%"`` for
+    a percent KPI's stored fraction)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -312,12 +313,16 @@ def write_xlsx(header: list[str], rows, *, title: str, widths: dict[str, int] | 
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
-    for i, row in enumerate(rows):
-        sheet.append([_number(v) if isinstance(v, Decimal) else v for v in row])
-        if row_formats:
-            for cell, fmt in zip(sheet[sheet.max_row], row_formats[i], strict=False):
-                if fmt:
-                    cell.number_format = fmt
+    for r, row in enumerate(rows, start=2):
+        formats = row_formats[r - 2] if row_formats else []
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c)  # by index: sheet[r] would measure the whole sheet each row
+            if isinstance(value, str):
+                xlsx_text(cell, value)  # a name starting with "=" is a name, not a formula
+            elif value is not None:
+                cell.value = _number(value) if isinstance(value, Decimal) else value
+            if c <= len(formats) and formats[c - 1]:
+                cell.number_format = formats[c - 1]
     for i, name in enumerate(header):
         sheet.column_dimensions[chr(ord("A") + i)].width = (widths or {}).get(name, max(10, len(name) + 2))
     out = io.BytesIO()
