@@ -14,24 +14,13 @@ from django.urls import reverse
 
 from kpis import files
 from kpis.models import ImportJob, Measurement
+from tests.kpis.test_files import _xlsx as xlsx
+from tests.kpis.test_import_jobs import upload as _upload
 
 pytestmark = pytest.mark.django_db
 
 HEADER = ("kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator")
 SHEET = "xl/worksheets/sheet1.xml"
-
-
-def xlsx(rows, header=HEADER) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def rewrite(raw: bytes, name: str, change) -> bytes:
@@ -46,18 +35,7 @@ def rewrite(raw: bytes, name: str, change) -> bytes:
 
 
 def upload(content: bytes | str, name="actuals.xlsx"):
-    f = io.BytesIO(content.encode() if isinstance(content, str) else content)
-    f.name = name
-    return f
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    from kpis import tasks
-
-    calls = []
-    monkeypatch.setattr(tasks.run_import, "apply_async", lambda *a, **k: calls.append(k["kwargs"]))
-    return calls
+    return _upload(content, name)
 
 
 def refusals(client, api, user, content: bytes | str, name="actuals.xlsx"):

@@ -43,16 +43,6 @@ def upload(text: str | bytes, name="actuals.csv"):
     return f
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    """The task messages sent (the test plays the worker)."""
-    from kpis import tasks
-
-    calls = []
-    monkeypatch.setattr(tasks.run_import, "apply_async", lambda *a, **k: calls.append(k["kwargs"]))
-    return calls
-
-
 def post(client, user, file, django_capture_on_commit_callbacks, **data):
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):
