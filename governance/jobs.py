@@ -39,6 +39,7 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
 # the worker.
 
 QUEUED, RUNNING = "queued", "running"
+QUEUED_GRACE = timedelta(minutes=1)  # a queued job not started by then has most likely lost its message
 
 
 def claim(queryset, *, now: datetime, stale_after: timedelta) -> bool:
@@ -49,6 +50,15 @@ def claim(queryset, *, now: datetime, stale_after: timedelta) -> bool:
     claimed = queryset.filter(Q(status=QUEUED) | Q(status=RUNNING, started_at__lt=stale)).update(
         status=RUNNING, started_at=now, progress=1, step="Starting", error="")
     return claimed == 1
+
+
+def lost(queryset, *, now: datetime, stale_after: timedelta, queued_for: timedelta = QUEUED_GRACE):
+    """The jobs in ``queryset`` the periodic catch-up sends again: queued since before ``now -
+    queued_for`` (``requested_at``; the message was lost, e.g. the broker was down) or running but
+    silent since ``now - stale_after`` (the worker died). Sending one again is always safe: a job
+    already taken by a worker is not ``claim``-ed twice, a finished one is no longer queued."""
+    return queryset.filter(Q(status=QUEUED, requested_at__lt=now - queued_for)
+                           | Q(status=RUNNING, started_at__lt=now - stale_after))
 
 
 def record_progress(queryset, percent: int, step: str) -> None:

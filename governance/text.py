@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 def single_line(text: str) -> str:
     """``text`` as one line: every run of whitespace (line breaks and tabs included) becomes one
@@ -23,3 +25,17 @@ def bounded(text: str | None, field: str, limit: int) -> str:
     if len(value) > limit:
         raise ValidationError({field: f"At most {limit} characters ({len(value)} given)."})
     return value
+
+
+def shorten(value: object, limit: int = 40) -> str:
+    """``value`` as text of at most ``limit`` characters (cut with "…"), to quote what a person sent
+    back to them in a message: an error names the value without echoing a whole file's worth of it."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def xlsx_text(cell: Any, value: object) -> None:
+    """Store ``value`` in a workbook cell (openpyxl) as text: never a formula, whatever it starts
+    with (``=HYPERLINK(…)`` in a name stays the name). Every workbook Accord writes uses this."""
+    cell.value = "" if value is None else str(value)
+    cell.data_type = "s"

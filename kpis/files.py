@@ -11,7 +11,8 @@ CSV files are read as people's spreadsheets save them:
   least one of them not with exactly three digits after the comma (``1,000`` could be a thousand).
   A file mixing both is refused and asked to declare.
 
-XLSX files (``openpyxl``): the first sheet, header in the first row. Number cells are taken with
+XLSX files (``openpyxl``): the first worksheet, header in the first row; every row the sheet holds
+(its recorded size, ``<dimension>``, may understate it and is not trusted). Number cells are taken with
 Excel's own 15 significant digits (``0.1 + 0.2`` reads as ``0.3``); a percent-formatted cell is
 already a fraction, which is the stored scale of percent KPIs; month cells may be dates.
 
@@ -23,11 +24,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from governance.text import shorten, xlsx_text
 from kpis.services.measurements import CSV_COLUMNS, MAX_CSV_BYTES, MAX_ROWS, BulkValidationError
 
 INFO_COLUMNS = ["kpi_name", "unit", "previous"]  # in templates, for people; ignored on import
@@ -36,6 +39,10 @@ XLSX_MAGIC = b"PK\x03\x04"
 NUMBER_COLUMNS = ("value", "numerator", "denominator")
 _COMMA_NUMBER = re.compile(r"^[+-]?[0-9]+,([0-9]+)%?$")
 _POINT_NUMBER = re.compile(r"^[+-]?[0-9]*\.[0-9]+%?$")
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # a workbook's members, unpacked: 100,000 rows take ~25 MB
+MAX_RATIO = 100  # unpacked / packed size of a large member; real sheets pack ~15:1, a zip bomb ~1000:1
+EXCEL_MAX_ROW = 1_048_576
+XLSX_COUNTED_ROWS = 1_000  # a workbook's data rows counted before it is queued (beyond, the job counts)
 PROGRESS_EVERY = 2_000  # rows read between two ``on_rows`` calls
 OnRows = Callable[[int], None] | None
 
@@ -55,7 +62,8 @@ def _fail(message: str, row: int = 0) -> BulkValidationError:
 @dataclass
 class Shape:
     kind: str  # "csv" or "xlsx"
-    rows: int | None  # data rows: exact for CSV, the sheet's recorded size for XLSX (None: unknown)
+    rows: int | None  # data rows (None: unknown) — an estimate for progress unless ``exact``
+    exact: bool = True  # a CSV's rows are all counted, a workbook's up to ``XLSX_COUNTED_ROWS``
 
 
 def read_upload(upload, *, decimal: str = "") -> Table:
@@ -88,16 +96,22 @@ def read_table(raw: bytes, *, decimal: str = "", on_rows: OnRows = None) -> Tabl
 def check_shape(raw: bytes, *, decimal: str = "") -> Shape:
     """What can be told about a file at once, before it is queued: a CSV is read in full (quick:
     encoding, delimiter, header, extra cells, an ambiguous decimal separator), an XLSX workbook is
-    opened and its header checked (reading its cells is the slow part, left to the job).
-    Raises ``BulkValidationError`` (field ``file``) as ``read_table`` would."""
+    opened, its header checked and its data rows counted up to ``XLSX_COUNTED_ROWS`` (reading all
+    its cells is the slow part, left to the job; beyond the count, the sheet's recorded size is the
+    estimate). Raises ``BulkValidationError`` (field ``file``) as ``read_table`` would."""
     if raw.startswith(XLSX_MAGIC):
-        book, sheet = _open_xlsx(raw)
+        book, sheet, recorded = _open_xlsx(raw)
         try:
-            _xlsx_header(sheet.iter_rows(values_only=True, max_row=1))
-            rows = sheet.max_row - 1 if sheet.max_row else None
+            lines = _xlsx_rows(sheet)
+            _xlsx_header(lines)
+            counted = 0
+            for _, cells in lines:
+                counted += any(c not in (None, "") for c in cells)
+                if counted > XLSX_COUNTED_ROWS:
+                    return Shape(kind="xlsx", rows=max(counted, (recorded or 0) - 1), exact=False)
         finally:
             book.close()
-        return Shape(kind="xlsx", rows=rows)
+        return Shape(kind="xlsx", rows=counted)
     return Shape(kind="csv", rows=len(read_csv_text(decode(raw), decimal=decimal).rows))
 
 
@@ -121,7 +135,8 @@ def _check_header(header: list[str]) -> None:
     unknown = [h for h in header if h and h not in CSV_COLUMNS and h not in INFO_COLUMNS]
     if missing or unknown:
         message = f"The header must be {','.join(CSV_COLUMNS)}"
-        message += f" (missing: {', '.join(missing)})" if missing else f" (unknown: {', '.join(unknown)})"
+        message += (f" (missing: {', '.join(missing)})" if missing
+                    else f" (unknown: {', '.join(shorten(h) for h in unknown[:10])})")
         raise _fail(message + ".", row=1)
 
 
@@ -200,18 +215,61 @@ def _xlsx_cell(value):
     return value
 
 
+def _check_unpacked(raw: bytes) -> None:
+    """Refuse a workbook that unpacks to more than ``MAX_UNPACKED_BYTES``, or has a large member packed
+    more tightly than ``MAX_RATIO`` (a small file that inflates to a huge cell). The sizes are the
+    zip's own records, which bound what is read: Python's zip reader stops at a member's recorded
+    size."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(raw)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _fail("The file is not a readable XLSX workbook.") from None
+    if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        raise _fail(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB: split it into "
+                    "smaller files.")
+    if any(m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1) for m in members):
+        raise _fail("The workbook is packed unlike a spreadsheet (a small file that unpacks to a very large "
+                    "one): save it again from your spreadsheet program, or upload it as CSV.")
+
+
 def _open_xlsx(raw: bytes):
     from openpyxl import load_workbook
 
+    _check_unpacked(raw)
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable workbook is the uploader's problem, told as such
         raise _fail("The file is not a readable XLSX workbook.") from None
-    return book, book.worksheets[0]
+    if not book.worksheets:
+        book.close()
+        raise _fail("The workbook has no worksheet: put the measurements on its first sheet.")
+    sheet = book.worksheets[0]
+    recorded = sheet.max_row
+    sheet.reset_dimensions()  # read every row the sheet holds, whatever size it records
+    return book, sheet, recorded
+
+
+def _xlsx_rows(sheet):
+    """The sheet's rows as ``(row number, values)``; XML that breaks part-way, or rows past Excel's
+    last, are the uploader's problem (``BulkValidationError`` naming the row), never a crash."""
+    lines = sheet.iter_rows(values_only=True)
+    n = 0
+    while True:
+        try:
+            cells = next(lines)
+        except StopIteration:
+            return
+        except Exception:  # noqa: BLE001 - a broken sheet (XML, cell values): told to the uploader
+            raise _fail(f"The workbook cannot be read after row {n}: open it in your spreadsheet program, save "
+                        "it again and upload it again (or upload it as CSV).", row=n + 1) from None
+        n += 1
+        if n > EXCEL_MAX_ROW:
+            raise _fail(f"The sheet has rows past Excel's last row ({EXCEL_MAX_ROW:,}).", row=n)
+        yield n, cells
 
 
 def _xlsx_header(lines) -> list[str]:
-    header = _header(list(next(lines, ()) or ()))
+    header = _header(list(next(lines, (1, ()))[1] or ()))
     while header and not header[-1]:
         header.pop()
     _check_header(header)
@@ -219,29 +277,32 @@ def _xlsx_header(lines) -> list[str]:
 
 
 def read_xlsx(raw: bytes, *, on_rows: OnRows = None) -> Table:
-    book, sheet = _open_xlsx(raw)
-    lines = sheet.iter_rows(values_only=True)
-    header = _xlsx_header(lines)
-    rows = []
-    for n, cells in enumerate(lines, start=2):
-        values = [_xlsx_cell(c) for c in cells[:len(header)]]
-        if not any(v not in (None, "") for v in values):
-            continue
-        if any(c not in (None, "") for c in cells[len(header):]):
-            raise _fail("More cells than header columns.", row=n)
-        rows.append(dict(zip(header, values, strict=False)) | {"__line__": n})
-        if len(rows) > MAX_ROWS:
-            break
-        if on_rows and len(rows) % PROGRESS_EVERY == 0:
-            on_rows(len(rows))
-    book.close()
+    book, sheet, _ = _open_xlsx(raw)
+    try:
+        lines = _xlsx_rows(sheet)
+        header = _xlsx_header(lines)
+        rows = []
+        for n, cells in lines:
+            values = [_xlsx_cell(c) for c in cells[:len(header)]]
+            if not any(v not in (None, "") for v in values):
+                continue
+            if any(c not in (None, "") for c in cells[len(header):]):
+                raise _fail("More cells than header columns.", row=n)
+            rows.append(dict(zip(header, values, strict=False)) | {"__line__": n})
+            if len(rows) > MAX_ROWS:
+                break
+            if on_rows and len(rows) % PROGRESS_EVERY == 0:
+                on_rows(len(rows))
+    finally:
+        book.close()
     return Table(rows=rows, decimal_comma=False, kind="xlsx")
 
 
 def write_xlsx(header: list[str], rows, *, title: str, widths: dict[str, int] | None = None,
                row_formats: list[list[str | None]] | None = None) -> bytes:
-    """A one-sheet workbook: bold frozen header, the rows (decimals as numbers), and optional number
-    formats per row and column (``"0.0%"`` for a percent KPI's stored fraction)."""
+    """A one-sheet workbook: bold frozen header, the rows (decimals as numbers, text always as text:
+    ``governance.text.xlsx_text``), and optional number formats per row and column (``"0.0%"`` for
+    a percent KPI's stored fraction)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -252,12 +313,16 @@ def write_xlsx(header: list[str], rows, *, title: str, widths: dict[str, int] | 
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
-    for i, row in enumerate(rows):
-        sheet.append([_number(v) if isinstance(v, Decimal) else v for v in row])
-        if row_formats:
-            for cell, fmt in zip(sheet[sheet.max_row], row_formats[i], strict=False):
-                if fmt:
-                    cell.number_format = fmt
+    for r, row in enumerate(rows, start=2):
+        formats = row_formats[r - 2] if row_formats else []
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c)  # by index: sheet[r] would measure the whole sheet each row
+            if isinstance(value, str):
+                xlsx_text(cell, value)  # a name starting with "=" is a name, not a formula
+            elif value is not None:
+                cell.value = _number(value) if isinstance(value, Decimal) else value
+            if c <= len(formats) and formats[c - 1]:
+                cell.number_format = formats[c - 1]
     for i, name in enumerate(header):
         sheet.column_dimensions[chr(ord("A") + i)].width = (widths or {}).get(name, max(10, len(name) + 2))
     out = io.BytesIO()

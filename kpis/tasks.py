@@ -1,6 +1,6 @@
 """Thin Celery tasks over the KPI services (idempotent: two rollups at once queue on the rollup lock;
 late-reporter reminders are de-duplicated per unit, partnership and month; an import job is claimed
-by one run)."""
+by one run, so the minute catch-up may send one again)."""
 
 from celery import shared_task
 
@@ -24,6 +24,14 @@ def remind_late_reporters() -> None:
     from kpis.services.late import remind_late_reporters as remind
 
     remind(now=timezone.now())
+
+
+@shared_task(name="kpis.tasks.catch_up_imports", ignore_result=True)
+def catch_up_imports() -> int:
+    """Every minute: send again the import jobs whose message was lost or whose worker died."""
+    from kpis.services.imports import import_jobs_catch_up
+
+    return import_jobs_catch_up()
 
 
 @shared_task(name="kpis.tasks.run_import", ignore_result=True)

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from governance.text import xlsx_text
 from reports.document import Document, Fig, Table, display
 
 # Colour-blind-safe fills (Okabe–Ito inspired, light): the text label carries the status anyway.
@@ -36,7 +37,7 @@ def document_xlsx(doc: Document) -> bytes:
              ["For", doc.generated_for], ["Confidentiality", doc.confidential]]
     for r, row in enumerate(facts, start=1):
         for c, value in enumerate(row, start=1):
-            _put_text(about.cell(row=r, column=c), value)
+            xlsx_text(about.cell(row=r, column=c), value)
     about["A1"].font = Font(bold=True, size=14)
     about.column_dimensions["A"].width = 22
     about.column_dimensions["B"].width = 40
@@ -63,7 +64,7 @@ def _sheet(wb: Workbook, table: Table, used: set[str]) -> None:
     keep = table.columns_for("xlsx")
     columns = [table.columns[i] for i in keep]
     for c, col in enumerate(columns, start=1):
-        _put_text(ws.cell(row=1, column=c), col.label)
+        xlsx_text(ws.cell(row=1, column=c), col.label)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -72,7 +73,7 @@ def _sheet(wb: Workbook, table: Table, used: set[str]) -> None:
             value = raw.value if isinstance(raw, Fig) else raw
             cell = ws.cell(row=r, column=c)
             if col.kind == "rag":
-                _put_text(cell, display("rag", value))
+                xlsx_text(cell, display("rag", value))
                 cell.fill = PatternFill("solid", fgColor=RAG_FILLS.get(value or "none", RAG_FILLS["none"]))
             elif isinstance(value, bool):
                 cell.value = "yes" if value else "no"
@@ -86,17 +87,11 @@ def _sheet(wb: Workbook, table: Table, used: set[str]) -> None:
                 cell.value = value
                 cell.number_format = NUMBER_FORMATS["date"]
             elif value is not None:
-                _put_text(cell, value)
+                xlsx_text(cell, value)
     for c, col in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(c)].width = col.width
     ws.freeze_panes = "A2"
     if table.rows:
         ws.auto_filter.ref = ws.dimensions
     if table.note:
-        _put_text(ws.cell(row=len(table.rows) + 3, column=1), table.note)
-
-
-def _put_text(cell, value) -> None:
-    """Text stored as text: never a formula, whatever it starts with."""
-    cell.value = "" if value is None else str(value)
-    cell.data_type = "s"
+        xlsx_text(ws.cell(row=len(table.rows) + 3, column=1), table.note)

@@ -11,7 +11,9 @@ written as it goes (its own small UPDATEs, outside the write's transaction); the
 written all or nothing (``measurements_write``) in one transaction with the status ``done`` —
 never half an import. Row errors end the job ``failed`` with the errors listed; values far from
 their history end it ``confirm`` with the warnings, and confirming (``import_job_confirm``) queues
-the same job again with ``confirm``. Any other failure is recorded on the row and logged.
+the same job again with ``confirm``. Any other failure is recorded on the row and logged. A job
+whose message was lost or whose worker died is sent again by the periodic catch-up
+(``import_jobs_catch_up``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from governance.jobs import claim, enqueue_on_commit, record_progress
+from governance.jobs import claim, enqueue, enqueue_on_commit, lost, record_progress
 from governance.models import User
 from kpis.files import Shape, read_table
 from kpis.models import ImportJob, ImportStatus, Measurement
@@ -42,7 +44,7 @@ log = logging.getLogger("accord.kpis")
 
 INLINE_MAX_ROWS = 500
 """Files of up to this many data rows are imported while the page waits (well under a second);
-larger ones — and XLSX workbooks that do not record their size — run as an ``ImportJob``. It is
+larger ones — and workbooks with more rows than ``kpis.files`` counts at once — run as an ``ImportJob``. It is
 the set-based write's ``COPY_THRESHOLD`` too: below it an import is a handful of ORM statements."""
 
 STALE_AFTER = timedelta(minutes=10)  # a running job silent this long lost its worker: claimable again
@@ -51,7 +53,7 @@ SAMPLE = 20  # changed keys listed on the job page
 
 def runs_inline(shape: Shape) -> bool:
     """Whether the page imports a file of this shape at once rather than as a job."""
-    return shape.rows is not None and shape.rows <= INLINE_MAX_ROWS
+    return shape.exact and shape.rows is not None and shape.rows <= INLINE_MAX_ROWS
 
 
 def import_job_request(*, actor: User, raw: bytes, filename: str, shape: Shape, decimal: str = "",
@@ -67,6 +69,24 @@ def import_job_request(*, actor: User, raw: bytes, filename: str, shape: Shape, 
             confirm=confirm)
         enqueue_on_commit(run_import, job_id=job.pk)
     return job
+
+
+def import_jobs_catch_up(*, now: datetime | None = None, limit: int = 100) -> int:
+    """The periodic catch-up (beat, every minute): send again, oldest first, the jobs whose message
+    was lost (queued for over a minute) or whose worker died (running, silent past ``STALE_AFTER``)
+    — ``governance.jobs.lost``. Returns how many were sent. Idempotent and safe with two beats: a job
+    sent twice is claimed by one run. (A job queued again by a confirmation keeps its old
+    ``requested_at``, so it may be sent once more; that run finds it taken and does nothing.)"""
+    from kpis.tasks import run_import
+
+    now = now or timezone.now()
+    due = lost(ImportJob.objects.all(), now=now, stale_after=STALE_AFTER)
+    ids = list(due.order_by("requested_at", "pk").values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        enqueue(run_import, job_id=pk)
+    if ids:
+        log.warning("import jobs sent again (lost message or worker): %s", ids)
+    return len(ids)
 
 
 def import_job_confirm(*, actor: User, job: ImportJob) -> bool:

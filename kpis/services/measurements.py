@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from governance.models import OrgUnit, User
+from governance.text import shorten
 from kpis.models import KPI, DirtyCell, Measurement
 from kpis.periods import actual_period_problem, current_month
 from kpis.plausibility import PlausibilityWarning, check
@@ -29,6 +30,7 @@ from partners.models import Partnership
 CSV_COLUMNS = ["kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator"]
 MAX_ROWS = 100_000
 MAX_CSV_BYTES = 10 * 1024 * 1024
+MAX_CELL_CHARS = 200  # any one field of a row (codes, months, numbers), whichever way the row came
 MAX_ERRORS = 1_000  # an import that is all errors lists the first ones and counts the rest
 _PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})(?:-01)?$")
 _WHOLE = re.compile(r"[0-9]+")
@@ -133,15 +135,21 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
                           "denominator).")
     if errors:
         raise BulkValidationError(errors)
-    nul_rows = set()  # PostgreSQL text cannot hold NUL: such a row is reported and looked up no further
+    # PostgreSQL text cannot hold NUL, and no field is longer than ``MAX_CELL_CHARS``: such a row is
+    # reported and looked up no further
+    refused = set()
     for i, row in enumerate(rows):
-        for name in ("kpi", "org_unit", "partnership", "period"):
-            if "\x00" in _text(row.get(name)):
+        for name in CSV_COLUMNS:
+            text = _text(row.get(name))
+            if len(text) > MAX_CELL_CHARS:
+                err(i, name, f"Longer than {MAX_CELL_CHARS} characters.")
+                refused.add(i)
+            elif "\x00" in text and name in ("kpi", "org_unit", "partnership", "period"):
                 err(i, name, "Contains a NUL character.")
-                nul_rows.add(i)
+                refused.add(i)
 
-    kpi_codes = {_text(r.get("kpi")) for i, r in enumerate(rows) if i not in nul_rows}
-    unit_codes = {_text(r.get("org_unit")) for i, r in enumerate(rows) if i not in nul_rows}
+    kpi_codes = {_text(r.get("kpi")) for i, r in enumerate(rows) if i not in refused}
+    unit_codes = {_text(r.get("org_unit")) for i, r in enumerate(rows) if i not in refused}
     kpis = {k.code: k for k in KPI.objects.restrict(actor, "view").filter(code__in=kpi_codes)}
     # Where the actor may record actuals: org units and partnerships they may "log" against (a
     # partnership shared with them read-only is not one of them).
@@ -150,7 +158,7 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
     pids = set()
     for i, r in enumerate(rows):
         with contextlib.suppress(ValueError):
-            pids.add(None if i in nul_rows else _partnership_id(r.get("partnership")))
+            pids.add(None if i in refused else _partnership_id(r.get("partnership")))
     pids.discard(None)
     partnerships = set(Partnership.objects.restrict(actor, "log").filter(pk__in=pids).values_list("pk", flat=True))
 
@@ -159,7 +167,7 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
     periods: dict[str, date] = {}  # a file repeats a few months thousands of times: parse each once
     unit_months: dict[str, date] = {}  # each time zone's current month
     for i, row in enumerate(rows):
-        if i in nul_rows:
+        if i in refused:
             continue
         before = len(errors)
         code = _text(row.get("kpi"))
@@ -167,13 +175,13 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
         if not code:
             err(i, "kpi", "Give the KPI code.")
         elif kpi is None:
-            err(i, "kpi", f"Unknown KPI '{code}'.", "not_found")
+            err(i, "kpi", f"Unknown KPI '{shorten(code)}'.", "not_found")
         ucode = _text(row.get("org_unit"))
         unit = units.get(ucode)
         if not ucode:
             err(i, "org_unit", "Give the org unit code.")
         elif unit is None:
-            err(i, "org_unit", f"Unknown org unit '{ucode}'.", "not_found")
+            err(i, "org_unit", f"Unknown org unit '{shorten(ucode)}'.", "not_found")
         pid = None
         try:
             pid = _partnership_id(row.get("partnership"))

@@ -61,3 +61,17 @@ def test_manager_watches_a_large_import_reach_its_row_errors_then_done(page, liv
     expect(recent.first).to_contain_text("march-actuals-fixed.csv")
     expect(recent.nth(1)).to_contain_text("Not imported")
     screenshot(page, "4-recent")
+
+
+def test_manager_uploading_a_broken_workbook_reads_what_is_wrong(page, live_server, login, screenshot, cast,
+                                                                 kpis):  # noqa: F811
+    from tests.kpis.test_files_hostile import broken_after_the_header
+
+    login(cast["manager_de"])
+    page.goto(f"{live_server.url}/kpis/import/")
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    page.set_input_files("#file", files=[{"name": "march.xlsx", "buffer": broken_after_the_header(), "mimeType": xlsx}])
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("The workbook cannot be read after row 2")).to_be_visible()
+    screenshot(page, "broken-workbook")
+    assert not Measurement.objects.exists() and not ImportJob.objects.exists()

@@ -66,3 +66,13 @@ def cell(kpi, unit, period, grain="month", partnership=None):
         kpi=kpi, org_unit=unit, grain=grain, period=date(y, m, 1),
         partnership_key=partnership.pk if partnership else 0,
     ).first()
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The import-job messages sent (the test plays the worker)."""
+    from kpis import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.run_import, "apply_async", lambda *a, **k: calls.append(k["kwargs"]))
+    return calls

@@ -43,16 +43,6 @@ def upload(text: str | bytes, name="actuals.csv"):
     return f
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    """The task messages sent (the test plays the worker)."""
-    from kpis import tasks
-
-    calls = []
-    monkeypatch.setattr(tasks.run_import, "apply_async", lambda *a, **k: calls.append(k["kwargs"]))
-    return calls
-
-
 def post(client, user, file, django_capture_on_commit_callbacks, **data):
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -329,3 +319,56 @@ def test_the_api_stays_synchronous_and_imports_as_a_job_when_asked(api, cast, kp
     for other in ("admin", "manager_jp", "leader"):
         assert api(cast[other]).get(f"/api/v1/import-jobs/{job.pk}/").status_code == 404
         assert api(cast[other]).get("/api/v1/import-jobs/").json()["results"] == []
+
+
+def _job(user, *, status="queued", requested=NOW, started=None, rows=8) -> ImportJob:
+    raw = rows_text(rows).encode()
+    return ImportJob.objects.create(requested_by=user, requested_at=requested, filename="a.csv", fmt="csv",
+                                    content=raw, size=len(raw), status=status, started_at=started)
+
+
+def test_a_job_whose_message_was_lost_is_sent_again_by_the_next_sweep_and_imported_once(cast, kpis, sent):
+    """The broker was down when the job was queued (nothing sent): a minute later the beat's
+    catch-up sends it, as it does a job whose worker died; two sweeps at once import it once."""
+    user = cast["manager_de"]
+    lost_message = _job(user, requested=NOW - timedelta(minutes=2))
+    just_queued = _job(user, requested=NOW - timedelta(seconds=20))
+    dead_worker = _job(user, status="running", requested=NOW - timedelta(hours=1),
+                       started=NOW - STALE_AFTER - timedelta(seconds=1))
+    working = _job(user, status="running", requested=NOW - timedelta(hours=1), started=NOW - timedelta(minutes=9))
+    for finished in ("done", "failed", "confirm"):
+        _job(user, status=finished, requested=NOW - timedelta(hours=1), started=NOW - timedelta(hours=1))
+
+    assert imports.import_jobs_catch_up(now=NOW) == 2
+    assert imports.import_jobs_catch_up(now=NOW) == 2  # a second beat at the same moment
+    assert sent == [{"job_id": dead_worker.pk}, {"job_id": lost_message.pk}] * 2  # oldest first
+
+    results = [import_job_run(job_id, now=NOW) for job_id in (c["job_id"] for c in sent)]
+    assert results == [True, True, False, False]  # each imported once, the copies find it taken
+    assert {j.pk: j.status for j in ImportJob.objects.filter(pk__in=[lost_message.pk, dead_worker.pk])} == {
+        lost_message.pk: "done", dead_worker.pk: "done"}
+    assert ImportJob.objects.get(pk=just_queued.pk).status == "queued"
+    assert ImportJob.objects.get(pk=working.pk).status == "running"
+    assert Measurement.objects.count() == 8 and Measurement.history.count() == 16  # written, then corrected
+    sent.clear()
+    assert imports.import_jobs_catch_up(now=NOW) == 0 and sent == []
+
+
+def test_the_catch_up_runs_every_minute_and_survives_the_broker_being_down(cast, kpis, monkeypatch, caplog):
+    from django.conf import settings
+
+    from governance.celery import app
+    from kpis import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["kpis-catch-up-imports"]
+    assert entry["task"] == "kpis.tasks.catch_up_imports" in app.tasks and entry["schedule"] <= 60
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.run_import, "apply_async", broker_down)
+    job = _job(cast["manager_de"], requested=NOW - timedelta(minutes=5))
+    with mock.patch("kpis.services.imports.timezone.now", return_value=NOW):
+        assert tasks.catch_up_imports() == 1  # logged, not raised: the next minute tries again
+    assert ImportJob.objects.get(pk=job.pk).status == "queued"
+    assert "could not enqueue kpis.tasks.run_import" in caplog.text
