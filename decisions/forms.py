@@ -175,7 +175,8 @@ class DecisionFilterForm(forms.Form):
     priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
     overdue = forms.BooleanField(required=False)
     escalated = forms.BooleanField(required=False)
-    stuck = forms.BooleanField(required=False, help_text="Overdue, escalated or waiting on an agree")
+    stuck = forms.BooleanField(required=False,
+                               help_text="Overdue, escalated or waiting on an agree past its answer time")
     at_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, to_field_name="code",
                                      widget=forms.HiddenInput, label="Logged at")
     decider_function = forms.ModelChoiceField(queryset=Function.objects.none(), required=False, to_field_name="code",

@@ -111,13 +111,14 @@ class DecisionQuerySet(ScopedQuerySet):
 
     def stuck(self, now) -> DecisionQuerySet:
         """Open decisions that are stuck: overdue (past the SLA), escalated, or waiting on an agree
-        at their current escalation level. Annotates ``waiting_agree`` (``stuck_reasons`` reads it).
-        Internal: an escalation and an agree are not the partner's to see."""
-        from decisions.models import DecisionParticipant, RapidRole
+        past its answer time (the agree stage's own clock, ``clock.answer_clock``: half the level's
+        time — a fresh request waiting on its agreements is not stuck yet). Annotates
+        ``waiting_agree`` (``stuck_reasons`` reads it). Internal: an escalation and an agree are not
+        the partner's to see."""
+        from decisions.models import DecisionStage, Stage
 
-        waiting_agree = DecisionParticipant.objects.filter(decision=models.OuterRef("pk"), role=RapidRole.AGREE,
-                                                           agreed__isnull=True,
-                                                           level=models.OuterRef("escalation_level"))
+        waiting_agree = DecisionStage.objects.filter(decision=models.OuterRef("pk"), stage=Stage.AGREE,
+                                                     ended_at__isnull=True, due_at__lte=now)
         return (self.filter(status="open").annotate(waiting_agree=models.Exists(waiting_agree))
                 .filter(models.Q(sla_due_at__lte=now) | models.Q(escalation_level__gt=0)
                         | models.Q(waiting_agree=True)))

@@ -22,7 +22,7 @@ def stuck_world(scorecard, log_de, holders):  # noqa: F811
 
     now = timezone.now()
     log_de(title="Tender price for MedDistrib", now=now - timedelta(days=3))
-    log_de(title="Rebate for the spring campaign", now=now)
+    log_de(title="Rebate for the spring campaign", now=now - timedelta(hours=13))  # Compliance past its answer time
     fine = log_de(title="Agreed listing fee", now=now)
     services.decision_agree(decision=fine, actor=holders["compliance_de"], agree=True, now=now)
     return scorecard

@@ -19,12 +19,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def stuck(holders, log_de, org):
-    """In Germany: one overdue and escalated, one waiting on Compliance's agree, one agreed and
-    within its SLA (not stuck), one decided (not stuck)."""
+    """In Germany: one overdue and escalated, one waiting on Compliance's agree past its answer time
+    (half of the 24 h), one just asked (not stuck yet), one agreed and within its SLA (not stuck),
+    one decided (not stuck)."""
     now = timezone.now()
     late = log_de(title="Late tender price", now=now - timedelta(days=3))
     escalate_overdue(now=now)
-    waiting = log_de(title="Fresh rebate", now=now)
+    waiting = log_de(title="Fresh rebate", now=now - timedelta(hours=13))
+    log_de(title="Just asked", now=now)
     fine = log_de(title="Agreed and on time", now=now)
     decisions.decision_agree(decision=fine, actor=holders["compliance_de"], agree=True, now=now)
     done = log_de(title="Already decided", now=now)
@@ -47,7 +49,7 @@ def test_the_dashboard_lists_the_stuck_decisions_under_the_unit_with_links_and_w
     late_row = panel[panel.index("Late tender price"):panel.index("Fresh rebate")]
     assert "overdue" in late_row and re.search(r"escalated to L[1-9]", late_row)
     assert "waiting on an agree" in panel[panel.index("Fresh rebate"):]
-    assert "Agreed and on time" not in panel and "Already decided" not in panel
+    assert "Agreed and on time" not in panel and "Already decided" not in panel and "Just asked" not in panel
 
 
 def test_the_panels_list_link_shows_the_same_decisions(client, holders, stuck):

@@ -129,9 +129,12 @@ def test_a_failing_build_is_recorded_not_retried(holders, qbr):
 
 @pytest.fixture
 def region(qbr, holders, org):
-    from decisions.models import Decision
+    from decisions.models import Decision, DecisionStage
 
     Decision.objects.filter(pk=qbr["pending_internal"].pk).update(sla_due_at=timezone.now() - timedelta(hours=1))
+    # the flyer's agreement is past its answer time: stuck on it
+    DecisionStage.objects.filter(decision=qbr["pending_shared"], stage="agree").update(
+        due_at=timezone.now() - timedelta(hours=1))
     return qbr
 
 

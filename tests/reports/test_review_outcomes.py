@@ -190,7 +190,10 @@ def standing(holders, review, log_de, kpis, record, target, org, partner_a, part
     old = now - timedelta(days=3)  # past the 24-hour SLA
     late_shared = log_de(title="Joint promo budget", partnership=partner_a, visibility="shared", now=old)
     late_internal = log_de(title="Internal margin floor", partnership=partner_a, now=old - timedelta(hours=1))
-    waiting_shared = log_de(title="Co-branded flyer", partnership=partner_a, visibility="shared", now=now)
+    # waiting on Compliance past its answer time (12 of the 24 hours); one just asked is not stuck yet
+    waiting_shared = log_de(title="Co-branded flyer", partnership=partner_a, visibility="shared",
+                            now=now - timedelta(hours=13))
+    log_de(title="Just asked", partnership=partner_a, visibility="shared", now=now)
     agreed = log_de(title="Agreed and in time", partnership=partner_a, now=now)
     decisions.decision_agree(decision=agreed, actor=holders["compliance_de"], agree=True, now=now)
     decided = log_de(title="Decided already", partnership=partner_a, now=old)
