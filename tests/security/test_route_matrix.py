@@ -219,6 +219,7 @@ EXPECT: list[Expect] = [
     E("kpis:index", "*", "R R R R R L"),
     E("kpis:list", "*", PAGE_ALL),  # partner users: the KPIs their partnership co-owns
     E("kpis:dashboard", "*", PAGE_INTERNAL),
+    E("kpis:alignment", "*", PAGE_INTERNAL),
     # The dashboard's unit search: out-of-scope codes find nothing (200, like a code that does not exist).
     E("kpis:units", "*", PAGE_INTERNAL, PAGE_INTERNAL, kind="org_unit", lookup=CODE, query="?q={code}"),
     E("kpis:detail", "*", "O O O O H L", "O O O O H L", kind="kpi", lookup=CODE),
