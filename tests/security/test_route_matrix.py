@@ -181,6 +181,7 @@ EXPECT: list[Expect] = [
     E("partners:my-actions", "*", PAGE_ALL),
     E("partners:benchmarks", "*", PAGE_INTERNAL),  # the named grid: internal users (their scope's names)
     E("partners:action-status", "*", "R R R H R L", "R H H R H L", kind="review_action", body={"status": "done"}),
+    E("partners:enablement-done", "*", "R R R H R L", "R H H R H L", kind="enablement", body={"done": "1"}),
     E("partners:partnership", "*", READ_A, READ_B, kind="partnership"),
     E("partners:assess", "*", READ_A, READ_B, kind="partnership"),
     E("partners:review-new", "*", "O O O H d L", "O H H O H L", kind="partnership"),
