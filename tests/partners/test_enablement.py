@@ -76,6 +76,7 @@ def test_the_partnership_page_lists_its_items_and_offers_mark_done_to_who_may(cl
     assert marks in html
     assert reverse("partners:enablement-done", args=[items["internal_owned"].pk]) not in html
     assert "0/2 done" in html
+    assert '<a href="#enablement" id="maturity-enablement">Enablement 0/2 done</a>' in html  # from the maturity card
 
 
 def test_an_owner_must_be_able_to_open_the_partnership(cast, partner_a):
