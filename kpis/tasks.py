@@ -40,3 +40,14 @@ def run_import(*, job_id: int) -> bool:
     from kpis.services.imports import import_job_run
 
     return import_job_run(job_id)
+
+
+@shared_task(name="kpis.tasks.feed_enablement", ignore_result=True)
+def feed_enablement(month: str | None = None) -> int:
+    """Daily: the ENABLEMENT KPI's actuals for ``month`` (``YYYY-MM``; default the last closed month)
+    from the partnerships' enablement items (idempotent: the same figures again)."""
+    from governance.periods import last_month
+    from kpis.services.enablement import enablement_feed
+    from kpis.services.measurements import parse_period
+
+    return enablement_feed(parse_period(month) if month else last_month())

@@ -208,6 +208,22 @@ def dashboard(request):
 
 
 @login_required
+def alignment(request):
+    """Alignment gaps of ``?unit=`` for ``?period=`` (default: the last closed month): objectives no
+    KPI measures and KPIs in use there with no target at the unit or below. Internal users only."""
+    _internal_only(request)
+    raw = request.GET.get("period", "")
+    try:
+        period = parse_period(raw) if raw else last_month()
+    except ValueError:
+        return HttpResponse("period: expected a month as YYYY-MM.", status=400, content_type="text/plain")
+    data = selectors.alignment_gaps(request.user, unit_code=request.GET.get("unit"), period=period)
+    if data is None:
+        raise Http404
+    return render(request, "kpis/alignment.html", {"a": data, "unit": data.scope.unit, "period": period})
+
+
+@login_required
 def kpi_detail(request, code: str):
     """One KPI: 24-month trend (actual vs target) at a unit, its children and partnerships."""
     _internal_only(request)

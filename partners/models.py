@@ -335,3 +335,4 @@ class ReviewAction(models.Model):
 # Peer benchmarks (issue 19) keep their models in their own module; importing it registers them.
 from partners.benchmarks.models import PeerCohort, PeerPosition  # noqa: E402, F401
 from partners.commitments.models import Commitment  # noqa: E402, F401
+from partners.enablement.models import EnablementItem, EnablementKind  # noqa: E402, F401

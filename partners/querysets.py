@@ -166,10 +166,12 @@ class MaturityAssessmentQuerySet(PartnershipChildQuerySet):
     _restrict_delete = ScopedQuerySet._nobody
 
 
-class ReviewActionQuerySet(PartnershipChildQuerySet):
+class OwnedPartnershipChildQuerySet(PartnershipChildQuerySet):
+    """A partnership's row with an owner (review actions, enablement items): changed by those who may
+    log against the partnership and by its owner (who may only change its status: the services
+    enforce the field rule); deleted by internal users who may log against it."""
+
     def _restrict_change(self, user):
-        """Those who may log against the partnership, and the action's owner (who may only change
-        its status: ``action_update`` enforces the field rule)."""
         visible = self._through(user, VIEW)
         if user.is_partner:
             return visible.filter(owner=user)
@@ -177,6 +179,15 @@ class ReviewActionQuerySet(PartnershipChildQuerySet):
 
     def _restrict_delete(self, user):
         return self.none() if user.is_partner else self._through(user, LOG)
+
+
+class EnablementItemQuerySet(OwnedPartnershipChildQuerySet):
+    """Enablement items are marked done or reopened, never deleted through the app (history keeps them)."""
+
+    actions = (VIEW, CHANGE)
+
+
+class ReviewActionQuerySet(OwnedPartnershipChildQuerySet):
 
     def open(self):
         return self.filter(status="open")

@@ -13,8 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
-from django.http import Http404
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,8 @@ from governance.querysets import CHANGE, LOG, VIEW, can
 from kpis.services.measurements import parse_period
 from partners import selectors, services
 from partners.benchmarks.selectors import benchmark_grid, latest_period, min_cohort
+from partners.enablement.models import EnablementItem
+from partners.enablement.services import enablement_set_done
 from partners.forms import ActionForm, AssessmentForm, DirectoryFilterForm, ReviewForm, ShareForm
 from partners.models import (
     MATURITY_LEVELS,
@@ -126,7 +128,32 @@ def partnership_detail(request, pk: int):
         "review_overdue": partnership.review_overdue(today), "shared_with": shared_with,
         "share_form": ShareForm(actor=user) if can_edit else None,
         "review_due_in": due_in, "review_due_in_abs": abs(due_in) if due_in is not None else None,
+        **_enablement_context(user, partnership),
     })
+
+
+def _enablement_context(user, partnership) -> dict:
+    """The partnership's enablement items (open first, by due date), each with ``changeable``: whether
+    the user may mark it (one query)."""
+    mine = EnablementItem.objects.restrict(user, CHANGE).filter(pk=OuterRef("pk"))
+    items = list(EnablementItem.objects.restrict(user, VIEW).filter(partnership=partnership)
+                 .select_related("owner").annotate(changeable=Exists(mine))
+                 .order_by(F("done_at").asc(nulls_first=True), "due_date", "pk"))
+    return {"enablement": items, "enablement_done": sum(1 for e in items if e.done_at is not None)}
+
+
+@login_required
+@require_POST
+def enablement_done(request, pk: int):
+    """Mark an enablement item done (``done=1``) or reopen it (``done=0``): its owner, or whoever
+    may log against the partnership. Out of scope is 404; seen but not theirs is 403."""
+    item = get_object_or_404(EnablementItem.objects.restrict(request.user, VIEW), pk=pk)
+    if request.POST.get("done") not in ("0", "1"):
+        return HttpResponseBadRequest("done: 1 to mark done, 0 to reopen.")
+    done = request.POST["done"] == "1"
+    if enablement_set_done(actor=request.user, item=item, done=done):
+        messages.success(request, f"“{item.title}” {'marked done' if done else 'reopened'}.")
+    return redirect(reverse("partners:partnership", args=[item.partnership_id]) + "#enablement")
 
 
 @login_required

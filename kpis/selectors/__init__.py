@@ -10,11 +10,13 @@ with the rest counted in SQL (``partners_at``).
 * ``heatmap``   — the dashboard's heat-map (unit and children) and the YTD fallback;
 * ``partners``  — the dashboard's partner chips and scorecards (one raw statement, read by name);
 * ``trend``     — the KPI page's 24 months and the tiles' sparkline months;
-* ``overview``  — the leaders' dashboard, assembling the above.
+* ``overview``  — the leaders' dashboard, assembling the above;
+* ``alignment`` — objectives with no KPI and used KPIs with no target, for a unit and month.
 
 Callers import from ``kpis.selectors``; the names below are its public surface.
 """
 
+from kpis.selectors.alignment import USED_MONTHS, Alignment, alignment_gaps
 from kpis.selectors.catalogue import KPIRow, dashboard_kpis, kpi_catalogue, partnership_kpi_cells
 from kpis.selectors.heatmap import CELL_FIELDS, Cell, HeatMap, HeatRow, heat_map, ytd_fallback
 from kpis.selectors.overview import (
@@ -34,8 +36,9 @@ from kpis.selectors.windows import LOOK_BACK, DefaultPeriod, cell_period, defaul
 
 __all__ = [
     "CELL_FIELDS", "LEVEL_ORDER", "LOOK_BACK", "PARTNER_CARDS", "PARTNER_RANK_MAX", "TILES", "TILE_PARTNERS",
-    "Cell", "Dashboard", "DefaultPeriod", "HeatMap", "HeatRow", "KPIDetail", "KPIRow", "PartnerChip", "PartnerPanel",
-    "Tile", "Unit", "UnitMatch", "UnitScope", "cell_period", "dashboard", "dashboard_kpis", "dashboard_objectives",
-    "default_period", "heat_map", "kpi_catalogue", "kpi_detail", "partners_at", "partnership_kpi_cells",
-    "relevant_partnerships", "tile_trend", "unit_scope", "unit_search", "window_label", "ytd_fallback",
+    "USED_MONTHS", "Alignment", "Cell", "Dashboard", "DefaultPeriod", "HeatMap", "HeatRow", "KPIDetail", "KPIRow",
+    "PartnerChip", "PartnerPanel", "Tile", "Unit", "UnitMatch", "UnitScope", "alignment_gaps", "cell_period",
+    "dashboard", "dashboard_kpis", "dashboard_objectives", "default_period", "heat_map", "kpi_catalogue",
+    "kpi_detail", "partners_at", "partnership_kpi_cells", "relevant_partnerships", "tile_trend", "unit_scope",
+    "unit_search", "window_label", "ytd_fallback",
 ]

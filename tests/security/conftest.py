@@ -65,6 +65,7 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
     from kpis.services.measurements import measurements_record
     from partners import services as partners
     from partners.commitments.models import Commitment
+    from partners.enablement.services import enablement_create
 
     admin, f = cast["admin"], functions
     w = World(cast=cast, org=org, functions=functions)
@@ -86,6 +87,8 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
         owner = cast["partner"] if key == "a" else cast["manager_jp"]
         side["review_action"] = partners.action_create(actor=admin, review=side["review"], title=f"Action {NATO[key]}",
                                                        owner=owner, due_date=date(2026, 4, 1))
+        side["enablement"] = enablement_create(actor=admin, partnership=partnership, kind="training",
+                                               title=f"Training {NATO[key]}", owner=owner, due_date=date(2026, 4, 1))
         side["kpi"] = kpi_create(code=f"K{key.upper()}", name=f"KPI {NATO[key]}", unit="u", aggregation="sum",
                                  direction="higher", category="adoption",
                                  owners=[(f["SALES"], None, Decimal(1)), (None, partnership, Decimal(1))])

@@ -62,6 +62,8 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("partners.ReviewAction", "view"): PARTNERSHIP,
     ("partners.ReviewAction", "change"): ("ab", "a", "a", "b", "a"),  # the partner owns action a
     ("partners.ReviewAction", "delete"): IN_SCOPE_INTERNAL,
+    ("partners.EnablementItem", "view"): PARTNERSHIP,
+    ("partners.EnablementItem", "change"): ("ab", "a", "a", "b", "a"),  # the partner owns item a
     ("kpis.KPI", "view"): ("ab", "ab", "ab", "ab", "a"),
     ("kpis.KPI", "change"): ADMIN,
     ("kpis.KPI", "delete"): ADMIN,
@@ -130,7 +132,8 @@ def _objects(world: World, label: str, side: str):
     direct = {"governance.OrgUnit": "org_unit", "governance.Function": "function", "governance.User": "user",
               "partners.Partner": "partner", "partners.Partnership": "partnership",
               "partners.MaturityAssessment": "assessment", "partners.BusinessReview": "review",
-              "partners.ReviewAction": "review_action", "kpis.KPI": "kpi", "kpis.Target": "target",
+              "partners.ReviewAction": "review_action",
+              "partners.EnablementItem": "enablement", "kpis.KPI": "kpi", "kpis.Target": "target",
               "kpis.Measurement": "measurement", "kpis.StrategicObjective": "objective",
               "decisions.DecisionType": "decision_type", "decisions.MatrixVersion": "matrix_version",
               "decisions.Decision": "decision", "reports.BriefingBook": "book", "decisions.Forum": "forum",

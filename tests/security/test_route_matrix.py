@@ -181,6 +181,7 @@ EXPECT: list[Expect] = [
     E("partners:my-actions", "*", PAGE_ALL),
     E("partners:benchmarks", "*", PAGE_INTERNAL),  # the named grid: internal users (their scope's names)
     E("partners:action-status", "*", "R R R H R L", "R H H R H L", kind="review_action", body={"status": "done"}),
+    E("partners:enablement-done", "*", "R R R H R L", "R H H R H L", kind="enablement", body={"done": "1"}),
     E("partners:partnership", "*", READ_A, READ_B, kind="partnership"),
     E("partners:assess", "*", READ_A, READ_B, kind="partnership"),
     E("partners:review-new", "*", "O O O H d L", "O H H O H L", kind="partnership"),
@@ -219,6 +220,7 @@ EXPECT: list[Expect] = [
     E("kpis:index", "*", "R R R R R L"),
     E("kpis:list", "*", PAGE_ALL),  # partner users: the KPIs their partnership co-owns
     E("kpis:dashboard", "*", PAGE_INTERNAL),
+    E("kpis:alignment", "*", PAGE_INTERNAL),
     # The dashboard's unit search: out-of-scope codes find nothing (200, like a code that does not exist).
     E("kpis:units", "*", PAGE_INTERNAL, PAGE_INTERNAL, kind="org_unit", lookup=CODE, query="?q={code}"),
     E("kpis:detail", "*", "O O O O H L", "O O O O H L", kind="kpi", lookup=CODE),
