@@ -30,6 +30,7 @@ AUDITED_MODELS = {
     "maturity-assessment": "partners.MaturityAssessment",
     "business-review": "partners.BusinessReview",
     "review-action": "partners.ReviewAction",
+    "enablement-item": "partners.EnablementItem",
     "decision-type": "decisions.DecisionType",
     "matrix-version": "decisions.MatrixVersion",
     "holiday": "decisions.Holiday",
