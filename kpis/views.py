@@ -22,7 +22,7 @@ from governance.periods import last_month
 from kpis import expected, selectors
 from kpis.files import INFO_COLUMNS, check_shape, read_bytes, write_xlsx
 from kpis.models import KPI, Aggregation, Category, Grain, ImportJob, KPIOwnership, Measurement
-from kpis.selectors.heatmap import heat_changes
+from kpis.selectors.heatmap import heat_changes, months_before
 from kpis.services.imports import INLINE_MAX_ROWS, import_job_request, runs_inline
 from kpis.services.measurements import (
     CSV_COLUMNS,
@@ -87,9 +87,8 @@ def _heat_cell(cell, value, *, total: bool = False, as_of: date | None = None, p
     col = " total-col" if total else ""
     if cell is None:
         return f'<td class="hm-none{col}" title="No data">—</td>'
-    reported = f" · {cell.reporting}/{cell.expected} reported" if total else ""
     words, arrow = _change_words(changes or [], value)
-    reported += words
+    reported = (f" · {cell.reporting}/{cell.expected} reported" if total else "") + words
     if as_of is not None:
         label = f"YTD to {as_of:%b %Y} (no YTD figure for {period:%b %Y})"
         return (f'<td class="hm-{cell.rag or "none"}{col} hm-asof" title="{label} · target {value(cell.target)} · '
@@ -99,10 +98,10 @@ def _heat_cell(cell, value, *, total: bool = False, as_of: date | None = None, p
             f'{pct(cell.attainment)}{reported}">{value(cell.actual)}{arrow}</td>')
 
 
-def _changes(row, cell, period: date | None) -> list[dict]:
-    if cell is None or period is None or not row.before:
+def _changes(row, cell, months: tuple[date, date] | None) -> list[dict]:
+    if cell is None or months is None or not row.before:
         return []
-    return heat_changes(cell, row.before.get(cell.org_unit_id), direction=row.kpi.direction, period=period)
+    return heat_changes(cell, row.before.get(cell.org_unit_id), direction=row.kpi.direction, months=months)
 
 
 def heat_row(row, *, detail_url: str, period: date | None = None) -> str:
@@ -117,14 +116,15 @@ def heat_row(row, *, detail_url: str, period: date | None = None) -> str:
     lower = (' <i class="bi bi-arrow-down-short text-body-secondary" title="Lower is better"></i>'
              if kpi.direction == "lower" else "")
     total = row.cell
+    months = months_before(period) if period is not None and row.before else None
     target = f" · target {value(total.target)}" if total is not None and total.target is not None else ""
     out = [f'<tr><th class="kpi-name" scope="row"><a href="{detail_url.replace("{code}", quote(kpi.code))}">'
            f'{escape(kpi.name)}</a>{lower}<small>{escape(kpi.code)}{target}</small></th>',
            _heat_cell(total, value, total=True, as_of=row.as_of.get(total.org_unit_id) if total else None,
-                      period=period, changes=_changes(row, total, period))]
+                      period=period, changes=_changes(row, total, months))]
     as_of = row.as_of
     out.extend(_heat_cell(c, value, as_of=as_of.get(c.org_unit_id) if c is not None and as_of else None,
-                          period=period, changes=_changes(row, c, period)) for c in row.children)
+                          period=period, changes=_changes(row, c, months)) for c in row.children)
     out.append("</tr>")
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or formatted by us
 

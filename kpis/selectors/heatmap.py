@@ -78,7 +78,7 @@ def ytd_fallback(visible_cells, cells: dict, *, ids: list[int], kpi_ids: list[in
 
 def _month_before(visible_cells, *, ids: list[int], period: date) -> dict[tuple[int, int], tuple[Any, Any]]:
     """``{(KPI id, unit id): (actual a month before, actual a year before)}`` of month cells (one query)."""
-    prior, year_ago = month_shift(period, -1), month_shift(period, -12)
+    prior, year_ago = months_before(period)
     found: dict[tuple[int, int], list[Any]] = {}
     for kpi_id, unit_id, month, actual in visible_cells.filter(
             org_unit_id__in=ids, grain=Grain.MONTH, period__in=[prior, year_ago], partnership_key=0,
@@ -88,14 +88,19 @@ def _month_before(visible_cells, *, ids: list[int], period: date) -> dict[tuple[
 
 
 def heat_changes(cell: Cell | None, before: tuple[Any, Any] | None, *, direction: str,
-                 period: date) -> list[dict]:
-    """The change of a heat-map cell's actual against the prior month and the same month last year:
-    ``diff`` (signed, stored units), ``month`` compared with, ``better`` (by the KPI's direction; None
-    when unchanged) — where both figures exist. The dashboard's tiles read the same (``Tile.changes``)."""
+                 months: tuple[date, date]) -> list[dict]:
+    """The change of a heat-map cell's actual against the prior month and the same month last year
+    (``months``: those two, worked out once per row): ``changes_against`` — the rule the tiles use
+    too (``Tile.changes``) — where both figures exist."""
     if cell is None or cell.actual is None or before is None:
         return []
-    return changes_against(float(cell.actual), [(month_shift(period, -1), before[0]),
-                                                 (month_shift(period, -12), before[1])], direction=direction)
+    return changes_against(float(cell.actual), [(months[0], before[0]), (months[1], before[1])],
+                           direction=direction)
+
+
+def months_before(period: date) -> tuple[date, date]:
+    """The month before ``period`` and the same month a year before: what its changes compare with."""
+    return month_shift(period, -1), month_shift(period, -12)
 
 
 def changes_against(now: float, earlier: list[tuple[date, Any]], *, direction: str) -> list[dict]:

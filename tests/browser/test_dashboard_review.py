@@ -10,23 +10,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.looking import axe_violations, simulate_deuteranopia
 from tests.browser.test_leader_journey import scorecard  # noqa: F401 - the DACH/EMEA dashboard world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = "/static/vendor/axe-core/axe.min.js"  # served by the app itself: the CSP allows only our own scripts
-# Deuteranopia (Machado et al. 2009, severity 1.0) as an SVG colour matrix, to look at the page as
-# a reader with the commonest colour-vision deficiency does.
-DEUTERANOPIA = ("0.367 0.861 -0.228 0 0  0.280 0.673 0.047 0 0  -0.012 0.043 0.969 0 0  0 0 0 1 0")
-
-
-def axe_violations(page, base_url: str, *, impacts=("serious", "critical")) -> list[dict]:
-    """Run the vendored axe-core on the page; the violations of the given impacts."""
-    page.add_script_tag(url=base_url + AXE)
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in impacts]
-
 
 def test_heat_map_status_is_a_symbol_and_words_not_colour_alone_and_headers_stick(page, live_server, login,
                                                                                  screenshot, cast, scorecard):  # noqa: F811
@@ -45,10 +32,6 @@ def test_heat_map_status_is_a_symbol_and_words_not_colour_alone_and_headers_stic
     violations = axe_violations(page, live_server.url)
     assert violations == [], violations
     screenshot(page, "1-dashboard")
-    page.evaluate("""m => {
-        document.body.insertAdjacentHTML('beforeend', `<svg width="0" height="0" style="position:absolute">
-          <filter id="deuteranopia"><feColorMatrix type="matrix" values="${m}"/></filter></svg>`);
-        document.documentElement.style.filter = 'url(#deuteranopia)';
-    }""", DEUTERANOPIA)
+    simulate_deuteranopia(page)
     expect(de_cell).to_have_text(re.compile(r"^€1,111\b"))  # the figure itself is unchanged
     screenshot(page, "2-deuteranopia")

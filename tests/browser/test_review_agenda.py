@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_dashboard_review import axe_violations
+from tests.browser.looking import axe_violations
 from tests.kpis.conftest import kpis, record, target  # noqa: F401 - reused fixtures
 from tests.reports.test_review_outcomes import review, standing  # noqa: F401 - the hand-built partnership
 

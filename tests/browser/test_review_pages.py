@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.test_dashboard_review import DEUTERANOPIA, axe_violations
+from tests.browser.looking import axe_violations, simulate_deuteranopia
 from tests.browser.test_leader_journey import scorecard  # noqa: F401 - the DACH/EMEA dashboard world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,13 +37,9 @@ def test_the_dashboard_links_its_stuck_decisions(page, live_server, login, scree
     expect(panel.locator("li").first).to_contain_text("overdue")
     assert axe_violations(page, live_server.url) == []
     screenshot(page, "1-dashboard")
-    page.evaluate("""m => {
-        document.body.insertAdjacentHTML('beforeend', `<svg width="0" height="0" style="position:absolute">
-          <filter id="deuteranopia"><feColorMatrix type="matrix" values="${m}"/></filter></svg>`);
-        document.documentElement.style.filter = 'url(#deuteranopia)';
-    }""", DEUTERANOPIA)
+    simulate_deuteranopia(page)
     screenshot(page, "2-deuteranopia")
-    page.evaluate("document.documentElement.style.filter = ''")
+    simulate_deuteranopia(page, on=False)
     panel.locator("li a").first.click()
     expect(page.locator("h1")).to_contain_text("Tender price for MedDistrib")
 
