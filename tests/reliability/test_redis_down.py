@@ -58,17 +58,6 @@ def _page(port: int, path: str, session: str) -> int:
     return status
 
 
-def _set_beat_interval(name: str, seconds: float) -> None:
-    """Shorten a periodic task the way an operator would in the admin (DatabaseScheduler picks it up)."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    wait_until(lambda: PeriodicTask.objects.filter(name=name).exists(), timeout=30, what=f"beat to sync {name}")
-    every, _ = IntervalSchedule.objects.get_or_create(every=int(seconds), period=IntervalSchedule.SECONDS)
-    task = PeriodicTask.objects.get(name=name)
-    task.interval, task.crontab = every, None
-    task.save()
-
-
 def _cells_caught_up(posted: dict) -> bool:
     from kpis.models import ScorecardCell
 
@@ -100,13 +89,13 @@ def _run(redis, log_de, holders, processes, tmp_path, Decision, Escalation):
     browser.force_login(holders["leader"])
     session = browser.cookies["sessionid"].value
     env = subprocess_env(database_url=pytest_db_url(), redis_url=redis.url,
-                         ACCORD_ESCALATION_SWEEP_SECONDS=str(SWEEP_PERIOD))
+                         ACCORD_ESCALATION_SWEEP_SECONDS=str(SWEEP_PERIOD),
+                         ACCORD_ROLLUP_SWEEP_SECONDS=str(SWEEP_PERIOD))
     port = free_port()
     web = processes.add(start_gunicorn("gunicorn", env, tmp_path, port=port, workers=2))
     worker = processes.add(start_worker("worker", env, tmp_path))
     wait_worker_ready(worker)
     beat = processes.add(start_beat("beat", env, tmp_path))
-    _set_beat_interval("kpis-rollup-scorecards", SWEEP_PERIOD)
 
     body = {"title": "Before the outage", "decision_type": "PRICE_EXC", "org_unit": "DE"}
     status, data = api(port, "POST", "/api/v1/decisions/", token=token, body=body)
