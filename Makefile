@@ -30,9 +30,11 @@ test: $(STAMP) lint
 ## make test-fast: the edit-test loop (no lint): the suite without browser journeys, child processes
 ## (Celery worker/beat, gunicorn, manage.py runs; marker integration), the long single tests (schemathesis,
 ## every route x role, demo seeding, bench runs; marker slow) or the fault tests.
-## Aim: under 90 s on a quiet machine. `make test` stays the whole suite.
+## Aim: under 90 s on a quiet machine. `make test` stays the whole suite. Runs on TEST_WORKERS
+## pytest-xdist workers (default 2; each has its own test database; TEST_WORKERS=0 runs in one process).
+TEST_WORKERS ?= 2
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:playwright -m "not browser and not integration and not reliability and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:playwright -n $(TEST_WORKERS) -m "not browser and not integration and not reliability and not slow" $(PYTEST_ARGS)
 
 ## make reliability: the slow fault tests (two beats, Redis down, PostgreSQL restart) and a 20 s load smoke run.
 reliability: $(STAMP)

@@ -66,7 +66,8 @@ def pytest_configure(config):
     db = settings.DATABASES["default"]
     if db["ENGINE"] == "governance.embedded_pg":
         data_dir = Path(settings.ACCORD_EMBEDDED_PG_DIR)
-        config._accord_started_pg = not embedded_pg.is_running(data_dir)
+        # Under pytest-xdist (``make test-fast``) the controller owns the server: a worker never stops it.
+        config._accord_started_pg = not hasattr(config, "workerinput") and not embedded_pg.is_running(data_dir)
         config._accord_services = [f"PostgreSQL: embedded server in {data_dir} (no DATABASE_URL, nothing on "
                                    f"{os.environ.get('ACCORD_TEST_PG_HOST', '127.0.0.1')}:"
                                    f"{os.environ.get('ACCORD_TEST_PG_PORT', '5432')})"]

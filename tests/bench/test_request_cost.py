@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from bench import request_cost
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the demo: 40 s
 
 
 def test_every_request_type_answers_and_reports_cost_and_queries():
