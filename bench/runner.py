@@ -610,13 +610,14 @@ def regional_leader(prefix: str):
 
 def bench_latency_http(result: dict, prefix: str, admin, requests_n: int, port: int) -> None:
     """The latency analytics page (decision latency and waiting time by party, its default: the last
-    six months) and ``/api/v1/decision-analytics/?by=party`` (all time) through gunicorn, as the admin
-    (the whole tree) and as a regional leader."""
+    six months; and split by month) and ``/api/v1/decision-analytics/?by=party`` (all time) through
+    gunicorn, as the admin (the whole tree) and as a regional leader."""
     leader = regional_leader(prefix)
     with gunicorn(port):
         for who, user in (("admin", admin), ("regional leader", leader)):
             cookie, auth = credentials(user)
             for name, url, headers in (("analytics page", "/decisions/analytics/", cookie),
+                                       ("analytics page by month", "/decisions/analytics/?split=month", cookie),
                                        ("/api/v1/decision-analytics/?by=party",
                                         "/api/v1/decision-analytics/?by=party", auth)):
                 result["http"].append(time_page(port, user, name, who, url, headers, requests_n))
