@@ -33,7 +33,7 @@ def markdown_table(result: dict) -> str:
             f"{op['ratio']:.2f}× | {op['target']} | {'yes' if op.get('met') else 'no'} |"
             if op.get("ratio") is not None else
             f"| {op['name']} | {ours} | — | — | {op['target']} | "
-            f"{'yes' if op.get('met') else 'no'} |")
+            f"{'—' if op.get('met') is None else 'yes' if op['met'] else 'no'} |")
         if op.get("same_writes_copy_rate"):
             lines.append(
                 f"| ↳ same import vs COPY of the same writes (rows + history rows + dirty keys) | "

@@ -13,6 +13,7 @@ API vs a bare DRF ListAPIView, requests/s, both in-process with one test client.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -322,15 +323,15 @@ def bench_sweep(result: dict, prefix: str, now: datetime) -> None:
         "ours_counts": counts, "ours_rows": ours_rows, "hand_rows": hand_rows, "due": due})
 
 
-def bench_party_analytics(result: dict, admin) -> None:
-    """Latency by stage and party (issue 18) for the whole tenant: ours (scoped CTE, percentiles per
-    party and stage, top blockers) against the bare aggregate over the stage table."""
+def bench_party_analytics(result: dict, admin, prefix: str | None = None) -> None:
+    """Latency by stage and party (issue 18): ``party_analytics()`` (scoped CTE, percentiles per party
+    and stage, top blockers) against the bare aggregate over the whole stage table (no scoping, no
+    names, no split), for the admin over all time, and — with ``prefix`` — for the admin and a
+    regional leader over the analytics page's default window (decisions logged in the last 180 days)."""
     from decisions.models import DecisionStage
     from decisions.party_analytics import party_analytics
 
     intervals = DecisionStage.objects.count()
-    party_analytics(user=admin)  # warm: plans and caches
-    ours_s, data = timed(party_analytics, user=admin)
     stages = DecisionStage._meta.db_table
 
     def bare():
@@ -342,11 +343,37 @@ def bench_party_analytics(result: dict, admin) -> None:
 
     bare()
     bare_s, _ = timed(bare)
-    log(f"party analytics over {intervals:,} intervals: ours {ours_s:.3f} s, bare aggregate {bare_s:.3f} s")
-    result["operations"].append({
-        "name": f"latency by party ({intervals:,} stage intervals)", "unit": "s", "ours": ours_s, "limit": bare_s,
-        "ratio": ours_s / bare_s if bare_s else None, "target": "≤ 3× the bare aggregate",
-        "met": bool(bare_s) and ours_s / bare_s <= 3, "rows": len(data["rows"]), "intervals": intervals})
+    cases = [("admin", admin, None)]
+    if prefix is not None:
+        since = datetime.now(UTC) - timedelta(days=180)
+        leader = regional_leader(prefix)
+        cases += [("admin", admin, since), ("regional leader", leader, None), ("regional leader", leader, since)]
+    for who, user, since in cases:
+        party_analytics(user=user, since=since)  # warm: plans and caches
+        ours_s, data = timed(party_analytics, user=user, since=since)
+        window = "all time" if since is None else "last 180 days"
+        log(f"party analytics ({who}, {window}) over {intervals:,} intervals: ours {ours_s:.3f} s, "
+            f"bare aggregate (all, unscoped) {bare_s:.3f} s")
+        result["operations"].append({
+            "name": f"latency by party, {who}, {window} ({intervals:,} stage intervals)", "unit": "s",
+            "ours": ours_s, "limit": bare_s, "ratio": ours_s / bare_s if bare_s else None,
+            "target": "≤ 3× the bare aggregate", "met": bool(bare_s) and ours_s / bare_s <= 3,
+            "rows": len(data["rows"]), "intervals": intervals})
+    if prefix is None:
+        return
+    # Context for the page's time: its other half, the decision latency (time to decision, SLA,
+    # stages from participants; ``selectors.latency_analytics``) over the same window.
+    from decisions.selectors import latency_analytics
+
+    for who, user, since in cases[1:]:
+        if since is None:
+            continue
+        latency_analytics(user=user, since=since)
+        seconds, _ = timed(latency_analytics, user=user, since=since)
+        log(f"decision latency ({who}, last 180 days): {seconds:.3f} s")
+        result["operations"].append({
+            "name": f"decision latency (the analytics page's other half), {who}, last 180 days", "unit": "s",
+            "ours": seconds, "limit": None, "ratio": None, "target": "(context)", "met": None})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -483,28 +510,16 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def bench_http(result: dict, admin, sets: dict, requests_n: int, port: int) -> None:
-    """Pages through gunicorn (2 workers, the test settings: DEBUG off, throttles raised)."""
+@contextlib.contextmanager
+def gunicorn(port: int):
+    """gunicorn (2 workers, the test settings: DEBUG off, throttles raised) on 127.0.0.1:``port``."""
     import http.client
 
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.test import Client
-
-    from governance.tokens import token_issue
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(admin.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = admin.get_session_auth_hash()
-    session.create()
-    token = token_issue(user=admin)[1]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "governance.settings_test"),
            "DATABASE_URL": os.environ.get("DATABASE_URL", "")}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
+    binary = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen(  # noqa: S603
-        [str(gunicorn), "governance.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2", "--log-level",
+        [str(binary), "governance.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2", "--log-level",
          "warning"], cwd=Path(__file__).resolve().parent.parent, env=env)
     try:
         deadline = time.time() + 30
@@ -518,42 +533,94 @@ def bench_http(result: dict, admin, sets: dict, requests_n: int, port: int) -> N
                 if time.time() > deadline:
                     raise
                 time.sleep(0.3)
-        client = Client()
-        client.force_login(admin)
-        cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
-        auth = {"Authorization": f"Token {token}"}
-        for scale in ("small", "full"):
-            prefix = sets[scale]["prefix"]
-            pages = [("dashboard page", f"/kpis/dashboard/?unit={prefix}", cookie, {}),
-                     ("/api/v1/scorecards/", f"/api/v1/scorecards/?org_unit={prefix}&grain=month", auth,
-                      {"HTTP_AUTHORIZATION": auth["Authorization"]})]
-            for name, url, headers, client_headers in pages:
-                status, queries = count_queries(client, url, **client_headers)
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                times = []
-                page_started = time.perf_counter()
-                for i in range(requests_n + 5):
-                    if i > 15 and time.perf_counter() - page_started > PAGE_BUDGET_SECONDS:
-                        log(f"  {name} ({scale}): stopped after {len(times)} requests (over {PAGE_BUDGET_SECONDS} s)")
-                        break
-                    start = time.perf_counter()
-                    conn.request("GET", url, headers=headers)
-                    response = conn.getresponse()
-                    response.read()
-                    if i >= 5:  # warm-up: both workers' first requests
-                        times.append((time.perf_counter() - start) * 1000)
-                    if response.status != 200:
-                        raise RuntimeError(f"{url} answered {response.status}")
-                conn.close()
-                entry = {"name": name, "scale": scale, "url": url, "requests": len(times),
-                         "p50_ms": statistics.median(times), "p95_ms": percentile(times, 0.95), "queries": queries,
-                         "in_process_status": status}
-                log(f"  {name} ({scale}): p50 {entry['p50_ms']:.1f} ms, p95 {entry['p95_ms']:.1f} ms, "
-                    f"{queries} queries")
-                result["http"].append(entry)
+        yield
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def credentials(user) -> tuple[dict, dict]:
+    """``(cookie header, token header)`` for ``user``: a session in the database and a knox token."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from governance.tokens import token_issue
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return ({"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"},
+            {"Authorization": f"Token {token_issue(user=user)[1]}"})
+
+
+def time_page(port: int, user, name: str, scale: str, url: str, headers: dict, requests_n: int) -> dict:
+    """p50/p95 of ``requests_n`` GETs of ``url`` through gunicorn (after 5 warm-up requests: both
+    workers' first), and the page's query count in-process (``CaptureQueriesContext``)."""
+    import http.client
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    client_headers = {f"HTTP_{k.upper()}": v for k, v in headers.items() if k == "Authorization"}
+    status, queries = count_queries(client, url, **client_headers)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times = []
+    page_started = time.perf_counter()
+    for i in range(requests_n + 5):
+        if i > 15 and time.perf_counter() - page_started > PAGE_BUDGET_SECONDS:
+            log(f"  {name} ({scale}): stopped after {len(times)} requests (over {PAGE_BUDGET_SECONDS} s)")
+            break
+        start = time.perf_counter()
+        conn.request("GET", url, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if i >= 5:
+            times.append((time.perf_counter() - start) * 1000)
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}")
+    conn.close()
+    entry = {"name": name, "scale": scale, "url": url, "requests": len(times), "p50_ms": statistics.median(times),
+             "p95_ms": percentile(times, 0.95), "queries": queries, "in_process_status": status}
+    log(f"  {name} ({scale}): p50 {entry['p50_ms']:.1f} ms, p95 {entry['p95_ms']:.1f} ms, {queries} queries")
+    return entry
+
+
+def bench_http(result: dict, admin, sets: dict, requests_n: int, port: int) -> None:
+    """Pages through gunicorn (2 workers, the test settings: DEBUG off, throttles raised)."""
+    cookie, auth = credentials(admin)
+    with gunicorn(port):
+        for scale in ("small", "full"):
+            prefix = sets[scale]["prefix"]
+            pages = [("dashboard page", f"/kpis/dashboard/?unit={prefix}", cookie),
+                     ("/api/v1/scorecards/", f"/api/v1/scorecards/?org_unit={prefix}&grain=month", auth)]
+            for name, url, headers in pages:
+                result["http"].append(time_page(port, admin, name, scale, url, headers, requests_n))
+
+
+def regional_leader(prefix: str):
+    """The holder of the first region of the generated org (a leader: a fifth of the tree)."""
+    from governance.models import User
+
+    return User.objects.get(username=f"{prefix.lower()}.{prefix.lower()}-r1")
+
+
+def bench_latency_http(result: dict, prefix: str, admin, requests_n: int, port: int) -> None:
+    """The latency analytics page (decision latency and waiting time by party, its default: the last
+    six months; and split by month) and ``/api/v1/decision-analytics/?by=party`` (all time) through
+    gunicorn, as the admin (the whole tree) and as a regional leader."""
+    leader = regional_leader(prefix)
+    with gunicorn(port):
+        for who, user in (("admin", admin), ("regional leader", leader)):
+            cookie, auth = credentials(user)
+            for name, url, headers in (("analytics page", "/decisions/analytics/", cookie),
+                                       ("analytics page by month", "/decisions/analytics/?split=month", cookie),
+                                       ("/api/v1/decision-analytics/?by=party",
+                                        "/api/v1/decision-analytics/?by=party", auth)):
+                result["http"].append(time_page(port, user, name, who, url, headers, requests_n))
 
 
 def bench_decision_list(result: dict, admin, requests_n: int) -> None:
@@ -605,6 +672,9 @@ def parse(argv):
                    help="Use the cells an earlier full run built (with --reuse): no full rollup, no verify.")
     p.add_argument("--only-incremental", action="store_true",
                    help="Only the incremental rollup, on cells an earlier full run built (with --reuse).")
+    p.add_argument("--only-latency", action="store_true",
+                   help="Only the latency-by-party step (function, analytics page, API): no rollup, sweep, "
+                        "import or dashboard.")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--output", default=str(RESULTS / "latest.json"))
     return p.parse_args(argv)
@@ -625,6 +695,9 @@ def main(argv=None) -> dict:
     admin = User.objects.get(username=f"{prefix.lower()}.admin")
     sweep_now = sweep_time(prefix)
     execute("ANALYZE")
+    if args.only_latency:
+        bench_latency(result, prefix, admin, args)
+        return finish(result, args, started)
     if args.only_incremental:
         bench_incremental(result, facts, admin, prefix, rounds=args.incremental_rounds)
         cleanup_bench_rows(prefix, facts["last_month"])
@@ -640,8 +713,15 @@ def main(argv=None) -> dict:
     if not args.no_http:
         bench_http(result, admin, sets, args.requests, args.port)
     bench_decision_list(result, admin, args.requests)
-    bench_party_analytics(result, admin)
+    bench_latency(result, prefix, admin, args)
     return finish(result, args, started)
+
+
+def bench_latency(result: dict, prefix: str, admin, args) -> None:
+    """(7) Latency by party: the function, then (unless ``--no-http``) the page and the API."""
+    bench_party_analytics(result, admin, prefix)
+    if not args.no_http:
+        bench_latency_http(result, prefix, admin, args.requests, args.port)
 
 
 def finish(result: dict, args, started: float) -> dict:

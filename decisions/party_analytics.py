@@ -8,7 +8,8 @@ split by decision type, org unit or month (the month the interval started, UTC).
 the parties most decisions wait on right now, longest-waiting first.
 
 Scoping is ``Decision.objects.restrict(user, "view")`` (the ORM builds the base CTE); one
-statement per table, a few rows back whatever the number of decisions.
+statement for the intervals (with or without a split: ``GROUPING SETS``), a few rows back
+whatever the number of decisions.
 """
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ def party_analytics(*, user: User, org_unit: OrgUnit | None = None, since: datet
         qs = qs.filter(org_unit__in=OrgUnit.objects.subtree_of(org_unit).values("pk"))
     if since is not None:
         qs = qs.filter(requested_at__gte=since)
-    rows = _aggregate(qs, "")
-    split_rows = _aggregate(qs, split) if split else []
+    rows, split_rows = _aggregate(qs, split)
     functions = Function.objects.in_bulk({r["function_id"] for r in rows if r["function_id"]})
     partners = Partner.objects.in_bulk({r["partner_id"] for r in rows if r["partner_id"]})
     keys = _split_names(split, {r["key"] for r in split_rows})
@@ -87,37 +87,43 @@ def _split_names(split: str, keys: set) -> dict:
     return {}
 
 
-def _aggregate(qs, split: str) -> list[dict]:
+def _aggregate(qs, split: str) -> tuple[list[dict], list[dict]]:
     """One statement: the scoped decisions as a CTE joined to their stage intervals, grouped by
-    party, stage (and the split key)."""
+    party and stage and — with a split — also by party, stage and the split key (``GROUPING SETS``:
+    the intervals are read and sorted once for both; ``GROUPING(key)`` tells the rows apart).
+    Returns ``(rows, split rows)``."""
     q = connections[qs.db].ops.quote_name
     stage_table = q(DecisionStage._meta.db_table)
     base_sql, base_params = (qs.order_by().values("pk", "decision_type_id", "org_unit_id")
                              .query.get_compiler(qs.db).as_sql())
     key = {"": "NULL::int", "decision_type": "d.decision_type_id", "org_unit": "d.org_unit_id",
            "month": "date_trunc('month', s.started_at AT TIME ZONE 'UTC')"}[split]
+    groups, is_split = (("GROUPING SETS ((1, 2, 3, 4), (1, 2, 3, 4, 6))", f"GROUPING({key}) = 0") if split
+                        else ("1, 2, 3, 4, 6", "FALSE"))
     sql = (
         f"WITH base (id, decision_type_id, org_unit_id) AS NOT MATERIALIZED ({base_sql}) "  # noqa: S608
-        f"SELECT s.party_kind, s.function_id, s.partner_id, s.stage, {key} AS key, "
+        f"SELECT s.party_kind, s.function_id, s.partner_id, s.stage, {is_split}, {key} AS key, "
         "COUNT(*) FILTER (WHERE s.ended_at IS NOT NULL), COUNT(DISTINCT s.decision_id), "
         "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s.business_seconds / 3600.0) "
         "FILTER (WHERE s.ended_at IS NOT NULL), "
         "SUM(s.business_seconds) FILTER (WHERE s.ended_at IS NOT NULL), "
         "COUNT(*) FILTER (WHERE s.ended_at IS NULL), MIN(s.started_at) FILTER (WHERE s.ended_at IS NULL) "
         f"FROM base d JOIN {stage_table} s ON s.decision_id = d.id "
-        "GROUP BY 1, 2, 3, 4, 5"
+        f"GROUP BY {groups}"
     )
     with connections[qs.db].cursor() as cur:
         cur.execute(sql, base_params)
         found = cur.fetchall()
-    out = []
-    for kind, function_id, partner_id, stage, k, ended, decisions, pcts, total, waiting, oldest in found:
+    rows: list[dict] = []
+    split_rows: list[dict] = []
+    for kind, function_id, partner_id, stage, is_split, k, ended, decisions, pcts, total, waiting, oldest in found:
         median, p90 = pcts or (None, None)
-        out.append({"party_kind": kind, "function_id": function_id, "partner_id": partner_id, "stage": stage,
-                    "key": k, "intervals": ended, "decisions": decisions, "median_hours": _round(median),
-                    "p90_hours": _round(p90), "total_hours": _round(total / 3600 if total is not None else None),
-                    "waiting_now": waiting, "oldest_waiting_since": oldest})
-    return out
+        (split_rows if is_split else rows).append({
+            "party_kind": kind, "function_id": function_id, "partner_id": partner_id, "stage": stage,
+            "key": k, "intervals": ended, "decisions": decisions, "median_hours": _round(median),
+            "p90_hours": _round(p90), "total_hours": _round(total / 3600 if total is not None else None),
+            "waiting_now": waiting, "oldest_waiting_since": oldest})
+    return rows, split_rows
 
 
 def _round(x):

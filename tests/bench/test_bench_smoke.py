@@ -26,11 +26,15 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert names[2].startswith("escalation sweep")
     assert names[3].startswith("CSV import")
     assert names[4] == "decision list API (page of 100)"
-    assert names[5].startswith("latency by party")
-    assert result["operations"][5]["intervals"] >= 2_000  # one stage interval per generated decision at least
+    assert names[5:9] == [f"latency by party, {who}, {window} ({result['operations'][5]['intervals']:,} stage "
+                          f"intervals)" for who in ("admin", "regional leader") for window in ("all time",
+                                                                                            "last 180 days")]
+    assert [n.split(",")[0] for n in names[9:]] == ["decision latency (the analytics page's other half)"] * 2
+    # Several intervals per decision: the decider's and waits on the other parties (issue 18).
+    assert result["operations"][5]["intervals"] >= 3 * 2_000
     for op in saved["operations"]:
         assert op["ours"] > 0, op["name"]
-        if op["name"] != "incremental rollup (1k measurements)":
+        if op["name"] != "incremental rollup (1k measurements)" and op["target"] != "(context)":
             assert op["limit"] > 0, op["name"]
     assert saved["data"]["measurements"] == 20_000
     assert saved["data"]["decisions"] == 2_000
@@ -53,6 +57,7 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert imported["ratio"] == pytest.approx(imported["copy_seconds"] / imported["ours_seconds"])
 
     # The incremental step alone on the same data (rounds in fresh months, removed afterwards).
+    from decisions.models import DecisionStage
     from kpis.models import Measurement, ScorecardCell
 
     before = (Measurement.objects.count(), ScorecardCell.objects.count())
@@ -63,6 +68,15 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert again["operations"][0]["dirty_keys"] == incremental["dirty_keys"]
     assert (Measurement.objects.count(), ScorecardCell.objects.count()) == before
 
+
+    # The latency step alone on the same data: the function for both viewers and windows (no HTTP).
+    latency = main(["--measurements", "20000", "--decisions", "2000", "--reuse", "--only-latency", "--no-http",
+                    "--tiny-org", "--output", str(out)])
+    assert [op["name"] for op in latency["operations"]] == names[5:]
+    kinds = set(DecisionStage.objects.filter(decision__org_unit__code__startswith=saved["data"]["prefix"])
+                .values_list("stage", "party_kind").distinct())
+    assert kinds == {("decision", "function"), ("input", "function"), ("agree", "function"),
+                     ("drafting", "requester"), ("paused", "partner"), ("paused", "function")}
 
     # The import profile on the same data: three rounds, every row created, all removed afterwards.
     from bench.profile_import import main as profile_import

@@ -324,3 +324,50 @@ def test_the_partner_sees_concurrent_internal_waits_as_one_interval_counted_once
 
     body = api(holders["partner"]).get(f"{URL}{decision.pk}/stages/").json()
     assert [r["stage"] for r in body if r["party"]["kind"] != "partner"] == ["internal"]
+
+
+@pytest.mark.django_db
+def test_party_analytics_split_reads_the_intervals_once_and_matches_a_hand_computed_data_set(
+        holders, log_de, biz_type, functions, org):
+    """With a split, the overall rows and the split rows come from one statement (``GROUPING SETS``)
+    and equal percentile_cont computed by hand per decision type and per month."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from decisions.party_analytics import party_analytics
+    from tests.decisions.conftest import T0
+
+    price = [log_de(title=f"P{i}") for i in range(2)]
+    biz = services.decision_log(actor=holders["manager_de"], decision_type=biz_type, org_unit=org["DE"],
+                                title="Biz", now=T0)
+    DecisionStage.objects.all().delete()
+    compliance = functions["COMPLIANCE"]
+    april = T0 + timedelta(days=31)
+
+    def agree(d, hours, start=T0):
+        return DecisionStage(decision=d, stage="agree", party_kind="function",
+                             party_key=f"function:{compliance.pk}@{org['DE'].pk}", function=compliance,
+                             org_unit=org["DE"], started_at=start, ended_at=start + timedelta(hours=hours),
+                             business_seconds=int(hours * H))
+
+    DecisionStage.objects.bulk_create([agree(price[0], 2), agree(price[1], 4, start=april), agree(biz, 9)])
+    party_analytics(user=holders["manager_de"])  # the user's scope units, read once per user object
+    for split, statements in (("decision_type", 3), ("month", 2), ("", 2)):
+        with CaptureQueriesContext(connection) as ctx:
+            data = party_analytics(user=holders["manager_de"], split=split)
+        assert len(ctx.captured_queries) == statements, [q["sql"][:80] for q in ctx.captured_queries]
+        assert sum("percentile_cont" in q["sql"] for q in ctx.captured_queries) == 1
+        # The overall row: 2, 4, 9 h → median 4, p90 at rank 1.8 → 4 + 0.8 × 5 = 8.
+        [row] = data["rows"]
+        assert (row["intervals"], row["decisions"], row["median_hours"], row["p90_hours"], row["total_hours"]) == (
+            3, 3, 4, 8, 15)
+        got = {r["key"]: (r["intervals"], r["decisions"], r["median_hours"], r["p90_hours"], r["total_hours"])
+               for r in data["by_split"]}
+        assert got == {
+            # price 2, 4 h → median 3, p90 2 + 0.9 × 2 = 3.8; business-hours type: 9 h alone
+            "decision_type": {"Distributor price exception": (2, 2, 3, 3.8, 6),
+                              "Business-hours decision": (1, 1, 9, 9, 9)},
+            # March 2, 9 h → median 5.5, p90 2 + 0.9 × 7 = 8.3; April 4 h alone
+            "month": {T0.strftime("%Y-%m"): (2, 2, 5.5, 8.3, 11), april.strftime("%Y-%m"): (1, 1, 4, 4, 4)},
+            "": {},
+        }[split]

@@ -10,7 +10,9 @@ partnerships in 1–3 markets each co-owning 20 KPIs, cluster targets for the la
 measurements over 60 months (market × KPI series first, then partnership series) and M decisions
 (~95% decided, ~4% open within their SLA, ~1% overdue with their deadline passed an hour ago) with
 one "decide" participant and one "logged" event each, decided on the market's 24×7 clock and
-escalating to the cluster's holder of the deciding function.
+escalating to the cluster's holder of the deciding function, and their stage intervals (issue 18):
+the decider's, plus waits on the requester, on the market's and cluster's functions and on the
+partner (~3.3 intervals per decision, ``_stage_intervals``).
 
 Speed: foreign-key triggers are skipped for the load when connected as a superuser (see
 ``_skip_fk_triggers``); small reference rows go in with ``bulk_create``; measurements, targets, decisions, their
@@ -297,7 +299,7 @@ def generate(*, measurements: int, decisions: int, seed: int = 7, replace: bool 
 
     # --- decisions ---------------------------------------------------------------------------
     n_dec = _decisions(decisions, rnd=rnd, prefix=prefix, now=now, markets=markets, holder=holder,
-                       decider_fn=decider_fn, pships=pship_markets, log=log)
+                       decider_fn=decider_fn, pships=pship_markets, log=log, functions=functions)
     connection.cursor().execute(f"ANALYZE {Measurement._meta.db_table}")
     return {"prefix": prefix, "units": len(units), "kpis": len(kpis), "partnerships": len(pships),
             "measurements": n_meas, "targets": n_targets, "decisions": n_dec, "admin": admin.username,
@@ -305,7 +307,7 @@ def generate(*, measurements: int, decisions: int, seed: int = 7, replace: bool 
 
 
 def _decisions(count: int, *, rnd: random.Random, prefix: str, now: datetime, markets, holder, decider_fn, pships,
-               log) -> int:
+               log, functions) -> int:
     dtype = DecisionType.objects.create(code=f"{prefix}-PRICE", name=f"Scale pricing ({prefix})",
                                         decided_at_level="market", sla_hours=SLA_HOURS, calendar="24x7")
     version = MatrixVersion.objects.order_by("-number").first()
@@ -372,14 +374,65 @@ def _decisions(count: int, *, rnd: random.Random, prefix: str, now: datetime, ma
             f"INSERT INTO {DecisionEvent._meta.db_table} (decision_id, kind, actor_id, at, level, message, data) "
             f"SELECT id, 'logged', requested_by_id, requested_at, 0, '', '{{}}'::jsonb FROM {table} WHERE id >= %s",
             [first_id])
-        # Its stage interval (issue 18): the type has only a decider, so each decision waited on its
-        # decider from the request to the decision (24×7: business seconds are elapsed seconds).
+        # Its stage intervals (issue 18): each decision waited on its decider from the request to the
+        # decision (24×7: business seconds are elapsed seconds) ...
         cur.execute(
             f"INSERT INTO {DecisionStage._meta.db_table} (decision_id, stage, party_kind, party_key, function_id, "
             f"org_unit_id, level, round, started_at, ended_at, business_seconds) "
             f"SELECT id, 'decision', 'function', 'function:' || decider_function_id || '@' || deciding_unit_id, "
             f"decider_function_id, deciding_unit_id, 0, 1, requested_at, decided_at, "
             f"EXTRACT(EPOCH FROM decided_at - requested_at)::bigint FROM {table} WHERE id >= %s", [first_id])
+        # ... and, inside that span, on the other parties (``_stage_intervals``).
+        _stage_intervals(cur, first_id=first_id, now=now, functions=functions)
         cur.execute(f"ANALYZE {table}")
     log(f"decisions: {n} rows (+ participants, events) in {time.perf_counter() - t0:.1f}s")
     return n
+
+
+# The waits inside a decision's span [requested, decided or now], as fractions of it: (stage, party
+# kind, function index or None, at the market / its cluster, starts at, ends at, which decisions).
+# h1, h2: two per-decision pseudo-random numbers in [0, 1) from its id (deterministic, no RNG state).
+STAGE_SHAPES = (
+    ("drafting", "requester", None, None, "0.0", "0.02 + 0.08 * h1", "d.id %% 5 = 0"),
+    ("input", "function", 1, "m", "0.1", "0.15 + 0.4 * h1", "d.id %% 2 = 0"),
+    ("agree", "function", 2, "m", "0.1", "0.2 + 0.6 * h2", "TRUE"),
+    ("agree", "function", 3, "c", "0.1", "0.15 + 0.7 * h1 * h2", "d.id %% 3 = 0"),
+    ("paused", "partner", None, None, "0.5", "0.55 + 0.3 * h2", "d.partner_id IS NOT NULL AND d.id %% 8 = 0"),
+    ("paused", "function", 3, "c", "0.6", "0.62 + 0.2 * h1", "d.id %% 10 = 3"),
+)
+
+
+def _stage_intervals(cur, *, first_id: int, now: datetime, functions) -> None:
+    """Set-based, one INSERT … SELECT: several intervals per decision besides the decider's — the
+    requester drafting (1 in 5), input from the market's medical function (1 in 2), agreement from
+    its access function (all) and its cluster's finance function (1 in 3), a pause on the partner
+    (half of the partnership decisions) or on the cluster's finance review (1 in 10): ~3.3 intervals
+    per decision in all. Open decisions keep their later waits open (still waiting now)."""
+    from decisions.models import Decision
+    from partners.models import Partnership
+
+    shapes = []
+    for stage, kind, fn, at, lo, hi, keep in STAGE_SHAPES:
+        fn_sql = str(functions[fn].pk) if fn is not None else "NULL"
+        unit_sql = f"d.{at}" if at else "NULL"
+        partner_sql = "d.partner_id" if kind == "partner" else "NULL"
+        key = {"function": f"'function:{fn_sql}@' || {unit_sql}", "partner": "'partner:' || d.partner_id",
+               "requester": "'requester'"}[kind]
+        shapes.append(f"('{stage}', '{kind}', {key}, {fn_sql}::int, {unit_sql}::int, {partner_sql}::int, "
+                      f"({lo})::float8, ({hi})::float8, {keep})")
+    cur.execute(
+        f"WITH d AS (SELECT d.id, d.requested_at AS r, COALESCE(d.decided_at, %(now)s) - d.requested_at AS span, "
+        f"d.decided_at IS NULL AS open, d.org_unit_id AS m, u.parent_id AS c, p.partner_id, "
+        f"(d.id * 2654435761 %% 1000003) / 1000003.0 AS h1, (d.id * 40503 %% 10007) / 10007.0 AS h2 "
+        f"FROM {Decision._meta.db_table} d JOIN {OrgUnit._meta.db_table} u ON u.id = d.org_unit_id "
+        f"LEFT JOIN {Partnership._meta.db_table} p ON p.id = d.partnership_id WHERE d.id >= %(first)s), "
+        f"s AS (SELECT d.id, v.*, d.r + v.lo * d.span AS started, "
+        f"CASE WHEN d.open AND v.hi >= 0.5 THEN NULL ELSE d.r + v.hi * d.span END AS ended "
+        f"FROM d CROSS JOIN LATERAL (VALUES {', '.join(shapes)}) "
+        f"v(stage, kind, key, fn, unit, partner, lo, hi, keep) WHERE v.keep) "
+        f"INSERT INTO {DecisionStage._meta.db_table} (decision_id, stage, party_kind, party_key, function_id, "
+        f"org_unit_id, partner_id, level, round, started_at, ended_at, business_seconds) "
+        f"SELECT id, stage, kind, key, fn, unit, partner, 0, 1, started, ended, "
+        f"round(EXTRACT(EPOCH FROM ended - started))::bigint FROM s ORDER BY id",
+        {"now": now, "first": first_id})
+    cur.execute(f"ANALYZE {DecisionStage._meta.db_table}")
