@@ -1,32 +1,28 @@
-"""Errors the decision workflow raises; the API maps them to 409 and 403."""
+"""Errors the decision workflow raises (``governance.errors``: 409 and 403 for the API and pages)."""
 
-from rest_framework import status
-from rest_framework.exceptions import APIException
+from governance.errors import Conflict, NotAllowed
 
 
-class DecisionConflict(APIException):
+class DecisionConflict(Conflict):
     """The decision's state does not allow this now (e.g. a required agreement is missing)."""
 
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The decision's current state does not allow this."
-    default_code = "conflict"
+    default_message = "The decision's current state does not allow this."
 
 
 class AgreementMissing(DecisionConflict):
-    default_code = "agreement_missing"
+    code = "agreement_missing"
 
 
 class NotTheDecider(DecisionConflict):
-    default_code = "not_the_decider"
+    code = "not_the_decider"
 
 
 class DecisionClosed(DecisionConflict):
-    default_code = "decision_closed"
+    code = "decision_closed"
 
 
-class NotAParticipant(APIException):
+class NotAParticipant(NotAllowed):
     """The caller has no part in this decision that allows the action."""
 
-    status_code = status.HTTP_403_FORBIDDEN
-    default_detail = "You have no part in this decision that allows this action."
-    default_code = "not_a_participant"
+    code = "not_a_participant"
+    default_message = "You have no part in this decision that allows this action."

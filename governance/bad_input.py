@@ -32,6 +32,8 @@ from django.db import DataError, IntegrityError
 from django.http import JsonResponse
 from django.urls import get_resolver
 
+from governance.errors import ApplicationError
+
 log = logging.getLogger("accord.bad_input")
 
 NUL_MESSAGE = "NUL characters (\\x00) are not allowed in a request."
@@ -158,14 +160,14 @@ def wants_json(request) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.META.get("HTTP_ACCEPT", "")
 
 
-def bad_request(request, detail: dict):
-    """400 in the caller's language: JSON for the API, the product's 400 page for browsers."""
+def bad_request(request, detail: dict, status: int = 400):
+    """400 (or another 4xx) in the caller's language: JSON for the API, the product's 400 page for browsers."""
     if wants_json(request):
-        return JsonResponse(detail, status=400)
+        return JsonResponse(detail, status=status)
     handler = get_resolver().resolve_error_handler(400)
     response = handler(request, exception=BadInput(detail.get("detail") or "; ".join(
         f"{field}: {' '.join(messages)}" for field, messages in detail.items())))
-    response.status_code = 400
+    response.status_code = status
     return response
 
 
@@ -187,5 +189,10 @@ class BadInputMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, ApplicationError):  # a page that did not show the refusal itself
+            response = bad_request(request, exception.body(), status=exception.status)
+            for name, value in exception.headers().items():
+                response[name] = value
+            return response
         detail = bad_input_detail(exception)
         return None if detail is None else bad_request(request, detail)

@@ -230,7 +230,7 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     @action(detail=True, methods=["post"])
     def nudge(self, request, pk=None):
         decision = self.get_object()
-        # Too soon: NudgedRecently answers 429; DRF adds Retry-After from its ``wait``.
+        # Too soon: NudgedRecently (governance.errors.TooSoon) answers 429 with Retry-After.
         reminded = services.decision_nudge(decision=decision, actor=request.user)
         return Response({"reminded": [u.username for u in reminded], "decision": self._out(decision)})
 

@@ -45,7 +45,7 @@ ANSWERS = (EventKind.AGREED, EventKind.VETOED, EventKind.INPUT_GIVEN)
 
 
 class EditsClosed(DecisionConflict):
-    default_code = "edits_closed"
+    code = "edits_closed"
 
 
 def first_answer(decision: Decision):

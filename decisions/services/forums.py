@@ -49,7 +49,7 @@ from governance.timezones import format_instant, zone
 
 
 class AlreadyQueued(DecisionConflict):
-    default_code = "already_queued"
+    code = "already_queued"
 
 
 # ---- configuration (the Manage pages and the API write through these) ----

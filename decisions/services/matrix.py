@@ -101,7 +101,7 @@ class StaleMatrixVersion(DecisionConflict):
     The API answers 409 with ``detail``, ``base_version``, ``current_version`` and ``versions``
     (those published since the base, oldest first)."""
 
-    default_code = "stale_version"
+    code = "stale_version"
 
     def __init__(self, *, base: int | None, head: MatrixVersion):
         self.base, self.head = base, head
@@ -112,15 +112,14 @@ class StaleMatrixVersion(DecisionConflict):
         self.message = (f"Your edit started from {started}, but {who} has since published v{head.number}. "
                         "Review their changes against yours, then publish again.")
         super().__init__(self.message)
-        # Plain values (DRF would turn the numbers into strings): the 409 body as documented.
-        self.detail = {
-            "detail": self.message, "base_version": base or 0, "current_version": head.number,
+
+    def body(self) -> dict:
+        """The 409 body as documented, in plain values."""
+        return {
+            "detail": self.message, "base_version": self.base or 0, "current_version": self.head.number,
             "versions": [{"number": v.number, "effective_at": v.effective_at.isoformat(),
                           "published_by": v.published_by.username if v.published_by else None,
                           "created_at": v.created_at.isoformat(), "note": v.note} for v in self.newer]}
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def matrix_cells(version: MatrixVersion | None) -> Cells:

@@ -16,13 +16,12 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework import status
-from rest_framework.exceptions import APIException
 
 from decisions.exceptions import DecisionConflict, NotAParticipant
 from decisions.models import Decision, EventKind, RapidRole
 from decisions.services.workflow import _event, _locked, _may_manage, _require_open, decision_url
 from decisions.visibility import person_label
+from governance.errors import TooSoon
 from governance.models import User
 from governance.notifications import notify
 from governance.timezones import format_instant, user_zone
@@ -30,17 +29,16 @@ from governance.timezones import format_instant, user_zone
 NUDGE_INTERVAL = timedelta(hours=4)
 
 
-class NudgedRecently(APIException):
+class NudgedRecently(TooSoon):
     """A reminder went out less than ``NUDGE_INTERVAL`` ago (429 with Retry-After)."""
 
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "nudged_recently"
+    code = "nudged_recently"
 
     def __init__(self, *, next_at: datetime, now: datetime):
         self.next_at = next_at
-        self.wait = max(1, int((next_at - now).total_seconds()))
         super().__init__(f"A reminder went out less than {int(NUDGE_INTERVAL.total_seconds() // 3600)} hours ago; "
-                         f"you can send the next one at {format_instant(next_at)}.")
+                         f"you can send the next one at {format_instant(next_at)}.",
+                         retry_after=int((next_at - now).total_seconds()))
 
 
 @dataclass(frozen=True)

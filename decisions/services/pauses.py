@@ -41,11 +41,11 @@ from governance.text import NOTE_MAX, bounded
 
 
 class AlreadyPaused(DecisionConflict):
-    default_code = "already_paused"
+    code = "already_paused"
 
 
 class NotPaused(DecisionConflict):
-    default_code = "not_paused"
+    code = "not_paused"
 
 
 def running_pause(decision: Decision) -> DecisionPause | None:

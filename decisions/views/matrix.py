@@ -335,7 +335,7 @@ def matrix_version_cancel(request, number: int):
     try:
         services.matrix_version_cancel(version=version, actor=request.user)
     except DecisionConflict as exc:
-        messages.error(request, str(exc.detail))
+        messages.error(request, str(exc))
     else:
         messages.success(request, f"v{version.number} is cancelled; it will not take effect.")
     return redirect("decisions:matrix-versions")

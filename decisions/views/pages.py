@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
 from decisions import selectors, services
 from decisions.clock import level_clock
@@ -27,6 +26,7 @@ from decisions.services.nudges import NUDGE_INTERVAL, waiting_on
 from decisions.services.pauses import may_pause, pause_rules_for, running_pause
 from decisions.services.workflow import agreement_blockers, due_by_instant, reassign_candidates
 from decisions.visibility import Visibility, sees_internal
+from governance.errors import ApplicationError
 from governance.idempotency import submission_token, submit_once
 from governance.models import OrgUnit, User
 from partners.models import BusinessReview, Partnership
@@ -351,8 +351,8 @@ def decision_act(request, pk: int, action: str):
         kwargs["agree"] = request.POST.get("agree") == "yes"
     try:
         result = service(decision=decision, actor=request.user, **kwargs)
-    except APIException as exc:
-        messages.error(request, str(exc.detail))
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
     else:
@@ -381,8 +381,8 @@ def _change_page(request, pk: int, *, revise: bool):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
-        except APIException as exc:
-            error = str(exc.detail)
+        except ApplicationError as exc:
+            error = str(exc)
         else:
             messages.success(request, "Revised: a new round starts, agreements are asked for again." if revise
                              else "Changes saved.")

@@ -21,9 +21,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied
 
+from governance.errors import Conflict, NotAllowed
 from governance.notifications import notify
 from governance.querysets import VIEW, can
 from kpis.catchball import rules
@@ -34,14 +33,12 @@ from kpis.services.definitions import _check_period, target_set
 from kpis.values import as_validation_error, parse_number, target_problems
 
 
-class NotYourTurn(PermissionDenied):
-    default_detail = "It is not your turn on this proposal."
+class NotYourTurn(NotAllowed):
+    default_message = "It is not your turn on this proposal."
 
 
-class ProposalClosed(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This proposal is agreed already."
-    default_code = "conflict"
+class ProposalClosed(Conflict):
+    default_message = "This proposal is agreed already."
 
 
 def clean_value(kpi: KPI, value) -> Decimal:

@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
+from governance.errors import ApplicationError
 from governance.models import OrgUnit
 from kpis.catchball import services
 from kpis.catchball.models import TargetProposal
@@ -70,8 +70,8 @@ def proposals(request):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
-        except APIException as exc:
-            form.add_error(None, str(exc.detail))
+        except ApplicationError as exc:
+            form.add_error(None, str(exc))
         else:
             messages.success(request, f"Proposed {exact_value(proposal.value, proposal.kpi)} for {proposal.kpi.name}.")
             return redirect(request.get_full_path())
@@ -100,6 +100,6 @@ def proposal_act(request, pk: int, action: str):
             messages.success(request, f"Your value {exact_value(proposal.value, proposal.kpi)} is on the table.")
     except ValidationError as exc:
         messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
-    except APIException as exc:
-        messages.error(request, str(exc.detail))
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
     return redirect(_back(request))

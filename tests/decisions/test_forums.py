@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from rest_framework.exceptions import APIException
 
 from decisions import services
 from decisions.forums import next_meeting
@@ -25,6 +24,7 @@ from decisions.models import (
     Forum,
     ForumMeetingException,
 )
+from governance.errors import ApplicationError
 from governance.models import OrgUnit
 from tests.decisions.conftest import T0
 from tests.decisions.racing import race
@@ -116,16 +116,16 @@ def test_a_type_without_a_forum_still_escalates(log_de, holders, price_exception
 @pytest.mark.django_db
 def test_flagging_needs_the_forum_queues_at_once_and_shows_in_the_events_api(api, log_de, holders, forum):
     decision = log_de()
-    with pytest.raises(APIException) as refused:  # a participant, not the requester or decider
+    with pytest.raises(ApplicationError) as refused:  # a participant, not the requester or decider
         services.decision_flag_forum(decision=decision, actor=holders["compliance_de"], now=T0 + H)
-    assert refused.value.status_code == 403
+    assert refused.value.status == 403
     item = services.decision_flag_forum(decision=decision, actor=holders["manager_de"], note="Board-level price",
                                         now=T0 + H)
     assert (item.meeting_at, item.reason, item.queued_by) == (MAR_3, "flagged", holders["manager_de"])
     assert Decision.objects.get(pk=decision.pk).next_deadline_at is None
-    with pytest.raises(APIException) as twice:
+    with pytest.raises(ApplicationError) as twice:
         services.decision_flag_forum(decision=decision, actor=holders["manager_de"], now=T0 + 2 * H)
-    assert twice.value.status_code == 409
+    assert twice.value.status == 409
     assert services.escalate_overdue(now=T0 + 30 * H) == {"escalated": 0, "warned": 0, "exhausted": 0, "queued": 0}
     events = api(holders["manager_de"]).get(f"/api/v1/decisions/{decision.pk}/events/").json()["results"]
     queued = [e for e in events if e["kind"] == "forum_queued"]

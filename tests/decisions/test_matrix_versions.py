@@ -61,7 +61,7 @@ def test_two_publishers_racing_from_the_same_base_cannot_both_win(holders, price
     with pytest.raises(services.StaleMatrixVersion) as raised:
         services.matrix_publish(actor=holders["admin"], cells={**cells, (t, functions["FINANCE"].pk): "I"},
                                 base_version=1)
-    assert raised.value.status_code == 409 and [v.number for v in raised.value.newer] == [2]
+    assert raised.value.status == 409 and [v.number for v in raised.value.newer] == [2]
 
 
 def test_gaps_block_until_acknowledged_and_the_acknowledgement_is_kept_in_the_note(api, holders, price_exception):
