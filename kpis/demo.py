@@ -137,7 +137,7 @@ def seed() -> dict:
     """Create the demo KPIs, objectives, 24 months of actuals and targets, then roll up."""
     if KPI.objects.filter(code="ACL-REV").exists():
         return {"kpis": KPI.objects.count(), "measurements": Measurement.objects.count(),
-                "scorecard_cells": ScorecardCell.objects.count()}
+                "scorecard_cells": ScorecardCell.objects.count(), "cascade": seed_cascade()}
     rng = random.Random(20240)
     functions = {f.code: f for f in Function.objects.all()}
     admin = User.objects.filter(role=Role.ADMIN).order_by("pk").first()
@@ -170,7 +170,8 @@ def seed() -> dict:
                     ownerships.append(KPIOwnership(kpi=kpis[code], function=functions[fcode], weight=weight or 1))
     bulk_create_with_history(ownerships, KPIOwnership, default_user=admin)
     for i, (code, title, description, codes) in enumerate(OBJECTIVES):
-        objective = StrategicObjective.objects.create(code=code, title=title, description=description, order=i)
+        objective = StrategicObjective.objects.create(code=code, title=title, description=description, order=i,
+                                                      org_unit=OrgUnit.objects.filter(code="GLOBAL").first())
         objective.kpis.set([kpis[c] for c in codes])
 
     markets = list(OrgUnit.objects.filter(level="market").order_by("code"))
@@ -230,5 +231,44 @@ def seed() -> dict:
     insert_with_history(Target, ["kpi_id", "org_unit_id", "partnership_id", "partnership_key", "period", "value",
                                  "green_at", "red_at"], targets, user_id=admin_id, now=now)
     result = rollup_full()
+    seed_cascade()
     return {"kpis": len(kpis), "objectives": len(OBJECTIVES), "measurements": len(measurements),
             "targets": len(targets), "scorecard_cells": result.cells_written}
+
+
+# The objectives cascade (issue 19): the global growth objective refined for EMEA, DACH, Germany
+# and the German distribution partnership (partners.demo's PARTNER_HOME), plus an EMEA access
+# objective nobody measures yet (a gap on the alignment page).
+# (code, parent, title, place: org unit code or "@" for CASCADE_PARTNERSHIP, KPIs)
+CASCADE_PARTNERSHIP = "MedLogistik Germany distribution"
+CASCADE = [
+    ("GROW-EMEA", "GROW", "Grow EMEA distributor revenue 8% above market", "EMEA", ["ACL-REV", "ACL-SHARE"]),
+    ("GROW-DACH", "GROW-EMEA", "Win share in DACH through distributors", "DACH", ["ACL-REV", "ACL-OTIF"]),
+    ("GROW-DE", "GROW-DACH", "Germany: distributor revenue at healthy margin", "DE", ["ACL-REV", "ACL-MARGIN"]),
+    ("GROW-DE-MEDLOG", "GROW-DE", "MedLogistik: reliable supply and repeat orders", "@", ["ACL-OTIF", "ADP-REORDER"]),
+    ("ACCESS-EMEA", "ACCESS", "Listings in the Nordics within a year", "EMEA", []),
+]
+
+
+def seed_cascade() -> int:
+    """Place the global objectives at GLOBAL and add the demo cascade below them (idempotent)."""
+    from kpis.services.objectives import objective_save
+    glob = OrgUnit.objects.filter(code="GLOBAL").first()
+    if glob is not None:
+        StrategicObjective.objects.filter(parent__isnull=True, org_unit__isnull=True,
+                                          partnership__isnull=True).update(org_unit=glob)
+    home = Partnership.objects.filter(name=CASCADE_PARTNERSHIP).first()
+    made = 0
+    with transaction.atomic():
+        for i, (code, parent_code, title, place, kpi_codes) in enumerate(CASCADE):
+            parent = StrategicObjective.objects.filter(code=parent_code).first()
+            unit = OrgUnit.objects.filter(code=place).first() if place != "@" else None
+            if StrategicObjective.objects.filter(code=code).exists() or parent is None:
+                continue
+            if (place == "@" and home is None) or (place != "@" and unit is None):
+                continue
+            objective_save(code=code, title=title, parent=parent, order=i,
+                           org_unit=unit, partnership=home if place == "@" else None,
+                           kpis=list(KPI.objects.filter(code__in=kpi_codes)))
+            made += 1
+    return made

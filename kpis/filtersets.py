@@ -2,8 +2,9 @@
 
 import django_filters
 
+from governance.models import OrgUnit
 from governance.querysets import scoped
-from kpis.models import KPI, Measurement, Target
+from kpis.models import KPI, Measurement, StrategicObjective, Target
 from partners.models import Partnership
 
 
@@ -33,3 +34,14 @@ class TargetFilter(django_filters.FilterSet):
     class Meta:
         model = Target
         fields = ["kpi", "org_unit", "partnership"]
+
+
+class ObjectiveFilter(django_filters.FilterSet):
+    parent = django_filters.ModelChoiceFilter(queryset=scoped(StrategicObjective), to_field_name="code")
+    org_unit = django_filters.ModelChoiceFilter(queryset=scoped(OrgUnit), to_field_name="code")
+    partnership = django_filters.ModelChoiceFilter(queryset=scoped(Partnership))
+    top = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull")
+
+    class Meta:
+        model = StrategicObjective
+        fields = ["parent", "org_unit", "partnership", "top"]

@@ -8,8 +8,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from governance.manage.base import ManageForm, Section, active_or_current
-from governance.models import Function
-from governance.querysets import LOG, VIEW
+from governance.models import Function, OrgUnit
+from governance.querysets import CHANGE, LOG, VIEW
 from kpis.api.serializers import KPISerializer, ObjectiveSerializer
 from kpis.manage_targets import TARGETS_PAGE
 from kpis.models import KPI, Aggregation, Category, Direction, Frequency, Kind, StrategicObjective
@@ -94,6 +94,14 @@ class ObjectiveForm(ManageForm):
     code = forms.CharField(max_length=32, help_text="Upper-case letters, digits, _ - &; it cannot change later.")
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    parent = forms.ModelChoiceField(queryset=StrategicObjective.objects.none(), to_field_name="code", required=False,
+                                    label="Refines objective",
+                                    help_text="The objective one level up (blank: a top-level objective, admins only).")
+    org_unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), to_field_name="code", required=False,
+                                      label="For org unit", help_text="Within the parent objective's org unit.")
+    partnership = forms.ModelChoiceField(queryset=Partnership.objects.none(), required=False,
+                                         label="Or for partnership",
+                                         help_text="Instead of an org unit: a partnership working there.")
     order = forms.IntegerField(min_value=0, initial=0, help_text="Position on the dashboard (smallest first).")
     kpis = forms.ModelMultipleChoiceField(queryset=KPI.objects.none(), to_field_name="code", required=False,
                                           label="Measured by KPIs", widget=forms.SelectMultiple(attrs={"size": 8}))
@@ -101,7 +109,21 @@ class ObjectiveForm(ManageForm):
     def setup(self, user, instance):
         if instance is not None:
             self.fields["code"].disabled = True
+        parents = StrategicObjective.objects.restrict(user, VIEW)
+        if instance is not None:
+            parents = parents.exclude(pk=instance.pk)
+        self.fields["parent"].queryset = parents.order_by("order", "code")
+        self.fields["org_unit"].queryset = active_or_current(
+            OrgUnit.objects.restrict(user, LOG), [instance.org_unit if instance else None]).order_by("code")
+        self.fields["partnership"].queryset = active_or_current(
+            Partnership.objects.restrict(user, VIEW), [instance.partnership if instance else None]).order_by("name")
         self.fields["kpis"].queryset = KPI.objects.restrict(user, VIEW).order_by("name")
+
+
+def _objective_cells(o: StrategicObjective) -> list:
+    return [format_html('<span class="fw-semibold">{}</span>', o.title), format_html("<code>{}</code>", o.code),
+            o.parent.code if o.parent_id else "—", o.place, o.order,
+            ", ".join(k.code for k in o.kpis.all()) or "—"]
 
 
 def _targets_urls() -> list:
@@ -124,13 +146,12 @@ SECTIONS = [
     Section(
         slug="objectives", title="Objectives", singular="objective", icon="bullseye", model=StrategicObjective,
         serializer_class=ObjectiveSerializer, form_class=ObjectiveForm,
-        headers=("Title", "Code", "Order", "KPIs"), search_fields=("code", "title"), lookup="code",
-        cells=lambda o: [format_html('<span class="fw-semibold">{}</span>', o.title),
-                         format_html("<code>{}</code>", o.code), o.order,
-                         ", ".join(k.code for k in o.kpis.all()) or "—"],
-        history_slug="objective",
-        description="Strategic objectives on the dashboard and the KPIs that measure them.",
-        refine=lambda qs: qs.prefetch_related("kpis").order_by("order", "code"),
+        headers=("Title", "Code", "Refines", "For", "Order", "KPIs"), search_fields=("code", "title"), lookup="code",
+        cells=_objective_cells, history_slug="objective", admin_only=False, change_action=CHANGE,
+        description="The objectives cascade: global objectives refined by region, market and partnership, "
+                    "and the KPIs that measure each. Leaders and managers add objectives within their scope.",
+        refine=lambda qs: qs.select_related("parent", "org_unit", "partnership").prefetch_related("kpis")
+        .order_by("order", "code"),
     ),
 ]
 

@@ -236,22 +236,45 @@ class Measurement(models.Model):
 
 
 class StrategicObjective(models.Model):
-    """A global objective (the Hoshin Kanri "breakthrough") and the KPIs that measure it."""
+    """An objective of the Hoshin Kanri cascade and the KPIs that measure it.
+
+    Top-level objectives are global (the "breakthrough"); each child refines its ``parent`` for an
+    org unit within the parent's subtree (region, cluster, market) or for a partnership working
+    there. ``org_unit`` and ``partnership`` are never both set; an objective with neither (a
+    database without a global unit) counts as global. The rules are ``kpis.services.definitions``'.
+    """
 
     code = models.CharField(max_length=32, unique=True, validators=[code_validator])
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     kpis = models.ManyToManyField(KPI, blank=True, related_name="objectives")
     order = models.PositiveSmallIntegerField(default=0)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    org_unit = models.ForeignKey("governance.OrgUnit", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="objectives")
+    partnership = models.ForeignKey("partners.Partnership", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="objectives")
 
     objects = ObjectiveQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[kpis])
 
     class Meta:
         ordering = ["order", "code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(org_unit__isnull=True) | models.Q(partnership__isnull=True),
+                                   name="objective_unit_or_partnership"),
+            models.CheckConstraint(condition=~models.Q(parent=models.F("pk")), name="objective_not_own_parent"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def place(self) -> str:
+        """Where the objective sits, for lists: the org unit, the partnership, or Global."""
+        if self.partnership_id:
+            return str(self.partnership.name)
+        return self.org_unit.name if self.org_unit_id else "Global"
 
 
 class ScorecardCell(models.Model):

@@ -4,6 +4,7 @@ from governance.nav import ALL_ROLES, INTERNAL_ROLES, PARTNER_ONLY
 
 NAV_ITEMS = [
     ("Dashboard", "kpis:dashboard", "speedometer2", INTERNAL_ROLES),
+    ("Objectives", "kpis:objectives", "diagram-3", INTERNAL_ROLES),
     ("Shared KPIs", "kpis:partnerships", "bullseye", PARTNER_ONLY),
     ("KPI catalogue", "kpis:list", "list-check", ALL_ROLES),
     ("Enter figures", "kpis:entry", "pencil-square", ALL_ROLES),

@@ -1,7 +1,8 @@
 """Who may do what to KPIs, their co-owners, targets, actuals and scorecard cells.
 
-KPI definitions, targets and objectives are written by admins only. Internal users view every
-KPI and objective (reference data) and the targets, measurements and cells of their scope;
+KPI definitions and targets are written by admins only; objectives of the cascade also by leaders
+and managers in scope (``ObjectiveQuerySet``). Internal users view every KPI (reference data), the
+objectives of their line and scope, and the targets, measurements and cells of their scope;
 partner users view the KPIs their partnerships co-own and their partnerships' rows, nothing else.
 Measurements are not changed in place: a correction is a new ``log`` (see ``OrgUnit``/``Partnership``
 ``"log"``) of the same key.
@@ -11,7 +12,15 @@ from __future__ import annotations
 
 from django.db import models
 
-from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet, member_partnership_ids
+from governance.querysets import (
+    CHANGE,
+    DELETE,
+    VIEW,
+    ScopedQuerySet,
+    assignment_unit_ids,
+    member_partnership_ids,
+    visible_org_unit_ids,
+)
 
 
 class KPIQuerySet(ScopedQuerySet):
@@ -65,15 +74,37 @@ class CellQuerySet(ScopedQuerySet):
 
 
 class ObjectiveQuerySet(ScopedQuerySet):
-    """Strategic objectives are global: every internal user views them; partner users do not."""
+    """Objectives of the cascade. Internal users view global ones (no unit, no partnership), those at
+    units in their line (above their assignments: what cascades down to them) or in their subtrees,
+    and those of partnerships they can view. Leaders and managers change and delete the non-top-level
+    objectives at units in their subtrees and of partnerships they may change (every unit in scope);
+    top-level objectives are admins'. Partner users see none: objectives have no sharing flag
+    (docs/security.md)."""
 
     actions = (VIEW, CHANGE, DELETE)
 
     def _restrict_view(self, user) -> ObjectiveQuerySet:
-        return self.none() if user.is_partner else self.all()
+        from governance.models import OrgUnitClosure
+        from partners.models import Partnership
 
-    _restrict_change = ScopedQuerySet._nobody
-    _restrict_delete = ScopedQuerySet._nobody
+        if user.is_partner:
+            return self.none()
+        above = OrgUnitClosure.objects.filter(descendant_id__in=assignment_unit_ids(user)).values("ancestor_id")
+        return self.filter(
+            models.Q(partnership__isnull=True, org_unit__isnull=True)
+            | models.Q(org_unit__in=above) | models.Q(org_unit__in=visible_org_unit_ids(user))
+            | models.Q(partnership__in=Partnership.objects.restrict(user, VIEW).values("pk")))
+
+    def _restrict_change(self, user) -> ObjectiveQuerySet:
+        from partners.models import Partnership
+
+        if user.is_partner:
+            return self.none()
+        return self.filter(parent__isnull=False).filter(
+            models.Q(org_unit__in=visible_org_unit_ids(user))
+            | models.Q(partnership__in=Partnership.objects.restrict(user, CHANGE).values("pk")))
+
+    _restrict_delete = _restrict_change
 
 
 class ImportJobQuerySet(ScopedQuerySet):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("catalogue/", views.kpi_list, name="list"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("alignment/", views.alignment, name="alignment"),
+    path("objectives/", views.objectives, name="objectives"),
     path("units/", views.unit_search, name="units"),
     path("kpi/<str:code>/", views.kpi_detail, name="detail"),
     path("import/", views.import_page, name="import"),

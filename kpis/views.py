@@ -21,7 +21,8 @@ from governance.models import OrgUnit, Role
 from governance.periods import last_month
 from kpis import expected, selectors
 from kpis.files import INFO_COLUMNS, check_shape, read_bytes, write_xlsx
-from kpis.models import KPI, Aggregation, Category, Grain, ImportJob, KPIOwnership, Measurement
+from kpis.models import KPI, Aggregation, Category, Grain, ImportJob, KPIOwnership, Measurement, StrategicObjective
+from kpis.selectors.cascade import objective_cascade
 from kpis.selectors.heatmap import heat_changes, months_before
 from kpis.services.imports import INLINE_MAX_ROWS, import_job_request, runs_inline
 from kpis.services.measurements import (
@@ -224,12 +225,33 @@ def alignment(request):
 
 
 @login_required
+def objectives(request):
+    """The objectives cascade as a tree (objective → children → KPIs) with each objective's gaps for
+    ``?period=`` (default: the last closed month). Internal users only; each sees the objectives of
+    their line and scope (``StrategicObjective.objects.restrict``)."""
+    _internal_only(request)
+    raw = request.GET.get("period", "")
+    try:
+        period = parse_period(raw) if raw else last_month()
+    except ValueError:
+        return HttpResponse("period: expected a month as YYYY-MM.", status=400, content_type="text/plain")
+    cascade = objective_cascade(request.user, period=period)
+    nodes = cascade.nodes()
+    return render(request, "kpis/objectives.html", {
+        "cascade": cascade, "period": period, "objective_count": len(nodes),
+        "gap_count": sum(n.gap_count for n in nodes),
+        "can_add": request.user.is_admin or request.user.role in (Role.LEADER, Role.MANAGER),
+    })
+
+
+@login_required
 def kpi_detail(request, code: str):
     """One KPI: 24-month trend (actual vs target) at a unit, its children and partnerships."""
     _internal_only(request)
     owners = KPIOwnership.objects.restrict(request.user, "view").select_related("function", "partnership")
     kpi = get_object_or_404(KPI.objects.restrict(request.user, "view").prefetch_related(
-        Prefetch("ownerships", queryset=owners), "objectives"), code=code)
+        Prefetch("ownerships", queryset=owners),
+        Prefetch("objectives", queryset=StrategicObjective.objects.restrict(request.user, "view"))), code=code)
     detail = selectors.kpi_detail(request.user, kpi=kpi, **kpi_detail_params(request))
     chart = None
     if detail:

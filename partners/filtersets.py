@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from governance.models import OrgUnit, User
 from governance.querysets import scoped
+from partners.enablement.models import EnablementItem
 from partners.models import (
     ActionStatus,
     AssessmentSide,
@@ -118,3 +119,14 @@ class ReviewActionFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         overdue = models.Q(status=ActionStatus.OPEN, due_date__lt=timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class EnablementItemFilter(django_filters.FilterSet):
+    partnership = django_filters.ModelChoiceFilter(queryset=scoped(Partnership))
+    owner = django_filters.ModelChoiceFilter(queryset=scoped(User))
+    archived = django_filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True,
+                                            label="Archived items (true) or those in the plan (false)")
+
+    class Meta:
+        model = EnablementItem
+        fields = ["partnership", "owner", "kind", "archived"]

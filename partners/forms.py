@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from governance.models import Assignment, OrgUnit, OrgUnitClosure, Role, User
 from governance.querysets import SHARE, VIEW
+from partners.enablement.models import EnablementItem
 from partners.models import (
     DIMENSIONS,
     BusinessReview,
@@ -150,3 +151,25 @@ PARTNERSHIP_STATUS_CSS = {
     PartnershipStatus.UNDER_REVIEW: "text-bg-warning",
     PartnershipStatus.ENDED: "text-bg-secondary",
 }
+
+
+class EnablementForm(forms.ModelForm):
+    """The fields of an enablement item; ``partners.enablement.services`` checks the rules (owner able
+    to open the partnership, who may write) for this form and the API alike."""
+
+    owner = _PersonChoice(queryset=User.objects.none(), widget=forms.Select(attrs={"class": "form-select"}))
+
+    class Meta:
+        model = EnablementItem
+        fields = ["title", "kind", "due_date", "owner"]
+        widgets = {
+            "kind": forms.Select(attrs={"class": "form-select"}),
+            "title": forms.TextInput(attrs={"class": "form-control", "placeholder": "e.g. Product training, level 1"}),
+            "due_date": forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, partnership: Partnership, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = [self.instance.owner_id] if self.instance and self.instance.owner_id else []
+        self.fields["owner"].queryset = eligible_people(partnership, actor=actor, include=[actor.pk, *current])
+        self.fields["due_date"].required = True

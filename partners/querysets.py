@@ -182,9 +182,18 @@ class OwnedPartnershipChildQuerySet(PartnershipChildQuerySet):
 
 
 class EnablementItemQuerySet(OwnedPartnershipChildQuerySet):
-    """Enablement items are marked done or reopened, never deleted through the app (history keeps them)."""
+    """Enablement items: viewed with their partnership; ``change`` (mark done or reopen) by their owner
+    and by those who may log against the partnership; ``delete`` — archive, restore and edit the
+    item's fields (``partners.enablement.services``) — by internal users who may change the
+    partnership (every one of its units in scope). Never deleted through the app."""
 
-    actions = (VIEW, CHANGE)
+    actions = (VIEW, CHANGE, DELETE)
+
+    def _restrict_delete(self, user):
+        return self.none() if user.is_partner else self._through(user, CHANGE)
+
+    def active(self):
+        return self.filter(archived_at__isnull=True)
 
 
 class ReviewActionQuerySet(OwnedPartnershipChildQuerySet):

@@ -25,9 +25,14 @@ from governance.querysets import CHANGE, LOG, VIEW, can
 from kpis.services.measurements import parse_period
 from partners import selectors, services
 from partners.benchmarks.selectors import benchmark_grid, latest_period, min_cohort
+from partners.enablement import services as enablement_services
 from partners.enablement.models import EnablementItem
-from partners.enablement.services import enablement_set_done
-from partners.forms import ActionForm, AssessmentForm, DirectoryFilterForm, ReviewForm, ShareForm
+from partners.enablement.services import (
+    enablement_create,
+    enablement_set_done,
+    enablement_update,
+)
+from partners.forms import ActionForm, AssessmentForm, DirectoryFilterForm, EnablementForm, ReviewForm, ShareForm
 from partners.models import (
     MATURITY_LEVELS,
     ActionStatus,
@@ -128,18 +133,91 @@ def partnership_detail(request, pk: int):
         "review_overdue": partnership.review_overdue(today), "shared_with": shared_with,
         "share_form": ShareForm(actor=user) if can_edit else None,
         "review_due_in": due_in, "review_due_in_abs": abs(due_in) if due_in is not None else None,
-        **_enablement_context(user, partnership),
+        **_enablement_context(user, partnership, can_change=can_edit),
     })
 
 
-def _enablement_context(user, partnership) -> dict:
-    """The partnership's enablement items (open first, by due date), each with ``changeable``: whether
-    the user may mark it (one query)."""
+def _enablement_context(user, partnership, *, can_change: bool | None = None) -> dict:
+    """The partnership's enablement items in the plan (open first, by due date), each with
+    ``changeable``: whether the user may mark it (one query); for those who may manage them
+    (``can_manage_enablement``; ``can_change``: whether the user may change the partnership, when
+    the caller knows already), the archived ones too."""
     mine = EnablementItem.objects.restrict(user, CHANGE).filter(pk=OuterRef("pk"))
     items = list(EnablementItem.objects.restrict(user, VIEW).filter(partnership=partnership)
                  .select_related("owner").annotate(changeable=Exists(mine))
                  .order_by(F("done_at").asc(nulls_first=True), "due_date", "pk"))
-    return {"enablement": items, "enablement_done": sum(1 for e in items if e.done_at is not None)}
+    if can_change is None:
+        can_change = can(user, CHANGE, partnership)
+    manage = not user.is_partner and can_change
+    return {"enablement": [e for e in items if e.archived_at is None],
+            "enablement_archived": [e for e in items if e.archived_at is not None] if manage else [],
+            "enablement_done": sum(1 for e in items if e.done_at is not None and e.archived_at is None),
+            "can_manage_enablement": manage}
+
+
+def _enablement_section(request, partnership, status: int = 200):
+    """After a change: the list alone (htmx) or back to the page."""
+    if request.htmx:
+        return render(request, "partners/_enablement.html", {
+            "partnership": partnership, "today": timezone.localdate(),
+            **_enablement_context(request.user, partnership)}, status=status)
+    return redirect(reverse("partners:partnership", args=[partnership.pk]) + "#enablement")
+
+
+def _enablement_form(request, partnership, *, item=None):
+    """Add (``item`` None) or edit an enablement item: internal users who may change the partnership.
+    GET shows the form (a fragment for htmx); POST writes through the service; bad input answers 400
+    with the form and its errors, nothing written."""
+    user = request.user
+    if user.is_partner or not can(user, CHANGE, partnership):
+        raise PermissionDenied("Only those who may change the partnership add or edit its enablement items.")
+    initial = ({"kind": "training", "due_date": timezone.localdate() + timedelta(days=30), "owner": user.pk}
+               if item is None else None)
+    form = EnablementForm(request.POST or None, instance=item, initial=initial, partnership=partnership, actor=user)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            fields = {k: form.cleaned_data[k] for k in ("kind", "title", "owner", "due_date")}
+            try:
+                if item is None:
+                    enablement_create(actor=user, partnership=partnership, **fields)
+                else:
+                    enablement_update(actor=user, item=item, **fields)
+            except ValidationError as exc:
+                for message in _service_errors(exc):
+                    form.add_error(None, message)
+            else:
+                messages.success(request, "Enablement item added." if item is None else "Enablement item saved.")
+                return _enablement_section(request, partnership)
+    template = "partners/_enablement_form.html" if request.htmx else "partners/enablement_form.html"
+    return render(request, template, {"form": form, "partnership": partnership, "item": item}, status=status)
+
+
+@login_required
+def enablement_new(request, pk: int):
+    return _enablement_form(request, _partnership_or_404(request, pk))
+
+
+@login_required
+def enablement_edit(request, pk: int):
+    item = get_object_or_404(EnablementItem.objects.restrict(request.user, VIEW).select_related("partnership"), pk=pk)
+    if item.archived_at is not None:
+        return HttpResponseBadRequest("This item is archived: restore it before editing.")
+    return _enablement_form(request, item.partnership, item=item)
+
+
+@login_required
+@require_POST
+def enablement_archive(request, pk: int):
+    """Archive (``archived=1``) or restore (``archived=0``) an item: those who may change the partnership."""
+    item = get_object_or_404(EnablementItem.objects.restrict(request.user, VIEW).select_related("partnership"), pk=pk)
+    if request.POST.get("archived") not in ("0", "1"):
+        return HttpResponseBadRequest("archived: 1 to archive, 0 to restore.")
+    archived = request.POST["archived"] == "1"
+    if enablement_services.enablement_archive(actor=request.user, item=item, archived=archived):
+        messages.success(request, f"“{item.title}” {'archived' if archived else 'restored'}.")
+    return _enablement_section(request, item.partnership)
 
 
 @login_required
@@ -151,7 +229,11 @@ def enablement_done(request, pk: int):
     if request.POST.get("done") not in ("0", "1"):
         return HttpResponseBadRequest("done: 1 to mark done, 0 to reopen.")
     done = request.POST["done"] == "1"
-    if enablement_set_done(actor=request.user, item=item, done=done):
+    try:
+        changed = enablement_set_done(actor=request.user, item=item, done=done)
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(_service_errors(exc)))
+    if changed:
         messages.success(request, f"“{item.title}” {'marked done' if done else 'reopened'}.")
     return redirect(reverse("partners:partnership", args=[item.partnership_id]) + "#enablement")
 

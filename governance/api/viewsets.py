@@ -74,3 +74,13 @@ class ScopedReadCreateViewSet(
     viewsets.GenericViewSet,
 ):
     pass
+
+
+class ScopedReadUpdateViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    pass

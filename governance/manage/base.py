@@ -314,6 +314,8 @@ def form_view(request, section: Section, key=None):
         form.set_errors(errors)
     else:
         initial = section.serializer_class(instance, context={"request": request}).data if instance else None
+        if instance is None:  # a new record may start from the query string (e.g. ?parent=CODE)
+            initial = {k: v for k, v in request.GET.items() if k in section.form_class.base_fields}
         form = section.form_class(initial=initial, user=user, instance=instance)
     return _render_form(request, section, form, instance, status)
 

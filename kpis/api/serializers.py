@@ -226,15 +226,36 @@ class ScorecardCellSerializer(serializers.ModelSerializer):
 
 
 class ObjectiveSerializer(serializers.ModelSerializer):
+    """An objective of the cascade: ``parent`` (code; blank for top-level, admins only), and where it
+    applies: ``org_unit`` (code) or ``partnership`` (id), never both. References choose from the
+    caller's scope; the placement rules are ``kpis.services.objectives``'."""
+
     kpis = ScopedSlugRelatedField(model=KPI, slug_field="code", many=True, required=False)
+    parent = ScopedSlugRelatedField(model=StrategicObjective, slug_field="code", required=False, allow_null=True,
+                                    help_text="Code of the objective this one refines (blank: a top-level objective).")
+    org_unit = ScopedSlugRelatedField(model=OrgUnit, slug_field="code", action="log", required=False,
+                                      allow_null=True, help_text="Code of the org unit it applies to.")
+    partnership = ScopedPrimaryKeyRelatedField(model=Partnership, required=False, allow_null=True,
+                                               help_text="Or the partnership it applies to (id).")
+    children = serializers.SerializerMethodField(help_text="Codes of the child objectives the caller may see.")
 
     class Meta:
         model = StrategicObjective
-        fields = ["code", "title", "description", "order", "kpis"]
+        fields = ["code", "title", "description", "order", "parent", "org_unit", "partnership", "kpis", "children"]
+
+    def get_children(self, instance) -> list[str]:
+        if "children" in getattr(instance, "_prefetched_objects_cache", {}):  # the viewset prefetches them scoped
+            return [c.code for c in instance.children.all()]
+        return list(StrategicObjective.objects.restrict(self._actor(), "view").filter(parent=instance)
+                    .values_list("code", flat=True))
+
+    def _actor(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
 
     def create(self, validated_data):
-        return definitions.objective_save(kpis=validated_data.pop("kpis", []), **validated_data)
+        return definitions.objective_save(actor=self._actor(), kpis=validated_data.pop("kpis", []), **validated_data)
 
     def update(self, instance, validated_data):
-        return definitions.objective_save(objective=instance, kpis=validated_data.pop("kpis", None),
-                                          **validated_data)
+        return definitions.objective_save(actor=self._actor(), objective=instance,
+                                          kpis=validated_data.pop("kpis", None), **validated_data)

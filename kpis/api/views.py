@@ -16,7 +16,7 @@ from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet,
 from governance.models import OrgUnit, Role
 from kpis.api import serializers as s
 from kpis.files import check_shape, read_bytes
-from kpis.filtersets import KPIFilter, MeasurementFilter, TargetFilter
+from kpis.filtersets import KPIFilter, MeasurementFilter, ObjectiveFilter, TargetFilter
 from kpis.models import KPI, Grain, ImportJob, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.selectors import default_period
 from kpis.services.definitions import kpi_delete, target_delete
@@ -30,6 +30,7 @@ from kpis.services.measurements import (
     measurements_record,
     parse_period,
 )
+from kpis.services.objectives import objective_delete
 from partners.models import Partnership
 
 NOT_FOUND = OpenApiResponse(description="Not found or outside your scope.")
@@ -253,14 +254,25 @@ class ScorecardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
 
 
 class ObjectiveViewSet(ScopedModelViewSet):
-    """Strategic objectives and the KPIs that measure them. Admins write."""
+    """The objectives cascade and the KPIs that measure each objective. Admins write top-level
+    objectives; leaders and managers add and change children at org units in their scope and for
+    partnerships they may change (403 otherwise); a child outside its parent's subtree is 400.
+    Filters: ``?parent=CODE``, ``?org_unit=CODE``, ``?partnership=ID`` (from the caller's scope),
+    ``?top=true`` for top-level objectives."""
 
     model = StrategicObjective
     serializer_class = s.ObjectiveSerializer
+    write_roles = (Role.LEADER, Role.MANAGER)
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
-    filter_backends: list = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ObjectiveFilter
 
     def scoped_queryset(self, queryset):
-        return queryset.prefetch_related(Prefetch("kpis", queryset=KPI.objects.restrict(self.request.user, "view")
-                                                  .only("code")))
+        return queryset.select_related("parent", "org_unit").prefetch_related(
+            Prefetch("kpis", queryset=KPI.objects.restrict(self.request.user, "view").only("code")),
+            Prefetch("children", queryset=StrategicObjective.objects.restrict(self.request.user, "view")
+                     .only("code", "parent_id")))
+
+    def perform_destroy(self, instance):
+        objective_delete(actor=self.request.user, objective=instance)

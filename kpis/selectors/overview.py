@@ -88,11 +88,12 @@ class Dashboard:
 
 
 def dashboard_objectives(user: User, kpis: dict[int, KPIRow]) -> list[tuple[StrategicObjective, list[KPIRow]]]:
-    """The strategic objectives the user may see with their KPIs, in one query (a row per
+    """The top-level objectives the user may see (the cascade's roots) with their KPIs, in one query (a row per
     objective × KPI; an objective without KPIs comes once, with none)."""
     out: dict[int, tuple[StrategicObjective, list[KPIRow]]] = {}
     for pk, code, title, description, kpi_id in (
-            StrategicObjective.objects.restrict(user, "view").order_by("order", "code", "kpis__category", "kpis__code")
+            StrategicObjective.objects.restrict(user, "view").filter(parent__isnull=True)
+            .order_by("order", "code", "kpis__category", "kpis__code")
             .values_list("pk", "code", "title", "description", "kpis")):
         objective, linked = out.get(pk) or out.setdefault(
             pk, (StrategicObjective(pk=pk, code=code, title=title, description=description), []))

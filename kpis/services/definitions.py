@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from governance.models import Function, OrgUnit
-from kpis.models import KPI, KPIOwnership, StrategicObjective, Target
+from kpis.models import KPI, KPIOwnership, Target
 from kpis.services.dirty import mark_dirty, mark_kpi_dirty
+from kpis.services.objectives import objective_save  # noqa: F401  (the cascade's writes live there)
 from kpis.values import as_validation_error, kind_for, parse_number, target_problems
 from partners.models import Partnership
 
@@ -134,19 +135,3 @@ def target_delete(*, target: Target) -> None:
     key = (target.kpi_id, target.org_unit_id, target.partnership_key, target.period)
     target.delete()
     mark_dirty([key])
-
-
-@transaction.atomic
-def objective_save(*, objective: StrategicObjective | None = None, kpis: Iterable[KPI] | None = None,
-                   **fields) -> StrategicObjective:
-    """Create or change a strategic objective and the KPIs that measure it."""
-    objective = objective or StrategicObjective()
-    if objective.pk and "code" in fields and fields["code"] != objective.code:
-        raise ValidationError({"code": "The code is the objective's natural key and cannot change."})
-    for name, value in fields.items():
-        setattr(objective, name, value)
-    objective.full_clean()
-    objective.save()
-    if kpis is not None:
-        objective.kpis.set(list(kpis))
-    return objective

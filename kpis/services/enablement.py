@@ -44,11 +44,12 @@ def _home_units(partnership_ids: list[int]) -> dict[int, str]:
 
 def enablement_shares(month: date) -> dict[int, tuple[int, int]]:
     """Per active partnership with items due in ``month``: (done by the due date, due), where done
-    by the due date means ``done_at`` falls on or before it in the site's time zone."""
+    by the due date means ``done_at`` falls on or before it in the site's time zone. Archived items
+    are no longer part of the plan and do not count."""
     out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for pid, due, done_at in (EnablementItem.objects
                               .filter(due_date__gte=month, due_date__lt=month_shift(month, 1),
-                                      partnership__archived_at__isnull=True)
+                                      partnership__archived_at__isnull=True, archived_at__isnull=True)
                               .values_list("partnership_id", "due_date", "done_at")):
         out[pid][1] += 1
         if done_at is not None and timezone.localdate(done_at) <= due:

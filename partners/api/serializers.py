@@ -11,6 +11,8 @@ from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelate
 from governance.models import Function, OrgUnit, User
 from governance.querysets import LOG
 from partners import services
+from partners.enablement.models import EnablementItem
+from partners.enablement.services import enablement_create, enablement_update
 from partners.models import (
     DIMENSION_FIELDS,
     BusinessReview,
@@ -205,3 +207,36 @@ class BusinessReviewSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         return services.review_update(actor=_user(self), review=instance, **validated_data)
+
+
+class EnablementItemSerializer(serializers.ModelSerializer):
+    """An enablement item of a partnership. ``partnership`` comes from the URL on create
+    (``/partnerships/{id}/enablement-items/``) and never changes; ``owner`` among the people the
+    caller sees, who must be able to open the partnership; ``done`` marks it done or reopens it
+    (its owner may do only that). The rules are ``partners.enablement.services``'."""
+
+    owner = People()
+    due_date = serializers.DateField()
+    done = serializers.BooleanField(required=False, help_text="true marks it done (now), false reopens it.")
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EnablementItem
+        fields = ["id", "partnership", "kind", "title", "owner", "due_date", "done", "done_at", "archived_at",
+                  "overdue"]
+        read_only_fields = ["partnership", "done_at", "archived_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["done"] = instance.done_at is not None
+        return data
+
+    def get_overdue(self, item) -> bool:
+        return item.archived_at is None and item.is_overdue(timezone.localdate())
+
+    def create(self, validated_data):
+        validated_data.pop("done", None)
+        return enablement_create(actor=_user(self), partnership=self.context["partnership"], **validated_data)
+
+    def update(self, instance, validated_data):
+        return enablement_update(actor=_user(self), item=instance, **validated_data)

@@ -1,4 +1,5 @@
-"""/api/v1/partners/, partnerships/, assessments/, reviews/, review-actions/.
+"""/api/v1/partners/, partnerships/ (with /{id}/enablement-items/), assessments/, reviews/,
+review-actions/, enablement-items/.
 
 Reads: the caller's scoped queryset (out of scope = 404, never listed). Writes: role first
 (``write_roles``: 403), then the service re-checks scope inside its transaction.
@@ -14,15 +15,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.api.fields import ScopedPrimaryKeyRelatedField
-from governance.api.viewsets import ScopedModelViewSet
+from governance.api.viewsets import ScopedModelViewSet, ScopedReadUpdateViewSet
 from governance.models import Role, User
-from governance.querysets import CHANGE, SHARE, VIEW
+from governance.querysets import CHANGE, DELETE, SHARE, VIEW
 from kpis.services.measurements import parse_period
 from partners import selectors, services
 from partners.api.serializers import (
     BenchmarkSerializer,
     BusinessReviewSerializer,
     CommitmentResultSerializer,
+    EnablementItemSerializer,
     MaturityAssessmentSerializer,
     MaturitySerializer,
     PartnerSerializer,
@@ -32,8 +34,11 @@ from partners.api.serializers import (
 from partners.benchmarks.selectors import partnership_benchmarks
 from partners.commitments.attainment import attainment as commitment_attainment
 from partners.commitments.attainment import recent_months
+from partners.enablement.models import EnablementItem
+from partners.enablement.services import enablement_archive
 from partners.filtersets import (
     BusinessReviewFilter,
+    EnablementItemFilter,
     MaturityAssessmentFilter,
     PartnerFilter,
     PartnershipFilter,
@@ -171,6 +176,27 @@ class PartnershipViewSet(_ServiceDestroyMixin, ScopedModelViewSet):
         rows = commitment_attainment(viewer=request.user, partnership=partnership, months=months)
         return Response(CommitmentResultSerializer(rows, many=True).data)
 
+    @extend_schema(methods=["GET"], responses={200: EnablementItemSerializer(many=True), 401: ERRORS[401],
+                                               404: ERRORS[404]})
+    @extend_schema(methods=["POST"], request=EnablementItemSerializer,
+                   responses={201: EnablementItemSerializer, **ERRORS})
+    @action(detail=True, methods=["get", "post"], url_path="enablement-items", url_name="enablement-items")
+    def enablement_items(self, request, pk=None):
+        """The partnership's enablement items (GET; ``?archived=true`` lists the archived ones), or
+        add one (POST ``{kind, title, owner, due_date}``): internal users who may change the
+        partnership (403 otherwise, nothing written)."""
+        partnership = self.get_object()
+        if request.method == "POST":
+            serializer = EnablementItemSerializer(data=request.data, context={**self.get_serializer_context(),
+                                                                              "partnership": partnership})
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+            return Response(serializer.data, status=status.HTTP_201_CREATED)
+        archived = str(request.query_params.get("archived", "")).lower() in ("true", "1", "yes")
+        items = (EnablementItem.objects.restrict(request.user, VIEW).filter(partnership=partnership)
+                 .filter(archived_at__isnull=not archived).order_by("due_date", "pk"))
+        return Response(EnablementItemSerializer(items, many=True, context=self.get_serializer_context()).data)
+
     @extend_schema(request=ShareSerializer, responses={204: None, **ERRORS})
     @action(detail=True, methods=["post"])
     def share(self, request, pk=None):
@@ -266,3 +292,46 @@ class ReviewActionViewSet(_ServiceDestroyMixin, ScopedModelViewSet):
 
     def scoped_queryset(self, queryset):
         return queryset.order_by("due_date", "pk")
+
+
+@extend_schema(tags=["partnerships"])
+@extend_schema_view(
+    list=extend_schema(responses={200: EnablementItemSerializer(many=True), 401: ERRORS[401]}),
+    retrieve=extend_schema(responses={200: EnablementItemSerializer, 401: ERRORS[401], 404: ERRORS[404]}),
+    update=extend_schema(responses={200: EnablementItemSerializer, **ERRORS}),
+    partial_update=extend_schema(responses={200: EnablementItemSerializer, **ERRORS}),
+)
+class EnablementItemViewSet(ScopedReadUpdateViewSet):
+    """Enablement items (create them under ``/partnerships/{id}/enablement-items/``). PATCH edits
+    ``kind, title, owner, due_date`` (internal users who may change the partnership) or ``done``
+    (also the item's owner, partner users included); ``/archive/`` and ``/restore/`` drop an item
+    from the plan or bring it back. Never deleted: history keeps every step."""
+
+    model = EnablementItem
+    serializer_class = EnablementItemSerializer
+    write_roles = (*INTERNAL_WRITERS, Role.PARTNER)
+    action_write_roles = {"archive": INTERNAL_WRITERS, "restore": INTERNAL_WRITERS}
+    object_actions = {"archive": DELETE, "restore": DELETE}
+    filterset_class = EnablementItemFilter
+    ordering_fields = ["due_date"]
+
+    def scoped_queryset(self, queryset):
+        return queryset.order_by("due_date", "pk")
+
+    @extend_schema(request=None, responses={200: EnablementItemSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        """Archive the item: no longer listed nor counted by the ENABLEMENT KPI; history kept."""
+        item = self.get_object()
+        enablement_archive(actor=request.user, item=item, archived=True)
+        item.refresh_from_db()
+        return Response(EnablementItemSerializer(item, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={200: EnablementItemSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Bring an archived item back into the plan."""
+        item = self.get_object()
+        enablement_archive(actor=request.user, item=item, archived=False)
+        item.refresh_from_db()
+        return Response(EnablementItemSerializer(item, context=self.get_serializer_context()).data)

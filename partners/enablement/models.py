@@ -19,7 +19,8 @@ class EnablementKind(models.TextChoices):
 
 class EnablementItem(models.Model):
     """One thing the partner must get through — done when ``done_at`` is set, on time when that
-    falls on or before ``due_date`` (in the site's zone)."""
+    falls on or before ``due_date`` (in the site's zone). Archived items (``archived_at``) are no
+    longer part of the plan: not listed, not counted by the ENABLEMENT KPI; their history stays."""
 
     partnership = models.ForeignKey("partners.Partnership", on_delete=models.CASCADE, related_name="enablement_items")
     kind = models.CharField(max_length=16, choices=EnablementKind.choices)
@@ -27,6 +28,7 @@ class EnablementItem(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enablement_items")
     due_date = models.DateField()
     done_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True, help_text="Dropped from the plan (kept for history).")
 
     objects = EnablementItemQuerySet.as_manager()
     history = HistoricalRecords()

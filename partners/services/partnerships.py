@@ -216,7 +216,8 @@ def partnership_delete(*, actor: User, partnership: Partnership) -> None:
     try:
         partnership.delete()
     except models.ProtectedError as exc:
-        raise ValidationError({"partnership": "Other records (KPIs, decisions) still refer to it."}) from exc
+        raise ValidationError(
+            {"partnership": "Other records (KPIs, decisions, objectives) still refer to it."}) from exc
 
 
 @transaction.atomic

@@ -25,16 +25,17 @@ ROLES = ("admin", "leader", "manager_de", "manager_jp", "partner", "anon")
 NATO = {"a": "Alpha", "b": "Bravo"}
 
 # Names a role must never read on any page: the other side's scoped objects (reference data such
-# as decision types and, for internal users, KPIs and objectives is readable by everyone).
+# as decision types and, for internal users, KPIs is readable by everyone; objectives are scoped).
 _SCOPED_NAMES = {"a": ["Partnership A", "MedDistrib GmbH", "QBR Alpha", "Action Alpha", "Decision Alpha",
-                       "Forum Alpha"],
-                 "b": ["Partnership B", "Nihon Supply KK", "QBR Bravo", "Action Bravo", "Decision Bravo"]}
+                       "Forum Alpha", "Objective Alpha"],
+                 "b": ["Partnership B", "Nihon Supply KK", "QBR Bravo", "Action Bravo", "Decision Bravo",
+                       "Objective Bravo"]}
 UNSEEN_NAMES = {
     "admin": [],
     "leader": _SCOPED_NAMES["b"],
     "manager_de": _SCOPED_NAMES["b"],
     "manager_jp": _SCOPED_NAMES["a"],
-    "partner": [*_SCOPED_NAMES["b"], "KPI Bravo", "Objective Alpha", "Objective Bravo", "Forum Alpha"],
+    "partner": [*_SCOPED_NAMES["b"], "KPI Bravo", "Objective Alpha", "Objective Global", "Forum Alpha"],
     "anon": [*_SCOPED_NAMES["a"], *_SCOPED_NAMES["b"]],
 }
 
@@ -61,6 +62,7 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
     from decisions import services as decisions
     from governance import services as governance
     from kpis.catchball.services import proposal_create
+    from kpis.models import StrategicObjective as Objective
     from kpis.services.definitions import kpi_create, objective_save, target_set
     from kpis.services.measurements import measurements_record
     from partners import services as partners
@@ -100,7 +102,11 @@ def world(cast, org, functions, partner_a, partner_b) -> World:
         # A target proposal for the partnership (the company's side proposed; the partner's turn).
         side["proposal"] = proposal_create(actor=member, kpi=side["kpi"], org_unit=org[unit], partnership=partnership,
                                            period=date(2026, 2, 1), value="120", now=NOW)
-        side["objective"] = objective_save(code=f"OBJ{key.upper()}", title=f"Objective {NATO[key]}", kpis=[side["kpi"]])
+        # Objectives of the cascade: a (Germany) and b (Japan) refine one global objective.
+        top = Objective.objects.filter(code="OBJG").first() or objective_save(
+            code="OBJG", title="Objective Global", org_unit=org["GLOBAL"])
+        side["objective"] = objective_save(code=f"OBJ{key.upper()}", title=f"Objective {NATO[key]}", kpis=[side["kpi"]],
+                                           parent=top, org_unit=org[unit])
         side["decision_type"] = decisions.decision_type_create(
             actor=admin, code=f"DT{key.upper()}", name=f"Decision type {NATO[key]}", decided_at_level="market",
             sla_hours=24, calendar="24x7", rights=[(f["SALES"], "D")], now=NOW)

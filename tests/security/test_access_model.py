@@ -64,6 +64,7 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("partners.ReviewAction", "delete"): IN_SCOPE_INTERNAL,
     ("partners.EnablementItem", "view"): PARTNERSHIP,
     ("partners.EnablementItem", "change"): ("ab", "a", "a", "b", "a"),  # the partner owns item a
+    ("partners.EnablementItem", "delete"): IN_SCOPE_INTERNAL,  # archive and edit: who may change the partnership
     ("kpis.KPI", "view"): ("ab", "ab", "ab", "ab", "a"),
     ("kpis.KPI", "change"): ADMIN,
     ("kpis.KPI", "delete"): ADMIN,
@@ -80,9 +81,11 @@ ACCESS: dict[tuple[str, str], tuple[str, ...]] = {
     ("partners.PeerCohort", "view"): ("ab", "ab", "ab", "ab", "a"),
     ("partners.PeerPosition", "view"): PARTNERSHIP,
     ("partners.Commitment", "view"): PARTNERSHIP,  # both sides see both sides' commitments
-    ("kpis.StrategicObjective", "view"): INTERNAL,
-    ("kpis.StrategicObjective", "change"): ADMIN,
-    ("kpis.StrategicObjective", "delete"): ADMIN,
+    # The cascade: a (Germany) and b (Japan) refine a global objective; the line and subtrees see them,
+    # leaders and managers in scope change them, partner users see none (objectives have no sharing flag).
+    ("kpis.StrategicObjective", "view"): IN_SCOPE_INTERNAL,
+    ("kpis.StrategicObjective", "change"): IN_SCOPE_INTERNAL,
+    ("kpis.StrategicObjective", "delete"): IN_SCOPE_INTERNAL,
     ("decisions.DecisionType", "view"): ("ab",) * 5,
     ("decisions.DecisionType", "change"): ADMIN,
     ("decisions.DecisionType", "delete"): ADMIN,

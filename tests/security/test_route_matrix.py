@@ -122,11 +122,15 @@ EXPECT: list[Expect] = [
         E(f"manage:{slug}-archive", "*", "R H H H H L", "R H H H H L", kind=kind, lookup=lookup, body={}),
         E(f"manage:{slug}-restore", "*", "R H H H H L", "R H H H H L", kind=kind, lookup=lookup, body={}),
     )],
-    *[e for slug, kind in (("kpis", "kpi"), ("objectives", "objective")) for e in (
+    *[e for slug, kind in (("kpis", "kpi"),) for e in (
         E(f"manage:{slug}-list", "*", PAGE_ADMIN),
         E(f"manage:{slug}-new", "*", PAGE_ADMIN),
         E(f"manage:{slug}-edit", "*", PAGE_ADMIN, PAGE_ADMIN, kind=kind, lookup=CODE),
     )],
+    # Objectives of the cascade: leaders and managers add and edit them in scope (issue 19).
+    E("manage:objectives-list", "*", PAGE_INTERNAL),
+    E("manage:objectives-new", "*", PAGE_INTERNAL),
+    E("manage:objectives-edit", "*", INT_A, INT_B, kind="objective", lookup=CODE),
     E("manage:targets-list", "*", PAGE_ADMIN),  # the targets grid (org units × months of one KPI)
     E("manage:holidays-list", "*", PAGE_ADMIN),
     E("manage:holidays-new", "*", PAGE_ADMIN),
@@ -182,6 +186,11 @@ EXPECT: list[Expect] = [
     E("partners:benchmarks", "*", PAGE_INTERNAL),  # the named grid: internal users (their scope's names)
     E("partners:action-status", "*", "R R R H R L", "R H H R H L", kind="review_action", body={"status": "done"}),
     E("partners:enablement-done", "*", "R R R H R L", "R H H R H L", kind="enablement", body={"done": "1"}),
+    # Adding, editing and archiving items: internal users who may change the partnership (issue 19);
+    # the partner user sees item a and partnership A but may not (403 about a visible object).
+    E("partners:enablement-new", "*", "O O O H d L", "O H H O H L", kind="partnership"),
+    E("partners:enablement-edit", "*", "O O O H d L", "O H H O H L", kind="enablement"),
+    E("partners:enablement-archive", "*", "R R R H d L", "R H H R H L", kind="enablement", body={"archived": "1"}),
     E("partners:partnership", "*", READ_A, READ_B, kind="partnership"),
     E("partners:assess", "*", READ_A, READ_B, kind="partnership"),
     E("partners:review-new", "*", "O O O H d L", "O H H O H L", kind="partnership"),
@@ -211,6 +220,13 @@ EXPECT: list[Expect] = [
     E("review-list", "GET", ALL_READ),
     E("review-list", "POST", "W W W W D L"),
     *detail("review-detail", "review", body={}),
+    E("partnership-enablement-items", "GET", READ_A, READ_B, kind="partnership"),
+    E("partnership-enablement-items", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="partnership", body={}),
+    E("enablement-item-list", "GET", ALL_READ),
+    *detail("enablement-item-detail", "enablement", body={}, write=(PARTNER_WRITE_A, PARTNER_WRITE_B),
+            methods=("GET", "PUT", "PATCH")),  # the owner (partner user, item a) may PATCH done only
+    E("enablement-item-archive", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="enablement", body={}),
+    E("enablement-item-restore", "POST", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="enablement", body={}),
     E("review-action-list", "GET", ALL_READ),
     E("review-action-list", "POST", "W W W W D L"),
     *detail("review-action-detail", "review_action", body={}, write=(PARTNER_WRITE_A, PARTNER_WRITE_B),
@@ -221,6 +237,7 @@ EXPECT: list[Expect] = [
     E("kpis:list", "*", PAGE_ALL),  # partner users: the KPIs their partnership co-owns
     E("kpis:dashboard", "*", PAGE_INTERNAL),
     E("kpis:alignment", "*", PAGE_INTERNAL),
+    E("kpis:objectives", "*", PAGE_INTERNAL),  # the cascade tree (issue 19)
     # The dashboard's unit search: out-of-scope codes find nothing (200, like a code that does not exist).
     E("kpis:units", "*", PAGE_INTERNAL, PAGE_INTERNAL, kind="org_unit", lookup=CODE, query="?q={code}"),
     E("kpis:detail", "*", "O O O O H L", "O O O O H L", kind="kpi", lookup=CODE),
@@ -263,10 +280,9 @@ EXPECT: list[Expect] = [
     E("measurement-detail", "GET", READ_A, READ_B, kind="measurement"),
     E("scorecard-list", "GET", "O O O H O L", "O H H O H L", kind="org_unit", lookup=CODE,
       query="?org_unit={code}&period=2026-01"),
-    E("objective-list", "GET", ALL_READ),  # empty for partner users (see LISTS)
-    E("objective-list", "POST", ADMIN_WRITE),
-    *detail("objective-detail", "objective", CODE, read=(INTERNAL_READ, INTERNAL_READ), body={},
-            write=(ADMIN_WRITE, ADMIN_WRITE)),
+    E("objective-list", "GET", ALL_READ),  # scoped; empty for partner users (see LISTS)
+    E("objective-list", "POST", "W W W W D L", body={}),  # leaders and managers add children in scope
+    *detail("objective-detail", "objective", CODE, read=(INT_A, INT_B), body={}),
     # --- decisions pages -------------------------------------------------------------------------
     E("decisions:index", "*", "R R R R R L"),
     E("decisions:queue", "*", PAGE_INTERNAL),
@@ -365,13 +381,13 @@ LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "assessment-list": ("assessment", "id", SCOPED_LIST),
     "review-list": ("review", "id", SCOPED_LIST),
     "review-action-list": ("review_action", "id", SCOPED_LIST),
+    "enablement-item-list": ("enablement", "id", SCOPED_LIST),
     "target-list": ("target", "id", SCOPED_LIST),
     "target-proposal-list": ("proposal", "id", SCOPED_LIST),
     "measurement-list": ("measurement", "id", SCOPED_LIST),
     "import-job-list": ("import_job", "id", ("", "", "a", "b", "")),  # one's own, admins included
     "decision-list": ("decision", "id", SCOPED_LIST),
     "kpi-list": ("kpi", "code", ("ab", "ab", "ab", "ab", "a")),
-    "objective-list": ("objective", "code", ("ab", "ab", "ab", "ab", "")),
     "decisiontype-list": ("decision_type", "code", ("ab", "ab", "ab", "ab", "ab")),
     "matrixversion-list": ("matrix_version", "number", ("ab", "ab", "ab", "ab", "")),
 }
@@ -384,6 +400,9 @@ EXACT_LISTS: dict[str, tuple[str, tuple[set, ...]]] = {
                                {"lena.leader", "max.de", "otto.at", "pat.partner"},
                                {"max.de", "lena.leader", "pat.partner"}, {"yuki.jp"}, {"pat.partner"})),
     "function-list": ("code", ({"SALES", "ACCESS", "COMPLIANCE", "MKT", "FINANCE"},) * 5),
+    # The cascade: the global objective reaches every internal user; a and b their line and scope only.
+    "objective-list": ("code", ({"OBJG", "OBJA", "OBJB"}, {"OBJG", "OBJA"}, {"OBJG", "OBJA"}, {"OBJG", "OBJB"},
+                                set())),
 }
 ALLOWED_ROUTE_RULES = "admin:* — superusers only (see test_django_admin_is_for_superusers_only)"
 # (model, action) pairs no route uses yet, and why; a pair listed here that a route does exercise fails too.
