@@ -415,7 +415,7 @@ def analyze_stale_inputs() -> list[str]:
     return stale
 
 
-def rollup_full(*, swap: bool = True, unlogged: bool = False) -> RollupResult:
+def rollup_full(*, swap: bool = True) -> RollupResult:
     """Rebuild every cell from scratch: a fresh set written level by level (no per-row upsert) into
     a fresh table swapped in for the cell table (``kpis.services.rollup_swap``), or — with
     ``swap=False``, or when the table has something a swap would not carry over — into the emptied
@@ -436,10 +436,8 @@ def rollup_full(*, swap: bool = True, unlogged: bool = False) -> RollupResult:
             written = _recompute(cur, scoped=False)
             benchmarks_refresh(cur)
         else:
-            rollup_swap.create_fresh(cur, shape, unlogged=unlogged)
+            rollup_swap.create_fresh(cur, shape)
             written = _recompute(cur, scoped=False, table=FRESH_CELLS)
-            if unlogged:
-                cur.execute(f"ALTER TABLE {FRESH_CELLS} SET LOGGED")
             rollup_swap.index_fresh(cur, shape)
             cur.execute(f"ANALYZE {FRESH_CELLS}")
             benchmarks_refresh(cur, cells=FRESH_CELLS)

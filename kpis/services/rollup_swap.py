@@ -106,12 +106,14 @@ def table_shape(cur, table: str, fresh: str) -> TableShape | None:
     return shape
 
 
-def create_fresh(cur, shape: TableShape, *, unlogged: bool = False) -> None:
+def create_fresh(cur, shape: TableShape) -> None:
     """An empty, index-less copy of the table's columns, defaults, identity and checks, with the
-    old table's owner; its identity sequences continue from the old ones' values."""
+    old table's owner; its identity sequences continue from the old ones' values. A regular table:
+    built unlogged and then ``SET LOGGED`` (which rewrites it into the WAL) it was no faster at 1M
+    (44.1–48.9 s vs 43.9 s twice, docs/benchmarks.md)."""
     t, f = qn(shape.table), qn(shape.fresh)
     cur.execute(f"DROP TABLE IF EXISTS {f}")
-    cur.execute(f"CREATE {'UNLOGGED ' if unlogged else ''}TABLE {f} (LIKE {t} INCLUDING DEFAULTS "
+    cur.execute(f"CREATE TABLE {f} (LIKE {t} INCLUDING DEFAULTS "
                 f"INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE "
                 f"INCLUDING COMPRESSION INCLUDING COMMENTS)")
     cur.execute(f"ALTER TABLE {f} OWNER TO {shape.owner}")
