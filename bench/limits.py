@@ -16,9 +16,15 @@ COLS = ("kpi_id, org_unit_id, partnership_id, partnership_key, grain, period, ac
 
 
 def create_hand_table(cur) -> None:
-    """A logged table shaped and indexed exactly like the scorecard cells."""
+    """A logged table shaped like the scorecard cells, without indexes: ``index_hand_table`` adds
+    the same primary key and unique key after the load, as the service's full rebuild does."""
     cur.execute(f"DROP TABLE IF EXISTS {HAND_CELLS}")
-    cur.execute(f"CREATE TABLE {HAND_CELLS} (LIKE {C} INCLUDING ALL)")
+    cur.execute(f"CREATE TABLE {HAND_CELLS} (LIKE {C} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)")
+
+
+def index_hand_table(cur) -> None:
+    cur.execute(f"ALTER TABLE {HAND_CELLS} ADD PRIMARY KEY (id), "
+                f"ADD UNIQUE (org_unit_id, grain, partnership_key, period, kpi_id)")
 
 
 def _att(actual: str, target: str) -> str:
@@ -27,9 +33,10 @@ def _att(actual: str, target: str) -> str:
 
 
 # One INSERT … SELECT: leaf cells → every ancestor through the closure table (one join, no
-# level-by-level passes), targets likewise, then quarter/YTD windows from the month cells, the
-# latest month's figures carried through the window aggregate; rows written in the order of the
-# unique key (as the service does), so the index grows at its right edge.
+# level-by-level passes), targets likewise, then quarter cells from their three months and YTD cells
+# as running aggregates over each series' year (one per month cell, as the service's full rebuild),
+# the latest month's figures carried through the aggregate; rows written in the order of the
+# unique key (as the service does) into a table indexed after the load (``index_hand_table``).
 FULL_ROLLUP_SQL = f"""
 WITH leaf AS (
     SELECT m.kpi_id, m.org_unit_id, p.pk, m.period,
@@ -66,9 +73,19 @@ WITH leaf AS (
                FILTER (WHERE c.n IS NOT NULL) AS la,
            MAX(ARRAY[(c.period - DATE '2000-01-01')::numeric, c.target]) FILTER (WHERE c.target IS NOT NULL) AS lt,
            MAX(c.rep) AS max_rep
-    FROM months c JOIN {W} w ON w.month = c.period
+    FROM months c JOIN {W} w ON w.month = c.period AND w.grain = 'quarter'
     GROUP BY c.kpi_id, c.unit_id, c.pk, w.grain, w.period
-    HAVING w.grain = 'quarter' OR MAX(c.period) = w.period
+    UNION ALL
+    SELECT c.kpi_id, c.unit_id, c.pk, 'ytd', c.period, SUM(c.n) OVER y, SUM(c.d) OVER y,
+           SUM(c.target) OVER y, AVG(c.target) OVER y,
+           AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.g END) OVER y,
+           AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.r END) OVER y,
+           MAX(ARRAY[(c.period - DATE '2000-01-01')::numeric, c.actual, c.n, c.d, c.rep])
+               FILTER (WHERE c.n IS NOT NULL) OVER y,
+           MAX(ARRAY[(c.period - DATE '2000-01-01')::numeric, c.target]) FILTER (WHERE c.target IS NOT NULL) OVER y,
+           MAX(c.rep) OVER y
+    FROM months c
+    WINDOW y AS (PARTITION BY c.kpi_id, c.unit_id, c.pk, date_trunc('year', c.period::timestamp) ORDER BY c.period)
 ), result AS (
     SELECT c.kpi_id, c.unit_id, c.pk, 'month' AS grain, c.period, c.actual, c.n, c.d, c.target, c.g, c.r,
            c.rep, c.rep AS exp

@@ -34,6 +34,11 @@ def markdown_table(result: dict) -> str:
             if op.get("ratio") is not None else
             f"| {op['name']} | {ours} | — | — | {op['target']} | "
             f"{'—' if op.get('met') is None else 'yes' if op['met'] else 'no'} |")
+        if op.get("command_seconds"):
+            lines.append(
+                f"| ↳ `manage.py rollup_scorecards --full` over the existing cells (new process, wall clock) | "
+                f"{_fmt(op['command_seconds'], op['unit'])} | {_fmt(op['limit'], op['unit'])} | "
+                f"{op['command_ratio']:.2f}× | {op['command_target']} | {'yes' if op['command_met'] else 'no'} |")
         if op.get("same_writes_copy_rate"):
             lines.append(
                 f"| ↳ same import vs COPY of the same writes (rows + history rows + dirty keys) | "

@@ -27,8 +27,11 @@ Shape: each org level is computed from the level below (children's cells) plus a
 and targets placed directly at that level — market → cluster → region → global — then quarter
 and YTD cells from month cells via the ``RollupWindow`` calendar.
 The incremental run restricts every statement to the keys in ``RollupScope`` (dirty leaf keys
-expanded to their ancestors and windows); ``full`` runs the same statements unrestricted on an
-emptied table, so both give identical rows. Both run under one PostgreSQL advisory lock, so two
+expanded to their ancestors and windows); ``full`` runs the same month statements unrestricted into
+a fresh table (``rollup_swap``: indexed after the load, then swapped in for the cell table under its
+names) and computes the YTD cells as running aggregates over each series' year rather than through
+the calendar — the same sums, means and maxima, so both give identical rows (the tests compare them
+with each other and with a Python reference). Both run under one PostgreSQL advisory lock, so two
 runs at once queue up.
 """
 
@@ -42,15 +45,20 @@ from django.db import connection, transaction
 
 from governance.models import OrgUnit, OrgUnitClosure
 from kpis.models import KPI, DirtyCell, Grain, Measurement, RollupScope, RollupWindow, ScorecardCell, Target
+from kpis.services import rollup_swap
 from partners.benchmarks.compute import benchmarks_refresh
+from partners.models import Partnership
 
 LEVELS = ("market", "cluster", "region", "global")  # bottom-up
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # periods outside are rejected on input
 ROLLUP_LOCK_KEY = 7_204_001
 # Memory per sort/hash of the full rebuild (PostgreSQL, this transaction only): the quarter/YTD
-# step groups every month cell fanned out to its windows (about ten rows per measurement); with the
-# 4MB default it sorts on disk, with this it hash-aggregates (docs/benchmarks.md#figures-behind-code-comments).
+# step sorts every month cell by series (the YTD running aggregates) and groups them by quarter;
+# with the 4MB default those sorts go to disk, with this they stay in memory at 1M measurements
+# (docs/benchmarks.md#figures-behind-code-comments).
 FULL_ROLLUP_WORK_MEM = "256MB"
+# The full rebuild's index builds after the load (one sort per index).
+FULL_ROLLUP_MAINTENANCE_WORK_MEM = "256MB"
 
 M = Measurement._meta.db_table
 C = ScorecardCell._meta.db_table
@@ -88,12 +96,13 @@ def _scope(unit: str, kpi: str, pkey: str, period: str, *, scoped: bool, grain: 
             f" AND s.kpi_id = {kpi} AND s.partnership_key = {pkey}")
 
 
-def _finish(inner: str) -> str:
+def _finish(inner: str, table: str = C) -> str:
     """Wrap a query yielding the cell columns (without attainment/rag) into the INSERT, rows in the
     order of the cells' unique key: each lands next to the one before in the index instead of on a
-    random page of it (the index outgrows the buffer cache at millions of cells)."""
+    random page of it (the index outgrows the buffer cache at millions of cells), and a full
+    rebuild's fresh table is laid out in the dashboard's reading order."""
     return (
-        f"INSERT INTO {C} ({CELL_COLUMNS}) "
+        f"INSERT INTO {table} ({CELL_COLUMNS}) "
         f"SELECT b.kpi_id, b.org_unit_id, NULLIF(b.pkey, 0), b.pkey, b.grain, b.period, b.actual, b.numerator, "
         f"b.denominator, b.target, b.green_at, b.red_at, b.att, "
         f"CASE WHEN b.att IS NULL THEN 'none' WHEN b.att >= b.green_at THEN 'green' "
@@ -113,8 +122,9 @@ def _branch(exprs: tuple[str, ...], from_where: str) -> str:
     return f"SELECT {cols} {from_where}"
 
 
-def level_sql(level: str, *, scoped: bool, direct_measurements: bool) -> str:
-    """Month cells of one org level: direct measurements + targets at that level + children's cells."""
+def level_sql(level: str, *, scoped: bool, direct_measurements: bool, table: str = C) -> str:
+    """Month cells of one org level: direct measurements + targets at that level + children's cells
+    (read from and written to ``table``: the cell table, or a full rebuild's fresh one)."""
     assert level in LEVELS
     lv = f"'{level}'"
     n = "CASE WHEN k.aggregation = 'ratio' THEN m.numerator ELSE m.value END"
@@ -142,7 +152,7 @@ def level_sql(level: str, *, scoped: bool, direct_measurements: bool) -> str:
         parts.append(_branch(
             ("c.kpi_id", "ch.parent_id", "c.partnership_key", "c.period", "c.numerator", "c.denominator",
              "c.reporting", "c.expected", "0", NUL, "c.target", NUL, NUL, g_child, r_child),
-            f"FROM {C} c JOIN {U} ch ON ch.id = c.org_unit_id JOIN {U} p ON p.id = ch.parent_id"
+            f"FROM {table} c JOIN {U} ch ON ch.id = c.org_unit_id JOIN {U} p ON p.id = ch.parent_id"
             f"{_scope('ch.parent_id', 'c.kpi_id', 'c.partnership_key', 'c.period', scoped=scoped)} "
             f"WHERE c.grain = 'month' AND p.level = {lv}"))
     union = " UNION ALL ".join(parts)
@@ -166,7 +176,7 @@ def level_sql(level: str, *, scoped: bool, direct_measurements: bool) -> str:
         f"LEFT JOIN (SELECT parent_id, COUNT(*) AS n FROM {U} WHERE parent_id IS NOT NULL GROUP BY parent_id) cc "
         f"ON cc.parent_id = g.unit_id"
     )
-    return _finish(inner)
+    return _finish(inner, table)
 
 
 def _month_number(period: str) -> str:
@@ -174,36 +184,52 @@ def _month_number(period: str) -> str:
     return f"({period} - DATE '2000-01-01')::numeric"
 
 
-def window_sql(*, scoped: bool) -> str:
+def window_sql(*, scoped: bool, table: str = C) -> str:
     """Quarter and YTD cells from the month cells of the same unit and partnership."""
-    if scoped:
-        # The month cells the scoped windows need were fetched once into MONTH_CELLS (see
-        # ``_fetch_window_months``); here they fan out to their windows with hash joins in memory.
-        source = (f"FROM {MONTH_CELLS} c JOIN {S} s ON s.kpi_id = c.kpi_id AND s.org_unit_id = c.org_unit_id "
-                  f"AND s.partnership_key = c.partnership_key AND s.grain IN ('quarter', 'ytd') "
-                  f"JOIN {W} cal ON cal.grain = s.grain AND cal.period = s.period AND cal.month = c.period")
-    else:
-        source = f"FROM {C} c JOIN {W} cal ON cal.month = c.period WHERE c.grain = 'month'"
     # The last month with an actual (and with a target) travels through the aggregate as
     # MAX(ARRAY[month, …]): arrays compare element by element and the month is unique in a
     # window, so the maximum is that month's row. Joining the month cells back on the window's
     # last month instead made PostgreSQL merge-join on the series alone and compare every
     # window with every month of its series (docs/benchmarks.md).
     latest = (f"MAX(ARRAY[{_month_number('c.period')}, c.actual, c.numerator, c.denominator, c.reporting, "
-              f"c.expected]) FILTER (WHERE c.numerator IS NOT NULL) AS la, "
-              f"MAX(ARRAY[{_month_number('c.period')}, c.target]) FILTER (WHERE c.target IS NOT NULL) AS lt")
+              f"c.expected]) FILTER (WHERE c.numerator IS NOT NULL){{over}} AS la, "
+              f"MAX(ARRAY[{_month_number('c.period')}, c.target]) FILTER (WHERE c.target IS NOT NULL){{over}} AS lt")
+    figures = (f"SUM(c.numerator){{over}} AS n, SUM(c.denominator){{over}} AS d, SUM(c.target){{over}} AS t_sum, "
+               f"AVG(c.target){{over}} AS t_avg, "
+               f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.green_at END){{over}} AS g, "
+               f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.red_at END){{over}} AS r, "
+               f"MAX(c.expected){{over}} AS expected, {latest}")
     pick = {"actual": "w.la[2]", "numerator": "w.la[3]", "denominator": "w.la[4]",
             "reporting": "w.la[5]::integer", "expected": "w.la[6]::integer", "target": "w.lt[2]"}
-    windows = (
-        f"SELECT c.kpi_id, c.org_unit_id, c.partnership_key AS pkey, cal.grain, cal.period, "
-        f"SUM(c.numerator) AS n, SUM(c.denominator) AS d, SUM(c.target) AS t_sum, AVG(c.target) AS t_avg, "
-        f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.green_at END) AS g, "
-        f"AVG(CASE WHEN c.target IS NULL THEN NULL ELSE c.red_at END) AS r, MAX(c.expected) AS expected, "
-        f"{latest} "
-        f"{source} "
-        f"GROUP BY c.kpi_id, c.org_unit_id, c.partnership_key, cal.grain, cal.period "
-        f"HAVING {YTD_ENDS_AT_A_MONTH_CELL.format(month='c.period', grain='cal.grain', period='cal.period')}"
-    )
+    if scoped:
+        # The month cells the scoped windows need were fetched once into MONTH_CELLS (see
+        # ``_fetch_window_months``); here they fan out to their windows with hash joins in memory.
+        windows = (
+            f"SELECT c.kpi_id, c.org_unit_id, c.partnership_key AS pkey, cal.grain, cal.period, "
+            f"{figures.format(over='')} "
+            f"FROM {MONTH_CELLS} c JOIN {S} s ON s.kpi_id = c.kpi_id AND s.org_unit_id = c.org_unit_id "
+            f"AND s.partnership_key = c.partnership_key AND s.grain IN ('quarter', 'ytd') "
+            f"JOIN {W} cal ON cal.grain = s.grain AND cal.period = s.period AND cal.month = c.period "
+            f"GROUP BY c.kpi_id, c.org_unit_id, c.partnership_key, cal.grain, cal.period "
+            f"HAVING {YTD_ENDS_AT_A_MONTH_CELL.format(month='c.period', grain='cal.grain', period='cal.period')}"
+        )
+    else:
+        # Every month cell at once: a quarter groups its three months; the YTD cells — one per month
+        # cell, closing at it — are running aggregates over each series' year in month order (the
+        # same sums, means and maxima as the calendar's windows). Fanning every month out to its
+        # quarter and up to twelve YTD windows and grouping those instead hashed ~7.5 rows per month
+        # cell, spilling to disk (docs/benchmarks.md).
+        ytd = ("OVER (PARTITION BY c.kpi_id, c.org_unit_id, c.partnership_key, date_trunc('year', c.period::timestamp) "
+               "ORDER BY c.period)")
+        windows = (
+            f"SELECT c.kpi_id, c.org_unit_id, c.partnership_key AS pkey, cal.grain, cal.period, "
+            f"{figures.format(over='')} "
+            f"FROM {table} c JOIN {W} cal ON cal.month = c.period AND cal.grain = 'quarter' WHERE c.grain = 'month' "
+            f"GROUP BY c.kpi_id, c.org_unit_id, c.partnership_key, cal.grain, cal.period "
+            f"UNION ALL "
+            f"SELECT c.kpi_id, c.org_unit_id, c.partnership_key, 'ytd', c.period, {figures.format(over=' ' + ytd)} "
+            f"FROM {table} c WHERE c.grain = 'month'"
+        )
     inner = (
         f"SELECT w.kpi_id, w.org_unit_id, w.pkey, w.grain, w.period, "
         f"CASE k.aggregation WHEN 'latest' THEN {pick['actual']} WHEN 'sum' THEN w.n "
@@ -215,7 +241,7 @@ def window_sql(*, scoped: bool) -> str:
         f"COALESCE({pick['reporting']}, 0) AS reporting, COALESCE({pick['expected']}, w.expected) AS expected "
         f"FROM ({windows}) w JOIN {K} k ON k.id = w.kpi_id"
     )
-    return _finish(inner)
+    return _finish(inner, table)
 
 
 # A YTD window is kept only where its closing month has a month cell (an actual or a target): over a
@@ -224,6 +250,7 @@ def window_sql(*, scoped: bool) -> str:
 YTD_ENDS_AT_A_MONTH_CELL = "{grain} = 'quarter' OR MAX({month}) = {period}"
 
 MONTH_CELLS = "rollup_month_cells"  # temporary table of one incremental run
+FRESH_CELLS = f"{C}_rebuild"  # a full rebuild's new cell table, renamed to ``C`` when complete
 
 
 def _fetch_window_months(cur) -> None:
@@ -278,19 +305,19 @@ def _levels_with_measurements(cur) -> set[str]:
     return {row[0] for row in cur.fetchall()}
 
 
-def _recompute(cur, *, scoped: bool) -> int:
+def _recompute(cur, *, scoped: bool, table: str = C) -> int:
     written = 0
     direct = _levels_with_measurements(cur)
     for level in LEVELS:
-        cur.execute(level_sql(level, scoped=scoped, direct_measurements=level in direct))
+        cur.execute(level_sql(level, scoped=scoped, direct_measurements=level in direct, table=table))
         written += max(cur.rowcount, 0)
         if not scoped:
             # A full rebuild starts from an empty cell table: without fresh statistics the planner
             # believes it is still empty and reads the level below with nested loops (minutes, not seconds).
-            cur.execute(f"ANALYZE {C}")
+            cur.execute(f"ANALYZE {table}")
     if scoped:
         _fetch_window_months(cur)
-    cur.execute(window_sql(scoped=scoped))
+    cur.execute(window_sql(scoped=scoped, table=table))
     written += max(cur.rowcount, 0)
     if scoped:
         cur.execute(f"DROP TABLE {MONTH_CELLS}")
@@ -368,16 +395,51 @@ def rollup_incremental() -> RollupResult:
     return RollupResult("incremental", claimed, written, time.perf_counter() - started)
 
 
-def rollup_full() -> RollupResult:
-    """Rebuild every cell from scratch: a fresh set written level by level (no per-row upsert)."""
+def analyze_stale_inputs() -> list[str]:
+    """ANALYZE the tables the full rebuild reads whose statistics are missing or older than a tenth
+    of their rows' changes (autovacuum's own default): a rebuild planned on no statistics — the
+    calendar after the migration filled it, a bulk-loaded measurement table — estimated four times
+    the month-to-window rows and sorted them on disk. Cheap when fresh (nothing to do); returns
+    the tables analyzed. ``make bench`` analyzes the whole database first, an operator's command
+    did not (docs/benchmarks.md)."""
+    tables = [M, T, K, U, CL, W, Partnership._meta.db_table]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.relname = ANY(%s) AND s.schemaname = ANY(current_schemas(false)) "
+            "AND (COALESCE(s.last_analyze, s.last_autoanalyze) IS NULL "
+            "OR s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0))", [tables])
+        stale = sorted(row[0] for row in cur.fetchall())
+        for table in stale:
+            cur.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return stale
+
+
+def rollup_full(*, swap: bool = True) -> RollupResult:
+    """Rebuild every cell from scratch: a fresh set written level by level (no per-row upsert) into
+    a fresh table swapped in for the cell table (``kpis.services.rollup_swap``), or — with
+    ``swap=False``, or when the table has something a swap would not carry over — into the emptied
+    cell table in place. One transaction either way: readers see the old cells until it commits,
+    and a rebuild that dies leaves them and the dirty marks it claimed as they were."""
     started = time.perf_counter()
     ensure_calendar()
+    analyze_stale_inputs()
     with transaction.atomic(), connection.cursor() as cur:
         _lock(cur)
         cur.execute(f"SET LOCAL work_mem = '{FULL_ROLLUP_WORK_MEM}'")
+        cur.execute(f"SET LOCAL maintenance_work_mem = '{FULL_ROLLUP_MAINTENANCE_WORK_MEM}'")
         cur.execute(f"DELETE FROM {D}")
         _empty_scope(cur)
-        cur.execute(f"DELETE FROM {C}")
-        written = _recompute(cur, scoped=False)
-        benchmarks_refresh(cur)
+        shape = rollup_swap.table_shape(cur, C, FRESH_CELLS) if swap else None
+        if shape is None:
+            cur.execute(f"DELETE FROM {C}")
+            written = _recompute(cur, scoped=False)
+            benchmarks_refresh(cur)
+        else:
+            rollup_swap.create_fresh(cur, shape)
+            written = _recompute(cur, scoped=False, table=FRESH_CELLS)
+            rollup_swap.index_fresh(cur, shape)
+            cur.execute(f"ANALYZE {FRESH_CELLS}")
+            benchmarks_refresh(cur, cells=FRESH_CELLS)
+            rollup_swap.swap_in(cur, shape)
     return RollupResult("full", 0, written, time.perf_counter() - started)

@@ -32,12 +32,14 @@ _VALUES = (
 )
 
 
-def benchmarks_refresh(cur, *, months: list[date] | None = None) -> int:
+def benchmarks_refresh(cur, *, months: list[date] | None = None, cells: str = C) -> int:
     """Rewrite the cohorts and positions of ``months`` (``None``: every month). Returns the number
-    of positions written. ``cur``: the rollup's cursor (same transaction)."""
+    of positions written. ``cur``: the rollup's cursor (same transaction); ``cells``: the table the
+    cells are read from (a full rebuild's fresh table, before it is swapped in)."""
     where, params = ("", []) if months is None else (" AND c.period = ANY(%s)", [list(months)])
     if months is not None and not months:
         return 0
+    values = _VALUES if cells == C else _VALUES.replace(f"FROM {C} c", f"FROM {cells} c", 1)
     scope = "" if months is None else " WHERE period = ANY(%s)"
     cur.execute(f"DELETE FROM {PP}{scope}", params)
     cur.execute(f"DELETE FROM {PC}{scope}", params)
@@ -47,12 +49,12 @@ def benchmarks_refresh(cur, *, months: list[date] | None = None) -> int:
         f"percentile_cont(0.5) WITHIN GROUP (ORDER BY value), "
         f"percentile_cont(0.25) WITHIN GROUP (ORDER BY value), "
         f"percentile_cont(0.75) WITHIN GROUP (ORDER BY value) "
-        f"FROM ({_VALUES}{where}) v GROUP BY kpi_id, ptype, period", params)
+        f"FROM ({values}{where}) v GROUP BY kpi_id, ptype, period", params)
     cur.execute(
         f"INSERT INTO {PP} (partnership_id, kpi_id, period, value, percentile, band) "
         f"SELECT partnership_id, kpi_id, period, value, pct, "
         f"CASE WHEN pct > 0.75 THEN 'top' WHEN pct > 0.5 THEN 'second' WHEN pct > 0.25 THEN 'third' "
         f"ELSE 'bottom' END "
         f"FROM (SELECT v.*, cume_dist() OVER (PARTITION BY kpi_id, ptype, period ORDER BY merit) AS pct "
-        f"FROM ({_VALUES}{where}) v) ranked", params)
+        f"FROM ({values}{where}) v) ranked", params)
     return cur.rowcount

@@ -41,6 +41,7 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
 
     rollup, incremental, sweep = result["operations"][0], result["operations"][1], result["operations"][2]
     assert rollup["cells"] == rollup["hand_cells"] > 0 and rollup["cells_differing"] == 0
+    assert rollup["command_seconds"] > 0 and rollup["command_cells"] == rollup["cells"]  # the operator's command
     assert incremental["dirty_keys"] == incremental["new_measurements"] > 500
     assert len(incremental["rounds"]) == 3 and incremental["ours"] in incremental["rounds"]
     assert incremental["incremental_rows"] == incremental["full_rows"] > rollup["cells"]

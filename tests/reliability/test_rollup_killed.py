@@ -3,9 +3,10 @@ is left (the rebuild is one transaction: cells and dirty marks roll back), and a
 runs the rollup the scorecard equals a clean rebuild — including the measurements recorded since.
 
 To land the kill reliably mid-rollup, the test holds a SHARE lock on the scorecard table: the
-worker's rollup gets past its first statements (it has already claimed the dirty marks and the
-scope table inside its transaction) and then waits on its DELETE of the cells. That is the moment
-it is killed. Real processes: a prefork worker on Redis db /10, against the pytest test database.
+worker's rollup claims the dirty marks, builds the whole new scorecard into a fresh table inside its
+transaction and then waits to swap it in (its DROP of the old table; a rebuild in place waits on
+its DELETE of the cells instead). That is the moment it is killed: the fresh table must vanish with
+the transaction. Real processes: a prefork worker on Redis db /10, against the pytest test database.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ ROLLUP_KWARGS = {"full": True}
 def _rollup_waiting_on_our_lock() -> bool:
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query ILIKE 'DELETE FROM%%scorecard%%'")
+                    "AND wait_event_type = 'Lock' "
+                    "AND (query ILIKE 'DROP TABLE%%scorecard%%' OR query ILIKE 'DELETE FROM%%scorecard%%')")
         return cur.fetchone()[0] > 0
 
 
@@ -75,6 +77,9 @@ def test_worker_killed_mid_full_rollup_then_a_new_worker_gives_a_clean_rebuild(
         blocker.close()
 
     assert cells_snapshot() == before, "a killed rollup must leave the previous scorecard intact"
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('kpis_scorecardcell_rebuild')")
+        assert cur.fetchone()[0] is None, "the half-swapped fresh table rolls back with the rebuild"
     assert DirtyCell.objects.count() == dirty, "the claimed dirty marks come back when the transaction dies"
 
     second = processes.add(start_worker("worker-2", env, tmp_path))
