@@ -56,7 +56,7 @@ WITH keys AS (
     SELECT * FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::bigint[], %s::date[])
         AS k(i, kpi_id, org_unit_id, partnership_key, period)
 ), hist AS (
-    SELECT k.i, m.value, m.period FROM keys k
+    SELECT k.i, m.value, m.period, k.period AS key_period FROM keys k
     JOIN {Measurement._meta.db_table} m
       ON m.kpi_id = k.kpi_id AND m.org_unit_id = k.org_unit_id AND m.partnership_key = k.partnership_key
      AND m.period BETWEEN k.period - interval '{WINDOW} months' AND k.period + interval '{WINDOW} months'
@@ -68,7 +68,7 @@ WITH keys AS (
     SELECT h.i, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(h.value - med.median)) AS mad
     FROM hist h JOIN med ON med.i = h.i GROUP BY h.i
 ), prev AS (
-    SELECT DISTINCT ON (i) i, value, period FROM hist WHERE period < (SELECT period FROM keys WHERE keys.i = hist.i)
+    SELECT DISTINCT ON (i) i, value, period FROM hist WHERE period < key_period  -- the row's own month, carried
     ORDER BY i, period DESC
 )
 SELECT med.i, med.median, med.n, mad.mad, prev.value, prev.period
