@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -19,8 +20,10 @@ from governance.models import Function, OrgUnit, Role, User
 from governance.periods import month_shift
 from kpis.models import KPI, Kind, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.services.bulk import insert_with_history
-from kpis.services.rollup import rollup_full
+from kpis.services.enablement import KPI_CODE, enablement_feed
+from kpis.services.rollup import rollup_full, rollup_incremental
 from kpis.values import kind_for
+from partners.enablement.models import EnablementItem
 from partners.models import Partnership
 
 # code, name, unit, aggregation, direction, base (per market-month; a fraction for percent), owners
@@ -137,7 +140,8 @@ def seed() -> dict:
     """Create the demo KPIs, objectives, 24 months of actuals and targets, then roll up."""
     if KPI.objects.filter(code="ACL-REV").exists():
         return {"kpis": KPI.objects.count(), "measurements": Measurement.objects.count(),
-                "scorecard_cells": ScorecardCell.objects.count(), "cascade": seed_cascade()}
+                "scorecard_cells": ScorecardCell.objects.count(), "cascade": seed_cascade(),
+                "enablement_items": seed_enablement()}
     rng = random.Random(20240)
     functions = {f.code: f for f in Function.objects.all()}
     admin = User.objects.filter(role=Role.ADMIN).order_by("pk").first()
@@ -233,7 +237,7 @@ def seed() -> dict:
     result = rollup_full()
     seed_cascade()
     return {"kpis": len(kpis), "objectives": len(OBJECTIVES), "measurements": len(measurements),
-            "targets": len(targets), "scorecard_cells": result.cells_written}
+            "targets": len(targets), "scorecard_cells": result.cells_written, "enablement_items": seed_enablement()}
 
 
 # The objectives cascade (issue 19): the global growth objective refined for EMEA, DACH, Germany
@@ -272,3 +276,55 @@ def seed_cascade() -> int:
                            kpis=list(KPI.objects.filter(code__in=kpi_codes)))
             made += 1
     return made
+
+
+# Partner enablement (issue 19): the German distribution partnership's plan over the last four
+# months and the next two — most done in time, one late, one open past its date — and the ENABLEMENT
+# KPI its completion feeds (the daily job's figures for the closed months, written here at once).
+# (months from this month, day, kind, title, owner: "partner" or "manager", done: days after the due date or None)
+ENABLEMENT_PLAN = [
+    (-4, 10, "onboarding", "Portal access and data-sharing agreement signed", "partner", -3),
+    (-4, 24, "training", "Product training: next-generation platform", "partner", 0),
+    (-3, 15, "certification", "Cold-chain handling certification", "partner", 6),
+    (-3, 26, "training", "Reimbursement dossier workshop", "manager", -1),
+    (-2, 12, "certification", "Service engineer certification (two engineers)", "partner", -2),
+    (-2, 25, "training", "Forecast submission in Accord", "partner", None),
+    (-1, 13, "onboarding", "Joint account plan for the top 20 hospitals", "manager", 2),
+    (-1, 26, "training", "Complaint handling and vigilance reporting", "partner", -5),
+    (0, 20, "certification", "Recertification: quality management", "partner", None),
+    (1, 15, "training", "Launch readiness: sales playbook", "manager", None),
+]
+
+
+def seed_enablement() -> int:
+    """The demo partnership's enablement items, the ENABLEMENT KPI with a 90 % target, and its
+    actuals for the closed months (idempotent: nothing is added once the KPI exists)."""
+    home = Partnership.objects.filter(name=CASCADE_PARTNERSHIP).prefetch_related("org_units").first()
+    owners = {"partner": User.objects.filter(username="partner.demo").first(),
+              "manager": User.objects.filter(username="manager.de").first()}
+    if KPI.objects.filter(code=KPI_CODE).exists() or home is None or None in owners.values():
+        return 0
+    market = next((u for u in home.org_units.all() if u.level == "market"), None)
+    if market is None:
+        return 0
+    this_month = timezone.localdate().replace(day=1)
+    zone = timezone.get_current_timezone()
+    with transaction.atomic():
+        kpi = KPI.objects.create(code=KPI_CODE, name="Partner enablement on time", unit="%", aggregation="ratio",
+                                 direction="higher", category="acceleration", kind=kind_for("%"),
+                                 description="Share of the partnership's training, certification and onboarding "
+                                             "steps due in the month that were done by their due date.")
+        KPIOwnership.objects.create(kpi=kpi, partnership=home, weight=1)
+        for months, day, kind, title, who, done_after in ENABLEMENT_PLAN:
+            due = month_shift(this_month, months).replace(day=day)
+            done_at = (None if done_after is None or due + timedelta(days=done_after) > timezone.localdate()
+                       else datetime.combine(due + timedelta(days=done_after), time(16), tzinfo=zone))
+            EnablementItem.objects.create(partnership=home, kind=kind, title=title, owner=owners[who],
+                                          due_date=due, done_at=done_at)
+        for months in range(-4, 1):
+            Target.objects.create(kpi=kpi, org_unit=market, partnership=home, partnership_key=home.pk,
+                                  period=month_shift(this_month, months), value=Decimal("0.9"))
+    for months in range(-4, 0):
+        enablement_feed(month_shift(this_month, months))
+    rollup_incremental()
+    return len(ENABLEMENT_PLAN)
