@@ -208,16 +208,23 @@ def dashboard(request):
     return render(request, "kpis/dashboard.html", context)
 
 
+def _period_or_last_month(request) -> date | HttpResponse:
+    """``?period=YYYY-MM``, by default the last closed month; a 400 answer for anything else."""
+    raw = request.GET.get("period", "")
+    try:
+        return parse_period(raw) if raw else last_month()
+    except ValueError:
+        return HttpResponse("period: expected a month as YYYY-MM.", status=400, content_type="text/plain")
+
+
 @login_required
 def alignment(request):
     """Alignment gaps of ``?unit=`` for ``?period=`` (default: the last closed month): objectives no
     KPI measures and KPIs in use there with no target at the unit or below. Internal users only."""
     _internal_only(request)
-    raw = request.GET.get("period", "")
-    try:
-        period = parse_period(raw) if raw else last_month()
-    except ValueError:
-        return HttpResponse("period: expected a month as YYYY-MM.", status=400, content_type="text/plain")
+    period = _period_or_last_month(request)
+    if isinstance(period, HttpResponse):
+        return period
     data = selectors.alignment_gaps(request.user, unit_code=request.GET.get("unit"), period=period)
     if data is None:
         raise Http404
@@ -230,11 +237,9 @@ def objectives(request):
     ``?period=`` (default: the last closed month). Internal users only; each sees the objectives of
     their line and scope (``StrategicObjective.objects.restrict``)."""
     _internal_only(request)
-    raw = request.GET.get("period", "")
-    try:
-        period = parse_period(raw) if raw else last_month()
-    except ValueError:
-        return HttpResponse("period: expected a month as YYYY-MM.", status=400, content_type="text/plain")
+    period = _period_or_last_month(request)
+    if isinstance(period, HttpResponse):
+        return period
     cascade = objective_cascade(request.user, period=period)
     nodes = cascade.nodes()
     return render(request, "kpis/objectives.html", {

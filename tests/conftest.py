@@ -209,6 +209,19 @@ def partner_a(org, functions):
 
 
 @pytest.fixture
+def dach_partnership(org, functions):
+    """A partnership working in Germany and Austria: the DE manager sees it (and may log against it)
+    but may not change it — changing needs every one of its units in scope."""
+    from partners.models import Partner, Partnership
+
+    p = Partnership.objects.create(partner=Partner.objects.create(name="Alpen Med", kind="distributor"),
+                                   name="Alpen DACH", type="distribution", owner_function=functions["SALES"],
+                                   start=date(2025, 1, 1))
+    p.org_units.set([org["DE"], org["AT"]])
+    return p
+
+
+@pytest.fixture
 def partner_b(org, functions):
     from partners.models import Partner, Partnership
     from partners.services import partnership_refresh_review_due

@@ -28,18 +28,6 @@ def leader_apac(org, functions):
 
 
 @pytest.fixture
-def dach_partnership(org, functions):
-    """A partnership working in Germany and Austria: the DE manager sees it but may not change it."""
-    from partners.models import Partner, Partnership
-
-    p = Partnership.objects.create(partner=Partner.objects.create(name="Alpen Med", kind="distributor"),
-                                   name="Alpen DACH", type="distribution", owner_function=functions["SALES"],
-                                   start=date(2025, 1, 1))
-    p.org_units.set([org["DE"], org["AT"]])
-    return p
-
-
-@pytest.fixture
 def cascade(org, functions, partner_a):
     kpi = kpi_create(code="REV", name="Revenue", unit="EUR", aggregation="sum", direction="higher",
                      category="adoption", owners=[(functions["SALES"], None, Decimal(1))])

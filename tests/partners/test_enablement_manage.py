@@ -26,18 +26,6 @@ def leader_apac(org, functions):
 
 
 @pytest.fixture
-def dach(org, functions, cast):
-    """A partnership in Germany and Austria: the DE manager sees it (and may log against it) but may not change it."""
-    from partners.models import Partner, Partnership
-
-    p = Partnership.objects.create(partner=Partner.objects.create(name="Alpen Med", kind="distributor"),
-                                   name="Alpen DACH", type="distribution", owner_function=functions["SALES"],
-                                   start=date(2025, 1, 1))
-    p.org_units.set([org["DE"], org["AT"]])
-    return p
-
-
-@pytest.fixture
 def item(cast, partner_a):
     return enablement_create(actor=cast["admin"], partnership=partner_a, kind="training", title="Product training",
                              owner=cast["partner"], due_date=date(2026, 3, 1))
@@ -96,10 +84,11 @@ def test_bad_input_is_400_and_writes_nothing(api, cast, partner_a, partner_b, it
     assert snapshot() == before
 
 
-def test_attackers_may_not_add_edit_or_archive(api, cast, partner_a, dach, item, leader_apac):
+def test_attackers_may_not_add_edit_or_archive(api, cast, partner_a, dach_partnership, item, leader_apac):
     before = snapshot()
     body = {"kind": "training", "title": "Sneaky", "owner": cast["manager_de"].pk, "due_date": "2026-05-31"}
     # the DE manager sees the DE+AT partnership but may not change it
+    dach = dach_partnership
     r = api(cast["manager_de"]).post(f"/api/v1/partnerships/{dach.pk}/enablement-items/", body, format="json")
     assert r.status_code == 403
     dach_item = enablement_create(actor=cast["leader"], partnership=dach, kind="training", title="Alpen onboarding",
@@ -179,7 +168,7 @@ def test_the_page_offers_owners_only_among_people_who_see_the_partnership(client
     assert r.status_code == 400 and not EnablementItem.objects.exists()
 
 
-def test_the_page_refuses_attackers(client, cast, partner_a, dach, item, leader_apac):
+def test_the_page_refuses_attackers(client, cast, partner_a, dach_partnership, item, leader_apac):
     before = snapshot()
     client.force_login(cast["partner"])
     page = client.get(reverse("partners:partnership", args=[partner_a.pk])).content.decode()
@@ -188,6 +177,7 @@ def test_the_page_refuses_attackers(client, cast, partner_a, dach, item, leader_
     assert client.post(reverse("partners:enablement-edit", args=[item.pk]), {"title": "x"}).status_code == 403
     assert client.post(reverse("partners:enablement-archive", args=[item.pk]), {"archived": "1"}).status_code == 403
     client.force_login(cast["manager_de"])
+    dach = dach_partnership
     assert client.get(reverse("partners:enablement-new", args=[dach.pk])).status_code == 403
     assert 'id="enablement-add"' not in client.get(reverse("partners:partnership", args=[dach.pk])).content.decode()
     client.force_login(leader_apac)
