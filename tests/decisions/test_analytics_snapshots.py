@@ -170,3 +170,20 @@ def test_the_task_runs_the_service(holders, known):
 
     assert task()["keys"] == AnalyticsSnapshot.objects.count() >= 1
     assert timezone.now() - AnalyticsSnapshot.objects.first().computed_at < timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_refreshes_at_once_write_each_key_once_with_the_live_figures(holders, known):
+    from tests.decisions.racing import race
+
+    results = race(lambda: refresh_analytics_snapshots(now=known))
+    keys = AnalyticsSnapshot.objects.count()
+    assert keys == results[0]["keys"] and [r["written"] for r in results] == [keys, keys]
+    for user in User.objects.exclude(role="partner"):
+        stored, _ = snapshot_for(user, now=known)
+        assert payload_json(stored) == payload_json(default_payload(user, known)), user.username
+
+
+def test_beat_runs_the_refresh_every_period(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["decisions-refresh-analytics-snapshots"]
+    assert entry == {"task": "decisions.tasks.refresh_analytics_snapshots", "schedule": ANALYTICS_SNAPSHOT_SECONDS}
