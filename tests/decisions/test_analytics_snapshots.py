@@ -100,7 +100,7 @@ def test_a_partner_user_never_gets_a_snapshot(holders, known, client):
     partner = holders["partner"]
     assert analytics_scope_key(partner) is None
     assert snapshot_for(partner, now=known) is None
-    # not even a superuser flag on an inactive account, nor an inactive internal user
+    # an inactive internal user has no key either (restrict gives them nothing)
     holders["manager_de"].is_active = False
     assert analytics_scope_key(holders["manager_de"]) is None
     client.force_login(partner)
