@@ -187,3 +187,18 @@ def test_two_refreshes_at_once_write_each_key_once_with_the_live_figures(holders
 def test_beat_runs_the_refresh_every_period(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["decisions-refresh-analytics-snapshots"]
     assert entry == {"task": "decisions.tasks.refresh_analytics_snapshots", "schedule": ANALYTICS_SNAPSHOT_SECONDS}
+
+
+def test_fixed_formats_as_floatformat():
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from decisions.templatetags.decisions_tags import fixed
+
+    values = [0, 0.0, 0.04, 0.05, 0.15, 0.25, 0.35, 1.45, 2.5, 2.675, 9.95, 99.95, 12345.65, 1e-7, 3.14159,
+              -0.04, -1.25, 1234567.89, 28, 7.0] + [i / 100 for i in range(0, 2000, 7)] + [i / 7 for i in range(300)]
+    with translation.override("en-gb"):
+        for v in values:
+            for places in (0, 1, 2):
+                assert fixed(v, places) == floatformat(v, places), (v, places)
+    assert fixed(None) == ""
