@@ -744,10 +744,57 @@ def main(argv=None) -> dict:
 
 
 def bench_latency(result: dict, prefix: str, admin, args) -> None:
-    """(7) Latency by party: the function, then (unless ``--no-http``) the page and the API."""
+    """(7) Latency by party: the function, then (unless ``--no-http``) the page and the API — live,
+    with no snapshot to serve —, then the snapshot job and (unless ``--no-http``) the page's default
+    view served from its snapshots."""
+    from decisions.models import AnalyticsSnapshot
+
     bench_party_analytics(result, admin, prefix)
+    AnalyticsSnapshot.objects.all().delete()  # the live figures first
     if not args.no_http:
         bench_latency_http(result, prefix, admin, args.requests, args.port)
+    bench_analytics_snapshots(result, prefix, admin, args)
+
+
+def bench_analytics_snapshots(result: dict, prefix: str, admin, args) -> None:
+    """The snapshot job (``refresh_analytics_snapshots``: the default view for every scope key of
+    the active internal users) timed once, its admin and regional-leader snapshots checked equal to
+    the live figures as of the same instant, then the default page served from them."""
+    from django.test import Client
+
+    from decisions.models import AnalyticsSnapshot
+    from decisions.services.analytics_snapshots import (
+        analytics_scope_key,
+        default_payload,
+        payload_json,
+        refresh_analytics_snapshots,
+    )
+
+    seconds, counts = timed(refresh_analytics_snapshots)
+    leader = regional_leader(prefix)
+    per_key = {}
+    for who, user in (("admin", admin), ("regional leader", leader)):
+        snap = AnalyticsSnapshot.objects.get(scope_key=analytics_scope_key(user))
+        if snap.payload != payload_json(default_payload(user, snap.computed_at)):
+            raise RuntimeError(f"the {who}'s snapshot differs from the live figures")
+        per_key[who] = snap.seconds
+    log(f"analytics snapshots: {counts['keys']:,} keys in {seconds:.1f} s (admin's key {per_key['admin']:.2f} s, "
+        f"regional leader's {per_key['regional leader']:.2f} s); both equal to live")
+    result["operations"].append({
+        "name": f"analytics snapshots refresh ({counts['keys']:,} scope keys)", "unit": "s", "ours": seconds,
+        "limit": None, "ratio": None, "target": "(context)", "met": None, **counts,
+        "admin_key_s": per_key["admin"], "leader_key_s": per_key["regional leader"]})
+    if args.no_http:
+        return
+    with gunicorn(args.port):
+        for who, user in (("admin", admin), ("regional leader", leader)):
+            client = Client()
+            client.force_login(user)
+            if b'data-testid="as-of"' not in client.get("/decisions/analytics/").content:
+                raise RuntimeError(f"the {who}'s analytics page was not served from its snapshot")
+            cookie, _ = credentials(user)
+            result["http"].append(time_page(args.port, user, "analytics page from its snapshot", who,
+                                            "/decisions/analytics/", cookie, args.requests))
 
 
 def finish(result: dict, args, started: float) -> dict:

@@ -761,3 +761,20 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision_id} on {self.forum_id} @ {self.meeting_at:%Y-%m-%d %H:%M}"
+
+
+class AnalyticsSnapshot(models.Model):  # noqa: DJ008 - internal work table
+    """The default view of the latency analytics page (no filters, the last 180 days), precomputed
+    by ``decisions.tasks.refresh_analytics_snapshots`` for one *scope key*
+    (``services.analytics_snapshots.analytics_scope_key``): everything ``Decision.objects.restrict(user,
+    "view")`` depends on, so every viewer with the key sees exactly these figures. Not a user-facing
+    model: no ``restrict()``; only the service reads it, by the viewer's own key. ``payload`` is the
+    canonical JSON text of the figures (``payload_json``), ``computed_at`` the "as of"."""
+
+    scope_key = models.CharField(max_length=255, unique=True)
+    payload = models.TextField()
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0, help_text="How long computing it took.")
+
+    def __str__(self) -> str:
+        return f"{self.scope_key} @ {self.computed_at:%Y-%m-%d %H:%M}"

@@ -20,3 +20,12 @@ def escalate_overdue(batch_size: int | None = None) -> dict:
 def resume_due_pauses() -> int:
     """Resume the pauses whose date has passed (beat: with the escalation sweep). Idempotent."""
     return services.resume_due_pauses()
+
+
+@shared_task(name="decisions.tasks.refresh_analytics_snapshots", ignore_result=True)
+def refresh_analytics_snapshots() -> dict:
+    """The analytics page's default view, precomputed per scope key (beat: every
+    ``ACCORD_ANALYTICS_SNAPSHOT_SECONDS``, default 600). Idempotent; safe to overlap with itself."""
+    from decisions.services.analytics_snapshots import refresh_analytics_snapshots as refresh
+
+    return refresh()

@@ -374,7 +374,9 @@ class DecisionViewSet(ScopedReadCreateViewSet):
 
 class DecisionAnalyticsView(APIView):
     """Decision latency for the caller's scope: median/p90 hours to decision, % within SLA,
-    escalation rate by decision type, org unit or function; waits by stage and function."""
+    escalation rate by decision type, org unit or function; waits by stage and function. Always
+    computed live, for every parameter (the page's default view is served from snapshots,
+    ``services.analytics_snapshots``; the API answers as of the request)."""
 
     @extend_schema(
         parameters=[

@@ -1,3 +1,5 @@
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 from django.utils import timezone
 
@@ -80,6 +82,19 @@ def hours(value) -> str:
     if value >= 48:
         return f"{value / 24:.1f} d"
     return f"{value:.1f} h"
+
+
+@register.filter
+def fixed(value, places: int = 1) -> str:
+    """``floatformat:<places>`` (places ≥ 0) for the English formats this app renders, without its
+    per-call localisation lookups: the analytics page shows ~1,000 party rows with three numbers
+    each (floatformat was 40% of the admin's render; docs/benchmarks.md). Rounds as floatformat
+    does (the float's shortest repr, half up; no "-0"); ``tests/decisions/test_analytics_snapshots.py``
+    compares the two over a grid of values."""
+    if value is None or value == "":
+        return ""
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP) + 0
+    return f"{rounded:f}"
 
 
 @register.filter

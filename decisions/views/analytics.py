@@ -14,11 +14,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from decisions import party_analytics, selectors
+from decisions.schedule import ANALYTICS_SNAPSHOT_SECONDS
+from decisions.services import analytics_snapshots
 from decisions.views.pages import _internal_only
 from governance.models import Function, Notification, OrgUnit
 from governance.notifications import notification_mark_read
 
 PERIODS = {k: int(k) for k in selectors.LOGGED_WITHIN}
+DEFAULT_PERIOD = str(analytics_snapshots.DEFAULT_DAYS)  # the default view, which the snapshots precompute
 
 
 GROUPING_LABELS = {"decision_type": "Decision type", "org_unit": "Org unit", "function": "Deciding function"}
@@ -30,7 +33,7 @@ def analytics_params(request) -> dict:
     """The analytics page's grouping, org unit (a non-market unit in scope, else all of it) and
     period from the query string: the page and its exports (``reports``) read them alike."""
     group_by = request.GET.get("group_by") if request.GET.get("group_by") in selectors.GROUPINGS else "decision_type"
-    period = request.GET.get("period") if request.GET.get("period") in PERIODS else "180"
+    period = request.GET.get("period") if request.GET.get("period") in PERIODS else DEFAULT_PERIOD
     units = OrgUnit.objects.restrict(request.user, "view").exclude(level="market").order_by("code")
     unit = units.filter(code=request.GET.get("org_unit") or "").first()
     return {"group_by": group_by, "period": period, "units": units, "unit": unit,
@@ -55,20 +58,31 @@ def figure_links(*, group_by: str, unit: OrgUnit | None, period: str, code: str 
 
 @login_required
 def analytics(request):
-    """Decision latency for leaders: where decisions wait, by type, org unit and function."""
+    """Decision latency for leaders: where decisions wait, by type, org unit and function. The
+    default view (no grouping, unit, split; the last 180 days) comes from the viewer's scope
+    snapshot while it is fresh (``services.analytics_snapshots``), shown "as of" its run; every
+    other view is computed live."""
     _internal_only(request.user)
     params = analytics_params(request)
-    data = selectors.latency_analytics(user=request.user, group_by=params["group_by"], org_unit=params["unit"],
-                                       since=params["since"])
+    split = request.GET.get("split") if request.GET.get("split") in party_analytics.SPLITS else ""
+    default_view = (params["group_by"] == "decision_type" and params["unit"] is None and split == ""
+                    and params["period"] == DEFAULT_PERIOD)
+    snapshot = analytics_snapshots.snapshot_for(request.user) if default_view else None
+    if snapshot is not None:
+        data, parties = snapshot[0]["data"], snapshot[0]["parties"]
+    else:
+        data = selectors.latency_analytics(user=request.user, group_by=params["group_by"], org_unit=params["unit"],
+                                           since=params["since"])
+        parties = party_analytics.party_analytics(user=request.user, org_unit=params["unit"], since=params["since"],
+                                                  split=split)
     links = {"group_by": params["group_by"], "unit": params["unit"], "period": params["period"]}
     if data["overall"] is not None:
         data["overall"]["links"] = figure_links(**links)
     for row in data["rows"]:
         row["links"] = figure_links(**links, code=row["code"])
-    split = request.GET.get("split") if request.GET.get("split") in party_analytics.SPLITS else ""
-    parties = party_analytics.party_analytics(user=request.user, org_unit=params["unit"], since=params["since"],
-                                              split=split)
     return render(request, "decisions/analytics.html", {
+        "as_of": snapshot[1] if snapshot is not None else None,
+        "refresh_minutes": round(ANALYTICS_SNAPSHOT_SECONDS / 60),
         "parties": parties, "split": split, "splits": SPLIT_LABELS,
         "data": data, "group_by": params["group_by"], "period": params["period"], "units": params["units"],
         "unit": params["unit"], "groupings": list(GROUPING_LABELS.items()), "periods": list(PERIOD_LABELS.items()),

@@ -29,7 +29,8 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert names[5:9] == [f"latency by party, {who}, {window} ({result['operations'][5]['intervals']:,} stage "
                           f"intervals)" for who in ("admin", "regional leader") for window in ("all time",
                                                                                             "last 180 days")]
-    assert [n.split(",")[0] for n in names[9:]] == ["decision latency (the analytics page's other half)"] * 2
+    assert [n.split(",")[0] for n in names[9:11]] == ["decision latency (the analytics page's other half)"] * 2
+    assert names[11].startswith("analytics snapshots refresh") and len(names) == 12
     # Several intervals per decision: the decider's and waits on the other parties (issue 18).
     assert result["operations"][5]["intervals"] >= 3 * 2_000
     for op in saved["operations"]:

@@ -380,6 +380,18 @@ def _sources():
                 yield path.relative_to(root).as_posix(), path.read_text()
 
 
+def test_analytics_snapshots_are_an_internal_work_table_read_only_by_the_viewers_own_key():
+    """``decisions.AnalyticsSnapshot`` is not user-facing as a model: no ``restrict()`` (so no ACCESS
+    row), never named on a user-facing path; only ``services.analytics_snapshots.snapshot_for(user)``
+    reads it, by ``analytics_scope_key(user)`` (tests/decisions/test_analytics_snapshots.py pins
+    that each key's figures are exactly its viewers' and that partner users get none)."""
+    from decisions.models import AnalyticsSnapshot
+
+    assert AnalyticsSnapshot not in registered_actions()
+    offenders = [rel for rel, text in _sources() if "AnalyticsSnapshot" in text and USER_FACING.search(rel)]
+    assert not offenders, f"the snapshot table read on a user-facing path: {offenders}"
+
+
 def test_no_view_serializer_form_or_filter_reads_objects_all():
     offenders = [f"{rel}:{n}" for rel, text in _sources() if USER_FACING.search(rel)
                  for n, line in enumerate(text.splitlines(), 1) if ".objects.all()" in line]
