@@ -57,3 +57,12 @@ def test_the_web_server_of_make_run_holds_at_most_one_connection_per_worker(cast
         assert 0 < held <= WEB_WORKERS, f"{held} connections held after 24 clients came and went"
     finally:
         web.stop()
+
+
+def test_links_point_at_the_address_the_stack_serves_unless_configured():
+    from governance.management.commands.runstack import child_env
+
+    assert child_env("127.0.0.1:8765", {})["ACCORD_BASE_URL"] == "http://127.0.0.1:8765"
+    assert child_env("0.0.0.0:8000", {})["ACCORD_BASE_URL"] == "http://127.0.0.1:8000"
+    assert child_env("127.0.0.1:8765", {"ACCORD_BASE_URL": "https://accord.example"})["ACCORD_BASE_URL"] == (
+        "https://accord.example")

@@ -28,6 +28,15 @@ from governance.demo import DEMO_LOGINS, DEMO_PASSWORD
 WEB_WORKERS = 2
 
 
+def child_env(addr: str, environ) -> dict[str, str]:
+    """The environment of web, worker and beat: links in e-mails and notifications point at the
+    address served here (``--addr``; a wildcard host as 127.0.0.1) unless ``ACCORD_BASE_URL`` is set."""
+    host, _, port = addr.rpartition(":")
+    env = {**environ, "PYTHONUNBUFFERED": "1"}
+    env.setdefault("ACCORD_BASE_URL", f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}")  # noqa: S104
+    return env
+
+
 def web_argv(addr: str, *, workers: int = WEB_WORKERS) -> list[str]:
     """The web server's command line (also used by tests/governance/test_runstack.py)."""
     return [sys.executable, "-m", "gunicorn", "governance.wsgi:application", "--bind", addr,
@@ -55,7 +64,7 @@ class Command(BaseCommand):
             if prepare:
                 call_command("migrate", interactive=False, verbosity=1)
                 call_command("seed_demo")
-            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            env = child_env(addr, os.environ)
             if embedded:  # the children connect straight to the running server
                 env["DATABASE_URL"] = embedded_pg.database_url(connection.settings_dict)
             connections.close_all()
