@@ -206,6 +206,8 @@ def test_partnership_page_shows_its_shared_kpis_to_the_partner_user(client, cast
     client.force_login(cast["partner"])
     html = client.get(f"/partners/partnerships/{partner_a.pk}/").content.decode()
     assert "Rev" in html and "rag-red" in html and "75%" in html
+    # The partner sees the whole partnership's figure, named for what it is, not "GLOBAL".
+    assert "· all its markets" in html and "· GLOBAL" not in html
 
 
 def _partnership(name, units, functions):
