@@ -189,6 +189,16 @@ class EnablementItemQuerySet(OwnedPartnershipChildQuerySet):
 
     actions = (VIEW, CHANGE, DELETE)
 
+    def _restrict_view(self, user):
+        # An archived item was dropped from the plan by our side: internal users keep it (restore,
+        # history); partner users no longer see it anywhere (page, API list or detail: 404).
+        visible = super()._restrict_view(user)
+        return visible.filter(archived_at__isnull=True) if user.is_partner else visible
+
+    def _restrict_change(self, user):
+        changeable = super()._restrict_change(user)
+        return changeable.filter(archived_at__isnull=True) if user.is_partner else changeable
+
     def _restrict_delete(self, user):
         return self.none() if user.is_partner else self._through(user, CHANGE)
 

@@ -316,6 +316,8 @@ class EnablementItemViewSet(ScopedReadUpdateViewSet):
     ordering_fields = ["due_date"]
 
     def scoped_queryset(self, queryset):
+        if self.action == "list" and "archived" not in self.request.query_params:
+            queryset = queryset.active()  # like the partnership's own list: the plan, unless ?archived= asks
         return queryset.order_by("due_date", "pk")
 
     @extend_schema(request=None, responses={200: EnablementItemSerializer, **ERRORS})

@@ -117,6 +117,24 @@ def test_attackers_may_not_add_edit_or_archive(api, cast, partner_a, dach_partne
     assert snapshot() == before
 
 
+def test_partner_users_never_see_an_archived_item_and_lists_show_the_plan(api, cast, partner_a, item):
+    """Archiving drops an item from the plan: the partner no longer reads it anywhere (list with
+    ?archived=true, the flat list, the detail: 404), and every list shows the plan unless asked."""
+    manager, partner = api(cast["manager_de"]), api(cast["partner"])
+    manager.patch(f"/api/v1/enablement-items/{item.pk}/", {"title": "Withdrawn: internal reasons"}, format="json")
+    assert manager.post(f"/api/v1/enablement-items/{item.pk}/archive/").status_code == 200
+    nested = f"/api/v1/partnerships/{partner_a.pk}/enablement-items/"
+    flat_url = "/api/v1/enablement-items/"
+    for url in (nested, nested + "?archived=true", flat_url, flat_url + "?archived=true"):
+        assert "Withdrawn" not in partner.get(url).content.decode(), url
+    assert partner.get(f"/api/v1/enablement-items/{item.pk}/").status_code == 404
+    assert partner.patch(f"/api/v1/enablement-items/{item.pk}/", {"done": True}, format="json").status_code == 404
+    flat = manager.get("/api/v1/enablement-items/").json()
+    assert item.pk not in [i["id"] for i in flat.get("results", flat)]
+    archived = manager.get("/api/v1/enablement-items/?archived=true").json()
+    assert [i["id"] for i in archived.get("results", archived)] == [item.pk]
+
+
 def test_archived_items_leave_the_plan_and_the_kpi(cast, partner_a, item):
     from kpis.services.enablement import enablement_shares
     from partners.enablement.services import enablement_archive
