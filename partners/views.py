@@ -27,11 +27,6 @@ from partners import selectors, services
 from partners.benchmarks.selectors import benchmark_grid, latest_period, min_cohort
 from partners.enablement import services as enablement_services
 from partners.enablement.models import EnablementItem
-from partners.enablement.services import (
-    enablement_create,
-    enablement_set_done,
-    enablement_update,
-)
 from partners.forms import ActionForm, AssessmentForm, DirectoryFilterForm, EnablementForm, ReviewForm, ShareForm
 from partners.models import (
     MATURITY_LEVELS,
@@ -181,9 +176,9 @@ def _enablement_form(request, partnership, *, item=None):
             fields = {k: form.cleaned_data[k] for k in ("kind", "title", "owner", "due_date")}
             try:
                 if item is None:
-                    enablement_create(actor=user, partnership=partnership, **fields)
+                    enablement_services.enablement_create(actor=user, partnership=partnership, **fields)
                 else:
-                    enablement_update(actor=user, item=item, **fields)
+                    enablement_services.enablement_update(actor=user, item=item, **fields)
             except ValidationError as exc:
                 for message in _service_errors(exc):
                     form.add_error(None, message)
@@ -230,7 +225,7 @@ def enablement_done(request, pk: int):
         return HttpResponseBadRequest("done: 1 to mark done, 0 to reopen.")
     done = request.POST["done"] == "1"
     try:
-        changed = enablement_set_done(actor=request.user, item=item, done=done)
+        changed = enablement_services.enablement_set_done(actor=request.user, item=item, done=done)
     except ValidationError as exc:
         return HttpResponseBadRequest(" ".join(_service_errors(exc)))
     if changed:

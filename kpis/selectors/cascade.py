@@ -10,9 +10,9 @@ Per objective the gaps are:
 * KPIs of the objective with no target, visible to the user, for the month at its org unit or below
   (a partnership objective: for that partnership; a global objective without a unit: anywhere).
 
-Queries: the objectives with their KPIs (2), the units' market subtrees (1), visible markets (1),
-partnership units (1), then one indexed target read per objective with KPIs — objectives number
-in the tens, not in the thousands.
+Queries: the objectives with their KPIs (2), the changeable ones (1), the units' market subtrees
+(1), visible markets (1), partnership units (1), the month's targets of their KPIs and the lines of
+the targets' units (2) — whatever the number of objectives.
 """
 
 from __future__ import annotations
@@ -108,15 +108,24 @@ def _market_gaps(user: User, nodes: list[Node]) -> None:
 
 
 def _target_gaps(user: User, nodes: list[Node], period: date) -> None:
-    targets = Target.objects.restrict(user, VIEW).filter(period=period)
-    for n in nodes:
-        if not n.kpis:
-            continue
+    """Two queries for every objective at once: the month's visible targets of their KPIs, and the
+    line (ancestors, the unit itself included) of each unit those targets sit at."""
+    measured = [n for n in nodes if n.kpis]
+    if not measured:
+        return
+    targets = set(Target.objects.restrict(user, VIEW)
+                  .filter(period=period, kpi_id__in={k.pk for n in measured for k in n.kpis})
+                  .values_list("kpi_id", "org_unit_id", "partnership_id"))
+    line: dict[int, set[int]] = {}
+    for ancestor, unit in OrgUnitClosure.objects.filter(descendant_id__in={u for _, u, _ in targets}) \
+            .values_list("ancestor_id", "descendant_id"):
+        line.setdefault(unit, set()).add(ancestor)
+    for n in measured:
         o = n.objective
-        qs = targets.filter(kpi__in=[k.pk for k in n.kpis])
         if o.partnership_id:
-            qs = qs.filter(partnership_id=o.partnership_id)
+            have = {kpi for kpi, _, p in targets if p == o.partnership_id}
         elif o.org_unit_id:
-            qs = qs.filter(org_unit__ancestor_links__ancestor_id=o.org_unit_id)
-        have = set(qs.values_list("kpi_id", flat=True).distinct())
+            have = {kpi for kpi, unit, _ in targets if o.org_unit_id in line.get(unit, ())}
+        else:  # a global objective without a unit: a target anywhere in view
+            have = {kpi for kpi, _, _ in targets}
         n.kpis_without_target = [k for k in n.kpis if k.pk not in have]

@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from governance.archive import refuse_archived
-from governance.models import OrgUnit, OrgUnitClosure, User
+from governance.models import OrgUnit, User
 from governance.querysets import CHANGE, DELETE, LOG, VIEW, can
 from kpis.models import KPI, StrategicObjective
 from partners.models import Partnership
@@ -29,11 +29,11 @@ FIELDS = ("code", "title", "description", "order", "parent", "org_unit", "partne
 
 
 def _in_subtree(top: OrgUnit, unit: OrgUnit) -> bool:
-    return OrgUnitClosure.objects.filter(ancestor=top, descendant=unit).exists()
+    return OrgUnit.objects.subtree_of(top).filter(pk=unit.pk).exists()
 
 
 def _partnership_within(top: OrgUnit, partnership: Partnership) -> bool:
-    below = OrgUnitClosure.objects.filter(ancestor=top).values("descendant_id")
+    below = OrgUnit.objects.subtree_of(top).values("pk")
     units = partnership.org_units.all()
     return units.exists() and not units.exclude(pk__in=below).exists()
 

@@ -210,3 +210,21 @@ def test_existing_objectives_become_global_in_the_migration(org):
     migration.objectives_become_global(global_apps, None)
     legacy.refresh_from_db()
     assert legacy.org_unit == org["GLOBAL"] and legacy.parent is None
+
+
+def test_the_cascade_reads_its_targets_in_the_same_queries_however_many_objectives(cast, org, cascade):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kpis.selectors.cascade import objective_cascade
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            objective_cascade(cast["admin"], period=MONTH)
+        return len(ctx.captured_queries)
+
+    before = count()
+    for i in range(5):
+        objective_save(code=f"GROW-AT-{i}", title=f"Austria {i}", parent=cascade["emea"], org_unit=org["AT"],
+                       kpis=[cascade["kpi"]])
+    assert count() == before
