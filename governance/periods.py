@@ -7,16 +7,23 @@
 * ``current_month(now, tz)`` is the month ``now`` falls in, in the zone ``tz`` (site default if blank);
   ``last_month(now, tz)`` is the month before it — the **last closed month** (a month is closed once
   the current month is after it; ``kpis/periods.py`` states the reporting rules built on this).
+* ``parse_period(value)`` reads a month as people and files write it (``YYYY-MM``, or a month-start
+  date) within ``FIRST_YEAR``..``LAST_YEAR``; anything else is a ``ValueError`` saying what to write.
 """
 
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, datetime
+from typing import Any
 
 from django.utils import timezone
 
 from governance.timezones import zone
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # periods outside are rejected on input
+_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})(?:-01)?$")
 
 
 def add_months(day: date, months: int) -> date:
@@ -40,3 +47,21 @@ def current_month(now: datetime | None = None, tz_name: str | None = None) -> da
 def last_month(now: datetime | None = None, tz_name: str | None = None) -> date:
     """The last closed month: the first day of the month before ``current_month(now, tz_name)``."""
     return month_shift(current_month(now, tz_name), -1)
+
+
+def parse_period(value: Any) -> date:
+    """``YYYY-MM`` (or a month-start date) → the month's first day."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        if value.day != 1:
+            raise ValueError("Use the first day of the month (or YYYY-MM).")
+        year, month = value.year, value.month
+    else:
+        match = _PERIOD.match(str(value or "").strip())
+        if not match:
+            raise ValueError("Use YYYY-MM, e.g. 2025-03.")
+        year, month = int(match[1]), int(match[2])
+    if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
+        raise ValueError(f"Not a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12.")
+    return date(year, month, 1)

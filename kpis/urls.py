@@ -1,6 +1,7 @@
 from django.urls import path
 
 from kpis import entry, import_jobs, views
+from kpis.benchmarks import views as benchmarks
 from kpis.catchball import views as catchball
 
 app_name = "kpis"
@@ -10,6 +11,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("alignment/", views.alignment, name="alignment"),
     path("objectives/", views.objectives, name="objectives"),
+    path("benchmarks/", benchmarks.grid, name="benchmarks"),
     path("units/", views.unit_search, name="units"),
     path("kpi/<str:code>/", views.kpi_detail, name="detail"),
     path("import/", views.import_page, name="import"),

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from governance import services as governance_services
 from governance.demo import DEMO_PASSWORD
 from governance.models import Assignment, Function, OrgUnit, Role, User
 from governance.periods import add_months
@@ -196,8 +197,6 @@ def _ensure_partner_user() -> User:
 
 
 def services_user_create() -> User:
-    from governance import services as governance_services
-
     user = governance_services.user_create(
         username=PARTNER_USERNAME, password=None, role=Role.PARTNER, first_name="Petra", last_name="Schneider",
         email="petra.schneider@medlogistik.example",

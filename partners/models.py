@@ -10,6 +10,17 @@ from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from partners.choices import (
+    ActionStatus,
+    AssessmentSide,
+    PartnerKind,
+    PartnershipStatus,
+    PartnershipType,
+    PartnerStatus,
+    ReviewCadence,
+    ReviewKind,
+    ReviewStatus,
+)
 from partners.querysets import (
     MaturityAssessmentQuerySet,
     PartnerQuerySet,
@@ -17,24 +28,6 @@ from partners.querysets import (
     PartnershipQuerySet,
     ReviewActionQuerySet,
 )
-
-
-class PartnerKind(models.TextChoices):
-    DISTRIBUTOR = "distributor", "Distributor"
-    GPO = "gpo", "Group purchasing organisation"
-    HOSPITAL = "hospital", "Hospital / IDN"
-    DIGITAL_HEALTH = "digital_health", "Digital health"
-    PHARMA = "pharma", "Pharma"
-    DIAGNOSTICS = "diagnostics", "Diagnostics"
-    TECHNOLOGY = "technology", "Technology"
-    OTHER = "other", "Other"
-
-
-class PartnerStatus(models.TextChoices):
-    PROSPECT = "prospect", "Prospect"
-    ACTIVE = "active", "Active"
-    ON_HOLD = "on_hold", "On hold"
-    EXITED = "exited", "Exited"
 
 
 class Partner(models.Model):
@@ -56,29 +49,6 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class PartnershipType(models.TextChoices):
-    DISTRIBUTION = "distribution", "Distribution"
-    CO_PROMOTION = "co_promotion", "Co-promotion"
-    LICENSING = "licensing", "Licensing"
-    RND = "rnd_collaboration", "R&D collaboration"
-    TECHNOLOGY = "technology_integration", "Technology integration"
-    COMPANION_DX = "companion_diagnostic", "Companion diagnostic"
-
-
-class PartnershipStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    ACTIVE = "active", "Active"
-    UNDER_REVIEW = "under_review", "Under review"
-    ENDED = "ended", "Ended"
-
-
-class ReviewCadence(models.TextChoices):
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-    SEMIANNUAL = "semiannual", "Every six months"
-    ANNUAL = "annual", "Annual"
 
 
 class Partnership(models.Model):
@@ -171,11 +141,6 @@ class PartnershipGroupObjectPermission(GroupObjectPermissionBase):
 # --- Maturity -----------------------------------------------------------------------------------
 
 
-class AssessmentSide(models.TextChoices):
-    INTERNAL = "internal", "Internal"
-    PARTNER = "partner", "Partner"
-
-
 # (field name, label) — both sides score the same dimensions.
 DIMENSIONS = [
     ("strategy_alignment", "Strategy alignment"),
@@ -246,19 +211,6 @@ class MaturityAssessment(models.Model):
 # --- Business reviews ---------------------------------------------------------------------------
 
 
-class ReviewKind(models.TextChoices):
-    QBR = "qbr", "Quarterly business review"
-    JOINT_PLANNING = "joint_planning", "Joint planning forum"
-    EXECUTIVE = "executive", "Executive review"
-    OPERATIONAL = "operational", "Operational review"
-
-
-class ReviewStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    HELD = "held", "Held"
-    CANCELLED = "cancelled", "Cancelled"
-
-
 class BusinessReview(models.Model):
     """A QBR or joint-planning forum of a partnership. The last *held* review and the cadence
     set the partnership's ``next_review_due``."""
@@ -288,11 +240,6 @@ class BusinessReview(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"{self.get_kind_display()} {self.date:%Y-%m-%d}"
-
-
-class ActionStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    DONE = "done", "Done"
 
 
 class ReviewAction(models.Model):

@@ -18,6 +18,7 @@ own partnerships only), and only object-level rows count (``accept_global_perms=
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import models
 
 from governance.querysets import (
@@ -29,18 +30,23 @@ from governance.querysets import (
     member_partnership_ids,
     visible_org_unit_ids,
 )
+from partners.choices import AssessmentSide
 
 VIEW_PERMISSION = "view_partnership"
 
 
+def _model(name: str) -> type[models.Model]:
+    """A partners model by name. ``partners.models`` imports this module to build its managers, so
+    the querysets look models up in the app registry (at query time) rather than importing them."""
+    return apps.get_model("partners", name)
+
+
 def _shared_partnerships(user) -> models.Q:
     """Partnerships shared with ``user`` directly or through one of their groups (object-level rows only)."""
-    from partners.models import PartnershipGroupObjectPermission, PartnershipUserObjectPermission
-
-    direct = PartnershipUserObjectPermission.objects.filter(
+    direct = _model("PartnershipUserObjectPermission").objects.filter(
         user=user, permission__codename=VIEW_PERMISSION
     ).values("content_object_id")
-    via_group = PartnershipGroupObjectPermission.objects.filter(
+    via_group = _model("PartnershipGroupObjectPermission").objects.filter(
         group__user=user, permission__codename=VIEW_PERMISSION
     ).values("content_object_id")
     return models.Q(pk__in=direct) | models.Q(pk__in=via_group)
@@ -50,19 +56,17 @@ def people_of_visible_partnerships(user) -> models.Q:
     """The users (a ``Q`` on ``User``) a leader or manager sees through partnerships: the members of
     the partnerships they can view and the people those partnerships are shared with. Registered
     with ``UserQuerySet.see_people_through`` in ``PartnersConfig.ready()``."""
-    from partners.models import Partnership, PartnershipUserObjectPermission
-
-    partnerships = Partnership.objects.restrict(user, VIEW).values("pk")
-    members = Partnership.members.through.objects.filter(partnership_id__in=partnerships).values("user_id")
-    shared = PartnershipUserObjectPermission.objects.filter(content_object_id__in=partnerships).values("user_id")
+    partnership = _model("Partnership")
+    partnerships = partnership.objects.restrict(user, VIEW).values("pk")
+    members = partnership.members.through.objects.filter(partnership_id__in=partnerships).values("user_id")
+    shares = _model("PartnershipUserObjectPermission").objects
+    shared = shares.filter(content_object_id__in=partnerships).values("user_id")
     return models.Q(pk__in=members) | models.Q(pk__in=shared)
 
 
 def _units_in_scope(user, *, every: bool) -> models.Q:
     """Partnerships with a unit in ``user``'s scope; with ``every``, with no unit outside it."""
-    from partners.models import Partnership
-
-    through = Partnership.org_units.through.objects
+    through = _model("Partnership").org_units.through.objects
     units = visible_org_unit_ids(user)
     some = models.Q(pk__in=through.filter(orgunit_id__in=units).values("partnership_id"))
     if not every:
@@ -102,22 +106,19 @@ class PartnerQuerySet(ScopedQuerySet):
         return self.model.org_units.through.objects.filter(orgunit_id__in=units).values("partner_id")
 
     def _restrict_view(self, user) -> PartnerQuerySet:
-        from partners.models import Partnership
-
-        visible_partnerships = Partnership.objects.restrict(user, VIEW).values("partner_id")
+        visible_partnerships = _model("Partnership").objects.restrict(user, VIEW).values("partner_id")
         if user.is_partner:
             return self.filter(pk__in=visible_partnerships)
         return self.filter(models.Q(pk__in=visible_partnerships)
                            | models.Q(pk__in=self._covering(visible_org_unit_ids(user))))
 
     def _restrict_change(self, user) -> PartnerQuerySet:
-        from partners.models import Partnership
-
         if user.is_partner:
             return self.none()
         units = visible_org_unit_ids(user)
         covers_outside = self.model.org_units.through.objects.exclude(orgunit_id__in=units).values("partner_id")
-        partnership_outside = Partnership.objects.exclude(_units_in_scope(user, every=True)).values("partner_id")
+        partnerships = _model("Partnership").objects
+        partnership_outside = partnerships.exclude(_units_in_scope(user, every=True)).values("partner_id")
         return self._restrict_view(user).exclude(pk__in=covers_outside).exclude(pk__in=partnership_outside)
 
     _restrict_delete = _restrict_change
@@ -128,9 +129,7 @@ class PartnerQuerySet(ScopedQuerySet):
 
 
 def _partnerships(user, action: str) -> models.QuerySet:
-    from partners.models import Partnership
-
-    return Partnership.objects.restrict(user, action).values("pk")
+    return _model("Partnership").objects.restrict(user, action).values("pk")
 
 
 class PartnershipChildQuerySet(ScopedQuerySet):
@@ -157,8 +156,6 @@ class MaturityAssessmentQuerySet(PartnershipChildQuerySet):
     log against, partner users the partner side of their own. Only admins delete."""
 
     def _restrict_change(self, user):
-        from partners.models import AssessmentSide
-
         if user.is_partner:
             return self._through(user, LOG).filter(side=AssessmentSide.PARTNER)
         return self._through(user, LOG).filter(side=AssessmentSide.INTERNAL)

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from partners import views
 
@@ -7,7 +8,9 @@ urlpatterns = [
     path("", views.directory, name="directory"),
     path("<int:pk>/", views.partner_detail, name="partner"),
     path("portal/", views.portal, name="portal"),
-    path("benchmarks/", views.benchmarks, name="benchmarks"),
+    # The named benchmark grid moved above the KPIs (issue 21); old links and bookmarks still work.
+    path("benchmarks/", RedirectView.as_view(pattern_name="kpis:benchmarks", query_string=True, permanent=True),
+         name="benchmarks"),
     path("actions/", views.my_actions, name="my-actions"),
     path("actions/<int:pk>/status/", views.action_status, name="action-status"),
     path("enablement/<int:pk>/done/", views.enablement_done, name="enablement-done"),

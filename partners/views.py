@@ -22,9 +22,7 @@ from django.views.decorators.http import require_POST
 
 from governance.models import User
 from governance.querysets import CHANGE, LOG, VIEW, can
-from kpis.services.measurements import parse_period
 from partners import selectors, services
-from partners.benchmarks.selectors import benchmark_grid, latest_period, min_cohort
 from partners.enablement import services as enablement_services
 from partners.enablement.models import EnablementItem
 from partners.forms import ActionForm, AssessmentForm, DirectoryFilterForm, EnablementForm, ReviewForm, ShareForm
@@ -36,7 +34,6 @@ from partners.models import (
     MaturityAssessment,
     Partner,
     Partnership,
-    PartnershipType,
     PartnershipUserObjectPermission,
     ReviewAction,
 )
@@ -380,21 +377,3 @@ def share(request, pk: int):
         else:
             messages.error(request, " ".join(form.errors["username"]))
     return redirect(reverse("partners:partnership", args=[partnership.pk]) + "#members")
-
-
-@login_required
-def benchmarks(request):
-    """Leaders' named benchmark grid: one partnership type and month, per KPI the partnerships in the
-    reader's scope with their value and band (internal users only)."""
-    if request.user.is_partner:
-        raise Http404
-    types = PartnershipType.choices
-    chosen = request.GET.get("type") if request.GET.get("type") in PartnershipType.values else types[0][0]
-    try:
-        period = parse_period(request.GET["period"]) if request.GET.get("period") else latest_period(request.user)
-    except ValueError:
-        period = latest_period(request.user)
-    grid = benchmark_grid(user=request.user, partnership_type=chosen, period=period) if period else []
-    return render(request, "partners/benchmarks/grid.html", {
-        "grid": grid, "types": types, "type": chosen, "type_label": PartnershipType(chosen).label, "period": period,
-        "minimum": min_cohort()})

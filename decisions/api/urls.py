@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from decisions.api import views
+from decisions.commitments.api import PartnershipCommitmentsView
 
 router = SimpleRouter()
 router.register("decision-types", views.DecisionTypeViewSet, basename="decisiontype")
@@ -11,5 +12,6 @@ router.register("notifications", views.NotificationViewSet, basename="notificati
 
 urlpatterns = [
     path("decision-analytics/", views.DecisionAnalyticsView.as_view(), name="decision-analytics"),
+    path("partnerships/<int:pk>/commitments/", PartnershipCommitmentsView.as_view(), name="partnership-commitments"),
     *router.urls,
 ]

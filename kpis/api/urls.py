@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from kpis.api import views
+from kpis.benchmarks.api import PartnershipBenchmarksView
 from kpis.catchball.api import TargetProposalViewSet
 
 router = SimpleRouter()
@@ -13,4 +15,7 @@ router.register("scorecards", views.ScorecardViewSet, basename="scorecard")
 router.register("import-jobs", views.ImportJobViewSet, basename="import-job")
 router.register("objectives", views.ObjectiveViewSet, basename="objective")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("partnerships/<int:pk>/benchmarks/", PartnershipBenchmarksView.as_view(), name="partnership-benchmarks"),
+    *router.urls,
+]

@@ -17,13 +17,13 @@ from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from governance.models import OrgUnit, User
+from governance.periods import parse_period
 from governance.text import shorten
 from kpis.models import KPI, DirtyCell, Measurement
 from kpis.periods import actual_period_problem, current_month
 from kpis.plausibility import PlausibilityWarning, check
 from kpis.services.bulk import COPY_THRESHOLD, upsert_with_history
 from kpis.services.dirty import enqueue_rollup, mark_dirty
-from kpis.services.rollup import FIRST_YEAR, LAST_YEAR
 from kpis.values import measurement_problems, parse_number
 from partners.models import Partnership
 
@@ -32,7 +32,6 @@ MAX_ROWS = 100_000
 MAX_CSV_BYTES = 10 * 1024 * 1024
 MAX_CELL_CHARS = 200  # any one field of a row (codes, months, numbers), whichever way the row came
 MAX_ERRORS = 1_000  # an import that is all errors lists the first ones and counts the rest
-_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})(?:-01)?$")
 _WHOLE = re.compile(r"[0-9]+")
 
 
@@ -70,24 +69,6 @@ class RecordResult:
     created: int = 0
     updated: int = 0
     measurements: list[Measurement] = field(default_factory=list)
-
-
-def parse_period(value: Any) -> date:
-    """``YYYY-MM`` (or a month-start date) → the month's first day."""
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        if value.day != 1:
-            raise ValueError("Use the first day of the month (or YYYY-MM).")
-        year, month = value.year, value.month
-    else:
-        match = _PERIOD.match(str(value or "").strip())
-        if not match:
-            raise ValueError("Use YYYY-MM, e.g. 2025-03.")
-        year, month = int(match[1]), int(match[2])
-    if not (1 <= month <= 12 and FIRST_YEAR <= year <= LAST_YEAR):
-        raise ValueError(f"Not a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12.")
-    return date(year, month, 1)
 
 
 def _blank(value: Any) -> bool:

@@ -44,13 +44,13 @@ from datetime import date
 from django.db import connection, transaction
 
 from governance.models import OrgUnit, OrgUnitClosure
+from governance.periods import FIRST_YEAR, LAST_YEAR
+from kpis.benchmarks.compute import benchmarks_refresh
 from kpis.models import KPI, DirtyCell, Grain, Measurement, RollupScope, RollupWindow, ScorecardCell, Target
 from kpis.services import rollup_swap
-from partners.benchmarks.compute import benchmarks_refresh
 from partners.models import Partnership
 
 LEVELS = ("market", "cluster", "region", "global")  # bottom-up
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # periods outside are rejected on input
 ROLLUP_LOCK_KEY = 7_204_001
 # Memory per sort/hash of the full rebuild (PostgreSQL, this transaction only): the quarter/YTD
 # step sorts every month cell by series (the YTD running aggregates) and groups them by quarter;

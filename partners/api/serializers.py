@@ -92,34 +92,6 @@ class PartnershipSerializer(serializers.ModelSerializer):
         return services.partnership_update(actor=_user(self), partnership=instance, **validated_data)
 
 
-class BenchmarkSerializer(serializers.Serializer):
-    kpi = serializers.CharField(help_text="KPI code.")
-    band = serializers.ChoiceField(choices=["top", "second", "third", "bottom"],
-                                   help_text="The partnership's quartile among its peers (direction-aware).")
-    median = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False,
-                                      help_text="The cohort's median (an aggregate, never a peer's own figure).")
-    cohort_size = serializers.IntegerField()
-
-
-class BreachSerializer(serializers.Serializer):
-    item = serializers.CharField(help_text="The decision (its title if you may see it) or the missing submission.")
-    due = serializers.DateTimeField()
-    done = serializers.DateTimeField(allow_null=True, help_text="When it was answered or entered (null: not yet).")
-
-
-class CommitmentResultSerializer(serializers.Serializer):
-    side = serializers.CharField(source="commitment.side", help_text="ours or theirs.")
-    name = serializers.CharField(source="commitment.name")
-    target = serializers.DecimalField(source="commitment.target", max_digits=4, decimal_places=3,
-                                      coerce_to_string=False, help_text="The share on time committed to.")
-    period = serializers.SerializerMethodField()
-    attainment = serializers.FloatField(allow_null=True, help_text="Share on time (null: nothing was due).")
-    breaches = BreachSerializer(many=True)
-
-    def get_period(self, obj) -> str:
-        return obj.period.strftime("%Y-%m")
-
-
 class MaturitySerializer(serializers.Serializer):
     level = serializers.IntegerField(allow_null=True)
     level_name = serializers.CharField()

@@ -8,8 +8,7 @@ Reads: the caller's scoped queryset (out of scope = 404, never listed). Writes: 
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,12 +17,9 @@ from governance.api.fields import ScopedPrimaryKeyRelatedField
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadUpdateViewSet
 from governance.models import Role, User
 from governance.querysets import CHANGE, DELETE, SHARE, VIEW
-from kpis.services.measurements import parse_period
 from partners import selectors, services
 from partners.api.serializers import (
-    BenchmarkSerializer,
     BusinessReviewSerializer,
-    CommitmentResultSerializer,
     EnablementItemSerializer,
     MaturityAssessmentSerializer,
     MaturitySerializer,
@@ -31,9 +27,6 @@ from partners.api.serializers import (
     PartnershipSerializer,
     ReviewActionSerializer,
 )
-from partners.benchmarks.selectors import partnership_benchmarks
-from partners.commitments.attainment import attainment as commitment_attainment
-from partners.commitments.attainment import recent_months
 from partners.enablement.models import EnablementItem
 from partners.enablement.services import enablement_archive
 from partners.filtersets import (
@@ -137,44 +130,6 @@ class PartnershipViewSet(_ServiceDestroyMixin, ScopedModelViewSet):
             "dimensions": [{"dimension": d.field, "internal": d.internal, "partner": d.partner, "gap": d.gap}
                            for d in m.dimensions],
         })
-
-    @extend_schema(parameters=[OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM (default: the "
-                                                "latest month benchmarked)")],
-                   responses={200: BenchmarkSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401],
-                              404: ERRORS[404]})
-    @action(detail=True, methods=["get"])
-    def benchmarks(self, request, pk=None):
-        """Where this partnership stands among partnerships of its type, per KPI the caller may view:
-        quartile ``band`` (top/second/third/bottom), the cohort's ``median`` and ``cohort_size``.
-        KPIs whose cohort is under the minimum (``ACCORD_BENCHMARK_MIN_COHORT``) are absent; no
-        peer's name or value is ever returned."""
-        partnership = self.get_object()
-        period = None
-        if request.query_params.get("period"):
-            try:
-                period = parse_period(request.query_params["period"])
-            except ValueError as exc:
-                raise serializers.ValidationError({"period": str(exc)}) from None
-        _, rows = partnership_benchmarks(user=request.user, partnership=partnership, period=period)
-        return Response(BenchmarkSerializer(rows, many=True).data)
-
-    @extend_schema(parameters=[OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM (default: the "
-                                                "last six months)")],
-                   responses={200: CommitmentResultSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401],
-                              404: ERRORS[404]})
-    @action(detail=True, methods=["get"])
-    def commitments(self, request, pk=None):
-        """What each side committed to, per month: ``attainment`` (share on time) against ``target``
-        and the ``breaches``. Ours are measured from Accord's decisions, theirs from their submissions."""
-        partnership = self.get_object()
-        months = recent_months()
-        if request.query_params.get("period"):
-            try:
-                months = [parse_period(request.query_params["period"])]
-            except ValueError as exc:
-                raise serializers.ValidationError({"period": str(exc)}) from None
-        rows = commitment_attainment(viewer=request.user, partnership=partnership, months=months)
-        return Response(CommitmentResultSerializer(rows, many=True).data)
 
     @extend_schema(methods=["GET"], responses={200: EnablementItemSerializer(many=True), 401: ERRORS[401],
                                                404: ERRORS[404]})

@@ -2,7 +2,7 @@
 partnerships of the same type — a quartile band, the cohort's median and size; never a peer's name
 or value. Leaders (internal users) see the named grid of the partnerships in their scope.
 
-* ``models``: the cohort statistics and each partnership's position, stored by the rollup;
-* ``compute``: the set-based refresh the scorecard rollup runs in its transaction;
-* ``selectors``: what a reader gets (cohorts under ``ACCORD_BENCHMARK_MIN_COHORT`` are absent).
+``models`` here: the cohort statistics and each partnership's position, stored by the rollup. They
+are computed from KPI figures, so the refresh, the readers and the demo live above the KPIs, in
+``kpis.benchmarks``.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import models
 
 from governance.querysets import VIEW, ScopedQuerySet, member_partnership_ids
@@ -22,12 +23,9 @@ class CohortQuerySet(ScopedQuerySet):
 
     def _restrict_view(self, user) -> CohortQuerySet:
         if user.is_partner:
-            from kpis.models import KPIOwnership
-            from partners.models import Partnership
-
-            mine = Partnership.objects.filter(pk__in=member_partnership_ids(user))
-            return self.filter(partnership_type__in=mine.values("type"), kpi__in=KPIOwnership.objects.filter(
-                partnership__in=mine).values("kpi_id"))
+            mine = apps.get_model("partners", "Partnership").objects.filter(pk__in=member_partnership_ids(user))
+            co_owned = self.model._meta.get_field("kpi").related_model.objects.filter(ownerships__partnership__in=mine)
+            return self.filter(partnership_type__in=mine.values("type"), kpi__in=co_owned.values("pk"))
         return self.all()
 
 
@@ -38,9 +36,8 @@ class PositionQuerySet(ScopedQuerySet):
     scope_partnership_field = "partnership"
 
     def _restrict_view(self, user) -> PositionQuerySet:
-        from partners.models import Partnership
-
-        return self.filter(partnership__in=Partnership.objects.restrict(user, VIEW).values("pk"))
+        partnership = self.model._meta.get_field("partnership").related_model
+        return self.filter(partnership__in=partnership.objects.restrict(user, VIEW).values("pk"))
 
 
 class PeerCohort(models.Model):

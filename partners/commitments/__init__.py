@@ -5,4 +5,7 @@ service levels, with attainment per month and the items that breached.
   (measured from Accord's own decisions);
 * theirs — ``submission``: the month's actuals of a KPI entered by working day N of the next month
   (measured from the partner's submissions).
+
+``models`` here; attainment is measured from decisions and KPI submissions, so it lives above both,
+in ``decisions.commitments``.
 """

@@ -26,9 +26,8 @@ class CommitmentQuerySet(ScopedQuerySet):
     scope_partnership_field = "partnership"
 
     def _restrict_view(self, user) -> CommitmentQuerySet:
-        from partners.models import Partnership
-
-        return self.filter(partnership__in=Partnership.objects.restrict(user, VIEW).values("pk"))
+        partnership = self.model._meta.get_field("partnership").related_model
+        return self.filter(partnership__in=partnership.objects.restrict(user, VIEW).values("pk"))
 
 
 class Commitment(models.Model):

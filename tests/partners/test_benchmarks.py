@@ -154,10 +154,13 @@ def test_the_portal_panel_and_the_leaders_named_grid(client, cast, org, function
     panel = panel[:panel.index("</table>")]
     assert "top quartile" in panel and "300" in panel and "named grid" not in panel
     assert not any(name in panel for name in ("Peer 0", "Peer 3", "Peer Holdings", "100", "400"))
-    assert client.get("/partners/benchmarks/").status_code == 404
+    assert client.get("/kpis/benchmarks/").status_code == 404
     client.force_login(cast["leader"])
-    grid = client.get("/partners/benchmarks/?type=distribution&period=2026-03").content.decode()
+    grid = client.get("/kpis/benchmarks/?type=distribution&period=2026-03").content.decode()
     assert all(name in grid for name in ("Partnership A", "Peer 0", "Peer 3")) and "900" in grid
     client.force_login(cast["manager_jp"])  # Japan: none of these partnerships is in his scope
-    grid = client.get("/partners/benchmarks/?type=distribution&period=2026-03").content.decode()
+    grid = client.get("/kpis/benchmarks/?type=distribution&period=2026-03").content.decode()
     assert "Peer 0" not in grid and "Partnership A" not in grid and "None of these partnerships" in grid
+    # The grid's old address (before it moved above the KPIs, issue 21) sends its query along.
+    moved = client.get("/partners/benchmarks/?type=distribution&period=2026-03")
+    assert moved.status_code == 301 and moved["Location"] == "/kpis/benchmarks/?type=distribution&period=2026-03"

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from decisions import services
-from partners.commitments.attainment import attainment, working_day
+from decisions.commitments.attainment import attainment, working_day
 from partners.commitments.models import Commitment
 
 pytestmark = pytest.mark.django_db

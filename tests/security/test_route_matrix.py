@@ -11,7 +11,7 @@ Letters, one per role in the order admin, leader (EMEA), manager DE, manager JP,
     D  403 (the role may not)   d  403 on an object the role can see (its existence is no secret to it)
     L  not signed in: 401 for the API, 302 to the sign-in page for pages
     W  write passed authorization: 200/201/204, or 400/409 from validation or workflow state
-    R  302 (any redirect)       B  400                 M  405
+    R  301/302 (any redirect)   B  400                 M  405
 
 Besides the declared letters, every H, D or L answer about an object must equal the answer
 about an id that does not exist: a 403 is then about the role, never about the object, so it
@@ -183,7 +183,7 @@ EXPECT: list[Expect] = [
     E("partners:partner", "*", READ_A, READ_B, kind="partner"),
     E("partners:portal", "*", "R R R R R L"),
     E("partners:my-actions", "*", PAGE_ALL),
-    E("partners:benchmarks", "*", PAGE_INTERNAL),  # the named grid: internal users (their scope's names)
+    E("partners:benchmarks", "*", "R R R R R R"),  # moved to kpis:benchmarks (issue 21): a redirect for everyone
     E("partners:action-status", "*", "R R R H R L", "R H H R H L", kind="review_action", body={"status": "done"}),
     E("partners:enablement-done", "*", "R R R H R L", "R H H R H L", kind="enablement", body={"done": "1"}),
     # Adding, editing and archiving items: internal users who may change the partnership (issue 19);
@@ -233,6 +233,7 @@ EXPECT: list[Expect] = [
             methods=("GET", "PUT", "PATCH")),
     E("review-action-detail", "DELETE", SCOPED_WRITE_A, SCOPED_WRITE_B, kind="review_action"),
     # --- kpis pages ------------------------------------------------------------------------------
+    E("kpis:benchmarks", "*", PAGE_INTERNAL),  # the named grid: internal users (their scope's names)
     E("kpis:index", "*", "R R R R R L"),
     E("kpis:list", "*", PAGE_ALL),  # partner users: the KPIs their partnership co-owns
     E("kpis:dashboard", "*", PAGE_INTERNAL),
@@ -449,7 +450,7 @@ def _request(client: APIClient, entry: Expect, url: str):
 
 def _letter(response, url: str) -> str:
     code = response.status_code
-    if code == 302:
+    if code in (301, 302):
         return "L" if "next=" in response.get("Location", "") else "R"
     if code == 401:
         return "L"

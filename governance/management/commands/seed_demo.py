@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 # Each app seeds its own part, in dependency order; a missing <app>/demo.py is skipped.
-DEMO_MODULES = ["governance.demo", "partners.demo", "kpis.demo", "decisions.demo", "partners.benchmarks.demo",
-                "kpis.catchball.demo", "partners.commitments.demo"]
+DEMO_MODULES = ["governance.demo", "partners.demo", "kpis.demo", "decisions.demo", "kpis.benchmarks.demo",
+                "kpis.catchball.demo", "decisions.commitments.demo"]
 
 
 class Command(BaseCommand):

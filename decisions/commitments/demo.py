@@ -8,12 +8,11 @@ from decimal import Decimal
 from decisions.models import DecisionType
 from kpis.models import KPI
 from partners.commitments.models import Commitment
+from partners.demo import PARTNER_HOME
 from partners.models import Partnership
 
 
 def seed() -> dict:
-    from partners.demo import PARTNER_HOME
-
     home = Partnership.objects.filter(name=PARTNER_HOME).first()
     types = {t.code: t for t in DecisionType.objects.filter(code__in=["PRICE_EXC", "JOINT_PROMO"])}
     kpi = KPI.objects.filter(code="ACL-REV").first()

@@ -1,6 +1,6 @@
 from django import template
 
-from partners.commitments.attainment import attainment, recent_months
+from decisions.commitments.attainment import attainment, recent_months
 
 register = template.Library()
 

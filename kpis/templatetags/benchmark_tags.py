@@ -2,8 +2,8 @@ from types import SimpleNamespace
 
 from django import template
 
+from kpis.benchmarks.selectors import min_cohort, partnership_benchmarks
 from kpis.values import value_formatter
-from partners.benchmarks.selectors import min_cohort, partnership_benchmarks
 
 register = template.Library()
 
