@@ -37,7 +37,7 @@ class CommitmentResultSerializer(serializers.Serializer):
 
 class PartnershipCommitmentsView(APIView):
     @extend_schema(
-        operation_id="partnerships_commitments_retrieve",
+        operation_id="partnerships_commitments_list",
         parameters=[OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM (default: the last six months)")],
         responses={200: CommitmentResultSerializer(many=True),
                    400: OpenApiResponse(description="Invalid input: field errors."),

@@ -27,7 +27,7 @@ class BenchmarkSerializer(serializers.Serializer):
 
 class PartnershipBenchmarksView(APIView):
     @extend_schema(
-        operation_id="partnerships_benchmarks_retrieve",
+        operation_id="partnerships_benchmarks_list",
         parameters=[OpenApiParameter("period", OpenApiTypes.STR,
                                      description="YYYY-MM (default: the latest month benchmarked)")],
         responses={200: BenchmarkSerializer(many=True),
