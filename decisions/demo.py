@@ -32,7 +32,7 @@ from decisions.models import (
     MatrixVersion,
     PauseRule,
 )
-from decisions.routing import PARTNER_FUNCTION
+from decisions.routing import PARTNER_FUNCTION, nearest_holders
 from decisions.services.stage_backfill import backfill_stages
 from governance.models import Assignment, Function, Notification, OrgUnit, User
 from governance.services import function_create
@@ -183,8 +183,13 @@ def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one 
     version = MatrixVersion.objects.order_by("number").first()
     by_pk = {u.pk: u for u in units.values()}
     holders: dict[tuple[int, int], list[User]] = defaultdict(list)
+    users_by_id: dict[int, User] = {}
     for a in Assignment.objects.select_related("user").order_by("pk"):
         holders[(a.org_unit_id, a.function_id)].append(a.user)
+        users_by_id[a.user_id] = a.user
+    # Who a decision escalates to, by the sweep's own rule (routing.nearest_holders, strictly above).
+    above = nearest_holders(unit_ids=by_pk, function_ids=[f.pk for f in functions.values()],
+                           strictly_above=True)
     holidays_by_unit: dict[int, set] = defaultdict(set)
     for unit_id, day in Holiday.objects.values_list("org_unit_id", "date"):
         holidays_by_unit[unit_id].add(day)
@@ -240,16 +245,17 @@ def _generate_log(*, now, types, functions, units) -> None:  # noqa: C901 - one 
             status, end = "decided", requested_at + timedelta(hours=takes)
         else:
             status, end = "open", None
-        # Walk the escalation ladder exactly as the sweep would (deadline-anchored levels).
+        # The escalation ladder the sweep would have climbed by ``horizon``: at each deadline the
+        # nearest holder above the current deciding unit (its rule), the next level's clock from there.
         ladder, current_unit, current_decider = [], deciding, decider
         horizon = end or now
         exhausted = False
         while due <= horizon:
-            up = next(((u, holders[(u.pk, decider_function.pk)][0]) for u in chain(current_unit)[1:]
-                       if holders.get((u.pk, decider_function.pk))), None)
-            if up is None:
+            cover = above.get((current_unit.pk, decider_function.pk))
+            if cover is None:
                 exhausted = status == "open"
                 break
+            up = (by_pk[cover.org_unit_id], users_by_id[cover.user_ids[0]])
             ladder.append((len(ladder) + 1, current_unit, up[0], current_decider, up[1], due))
             current_unit, current_decider = up
             due, warn = clock(due)

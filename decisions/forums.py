@@ -24,6 +24,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from governance.periods import month_shift
+
 if TYPE_CHECKING:
     from decisions.models import Forum, ForumMeetingException
 
@@ -34,12 +36,12 @@ def _scheduled_dates(forum: Forum, start: date, end: date) -> Iterator[date]:
     """The dates the recurrence puts a meeting on, ``start`` to ``end`` inclusive, in order."""
     start = max(start, forum.first_date)
     if forum.recurrence == "monthly":
-        year, month = start.year, start.month
-        while date(year, month, 1) <= end:
-            day = nth_weekday(year, month, forum.weekday, forum.week_of_month)
+        month = start.replace(day=1)
+        while month <= end:
+            day = nth_weekday(month.year, month.month, forum.weekday, forum.week_of_month)
             if start <= day <= end:
                 yield day
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            month = month_shift(month, 1)
         return
     step = 14 if forum.recurrence == "biweekly" else 7
     first = forum.first_date + timedelta(days=(forum.weekday - forum.first_date.weekday()) % 7)

@@ -24,6 +24,7 @@ from decisions.querysets import (
 )
 from decisions.visibility import Visibility
 from governance.models import OrgLevel, code_validator
+from governance.natural_keys import NaturalKeyModel
 
 # The longest SLA a decision type may set: a year of clock hours (about four years of business
 # hours). Larger targets are typing mistakes, and the SLA clock cannot place them on a calendar.
@@ -94,7 +95,7 @@ class EventKind(models.TextChoices):
 DECISION_EVENT_KINDS = (EventKind.LOGGED, EventKind.DECIDED)
 
 
-class DecisionType(models.Model):
+class DecisionType(NaturalKeyModel):
     """A kind of decision with its SLA policy and the org level where it is decided."""
 
     code = models.CharField(max_length=32, unique=True, validators=[code_validator])

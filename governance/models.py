@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save
 from simple_history.models import HistoricalRecords
 
+from governance.natural_keys import NaturalKeyModel
 from governance.querysets import (
     CHANGE,
     SHARE,
@@ -146,7 +147,7 @@ class OrgLevel(models.TextChoices):
 LEVEL_DEPTH = {OrgLevel.GLOBAL: 0, OrgLevel.REGION: 1, OrgLevel.CLUSTER: 2, OrgLevel.MARKET: 3}
 
 
-class OrgUnit(models.Model):
+class OrgUnit(NaturalKeyModel):
     """A node of the org tree: global > region > cluster > market.
 
     Ancestry lives in ``OrgUnitClosure`` (maintained by ``governance.services``) so that
@@ -223,7 +224,7 @@ class FunctionQuerySet(ScopedQuerySet):
         return self.filter(archived_at__isnull=True)
 
 
-class Function(models.Model):
+class Function(NaturalKeyModel):
     """An internal function: Sales, Marketing, Market Access, Medical Affairs, Compliance, …"""
 
     code = models.CharField(max_length=32, unique=True, validators=[code_validator])

@@ -7,6 +7,8 @@
 * ``current_month(now, tz)`` is the month ``now`` falls in, in the zone ``tz`` (site default if blank);
   ``last_month(now, tz)`` is the month before it — the **last closed month** (a month is closed once
   the current month is after it; ``kpis/periods.py`` states the reporting rules built on this).
+* ``quarter_start(month)`` is the first month of ``month``'s calendar quarter, ``quarter_label`` its
+  name ("Q3 2026");
 * ``parse_period(value)`` reads a month as people and files write it (``YYYY-MM``, or a month-start
   date) within ``FIRST_YEAR``..``LAST_YEAR``; anything else is a ``ValueError`` saying what to write.
 """
@@ -47,6 +49,16 @@ def current_month(now: datetime | None = None, tz_name: str | None = None) -> da
 def last_month(now: datetime | None = None, tz_name: str | None = None) -> date:
     """The last closed month: the first day of the month before ``current_month(now, tz_name)``."""
     return month_shift(current_month(now, tz_name), -1)
+
+
+def quarter_start(month: date) -> date:
+    """The first day of the calendar quarter ``month`` falls in."""
+    return date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
+
+
+def quarter_label(month: date) -> str:
+    """"Q3 2026" for any day of July–September 2026."""
+    return f"Q{(month.month - 1) // 3 + 1} {month.year}"
 
 
 def parse_period(value: Any) -> date:

@@ -15,6 +15,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from governance.models import code_validator
+from governance.natural_keys import NaturalKeyModel
 from kpis.querysets import (
     CellQuerySet,
     ImportJobQuerySet,
@@ -79,7 +80,7 @@ class RAG(models.TextChoices):
     NONE = "none", "No data"
 
 
-class KPI(models.Model):
+class KPI(NaturalKeyModel):
     """A key performance indicator. ``code`` is its natural key in the API and CSV files."""
 
     code = models.CharField(max_length=32, unique=True, validators=[code_validator])
@@ -235,7 +236,7 @@ class Measurement(models.Model):
         return f"{self.kpi_id}@{self.org_unit_id} {self.period:%Y-%m}: {self.value}"
 
 
-class StrategicObjective(models.Model):
+class StrategicObjective(NaturalKeyModel):
     """An objective of the Hoshin Kanri cascade and the KPIs that measure it.
 
     Top-level objectives are global (the "breakthrough"); each child refines its ``parent`` for an

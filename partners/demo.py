@@ -19,7 +19,7 @@ from simple_history.utils import bulk_create_with_history
 from governance import services as governance_services
 from governance.demo import DEMO_PASSWORD
 from governance.models import Assignment, Function, OrgUnit, Role, User
-from governance.periods import add_months
+from governance.periods import add_months, quarter_label
 from partners import services
 from partners.models import (
     CADENCE_MONTHS,
@@ -286,7 +286,7 @@ def _clamp(value: float) -> int:
 
 def _review_title(day: date, months: int) -> str:
     if months == 3:
-        return f"Q{(day.month - 1) // 3 + 1} {day.year} business review"
+        return f"{quarter_label(day)} business review"
     return f"Partnership review {day:%b %Y}"
 
 

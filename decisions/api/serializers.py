@@ -31,6 +31,7 @@ from decisions.visibility import (
     sees_internal,
 )
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from governance.api.serializers import NaturalKeySerializerMixin
 from governance.models import Function, Notification, OrgLevel, OrgUnit, User
 from governance.querysets import LOG, VIEW
 from kpis.models import KPI
@@ -72,7 +73,7 @@ def rights_by_type() -> tuple[MatrixVersion | None, dict[int, list[dict]]]:
     return version, rights
 
 
-class DecisionTypeSerializer(serializers.ModelSerializer):
+class DecisionTypeSerializer(NaturalKeySerializerMixin, serializers.ModelSerializer):
     """A decision type with its SLA policy. ``rights`` are its row of the newest matrix version
     (``matrix_version``, which may still be scheduled: ``matrix_version_effective_at``); writing
     them publishes a new version edited from ``base_version`` (a stale one answers 409), after
@@ -111,11 +112,6 @@ class DecisionTypeSerializer(serializers.ModelSerializer):
                   "matrix_version_effective_at", "base_version", "acknowledge_gaps", "effective_at", "rights_note"]
         # The model's clean() holds the rule; stated here too so the schema documents the range.
         extra_kwargs = {"sla_hours": {"min_value": 1, "max_value": MAX_SLA_HOURS}}
-
-    def validate_code(self, value: str) -> str:
-        if self.instance is not None and value != self.instance.code:
-            raise serializers.ValidationError("The code is the decision type's natural key and cannot change.")
-        return value
 
     def _head(self) -> tuple[MatrixVersion | None, dict[int, list[dict]]]:
         if "rights_by_type" not in self.context:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from decisions import selectors
 from decisions.models import Decision, DecisionState, DecisionStatus
 from decisions.visibility import sees_internal
-from governance.models import Notification
+from governance.models import INTERNAL_ROLES, Notification
 from governance.querysets import CHANGE, can
 from kpis.models import KPI
 
@@ -31,8 +31,7 @@ def review_decisions(review, user):
     partner user: the shared ones, without who decides), and the button to log one from the review
     for those who may log decisions and change the review."""
     internal = sees_internal(user)
-    may_log = (internal and (user.role in ("admin", "leader", "manager") or user.is_admin)
-               and can(user, CHANGE, review))
+    may_log = internal and (user.role in INTERNAL_ROLES or user.is_admin) and can(user, CHANGE, review)
     rows = [(d, d.state if internal or d.state != DecisionState.BLOCKED else DecisionState.OPEN)  # a veto is internal
             for d in selectors.review_decisions(user=user, review=review)]
     return {"review": review, "rows": rows, "internal": internal, "may_log": may_log, "now": timezone.now()}

@@ -28,7 +28,7 @@ from decisions.services.workflow import agreement_blockers, due_by_instant, reas
 from decisions.visibility import Visibility, sees_internal
 from governance.errors import ApplicationError
 from governance.idempotency import submission_token, submit_once
-from governance.models import OrgUnit, User
+from governance.models import INTERNAL_ROLES, OrgUnit, User
 from partners.models import BusinessReview, Partnership
 
 
@@ -107,7 +107,7 @@ def saved_filter_delete(request, pk: int):
 @login_required
 def log_decision(request):
     _internal_only(request.user)
-    if request.user.role not in ("admin", "leader", "manager") and not request.user.is_admin:
+    if request.user.role not in INTERNAL_ROLES and not request.user.is_admin:
         raise Http404
     initial = {"org_unit": request.GET.get("org_unit"), "partnership": request.GET.get("partnership")}
     review = _review_to_log_in(request)

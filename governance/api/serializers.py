@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
@@ -7,17 +9,24 @@ from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelate
 from governance.models import PARTNERSHIP_MODEL, Assignment, Function, OrgUnit, User
 
 
-class OrgUnitSerializer(serializers.ModelSerializer):
+class NaturalKeySerializerMixin:
+    """``code`` is set on create and never changes: the model's rule (``governance.natural_keys``)."""
+
+    instance: Any
+
+    def validate_code(self, value: str) -> str:
+        error = self.instance.code_change_error(value) if self.instance is not None else None
+        if error:
+            raise serializers.ValidationError(error)
+        return value
+
+
+class OrgUnitSerializer(NaturalKeySerializerMixin, serializers.ModelSerializer):
     parent = ScopedSlugRelatedField(model=OrgUnit, slug_field="code", allow_null=True, required=False)
 
     class Meta:
         model = OrgUnit
         fields = ["code", "name", "level", "parent", "timezone"]
-
-    def validate_code(self, value: str) -> str:
-        if self.instance is not None and value != self.instance.code:
-            raise serializers.ValidationError("The code is the org unit's natural key and cannot change.")
-        return value
 
     def create(self, validated_data):
         return services.org_unit_create(parent=validated_data.pop("parent", None), **validated_data)
@@ -26,15 +35,10 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         return services.org_unit_update(unit=instance, **validated_data)
 
 
-class FunctionSerializer(serializers.ModelSerializer):
+class FunctionSerializer(NaturalKeySerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = Function
         fields = ["code", "name"]
-
-    def validate_code(self, value: str) -> str:
-        if self.instance is not None and value != self.instance.code:
-            raise serializers.ValidationError("The code is the function's natural key and cannot change.")
-        return value
 
     def create(self, validated_data):
         return services.function_create(**validated_data)

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from governance.api.serializers import NaturalKeySerializerMixin
 from governance.models import Function, OrgUnit
 from kpis.models import KPI, ImportJob, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.services import definitions
@@ -64,7 +65,7 @@ class OwnerSerializer(serializers.Serializer):
                 "partnership": ownership.partnership_id, "weight": float(ownership.weight)}
 
 
-class KPISerializer(serializers.ModelSerializer):
+class KPISerializer(NaturalKeySerializerMixin, serializers.ModelSerializer):
     """``owners`` lists the co-owners the caller may see (``KPIOwnership`` ``"view"``: never another
     partnership's id); ``is_shared`` counts them all."""
 
@@ -86,11 +87,6 @@ class KPISerializer(serializers.ModelSerializer):
     def get_is_shared(self, kpi) -> bool:
         count = getattr(kpi, "owner_count", None)  # annotated by the viewset: owners hidden from the caller count too
         return (len(kpi.ownerships.all()) if count is None else count) >= 2
-
-    def validate_code(self, value):
-        if self.instance is not None and value != self.instance.code:
-            raise serializers.ValidationError("The code is the KPI's natural key and cannot change.")
-        return value
 
     @staticmethod
     def _owners(items):
@@ -225,7 +221,7 @@ class ScorecardCellSerializer(serializers.ModelSerializer):
         return cell.coverage
 
 
-class ObjectiveSerializer(serializers.ModelSerializer):
+class ObjectiveSerializer(NaturalKeySerializerMixin, serializers.ModelSerializer):
     """An objective of the cascade: ``parent`` (code; blank for top-level, admins only), and where it
     applies: ``org_unit`` (code) or ``partnership`` (id), never both. References choose from the
     caller's scope; the placement rules are ``kpis.services.objectives``'."""

@@ -19,6 +19,7 @@ from kpis.files import check_shape, read_bytes
 from kpis.filtersets import KPIFilter, MeasurementFilter, ObjectiveFilter, TargetFilter
 from kpis.models import KPI, Grain, ImportJob, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.selectors import default_period
+from kpis.selectors.windows import cell_period
 from kpis.services.definitions import kpi_delete, target_delete
 from kpis.services.imports import import_job_request
 from kpis.services.measurements import (
@@ -247,9 +248,7 @@ class ScorecardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
                 raise ValidationError({"period": [str(exc)]}) from None
         else:
             period = default_period(user, unit).period  # the dashboard's rule: closed, covered, never future
-        if grain == Grain.QUARTER:
-            period = period.replace(month=(period.month - 1) // 3 * 3 + 1)
-        return (cells.filter(grain=grain, period=period).select_related("kpi", "org_unit")
+        return (cells.filter(grain=grain, period=cell_period(period, grain)).select_related("kpi", "org_unit")
                 .order_by("kpi__category", "kpi__code"))
 
 

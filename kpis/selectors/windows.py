@@ -10,21 +10,19 @@ from django.conf import settings
 from django.db.models import Sum
 
 from governance.models import User
-from governance.periods import last_month
+from governance.periods import last_month, quarter_label, quarter_start
 from kpis.models import Grain, ScorecardCell
 from kpis.selectors.units import Unit
 
 
 def cell_period(period: date, grain: str) -> date:
     """The stored period of the cell for ``grain`` that contains ``period``."""
-    if grain == Grain.QUARTER:
-        return period.replace(month=(period.month - 1) // 3 * 3 + 1)
-    return period
+    return quarter_start(period) if grain == Grain.QUARTER else period
 
 
 def window_label(period: date, grain: str) -> str:
     if grain == Grain.QUARTER:
-        return f"Q{(period.month - 1) // 3 + 1} {period.year}"
+        return quarter_label(period)
     if grain == Grain.YTD:
         return f"YTD {period:%b %Y}" if period.month > 1 else f"{period:%b %Y} (YTD)"
     return f"{period:%B %Y}"

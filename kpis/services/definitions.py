@@ -60,8 +60,8 @@ def kpi_create(*, owners: Iterable[Owner] = (), **fields) -> KPI:
 @transaction.atomic
 def kpi_update(*, kpi: KPI, owners: Iterable[Owner] | None = None, **fields) -> KPI:
     """Change a KPI; a new aggregation or direction re-rolls all its cells."""
-    if "code" in fields and fields["code"] != kpi.code:
-        raise ValidationError({"code": "The code is the KPI's natural key and cannot change."})
+    if "code" in fields and (error := kpi.code_change_error(fields["code"])):
+        raise ValidationError({"code": error})
     before = (kpi.aggregation, kpi.direction)
     for name, value in fields.items():
         if name in KPI_FIELDS:

@@ -88,8 +88,8 @@ def objective_save(*, objective: StrategicObjective | None = None, kpis: Iterabl
     objective = objective or StrategicObjective()
     if not creating:
         objective = StrategicObjective.objects.select_for_update().get(pk=objective.pk)
-        if "code" in fields and fields["code"] != objective.code:
-            raise ValidationError({"code": "The code is the objective's natural key and cannot change."})
+        if "code" in fields and (error := objective.code_change_error(fields["code"])):
+            raise ValidationError({"code": error})
     if actor is not None and not creating:
         _check_actor(actor, objective, creating=False)  # may they touch it as it is now?
     before = (objective.org_unit_id, objective.partnership_id)

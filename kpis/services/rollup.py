@@ -44,7 +44,7 @@ from datetime import date
 from django.db import connection, transaction
 
 from governance.models import OrgUnit, OrgUnitClosure
-from governance.periods import FIRST_YEAR, LAST_YEAR
+from governance.periods import FIRST_YEAR, LAST_YEAR, quarter_start
 from kpis.benchmarks.compute import benchmarks_refresh
 from kpis.models import KPI, DirtyCell, Grain, Measurement, RollupScope, RollupWindow, ScorecardCell, Target
 from kpis.services import rollup_swap
@@ -280,7 +280,7 @@ def calendar_rows(model=RollupWindow) -> list:
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
         for month in range(1, 13):
             m = date(year, month, 1)
-            rows.append(model(grain=Grain.QUARTER, period=date(year, (month - 1) // 3 * 3 + 1, 1), month=m))
+            rows.append(model(grain=Grain.QUARTER, period=quarter_start(m), month=m))
             rows.extend(model(grain=Grain.YTD, period=date(year, end, 1), month=m) for end in range(month, 13))
     return rows
 
