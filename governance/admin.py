@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance import services
+from governance.admin_services import ServiceAdmin
 from governance.models import Assignment, Function, Heartbeat, OrgUnit, User
 
 
@@ -22,21 +23,18 @@ class AccordUserAdmin(UserAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(SimpleHistoryAdmin):
+class OrgUnitAdmin(ServiceAdmin, SimpleHistoryAdmin):
     list_display = ["code", "name", "level", "parent", "timezone"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["parent"]
 
-    def save_model(self, request, obj, form, change):
+    def save_through_service(self, request, obj, form, change):
         # The closure table must follow every create and move: go through the services.
         if change:
-            services.org_unit_update(unit=obj, **{f: form.cleaned_data[f] for f in form.changed_data})
-        else:
-            created = services.org_unit_create(
-                code=obj.code, name=obj.name, level=obj.level, parent=obj.parent, timezone=obj.timezone
-            )
-            obj.pk = created.pk
+            return services.org_unit_update(unit=obj, **{f: form.cleaned_data[f] for f in form.changed_data})
+        return services.org_unit_create(code=obj.code, name=obj.name, level=obj.level, parent=obj.parent,
+                                        timezone=obj.timezone)
 
 
 @admin.register(Function)

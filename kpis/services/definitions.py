@@ -62,7 +62,8 @@ def kpi_update(*, kpi: KPI, owners: Iterable[Owner] | None = None, **fields) -> 
     """Change a KPI; a new aggregation or direction re-rolls all its cells."""
     if "code" in fields and (error := kpi.code_change_error(fields["code"])):
         raise ValidationError({"code": error})
-    before = (kpi.aggregation, kpi.direction)
+    # Compare with the stored row: a ModelForm (the admin's) has already set the fields on ``kpi``.
+    before = KPI.objects.select_for_update().filter(pk=kpi.pk).values_list("aggregation", "direction").get()
     for name, value in fields.items():
         if name in KPI_FIELDS:
             setattr(kpi, name, value)

@@ -382,3 +382,15 @@ def csv_safe(value: Any) -> str:
     if text and text[0] in "=+-@\t\r":
         return "'" + text
     return text
+
+
+@transaction.atomic
+def measurements_delete(*, measurements) -> int:
+    """Delete measurements (a queryset or list; history keeps each) and mark their cells dirty, so
+    the next incremental rollup equals a full rebuild. Returns how many were deleted."""
+    rows = list(measurements)
+    keys = [(m.kpi_id, m.org_unit_id, m.partnership_key, m.period) for m in rows]
+    for measurement in rows:
+        measurement.delete()
+    mark_dirty(keys)
+    return len(rows)
