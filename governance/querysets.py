@@ -148,6 +148,11 @@ class ScopedQuerySet(models.QuerySet):
         qs._restriction = (action, getattr(user, "pk", None))
         return qs
 
+    def related_model(self, field: str) -> type[models.Model]:
+        """The model at the other end of this model's relation ``field``: how a queryset reaches a
+        related model without importing the models module that imports it."""
+        return self.model._meta.get_field(field).related_model
+
     def visible_to(self, user: User | None) -> ScopedQuerySet:
         """Deprecated alias of ``restrict(user, "view")``, kept while branches written before the
         vocabulary merge; new code calls ``restrict``."""
