@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db.models import F
 
+from decisions.clock import holidays_for  # noqa: F401 — re-exported (its owner is the clock)
 from decisions.models import DecisionType, Holiday, MatrixCell, MatrixVersion, RapidRole
 from governance.models import LEVEL_DEPTH, Assignment, Function, OrgLevel, OrgUnit, Role, User
 
@@ -216,14 +217,8 @@ def _require_decider(routing: Routing, decision_type: DecisionType, cells: list[
             "or above. Ask an admin to assign a holder.")})
 
 
-def holidays_for(unit: OrgUnit) -> set[date]:
-    """Holidays of ``unit`` and its ancestors (a global holiday closes every market)."""
-    return set(Holiday.objects.filter(org_unit__in=OrgUnit.objects.ancestors_of(unit).values("pk"))
-               .values_list("date", flat=True))
-
-
 def holidays_by_unit(unit_ids: Iterable[int]) -> dict[int, set[date]]:
-    """``holidays_for`` of many units in one query: ``{unit id: its and its ancestors' holidays}``."""
+    """``decisions.clock.holidays_for`` of many units in one query: ``{unit id: its and its ancestors' holidays}``."""
     unit_ids = set(unit_ids)
     if not unit_ids:
         return {}
