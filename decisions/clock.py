@@ -34,10 +34,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from decisions.calendar import add_sla_hours, sla_seconds_between
+from governance.models import OrgUnit
 
 if TYPE_CHECKING:
     from decisions.models import Decision, DecisionType
-    from governance.models import OrgUnit
 
 WARNING_FRACTION = 0.75  # the pre-breach warning goes out at 75% of the time
 ANSWER_FRACTION = 0.5  # an agreement or input is due at half the level's time
@@ -56,9 +56,15 @@ def _holidays(decision_type: DecisionType, org_unit: OrgUnit, holidays: set[date
         return holidays
     if decision_type.calendar != "business":
         return set()
-    from decisions.routing import holidays_for
-
     return holidays_for(org_unit)
+
+
+def holidays_for(unit: OrgUnit) -> set[date]:
+    """Holidays of ``unit`` and its ancestors (a global holiday closes every market). ``Holiday`` is
+    reached through the ``OrgUnit.holidays`` relation: ``decisions.models`` imports this module."""
+    holiday = OrgUnit.holidays.rel.related_model
+    return set(holiday.objects.filter(org_unit__in=OrgUnit.objects.ancestors_of(unit).values("pk"))
+               .values_list("date", flat=True))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from decisions import services
 from decisions.clock import level_clock, next_deadline
+from decisions.forums import next_meeting
 from decisions.models import (
     Decision,
     DecisionEvent,
@@ -35,7 +36,11 @@ from decisions.models import (
 from decisions.routing import PARTNER_FUNCTION, nearest_holders
 from decisions.services.stage_backfill import backfill_stages
 from governance.models import Assignment, Function, Notification, OrgUnit, User
+from governance.querysets import LOG, can
 from governance.services import function_create
+from kpis.models import KPI
+from partners.demo import PARTNER_HOME
+from partners.models import Partnership
 
 # code, name, level, SLA hours, per-priority overrides, calendar, {function: role}, title templates
 TYPES = [
@@ -162,8 +167,6 @@ TYPE_KPI_CATEGORY = {"PRICE_EXC": "acceleration", "TENDER": "access", "KOL_PLAN"
 
 def _link_expected_kpis() -> None:
     """Give each demo decision one or two KPIs of its type's category (set-based insert)."""
-    from kpis.models import KPI
-
     by_category: dict[str, list[int]] = {}
     for pk, category in KPI.objects.order_by("code").values_list("pk", "category"):
         by_category.setdefault(category, []).append(pk)
@@ -378,9 +381,6 @@ STORY_PARTNERSHIPS = {"Volume tiers for the MedLogistik renewal": "MedLogistik G
 
 
 def _live_stories(*, now, types, units) -> None:
-    from governance.querysets import LOG, can
-    from partners.models import Partnership
-
     users = {u.username: u for u in User.objects.filter(username__in={s[0] for s in STORIES} | {
         who for s in STORIES for who, _ in s[6]})}
     for requester, code, unit, title, priority, hours_ago, steps in STORIES:
@@ -410,8 +410,6 @@ def _live_stories(*, now, types, units) -> None:
 def _forum(*, now, unit, chair, decision_type) -> None:
     """Issue 18: the DACH Commercial Council (first Tuesday of the month, 10:00 Berlin) decides
     distributor contract terms; its next meeting is cancelled, so its queue waits for the one after."""
-    from decisions.forums import next_meeting
-
     forum = services.forum_create(name="DACH Commercial Council", org_unit=unit, chair_function=chair,
                                   recurrence="monthly", weekday=1, week_of_month=1, time_of_day=time(10, 0),
                                   first_date=(now - timedelta(days=120)).date())
@@ -440,10 +438,6 @@ def holidays_by_unit_for(units, holidays_by_unit) -> set:
 
 
 def _partnerships_by_unit() -> dict[int, list[int]]:
-    try:
-        from partners.models import Partnership
-    except ImportError:  # pragma: no cover - partners is always installed; kept defensive for the demo
-        return {}
     out: dict[int, list[int]] = defaultdict(list)
     for partnership_id, unit_id in Partnership.org_units.through.objects.values_list("partnership_id", "orgunit_id"):
         out[unit_id].append(partnership_id)
@@ -475,9 +469,6 @@ def _outcome(code: str, rng: random.Random) -> str:
 def _joint_stories(*, now, types, units) -> None:
     """The demo partner's joint decisions: one decided with their agreement, one waiting on it, one
     asking for their input (the partner answers from their portal)."""
-    from partners.demo import PARTNER_HOME
-    from partners.models import Partnership
-
     home = Partnership.objects.filter(name=PARTNER_HOME).first()
     users = {u.username: u for u in User.objects.filter(username__in=["manager.de", "partner.demo"])}
     if home is None or "DE" not in units or len(users) < 2 or not home.members.filter(

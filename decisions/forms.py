@@ -1,10 +1,14 @@
+from urllib.parse import urlencode
+
 from django import forms
+from django.utils import timezone
 
 from decisions.models import Decision, DecisionState, DecisionType, Priority
 from decisions.selectors import LOGGED_WITHIN
 from decisions.visibility import Visibility
 from governance.models import Function, OrgUnit
 from governance.querysets import assignment_unit_ids
+from governance.timezones import zone
 from kpis.models import KPI
 from partners.models import BusinessReview, Partnership
 
@@ -115,8 +119,6 @@ class DecisionEditForm(DecisionFieldsForm):
 
     @staticmethod
     def initial_for(decision) -> dict:
-        from django.utils import timezone
-
         initial = {"title": decision.title, "partnership": decision.partnership_id, "priority": decision.priority,
                    "description": decision.description, "kpis": [k.pk for k in decision.kpis.all()],
                    "due_by": timezone.localtime(decision.due_by, _zone(decision)).date() if decision.due_by else None}
@@ -140,8 +142,6 @@ class DecisionReviseForm(DecisionEditForm):
 
 
 def _zone(decision):
-    from governance.timezones import zone
-
     return zone(decision.org_unit.timezone)
 
 
@@ -223,8 +223,6 @@ class DecisionFilterForm(forms.Form):
     @classmethod
     def saved_query(cls, data) -> str:
         """The part of a query string a saved filter keeps: only the list's own, non-empty params."""
-        from urllib.parse import urlencode
-
         return urlencode([(k, data.get(k)) for k in cls.PARAMS if data.get(k)])
 
 

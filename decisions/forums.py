@@ -8,7 +8,7 @@ A forum meets at ``time_of_day`` in its org unit's time zone, on ``weekday``:
 
 No meeting is before ``first_date``. A ``ForumMeetingException`` names one scheduled date and
 either cancels it (``moved_to`` empty) or moves that meeting to ``moved_to`` (an instant, at most
-``ForumMeetingException.MAX_MOVE_DAYS`` away).
+``MAX_MOVE_DAYS`` away).
 
 A queued decision waits for the first meeting that **starts after** the moment it was queued. A
 meeting **has passed** at the end of its local day (``passes_at``): until then the forum may still
@@ -29,6 +29,7 @@ from governance.periods import month_shift
 if TYPE_CHECKING:
     from decisions.models import Forum, ForumMeetingException
 
+MAX_MOVE_DAYS = 90  # a meeting moves within a quarter; further is a new schedule
 HORIZON_DAYS = 400  # how far ahead a next meeting is looked for (a forum meets at least once a year)
 
 
@@ -63,11 +64,9 @@ def meetings(forum: Forum, start: date, end: date,
     """The forum's meetings (UTC instants) scheduled from ``start`` to ``end``, after cancellations
     and moves, in time order. A meeting moved into the window from a date outside it is not seen
     unless that date is within ``MAX_MOVE_DAYS`` of the window (the window is widened by that)."""
-    from decisions.models import ForumMeetingException
-
     zone = ZoneInfo(forum.org_unit.timezone)
     changed = {e.date: e.moved_to for e in exceptions}
-    margin = timedelta(days=ForumMeetingException.MAX_MOVE_DAYS)
+    margin = timedelta(days=MAX_MOVE_DAYS)
     out = []
     try:
         for day in _scheduled_dates(forum, start - margin, end + margin):

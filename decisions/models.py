@@ -7,6 +7,22 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from decisions import forums
+from decisions.choices import (
+    AgendaReason,
+    DecisionState,
+    DecisionStatus,
+    EventKind,
+    PartyKind,
+    PauseParty,
+    PauseWho,
+    Priority,
+    RapidRole,
+    Recurrence,
+    ResumedHow,
+    SlaCalendar,
+    Stage,
+)
 from decisions.clock import driving_deadline
 from decisions.querysets import (
     AgendaItemQuerySet,
@@ -29,70 +45,6 @@ from governance.natural_keys import NaturalKeyModel
 # The longest SLA a decision type may set: a year of clock hours (about four years of business
 # hours). Larger targets are typing mistakes, and the SLA clock cannot place them on a calendar.
 MAX_SLA_HOURS = 24 * 365
-
-
-class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
-
-
-class SlaCalendar(models.TextChoices):
-    ALWAYS = "24x7", "24×7"
-    BUSINESS = "business", "Business hours (Mon–Fri, org unit's time zone)"
-
-
-class RapidRole(models.TextChoices):
-    RECOMMEND = "R", "Recommend"
-    AGREE = "A", "Agree (veto)"
-    PERFORM = "P", "Perform"
-    INPUT = "I", "Input"
-    DECIDE = "D", "Decide"
-
-
-class DecisionStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    DECIDED = "decided", "Decided"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-class DecisionState(models.TextChoices):
-    """What a reader sees: the status, except that an open decision vetoed in its current round is
-    *blocked* (it waits on the requester to revise or withdraw it, not on its decider)."""
-
-    OPEN = "open", "Open"
-    BLOCKED = "blocked", "Blocked (vetoed)"
-    DECIDED = "decided", "Decided"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-class EventKind(models.TextChoices):
-    LOGGED = "logged", "Logged"
-    INPUT_GIVEN = "input_given", "Input given"
-    AGREED = "agreed", "Agreed"
-    VETOED = "vetoed", "Vetoed"
-    DECIDED = "decided", "Decided"
-    ESCALATED = "escalated", "Escalated"
-    REASSIGNED = "reassigned", "Reassigned"
-    REOPENED = "reopened", "Reopened"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    EDITED = "edited", "Edited"
-    REVISED = "revised", "Revised (new round)"
-    NUDGED = "nudged", "Reminder sent"
-    VISIBILITY = "visibility", "Sharing changed"
-    PAUSED = "paused", "Paused"
-    RESUMED = "resumed", "Resumed"
-    AGREE_ESCALATED = "agree_escalated", "Agreement chased one level up"
-    INPUT_ESCALATED = "input_escalated", "Input chased one level up"
-    FORUM_QUEUED = "forum_queued", "Queued for the forum"
-    FORUM_ROLLED = "forum_rolled", "Moved to the forum's next meeting"
-
-
-# Timeline entries that record the decision itself (its description, its outcome): a partner user
-# sees them exactly when the decision is shared with them, whenever it was shared. Edits, revisions,
-# reminders, escalations, withdrawals and reopenings stay internal.
-DECISION_EVENT_KINDS = (EventKind.LOGGED, EventKind.DECIDED)
 
 
 class DecisionType(NaturalKeyModel):
@@ -448,24 +400,6 @@ class Escalation(models.Model):
         return f"{self.decision_id} → level {self.level}"
 
 
-class Stage(models.TextChoices):
-    """What an open decision waits for (``decisions.stages`` has the rule)."""
-
-    DRAFTING = "drafting", "Drafting (with the requester)"
-    INPUT = "input", "Waiting for input"
-    AGREE = "agree", "Waiting for agreement"
-    DECISION = "decision", "Waiting for the decision"
-    PAUSED = "paused", "Paused"
-
-
-class PartyKind(models.TextChoices):
-    """Who a stage waits on: a function at an org unit, the partner, or the requester."""
-
-    FUNCTION = "function", "Function"
-    PARTNER = "partner", "Partner"
-    REQUESTER = "requester", "Requester"
-
-
 class DecisionStage(models.Model):
     """One interval of a decision's open time, attributed to the party it waited on. Kept by the
     decision services as the state changes (``services.stages.sync_stages``), never recomputed per
@@ -514,23 +448,6 @@ class DecisionStage(models.Model):
         return f"{self.decision_id} {self.stage} {self.party_key} {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class PauseParty(models.TextChoices):
-    """Whom a pause reason waits on."""
-
-    PARTNER = "partner", "The partner"
-    REQUESTER = "requester", "The requester"
-    FUNCTION = "function", "A function taking part"
-    ANY = "any", "Any of them"
-
-
-class PauseWho(models.TextChoices):
-    """Who may pause a decision for a reason (admins always may)."""
-
-    REQUESTER = "requester", "The requester"
-    DECIDER = "decider", "The decider"
-    EITHER = "either", "The requester or the decider"
-
-
 class PauseRule(models.Model):
     """A reason a decision of a type may be paused, with its rules: whom it waits on, who may pause,
     whether the SLA clock stops, how long at most, and whether the party's answer resumes it.
@@ -560,13 +477,6 @@ class PauseRule(models.Model):
     def clean(self) -> None:
         if not 0 < (self.max_hours or 0) <= MAX_SLA_HOURS:
             raise ValidationError({"max_hours": f"Give between 1 and {MAX_SLA_HOURS} hours."})
-
-
-class ResumedHow(models.TextChoices):
-    MANUAL = "manual", "Resumed by hand"
-    ANSWER = "answer", "The party answered"
-    DATE = "date", "Its date passed"
-    CLOSED = "closed", "The decision closed"
 
 
 class DecisionPause(models.Model):
@@ -652,14 +562,6 @@ class SavedDecisionFilter(models.Model):
         return f"{self.user_id}: {self.name}"
 
 
-class Recurrence(models.TextChoices):
-    """How a forum's meetings repeat (``decisions.forums.next_meeting`` has the rule)."""
-
-    WEEKLY = "weekly", "Weekly"
-    BIWEEKLY = "biweekly", "Every other week"
-    MONTHLY = "monthly", "Monthly, on the nth weekday"
-
-
 class Forum(models.Model):
     """A governance forum (e.g. the DACH Commercial Council) that decides the decisions of the types
     bound to it at its meetings. Meetings repeat (``recurrence`` on ``weekday`` from ``first_date``;
@@ -689,9 +591,7 @@ class Forum(models.Model):
 
     @property
     def schedule(self) -> str:
-        from decisions.forums import schedule_text
-
-        return schedule_text(self)
+        return forums.schedule_text(self)
 
     FIRST_DATE_YEARS = (2000, 2100)  # a schedule outside these years is a typo, and dates past 9999 overflow
 
@@ -706,7 +606,7 @@ class Forum(models.Model):
 class ForumMeetingException(models.Model):
     """One scheduled meeting date of a forum cancelled (``moved_to`` empty) or moved."""
 
-    MAX_MOVE_DAYS = 90  # a meeting moves within a quarter; further is a new schedule
+    MAX_MOVE_DAYS = forums.MAX_MOVE_DAYS  # the meeting rule's
 
     forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="exceptions")
     date = models.DateField(help_text="The date the meeting was scheduled for.")
@@ -727,11 +627,6 @@ class ForumMeetingException(models.Model):
     def clean(self) -> None:
         if self.moved_to is not None and abs((self.moved_to.date() - self.date).days) > self.MAX_MOVE_DAYS:
             raise ValidationError({"moved_to": f"Move a meeting by at most {self.MAX_MOVE_DAYS} days."})
-
-
-class AgendaReason(models.TextChoices):
-    LAPSED = "lapsed", "Not decided in time"
-    FLAGGED = "flagged", "Flagged: needs the forum"
 
 
 class AgendaItem(models.Model):

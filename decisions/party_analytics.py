@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from decisions.models import Decision, DecisionStage, DecisionType, Stage
 from governance.models import Function, OrgUnit, User
+from partners.models import Partner
 
 SPLITS = ("", "decision_type", "org_unit", "month")
 
@@ -30,8 +31,6 @@ def party_analytics(*, user: User, org_unit: OrgUnit | None = None, since: datet
     """``{"split", "rows", "by_split", "top_blockers"}`` for the decisions ``user`` may see (under
     ``org_unit``, logged since ``since``). ``rows``: per party and stage; ``by_split``: the same per
     ``split`` key (empty without a split)."""
-    from partners.models import Partner
-
     now = now or timezone.now()
     split = split if split in SPLITS else ""
     qs = Decision.objects.restrict(user, "view")

@@ -7,12 +7,16 @@ shared answers and timeline entries (never an escalation level's seat, never an 
 see decisions/visibility.py for the fields. A decision is changed (withdrawn, reopened, edited,
 shared) by its requester or current decider (and admins); who may decide, agree or give input is
 the workflow's rule (the participants), not a scope.
+
+``decisions.models`` imports this module: the models a queryset needs are reached through the
+relations (``ScopedQuerySet.related_model``), the choices come from ``decisions.choices``.
 """
 
 from __future__ import annotations
 
 from django.db import models
 
+from decisions.choices import DECISION_EVENT_KINDS, Stage
 from decisions.visibility import Visibility
 from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet, member_partnership_ids
 
@@ -115,9 +119,7 @@ class DecisionQuerySet(ScopedQuerySet):
         time — a fresh request waiting on its agreements is not stuck yet). Annotates
         ``waiting_agree`` (``stuck_reasons`` reads it). Internal: an escalation and an agree are not
         the partner's to see."""
-        from decisions.models import DecisionStage, Stage
-
-        waiting_agree = DecisionStage.objects.filter(decision=models.OuterRef("pk"), stage=Stage.AGREE,
+        waiting_agree = self.related_model("stages").objects.filter(decision=models.OuterRef("pk"), stage=Stage.AGREE,
                                                      ended_at__isnull=True, due_at__lte=now)
         return (self.filter(status="open").annotate(waiting_agree=models.Exists(waiting_agree))
                 .filter(models.Q(sla_due_at__lte=now) | models.Q(escalation_level__gt=0)
@@ -125,9 +127,7 @@ class DecisionQuerySet(ScopedQuerySet):
 
     def waiting_on(self, user) -> DecisionQuerySet:
         """Open decisions where ``user`` is the decider, or still owes input or agreement."""
-        from decisions.models import DecisionParticipant
-
-        owed = DecisionParticipant.objects.filter(user=user).filter(
+        owed = self.related_model("participants").objects.filter(user=user).filter(
             models.Q(role="I", input_at__isnull=True) | models.Q(role="A", agreed__isnull=True)
         ).values("decision_id")
         return self.filter(status="open").filter(models.Q(decider=user) | models.Q(pk__in=owed))
@@ -138,9 +138,7 @@ class ThroughDecisionQuerySet(ScopedQuerySet):
     escalation path."""
 
     def _decisions(self, user):
-        from decisions.models import Decision
-
-        return self.filter(decision__in=Decision.objects.restrict(user, VIEW).values("pk"))
+        return self.filter(decision__in=self.related_model("decision").objects.restrict(user, VIEW).values("pk"))
 
     def _restrict_view(self, user) -> ThroughDecisionQuerySet:
         return self.none() if user.is_partner else self._decisions(user)
@@ -162,8 +160,6 @@ class EventQuerySet(ThroughDecisionQuerySet):
     (logged, decided), the answers their authors shared, and their own."""
 
     def _restrict_view(self, user) -> EventQuerySet:
-        from decisions.models import DECISION_EVENT_KINDS
-
         if not user.is_partner:
             return self._decisions(user)
         return self._decisions(user).filter(

@@ -216,14 +216,8 @@ def _require_decider(routing: Routing, decision_type: DecisionType, cells: list[
             "or above. Ask an admin to assign a holder.")})
 
 
-def holidays_for(unit: OrgUnit) -> set[date]:
-    """Holidays of ``unit`` and its ancestors (a global holiday closes every market)."""
-    return set(Holiday.objects.filter(org_unit__in=OrgUnit.objects.ancestors_of(unit).values("pk"))
-               .values_list("date", flat=True))
-
-
 def holidays_by_unit(unit_ids: Iterable[int]) -> dict[int, set[date]]:
-    """``holidays_for`` of many units in one query: ``{unit id: its and its ancestors' holidays}``."""
+    """``decisions.clock.holidays_for`` of many units in one query: ``{unit id: its and its ancestors' holidays}``."""
     unit_ids = set(unit_ids)
     if not unit_ids:
         return {}

@@ -7,20 +7,31 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connections
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import Least, Lower
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from decisions.forums import meetings
 from decisions.models import (
+    AgendaItem,
     Decision,
     DecisionEvent,
     DecisionParticipant,
+    DecisionPause,
+    DecisionStage,
     DecisionStatus,
     DecisionType,
+    Forum,
     MatrixVersion,
+    PauseRule,
     RapidRole,
 )
-from decisions.visibility import sees_internal
+from decisions.routing import holidays_by_unit
+from decisions.services import matrix_cells, matrix_diff
+from decisions.services.forums import next_meetings
+from decisions.services.stages import party_label, seconds_on_calendar, stage_intervals
+from decisions.visibility import redact_stage, sees_internal
 from governance.models import Function, OrgUnit, User
 from governance.querysets import assignment_unit_ids
 from kpis.models import KPI
@@ -117,11 +128,6 @@ def decision_detail(*, user: User, pk: int) -> Decision:
     """One visible decision with the participants and events ``user`` may see (404 otherwise);
     ``may_change``: whether ``user`` may change it (withdraw, reopen, share), ``is_paused`` and
     ``has_pause_rules`` (its type has pause reasons), read in the same query."""
-    from django.db.models import Exists, OuterRef
-    from django.shortcuts import get_object_or_404
-
-    from decisions.models import DecisionPause, PauseRule
-
     changeable = Decision.objects.restrict(user, "change").filter(pk=OuterRef("pk"))
     running = DecisionPause.objects.filter(decision=OuterRef("pk"), resumed_at__isnull=True)
     pausable = PauseRule.objects.filter(decision_type=OuterRef("decision_type"), is_active=True)
@@ -142,10 +148,6 @@ def decision_stages(*, decision: Decision, user: User, now: datetime | None = No
     """The stages panel: ``rows`` (each interval as ``user`` may see it — ``visibility.redact_stage``
     — with business seconds counted to ``now`` while open) and ``parties`` (business seconds per
     party, largest first). Two queries."""
-    from decisions.models import DecisionStage
-    from decisions.services.stages import party_label, stage_intervals
-    from decisions.visibility import redact_stage
-
     now = now or timezone.now()
     found = list(DecisionStage.objects.restrict(user, "view").filter(decision=decision)
                  .select_related("function", "org_unit", "partner").order_by("started_at", "stage", "pk"))
@@ -339,8 +341,6 @@ def _round(x):
 def matrix_grid(*, version: MatrixVersion | None = None) -> dict:
     """Rows (active decision types) × columns (functions) of a version's roles (default: the newest
     published version, in force or scheduled), for the editor."""
-    from decisions.services import matrix_cells
-
     version = version or MatrixVersion.objects.head()
     return {"version": version, "types": list(DecisionType.objects.filter(is_active=True).order_by("name")),
             "functions": list(Function.objects.order_by("code")), "cells": matrix_cells(version)}
@@ -349,8 +349,6 @@ def matrix_grid(*, version: MatrixVersion | None = None) -> dict:
 def matrix_version_diff(before: MatrixVersion | None, after: MatrixVersion | None) -> list[dict]:
     """The cells that differ between two versions, by decision type and function code (every type,
     retired ones included: an old version may name them)."""
-    from decisions.services import matrix_cells, matrix_diff
-
     changes = matrix_diff(matrix_cells(before), matrix_cells(after))
     types = DecisionType.objects.in_bulk({c["decision_type_id"] for c in changes})
     functions = Function.objects.in_bulk({c["function_id"] for c in changes})
@@ -362,11 +360,6 @@ def matrix_version_diff(before: MatrixVersion | None, after: MatrixVersion | Non
 def forum_list(*, user: User, now: datetime | None = None) -> list[dict]:
     """The forums ``user`` may see (internal users, their units' forums), each with its next meeting
     and how many open decisions on its agenda they may see (the agenda page lists the same)."""
-    from django.db.models import Count
-
-    from decisions.models import Forum
-    from decisions.services.forums import next_meetings
-
     now = now or timezone.now()
     forums = list(Forum.objects.restrict(user, "view").active().select_related("org_unit", "chair_function")
                   .annotate(queued=Count("agenda_items", filter=Q(
@@ -381,13 +374,6 @@ def forum_agenda(*, user: User, pk: int, now: datetime | None = None) -> dict:
     partner users always): its next meetings and, per meeting, the open decisions queued for it, each
     with its waiting time by party — the stored stage intervals (``DecisionStage``), open ones
     counted up to ``now`` on the decision's SLA calendar, summed per party, largest first."""
-    from django.shortcuts import get_object_or_404
-
-    from decisions.forums import meetings
-    from decisions.models import AgendaItem, DecisionStage, Forum
-    from decisions.routing import holidays_by_unit
-    from decisions.services.stages import party_label, seconds_on_calendar
-
     now = now or timezone.now()
     forum = get_object_or_404(Forum.objects.restrict(user, "view").select_related("org_unit", "chair_function")
                               .prefetch_related("exceptions"), pk=pk)

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from decisions import services
+from decisions.services.analytics_snapshots import refresh_analytics_snapshots as refresh
 
 
 @shared_task(name="decisions.tasks.escalate_overdue", ignore_result=True)
@@ -26,6 +27,4 @@ def resume_due_pauses() -> int:
 def refresh_analytics_snapshots() -> dict:
     """The analytics page's default view, precomputed per scope key (beat: every
     ``ACCORD_ANALYTICS_SNAPSHOT_SECONDS``, default 600). Idempotent; safe to overlap with itself."""
-    from decisions.services.analytics_snapshots import refresh_analytics_snapshots as refresh
-
     return refresh()

@@ -18,12 +18,14 @@ from django.db import transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from governance.jobs import task_named
 from governance.models import User
 
 RESET_SUBJECT_TEMPLATE = "account/password_reset_subject.txt"
 RESET_EMAIL_TEMPLATE = "account/password_reset_email.txt"
 INVITE_SUBJECT_TEMPLATE = "account/invite_subject.txt"
 INVITE_EMAIL_TEMPLATE = "account/invite_email.txt"
+RESET_TASK = "governance.tasks.send_password_reset"  # the task (governance.tasks imports this module)
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
@@ -31,8 +33,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
     Django, an unknown address gets the same answer as a known one."""
 
     def save(self, *, domain_override=None, use_https=False, request=None, **kwargs) -> None:
-        from governance.tasks import send_password_reset
-
+        send_password_reset = task_named(RESET_TASK)
         domain = domain_override or (request.get_host() if request is not None else "localhost")
         for user in self.get_users(self.cleaned_data["email"]):
             transaction.on_commit(partial(send_password_reset.delay, user_id=user.pk, domain=domain,
@@ -42,9 +43,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
 def user_invite(*, user: User, domain: str, use_https: bool) -> None:
     """Invite a new user: after the transaction commits, a worker e-mails them a one-time link to
     choose their first password (the reset link; nobody else ever knows a password)."""
-    from governance.tasks import send_password_reset
-
-    transaction.on_commit(partial(send_password_reset.delay, user_id=user.pk, domain=domain,
+    transaction.on_commit(partial(task_named(RESET_TASK).delay, user_id=user.pk, domain=domain,
                                   use_https=use_https, invite=True))
 
 

@@ -6,4 +6,6 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self) -> None:
-        from governance import security  # noqa: F401 - connects the security-event receivers
+        # Connects the receivers: the security events, then (login_limits imports security) the per-address
+        # count of failed sign-ins.
+        from governance import login_limits, security  # noqa: F401, PLC0415 — AppConfig.ready() signal registration

@@ -28,6 +28,7 @@ import decimal
 import logging
 import re
 
+from django.apps import apps
 from django.db import DataError, IntegrityError
 from django.http import JsonResponse
 from django.urls import get_resolver
@@ -76,8 +77,6 @@ _KEY_COLUMNS = re.compile(r"Key \((?P<columns>[^)]*)\)=")
 
 
 def _field_for_column(table: str | None, column: str):
-    from django.apps import apps
-
     for model in apps.get_models():
         if model._meta.db_table == table:
             for field in model._meta.concrete_fields:

@@ -33,6 +33,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from governance.models import IdempotencyKey, User
 
@@ -108,10 +111,6 @@ def _fingerprint(request) -> str:
 
 def _api_user(request):
     """The caller as DRF will see it (token or session), or None: the view then answers 401/403."""
-    from rest_framework.exceptions import APIException
-    from rest_framework.request import Request
-    from rest_framework.settings import api_settings
-
     drf_request = Request(request, authenticators=[auth() for auth in api_settings.DEFAULT_AUTHENTICATION_CLASSES])
     try:
         user = drf_request.user

@@ -3,6 +3,10 @@
 The database row, not the broker, is the truth: every job can be re-derived from the database
 (dirty cells, overdue deadlines), and beat re-runs the sweeps. So a broker outage must never fail
 a user's write: the enqueue happens after commit, is attempted briefly, and a failure is logged.
+
+Services name the task they enqueue (``enqueue_on_commit("kpis.tasks.rollup_scorecards")``) rather
+than import it: a tasks module imports its services, so a service importing its tasks module back
+would be an import cycle.
 """
 
 from __future__ import annotations
@@ -10,8 +14,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from celery import Task
 from django.db import transaction
 from django.db.models import Q
+
+from governance.celery import app
 
 log = logging.getLogger("accord.jobs")
 
@@ -19,16 +26,29 @@ log = logging.getLogger("accord.jobs")
 _RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 
-def enqueue(task, *args, **kwargs) -> None:
-    """Send ``task`` now; log (never raise) if the broker is unreachable."""
+def task_named(name: str) -> Task:
+    """The Celery task registered as ``name`` (``@shared_task(name=...)``). A worker registers every
+    task when it starts; in any other process (web, shell) the first name not yet registered runs
+    Celery's autodiscovery of each app's ``tasks`` module, as the worker does. An unknown name raises
+    ``KeyError``: a typo, never a broker outage."""
+    if name not in app.tasks:
+        app.autodiscover_tasks(force=True)
+    return app.tasks[name]
+
+
+def enqueue(task: Task | str, *args, **kwargs) -> None:
+    """Send ``task`` (a task, or its registered name) now; log (never raise) if the broker is unreachable."""
+    task = task_named(task) if isinstance(task, str) else task
     try:
         task.apply_async(args=args, kwargs=kwargs, retry=True, retry_policy=_RETRY_POLICY)
     except Exception:  # broker down or misconfigured: the DB-driven sweep catches up
         log.exception("could not enqueue %s; the periodic job will catch up", getattr(task, "name", task))
 
 
-def enqueue_on_commit(task, *args, **kwargs) -> None:
-    """Enqueue ``task`` once the current transaction commits (immediately outside one)."""
+def enqueue_on_commit(task: Task | str, *args, **kwargs) -> None:
+    """Enqueue ``task`` (a task, or its registered name) once the current transaction commits
+    (immediately outside one). A name is looked up now, so a typo fails the caller, not the commit."""
+    task = task_named(task) if isinstance(task, str) else task
     transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
 
 

@@ -15,10 +15,13 @@ so the same lockout answer is given: by ``AxesMiddleware`` for pages, by the tok
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
 
-from governance.security import client_ip
+from governance.models import SecurityEvent
+from governance.security import client_ip, record_security_event
 
 _FAILURES = "login-failures:{ip}"
 _BLOCKED = "login-blocked:{ip}"
@@ -51,15 +54,19 @@ def address_failure_record(request) -> int:
     return failures
 
 
+@receiver(user_login_failed, dispatch_uid="accord-login-address-failures")
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    """Count the failure against the address (after ``governance.security`` recorded the event)."""
+    if request is not None:
+        address_failure_record(request)
+
+
 class AddressLimitBackend:
     """Authentication backend that authenticates nobody: it refuses every attempt from a blocked
     address before any password is checked."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is not None and address_blocked(request):
-            from governance.models import SecurityEvent
-            from governance.security import record_security_event
-
             request.axes_locked_out = True
             record_security_event(kind=SecurityEvent.Kind.ADDRESS_BLOCKED, request=request,
                                   username=str(username or ""))

@@ -6,6 +6,7 @@ import zoneinfo
 from collections.abc import Callable
 from typing import ClassVar
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -20,7 +21,9 @@ from governance.querysets import (
     VIEW,
     OrgUnitQuerySet,
     ScopedQuerySet,
+    assignment_unit_ids,
     assignments_changed,
+    is_active_user,
     visible_org_unit_ids,
 )
 
@@ -31,8 +34,6 @@ PARTNERSHIP_MODEL = "partners.Partnership"
 
 def partnership_model() -> type[models.Model]:
     """The ``Partnership`` model, looked up by ``PARTNERSHIP_MODEL`` (app registry ready)."""
-    from django.apps import apps
-
     return apps.get_model(PARTNERSHIP_MODEL)
 
 
@@ -82,8 +83,6 @@ class UserQuerySet(ScopedQuerySet):
         return self.filter(models.Q(role=Role.ADMIN) | models.Q(is_superuser=True), is_active=True)
 
     def _restrict_view(self, user: User) -> UserQuerySet:
-        from governance.querysets import assignment_unit_ids
-
         if user.is_partner:
             return self.filter(pk=user.pk)
         in_scope = Assignment.objects.filter(org_unit__in=visible_org_unit_ids(user)).values("user_id")
@@ -290,8 +289,6 @@ class NotificationQuerySet(ScopedQuerySet):
     actions = (VIEW, CHANGE)
 
     def restrict(self, user, action: str = VIEW) -> NotificationQuerySet:
-        from governance.querysets import is_active_user
-
         qs = super().restrict(user, action)
         if is_active_user(user) and user.is_admin:
             qs = qs.filter(recipient=user)  # no "admins see everything" for someone else's inbox

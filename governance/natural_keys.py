@@ -16,6 +16,8 @@ from django.db import models
 
 
 class NaturalKeyModel(models.Model):
+    code: str  # each concrete model declares its own ``code`` field
+
     class Meta:
         abstract = True
 
@@ -35,7 +37,8 @@ class NaturalKeyModel(models.Model):
             return None
         stored = getattr(self, "_stored_code", None)
         if stored is None:  # loaded with ``code`` deferred, or saved before this class knew it
-            stored = type(self)._base_manager.filter(pk=self.pk).values_list("code", flat=True).first()
+            rows: Any = type(self)._base_manager.filter(pk=self.pk)
+            stored = rows.values_list("code", flat=True).first()
         if stored is None or code == stored:
             return None
         return f"The code is the {self._meta.verbose_name}'s natural key and cannot change."

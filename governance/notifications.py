@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.utils import timezone
 
+from governance.jobs import enqueue
 from governance.models import Delivery, Notification, NotificationPreference, User
 from governance.rowsets import rows_cte
 from governance.text import single_line
@@ -78,8 +80,6 @@ def delivery_maps(user_ids: Iterable[int]) -> dict[int, dict[str, str]]:
 
 def preferences_set(*, user: User, choices: dict[str, str]) -> None:
     """Save ``user``'s deliveries (group -> delivery); unknown groups or deliveries are refused."""
-    from django.core.exceptions import ValidationError
-
     errors = {g: "Unknown kind of notification." for g in choices if g not in NOTIFICATION_GROUPS}
     errors.update({g: "Choose one of the offered deliveries." for g, d in choices.items()
                    if g in NOTIFICATION_GROUPS and d not in NOTIFICATION_GROUPS[g][2]})
@@ -98,11 +98,8 @@ def absolute_url(path: str) -> str:
 
 
 def _enqueue_emails(ids: list[int]) -> None:
-    from governance.jobs import enqueue
-    from governance.tasks import send_notification_emails
-
     for start in range(0, len(ids), 1000):
-        enqueue(send_notification_emails, ids=ids[start:start + 1000])
+        enqueue("governance.tasks.send_notification_emails", ids=ids[start:start + 1000])
 
 
 def body_for(body: Body, user: User) -> str:

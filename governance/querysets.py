@@ -60,13 +60,11 @@ def assignment_unit_ids(user: User) -> list[int]:
     deleted through the ORM anywhere in this process invalidates every cached copy. Writes that
     send no signals (``bulk_create``, ``QuerySet.update``, raw SQL) or come from another process
     are seen by the next user object, i.e. the next request."""
-    from governance.models import Assignment
-
     epoch = _assignments_epoch
     cached = getattr(user, "_scope_unit_ids", None)
     if cached is not None and cached[0] is epoch:
         return cached[1]
-    ids = sorted(set(Assignment.objects.filter(user=user).values_list("org_unit_id", flat=True)))
+    ids = sorted(set(user.assignments.values_list("org_unit_id", flat=True)))
     user._scope_unit_ids = (epoch, ids)
     return ids
 
@@ -81,9 +79,7 @@ def visible_org_unit_ids(user: User) -> models.QuerySet:
     reads every scoped row through nested loops and sorts them. With constants it uses the closure's
     statistics for those ancestors, plans for the real subtree size and walks the newest decisions
     instead (the decision list's page query, both ways: docs/benchmarks.md#figures-behind-code-comments)."""
-    from governance.models import OrgUnitClosure
-
-    closure = OrgUnitClosure.objects.all()
+    closure = apps.get_model("governance", "OrgUnitClosure").objects.all()  # by label: models imports this module
     if not is_active_user(user):
         return closure.none().values("descendant_id")
     if user.is_admin:
@@ -151,6 +147,11 @@ class ScopedQuerySet(models.QuerySet):
             qs = getattr(self, f"_restrict_{action}")(user)
         qs._restriction = (action, getattr(user, "pk", None))
         return qs
+
+    def related_model(self, field: str) -> type[models.Model]:
+        """The model at the other end of this model's relation ``field``: how a queryset reaches a
+        related model without importing the models module that imports it."""
+        return self.model._meta.get_field(field).related_model
 
     def visible_to(self, user: User | None) -> ScopedQuerySet:
         """Deprecated alias of ``restrict(user, "view")``, kept while branches written before the

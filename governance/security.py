@@ -11,6 +11,7 @@ import logging
 
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
@@ -49,12 +50,8 @@ def _on_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="accord-security-login-failed")
 def _on_login_failed(sender, credentials, request=None, **kwargs):
-    from governance.login_limits import address_failure_record
-
     record_security_event(kind=SecurityEvent.Kind.LOGIN_FAILED, request=request,
                           username=str(credentials.get("username", "")))
-    if request is not None:
-        address_failure_record(request)
 
 
 @receiver(user_locked_out, dispatch_uid="accord-security-lockout")
@@ -74,8 +71,6 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": lockout_message()}, status=429)
     else:
-        from django.contrib.auth.forms import AuthenticationForm
-
         response = render(request, "registration/login.html",
                           {"form": AuthenticationForm(request), "locked_out": lockout_message()}, status=429)
     response["Retry-After"] = retry_after

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from governance.archive import refuse_archived, set_archived
 from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, Role, User
+from governance.timezones import default_timezone
 
 _CLOSURE = OrgUnitClosure._meta.db_table
 
@@ -106,8 +107,6 @@ def function_archive(*, function: Function, archived: bool = True, now=None) -> 
 def _follow_unit_timezone(user: User, previous_default: str) -> None:
     """A user who kept their unit's zone (or has none yet) follows their unit when it changes;
     a zone they chose themselves stays."""
-    from governance.timezones import default_timezone
-
     if user.timezone in ("", previous_default):
         zone = default_timezone(user)
         if zone != user.timezone:
@@ -118,8 +117,6 @@ def _follow_unit_timezone(user: User, previous_default: str) -> None:
 @transaction.atomic
 def user_set_timezone(*, user: User, timezone: str) -> User:
     """Set the zone ``user`` reads times in (an IANA name; empty: their unit's)."""
-    from governance.timezones import default_timezone
-
     user.timezone = timezone or default_timezone(user)
     user.full_clean(exclude=["password"])
     user.save(update_fields=["timezone"])
@@ -131,8 +128,6 @@ def assignments_replace(*, user: User, assignments: Iterable[tuple[Function, Org
     """Make ``user``'s assignments exactly ``assignments`` ((function, org unit, title) triples),
     keeping unchanged rows (and their history) untouched. A user on their unit's zone follows the
     new unit's zone."""
-    from governance.timezones import default_timezone
-
     previous_default = default_timezone(user) if user.timezone else ""
     wanted = {(f.pk, u.pk): title for f, u, title in assignments}
     for existing in Assignment.objects.filter(user=user):
@@ -187,8 +182,6 @@ def user_update(*, user: User, password: str | None = None, assignments=None, pa
     for name, value in fields.items():
         setattr(user, name, value)
     if "timezone" in fields and not fields["timezone"]:
-        from governance.timezones import default_timezone
-
         user.timezone = default_timezone(user)
     user.is_staff = user.role == Role.ADMIN or user.is_superuser
     if password:
@@ -198,8 +191,6 @@ def user_update(*, user: User, password: str | None = None, assignments=None, pa
     if assignments is not None:
         assignments_replace(user=user, assignments=assignments)
     if partnerships is not None:
-        from governance.timezones import default_timezone
-
         previous_default = default_timezone(user) if user.timezone else ""
         _set_partnerships(user=user, partnerships=partnerships)
         _follow_unit_timezone(user, previous_default)

@@ -4,7 +4,11 @@ from celery import shared_task
 from django.db import models
 from django.utils import timezone
 
+from governance.account import password_reset_send
+from governance.idempotency import idempotency_keys_delete_expired
 from governance.models import Heartbeat
+from governance.notifications import notification_emails_send
+from governance.tokens import tokens_delete_expired
 
 
 def heartbeat_record(*, name: str = "beat", now=None) -> None:
@@ -22,28 +26,20 @@ def heartbeat() -> None:
 
 @shared_task(name="governance.tasks.send_password_reset", ignore_result=True)
 def send_password_reset(*, user_id: int, domain: str, use_https: bool, invite: bool = False) -> None:
-    from governance.account import password_reset_send
-
     password_reset_send(user_id=user_id, domain=domain, use_https=use_https, invite=invite)
 
 
 @shared_task(name="governance.tasks.send_notification_emails", ignore_result=True)
 def send_notification_emails(*, ids: list[int]) -> int:
     """E-mail the notifications ``ids`` (created by ``notify``/``notify_many``) that are wanted now."""
-    from governance.notifications import notification_emails_send
-
     return notification_emails_send(ids=ids)
 
 
 @shared_task(name="governance.tasks.delete_expired_tokens", ignore_result=True)
 def delete_expired_tokens() -> None:
-    from governance.tokens import tokens_delete_expired
-
     tokens_delete_expired()
 
 
 @shared_task(name="governance.tasks.delete_expired_idempotency_keys", ignore_result=True)
 def delete_expired_idempotency_keys() -> None:
-    from governance.idempotency import idempotency_keys_delete_expired
-
     idempotency_keys_delete_expired()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 
 def single_line(text: str) -> str:
     """``text`` as one line: every run of whitespace (line breaks and tabs included) becomes one
@@ -19,8 +21,6 @@ COMMENT_MAX = 4000  # an answer, an outcome or a rationale
 def bounded(text: str | None, field: str, limit: int) -> str:
     """``text`` stripped; a ``ValidationError`` on ``field`` (a 400 on every path) when longer than
     ``limit`` characters — what a person writes on a decision, never a pasted file."""
-    from django.core.exceptions import ValidationError
-
     value = (text or "").strip()
     if len(value) > limit:
         raise ValidationError({field: f"At most {limit} characters ({len(value)} given)."})

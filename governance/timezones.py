@@ -20,6 +20,8 @@ from django.utils import timezone as dj_timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.translation import get_language
 
+from governance.models import Assignment
+
 FORMATS = {
     "": "d M Y H:i",  # 02 Mar 2026 09:00
     "short": "d M H:i",  # 02 Mar 09:00
@@ -79,8 +81,6 @@ _FAST_FORMATS = {
 def default_timezone(user) -> str:
     """The zone of ``user``'s unit: their oldest assignment's org unit; for a partner user, the
     first org unit (by code) of their first partnership; else the site default."""
-    from governance.models import Assignment
-
     unit_zone = (Assignment.objects.filter(user=user).order_by("pk")
                  .values_list("org_unit__timezone", flat=True).first())
     if unit_zone is None and user.pk is not None:  # through User.partnerships, which partners declares

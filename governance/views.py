@@ -8,10 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from knox.settings import knox_settings
 
 from governance import tokens
 from governance.audit import object_history
+from governance.bad_input import BadInput
 from governance.models import Delivery
+from governance.notifications import NOTIFICATION_GROUPS, delivery_map, preferences_set
 from governance.security import record_security_event
 from governance.selectors import org_tree_for
 from governance.services import user_set_timezone
@@ -55,8 +58,6 @@ def account(request):
 
 
 def _token_ttl_hours() -> int:
-    from knox.settings import knox_settings
-
     return int(knox_settings.TOKEN_TTL.total_seconds() // 3600)
 
 
@@ -80,8 +81,6 @@ def account_tokens_revoke_all(request):
 
 def bad_request(request, exception=None):
     """400 page in the product's look, saying what was wrong (``governance.bad_input``)."""
-    from governance.bad_input import BadInput
-
     reason = str(exception) if isinstance(exception, BadInput) else ""
     return render(request, "400.html", {"reason": reason}, status=400)
 
@@ -121,8 +120,6 @@ def permission_denied(request, exception=None):
 @login_required
 def notification_settings(request):
     """Per kind of notification: e-mail immediately, in the daily or weekly digest, or not at all."""
-    from governance.notifications import NOTIFICATION_GROUPS, delivery_map, preferences_set
-
     status = 200
     if request.method == "POST":
         choices = {g: request.POST.get(g, "") for g in NOTIFICATION_GROUPS}

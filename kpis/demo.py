@@ -21,6 +21,7 @@ from governance.periods import month_shift
 from kpis.models import KPI, Kind, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.services.bulk import insert_with_history
 from kpis.services.enablement import KPI_CODE, enablement_feed
+from kpis.services.objectives import objective_save
 from kpis.services.rollup import rollup_full, rollup_incremental
 from kpis.values import kind_for
 from partners.enablement.models import EnablementItem
@@ -256,7 +257,6 @@ CASCADE = [
 
 def seed_cascade() -> int:
     """Place the global objectives at GLOBAL and add the demo cascade below them (idempotent)."""
-    from kpis.services.objectives import objective_save
     glob = OrgUnit.objects.filter(code="GLOBAL").first()
     if glob is not None:
         StrategicObjective.objects.filter(parent__isnull=True, org_unit__isnull=True,

@@ -25,6 +25,7 @@ from governance.models import OrgUnit, Role
 from governance.periods import last_month
 from kpis import expected
 from kpis.plausibility import PlausibilityWarning, check
+from kpis.services.late import late_reports
 from kpis.services.measurements import (
     BulkValidationError,
     MeasurementConflict,
@@ -33,6 +34,7 @@ from kpis.services.measurements import (
     validate_rows,
 )
 from kpis.values import plain, typed_back
+from partners.models import Partnership
 
 FIELDS = ("value", "numerator", "denominator")
 
@@ -164,8 +166,6 @@ def entry_check(request):
 def late_list(request):
     """Late reporters for ``?unit=`` (and the markets below it) and ``?period=`` (default: the last
     closed month): per unit and partnership, the KPIs with a target and no actual, linked to the grid."""
-    from kpis.services.late import late_reports
-
     units = OrgUnit.objects.restrict(request.user, "view").order_by("level", "code").only("code", "name", "level")
     unit = units.filter(code=request.GET.get("unit", "")).first() or units.first()
     if unit is None:
@@ -181,8 +181,6 @@ def late_list(request):
         mine = set(request.user.partnerships.values_list("pk", flat=True))
         rows = [r for r in rows if r.partnership_id in mine]
     else:
-        from partners.models import Partnership
-
         visible = set(Partnership.objects.restrict(request.user, "view").values_list("pk", flat=True))
         rows = [r for r in rows if r.partnership_id is None or r.partnership_id in visible]
     return render(request, "kpis/late.html", {"units": units[:300], "unit": unit, "period": period, "rows": rows})

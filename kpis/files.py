@@ -30,8 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
 from governance.text import shorten, xlsx_text
-from kpis.services.measurements import CSV_COLUMNS, MAX_CSV_BYTES, MAX_ROWS, BulkValidationError
+from kpis.rows import CSV_COLUMNS, MAX_CSV_BYTES, MAX_ROWS, BulkValidationError
 
 INFO_COLUMNS = ["kpi_name", "unit", "previous"]  # in templates, for people; ignored on import
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -233,8 +236,6 @@ def _check_unpacked(raw: bytes) -> None:
 
 
 def _open_xlsx(raw: bytes):
-    from openpyxl import load_workbook
-
     _check_unpacked(raw)
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
@@ -303,9 +304,6 @@ def write_xlsx(header: list[str], rows, *, title: str, widths: dict[str, int] | 
     """A one-sheet workbook: bold frozen header, the rows (decimals as numbers, text always as text:
     ``governance.text.xlsx_text``), and optional number formats per row and column (``"0.0%"`` for
     a percent KPI's stored fraction)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     book = Workbook(write_only=False)
     sheet = book.active
     sheet.title = title[:31]

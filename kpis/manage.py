@@ -4,6 +4,7 @@ objectives, and the targets grid (``kpis.manage_targets``)."""
 from __future__ import annotations
 
 from django import forms
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -11,7 +12,7 @@ from governance.manage.base import ManageForm, Section, active_or_current
 from governance.models import Function, OrgUnit
 from governance.querysets import CHANGE, LOG, VIEW
 from kpis.api.serializers import KPISerializer, ObjectiveSerializer
-from kpis.manage_targets import TARGETS_PAGE
+from kpis.manage_targets import TARGETS_PAGE, targets_grid
 from kpis.models import KPI, Aggregation, Category, Direction, Frequency, Kind, StrategicObjective
 from partners.models import Partnership
 
@@ -127,10 +128,6 @@ def _objective_cells(o: StrategicObjective) -> list:
 
 
 def _targets_urls() -> list:
-    from django.urls import path
-
-    from kpis.manage_targets import targets_grid
-
     return [path("targets/", targets_grid, name="targets-list")]
 
 

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from governance.models import code_validator
 from governance.natural_keys import NaturalKeyModel
+from kpis.choices import RAG, Aggregation, Category, Direction, Frequency, Grain, ImportStatus, Kind
 from kpis.querysets import (
     CellQuerySet,
     ImportJobQuerySet,
@@ -25,59 +26,11 @@ from kpis.querysets import (
     ObjectiveQuerySet,
     TargetQuerySet,
 )
+from kpis.values import check_definition
 
 AMOUNT = {"max_digits": 20, "decimal_places": 6}
 THRESHOLD = {"max_digits": 6, "decimal_places": 3}
 DERIVED = {"max_digits": 30, "decimal_places": 10, "null": True, "blank": True}
-
-
-class Direction(models.TextChoices):
-    HIGHER = "higher", "Higher is better"
-    LOWER = "lower", "Lower is better"
-
-
-class Aggregation(models.TextChoices):
-    SUM = "sum", "Sum"
-    AVERAGE = "average", "Average"
-    LATEST = "latest", "Latest value"
-    RATIO = "ratio", "Ratio (Σ numerator / Σ denominator)"
-
-
-class Category(models.TextChoices):
-    LAUNCH = "launch", "Launch"
-    ADOPTION = "adoption", "Adoption"
-    ACCESS = "access", "Access"
-    ACCELERATION = "acceleration", "Acceleration"
-    OTHER = "other", "Other"
-
-
-class Frequency(models.TextChoices):
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-
-
-class Kind(models.TextChoices):
-    """What a KPI's values are; ``kpis.values`` owns what each kind accepts and how it is shown."""
-
-    PERCENT = "percent", "Percent (stored as a fraction: 0.63 = 63%)"
-    COUNT = "count", "Count (whole number, not negative)"
-    CURRENCY = "currency", "Currency amount"
-    DURATION = "duration", "Duration (not negative)"
-    SCORE = "score", "Score (between a minimum and a maximum)"
-    NUMBER = "number", "Number"
-
-
-class Grain(models.TextChoices):
-    MONTH = "month", "Month"
-    QUARTER = "quarter", "Quarter"
-    YTD = "ytd", "Year to date"
-
-
-class RAG(models.TextChoices):
-    GREEN = "green", "Green"
-    AMBER = "amber", "Amber"
-    RED = "red", "Red"
-    NONE = "none", "No data"
 
 
 class KPI(NaturalKeyModel):
@@ -113,8 +66,6 @@ class KPI(NaturalKeyModel):
         return f"{self.code} — {self.name}"
 
     def clean(self) -> None:
-        from kpis.values import check_definition
-
         check_definition(self)
 
     @property
@@ -376,18 +327,10 @@ class RollupWindow(models.Model):  # noqa: DJ008 - internal calendar
 from kpis.catchball.models import TargetProposal, TargetProposalStep  # noqa: E402, F401
 
 
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Importing"
-    CONFIRM = "confirm", "Waiting for your confirmation"
-    DONE = "done", "Imported"
-    FAILED = "failed", "Not imported"
-
-
 class ImportJob(models.Model):
     """A measurements file too large to import while the page waits (``kpis.services.imports``).
 
-    The uploaded bytes live on the row (at most ``kpis.services.measurements.MAX_CSV_BYTES``, as
+    The uploaded bytes live on the row (at most ``kpis.rows.MAX_CSV_BYTES``, as
     every upload) so any worker can read them; the job fills in its progress and, when finished,
     what it did: counts and a sample of the changed keys (``done``), the row errors (``failed``,
     the first ``MAX_ERRORS`` and ``error_count``) or the values to confirm (``confirm``: the

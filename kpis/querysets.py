@@ -6,18 +6,24 @@ objectives of their line and scope, and the targets, measurements and cells of t
 partner users view the KPIs their partnerships co-own and their partnerships' rows, nothing else.
 Measurements are not changed in place: a correction is a new ``log`` (see ``OrgUnit``/``Partnership``
 ``"log"``) of the same key.
+
+``kpis.models`` imports this module, so the KPI and partnership models are reached through the
+relations (``ScopedQuerySet.related_model``), never imported.
 """
 
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Count
 
+from governance.models import OrgUnitClosure
 from governance.querysets import (
     CHANGE,
     DELETE,
     VIEW,
     ScopedQuerySet,
     assignment_unit_ids,
+    is_active_user,
     member_partnership_ids,
     visible_org_unit_ids,
 )
@@ -37,8 +43,6 @@ class KPIQuerySet(ScopedQuerySet):
 
     def shared(self) -> KPIQuerySet:
         """KPIs with two or more co-owners."""
-        from django.db.models import Count
-
         return self.annotate(owner_count=Count("ownerships")).filter(owner_count__gte=2)
 
 
@@ -47,12 +51,10 @@ class KPIOwnershipQuerySet(ScopedQuerySet):
     for partnerships the viewer can view — a KPI never reveals another partnership's id."""
 
     def _restrict_view(self, user) -> KPIOwnershipQuerySet:
-        from kpis.models import KPI
-        from partners.models import Partnership
-
-        return self.filter(kpi__in=KPI.objects.restrict(user, VIEW).values("pk")).filter(
+        kpi, partnership = self.related_model("kpi"), self.related_model("partnership")
+        return self.filter(kpi__in=kpi.objects.restrict(user, VIEW).values("pk")).filter(
             models.Q(partnership__isnull=True)
-            | models.Q(partnership__in=Partnership.objects.restrict(user, VIEW).values("pk")))
+            | models.Q(partnership__in=partnership.objects.restrict(user, VIEW).values("pk")))
 
 
 class TargetQuerySet(ScopedQuerySet):
@@ -84,25 +86,21 @@ class ObjectiveQuerySet(ScopedQuerySet):
     actions = (VIEW, CHANGE, DELETE)
 
     def _restrict_view(self, user) -> ObjectiveQuerySet:
-        from governance.models import OrgUnitClosure
-        from partners.models import Partnership
-
         if user.is_partner:
             return self.none()
+        partnership = self.related_model("partnership")
         above = OrgUnitClosure.objects.filter(descendant_id__in=assignment_unit_ids(user)).values("ancestor_id")
         return self.filter(
             models.Q(partnership__isnull=True, org_unit__isnull=True)
             | models.Q(org_unit__in=above) | models.Q(org_unit__in=visible_org_unit_ids(user))
-            | models.Q(partnership__in=Partnership.objects.restrict(user, VIEW).values("pk")))
+            | models.Q(partnership__in=partnership.objects.restrict(user, VIEW).values("pk")))
 
     def _restrict_change(self, user) -> ObjectiveQuerySet:
-        from partners.models import Partnership
-
         if user.is_partner:
             return self.none()
         return self.filter(parent__isnull=False).filter(
             models.Q(org_unit__in=visible_org_unit_ids(user))
-            | models.Q(partnership__in=Partnership.objects.restrict(user, CHANGE).values("pk")))
+            | models.Q(partnership__in=self.related_model("partnership").objects.restrict(user, CHANGE).values("pk")))
 
     _restrict_delete = _restrict_change
 
@@ -112,8 +110,6 @@ class ImportJobQuerySet(ScopedQuerySet):
     the uploaded file, and what it changed is in the measurements' history for everyone in scope."""
 
     def restrict(self, user, action: str = VIEW) -> ImportJobQuerySet:
-        from governance.querysets import is_active_user
-
         qs = super().restrict(user, action)
         if is_active_user(user) and user.is_admin:
             qs = qs.filter(requested_by=user)

@@ -3,8 +3,14 @@ late-reporter reminders are de-duplicated per unit, partnership and month; an im
 by one run, so the minute catch-up may send one again)."""
 
 from celery import shared_task
+from django.utils import timezone
 
+from governance.periods import last_month
 from kpis.services import rollup
+from kpis.services.enablement import enablement_feed
+from kpis.services.imports import import_job_run, import_jobs_catch_up
+from kpis.services.late import remind_late_reporters as remind
+from kpis.services.measurements import parse_period
 
 
 @shared_task(name="kpis.tasks.rollup_scorecards", ignore_result=True)
@@ -19,26 +25,18 @@ def rollup_scorecards(full: bool = False) -> None:
 @shared_task(name="kpis.tasks.remind_late_reporters", ignore_result=True)
 def remind_late_reporters() -> None:
     """Daily: remind the owners of reports still missing for the last closed month (once each)."""
-    from django.utils import timezone
-
-    from kpis.services.late import remind_late_reporters as remind
-
     remind(now=timezone.now())
 
 
 @shared_task(name="kpis.tasks.catch_up_imports", ignore_result=True)
 def catch_up_imports() -> int:
     """Every minute: send again the import jobs whose message was lost or whose worker died."""
-    from kpis.services.imports import import_jobs_catch_up
-
     return import_jobs_catch_up()
 
 
 @shared_task(name="kpis.tasks.run_import", ignore_result=True)
 def run_import(*, job_id: int) -> bool:
     """Import an uploaded measurements file (safe to run twice: the job row is claimed)."""
-    from kpis.services.imports import import_job_run
-
     return import_job_run(job_id)
 
 
@@ -46,8 +44,4 @@ def run_import(*, job_id: int) -> bool:
 def feed_enablement(month: str | None = None) -> int:
     """Daily: the ENABLEMENT KPI's actuals for ``month`` (``YYYY-MM``; default the last closed month)
     from the partnerships' enablement items (idempotent: the same figures again)."""
-    from governance.periods import last_month
-    from kpis.services.enablement import enablement_feed
-    from kpis.services.measurements import parse_period
-
     return enablement_feed(parse_period(month) if month else last_month())

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from kpis.models import Kind
+from kpis.choices import Kind
 
 PLACES = 6  # Measurement/Target columns: decimal_places=6
 STEP = Decimal(1).scaleb(-PLACES)

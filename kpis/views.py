@@ -22,12 +22,11 @@ from governance.periods import last_month
 from kpis import expected, selectors
 from kpis.files import INFO_COLUMNS, check_shape, read_bytes, write_xlsx
 from kpis.models import KPI, Aggregation, Category, Grain, ImportJob, KPIOwnership, Measurement, StrategicObjective
+from kpis.rows import CSV_COLUMNS, BulkValidationError
 from kpis.selectors.cascade import objective_cascade
 from kpis.selectors.heatmap import heat_changes, months_before
 from kpis.services.imports import INLINE_MAX_ROWS, import_job_request, runs_inline
 from kpis.services.measurements import (
-    CSV_COLUMNS,
-    BulkValidationError,
     MeasurementConflict,
     PlausibilityWarning,
     csv_safe,

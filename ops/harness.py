@@ -19,6 +19,7 @@ import psycopg
 import requests
 from psycopg import sql
 
+from governance import embedded_pg
 from ops.deployment import ROOT
 
 LOGS = ROOT / "test-artifacts" / "prod-check"
@@ -93,8 +94,6 @@ class Database:
             self.conn_args = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "password": None}
             self.where = "127.0.0.1:5432"
         else:
-            from governance import embedded_pg
-
             self.embedded_dir = Path(os.environ.get("ACCORD_VAR_DIR", ROOT / "var")) / "postgres"
             endpoint, self.started_embedded = embedded_pg.ensure_running(self.embedded_dir)
             self.conn_args = {"host": endpoint.host, "port": endpoint.port, "user": "postgres", "password": None}
@@ -109,17 +108,13 @@ class Database:
 
     @property
     def url(self) -> str:
-        from governance.embedded_pg import database_url
-
-        return database_url({"USER": self.conn_args["user"], "PASSWORD": self.conn_args["password"] or "",
+        return embedded_pg.database_url({"USER": self.conn_args["user"], "PASSWORD": self.conn_args["password"] or "",
                              "HOST": str(self.conn_args["host"]), "PORT": self.conn_args["port"], "NAME": self.name})
 
     def close(self) -> None:
         with contextlib.suppress(psycopg.Error), self._admin() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
         if self.embedded_dir is not None and self.started_embedded:
-            from governance import embedded_pg
-
             embedded_pg.stop(self.embedded_dir)
 
 

@@ -75,7 +75,7 @@ def subset_css(names: set[str], known: dict[str, int]) -> str:
 
 
 def write() -> tuple[int, int, int]:
-    from fontTools import subset
+    from fontTools import subset  # noqa: PLC0415 — optional dependency (extra `icons`), only this command needs it
 
     known = all_icons()
     names = used_icons(known)

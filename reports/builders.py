@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from decisions.models import DecisionState
 from decisions.visibility import redact_decision, sees_internal
+from governance.timezones import format_instant
 from kpis.selectors import Dashboard, KPIDetail
 from kpis.values import display_scale, value_formatter
 from reports.document import Column, Document, Fig, Table
@@ -228,8 +229,6 @@ def decision_list_document(user, qs, *, filters_label: str, now: datetime | None
 def forum_agenda_document(user, agenda: dict) -> Document:
     """A forum's agenda (``decisions.selectors.forum_agenda``): one table per meeting with the
     decisions queued for it and whom each waited on, then every (decision, party) as a number."""
-    from governance.timezones import format_instant
-
     forum = agenda["forum"]
     tables, parties = [], Table("Waiting by party", [Column("Meeting", width=22), Column("Decision", width=40),
                                                      Column("Party", width=30), Column("Waiting (h)", "hours")])

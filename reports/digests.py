@@ -24,8 +24,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from decisions.models import Decision
+from decisions.selectors import stuck_decisions, stuck_reasons
 from governance.models import Notification, User
 from governance.notifications import Delivery, absolute_url, delivery_map, group_of
+from kpis import selectors as kpi_selectors
+from kpis.templatetags.kpis_tags import pct
+from partners.models import ActionStatus, ReviewAction
+from reports.models import Digest
 
 log = logging.getLogger("accord.reports")
 
@@ -65,9 +71,6 @@ def period_start(cadence: str, today: date) -> date:
 
 
 def digest_content(user: User, cadence: str, now: datetime) -> DigestContent:
-    from decisions.models import Decision
-    from partners.models import ActionStatus, ReviewAction
-
     content = DigestContent(user=user, cadence=cadence, period_start=period_start(cadence, now.date()))
     prefs = delivery_map(user)
     pending = Notification.objects.restrict(user, "view").filter(emailed_at__isnull=True, read_at__isnull=True)
@@ -77,10 +80,6 @@ def digest_content(user: User, cadence: str, now: datetime) -> DigestContent:
         Line(f"{n.title}" + (f": {n.body[:160]}" if n.body else ""), absolute_url(n.url)) for n in mine]))
     if cadence != Delivery.WEEKLY or user.is_partner or prefs["summary"] == Delivery.OFF:
         return content
-    from decisions.selectors import stuck_decisions, stuck_reasons
-    from kpis import selectors as kpi_selectors
-    from kpis.templatetags.kpis_tags import pct
-
     def decision_line(d, status=""):
         return Line(f"{d.title} ({d.decision_type.name}, {d.org_unit.code})",
                     absolute_url(reverse("decisions:detail", args=[d.pk])), status)
@@ -112,8 +111,6 @@ def digest_content(user: User, cadence: str, now: datetime) -> DigestContent:
 def digest_send(*, user: User, cadence: str, now: datetime | None = None) -> bool:
     """Send ``user``'s digest for the period containing ``now``; False when there is nothing to
     say, no address, or this period's digest went out already."""
-    from reports.models import Digest
-
     now = now or timezone.now()
     if not user.is_active or not user.email:
         return False

@@ -10,6 +10,7 @@ partnership page shows them too. No internal-only table is added to it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -18,10 +19,18 @@ from django.utils import timezone
 from decisions.models import Decision, DecisionState
 from decisions.selectors import latency_analytics, stuck_decisions, stuck_reasons
 from decisions.visibility import INTERNAL_ACTOR, Visibility, redact_decision
+from governance.models import OrgUnit
 from governance.periods import month_shift
 from kpis import selectors as kpi_selectors
 from kpis.models import Grain, ScorecardCell
-from partners.models import ActionStatus, BusinessReview, Partnership, ReviewAction, ReviewStatus
+from partners.models import (
+    ActionStatus,
+    BusinessReview,
+    MaturityAssessment,
+    Partnership,
+    ReviewAction,
+    ReviewStatus,
+)
 from partners.selectors import maturity_from
 from reports.builders import FIGURE_COLUMNS, _card_columns, _card_figures, _cell_figures, kpi_fig, latency_document
 from reports.document import Column, Document, Fig, Table
@@ -209,8 +218,6 @@ def action_tables(reader, partnership: Partnership, as_of: date, *, shared: bool
 def radar_svg(dimensions) -> str:
     """The maturity radar (1–5 per dimension), internal view solid blue, partner view dashed
     orange — told apart by line style and the legend, not colour alone."""
-    import math
-
     size, centre, radius = 360, 180, 100
     n = len(dimensions)
 
@@ -236,8 +243,6 @@ def radar_svg(dimensions) -> str:
 
 
 def maturity_table(reader, partnership: Partnership):
-    from partners.models import MaturityAssessment
-
     maturity = maturity_from(list(MaturityAssessment.objects.restrict(reader, "view").filter(partnership=partnership)))
     table = Table("Maturity by dimension", [Column("Dimension", width=28), Column("Internal view", "number", 10),
                                             Column("Partner view", "number", 10),
@@ -295,8 +300,6 @@ def partnership_book(reader, partnership: Partnership, review: BusinessReview | 
 def region_pack(reader, unit_code: str, *, now: datetime) -> Document:
     """A leader's region pack: the unit's scorecards (the dashboard's), its worst KPIs, stuck
     decisions and latency by deciding function over the last 90 days."""
-    from governance.models import OrgUnit
-
     d = kpi_selectors.dashboard(reader, unit_code=unit_code, period=None, grain=Grain.MONTH)
     unit = d.scope.unit
     functions = Table("Function scorecards", _card_columns("Function"))

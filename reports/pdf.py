@@ -13,7 +13,7 @@ from reports.document import Document
 
 
 def html_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported here: loading pango is slow (docs/benchmarks.md), only exports need it
+    from weasyprint import HTML  # noqa: PLC0415 — heavy (pango: docs/benchmarks.md), loaded by the first export only
 
     return HTML(string=html, base_url=None).write_pdf()
 

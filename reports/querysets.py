@@ -7,22 +7,31 @@
 
 Admins see every book. Requesting a book is a "log" on its partnership (or a "view" of the unit
 for a region pack); the services check it.
+
+``reports.models`` imports this module: the related models come through the relations
+(``ScopedQuerySet.related_model``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db import models
 
 from governance.querysets import VIEW, ScopedQuerySet, visible_org_unit_ids
 
 
+def _visible(qs: ScopedQuerySet, field: str, user) -> models.QuerySet:
+    """Subquery of the pks of the rows at the other end of ``field`` that ``user`` may view."""
+    related: Any = qs.related_model(field)  # a scoped model: its manager has restrict()
+    return related.objects.restrict(user, VIEW).values("pk")
+
+
 class BriefingBookQuerySet(ScopedQuerySet):
     actions = (VIEW,)
 
     def _restrict_view(self, user):
-        from partners.models import Partnership
-
-        partnerships = Partnership.objects.restrict(user, VIEW).values("pk")
+        partnerships = _visible(self, "partnership", user)
         if user.is_partner:
             return self.filter(partnership__in=partnerships)
         return self.filter(models.Q(partnership__in=partnerships)
@@ -37,11 +46,7 @@ class ReviewAgendaItemQuerySet(ScopedQuerySet):
     actions = (VIEW,)
 
     def _restrict_view(self, user):
-        from decisions.models import Decision
-        from kpis.models import KPI
-        from partners.models import BusinessReview, ReviewAction
-
-        return self.filter(review__in=BusinessReview.objects.restrict(user, VIEW).values("pk")).filter(
-            models.Q(action__isnull=True) | models.Q(action__in=ReviewAction.objects.restrict(user, VIEW).values("pk")),
-            models.Q(decision__isnull=True) | models.Q(decision__in=Decision.objects.restrict(user, VIEW).values("pk")),
-            models.Q(kpi__isnull=True) | models.Q(kpi__in=KPI.objects.restrict(user, VIEW).values("pk")))
+        return self.filter(review__in=_visible(self, "review", user)).filter(
+            models.Q(action__isnull=True) | models.Q(action__in=_visible(self, "action", user)),
+            models.Q(decision__isnull=True) | models.Q(decision__in=_visible(self, "decision", user)),
+            models.Q(kpi__isnull=True) | models.Q(kpi__in=_visible(self, "kpi", user)))

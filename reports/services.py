@@ -23,7 +23,10 @@ from governance.jobs import claim, enqueue_on_commit, record_progress
 from governance.models import OrgUnit, User
 from governance.querysets import LOG, VIEW, can
 from partners.models import BusinessReview
+from reports import packs
 from reports.models import Audience, BriefingBook, PackFile, PackKind, PackStatus
+from reports.pdf import book_pdf, document_pdf
+from reports.xlsx import document_xlsx
 
 log = logging.getLogger("accord.reports")
 
@@ -35,8 +38,6 @@ def book_request(*, actor: User, review: BusinessReview | None = None, org_unit:
     """Ask for a review's partnership briefing book (``review``: internal users who may log against
     its partnership) or a region pack (``org_unit``: internal users who see it). A request while
     the same one is still queued or building returns that one (a double click builds once)."""
-    from reports.tasks import build_book
-
     now = now or timezone.now()
     if actor.is_partner:
         raise PermissionDenied("Partner users download the shared briefing books of their partnership.")
@@ -59,7 +60,7 @@ def book_request(*, actor: User, review: BusinessReview | None = None, org_unit:
         if pending is not None:
             return pending
         book = BriefingBook.objects.create(requested_by=actor, requested_at=now, title=title[:250], **subject)
-        enqueue_on_commit(build_book, book_id=book.pk)
+        enqueue_on_commit("reports.tasks.build_book", book_id=book.pk)  # by name: reports.tasks imports this module
     return book
 
 
@@ -95,17 +96,13 @@ def book_build(*, book_id: int, now: datetime | None = None) -> bool:
 
 
 def _render(book: BriefingBook, now: datetime) -> list[PackFile]:
-    from reports.packs import partnership_book, region_pack
-    from reports.pdf import book_pdf, document_pdf
-    from reports.xlsx import document_xlsx
-
     reader = book.requested_by
     if reader is None or not reader.is_active:
         raise PermissionDenied("The person who asked for this book can no longer read it.")
     with timezone.override(reader.timezone or "UTC"):
         if book.kind == PackKind.REGION:
             _progress(book.pk, 10, "Reading scorecards, decisions and latency")
-            doc = region_pack(reader, book.org_unit.code, now=now)
+            doc = packs.region_pack(reader, book.org_unit.code, now=now)
             _progress(book.pk, 60, "Rendering the PDF")
             return [_file(book, Audience.INTERNAL, "pdf", doc.filename, document_pdf(doc)),
                     _file(book, Audience.INTERNAL, "xlsx", doc.filename, document_xlsx(doc))]
@@ -113,7 +110,7 @@ def _render(book: BriefingBook, now: datetime) -> list[PackFile]:
         for n, audience in enumerate((Audience.INTERNAL, Audience.SHARED)):
             shared = audience == Audience.SHARED
             _progress(book.pk, 10 + 45 * n, f"Reading the {audience.label.lower()} version")
-            version = partnership_book(reader, book.partnership, book.review, shared=shared, now=now)
+            version = packs.partnership_book(reader, book.partnership, book.review, shared=shared, now=now)
             version.document.generated_for = "" if shared else (reader.get_full_name() or reader.username)
             _progress(book.pk, 30 + 45 * n, f"Rendering the {audience.label.lower()} version")
             files += [_file(book, audience, "pdf", version.document.filename, book_pdf(version)),

@@ -22,6 +22,7 @@ from decisions.models import (
     Priority,
     RapidRole,
 )
+from decisions.services.stages import party_label
 from decisions.visibility import (
     Visibility,
     redact_decision,
@@ -545,8 +546,6 @@ class PartySerializer(serializers.Serializer):
 
 def party_data(obj) -> dict:
     """The ``party`` of a pause or stage interval (``PartySerializer``; related rows loaded by the caller)."""
-    from decisions.services.stages import party_label
-
     return {"kind": obj.party_kind, "function": obj.function.code if obj.function_id else None,
             "org_unit": obj.org_unit.code if obj.org_unit_id else None, "partner": obj.partner_id,
             "name": party_label(obj)}

@@ -1,5 +1,6 @@
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -21,6 +22,7 @@ from decisions.models import (
     MatrixCell,
     MatrixVersion,
 )
+from decisions.services.stages import stage_intervals
 from governance.api.pagination import LargeCollectionPagination
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
 from governance.models import Notification, OrgUnit, Role
@@ -363,8 +365,6 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def stages(self, request, pk=None):
         """The decision's open time by stage and party, oldest first (a few rows per decision)."""
-        from decisions.services.stages import stage_intervals
-
         decision = self.get_object()
         rows = list(DecisionStage.objects.restrict(request.user, "view").filter(decision=decision)
                     .select_related("function", "org_unit", "partner").order_by("started_at", "pk"))
@@ -400,8 +400,6 @@ class DecisionAnalyticsView(APIView):
                 return Response({"detail": "No such org unit in your scope."}, status=status.HTTP_404_NOT_FOUND)
         since = None
         if request.query_params.get("since"):
-            from django.utils.dateparse import parse_datetime
-
             since = parse_datetime(request.query_params["since"])
         data = selectors.latency_analytics(user=request.user, group_by=request.query_params.get("group_by", ""),
                                            org_unit=unit, since=since)

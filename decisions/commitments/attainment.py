@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from decisions.calendar import BUSINESS_DAY_END, BUSINESS_DAY_START, add_business_hours, is_business_day
+from decisions.clock import holidays_for
 from decisions.models import Decision, DecisionStatus
-from decisions.routing import holidays_for
 from governance.models import OrgUnit
 from governance.periods import month_shift
 from governance.querysets import VIEW

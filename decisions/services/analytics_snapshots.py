@@ -27,7 +27,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from decisions.models import AnalyticsSnapshot
+from decisions.party_analytics import party_analytics
 from decisions.schedule import ANALYTICS_SNAPSHOT_SECONDS
+from decisions.selectors import latency_analytics
 from governance.models import Role, User
 from governance.querysets import assignment_unit_ids, is_active_user
 
@@ -78,9 +80,6 @@ def default_payload(user, now: datetime) -> dict:
     """The default view's figures for ``user`` as of ``now``, JSON-ready: exactly what the page's
     live path computes (``latency_analytics`` grouped by decision type and ``party_analytics``
     without a split, decisions logged in the last ``DEFAULT_DAYS`` days)."""
-    from decisions.party_analytics import party_analytics
-    from decisions.selectors import latency_analytics
-
     since = now - timedelta(days=DEFAULT_DAYS)
     return {"data": latency_analytics(user=user, group_by="decision_type", since=since, now=now),
             "parties": party_analytics(user=user, since=since, split="", now=now)}

@@ -24,17 +24,9 @@ from django.utils import timezone
 from decisions.clock import next_deadline
 from decisions.exceptions import DecisionConflict, NotAParticipant
 from decisions.models import Decision, DecisionParticipant, EventKind, RapidRole
+from decisions.services.common import _event, _locked, _require_open, decision_url
 from decisions.services.stages import sync_stages
-from decisions.services.workflow import (
-    _clean_options,
-    _event,
-    _locked,
-    _require_open,
-    check_request_fields,
-    decision_level_clock,
-    decision_url,
-    due_by_instant,
-)
+from decisions.services.workflow import _clean_options, check_request_fields, decision_level_clock, due_by_instant
 from decisions.visibility import Visibility, notifiable, partner_takes_part
 from governance.models import User
 from governance.notifications import notify

@@ -39,6 +39,7 @@ from decisions.models import (
     Forum,
     ForumMeetingException,
 )
+from decisions.services.common import _event, _locked, _require_open, decision_url
 from governance.archive import refuse_archived, set_archived
 from governance.models import User
 from governance.notifications import notify
@@ -134,8 +135,6 @@ def decision_flag_forum(*, decision: Decision, actor: User, note: str = "",
     """Queue ``decision`` on its type's forum's next agenda now ("needs the forum"); it stops
     climbing the hourly ladder. 403 unless ``actor`` may change it; 400 when its type has no forum
     or the forum no meeting ahead; 409 when closed or already queued."""
-    from decisions.services.workflow import _event, _locked, _require_open, decision_url
-
     now = now or timezone.now()
     note = bounded(note, "note", NOTE_MAX)
     decision = _locked(decision)

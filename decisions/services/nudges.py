@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from decisions.exceptions import DecisionConflict, NotAParticipant
 from decisions.models import Decision, EventKind, RapidRole
-from decisions.services.workflow import _event, _locked, _may_manage, _require_open, decision_url
+from decisions.services.common import _event, _locked, _require_open, decision_url
+from decisions.services.workflow import _may_manage
 from decisions.visibility import person_label
 from governance.errors import TooSoon
 from governance.models import User

@@ -33,7 +33,9 @@ from decisions.models import (
     PauseWho,
     ResumedHow,
 )
-from decisions.stages import PARTNER_FUNCTION_CODES, Party
+from decisions.services.common import _event, _locked, _require_open, decision_url
+from decisions.services.stages import sync_stages
+from decisions.stages import PARTNER_FUNCTION_CODES
 from decisions.visibility import Visibility, notifiable
 from governance.models import Role, User
 from governance.notifications import notify
@@ -51,18 +53,6 @@ class NotPaused(DecisionConflict):
 def running_pause(decision: Decision) -> DecisionPause | None:
     return (DecisionPause.objects.filter(decision=decision, resumed_at__isnull=True)
             .select_related("rule", "function", "org_unit", "partner", "paused_by").first())
-
-
-def running_pause_parties(decision_ids) -> dict[int, Party]:
-    """``{decision id: the party its running pause waits on}`` (one query)."""
-    return {p.decision_id: pause_party(p) for p in DecisionPause.objects.filter(
-        decision_id__in=list(decision_ids), resumed_at__isnull=True)
-        .only("decision_id", "party_kind", "function_id", "org_unit_id", "partner_id")}
-
-
-def pause_party(pause: DecisionPause) -> Party:
-    return Party(pause.party_kind, function_id=pause.function_id, org_unit_id=pause.org_unit_id,
-                 partner_id=pause.partner_id)
 
 
 def may_pause(decision: Decision, actor: User, rule: PauseRule) -> bool:
@@ -120,9 +110,6 @@ def decision_pause(*, decision: Decision, actor: User, reason: str, party: str =
 
     400 for an unknown reason or party or a bad date; 403 when the rule does not let ``actor``
     pause; 409 when closed or already paused."""
-    from decisions.services.stages import sync_stages
-    from decisions.services.workflow import _event, _locked, _require_open
-
     now = now or timezone.now()
     note = bounded(note, "note", NOTE_MAX)
     decision = _locked(decision)
@@ -170,9 +157,6 @@ def decision_resume(*, decision: Decision, actor: User | None, how: str = Resume
     """End the running pause of ``decision`` (``how``: by hand, the party answered, its date passed,
     the decision closed). A clock-stopping pause moves the deadlines by the clock time it took.
     403 when ``actor`` may not resume it by hand; 409 when nothing is paused."""
-    from decisions.services.stages import sync_stages
-    from decisions.services.workflow import _event, _locked, decision_url
-
     now = now or timezone.now()
     decision = _locked(decision)
     pause = running_pause(decision)
@@ -248,5 +232,4 @@ def resume_due_pauses(*, now: datetime | None = None) -> int:
 
 
 __all__ = ["AlreadyPaused", "NotPaused", "decision_pause", "decision_resume", "end_pause_on_close",
-           "may_pause", "pause_rules_for", "resume_due_pauses", "resume_on_answer", "running_pause",
-           "running_pause_parties"]
+           "may_pause", "pause_rules_for", "resume_due_pauses", "resume_on_answer", "running_pause"]

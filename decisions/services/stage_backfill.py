@@ -29,8 +29,7 @@ from decisions.models import (
     RapidRole,
 )
 from decisions.routing import holidays_by_unit
-from decisions.services.pauses import pause_party
-from decisions.services.stages import seconds_on_calendar, start_answer_clocks
+from decisions.services.stages import pause_party, seconds_on_calendar, start_answer_clocks
 from decisions.stages import PARTNER_FUNCTION_CODES, Seat, Snapshot, open_stages
 from governance.models import Role
 

@@ -23,6 +23,7 @@ from decisions.clock import answer_clock
 from decisions.models import (
     Decision,
     DecisionParticipant,
+    DecisionPause,
     DecisionStage,
     DecisionStatus,
     DecisionType,
@@ -40,11 +41,21 @@ _SNAPSHOT_FIELDS = ("id", "status", "blocked", "round", "decider_function_id", "
                     "escalation_level", "org_unit_id", "decision_type_id", "priority")
 
 
+def running_pause_parties(decision_ids) -> dict[int, Party]:
+    """``{decision id: the party its running pause waits on}`` (one query)."""
+    return {p.decision_id: pause_party(p) for p in DecisionPause.objects.filter(
+        decision_id__in=list(decision_ids), resumed_at__isnull=True)
+        .only("decision_id", "party_kind", "function_id", "org_unit_id", "partner_id")}
+
+
+def pause_party(pause: DecisionPause) -> Party:
+    return Party(pause.party_kind, function_id=pause.function_id, org_unit_id=pause.org_unit_id,
+                 partner_id=pause.partner_id)
+
+
 def snapshots(decision_ids: Iterable[int]) -> dict[int, tuple[Snapshot, dict]]:
     """``{decision id: (snapshot, facts)}`` for the rule, in three queries; ``facts`` carries what the
     rows need besides (round, org unit, calendar, time zone)."""
-    from decisions.services.pauses import running_pause_parties
-
     ids = list(set(decision_ids))
     rows = (Decision.objects.filter(pk__in=ids).order_by()
             .values(*_SNAPSHOT_FIELDS, partner_id=F("partnership__partner_id"),

@@ -12,14 +12,12 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from decisions.clock import Clock, level_clock
 from decisions.exceptions import AgreementMissing, DecisionClosed, NotAParticipant, NotTheDecider
 from decisions.models import (
     Decision,
-    DecisionEvent,
     DecisionParticipant,
     DecisionStatus,
     DecisionType,
@@ -28,6 +26,7 @@ from decisions.models import (
     RapidRole,
 )
 from decisions.routing import resolve
+from decisions.services.common import _event, _locked, _require_open, decision_url
 from decisions.services.forums import close_agenda_item
 from decisions.services.pauses import end_pause_on_close, resume_on_answer
 from decisions.services.stages import sync_stages
@@ -40,22 +39,12 @@ from decisions.visibility import (
     people_labels,
     person_label,
 )
-from governance.models import OrgUnit, User
+from governance.models import Assignment, OrgUnit, User
 from governance.notifications import notify
 from governance.querysets import CHANGE, LOG, VIEW, can
 from governance.text import COMMENT_MAX, NOTE_MAX, bounded, single_line
 from governance.timezones import format_instant, user_zone, zone
-
-
-def decision_url(decision: Decision) -> str:
-    return reverse("decisions:detail", args=[decision.pk])
-
-
-def _event(decision: Decision, kind: str, *, actor: User | None, now: datetime, message: str = "",
-           data: dict | None = None, visibility: str = Visibility.INTERNAL) -> DecisionEvent:
-    return DecisionEvent.objects.create(decision=decision, kind=kind, actor=actor, at=now, round=decision.round,
-                                        level=decision.escalation_level, message=message, data=data or {},
-                                        visibility=visibility)
+from kpis.models import KPI
 
 
 def _clean_options(options) -> list[dict]:
@@ -91,8 +80,6 @@ def check_request_fields(*, actor: User, now: datetime, title=None, priority=Non
     if partnership is not None and not can(actor, LOG, partnership):  # a read-only share is not enough
         errors["partnership"] = "Unknown partnership."
     if kpis:
-        from kpis.models import KPI
-
         visible = set(KPI.objects.restrict(actor, VIEW).filter(pk__in=[k.pk for k in kpis])
                       .values_list("pk", flat=True))
         unknown = [k.code for k in kpis if k.pk not in visible]
@@ -108,18 +95,6 @@ def decision_level_clock(decision: Decision, *, start: datetime, priority: str |
     return level_clock(decision_type=decision.decision_type, priority=priority or decision.priority,
                        org_unit=decision.org_unit, start=start, requested_at=decision.requested_at,
                        due_by=decision.due_by)
-
-
-def _locked(decision: Decision) -> Decision:
-    """Re-read the row under a lock so a concurrent sweep or second click sees our change."""
-    return Decision.objects.select_for_update(of=("self",)).select_related(
-        "decision_type", "org_unit", "decider", "decider_function", "deciding_unit", "requested_by"
-    ).get(pk=decision.pk)
-
-
-def _require_open(decision: Decision) -> None:
-    if decision.status != DecisionStatus.OPEN:
-        raise DecisionClosed(f"This decision is {decision.get_status_display().lower()}; reopen it first.")
 
 
 @transaction.atomic
@@ -464,8 +439,6 @@ def decision_reassign(*, decision: Decision, actor: User, to_user: User, reason:
                       now: datetime | None = None) -> Decision:
     """Hand the decision to another holder of the decider's function at the deciding unit (a deputy,
     a new post holder). Current decider or admin; the clock keeps running."""
-    from governance.models import Assignment
-
     now = now or timezone.now()
     reason = bounded(reason, "reason", NOTE_MAX)
     decision = _locked(decision)
@@ -500,8 +473,6 @@ def hours_between(start: datetime, end: datetime) -> float:
 def reassign_candidates(decision: Decision) -> list[User]:
     """Who else could decide it: the other active holders of the decider's function at the
     deciding unit (a deputy, a new post holder)."""
-    from governance.models import Assignment
-
     return [a.user for a in Assignment.objects.filter(function=decision.decider_function_id,
                                                       org_unit=decision.deciding_unit_id, user__is_active=True)
             .exclude(user=decision.decider_id).select_related("user").order_by("user__username")]

@@ -22,6 +22,7 @@ from decisions import selectors, services
 from decisions.exceptions import DecisionConflict
 from decisions.models import MatrixDraft, MatrixVersion, RapidRole
 from decisions.services.matrix_drafts import MINE, THEIRS, draft_cells, three_way
+from governance.timezones import format_instant
 
 
 def _admin_only(user) -> None:
@@ -234,8 +235,6 @@ def matrix_publish(request):
 
 
 def _when(version: MatrixVersion) -> str:
-    from governance.timezones import format_instant
-
     return format_instant(version.effective_at)
 
 

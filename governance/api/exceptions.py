@@ -10,6 +10,7 @@ from rest_framework.views import exception_handler, set_rollback
 
 from governance.bad_input import bad_input_detail
 from governance.errors import ApplicationError
+from governance.security import record_security_event
 
 
 def accord_exception_handler(exc, context):
@@ -26,8 +27,6 @@ def accord_exception_handler(exc, context):
             return Response(detail, status=400)
         response = exception_handler(exc, context)
     if response is not None and response.status_code == 403:
-        from governance.security import record_security_event
-
         request = context.get("request")
         record_security_event(kind="permission_denied", request=request, user=getattr(request, "user", None))
     return response

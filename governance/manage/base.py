@@ -16,6 +16,7 @@ get 404 everywhere here.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -370,8 +371,6 @@ _SECTION_MODULES = ("governance.manage.sections", "governance.manage.people", "p
 
 
 def _modules() -> list:
-    import importlib
-
     return [importlib.import_module(name) for name in _SECTION_MODULES]
 
 

@@ -5,6 +5,7 @@ than deleted."""
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.utils.html import format_html_join
 
 from governance import services
@@ -90,8 +91,6 @@ def _deactivate(*, actor, obj, archived):
 
 def _invite(request, obj, form, *, created):
     if created and form.option("send_invite") and obj.email:
-        from django.contrib import messages
-
         user_invite(user=obj, domain=request.get_host(), use_https=request.is_secure())
         messages.info(request, f"An invitation to choose a password goes to {obj.email}.")
 

@@ -1,6 +1,7 @@
 from datetime import date
 from decimal import Decimal
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -186,8 +187,6 @@ class ImportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, job) -> str:
-        from django.urls import reverse
-
         return reverse("import-job-detail", args=[job.pk])
 
 

@@ -18,12 +18,12 @@ from kpis.api import serializers as s
 from kpis.files import check_shape, read_bytes
 from kpis.filtersets import KPIFilter, MeasurementFilter, ObjectiveFilter, TargetFilter
 from kpis.models import KPI, Grain, ImportJob, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
+from kpis.rows import BulkValidationError
 from kpis.selectors import default_period
 from kpis.selectors.windows import cell_period
 from kpis.services.definitions import kpi_delete, target_delete
 from kpis.services.imports import import_job_request
 from kpis.services.measurements import (
-    BulkValidationError,
     MeasurementConflict,
     PlausibilityWarning,
     measurement_record,

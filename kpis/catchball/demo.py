@@ -13,12 +13,12 @@ from governance.periods import month_shift
 from kpis.catchball import services
 from kpis.catchball.models import TargetProposal
 from kpis.models import KPI
+from partners.demo import PARTNER_HOME, PARTNER_USERNAME
 from partners.models import Partnership
 
 
 @transaction.atomic
 def seed() -> dict:
-    from partners.demo import PARTNER_HOME, PARTNER_USERNAME
 
     home = Partnership.objects.filter(name=PARTNER_HOME).first()
     users = {u.username: u for u in User.objects.filter(username__in=["manager.de", PARTNER_USERNAME])}

@@ -13,7 +13,7 @@ is not being on a side: a viewer on neither side may only read it.
 
 from __future__ import annotations
 
-from governance.models import Role
+from governance.models import Role, User
 from governance.querysets import LOG, assignment_unit_ids, can
 from kpis.catchball.models import Side
 
@@ -35,8 +35,6 @@ def side_of(user, *, org_unit, partnership) -> str | None:
 
 def child_side(*, org_unit, partnership) -> list:
     """The people who answer for the child (whom a proposal is sent to)."""
-    from governance.models import User
-
     if partnership is not None:
         return list(partnership.members.filter(is_active=True, role=Role.PARTNER))
     holders = User.objects.filter(is_active=True, assignments__org_unit=org_unit).distinct()

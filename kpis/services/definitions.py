@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from governance.models import Function, OrgUnit
-from kpis.models import KPI, KPIOwnership, Target
+from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, Target
 from kpis.services.dirty import mark_dirty, mark_kpi_dirty
+from kpis.services.measurements import parse_period
 from kpis.services.objectives import objective_save  # noqa: F401  (the cascade's writes live there)
 from kpis.values import as_validation_error, kind_for, parse_number, target_problems
 from partners.models import Partnership
@@ -78,8 +79,6 @@ def kpi_update(*, kpi: KPI, owners: Iterable[Owner] | None = None, **fields) -> 
 
 @transaction.atomic
 def kpi_delete(*, kpi: KPI) -> None:
-    from kpis.models import Measurement, ScorecardCell
-
     if Measurement.objects.filter(kpi=kpi).exists():
         raise ValidationError({"kpi": "This KPI has measurements; it cannot be deleted."})
     ScorecardCell.objects.filter(kpi=kpi).delete()
@@ -87,8 +86,6 @@ def kpi_delete(*, kpi: KPI) -> None:
 
 
 def _check_period(period: date) -> None:
-    from kpis.services.measurements import parse_period
-
     try:
         parse_period(period)
     except ValueError as exc:

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db import connection
 
+from governance.jobs import enqueue_on_commit
 from kpis.models import DirtyCell, Measurement, Target
 
 Key = tuple[int, int, int, date]  # (kpi_id, org_unit_id, partnership_key, period)
@@ -15,10 +16,7 @@ Key = tuple[int, int, int, date]  # (kpi_id, org_unit_id, partnership_key, perio
 def enqueue_rollup() -> None:
     """Run the incremental rollup once the current transaction has committed (the database row,
     not the broker, is the truth: the beat schedule picks up anything a lost message missed)."""
-    from governance.jobs import enqueue_on_commit
-    from kpis.tasks import rollup_scorecards
-
-    enqueue_on_commit(rollup_scorecards)  # a broker outage is logged, never fails the user's write
+    enqueue_on_commit("kpis.tasks.rollup_scorecards")  # a broker outage is logged, never fails the user's write
 
 
 def mark_dirty(keys: Iterable[Key]) -> int:

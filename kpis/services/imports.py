@@ -31,13 +31,8 @@ from governance.models import User
 from kpis.files import Shape, read_table
 from kpis.models import ImportJob, ImportStatus, Measurement
 from kpis.plausibility import PlausibilityWarning
-from kpis.services.measurements import (
-    MAX_ERRORS,
-    BulkValidationError,
-    MeasurementConflict,
-    measurements_prepare,
-    measurements_write,
-)
+from kpis.rows import MAX_ERRORS, BulkValidationError
+from kpis.services.measurements import MeasurementConflict, measurements_prepare, measurements_write
 from kpis.values import value_formatter
 
 log = logging.getLogger("accord.kpis")
@@ -49,6 +44,7 @@ the set-based write's ``COPY_THRESHOLD`` too: below it an import is a handful of
 
 STALE_AFTER = timedelta(minutes=10)  # a running job silent this long lost its worker: claimable again
 SAMPLE = 20  # changed keys listed on the job page
+RUN_IMPORT = "kpis.tasks.run_import"  # the task, by name (kpis.tasks imports this module)
 
 
 def runs_inline(shape: Shape) -> bool:
@@ -60,14 +56,12 @@ def import_job_request(*, actor: User, raw: bytes, filename: str, shape: Shape, 
                        confirm: bool = False, now: datetime | None = None) -> ImportJob:
     """Store an upload whose shape was checked (``kpis.files.check_shape``) and queue its import
     (``confirm``: questioned values are recorded as they are, as the API's ``confirm=true``)."""
-    from kpis.tasks import run_import
-
     with transaction.atomic():
         job = ImportJob.objects.create(
             requested_by=actor, requested_at=now or timezone.now(), filename=filename[:200], fmt=shape.kind,
             content=raw, size=len(raw), decimal=decimal if decimal in ("comma", "point") else "", rows=shape.rows,
             confirm=confirm)
-        enqueue_on_commit(run_import, job_id=job.pk)
+        enqueue_on_commit(RUN_IMPORT, job_id=job.pk)
     return job
 
 
@@ -77,13 +71,11 @@ def import_jobs_catch_up(*, now: datetime | None = None, limit: int = 100) -> in
     — ``governance.jobs.lost``. Returns how many were sent. Idempotent and safe with two beats: a job
     sent twice is claimed by one run. (A job queued again by a confirmation keeps its old
     ``requested_at``, so it may be sent once more; that run finds it taken and does nothing.)"""
-    from kpis.tasks import run_import
-
     now = now or timezone.now()
     due = lost(ImportJob.objects.all(), now=now, stale_after=STALE_AFTER)
     ids = list(due.order_by("requested_at", "pk").values_list("pk", flat=True)[:limit])
     for pk in ids:
-        enqueue(run_import, job_id=pk)
+        enqueue(RUN_IMPORT, job_id=pk)
     if ids:
         log.warning("import jobs sent again (lost message or worker): %s", ids)
     return len(ids)
@@ -98,9 +90,7 @@ def import_job_confirm(*, actor: User, job: ImportJob) -> bool:
         queued = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CONFIRM).update(
             status=ImportStatus.QUEUED, confirm=True, progress=0, step="", finished_at=None)
         if queued:
-            from kpis.tasks import run_import
-
-            enqueue_on_commit(run_import, job_id=job.pk)
+            enqueue_on_commit(RUN_IMPORT, job_id=job.pk)
     return queued == 1
 
 

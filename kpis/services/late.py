@@ -17,6 +17,7 @@ from django.db import connection
 from django.urls import reverse
 
 from governance.models import Assignment, OrgUnit, Role, User
+from governance.notifications import notify
 from governance.periods import last_month
 from kpis.models import KPI, Frequency, Measurement, Target
 from kpis.periods import QUARTER_CLOSES
@@ -53,8 +54,6 @@ def late_reports(period: date, units: list[int] | None = None) -> list[Late]:
 
 def remind_late_reporters(*, now: datetime) -> int:
     """Remind the owners of late reports for the last closed month; returns notifications created."""
-    from governance.notifications import notify
-
     period = last_month(now)
     created = 0
     for late in late_reports(period):

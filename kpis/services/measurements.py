@@ -19,45 +19,18 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from governance.models import OrgUnit, User
 from governance.periods import parse_period
 from governance.text import shorten
+from kpis.files import read_upload
 from kpis.models import KPI, DirtyCell, Measurement
 from kpis.periods import actual_period_problem, current_month
 from kpis.plausibility import PlausibilityWarning, check
+from kpis.rows import CSV_COLUMNS, MAX_CSV_BYTES, MAX_ROWS, BulkValidationError
 from kpis.services.bulk import COPY_THRESHOLD, upsert_with_history
 from kpis.services.dirty import enqueue_rollup, mark_dirty
 from kpis.values import measurement_problems, parse_number
 from partners.models import Partnership
 
-CSV_COLUMNS = ["kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator"]
-MAX_ROWS = 100_000
-MAX_CSV_BYTES = 10 * 1024 * 1024
 MAX_CELL_CHARS = 200  # any one field of a row (codes, months, numbers), whichever way the row came
-MAX_ERRORS = 1_000  # an import that is all errors lists the first ones and counts the rest
 _WHOLE = re.compile(r"[0-9]+")
-
-
-class BulkValidationError(Exception):
-    """All-or-nothing input failed: ``errors`` is a list of ``{"row", "field", "message"}`` — the
-    field is a column a user knows (``kpi`` … ``denominator``, or ``file``/``row`` for the whole)."""
-
-    def __init__(self, errors: list[dict]):
-        super().__init__(f"{len(errors)} invalid row(s)")
-        self.errors = errors
-
-    @property
-    def not_found(self) -> bool:
-        return any(e.get("code") == "not_found" for e in self.errors)
-
-    def public_errors(self) -> list[dict]:
-        """The first ``MAX_ERRORS`` errors (``error_count`` says how many there are)."""
-        return [{k: v for k, v in e.items() if k != "code"} for e in self.errors[:MAX_ERRORS]]
-
-    @property
-    def error_count(self) -> int:
-        return len(self.errors)
-
-    def payload(self) -> dict:
-        """The API's and the import page's 400 body."""
-        return {"errors": self.public_errors(), "error_count": self.error_count}
 
 
 class MeasurementConflict(Exception):
@@ -367,8 +340,6 @@ def measurements_import_csv(*, actor: User, upload, now: datetime, confirm: bool
                             decimal: str = "") -> RecordResult:
     """Import a CSV or XLSX file (``kpis.files``) all or nothing; row numbers are the file's line
     numbers (header = 1). ``decimal``: "comma"/"point" as declared by the uploader, "" to sniff."""
-    from kpis.files import read_upload
-
     table = read_upload(upload, decimal=decimal)
     return measurements_record(actor=actor, rows=table.rows, source=table.kind, now=now, first_row=2,
                                confirm=confirm, decimal_comma=table.decimal_comma)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import template
 
+from kpis.selectors import partnership_kpi_cells
 from kpis.values import value_formatter
 
 register = template.Library()
@@ -54,6 +55,4 @@ def as_float(value):
 @register.inclusion_tag("kpis/_partnership_kpis.html")
 def partnership_kpis(partnership, user) -> dict:
     """The partnership's co-owned KPIs with the latest actual, target and RAG the user may see."""
-    from kpis.selectors import partnership_kpi_cells
-
     return {"partnership": partnership, "items": partnership_kpi_cells(user, partnership)}

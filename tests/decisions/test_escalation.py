@@ -285,8 +285,8 @@ def test_an_escalation_on_business_hours_restarts_the_clock_with_the_markets_hol
     from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
+    from decisions.clock import holidays_for
     from decisions.models import Holiday
-    from decisions.routing import holidays_for
 
     berlin = ZoneInfo("Europe/Berlin")
     dtype = services.decision_type_create(

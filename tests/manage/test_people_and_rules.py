@@ -165,7 +165,7 @@ def test_admin_adds_edits_and_deletes_a_holiday_and_a_duplicate_day_is_refused(a
 
 
 def test_a_cluster_holiday_closes_every_market_below_it(cast, org):
-    from decisions.routing import holidays_for
+    from decisions.clock import holidays_for
 
     signed_in(cast["admin"]).post("/manage/holidays/new/", {"org_unit": "DACH", "date": "2026-10-05", "name": "X"})
     assert date(2026, 10, 5) in holidays_for(org["DE"]) and date(2026, 10, 5) in holidays_for(org["AT"])

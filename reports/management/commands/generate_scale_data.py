@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from knox.models import AuthToken
 
 from decisions.models import (
     Chase,
@@ -43,10 +44,11 @@ from decisions.models import (
     DecisionPause,
     DecisionStage,
     DecisionType,
+    Escalation,
     MatrixCell,
     MatrixVersion,
 )
-from governance.models import Assignment, Function, OrgUnit, OrgUnitClosure, Role, User
+from governance.models import Assignment, Function, Notification, OrgUnit, OrgUnitClosure, Role, SecurityEvent, User
 from governance.periods import month_shift
 from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, Target
 from partners.models import Partner, Partnership
@@ -107,11 +109,6 @@ def _copy(table: str, columns: list[str], rows) -> int:
 def delete_scale_data(prefix: str) -> None:
     """Remove a previous data set of this prefix, children first, in set-based DELETEs (the ORM's
     cascade collector would load every row)."""
-    from knox.models import AuthToken
-
-    from decisions.models import Escalation
-    from governance.models import Notification, SecurityEvent
-
     t = lambda model: model._meta.db_table  # noqa: E731
     units = f"SELECT id FROM {t(OrgUnit)} WHERE code = %(p)s OR code LIKE %(like)s"
     users = f"SELECT id FROM {t(User)} WHERE username LIKE %(ulike)s"
@@ -408,9 +405,6 @@ def _stage_intervals(cur, *, first_id: int, now: datetime, functions) -> None:
     its access function (all) and its cluster's finance function (1 in 3), a pause on the partner
     (half of the partnership decisions) or on the cluster's finance review (1 in 10): ~3.3 intervals
     per decision in all. Open decisions keep their later waits open (still waiting now)."""
-    from decisions.models import Decision
-    from partners.models import Partnership
-
     shapes = []
     for stage, kind, fn, at, lo, hi, keep in STAGE_SHAPES:
         fn_sql = str(functions[fn].pk) if fn is not None else "NULL"
