@@ -1,8 +1,8 @@
 """Snapshots of the latency analytics page's default view (issue 18): exact figures, "as of" a job.
 
 At 1M decisions the page's two exact computations (``selectors.latency_analytics`` and
-``party_analytics.party_analytics``) take 1–2.5 s per request (docs/benchmarks.md, "Latency by party
-at 1M decisions"); the page's budget is 150 ms. What people open is the default view — no filters,
+``party_analytics.party_analytics``) take seconds per request, far over the page's budget (figures in
+docs/benchmarks.md, "Latency by party at 1M decisions"). What people open is the default view — no filters,
 the last 180 days — so a job (``decisions.tasks.refresh_analytics_snapshots``, beat every
 ``ANALYTICS_SNAPSHOT_SECONDS``) computes that view once per *scope key* with the very same
 functions and stores the figures; the page renders them with an "as of" note while they are fresh

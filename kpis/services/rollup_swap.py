@@ -110,7 +110,7 @@ def create_fresh(cur, shape: TableShape) -> None:
     """An empty, index-less copy of the table's columns, defaults, identity and checks, with the
     old table's owner; its identity sequences continue from the old ones' values. A regular table:
     built unlogged and then ``SET LOGGED`` (which rewrites it into the WAL) it was no faster at 1M
-    (44.1–48.9 s vs 43.9 s twice, docs/benchmarks.md)."""
+    (docs/benchmarks.md, "The full rebuild as an operator runs it")."""
     t, f = qn(shape.table), qn(shape.fresh)
     cur.execute(f"DROP TABLE IF EXISTS {f}")
     cur.execute(f"CREATE TABLE {f} (LIKE {t} INCLUDING DEFAULTS "
