@@ -130,6 +130,65 @@ def heat_row(row, *, detail_url: str, period: date | None = None) -> str:
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or formatted by us
 
 
+def _tile_change(c: dict, value) -> str:
+    """One change of a tile (``Tile.changes``): arrow, signed figure, the month compared with."""
+    better = c["better"]
+    tone, title, word = (("text-success-emphasis", "Better", "better") if better else
+                         ("text-danger-emphasis", "Worse", "worse") if better is False else
+                         ("text-body-secondary", "No change", "unchanged"))
+    diff = c["diff"]
+    arrow = "▲" if diff > 0 else "▼" if diff < 0 else "■"
+    month = c["month"]
+    against = f"{month:%b}" if c["kind"] == "prior" else f"{month:%b %Y}"
+    return (f'<span class="me-2 {tone}" data-change="{escape(c["kind"])}" title="{title} than {month:%B %Y}">'
+            f'<span aria-hidden="true">{arrow}</span> {"+" if diff >= 0 else "−"}{value(abs(diff))} '
+            f'<span class="text-body-secondary">vs {against}</span>'
+            f'<span class="visually-hidden"> ({word})</span></span>')
+
+
+def tile_html(tile, *, href: str, unit_name: str) -> str:
+    """One shared-KPI tile (the ``<div class="col…">`` with its card) as HTML, the template's markup
+    written in Python as ``heat_row`` does for the heat-map: the template engine's per-tag cost was a
+    quarter of the page (docs/benchmarks.md, "Request cost"). ``href``: the KPI's page, escaped;
+    ``unit_name``: the chosen unit's name, escaped."""
+    kpi, cell = tile.kpi, tile.cell
+    value = value_formatter(kpi)
+    if escape(kpi.unit or "") != (kpi.unit or ""):
+        value = _escaped(value)
+    rag = (cell.rag if cell is not None else None) or "none"
+    attainment, actual, target = (None, None, None) if cell is None else (cell.attainment, cell.actual, cell.target)
+    changes = tile.changes
+    spark = tile.sparkline
+    out = [f'\n  <div class="col-sm-6 col-xl-3">\n'
+           f'    <a class="card kpi-tile border-{rag} text-decoration-none text-body" href="{href}">\n'
+           f'      <div class="card-body">\n'
+           f'        <div class="d-flex justify-content-between gap-2"><div class="name">{escape(kpi.name)}</div>'
+           f'<span class="rag rag-{rag}" style="min-width:3.2rem">{pct(attainment)}</span></div>\n'
+           f'        <div class="d-flex align-items-baseline gap-2 mt-1"><span class="value">{value(actual)}</span>'
+           f'<span class="small text-body-secondary">target {value(target)}</span></div>\n        ']
+    if changes:
+        out.append('<div class="tile-changes small mt-1">')
+        out.extend(_tile_change(c, value) for c in changes)
+        out.append("</div>")
+    out.append("\n        ")
+    if spark:
+        out.append(f'<svg viewBox="0 0 120 32" preserveAspectRatio="none" aria-label="12-month trend">'
+                   f'<polyline class="t" points="{spark["target"]}"/>'
+                   f'<polyline class="a" points="{spark["actual"]}"/></svg>')
+    out.append('\n        <div class="owners mt-1">')
+    out.extend(f'<span class="chip">{escape(f.name)}</span>' for f in tile.functions)
+    for p in tile.partners:
+        name = escape(p.name)
+        out.append(f'<span class="chip partner" title="{name} · {"no data" if p.rag == "none" else escape(p.rag)} in '
+                   f'{unit_name}"><span class="rag-dot {escape(p.rag)}" style="width:.45rem;height:.45rem"></span> '
+                   f'{name}</span>')
+    if tile.more_partners:
+        out.append(f'<span class="chip partner" title="More partnerships in {unit_name} co-own this KPI">'
+                   f'+{tile.more_partners} more</span>')
+    out.append("</div>\n      </div>\n    </a>\n  </div>\n  ")
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or formatted by us
+
+
 UNIT_MATCHES = 20  # units the scope search lists; the rest is a count ("refine the search")
 
 
@@ -205,6 +264,9 @@ def dashboard(request):
         context["export_query"] = f"{context['kpi_query'][1:]}&grain={data.grain}"  # what is on screen
         for row in data.rows:
             row.html = heat_row(row, detail_url=detail + escape(context["kpi_query"]), period=data.period)
+        link, query, unit_name = escape(context["kpi_link"]), escape(context["kpi_query"]), escape(data.scope.unit.name)
+        for tile in data.tiles:
+            tile.html = tile_html(tile, href=f"{link}{escape(quote(tile.kpi.code))}/{query}", unit_name=unit_name)
     return render(request, "kpis/dashboard.html", context)
 
 
