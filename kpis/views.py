@@ -23,7 +23,7 @@ from kpis import expected, selectors
 from kpis.files import INFO_COLUMNS, check_shape, read_bytes, write_xlsx
 from kpis.models import KPI, Aggregation, Category, Grain, ImportJob, KPIOwnership, Measurement, StrategicObjective
 from kpis.selectors.cascade import objective_cascade
-from kpis.selectors.heatmap import heat_changes, months_before
+from kpis.selectors.heatmap import change_better, months_before
 from kpis.services.imports import INLINE_MAX_ROWS, import_job_request, runs_inline
 from kpis.services.measurements import (
     CSV_COLUMNS,
@@ -64,52 +64,23 @@ def _escaped(format_value):
     return lambda v: escape(format_value(v))
 
 
-def _change_words(changes: list[dict], value) -> tuple[str, str]:
-    """The heat-map cell's changes (``heatmap.heat_changes``) for its title (" · +€2 vs Nov 2025,
-    better · …") and an arrow against the prior month (▲ up, ▼ down; the words say better or worse)."""
-    if not changes:
-        return "", ""
-    words = "".join(f" · {'+' if c['diff'] >= 0 else '−'}{value(abs(c['diff']))} vs {c['month']:%b %Y}, "
-                    f"{'better' if c['better'] else 'unchanged' if c['better'] is None else 'worse'}" for c in changes)
-    prior = next((c for c in changes if c["kind"] == "prior"), None)
-    if prior is None or prior["better"] is None:
-        return words, ""
-    arrow = "▲" if prior["diff"] > 0 else "▼"
-    return words, (f' <span class="hm-delta" aria-hidden="true">{arrow}</span>'
-                   f'<span class="visually-hidden">, {"better" if prior["better"] else "worse"} than last month</span>')
-
-
-def _heat_cell(cell, value, *, total: bool = False, as_of: date | None = None, period: date | None = None,
-               changes: list[dict] | None = None) -> str:
-    """One heat-map ``<td>``: the figure coloured by RAG, target and attainment in its title (and,
-    for the unit's total, how many units reported); a grey dash when there is no cell. ``as_of``: a
-    year-to-date figure up to an earlier month (the unit has not reported ``period``), marked †.
-    ``changes`` (month view): against the prior month and a year before, in the title, and an arrow."""
-    col = " total-col" if total else ""
-    if cell is None:
-        return f'<td class="hm-none{col}" title="No data">—</td>'
-    words, arrow = _change_words(changes or [], value)
-    reported = (f" · {cell.reporting}/{cell.expected} reported" if total else "") + words
-    if as_of is not None:
-        label = f"YTD to {as_of:%b %Y} (no YTD figure for {period:%b %Y})"
-        return (f'<td class="hm-{cell.rag or "none"}{col} hm-asof" title="{label} · target {value(cell.target)} · '
-                f'attainment {pct(cell.attainment)}{reported}">{value(cell.actual)}<sup>†</sup>'
-                f'<span class="visually-hidden"> {label}</span></td>')
-    return (f'<td class="hm-{cell.rag or "none"}{col}" title="Target {value(cell.target)} · attainment '
-            f'{pct(cell.attainment)}{reported}">{value(cell.actual)}{arrow}</td>')
-
-
-def _changes(row, cell, months: tuple[date, date] | None) -> list[dict]:
-    if cell is None or months is None or not row.before:
-        return []
-    return heat_changes(cell, row.before.get(cell.org_unit_id), direction=row.kpi.direction, months=months)
+def _as_of_label(as_of: date, period: date | None) -> str:
+    return f"YTD to {as_of:%b %Y} (no YTD figure for {period:%b %Y})"
 
 
 def heat_row(row, *, detail_url: str, period: date | None = None) -> str:
     """One heat-map row as HTML: the KPI (a row header: name, code, target) and a cell per column,
     the unit's total first then each child. Built here rather than in the template: a cluster's
     map is KPIs × markets (4,000 cells at scale), the template engine costs ~40 µs a cell and this
-    ~2 µs. ``detail_url`` is the KPI page with a ``{code}`` placeholder and the unit/period query."""
+    ~2 µs. ``detail_url`` is the KPI page with a ``{code}`` placeholder and the unit/period query.
+
+    A cell (a grey dash when there is none) shows the figure coloured by RAG, target and attainment
+    in its title (and, for the unit's total, how many units reported). ``row.as_of``: a year-to-date
+    figure up to an earlier month (the unit has not reported ``period``), marked †. ``row.before``
+    (month view): the change against the prior month and a year before (``heatmap.heat_changes``'s
+    rule, ``change_better``) in the title — " · +€2 vs Nov 2025, better" — and an arrow against the
+    prior month (▲ up, ▼ down; the words say better or worse). The months' words are formatted once
+    per row, not per cell (docs/benchmarks.md, "Request cost")."""
     kpi = row.kpi
     value = value_formatter(kpi)
     if escape(kpi.unit or "") != (kpi.unit or ""):  # formatted values need escaping only for such units
@@ -117,15 +88,48 @@ def heat_row(row, *, detail_url: str, period: date | None = None) -> str:
     lower = (' <i class="bi bi-arrow-down-short text-body-secondary" title="Lower is better"></i>'
              if kpi.direction == "lower" else "")
     total = row.cell
-    months = months_before(period) if period is not None and row.before else None
+    before = row.before if period is not None else None
+    against: tuple[str, str] = ("", "")
+    if before and period is not None:
+        prior, year_ago = months_before(period)
+        against = (f" vs {prior:%b %Y}, ", f" vs {year_ago:%b %Y}, ")
+    direction = kpi.direction
+    as_of = row.as_of
+
+    def cell_html(cell, col: str, reported: str) -> str:
+        if cell is None:
+            return f'<td class="hm-none{col}" title="No data">—</td>'
+        arrow = ""
+        figures = before.get(cell.org_unit_id) if before else None
+        if figures is not None and cell.actual is not None:
+            now = float(cell.actual)
+            words = []
+            for i, figure in enumerate(figures):
+                if figure is None:
+                    continue
+                diff = now - float(figure)
+                better = change_better(diff, direction)
+                words.append(f" · {'+' if diff >= 0 else '−'}{value(abs(diff))}{against[i]}"
+                             f"{'better' if better else 'unchanged' if better is None else 'worse'}")
+                if i == 0 and better is not None:
+                    arrow = (f' <span class="hm-delta" aria-hidden="true">{"▲" if diff > 0 else "▼"}</span>'
+                             f'<span class="visually-hidden">, {"better" if better else "worse"}'
+                             ' than last month</span>')
+            reported += "".join(words)
+        month = as_of.get(cell.org_unit_id) if as_of else None
+        if month is not None:
+            label = _as_of_label(month, period)
+            return (f'<td class="hm-{cell.rag or "none"}{col} hm-asof" title="{label} · target {value(cell.target)} · '
+                    f'attainment {pct(cell.attainment)}{reported}">{value(cell.actual)}<sup>†</sup>'
+                    f'<span class="visually-hidden"> {label}</span></td>')
+        return (f'<td class="hm-{cell.rag or "none"}{col}" title="Target {value(cell.target)} · attainment '
+                f'{pct(cell.attainment)}{reported}">{value(cell.actual)}{arrow}</td>')
+
     target = f" · target {value(total.target)}" if total is not None and total.target is not None else ""
     out = [f'<tr><th class="kpi-name" scope="row"><a href="{detail_url.replace("{code}", quote(kpi.code))}">'
            f'{escape(kpi.name)}</a>{lower}<small>{escape(kpi.code)}{target}</small></th>',
-           _heat_cell(total, value, total=True, as_of=row.as_of.get(total.org_unit_id) if total else None,
-                      period=period, changes=_changes(row, total, months))]
-    as_of = row.as_of
-    out.extend(_heat_cell(c, value, as_of=as_of.get(c.org_unit_id) if c is not None and as_of else None,
-                          period=period, changes=_changes(row, c, months)) for c in row.children)
+           cell_html(total, " total-col", f" · {total.reporting}/{total.expected} reported" if total else "")]
+    out.extend(cell_html(c, "", "") for c in row.children)
     out.append("</tr>")
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or formatted by us
 

@@ -103,14 +103,19 @@ def months_before(period: date) -> tuple[date, date]:
     return month_shift(period, -1), month_shift(period, -12)
 
 
+def change_better(diff: float, direction: str) -> bool | None:
+    """Whether a change of ``diff`` (now − then) is for the better by the KPI's direction; None
+    when unchanged. The one rule: tiles, heat-map cells (``kpis.views.heat_row``) and exports."""
+    return None if diff == 0 else (diff < 0) == (direction == "lower")
+
+
 def changes_against(now: float, earlier: list[tuple[date, Any]], *, direction: str) -> list[dict]:
     """``now`` against each (month, figure) of ``earlier`` with a figure: the one rule for a change
-    (kind ``prior`` then ``year``, ``diff``, ``month``, ``better``)."""
+    (kind ``prior`` then ``year``, ``diff``, ``month``, ``better``: ``change_better``)."""
     out = []
     for kind, (month, figure) in zip(("prior", "year"), earlier, strict=True):
         if figure is None:
             continue
         diff = now - float(figure)
-        better = None if diff == 0 else (diff < 0) == (direction == "lower")
-        out.append({"kind": kind, "month": month, "diff": diff, "better": better})
+        out.append({"kind": kind, "month": month, "diff": diff, "better": change_better(diff, direction)})
     return out

@@ -13,10 +13,13 @@ from urllib.parse import quote
 
 import pytest
 from django.template import Context, Template
+from django.utils.safestring import mark_safe
 
 from governance.models import Function
-from kpis.selectors import KPIRow, PartnerChip, Tile
-from kpis.views import tile_html
+from kpis.selectors import HeatRow, KPIRow, PartnerChip, Tile
+from kpis.selectors.heatmap import heat_changes, months_before
+from kpis.templatetags.kpis_tags import pct, value_formatter
+from kpis.views import heat_row, tile_html
 
 # The tile markup of kpis/dashboard.html before issue 22: one iteration of ``{% for t in d.tiles %}``
 # (the {% load %} tag renders nothing; the newline after it is the loop body's first character).
@@ -78,3 +81,111 @@ def test_tiles_are_what_the_template_wrote(tile, unit_name):
     ours = tile_html(tile, href=href, unit_name=escape(unit_name))
     assert ours == expected
     assert "<GmbH>" not in ours and "<late>" not in ours and "<b>u</b>" not in ours
+
+
+# --- the heat-map rows: ``heat_row`` as it was before issue 22 (per-cell change dicts), the reference ---
+
+def _escaped(format_value):
+    """``format_value`` with its text HTML-escaped (for KPIs whose unit has markup characters)."""
+    return lambda v: escape(format_value(v))
+
+
+def _ref_change_words(changes: list[dict], value) -> tuple[str, str]:
+    """The heat-map cell's changes (``heatmap.heat_changes``) for its title (" · +€2 vs Nov 2025,
+    better · …") and an arrow against the prior month (▲ up, ▼ down; the words say better or worse)."""
+    if not changes:
+        return "", ""
+    words = "".join(f" · {'+' if c['diff'] >= 0 else '−'}{value(abs(c['diff']))} vs {c['month']:%b %Y}, "
+                    f"{'better' if c['better'] else 'unchanged' if c['better'] is None else 'worse'}" for c in changes)
+    prior = next((c for c in changes if c["kind"] == "prior"), None)
+    if prior is None or prior["better"] is None:
+        return words, ""
+    arrow = "▲" if prior["diff"] > 0 else "▼"
+    return words, (f' <span class="hm-delta" aria-hidden="true">{arrow}</span>'
+                   f'<span class="visually-hidden">, {"better" if prior["better"] else "worse"} than last month</span>')
+
+
+def _ref_heat_cell(cell, value, *, total: bool = False, as_of: date | None = None, period: date | None = None,
+               changes: list[dict] | None = None) -> str:
+    """One heat-map ``<td>``: the figure coloured by RAG, target and attainment in its title (and,
+    for the unit's total, how many units reported); a grey dash when there is no cell. ``as_of``: a
+    year-to-date figure up to an earlier month (the unit has not reported ``period``), marked †.
+    ``changes`` (month view): against the prior month and a year before, in the title, and an arrow."""
+    col = " total-col" if total else ""
+    if cell is None:
+        return f'<td class="hm-none{col}" title="No data">—</td>'
+    words, arrow = _ref_change_words(changes or [], value)
+    reported = (f" · {cell.reporting}/{cell.expected} reported" if total else "") + words
+    if as_of is not None:
+        label = f"YTD to {as_of:%b %Y} (no YTD figure for {period:%b %Y})"
+        return (f'<td class="hm-{cell.rag or "none"}{col} hm-asof" title="{label} · target {value(cell.target)} · '
+                f'attainment {pct(cell.attainment)}{reported}">{value(cell.actual)}<sup>†</sup>'
+                f'<span class="visually-hidden"> {label}</span></td>')
+    return (f'<td class="hm-{cell.rag or "none"}{col}" title="Target {value(cell.target)} · attainment '
+            f'{pct(cell.attainment)}{reported}">{value(cell.actual)}{arrow}</td>')
+
+
+def _ref_changes(row, cell, months: tuple[date, date] | None) -> list[dict]:
+    if cell is None or months is None or not row.before:
+        return []
+    return heat_changes(cell, row.before.get(cell.org_unit_id), direction=row.kpi.direction, months=months)
+
+
+def ref_heat_row(row, *, detail_url: str, period: date | None = None) -> str:
+    """One heat-map row as HTML: the KPI (a row header: name, code, target) and a cell per column,
+    the unit's total first then each child. Built here rather than in the template: a cluster's
+    map is KPIs × markets (4,000 cells at scale), the template engine costs ~40 µs a cell and this
+    ~2 µs. ``detail_url`` is the KPI page with a ``{code}`` placeholder and the unit/period query."""
+    kpi = row.kpi
+    value = value_formatter(kpi)
+    if escape(kpi.unit or "") != (kpi.unit or ""):  # formatted values need escaping only for such units
+        value = _escaped(value)
+    lower = (' <i class="bi bi-arrow-down-short text-body-secondary" title="Lower is better"></i>'
+             if kpi.direction == "lower" else "")
+    total = row.cell
+    months = months_before(period) if period is not None and row.before else None
+    target = f" · target {value(total.target)}" if total is not None and total.target is not None else ""
+    out = [f'<tr><th class="kpi-name" scope="row"><a href="{detail_url.replace("{code}", quote(kpi.code))}">'
+           f'{escape(kpi.name)}</a>{lower}<small>{escape(kpi.code)}{target}</small></th>',
+           _ref_heat_cell(total, value, total=True, as_of=row.as_of.get(total.org_unit_id) if total else None,
+                      period=period, changes=_ref_changes(row, total, months))]
+    as_of = row.as_of
+    out.extend(_ref_heat_cell(c, value, as_of=as_of.get(c.org_unit_id) if c is not None and as_of else None,
+                          period=period, changes=_ref_changes(row, c, months)) for c in row.children)
+    out.append("</tr>")
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or formatted by us
+
+
+def _hcell(unit_id, actual, target=Decimal("100"), attainment=Decimal("0.95"), rag="amber", reporting=3, expected=4):
+    return SimpleNamespace(org_unit_id=unit_id, actual=actual, target=target, attainment=attainment, rag=rag,
+                           reporting=reporting, expected=expected)
+
+
+HEAT_ROWS = [
+    # month view: changes better, worse, unchanged, a missing figure on either side, a cell without an actual
+    HeatRow(kpi=_kpi(), cell=_hcell(1, Decimal("1200")),
+            children=[_hcell(2, Decimal("50")), None, _hcell(3, Decimal("7")), _hcell(4, None, rag=None),
+                      _hcell(5, Decimal("0"), target=None, attainment=None, rag="green")],
+            before={1: (Decimal("1100"), Decimal("1300")), 2: (Decimal("50"), None), 3: (None, Decimal("9")),
+                    5: (Decimal("0"), Decimal("0"))}),
+    # lower is better, percent, a unit with markup characters, a name to escape
+    HeatRow(kpi=_kpi(code="A&B", name="Days <late>", unit="%", direction="lower", kind="percent"),
+            cell=_hcell(1, Decimal("0.25")), children=[_hcell(2, Decimal("0.5"))],
+            before={1: (Decimal("0.3"), Decimal("0.2")), 2: (Decimal("0.5"), Decimal("0.6"))}),
+    HeatRow(kpi=_kpi(unit="<b>u</b>", direction="lower"), cell=_hcell(1, Decimal("5")), children=[],
+            before={1: (Decimal("6"), Decimal("4"))}),
+    # year to date up to an earlier month (no changes there), and no cell at the unit
+    HeatRow(kpi=_kpi(), cell=None, children=[_hcell(2, Decimal("10")), _hcell(3, Decimal("11"))],
+            as_of={2: date(2025, 10, 1)}),
+    HeatRow(kpi=_kpi(), cell=_hcell(1, Decimal("10")), children=[_hcell(2, Decimal("3"))], as_of={1: date(2025, 9, 1)}),
+    HeatRow(kpi=_kpi(), cell=None, children=[None]),
+]
+
+
+CASES = [(row, date(2025, 11, 1)) for row in HEAT_ROWS] + [(row, None) for row in HEAT_ROWS if not row.as_of]
+
+
+@pytest.mark.parametrize(("row", "period"), CASES, ids=range(len(CASES)))
+def test_heat_rows_are_what_the_per_cell_version_wrote(row, period):
+    url = "/kpis/kpi/{code}/?unit=EMEA&amp;period=2025-11"
+    assert heat_row(row, detail_url=url, period=period) == ref_heat_row(row, detail_url=url, period=period)
