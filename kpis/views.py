@@ -6,6 +6,7 @@ import csv
 from datetime import date
 from decimal import Decimal
 from html import escape  # Django's escape() adds a lazy-string wrapper, slower in these loops (docs/benchmarks.md)
+from itertools import groupby
 from urllib.parse import quote, urlencode
 
 from django.contrib import messages
@@ -34,7 +35,7 @@ from kpis.services.measurements import (
     measurements_import_csv,
     parse_period,
 )
-from kpis.templatetags.kpis_tags import pct, value_formatter
+from kpis.templatetags.kpis_tags import bar_width, pct, value_formatter
 from kpis.values import plain
 from partners.models import Partnership
 
@@ -193,6 +194,81 @@ def tile_html(tile, *, href: str, unit_name: str) -> str:
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or formatted by us
 
 
+def heat_body(rows, *, columns: int) -> str:
+    """The heat-map's ``<tbody>`` content: a category row (``columns`` wide) before each run of rows of
+    one category (as ``{% regroup %}`` groups: consecutive rows), then their ``row.html``."""
+    out = ["\n      "]
+    for category, group in groupby(rows, key=lambda r: r.kpi.get_category_display()):
+        out.append(f'\n        <tr class="cat-row"><th colspan="{columns}">{escape(str(category))}</th></tr>\n        ')
+        out.extend(f"{r.html}\n        " for r in group)
+        out.append("\n      ")
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or ours
+
+
+def _kpi_chip(row, href: str) -> str:
+    cell = row.cell
+    rag = (cell.rag if cell is not None else None) or "none"
+    return (f'<a class="text-decoration-none" href="{href}"><span class="rag rag-{rag}" style="min-width:0">'
+            f'{escape(row.kpi.name)} · {pct(cell.attainment if cell is not None else None)}</span></a>')
+
+
+def objectives_html(objectives, *, href) -> str:
+    """The strategic objectives card's body: each objective with its KPIs as RAG chips. ``href``
+    gives a KPI code's page link (escaped)."""
+    if not objectives:
+        return mark_safe('<p class="text-body-secondary py-3 mb-0">No strategic objectives defined yet.</p>')
+    out = []
+    for objective, rows in objectives:
+        description = (f'<div class="small text-body-secondary mb-2">{escape(objective.description)}</div>'
+                       if objective.description else "")
+        chips = ("".join(_kpi_chip(r, href(r.kpi.code)) for r in rows)
+                 or '<span class="small text-body-secondary">No KPIs linked yet.</span>')
+        out.append(f'\n        <div class="objective py-3">\n          <div class="fw-semibold">'
+                   f'{escape(objective.title)}</div>\n          {description}\n'
+                   f'          <div class="d-flex flex-wrap gap-2">\n            {chips}\n          </div>\n'
+                   '        </div>\n        ')
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or ours
+
+
+def gaps_html(gaps, *, href) -> str:
+    """The first ten coverage warnings: KPIs whose units have not all reported."""
+    return mark_safe("".join(  # noqa: S308 - every interpolated value is escaped or ours
+        f'\n        <li class="list-group-item d-flex justify-content-between align-items-center">\n'
+        f'          <a class="text-decoration-none text-body" href="{href(r.kpi.code)}">{escape(r.kpi.name)}</a>\n'
+        f'          <span class="badge text-bg-warning">{r.cell.reporting}/{r.cell.expected} reported</span>\n'
+        f'        </li>\n        ' for r in gaps[:10]))
+
+
+def _bench_row(card, detail: str) -> str:
+    return (f'\n        <div class="bench-row">\n          <div class="text-truncate"><span class="rag-dot '
+            f'{escape(card.status)}"></span> <span class="fw-semibold">{escape(card.owner.name)}</span>{detail}</div>\n'
+            f'          <div class="bench-bar"><div class="bg-{escape(card.status)}" style="width: '
+            f'{bar_width(card.score)}%"></div><span class="goal"></span></div>\n'
+            f'          <div class="text-end fw-semibold">{pct(card.score)}</div>\n        </div>\n        ')
+
+
+def function_cards_html(cards) -> str:
+    """The function scorecards (weighted attainment of the KPIs each co-owns)."""
+    if not cards:
+        return mark_safe('<p class="text-body-secondary mb-0">No KPI is owned by a function yet.</p>')
+    out = []
+    for card in cards:
+        red = card.counts["red"]
+        out.append(_bench_row(card, f'<div class="small text-body-secondary">{card.kpis} KPIs'
+                                    f'{f" · {red} red" if red else ""}</div>'))
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or ours
+
+
+def partner_cards_html(cards) -> str:
+    """The partner scorecards shown (the weakest first)."""
+    if not cards:
+        return mark_safe('<p class="text-body-secondary mb-0">No partnership reported KPIs in this scope and period.'
+                         '</p>')
+    return mark_safe("".join(  # noqa: S308 - every interpolated value is escaped or ours
+        _bench_row(card, f'<div class="small text-body-secondary text-truncate">{escape(card.owner.partner.name)} · '
+                         f'{card.kpis} KPIs</div>') for card in cards))
+
+
 UNIT_MATCHES = 20  # units the scope search lists; the rest is a count ("refine the search")
 
 
@@ -271,6 +347,15 @@ def dashboard(request):
         link, query, unit_name = escape(context["kpi_link"]), escape(context["kpi_query"]), escape(data.scope.unit.name)
         for tile in data.tiles:
             tile.html = tile_html(tile, href=f"{link}{escape(quote(tile.kpi.code))}/{query}", unit_name=unit_name)
+
+        def href(code: str) -> str:
+            return f"{link}{escape(quote(code))}/{query}"
+
+        context["heat_body"] = heat_body(data.rows, columns=len(data.scope.children) + 2)
+        context["objectives_html"] = objectives_html(data.objectives, href=href)
+        context["gaps_html"] = gaps_html(data.gaps, href=href)
+        context["function_cards_html"] = function_cards_html(data.function_cards)
+        context["partner_cards_html"] = partner_cards_html(data.partners.cards)
     return render(request, "kpis/dashboard.html", context)
 
 

@@ -19,7 +19,15 @@ from governance.models import Function
 from kpis.selectors import HeatRow, KPIRow, PartnerChip, Tile
 from kpis.selectors.heatmap import heat_changes, months_before
 from kpis.templatetags.kpis_tags import pct, value_formatter
-from kpis.views import heat_row, tile_html
+from kpis.views import (
+    function_cards_html,
+    gaps_html,
+    heat_body,
+    heat_row,
+    objectives_html,
+    partner_cards_html,
+    tile_html,
+)
 
 # The tile markup of kpis/dashboard.html before issue 22: one iteration of ``{% for t in d.tiles %}``
 # (the {% load %} tag renders nothing; the newline after it is the loop body's first character).
@@ -39,7 +47,7 @@ TILE_TEMPLATE = """{% load kpis_tags %}
 
 
 def _kpi(code="REV", name="Revenue", unit="EUR", direction="higher", kind="sum"):
-    return KPIRow(pk=1, code=code, name=name, unit=unit, direction=direction, aggregation="sum", category="financial",
+    return KPIRow(pk=1, code=code, name=name, unit=unit, direction=direction, aggregation="sum", category="launch",
                   kind=kind, is_shared=True)
 
 
@@ -189,3 +197,104 @@ CASES = [(row, date(2025, 11, 1)) for row in HEAT_ROWS] + [(row, None) for row i
 def test_heat_rows_are_what_the_per_cell_version_wrote(row, period):
     url = "/kpis/kpi/{code}/?unit=EMEA&amp;period=2025-11"
     assert heat_row(row, detail_url=url, period=period) == ref_heat_row(row, detail_url=url, period=period)
+
+
+# --- the heat-map's body, the objectives, the coverage warnings and the scorecards: the template's loops before
+# issue 22 (verbatim), rendered beside the Python that replaced them ---
+
+BODY_TEMPLATE = """{% load kpis_tags %}{% regroup d.rows by kpi.get_category_display as groups %}
+      {% for g in groups %}
+        <tr class="cat-row"><th colspan="{{ d.scope.children|length|add:2 }}">{{ g.grouper }}</th></tr>
+        {% for r in g.list %}{{ r.html }}
+        {% endfor %}
+      {% endfor %}"""  # noqa: E501
+FUNCTIONS_TEMPLATE = """{% load kpis_tags %}{% for card in d.function_cards %}
+        <div class="bench-row">
+          <div class="text-truncate"><span class="rag-dot {{ card.status }}"></span> <span class="fw-semibold">{{ card.owner.name }}</span><div class="small text-body-secondary">{{ card.kpis }} KPIs{% if card.counts.red %} · {{ card.counts.red }} red{% endif %}</div></div>
+          <div class="bench-bar"><div class="bg-{{ card.status }}" style="width: {{ card.score|bar_width }}%"></div><span class="goal"></span></div>
+          <div class="text-end fw-semibold">{{ card.score|pct }}</div>
+        </div>
+        {% empty %}<p class="text-body-secondary mb-0">No KPI is owned by a function yet.</p>{% endfor %}"""  # noqa: E501
+PARTNERS_TEMPLATE = """{% load kpis_tags %}{% for card in d.partners.cards %}
+        <div class="bench-row">
+          <div class="text-truncate"><span class="rag-dot {{ card.status }}"></span> <span class="fw-semibold">{{ card.owner.name }}</span><div class="small text-body-secondary text-truncate">{{ card.owner.partner.name }} · {{ card.kpis }} KPIs</div></div>
+          <div class="bench-bar"><div class="bg-{{ card.status }}" style="width: {{ card.score|bar_width }}%"></div><span class="goal"></span></div>
+          <div class="text-end fw-semibold">{{ card.score|pct }}</div>
+        </div>
+        {% empty %}<p class="text-body-secondary mb-0">No partnership reported KPIs in this scope and period.</p>{% endfor %}"""  # noqa: E501
+OBJECTIVES_TEMPLATE = """{% load kpis_tags %}{% for objective, rows in d.objectives %}
+        <div class="objective py-3">
+          <div class="fw-semibold">{{ objective.title }}</div>
+          {% if objective.description %}<div class="small text-body-secondary mb-2">{{ objective.description }}</div>{% endif %}
+          <div class="d-flex flex-wrap gap-2">
+            {% for r in rows %}<a class="text-decoration-none" href="{{ kpi_link }}{{ r.kpi.code|urlencode }}/{{ kpi_query }}"><span class="rag rag-{{ r.cell|rag_of }}" style="min-width:0">{{ r.kpi.name }} · {{ r.cell.attainment|pct }}</span></a>{% empty %}<span class="small text-body-secondary">No KPIs linked yet.</span>{% endfor %}
+          </div>
+        </div>
+        {% empty %}<p class="text-body-secondary py-3 mb-0">No strategic objectives defined yet.</p>{% endfor %}"""  # noqa: E501
+GAPS_TEMPLATE = """{% load kpis_tags %}{% for r in d.gaps|slice:":10" %}
+        <li class="list-group-item d-flex justify-content-between align-items-center">
+          <a class="text-decoration-none text-body" href="{{ kpi_link }}{{ r.kpi.code|urlencode }}/{{ kpi_query }}">{{ r.kpi.name }}</a>
+          <span class="badge text-bg-warning">{{ r.cell.reporting }}/{{ r.cell.expected }} reported</span>
+        </li>
+        {% endfor %}"""  # noqa: E501
+
+
+def _render(template: str, **context) -> str:
+    context = {"kpi_link": "/kpis/kpi/", "kpi_query": "?unit=EMEA&period=2026-11", **context}
+    return Template(template).render(Context(context))
+
+
+def _href(code: str) -> str:
+    return f"/kpis/kpi/{escape(quote(code))}/{escape('?unit=EMEA&period=2026-11')}"
+
+
+def _card(name, score, status, kpis=3, red=0, partner=None):
+    owner = SimpleNamespace(name=name, partner=SimpleNamespace(name=partner))
+    return SimpleNamespace(owner=owner, score=score, status=status, kpis=kpis,
+                           counts={"green": 1, "amber": 0, "red": red, "none": 0})
+
+
+CARDS = [_card("Sales & <Marketing>", Decimal("0.93"), "amber", red=2, partner="Acme <GmbH>"),
+         _card("Finance", Decimal("1.8"), "green", partner="O'Neil"), _card("Legal", None, "none", kpis=0, partner="X")]
+
+
+@pytest.mark.parametrize("cards", [CARDS, CARDS[:1], []], ids=["three", "one", "none"])
+def test_scorecards_are_what_the_template_wrote(cards):
+    d = SimpleNamespace(function_cards=cards, partners=SimpleNamespace(cards=cards))
+    assert function_cards_html(cards) == _render(FUNCTIONS_TEMPLATE, d=d)
+    assert partner_cards_html(cards) == _render(PARTNERS_TEMPLATE, d=d)
+
+
+def _row(code, name, category, cell):
+    kpi = KPIRow(pk=1, code=code, name=name, unit="EUR", direction="higher", aggregation="sum", category=category,
+                 kind="sum", is_shared=False)
+    return HeatRow(kpi=kpi, cell=cell, children=[])
+
+
+ROWS = [_row("REV", "Revenue", "launch", _hcell(1, Decimal("5"), reporting=3, expected=4)),
+        _row("A&B", "Days <late>", "launch", None),
+        _row("NPS", "Promoters", "access", _hcell(1, Decimal("5"), rag=None, attainment=None, reporting=0)),
+        _row("REV2", "Revenue again", "launch", _hcell(1, Decimal("5"), rag="red", reporting=1, expected=9))]
+
+
+@pytest.mark.parametrize("rows", [ROWS, ROWS[:1], []], ids=["runs", "one", "none"])
+def test_the_heat_maps_body_is_what_the_template_wrote(rows):
+    for row in rows:
+        row.html = mark_safe(f"<tr>{escape(row.kpi.code)}</tr>")  # noqa: S308 - escaped
+    children = [object(), object()]
+    d = SimpleNamespace(rows=rows, scope=SimpleNamespace(children=children))
+    assert heat_body(rows, columns=len(children) + 2) == _render(BODY_TEMPLATE, d=d)
+
+
+@pytest.mark.parametrize("objectives", [
+    [(SimpleNamespace(title="Grow & <win>", description="In every market"), ROWS[:3]),
+     (SimpleNamespace(title="Second", description=""), [])], []], ids=["two", "none"])
+def test_objectives_are_what_the_template_wrote(objectives):
+    assert objectives_html(objectives, href=_href) == _render(OBJECTIVES_TEMPLATE, d=SimpleNamespace(
+        objectives=objectives))
+
+
+@pytest.mark.parametrize("count", [0, 1, 10, 12])
+def test_coverage_warnings_are_what_the_template_wrote(count):
+    gaps = [ROWS[i % 2 * 3] for i in range(count)]  # rows with a cell: REV and REV2
+    assert gaps_html(gaps, href=_href) == _render(GAPS_TEMPLATE, d=SimpleNamespace(gaps=gaps))
