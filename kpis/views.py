@@ -269,6 +269,25 @@ def partner_cards_html(cards) -> str:
                          f'{card.kpis} KPIs</div>') for card in cards))
 
 
+def scope_html(data) -> dict[str, str]:
+    """The dashboard's links through the org tree, written once here: the breadcrumb trail, the
+    "Drill down" links and the heat-map's column heads (a unit each, a template loop each before)."""
+    month, grain = f"{data.period:%Y-%m}", escape(data.grain)
+    trail = data.scope.trail
+    crumbs = [f'<li class="breadcrumb-item"><a href="?unit={escape(u.code)}&period={month}&grain={grain}">'
+              f'{escape(u.name)}</a></li>' for u in trail[:-1]]
+    crumbs.append(f'<li class="breadcrumb-item active" aria-current="page">{escape(trail[-1].name)}</li>')
+    children = data.scope.children
+    drill = '<span class="text-body-tertiary" aria-hidden="true"> · </span>'.join(
+        f'<a href="?unit={escape(quote(c.code))}&amp;period={month}&amp;grain={grain}">{escape(c.name)}</a>'
+        for c in children)
+    heads = "".join(f'<th scope="col" class="unit-col"><a href="?unit={escape(c.code)}&period={month}&grain={grain}" '
+                    f'title="Drill down to {escape(c.name)}">{escape(c.code)} <i class="bi bi-chevron-down small"></i>'
+                    f'</a></th>' for c in children)
+    return {"trail_html": mark_safe("".join(crumbs)), "drill_html": mark_safe(drill),  # noqa: S308 - escaped
+            "heads_html": mark_safe(heads)}  # noqa: S308 - every interpolated value is escaped
+
+
 UNIT_MATCHES = 20  # units the scope search lists; the rest is a count ("refine the search")
 
 
@@ -351,6 +370,7 @@ def dashboard(request):
         def href(code: str) -> str:
             return f"{link}{escape(quote(code))}/{query}"
 
+        context.update(scope_html(data))
         context["heat_body"] = heat_body(data.rows, columns=len(data.scope.children) + 2)
         context["objectives_html"] = objectives_html(data.objectives, href=href)
         context["gaps_html"] = gaps_html(data.gaps, href=href)

@@ -16,7 +16,7 @@ from django.template import Context, Template
 from django.utils.safestring import mark_safe
 
 from governance.models import Function
-from kpis.selectors import HeatRow, KPIRow, PartnerChip, Tile
+from kpis.selectors import HeatRow, KPIRow, PartnerChip, Tile, Unit
 from kpis.selectors.heatmap import heat_changes, months_before
 from kpis.templatetags.kpis_tags import pct, value_formatter
 from kpis.views import (
@@ -26,6 +26,7 @@ from kpis.views import (
     heat_row,
     objectives_html,
     partner_cards_html,
+    scope_html,
     tile_html,
 )
 
@@ -298,3 +299,24 @@ def test_objectives_are_what_the_template_wrote(objectives):
 def test_coverage_warnings_are_what_the_template_wrote(count):
     gaps = [ROWS[i % 2 * 3] for i in range(count)]  # rows with a cell: REV and REV2
     assert gaps_html(gaps, href=_href) == _render(GAPS_TEMPLATE, d=SimpleNamespace(gaps=gaps))
+
+
+TRAIL_TEMPLATE = """{% for u in d.scope.trail %}<li class="breadcrumb-item{% if forloop.last %} active{% endif %}"{% if forloop.last %} aria-current="page"{% endif %}>{% if forloop.last %}{{ u.name }}{% else %}<a href="?unit={{ u.code }}&period={{ d.period|date:'Y-m' }}&grain={{ d.grain }}">{{ u.name }}</a>{% endif %}</li>{% endfor %}"""  # noqa: E501
+DRILL_TEMPLATE = """{% for c in d.scope.children %}<a href="?unit={{ c.code|urlencode }}&amp;period={{ d.period|date:'Y-m' }}&amp;grain={{ d.grain }}">{{ c.name }}</a>{% if not forloop.last %}<span class="text-body-tertiary" aria-hidden="true"> · </span>{% endif %}{% endfor %}"""  # noqa: E501
+HEADS_TEMPLATE = """{% for c in d.scope.children %}<th scope="col" class="unit-col"><a href="?unit={{ c.code }}&period={{ d.period|date:'Y-m' }}&grain={{ d.grain }}" title="Drill down to {{ c.name }}">{{ c.code }} <i class="bi bi-chevron-down small"></i></a></th>{% endfor %}"""  # noqa: E501
+
+
+def _unit(code, name):
+    return Unit(pk=1, code=code, name=name, level="market", parent_id=None)
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+@pytest.mark.parametrize("children", [0, 1, 3])
+def test_scope_links_are_what_the_template_wrote(depth, children):
+    trail = [_unit("GLOBAL", "Global"), _unit("E&M", "Europe, Middle East & Africa"), _unit("D A", "<DACH>")][:depth]
+    kids = [_unit("DE", "Germany"), _unit("A/T", "Austria & <more>"), _unit("CH", "O'Swiss")][:children]
+    d = SimpleNamespace(scope=SimpleNamespace(trail=trail, children=kids), period=date(2026, 11, 1), grain="month")
+    ours = scope_html(d)
+    assert ours["trail_html"] == _render(TRAIL_TEMPLATE, d=d)
+    assert ours["drill_html"] == _render(DRILL_TEMPLATE, d=d)
+    assert ours["heads_html"] == _render(HEADS_TEMPLATE, d=d)
