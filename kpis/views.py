@@ -153,9 +153,10 @@ def _tile_change(c: dict, value) -> str:
 
 def tile_html(tile, *, href: str, unit_name: str) -> str:
     """One shared-KPI tile (the ``<div class="col…">`` with its card) as HTML, the template's markup
-    written in Python as ``heat_row`` does for the heat-map: the template engine's per-tag cost was a
-    quarter of the page (docs/benchmarks.md, "Request cost"). ``href``: the KPI's page, escaped;
-    ``unit_name``: the chosen unit's name, escaped."""
+    written in Python as ``heat_row`` does for the heat-map: the template engine's per-tag work on
+    eight tiles (their changes, sparklines and chips) was ~7% of the page's instructions
+    (docs/benchmarks.md, "Request cost"). ``href``: the KPI's page, escaped; ``unit_name``: the
+    chosen unit's name, escaped."""
     kpi, cell = tile.kpi, tile.cell
     value = value_formatter(kpi)
     if escape(kpi.unit or "") != (kpi.unit or ""):
