@@ -38,18 +38,38 @@ class HeatMap:
 def heat_map(visible_cells, kpis: list[KPIRow], *, unit: Unit, children: list[Unit], grain: str,
              period: date) -> HeatMap:
     """The cells of ``unit`` and ``children`` at the stored ``period`` of ``grain`` (one query;
-    a second for the YTD fallback, or in the month view for the prior month and the same month
-    last year), as a row per KPI."""
+    in the month view it also reads the prior month and the same month last year for the cells'
+    changes; a second for the YTD fallback), as a row per KPI."""
     ids = [unit.pk] + [c.pk for c in children]
-    cells = {(c.kpi_id, c.org_unit_id): c for c in visible_cells.filter(
-        org_unit_id__in=ids, grain=grain, period=period, partnership_key=0).values_list(*CELL_FIELDS, named=True)}
+    at_units = visible_cells.filter(org_unit_id__in=ids, grain=grain, partnership_key=0)
+    cells: dict[tuple[int, int], Cell] = {}
+    before: dict[tuple[int, int], tuple[Any, Any]] = {}
+    if grain == Grain.MONTH:
+        # One read for the month and the two it is compared with (``HeatRow.before``: their actuals).
+        prior, year_ago = months_before(period)
+        earlier: dict[tuple[int, int], list[Any]] = {}
+        for c in at_units.filter(period__in=[period, prior, year_ago]).values_list(*CELL_FIELDS, "period",
+                                                                                  named=True):
+            if c.period == period:
+                cells[(c.kpi_id, c.org_unit_id)] = c
+            elif c.actual is not None:
+                earlier.setdefault((c.kpi_id, c.org_unit_id), [None, None])[0 if c.period == prior else 1] = c.actual
+        before = {key: (pair[0], pair[1]) for key, pair in earlier.items()}
+    else:
+        cells = {(c.kpi_id, c.org_unit_id): c for c in at_units.filter(period=period).values_list(*CELL_FIELDS,
+                                                                                                  named=True)}
     as_of = ytd_fallback(visible_cells, cells, ids=ids, kpi_ids=[k.pk for k in kpis], period=period) \
         if grain == Grain.YTD and period.month > 1 else {}
-    before = _month_before(visible_cells, ids=ids, period=period) if grain == Grain.MONTH else {}
+    # Grouped by KPI once (not a pass over every unit's entries for each KPI: KPIs × cells).
+    as_of_by_kpi: dict[int, dict[int, date]] = {}
+    for (kid, u), m in as_of.items():
+        as_of_by_kpi.setdefault(kid, {})[u] = m
+    before_by_kpi: dict[int, dict[int, tuple[Any, Any]]] = {}
+    for (kid, u), b in before.items():
+        before_by_kpi.setdefault(kid, {})[u] = b
     rows = [HeatRow(kpi=k, cell=cells.get((k.pk, unit.pk)),
                     children=[cells.get((k.pk, c.pk)) for c in children],
-                    as_of={u: m for (kid, u), m in as_of.items() if kid == k.pk},
-                    before={u: b for (kid, u), b in before.items() if kid == k.pk}) for k in kpis]
+                    as_of=as_of_by_kpi.get(k.pk, {}), before=before_by_kpi.get(k.pk, {})) for k in kpis]
     rows = [r for r in rows if r.cell is not None or any(r.children)] or rows
     return HeatMap(rows=rows, cells=cells, has_fallback=bool(as_of))
 
@@ -76,17 +96,6 @@ def ytd_fallback(visible_cells, cells: dict, *, ids: list[int], kpi_ids: list[in
     return found
 
 
-def _month_before(visible_cells, *, ids: list[int], period: date) -> dict[tuple[int, int], tuple[Any, Any]]:
-    """``{(KPI id, unit id): (actual a month before, actual a year before)}`` of month cells (one query)."""
-    prior, year_ago = months_before(period)
-    found: dict[tuple[int, int], list[Any]] = {}
-    for kpi_id, unit_id, month, actual in visible_cells.filter(
-            org_unit_id__in=ids, grain=Grain.MONTH, period__in=[prior, year_ago], partnership_key=0,
-            actual__isnull=False).values_list("kpi_id", "org_unit_id", "period", "actual"):
-        found.setdefault((kpi_id, unit_id), [None, None])[0 if month == prior else 1] = actual
-    return {key: (pair[0], pair[1]) for key, pair in found.items()}
-
-
 def heat_changes(cell: Cell | None, before: tuple[Any, Any] | None, *, direction: str,
                  months: tuple[date, date]) -> list[dict]:
     """The change of a heat-map cell's actual against the prior month and the same month last year
@@ -103,14 +112,19 @@ def months_before(period: date) -> tuple[date, date]:
     return month_shift(period, -1), month_shift(period, -12)
 
 
+def change_better(diff: float, direction: str) -> bool | None:
+    """Whether a change of ``diff`` (now − then) is for the better by the KPI's direction; None
+    when unchanged. The one rule: tiles, heat-map cells (``kpis.views.heat_row``) and exports."""
+    return None if diff == 0 else (diff < 0) == (direction == "lower")
+
+
 def changes_against(now: float, earlier: list[tuple[date, Any]], *, direction: str) -> list[dict]:
     """``now`` against each (month, figure) of ``earlier`` with a figure: the one rule for a change
-    (kind ``prior`` then ``year``, ``diff``, ``month``, ``better``)."""
+    (kind ``prior`` then ``year``, ``diff``, ``month``, ``better``: ``change_better``)."""
     out = []
     for kind, (month, figure) in zip(("prior", "year"), earlier, strict=True):
         if figure is None:
             continue
         diff = now - float(figure)
-        better = None if diff == 0 else (diff < 0) == (direction == "lower")
-        out.append({"kind": kind, "month": month, "diff": diff, "better": better})
+        out.append({"kind": kind, "month": month, "diff": diff, "better": change_better(diff, direction)})
     return out

@@ -103,10 +103,11 @@ def dashboard_objectives(user: User, kpis: dict[int, KPIRow]) -> list[tuple[Stra
 
 
 def dashboard(user: User, *, unit_code: str | None, period: date | None, grain: str) -> Dashboard | None:
-    """Everything the leaders' dashboard shows, in nine queries whatever the data size (eight when
-    ``period`` is given; one less outside the month view), each reading a bounded number of rows: the
-    visible org units, the KPI catalogue and its function owners, cells of the unit and its children
-    (KPIs × children) and, in the month view, their actuals a month and a year before, thirteen
+    """Everything the leaders' dashboard shows, in eight queries whatever the data size (seven when
+    ``period`` is given; one more in the YTD view when a unit has not reported the month: the
+    fallback), each reading a bounded number of rows: the visible org units, the KPI catalogue and
+    its function owners, cells of the unit and its children (KPIs × children; in the month view
+    with the same read, their actuals a month and a year before), thirteen
     months of the tiles' KPIs, the partnerships (``partners_at``: the tiles' relevant co-owners,
     ``TILE_PARTNERS`` named and the rest counted; the partner panel from at most
     ``PARTNER_RANK_MAX`` partnerships' cells) and the objectives."""
