@@ -114,7 +114,7 @@ def months_before(period: date) -> tuple[date, date]:
 
 def change_better(diff: float, direction: str) -> bool | None:
     """Whether a change of ``diff`` (now − then) is for the better by the KPI's direction; None
-    when unchanged. The one rule: tiles, heat-map cells (``kpis.views.heat_row``) and exports."""
+    when unchanged. The one rule: tiles, heat-map cells (``kpis.presenters.heat_row``) and exports."""
     return None if diff == 0 else (diff < 0) == (direction == "lower")
 
 

@@ -16,10 +16,7 @@ from django.template import Context, Template
 from django.utils.safestring import mark_safe
 
 from governance.models import Function
-from kpis.selectors import HeatRow, KPIRow, PartnerChip, Tile, Unit
-from kpis.selectors.heatmap import heat_changes, months_before
-from kpis.templatetags.kpis_tags import pct, value_formatter
-from kpis.views import (
+from kpis.presenters import (
     function_cards_html,
     gaps_html,
     heat_body,
@@ -29,6 +26,9 @@ from kpis.views import (
     scope_html,
     tile_html,
 )
+from kpis.selectors import HeatRow, KPIRow, PartnerChip, Tile, Unit
+from kpis.selectors.heatmap import heat_changes, months_before
+from kpis.templatetags.kpis_tags import pct, value_formatter
 
 # The tile markup of kpis/dashboard.html before issue 22: one iteration of ``{% for t in d.tiles %}``
 # (the {% load %} tag renders nothing; the newline after it is the loop body's first character).
