@@ -698,6 +698,9 @@ def parse(argv):
                    help="Use the cells an earlier full run built (with --reuse): no full rollup, no verify.")
     p.add_argument("--only-incremental", action="store_true",
                    help="Only the incremental rollup, on cells an earlier full run built (with --reuse).")
+    p.add_argument("--only-import", action="store_true",
+                   help="Only the CSV import step (ours vs raw COPY vs COPY of the same writes): it needs no "
+                        "rolled-up cells, so no rollup, sweep, dashboard or latency.")
     p.add_argument("--only-latency", action="store_true",
                    help="Only the latency-by-party step (function, analytics page, API): no rollup, sweep, "
                         "import or dashboard.")
@@ -723,6 +726,10 @@ def main(argv=None) -> dict:
     execute("ANALYZE")
     if args.only_latency:
         bench_latency(result, prefix, admin, args)
+        return finish(result, args, started)
+    if args.only_import:
+        bench_import(result, admin, prefix, facts, min(args.import_rows, facts["measurements"]))
+        cleanup_bench_rows(prefix, facts["last_month"])
         return finish(result, args, started)
     if args.only_incremental:
         bench_incremental(result, facts, admin, prefix, rounds=args.incremental_rounds)
