@@ -140,7 +140,10 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
     refused = set()
     for i, row in enumerate(rows):
         for name in CSV_COLUMNS:
-            text = _text(row.get(name))
+            raw = row.get(name)
+            if raw is None or (type(raw) is str and len(raw) <= MAX_CELL_CHARS and "\x00" not in raw):
+                continue  # the usual cell: stripping cannot make it too long or give it a NUL
+            text = _text(raw)
             if len(text) > MAX_CELL_CHARS:
                 err(i, name, f"Longer than {MAX_CELL_CHARS} characters.")
                 refused.add(i)
@@ -215,9 +218,9 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
             problem = actual_period_problem(kpi, period, unit_month=unit_months[tz])
             if problem:
                 err(i, "period", problem)
-        if kpi is not None and not any(e["row"] == line(i) and e["field"] in ("value", "numerator",
-                                                                                    "denominator")
-                                       for e in errors[before:]):
+        if kpi is not None and (len(errors) == before or not any(
+                e["row"] == line(i) and e["field"] in ("value", "numerator", "denominator")
+                for e in errors[before:])):
             values["value"], problems = measurement_problems(kpi, **values)
             for name, message in problems:
                 err(i, name, message)
