@@ -53,31 +53,35 @@ class PlausibilityWarning(Exception):
                 "warnings": [w.as_dict() for w in self.warnings[:limit]], "warning_count": len(self.warnings)}
 
 
-# One row per file row with history: the row's series is read once, by index, in a LATERAL
-# subquery (an aggregate over its ±WINDOW months), and median and MAD come from that series' own
-# values. (A join of all rows' history then GROUP BY sorted every history row three times —
-# 260,000 rows for 20,000 keys at 10M measurements, spilled to disk: 2 s; docs/benchmarks.md.)
+# One row per file row whose series is stored: the series is read once, by index, in a LATERAL
+# aggregate over its ±WINDOW months (its median and values there), then the MAD from those values.
+# (A join of all rows' history then GROUP BY sorted every history row three times — 260,000 rows
+# for 20,000 keys at 10M measurements, spilled to disk: 2 s; docs/benchmarks.md.) The same index
+# range holds the row's own month: whether its key is stored already comes with it (``stored``).
 # The keys travel as four comma-separated texts: a literal array of 20,000 numbers rendered by
 # the client cost more than the statement's own parsing of a text.
 _SQL = f"""
-SELECT k.i - 1, md.median, h.n, mad.mad, h.prev, h.prev_period
+SELECT k.i - 1, h.median, h.n, mad.mad, h.prev, h.prev_period, h.stored
 FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bigint[],
             string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::date[])
      WITH ORDINALITY AS k(kpi_id, org_unit_id, partnership_key, period, i)
 CROSS JOIN LATERAL (
-    SELECT array_agg(m.value) AS vals, COUNT(*) AS n,
-           (array_agg(m.value ORDER BY m.period DESC) FILTER (WHERE m.period < k.period))[1] AS prev,
-           MAX(m.period) FILTER (WHERE m.period < k.period) AS prev_period
+    SELECT array_agg(m.value) FILTER (WHERE m.period <> k.period AND m.value IS NOT NULL) AS vals,
+           COUNT(*) FILTER (WHERE m.period <> k.period AND m.value IS NOT NULL) AS n,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY m.value)
+               FILTER (WHERE m.period <> k.period AND m.value IS NOT NULL) AS median,
+           (array_agg(m.value ORDER BY m.period DESC)
+               FILTER (WHERE m.period < k.period AND m.value IS NOT NULL))[1] AS prev,
+           MAX(m.period) FILTER (WHERE m.period < k.period AND m.value IS NOT NULL) AS prev_period,
+           bool_or(m.period = k.period) AS stored
     FROM {Measurement._meta.db_table} m
     WHERE m.kpi_id = k.kpi_id AND m.org_unit_id = k.org_unit_id AND m.partnership_key = k.partnership_key
       AND m.period BETWEEN (k.period - interval '{WINDOW} months')::date
                        AND (k.period + interval '{WINDOW} months')::date
-      AND m.period <> k.period AND m.value IS NOT NULL
 ) h
-CROSS JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median FROM unnest(h.vals) v) md
-CROSS JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v - md.median)) AS mad
+CROSS JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v - h.median)) AS mad
                     FROM unnest(h.vals) v) mad
-WHERE h.n > 0
+WHERE h.stored IS NOT NULL
 """  # noqa: S608 - table name and constants only
 
 
@@ -88,8 +92,11 @@ def _params(resolved: list[dict]) -> list[str]:
             ",".join(map(str, periods))]
 
 
-def check(resolved: list[dict]) -> list[Doubt]:
-    """Warnings for resolved rows (``kpis.services.measurements.validate_rows``), in row order."""
+def check(resolved: list[dict], *, stored: set[int] | None = None) -> list[Doubt]:
+    """Warnings for resolved rows (``kpis.services.measurements.validate_rows``), in row order.
+    ``stored``, if given, receives the indexes (in ``resolved``) of the rows whose key has a
+    measurement already, as the same read saw it (a hint for the writer, which stays safe if it
+    changed since)."""
     if not resolved:
         return []
     with connection.cursor() as cur:
@@ -98,16 +105,22 @@ def check(resolved: list[dict]) -> list[Doubt]:
     warnings = []
     formatters: dict[int, Callable[[Any], str]] = {}  # one per KPI, not per questioned row
     for i, r in enumerate(resolved):
-        if i not in stats or r["value"] is None:
+        if i not in stats:
             continue
-        median, n, mad, prev, prev_period = stats[i]
+        median, n, mad, prev, prev_period, in_store = stats[i]
+        if in_store and stored is not None:
+            stored.add(i)
+        if not n or r["value"] is None:
+            continue
         reason = _reason(r["value"], median=Decimal(str(median)), n=n, mad=Decimal(str(mad)), prev=prev)
         if reason:
             kpi = r["kpi"]
             fmt = formatters.get(kpi.pk) or formatters.setdefault(kpi.pk, value_formatter(kpi))
             field = "numerator" if kpi.is_ratio else "value"
-            text = reason.format(value=fmt(r["value"]), median=fmt(median), prev=fmt(prev),
-                                 prev_period=f"{prev_period:%Y-%m}" if prev_period else "")
+            if "{prev}" in reason:  # only the figures the message shows are formatted
+                text = reason.format(value=fmt(r["value"]), prev=fmt(prev), prev_period=f"{prev_period:%Y-%m}")
+            else:
+                text = reason.format(value=fmt(r["value"]), median=fmt(median))
             warnings.append(Doubt(row=r["row"], field=field, message=f"{kpi.code}: {text}"))
     return warnings
 

@@ -256,12 +256,14 @@ def measurements_prepare(*, actor: User, rows: list[dict], now: datetime, first_
     """Validate the rows (``validate_rows``) and check them for plausibility: the resolved rows,
     each with its ``outlier_note``, ready for ``measurements_write``. Reads only."""
     resolved = validate_rows(actor=actor, rows=rows, now=now, first_row=first_row, decimal_comma=decimal_comma)
-    doubts = check(resolved)
+    stored: set[int] = set()
+    doubts = check(resolved, stored=stored)
     if doubts and not confirm:
         raise PlausibilityWarning(doubts)
     notes = {d.row: d.message[:300] for d in doubts}
-    for r in resolved:
+    for i, r in enumerate(resolved):
         r["outlier_note"] = notes.get(r["row"], "")
+        r["stored"] = i in stored  # as the check read it: a hint for the set-based write
     return resolved
 
 
@@ -270,8 +272,10 @@ def measurements_write(resolved: list[dict], *, actor: User, source: str, now: d
     """Write prepared rows (``measurements_prepare``) all or nothing and mark their cells dirty.
 
     Batches of ``COPY_THRESHOLD`` rows or more are written set-based
-    (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement each
-    for corrections, inserts and dirty keys) and return counts only (``measurements`` is empty);
+    (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement for
+    the rows and their history and one for the dirty keys — plain inserts when the check read none
+    of the keys as stored, upserts otherwise or if one was written meanwhile) and return counts only
+    (``measurements`` is empty);
     smaller batches go through the ORM and return the saved instances. Both are safe when someone
     else writes the same new key at the same moment: the set-based path upserts (``ON CONFLICT``),
     the ORM path retries once as a correction, then raises ``MeasurementConflict`` (409)."""
@@ -280,7 +284,8 @@ def measurements_write(resolved: list[dict], *, actor: User, source: str, now: d
             Measurement, _KEY_COLUMNS, _COPY_COLUMNS,
             [(r["kpi"].pk, r["org_unit"].pk, r["partnership_id"], r["key"][2], r["key"][3], r["value"],
               r["numerator"], r["denominator"], source, actor.pk, now, r["outlier_note"]) for r in resolved],
-            user_id=actor.pk, now=now, dirty_table=DirtyCell._meta.db_table)
+            user_id=actor.pk, now=now, dirty_table=DirtyCell._meta.db_table,
+            all_new=not any(r.get("stored", True) for r in resolved))
         enqueue_rollup()
         return RecordResult(created=created, updated=updated)
     for attempt in (1, 2):
