@@ -88,8 +88,9 @@ WHERE h.stored IS NOT NULL
 def _params(resolved: list[dict]) -> list[str]:
     """The rows' keys as ``_SQL``'s four texts (kpi ids, org unit ids, partnership keys, months)."""
     kpi_ids, unit_ids, pkeys, periods = zip(*(r["key"] for r in resolved), strict=True)
+    months = {p: p.isoformat() for p in set(periods)}  # a file holds a few months, many times
     return [",".join(map(str, kpi_ids)), ",".join(map(str, unit_ids)), ",".join(map(str, pkeys)),
-            ",".join(map(str, periods))]
+            ",".join(map(months.__getitem__, periods))]
 
 
 def check(resolved: list[dict], *, stored: set[int] | None = None) -> list[Doubt]:

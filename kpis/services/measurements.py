@@ -229,8 +229,8 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
             if key in seen:
                 err(i, "period", f"Same KPI, org unit, partnership and period as row {seen[key]}.")
                 continue
-            seen[key] = line(i)
-            resolved.append({"key": key, "kpi": kpi, "org_unit": unit, "partnership_id": pid, "row": line(i),
+            seen[key] = number = line(i)
+            resolved.append({"key": key, "kpi": kpi, "org_unit": unit, "partnership_id": pid, "row": number,
                              **values})
     if errors:
         raise BulkValidationError(errors)
