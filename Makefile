@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast lint typecheck install bench bench-latency bench-requests reliability load prod-check clean
+.PHONY: run test test-fast lint typecheck install bench bench-import bench-latency bench-requests reliability load prod-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ BENCH_ARGS ?= --skip-verify
 bench: $(STAMP)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench} $(BIN)/python -m bench --measurements $${BENCH_MEASUREMENTS:-10000000} --decisions $${BENCH_DECISIONS:-1000000} --reuse $(BENCH_ARGS)
 	$(MAKE) --no-print-directory bench-requests
+
+## make bench-import: only the CSV import step (ours vs a raw COPY of as many rows vs a COPY of the same
+## writes: rows, history rows, dirty keys; each twice, alternating, the faster counts) on the same data set;
+## needs no rolled-up cells. `python -m bench.profile_import` shows where its time goes.
+bench-import: $(STAMP)
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench} $(BIN)/python -m bench --measurements $${BENCH_MEASUREMENTS:-10000000} --decisions $${BENCH_DECISIONS:-1000000} --reuse --only-import $(BENCH_IMPORT_ARGS)
 
 ## make bench-latency: only the latency-by-party step (issue 18: party_analytics() for the admin and a regional
 ## leader, the analytics page and /api/v1/decision-analytics/?by=party through gunicorn) on the same data set;

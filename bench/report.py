@@ -43,7 +43,13 @@ def markdown_table(result: dict) -> str:
             lines.append(
                 f"| ↳ same import vs COPY of the same writes (rows + history rows + dirty keys) | "
                 f"{_fmt(op['ours'], op['unit'])} | {_fmt(op['same_writes_copy_rate'], op['unit'])} | "
-                f"{op['ratio_to_same_writes']:.2f}× | (context) | — |")
+                f"{op['ratio_to_same_writes']:.2f}× | {op.get('same_writes_target', '(context)')} | "
+                f"{'—' if op.get('same_writes_met') is None else 'yes' if op['same_writes_met'] else 'no'} |")
+        if op.get("cpu_ratio_to_same_writes"):
+            lines.append(
+                f"| ↳ in CPU time (this process + its database backend: the shared cores' load left out) | "
+                f"— | — | {op['cpu_ratio']:.2f}× raw COPY, {op['cpu_ratio_to_same_writes']:.2f}× same writes | "
+                f"(context) | — |")
     for page in result.get("http", []):
         lines.append(
             f"| {page['name']} ({page['scale']}) | p50 {page['p50_ms']:.1f} ms / p95 {page['p95_ms']:.1f} ms | — | — | "

@@ -169,7 +169,9 @@ def read_csv_text(text: str, *, decimal: str = "", on_rows: OnRows = None) -> Ta
                 continue
             if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
                 extra.append(reader.line_num)
-            rows.append(dict(zip(header, cells, strict=False)) | {"__line__": reader.line_num})
+            row = dict(zip(header, cells, strict=False))
+            row["__line__"] = reader.line_num
+            rows.append(row)
             if len(rows) > MAX_ROWS:
                 break
             if on_rows and len(rows) % PROGRESS_EVERY == 0:

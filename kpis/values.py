@@ -143,15 +143,15 @@ def kind_for(unit: str) -> str:
 
 def _range_problem(kpi, value: Decimal, *, what: str = "", hint: bool = True) -> str | None:
     low, high = bounds(kpi)
-    fmt = value_formatter(kpi)
-    shown = fmt(value)
     if low is not None and value < low:
-        return f"{what}{shown} is below the minimum of {fmt(low)} for {kpi.code}."
+        fmt = value_formatter(kpi)  # formatted only for the message (an import checks 100,000 values)
+        return f"{what}{fmt(value)} is below the minimum of {fmt(low)} for {kpi.code}."
     if high is not None and value > high:
+        fmt = value_formatter(kpi)
         tip = ""
         if hint and kpi.kind == Kind.PERCENT and high <= 1 < value <= 100:
             tip = f" Percent values are fractions: write {plain(value / 100)} or {plain(value)}%."
-        return f"{what}{shown} is above the maximum of {fmt(high)} for {kpi.code}.{tip}"
+        return f"{what}{fmt(value)} is above the maximum of {fmt(high)} for {kpi.code}.{tip}"
     return None
 
 

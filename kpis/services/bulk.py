@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
+
+UNIQUE_VIOLATION = "23505"
 
 
 def insert_with_history(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *,
@@ -45,7 +47,7 @@ COPY_THRESHOLD = 500  # below this the ORM path (bulk_create_with_history) is as
 
 def upsert_with_history(model: type[models.Model], key: Sequence[str], columns: Sequence[str],
                         rows: Sequence[Sequence], *, user_id: int | None, now: datetime,
-                        dirty_table: str | None = None) -> tuple[int, int]:
+                        dirty_table: str | None = None, all_new: bool = False) -> tuple[int, int]:
     """PostgreSQL: write ``rows`` (values for ``columns``, which include the natural ``key``) as
     corrections of existing rows and inserts of new ones, each with its history row ('~' or '+',
     ``user_id``, ``now``, as ``bulk_update_with_history`` / ``bulk_create_with_history`` would
@@ -57,6 +59,12 @@ def upsert_with_history(model: type[models.Model], key: Sequence[str], columns: 
     (``xmax = 0``), '~' where it corrected one — and one more statement records the keys: a
     20,000-row import is a handful of statements. Returns ``(created, updated)``. The caller holds
     the transaction (all or nothing); rows must not repeat a key (validation rejects that).
+
+    ``all_new``: the caller read that none of the keys is stored (a month not entered yet, the
+    usual large import). The rows and the dirty keys are then first written by plain ``INSERT``s,
+    each in a savepoint — a speculative insertion (``ON CONFLICT``) costs about a fifth more per
+    row —, and a key written meanwhile by someone else (a unique violation) rolls that savepoint
+    back and writes the same rows by the upsert above, so the outcome is the same either way.
     """
     table = model._meta.db_table
     history = model.history.model
@@ -72,17 +80,40 @@ def upsert_with_history(model: type[models.Model], key: Sequence[str], columns: 
         with cur.cursor.copy(f"COPY upsert_stage ({cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        cur.execute(
-            f"WITH up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM upsert_stage "  # noqa: S608
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {changed} RETURNING t.*, (t.xmax = 0) AS inserted), "
-            f"hist AS (INSERT INTO {htable} ({hcols}) SELECT {', '.join('up.' + c for c in tracked)}, %s, NULL, "
-            f"CASE WHEN up.inserted THEN '+' ELSE '~' END, %s FROM up) "
-            f"SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM up",
-            [now, user_id])
-        created, updated = cur.fetchone()
+        inserted = None
+        if all_new:
+            inserted = _in_savepoint(
+                cur, f"WITH up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM upsert_stage "  # noqa: S608
+                     f"RETURNING t.*), "
+                     f"hist AS (INSERT INTO {htable} ({hcols}) SELECT {', '.join('up.' + c for c in tracked)}, "
+                     f"%s, NULL, '+', %s FROM up) SELECT COUNT(*), 0 FROM up", [now, user_id])
+        if inserted is None:
+            cur.execute(
+                f"WITH up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM upsert_stage "  # noqa: S608
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {changed} RETURNING t.*, (t.xmax = 0) AS inserted), "
+                f"hist AS (INSERT INTO {htable} ({hcols}) SELECT {', '.join('up.' + c for c in tracked)}, %s, NULL, "
+                f"CASE WHEN up.inserted THEN '+' ELSE '~' END, %s FROM up) "
+                f"SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM up",
+                [now, user_id])
+            inserted = cur.fetchone()
+        created, updated = inserted
         if dirty_table:
             keys = ", ".join(key)
-            cur.execute(f"INSERT INTO {dirty_table} ({keys}) SELECT {keys} FROM upsert_stage "  # noqa: S608
-                        f"ON CONFLICT DO NOTHING")
+            plain = f"INSERT INTO {dirty_table} ({keys}) SELECT {keys} FROM upsert_stage"  # noqa: S608
+            if not all_new or _in_savepoint(cur, plain, None) is None:
+                cur.execute(plain + " ON CONFLICT DO NOTHING")
         cur.execute("DROP TABLE pg_temp.upsert_stage")
     return created, updated
+
+
+def _in_savepoint(cur, sql: str, params: list | None) -> tuple | None:
+    """Run ``sql`` in a savepoint: its first result row (``()`` if none), or ``None`` when a unique
+    key was taken (the savepoint rolled back; anything else raises)."""
+    try:
+        with transaction.atomic():
+            cur.execute(sql, params)
+            return (cur.fetchone() or ()) if cur.description else ()
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        return None

@@ -94,7 +94,10 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
     refused = set()
     for i, row in enumerate(rows):
         for name in CSV_COLUMNS:
-            text = _text(row.get(name))
+            raw = row.get(name)
+            if raw is None or (type(raw) is str and len(raw) <= MAX_CELL_CHARS and "\x00" not in raw):
+                continue  # the usual cell: stripping cannot make it too long or give it a NUL
+            text = _text(raw)
             if len(text) > MAX_CELL_CHARS:
                 err(i, name, f"Longer than {MAX_CELL_CHARS} characters.")
                 refused.add(i)
@@ -169,9 +172,9 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
             problem = actual_period_problem(kpi, period, unit_month=unit_months[tz])
             if problem:
                 err(i, "period", problem)
-        if kpi is not None and not any(e["row"] == line(i) and e["field"] in ("value", "numerator",
-                                                                                    "denominator")
-                                       for e in errors[before:]):
+        if kpi is not None and (len(errors) == before or not any(
+                e["row"] == line(i) and e["field"] in ("value", "numerator", "denominator")
+                for e in errors[before:])):
             values["value"], problems = measurement_problems(kpi, **values)
             for name, message in problems:
                 err(i, name, message)
@@ -180,8 +183,8 @@ def validate_rows(*, actor: User, rows: list[dict], now: datetime, first_row: in
             if key in seen:
                 err(i, "period", f"Same KPI, org unit, partnership and period as row {seen[key]}.")
                 continue
-            seen[key] = line(i)
-            resolved.append({"key": key, "kpi": kpi, "org_unit": unit, "partnership_id": pid, "row": line(i),
+            seen[key] = number = line(i)
+            resolved.append({"key": key, "kpi": kpi, "org_unit": unit, "partnership_id": pid, "row": number,
                              **values})
     if errors:
         raise BulkValidationError(errors)
@@ -207,12 +210,14 @@ def measurements_prepare(*, actor: User, rows: list[dict], now: datetime, first_
     """Validate the rows (``validate_rows``) and check them for plausibility: the resolved rows,
     each with its ``outlier_note``, ready for ``measurements_write``. Reads only."""
     resolved = validate_rows(actor=actor, rows=rows, now=now, first_row=first_row, decimal_comma=decimal_comma)
-    doubts = check(resolved)
+    stored: set[int] = set()
+    doubts = check(resolved, stored=stored)
     if doubts and not confirm:
         raise PlausibilityWarning(doubts)
     notes = {d.row: d.message[:300] for d in doubts}
-    for r in resolved:
+    for i, r in enumerate(resolved):
         r["outlier_note"] = notes.get(r["row"], "")
+        r["stored"] = i in stored  # as the check read it: a hint for the set-based write
     return resolved
 
 
@@ -221,8 +226,10 @@ def measurements_write(resolved: list[dict], *, actor: User, source: str, now: d
     """Write prepared rows (``measurements_prepare``) all or nothing and mark their cells dirty.
 
     Batches of ``COPY_THRESHOLD`` rows or more are written set-based
-    (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement each
-    for corrections, inserts and dirty keys) and return counts only (``measurements`` is empty);
+    (``kpis.services.bulk.upsert_with_history``: COPY into a staging table, then one statement for
+    the rows and their history and one for the dirty keys — plain inserts when the check read none
+    of the keys as stored, upserts otherwise or if one was written meanwhile) and return counts only
+    (``measurements`` is empty);
     smaller batches go through the ORM and return the saved instances. Both are safe when someone
     else writes the same new key at the same moment: the set-based path upserts (``ON CONFLICT``),
     the ORM path retries once as a correction, then raises ``MeasurementConflict`` (409)."""
@@ -231,7 +238,8 @@ def measurements_write(resolved: list[dict], *, actor: User, source: str, now: d
             Measurement, _KEY_COLUMNS, _COPY_COLUMNS,
             [(r["kpi"].pk, r["org_unit"].pk, r["partnership_id"], r["key"][2], r["key"][3], r["value"],
               r["numerator"], r["denominator"], source, actor.pk, now, r["outlier_note"]) for r in resolved],
-            user_id=actor.pk, now=now, dirty_table=DirtyCell._meta.db_table)
+            user_id=actor.pk, now=now, dirty_table=DirtyCell._meta.db_table,
+            all_new=not any(r.get("stored", True) for r in resolved))
         enqueue_rollup()
         return RecordResult(created=created, updated=updated)
     for attempt in (1, 2):

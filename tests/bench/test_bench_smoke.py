@@ -80,6 +80,19 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert kinds == {("decision", "function"), ("input", "function"), ("agree", "function"),
                      ("drafting", "requester"), ("paused", "partner"), ("paused", "function")}
 
+    # The import step alone on the same data (no cells needed): each side twice, issue 22's target
+    # against the COPY of the same writes, CPU time per side (the server runs on this machine), and
+    # every row removed afterwards.
+    imported = main(["--measurements", "20000", "--decisions", "2000", "--reuse", "--only-import",
+                     "--import-rows", "600", "--tiny-org", "--output", str(out)])
+    assert [op["name"] for op in imported["operations"]] == ["CSV import (600 rows)"]
+    step = imported["operations"][0]
+    assert step["same_writes_met"] == (step["same_writes_copy_seconds"] / step["ours_seconds"] >= 0.8)
+    assert [len(step["runs_cpu_seconds"][side]) for side in ("ours", "copy", "same")] == [2, 2, 2]
+    assert step["cpu_ratio_to_same_writes"] == pytest.approx(
+        min(step["runs_cpu_seconds"]["same"]) / min(step["runs_cpu_seconds"]["ours"]))
+    assert (Measurement.objects.count(), ScorecardCell.objects.count()) == before
+
     # The import profile on the same data: three rounds, every row created, all removed afterwards.
     from bench.profile_import import main as profile_import
 

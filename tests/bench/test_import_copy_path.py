@@ -74,3 +74,53 @@ def test_large_batch_with_one_bad_row_writes_nothing(admin_user, org, kpis):
     assert exc.value.errors == [{"row": len(rows), "field": "value", "code": "invalid",
                                  "message": "Not a number: use digits with an optional decimal point, e.g. 1234.5."}]
     assert not Measurement.objects.exists() and not Measurement.history.exists() and not DirtyCell.objects.exists()
+
+
+def test_a_key_written_between_the_check_and_the_write_becomes_a_correction(admin_user, org, kpis):
+    """The check read none of the keys as stored, so the rows go in by plain INSERT; a key someone
+    wrote meanwhile makes that insert fail in its savepoint and the same rows are upserted instead."""
+    from kpis.services.measurements import measurements_prepare, measurements_write
+
+    rows = _rows(kpis, ["DE", "AT"], "2025-03")
+    resolved = measurements_prepare(actor=admin_user, rows=rows, now=NOW)
+    assert not any(r["stored"] for r in resolved)
+    measurements_record(actor=admin_user, rows=[{**rows[5], "value": "7"}], source="api", now=NOW)
+
+    result = measurements_write(resolved, actor=admin_user, source="csv", now=NOW)
+
+    assert (result.created, result.updated) == (len(rows) - 1, 1)
+    m = Measurement.objects.get(kpi__code=rows[5]["kpi"], org_unit__code=rows[5]["org_unit"])
+    assert (m.value, m.source) == (Decimal("5.25"), "csv")
+    assert list(m.history.order_by("history_id").values_list("history_type", "value")) == [
+        ("+", Decimal("7")), ("~", Decimal("5.25"))]
+    assert Measurement.history.filter(history_type="+").count() == len(rows)  # 1 by the api, len - 1 by the file
+    assert DirtyCell.objects.count() == len(rows)
+
+
+def test_new_rows_whose_cells_are_dirty_already_are_all_marked(admin_user, org, kpis):
+    """A key can be dirty before its measurement exists (a target set ahead, a deleted row): the
+    plain insert of the dirty keys gives way to ON CONFLICT DO NOTHING."""
+    from kpis.services.measurements import measurements_prepare, measurements_write
+
+    rows = _rows(kpis, ["DE", "AT"], "2025-03")
+    resolved = measurements_prepare(actor=admin_user, rows=rows, now=NOW)
+    kpi_id, unit_id, pkey, period = resolved[-1]["key"]
+    DirtyCell.objects.create(kpi_id=kpi_id, org_unit_id=unit_id, partnership_key=pkey, period=period)
+
+    result = measurements_write(resolved, actor=admin_user, source="csv", now=NOW)
+
+    assert (result.created, result.updated) == (len(rows), 0)
+    assert DirtyCell.objects.count() == len(rows)
+    assert Measurement.history.filter(history_type="+").count() == len(rows)
+
+
+def test_the_check_tells_which_keys_are_stored(admin_user, org, kpis):
+    from kpis.services.measurements import measurements_prepare
+
+    rows = _rows(kpis, ["DE", "AT"], "2025-03")
+    measurements_record(actor=admin_user, rows=rows[:3], source="api", now=NOW)
+
+    resolved = measurements_prepare(actor=admin_user, rows=rows, now=NOW)
+
+    assert [r["stored"] for r in resolved[:4]] == [True, True, True, False]
+    assert sum(r["stored"] for r in resolved) == 3

@@ -6,6 +6,7 @@ marked on the measurement and in its history."""
 from __future__ import annotations
 
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -105,9 +106,9 @@ def test_the_check_reads_each_rows_history_once_not_per_pair_of_rows():
     for this statement alone (1.3 s now; docs/benchmarks.md)."""
     from django.db import connection
 
-    from kpis.plausibility import _SQL
+    from kpis.plausibility import _SQL, _params
 
     with connection.cursor() as cur:
-        cur.execute("EXPLAIN " + _SQL, [[0], [1], [1], [0], ["2026-01-01"]])
+        cur.execute("EXPLAIN " + _SQL, _params([{"key": (1, 1, 0, date(2026, 1, 1))}]))
         plan = "\n".join(row[0] for row in cur.fetchall())
     assert "SubPlan" not in plan, plan
