@@ -64,7 +64,9 @@ def assignment_unit_ids(user: User) -> list[int]:
     cached = getattr(user, "_scope_unit_ids", None)
     if cached is not None and cached[0] is epoch:
         return cached[1]
-    ids = sorted(set(user.assignments.values_list("org_unit_id", flat=True)))
+    # Not ``user.assignments``: a user loaded with a filtered prefetch of them would scope by that subset.
+    assignments = apps.get_model("governance", "Assignment").objects
+    ids = sorted(set(assignments.filter(user_id=user.pk).values_list("org_unit_id", flat=True)))
     user._scope_unit_ids = (epoch, ids)
     return ids
 

@@ -1,10 +1,13 @@
 from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance.admin_services import ServiceAdmin
 from kpis.forms import MeasurementForm, TargetForm
 from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
+from kpis.plausibility import PlausibilityWarning
+from kpis.rows import BulkValidationError
 from kpis.services import definitions
 from kpis.services.measurements import measurements_delete, measurements_record
 from kpis.services.objectives import FIELDS as objective_fields
@@ -63,7 +66,7 @@ class TargetAdmin(ServiceAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(SimpleHistoryAdmin):
+class MeasurementAdmin(ServiceAdmin, SimpleHistoryAdmin):
     """Values are checked by the KPI's rules (``MeasurementForm``) and recorded through the same
     service as the API and imports (an upsert: safe if someone records the same key meanwhile). A
     recorded row keeps its key (KPI, unit, partnership, month): correct its figures, or delete it
@@ -82,13 +85,25 @@ class MeasurementAdmin(SimpleHistoryAdmin):
         key = ["kpi", "org_unit", "partnership", "period"] if obj is not None else []
         return [*self.readonly_fields, *key]
 
-    def save_model(self, request, obj, form, change):
-        row = {"kpi": obj.kpi.code, "org_unit": obj.org_unit.code, "partnership": obj.partnership_id,
-               "period": obj.period, "value": obj.value, "numerator": obj.numerator,
-               "denominator": obj.denominator}
-        obj.pk = measurements_record(actor=request.user, rows=[row], source="admin", now=timezone.now(),
-                                     confirm=form.cleaned_data.get("confirm", False)).measurements[0].pk
-        obj._state.adding = False
+    def save_through_service(self, request, obj, form, change):
+        """Recorded on the row's own key: on a change (or a history revert) the key is the stored row's.
+        The service's refusals become form errors (``ServiceAdmin`` runs this first in a savepoint)."""
+        key = Measurement.objects.select_related("kpi", "org_unit").get(pk=obj.pk) if change else obj
+        row = {"kpi": key.kpi.code, "org_unit": key.org_unit.code, "partnership": key.partnership_id,
+               "period": key.period, "value": obj.value, "numerator": obj.numerator, "denominator": obj.denominator}
+        field = "numerator" if key.kpi.is_ratio else "value"
+        try:
+            return measurements_record(actor=request.user, rows=[row], source="admin", now=timezone.now(),
+                                       confirm=form.cleaned_data.get("confirm", False)).measurements[0]
+        except BulkValidationError as exc:
+            errors: dict[str, list[str]] = {}
+            for e in exc.errors:
+                errors.setdefault(e["field"] if e.get("field") in form.fields else NON_FIELD_ERRORS, []).append(
+                    e["message"])
+            raise ValidationError(errors) from None
+        except PlausibilityWarning as exc:
+            raise ValidationError({field: [f"{w.message} Tick “Confirm an outlier” to record it as it is."
+                                           for w in exc.warnings]}) from None
 
     def delete_model(self, request, obj):
         measurements_delete(measurements=[obj])
@@ -104,9 +119,9 @@ class ObjectiveAdmin(ServiceAdmin, SimpleHistoryAdmin):
     search_fields = ["code", "title"]
 
     def save_through_service(self, request, obj, form, change):
-        """The cascade's rules: placement within the parent, archived units, the actor's scope."""
-        fields = {f: form.cleaned_data[f] for f in (form.changed_data if change else form.cleaned_data)
-                  if f in objective_fields}
+        """The cascade's rules: placement within the parent, archived units, the actor's scope. Every
+        field the form holds is passed (a history revert's form has none "changed")."""
+        fields = {f: v for f, v in form.cleaned_data.items() if f in objective_fields}
         return objective_save(objective=obj if change else None, kpis=form.cleaned_data.get("kpis"),
                               actor=request.user, **fields)
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from decisions.api import views
@@ -12,6 +12,8 @@ router.register("notifications", views.NotificationViewSet, basename="notificati
 
 urlpatterns = [
     path("decision-analytics/", views.DecisionAnalyticsView.as_view(), name="decision-analytics"),
-    path("partnerships/<int:pk>/commitments/", PartnershipCommitmentsView.as_view(), name="partnership-commitments"),
+    # The id as the partnership router matches it: a non-number answers the API's JSON 404, not Django's page.
+    re_path(r"^partnerships/(?P<pk>[^/.]+)/commitments/$", PartnershipCommitmentsView.as_view(),
+            name="partnership-commitments"),
     *router.urls,
 ]

@@ -3,10 +3,10 @@ same route and name the partnership viewset's action had; it lives here, above K
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -44,7 +44,7 @@ class PartnershipCommitmentsView(APIView):
                    401: OpenApiResponse(description="Not signed in."),
                    404: OpenApiResponse(description="Not found, or outside your scope.")},
     )
-    def get(self, request, pk: int):
+    def get(self, request, pk: str):
         """What each side committed to, per month: ``attainment`` (share on time) against ``target``
         and the ``breaches``. Ours are measured from Accord's decisions, theirs from their submissions."""
         partnership = get_object_or_404(Partnership.objects.restrict(request.user, VIEW), pk=pk)

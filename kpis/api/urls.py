@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from kpis.api import views
@@ -16,6 +16,8 @@ router.register("import-jobs", views.ImportJobViewSet, basename="import-job")
 router.register("objectives", views.ObjectiveViewSet, basename="objective")
 
 urlpatterns = [
-    path("partnerships/<int:pk>/benchmarks/", PartnershipBenchmarksView.as_view(), name="partnership-benchmarks"),
+    # The id as the partnership router matches it: a non-number answers the API's JSON 404, not Django's page.
+    re_path(r"^partnerships/(?P<pk>[^/.]+)/benchmarks/$", PartnershipBenchmarksView.as_view(),
+            name="partnership-benchmarks"),
     *router.urls,
 ]

@@ -3,10 +3,10 @@ and name the partnership viewset's action had; it lives here, above the partners
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,7 +35,7 @@ class PartnershipBenchmarksView(APIView):
                    401: OpenApiResponse(description="Not signed in."),
                    404: OpenApiResponse(description="Not found, or outside your scope.")},
     )
-    def get(self, request, pk: int):
+    def get(self, request, pk: str):
         """Where this partnership stands among partnerships of its type, per KPI the caller may view:
         quartile ``band`` (top/second/third/bottom), the cohort's ``median`` and ``cohort_size``.
         KPIs whose cohort is under the minimum (``ACCORD_BENCHMARK_MIN_COHORT``) are absent; no

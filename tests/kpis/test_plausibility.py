@@ -112,3 +112,26 @@ def test_the_check_reads_each_rows_history_once_not_per_pair_of_rows():
         cur.execute("EXPLAIN " + _SQL, _params([{"key": (1, 1, 0, date(2026, 1, 1))}]))
         plan = "\n".join(row[0] for row in cur.fetchall())
     assert "SubPlan" not in plan, plan
+
+
+def test_correcting_a_row_in_the_admin_asks_too_and_bad_figures_are_form_errors(client, org, kpis, series):
+    """A recorded row's figures are corrected through the measurements service (issue 21): its
+    refusals are the form's errors, never a 500, and nothing changes until the form is right."""
+    from governance.models import User
+
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw-root"))
+    june = Measurement.objects.get(period__month=6)
+    url = reverse("admin:kpis_measurement_change", args=[june.pk])
+    form = {"value": "1000", "numerator": "", "denominator": "", "source": "admin"}
+    response = client.post(url, form)
+    assert response.status_code == 200 and "10× jump" in response.content.decode()
+    assert Measurement.objects.get(pk=june.pk).value == Decimal(100)
+    kpis["REV"].min_value = Decimal(0)
+    kpis["REV"].save()
+    response = client.post(url, {**form, "value": "-5"})
+    assert response.status_code == 200 and 'class="errorlist' in response.content.decode()
+    assert Measurement.objects.get(pk=june.pk).value == Decimal(100)
+    response = client.post(url, {**form, "value": "1000", "confirm": "on"})
+    assert response.status_code == 302
+    june.refresh_from_db()
+    assert june.value == Decimal(1000) and "10× jump" in june.outlier_note and june.period.month == 6

@@ -101,3 +101,16 @@ def test_the_partnership_page_shows_both_sides(client, ours, march, cast, partne
     page = client.get(f"/partners/partnerships/{partner_a.pk}/").content.decode()
     assert 'data-testid="commitments"' in page and "Price exceptions answered within 2 business days" in page
     assert "Late internal one" not in page and "Still open" not in page.split('data-testid="commitments"')[1]
+
+
+@pytest.mark.django_db
+def test_the_moved_endpoints_answer_like_the_partnership_routes_for_a_bad_id(admin_user):
+    """Benchmarks and commitments moved above the partners app (issue 21); an id that is no number
+    or no partnership still answers the API's JSON 404, as the viewset's routes did."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    for url in ("/api/v1/partnerships/abc/benchmarks/", "/api/v1/partnerships/987654/commitments/"):
+        response = api.get(url)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json", url
