@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from celery import Task
 from django.db import transaction
@@ -27,12 +28,15 @@ _RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "i
 
 
 def task_named(name: str) -> Task:
-    """The Celery task registered as ``name`` (``@shared_task(name=...)``). A worker registers every
-    task when it starts; in any other process (web, shell) the first name not yet registered runs
-    Celery's autodiscovery of each app's ``tasks`` module, as the worker does. An unknown name raises
-    ``KeyError``: a typo, never a broker outage."""
+    """The Celery task registered as ``name``, which is its module's dotted path and the function's
+    name (``kpis.tasks.rollup_scorecards``). A worker registers every task when it starts; any other
+    process (web, shell) imports the task's module the first time it names one. Python's import
+    lock makes that safe with threads: another thread naming a task of the same module waits until
+    the module has run (Celery's on-demand autodiscovery was not: with gthread workers, threads
+    found tasks "never registered" while another thread was importing their module). An unknown
+    name raises ``KeyError`` (a typo, never a broker outage)."""
     if name not in app.tasks:
-        app.autodiscover_tasks(force=True)
+        import_module(name.rpartition(".")[0])
     return app.tasks[name]
 
 
