@@ -38,7 +38,8 @@ class CommitmentResultSerializer(serializers.Serializer):
 class PartnershipCommitmentsView(APIView):
     @extend_schema(
         operation_id="partnerships_commitments_list",
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM (default: the last six months)")],
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The partnership."),
+                    OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM (default: the last six months)")],
         responses={200: CommitmentResultSerializer(many=True),
                    400: OpenApiResponse(description="Invalid input: field errors."),
                    401: OpenApiResponse(description="Not signed in."),

@@ -9,8 +9,9 @@ from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelate
 from governance.models import PARTNERSHIP_MODEL, Assignment, Function, OrgUnit, User
 
 
+# ``code`` is set on create and never changes: the model's rule (``governance.natural_keys``). A comment,
+# not a docstring: drf-spectacular would describe every serializer using the mixin with it.
 class NaturalKeySerializerMixin:
-    """``code`` is set on create and never changes: the model's rule (``governance.natural_keys``)."""
 
     instance: Any
 

@@ -28,7 +28,8 @@ class BenchmarkSerializer(serializers.Serializer):
 class PartnershipBenchmarksView(APIView):
     @extend_schema(
         operation_id="partnerships_benchmarks_list",
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR,
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The partnership."),
+                    OpenApiParameter("period", OpenApiTypes.STR,
                                      description="YYYY-MM (default: the latest month benchmarked)")],
         responses={200: BenchmarkSerializer(many=True),
                    400: OpenApiResponse(description="Invalid input: field errors."),
