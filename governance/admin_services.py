@@ -8,13 +8,15 @@ nothing is kept; then, once the form is valid, for real in ``save_model``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 
 class ServiceAdmin:
-    def save_through_service(self, request, obj, form, change: bool):
-        raise NotImplementedError
+    save_through_service: Callable[..., Any]  # each admin defines it: (request, obj, form, change) -> the row
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]

@@ -45,6 +45,6 @@ class NaturalKeyModel(models.Model):
 
     def clean_fields(self, exclude=None) -> None:
         super().clean_fields(exclude=exclude)
-        error = None if exclude and "code" in exclude else self.code_change_error(getattr(self, "code", None))
+        error = None if exclude and "code" in exclude else self.code_change_error(self.code)
         if error:
             raise ValidationError({"code": error})

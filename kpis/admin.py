@@ -4,7 +4,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance.admin_services import ServiceAdmin
-from kpis.forms import MeasurementForm, TargetForm
+from kpis.forms import CONFIRM_HINT, MeasurementForm, TargetForm
 from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.plausibility import PlausibilityWarning
 from kpis.rows import BulkValidationError
@@ -102,8 +102,7 @@ class MeasurementAdmin(ServiceAdmin, SimpleHistoryAdmin):
                     e["message"])
             raise ValidationError(errors) from None
         except PlausibilityWarning as exc:
-            raise ValidationError({field: [f"{w.message} Tick “Confirm an outlier” to record it as it is."
-                                           for w in exc.warnings]}) from None
+            raise ValidationError({field: [f"{w.message} {CONFIRM_HINT}" for w in exc.warnings]}) from None
 
     def delete_model(self, request, obj):
         measurements_delete(measurements=[obj])

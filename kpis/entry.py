@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from governance.models import OrgUnit, Role
-from governance.periods import last_month
+from governance.periods import last_month, parse_period
 from kpis import expected
 from kpis.plausibility import PlausibilityWarning, check
 from kpis.services.late import late_reports
@@ -30,7 +30,6 @@ from kpis.services.measurements import (
     BulkValidationError,
     MeasurementConflict,
     measurements_record,
-    parse_period,
     validate_rows,
 )
 from kpis.values import plain, typed_back

@@ -7,11 +7,13 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from governance.periods import parse_period
 from kpis.models import Measurement, Target
 from kpis.periods import actual_period_problem, current_month
 from kpis.plausibility import check
-from kpis.services.measurements import parse_period
 from kpis.values import measurement_problems, parse_number, plain, target_problems
+
+CONFIRM_HINT = "Tick “Confirm an outlier” to record it as it is."  # the admin's measurement form and its save
 
 
 class NumberInput(forms.CharField):
@@ -77,7 +79,7 @@ class MeasurementForm(forms.ModelForm):
                 if data.get("confirm"):
                     self.outlier_note = d.message[:300]
                 else:
-                    self.add_error(field, f"{d.message} Tick “Confirm an outlier” to record it as it is.")
+                    self.add_error(field, f"{d.message} {CONFIRM_HINT}")
         if not problems:
             data.update(parsed, value=value)
             unit, partnership = data.get("org_unit"), data.get("partnership")

@@ -5,12 +5,11 @@ by one run, so the minute catch-up may send one again)."""
 from celery import shared_task
 from django.utils import timezone
 
-from governance.periods import last_month
+from governance.periods import last_month, parse_period
 from kpis.services import rollup
 from kpis.services.enablement import enablement_feed
 from kpis.services.imports import import_job_run, import_jobs_catch_up
 from kpis.services.late import remind_late_reporters as remind
-from kpis.services.measurements import parse_period
 
 
 @shared_task(name="kpis.tasks.rollup_scorecards", ignore_result=True)

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.models import OrgUnit, Role
-from governance.periods import last_month
+from governance.periods import last_month, parse_period
 from kpis import expected, selectors
 from kpis.files import INFO_COLUMNS, check_shape, read_bytes, write_xlsx
 from kpis.models import KPI, Aggregation, Category, Grain, ImportJob, KPIOwnership, Measurement, StrategicObjective
@@ -39,7 +39,6 @@ from kpis.services.measurements import (
     PlausibilityWarning,
     csv_safe,
     measurements_import_csv,
-    parse_period,
 )
 from kpis.values import plain
 from partners.models import Partnership

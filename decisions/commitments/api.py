@@ -4,14 +4,14 @@ same route and name the partnership viewset's action had; it lives here, above K
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from decisions.commitments.attainment import attainment, recent_months
-from governance.periods import parse_period
+from governance.api.params import period_param
 from governance.querysets import VIEW
 from partners.models import Partnership
 
@@ -40,20 +40,13 @@ class PartnershipCommitmentsView(APIView):
         operation_id="partnerships_commitments_list",
         parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The partnership."),
                     OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM (default: the last six months)")],
-        responses={200: CommitmentResultSerializer(many=True),
-                   400: OpenApiResponse(description="Invalid input: field errors."),
-                   401: OpenApiResponse(description="Not signed in."),
-                   404: OpenApiResponse(description="Not found, or outside your scope.")},
+        responses={200: CommitmentResultSerializer(many=True)},  # 400/401/404: governance.api.schema adds them
     )
     def get(self, request, pk: str):
         """What each side committed to, per month: ``attainment`` (share on time) against ``target``
         and the ``breaches``. Ours are measured from Accord's decisions, theirs from their submissions."""
         partnership = get_object_or_404(Partnership.objects.restrict(request.user, VIEW), pk=pk)
-        months = recent_months()
-        if request.query_params.get("period"):
-            try:
-                months = [parse_period(request.query_params["period"])]
-            except ValueError as exc:
-                raise serializers.ValidationError({"period": str(exc)}) from None
+        period = period_param(request.query_params)
+        months = [period] if period else recent_months()
         rows = attainment(viewer=request.user, partnership=partnership, months=months)
         return Response(CommitmentResultSerializer(rows, many=True).data)

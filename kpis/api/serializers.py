@@ -8,9 +8,9 @@ from rest_framework import serializers
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.api.serializers import NaturalKeySerializerMixin
 from governance.models import Function, OrgUnit
+from governance.periods import parse_period
 from kpis.models import KPI, ImportJob, Measurement, ScorecardCell, StrategicObjective, Target
 from kpis.services import definitions
-from kpis.services.measurements import parse_period
 from kpis.values import parse_number
 from partners.models import Partnership
 

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.api.pagination import LargeCollectionPagination
+from governance.api.params import period_param
 from governance.api.parsers import BoundedJSONParser
 from governance.api.viewsets import ScopedModelViewSet, ScopedReadCreateViewSet, ScopedViewSetMixin
 from governance.models import OrgUnit, Role
@@ -29,7 +30,6 @@ from kpis.services.measurements import (
     measurement_record,
     measurements_import_csv,
     measurements_record,
-    parse_period,
 )
 from kpis.services.objectives import objective_delete
 from partners.models import Partnership
@@ -241,13 +241,8 @@ class ScorecardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.Gener
             if not Partnership.objects.restrict(user, "view").filter(pk=pkey).exists():
                 raise NotFound()
         cells = ScorecardCell.objects.restrict(user, "view").filter(org_unit=unit, partnership_key=pkey)
-        if params.get("period"):
-            try:
-                period = parse_period(params["period"])
-            except ValueError as exc:
-                raise ValidationError({"period": [str(exc)]}) from None
-        else:
-            period = default_period(user, unit).period  # the dashboard's rule: closed, covered, never future
+        # Without one, the dashboard's rule: closed, covered, never future.
+        period = period_param(params) or default_period(user, unit).period
         return (cells.filter(grain=grain, period=cell_period(period, grain)).select_related("kpi", "org_unit")
                 .order_by("kpi__category", "kpi__code"))
 

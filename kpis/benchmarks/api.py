@@ -4,13 +4,13 @@ and name the partnership viewset's action had; it lives here, above the partners
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.periods import parse_period
+from governance.api.params import period_param
 from governance.querysets import VIEW
 from kpis.benchmarks.selectors import partnership_benchmarks
 from partners.models import Partnership
@@ -31,10 +31,7 @@ class PartnershipBenchmarksView(APIView):
         parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The partnership."),
                     OpenApiParameter("period", OpenApiTypes.STR,
                                      description="YYYY-MM (default: the latest month benchmarked)")],
-        responses={200: BenchmarkSerializer(many=True),
-                   400: OpenApiResponse(description="Invalid input: field errors."),
-                   401: OpenApiResponse(description="Not signed in."),
-                   404: OpenApiResponse(description="Not found, or outside your scope.")},
+        responses={200: BenchmarkSerializer(many=True)},  # 400/401/404: governance.api.schema adds them
     )
     def get(self, request, pk: str):
         """Where this partnership stands among partnerships of its type, per KPI the caller may view:
@@ -42,11 +39,6 @@ class PartnershipBenchmarksView(APIView):
         KPIs whose cohort is under the minimum (``ACCORD_BENCHMARK_MIN_COHORT``) are absent; no
         peer's name or value is ever returned."""
         partnership = get_object_or_404(Partnership.objects.restrict(request.user, VIEW), pk=pk)
-        period = None
-        if request.query_params.get("period"):
-            try:
-                period = parse_period(request.query_params["period"])
-            except ValueError as exc:
-                raise serializers.ValidationError({"period": str(exc)}) from None
-        _, rows = partnership_benchmarks(user=request.user, partnership=partnership, period=period)
+        _, rows = partnership_benchmarks(user=request.user, partnership=partnership,
+                                         period=period_param(request.query_params))
         return Response(BenchmarkSerializer(rows, many=True).data)

@@ -15,11 +15,11 @@ from django.views.decorators.http import require_POST
 
 from governance.errors import ApplicationError
 from governance.models import OrgUnit
+from governance.periods import parse_period
 from kpis.catchball import services
 from kpis.catchball.models import TargetProposal
 from kpis.catchball.selectors import exact_value, proposals_for
 from kpis.models import KPI
-from kpis.services.measurements import parse_period
 from partners.models import Partnership
 
 

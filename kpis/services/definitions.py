@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from governance.models import Function, OrgUnit
+from governance.periods import parse_period
 from kpis.models import KPI, KPIOwnership, Measurement, ScorecardCell, Target
 from kpis.services.dirty import mark_dirty, mark_kpi_dirty
-from kpis.services.measurements import parse_period
 from kpis.services.objectives import objective_save  # noqa: F401  (the cascade's writes live there)
 from kpis.values import as_validation_error, kind_for, parse_number, target_problems
 from partners.models import Partnership

@@ -24,7 +24,7 @@ class CohortQuerySet(ScopedQuerySet):
     def _restrict_view(self, user) -> CohortQuerySet:
         if user.is_partner:
             mine = apps.get_model("partners", "Partnership").objects.filter(pk__in=member_partnership_ids(user))
-            co_owned = self.model._meta.get_field("kpi").related_model.objects.filter(ownerships__partnership__in=mine)
+            co_owned = self.related_model("kpi").objects.filter(ownerships__partnership__in=mine)
             return self.filter(partnership_type__in=mine.values("type"), kpi__in=co_owned.values("pk"))
         return self.all()
 
@@ -36,8 +36,7 @@ class PositionQuerySet(ScopedQuerySet):
     scope_partnership_field = "partnership"
 
     def _restrict_view(self, user) -> PositionQuerySet:
-        partnership = self.model._meta.get_field("partnership").related_model
-        return self.filter(partnership__in=partnership.objects.restrict(user, VIEW).values("pk"))
+        return self.filter(partnership__in=self.related_model("partnership").objects.restrict(user, VIEW).values("pk"))
 
 
 class PeerCohort(models.Model):

@@ -26,8 +26,7 @@ class CommitmentQuerySet(ScopedQuerySet):
     scope_partnership_field = "partnership"
 
     def _restrict_view(self, user) -> CommitmentQuerySet:
-        partnership = self.model._meta.get_field("partnership").related_model
-        return self.filter(partnership__in=partnership.objects.restrict(user, VIEW).values("pk"))
+        return self.filter(partnership__in=self.related_model("partnership").objects.restrict(user, VIEW).values("pk"))
 
 
 class Commitment(models.Model):
