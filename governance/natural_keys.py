@@ -28,7 +28,7 @@ class NaturalKeyModel(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        instance._stored_code = dict(zip(field_names, values, strict=True)).get("code")
+        instance._stored_code = instance.__dict__.get("code")  # absent when deferred
         return instance
 
     def code_change_error(self, code: Any) -> str | None:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Case, IntegerField, OuterRef, Prefetch, Subquery, Value, When
 
 from governance.models import Function, User
 from kpis.models import KPI, Category, Grain, KPIOwnership, ScorecardCell
@@ -69,16 +69,15 @@ def dashboard_kpis(user: User) -> tuple[list[KPIRow], dict[int, list[tuple[Funct
 
 def partnership_kpi_cells(user: User, partnership: Partnership) -> list[tuple[KPI, ScorecardCell | None]]:
     """A partnership's co-owned KPIs with the latest month cell of that partnership, taken at the
-    highest org unit the user can see (three queries)."""
+    highest org unit the user can see (two queries: PostgreSQL's ``DISTINCT ON`` keeps one cell per
+    KPI — the latest month, then the highest level, then the unit's code)."""
     kpis = list(KPI.objects.restrict(user, "view").filter(ownerships__partnership=partnership).distinct())
+    level_rank = Case(*(When(org_unit__level=level, then=Value(rank)) for level, rank in LEVEL_ORDER.items()),
+                      output_field=IntegerField())
     cells = (ScorecardCell.objects.restrict(user, "view")
              .filter(partnership_key=partnership.pk, grain=Grain.MONTH, kpi__in=[k.pk for k in kpis],
                      reporting__gt=0)
-             .select_related("org_unit").order_by("kpi_id", "-period"))
-    best: dict[int, ScorecardCell] = {}
-    for c in cells[:2000]:
-        current = best.get(c.kpi_id)
-        if current is None or (c.period == current.period
-                               and LEVEL_ORDER[c.org_unit.level] < LEVEL_ORDER[current.org_unit.level]):
-            best[c.kpi_id] = c
+             .annotate(level_rank=level_rank).select_related("org_unit")
+             .order_by("kpi_id", "-period", "level_rank", "org_unit__code").distinct("kpi_id"))
+    best = {c.kpi_id: c for c in cells}
     return [(k, best.get(k.pk)) for k in kpis]

@@ -203,6 +203,26 @@ def test_partner_page_lists_their_partnerships_kpis(client, cast, rolled):
     assert selectors.partnership_kpi_cells(cast["partner"], cast["partner"].partnerships.get())[0][1].actual == 30
 
 
+def test_partnership_kpi_cells_take_the_latest_month_at_the_highest_level_the_reader_sees(
+        cast, kpis, rolled, partner_a, org, record):
+    """One cell per co-owned KPI (PostgreSQL's DISTINCT ON, not a capped scan): the latest month
+    first, then the highest org unit the reader can see — EMEA for the EMEA leader once the
+    partnership spans DE and AT, the market for the DE manager — and the KPI without cells too."""
+    partner_a.org_units.add(org["AT"])
+    record(kpis["REV"], org["DE"], "2025-02", value=7, partnership=partner_a)
+    record(kpis["REV"], org["AT"], "2025-02", value=5, partnership=partner_a)
+    record(kpis["REV"], org["AT"], "2024-12", value=99, partnership=partner_a)
+    KPIOwnership.objects.create(kpi=kpis["NPS"], partnership=partner_a, weight=1)
+    rollup_incremental()
+
+    def latest(user):
+        return {k.code: (c.period.isoformat(), c.org_unit.code, float(c.actual)) if c else None
+                for k, c in selectors.partnership_kpi_cells(user, partner_a)}
+
+    assert latest(cast["leader"]) == {"REV": ("2025-02-01", "EMEA", 12.0), "NPS": None}
+    assert latest(cast["manager_de"]) == {"REV": ("2025-02-01", "DE", 7.0), "NPS": None}
+
+
 def test_partnership_page_shows_its_shared_kpis_to_the_partner_user(client, cast, kpis, rolled, partner_a):
     client.force_login(cast["partner"])
     html = client.get(f"/partners/partnerships/{partner_a.pk}/").content.decode()
