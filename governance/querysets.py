@@ -145,10 +145,40 @@ class ScopedQuerySet(models.QuerySet):
             qs = self.none()
         elif user.is_admin:
             qs = self.all()
+        elif self._is_pristine():
+            qs = self._restricted_memo(user, action)
         else:
             qs = getattr(self, f"_restrict_{action}")(user)
         qs._restriction = (action, getattr(user, "pk", None))
         return qs
+
+    def _is_pristine(self) -> bool:
+        """Is this the model's whole queryset, as the manager hands it out (nothing filtered,
+        annotated, ordered, sliced, selected or prefetched)? Only then is ``restrict()``'s result
+        the same for every caller, so it may be reused (``_restricted_memo``)."""
+        q = self.query
+        return (not q.where.children and not q.annotations and q.select_related is False and not q.order_by
+                and not q.distinct and q.low_mark == 0 and q.high_mark is None and not q.values_select
+                and q.combinator is None and not q.extra and q.default_cols and len(q.alias_map) <= 1
+                and not self._prefetch_related_lookups and self._fields is None and self._db is None
+                and not self._hints)
+
+    def _restricted_memo(self, user: User, action: str) -> ScopedQuerySet:
+        """``Model.objects.restrict(user, action)`` built once per user object and reused as a
+        fresh clone: one request asks for the same scope many times (the KPI page built the
+        partnership scope four times — a third of its CPU), and building one is Python work.
+
+        What is kept is the unevaluated queryset — SQL still read by PostgreSQL on every use,
+        never rows. The only Python-side inputs to a scope are the user's role and active flag
+        and its assignment units (``assignment_unit_ids``, which has the same lifetime): the key
+        holds the first two and the assignments' epoch, so a role change on this object or any
+        Assignment write in this process builds it anew."""
+        memo = user.__dict__.setdefault("_restrict_memo", {})
+        key = (type(self), self.model, action, user.role, user.is_active, user.is_superuser, _assignments_epoch)
+        built = memo.get(key)
+        if built is None:
+            built = memo[key] = getattr(self, f"_restrict_{action}")(user)
+        return built._chain()
 
     def related_model(self, field: str) -> type[models.Model]:
         """The model at the other end of this model's relation ``field``: how a queryset reaches a

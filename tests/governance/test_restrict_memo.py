@@ -1,0 +1,53 @@
+"""restrict() on a model's whole queryset is built once per user object and handed out as fresh
+clones (governance.querysets.ScopedQuerySet._restricted_memo): what a caller sees must be exactly
+what a fresh build would give — after a role change, an assignment change, with filters before
+restrict(), and when one clone is evaluated or filtered further."""
+
+import pytest
+
+from governance import services
+from governance.models import OrgUnit
+from partners.models import Partnership
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(qs) -> set[str]:
+    return set(qs.values_list("code", flat=True))
+
+
+def test_reused_scope_is_a_fresh_queryset_each_time(cast, org):
+    manager = cast["manager_de"]
+    first = OrgUnit.objects.restrict(manager, "view")
+    assert codes(first) == {"DE"}
+    second = OrgUnit.objects.restrict(manager, "view")
+    assert second is not first and second.query is not first.query
+    assert list(second.filter(code="AT")) == [] and codes(second) == {"DE"}  # the filter stayed on its clone
+    assert second.restriction == ("view", manager.pk)
+    # a queryset filtered before restrict() is not the whole queryset: its filter is kept
+    assert codes(OrgUnit.objects.filter(code="DE").restrict(manager, "view")) == {"DE"}
+    assert codes(OrgUnit.objects.filter(code="AT").restrict(manager, "view")) == set()
+
+
+def test_assignment_and_role_changes_on_the_same_object_change_its_scope(cast, org, functions):
+    manager = cast["manager_de"]
+    assert codes(OrgUnit.objects.restrict(manager, "view")) == {"DE"}
+    services.assignments_replace(user=manager, assignments=[(functions["SALES"], org["DE"], ""),
+                                                            (functions["SALES"], org["JAPAN"], "")])
+    assert codes(OrgUnit.objects.restrict(manager, "view")) == {"DE", "JAPAN", "JP"}
+    manager.role = "partner"
+    assert codes(OrgUnit.objects.restrict(manager, "view")) == set()  # a partner user with no partnership
+    manager.is_active = False
+    assert codes(OrgUnit.objects.restrict(manager, "view")) == set()
+
+
+def test_models_sharing_a_queryset_class_do_not_share_a_scope(cast, partner_a):
+    from decisions.models import Chase, Escalation
+
+    leader = cast["leader"]
+    assert type(Escalation.objects.all()) is type(Chase.objects.all())
+    assert Escalation.objects.restrict(leader, "view").model is Escalation
+    assert Chase.objects.restrict(leader, "view").model is Chase
+    assert set(Partnership.objects.restrict(leader, "view").values_list("name", flat=True)) == {"Partnership A"}
+    assert codes(OrgUnit.objects.restrict(leader, "view")) == {"EMEA", "DACH", "DE", "AT"}
+    assert set(Partnership.objects.restrict(leader, "view").values_list("name", flat=True)) == {"Partnership A"}
