@@ -57,8 +57,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages and API answers gzip-compressed for clients that accept it (static files come compressed
     # from WhiteNoise above). Django adds random bytes to each gzip header against BREACH, and CSRF
-    # tokens are masked per response.
-    "django.middleware.gzip.GZipMiddleware",
+    # tokens are masked per response. zlib level 1, not Django's 6 (governance.middleware).
+    "governance.middleware.FastGZipMiddleware",
     "governance.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
