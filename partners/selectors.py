@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.db import models
 from django.db.models import Prefetch
@@ -190,15 +189,31 @@ def my_actions(user: User) -> models.QuerySet:
     )
 
 
-def partnership_reviews(partnership: Partnership) -> list[BusinessReview]:
-    actions = ReviewAction.objects.select_related("owner").order_by("due_date", "pk")
-    return list(
-        partnership.reviews.prefetch_related(Prefetch("actions", queryset=actions), "attendees").order_by("-date")
-    )
+@dataclass
+class ReviewsAndActions:
+    """A partnership's business reviews, newest first, each with ``attendee_count`` and
+    ``follow_ups`` (its actions by due date, owners loaded), and its open actions by due date."""
+
+    reviews: list[BusinessReview]
+    open_actions: list[ReviewAction]
 
 
-def open_actions(partnership: Partnership, today: date) -> list[ReviewAction]:
-    return list(
-        ReviewAction.objects.filter(partnership=partnership, status=ActionStatus.OPEN)
-        .select_related("owner", "review").order_by("due_date", "pk")
-    )
+def partnership_reviews_and_actions(partnership: Partnership) -> ReviewsAndActions:
+    """The partnership page's reviews and actions in two queries: the reviews (attendees counted,
+    not loaded) and every action of the partnership once (an action's ``partnership`` is its
+    review's), shared out to its review and to the open list."""
+    reviews = list(partnership.reviews.annotate(attendee_count=models.Count("attendees")).order_by("-date"))
+    by_review: dict[int, BusinessReview] = {}
+    for review in reviews:
+        review.follow_ups = []
+        by_review[review.pk] = review
+    open_: list[ReviewAction] = []
+    actions = ReviewAction.objects.filter(partnership=partnership).select_related("owner").order_by("due_date", "pk")
+    for action in actions:
+        review = by_review.get(action.review_id)
+        if review is not None:
+            action.review = review
+            review.follow_ups.append(action)
+        if action.status == ActionStatus.OPEN:
+            open_.append(action)
+    return ReviewsAndActions(reviews=reviews, open_actions=open_)

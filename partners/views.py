@@ -107,8 +107,8 @@ def partnership_detail(request, pk: int):
     can_edit = can(user, CHANGE, partnership)  # edit and share: every org unit in scope
     can_log = can_edit or can(user, LOG, partnership)  # reviews, actions, assessments: a unit in scope
     maturity = selectors.partnership_maturity(partnership)
-    reviews = selectors.partnership_reviews(partnership)
-    actions = selectors.open_actions(partnership, today)
+    reviews_and_actions = selectors.partnership_reviews_and_actions(partnership)
+    actions = reviews_and_actions.open_actions
     due_in = (partnership.next_review_due - today).days if partnership.next_review_due else None
     shared_with = []
     if can_edit:
@@ -120,7 +120,8 @@ def partnership_detail(request, pk: int):
         "partnership": partnership, "today": today, "can_edit": can_edit, "can_log": can_log,
         "can_review": can_log and not user.is_partner,  # partner users assess, but log no reviews
         "can_assess": can_log,
-        "maturity": maturity, "chart_data": maturity.chart_data(), "reviews": reviews,
+        "maturity": maturity, "chart_data": maturity.chart_data(),
+        "reviews": reviews_and_actions.reviews,
         "open_actions": actions, "overdue_count": sum(1 for a in actions if a.is_overdue(today)),
         "review_overdue": partnership.review_overdue(today), "shared_with": shared_with,
         "share_form": ShareForm(actor=user) if can_edit else None,
