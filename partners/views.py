@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from governance.models import User
 from governance.querysets import CHANGE, LOG, VIEW, can
-from partners import selectors, services
+from partners import presenters, selectors, services
 from partners.enablement import services as enablement_services
 from partners.enablement.models import EnablementItem
 from partners.forms import ActionForm, AssessmentForm, DirectoryFilterForm, EnablementForm, ReviewForm, ShareForm
@@ -71,7 +71,8 @@ def directory(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "partners/directory.html", {
-        "form": form, "page": page, "query": query.urlencode(), "today": today,
+        "form": form, "page": page, "rows_html": presenters.directory_rows_html(page), "query": query.urlencode(),
+        "today": today,
         "filtered": any(filters.values()) if filters else False,
     })
 
