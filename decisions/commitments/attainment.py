@@ -158,8 +158,8 @@ def attainment(*, viewer, partnership, months: list[date], now: datetime | None 
     """Every commitment of ``partnership`` (ours first) for each of ``months`` (oldest first): the
     commitments, their decisions and their submissions read once for all of them."""
     now = now or timezone.now()
-    commitments = list(Commitment.objects.restrict(viewer, VIEW).filter(partnership=partnership).select_related(
-        "partnership", "decision_type", "kpi").order_by("side", "name"))
+    commitments = list(Commitment.objects.restrict(viewer, VIEW).filter(partnership=partnership)
+                       .select_related("kpi").order_by("side", "name"))
     decisions = _sla_decisions(commitments, partnership, months, viewer)
     markets, entered = _submissions_entered(commitments, partnership, months)
     holidays = _Holidays()
