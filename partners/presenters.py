@@ -1,6 +1,7 @@
 """HTML the partner pages write in Python rather than through template loops (issue 22: the
-template engine's per-tag cost, ~40 µs a tag, on rows that repeat): the directory's partner rows.
-Each builder's output is checked character for character against the template markup it replaced
+template engine's per-tag cost, ~40 µs a tag, on rows that repeat): the directory's partner rows,
+the partnership page's business reviews (with their follow-up actions) and its open actions. Each
+builder's output is checked character for character against the template markup it replaced
 (tests/partners/test_presenters_html.py). Values are escaped with ``html.escape`` (what Django's
 ``escape`` writes, without its lazy-string wrapper); what is returned is ``mark_safe``.
 """
@@ -71,3 +72,86 @@ def directory_rows_html(partners) -> SafeString:
             f"{escape(partner.get_status_display())}</span></td>\n"
             "        </tr>\n      ")
     return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
+
+
+def _person(user) -> str:
+    """``{{ user.get_full_name|default:user.username }}``, escaped."""
+    return escape(user.get_full_name() or user.username)
+
+
+def _follow_up(a, today: date) -> str:
+    done = a.status == "done"
+    icon = ("bi-check-circle-fill text-success" if done else
+            "bi-exclamation-circle-fill text-danger" if a.due_date < today else "bi-circle text-body-secondary")
+    overdue = ('<span class="badge text-bg-danger">overdue</span>'
+               if a.status == "open" and a.due_date < today else "")
+    return ('\n            <li class="d-flex flex-wrap gap-2 align-items-center py-1">\n'
+            f'              <i class="bi {icon}" aria-hidden="true"></i>\n'
+            f'              <span class="{"text-decoration-line-through text-body-secondary" if done else ""}">'
+            f"{escape(a.title)}</span>\n"
+            f'              <span class="text-body-secondary">· {_person(a.owner)} · due {day_month_year(a.due_date)}'
+            "</span>\n"
+            f"              {overdue}\n"
+            "            </li>\n            ")
+
+
+REVIEW_STATUS_BADGES = {"held": "text-bg-light border", "planned": "text-bg-info"}
+
+
+def reviews_html(reviews, *, today: date) -> SafeString:
+    """The partnership page's business reviews (``partners.selectors.partnership_reviews_and_actions``):
+    each linked, with date, kind, attendees and status, and its follow-up actions (done, overdue)."""
+    review_url = url_pattern("partners:review")
+    items = []
+    for review in reviews:
+        count = review.attendee_count
+        follow_ups = ""
+        if review.follow_ups:
+            follow_ups = ('\n          <ul class="list-unstyled small mt-2 mb-0 ps-3 border-start">\n            '
+                          + "".join(_follow_up(a, today) for a in review.follow_ups) + "\n          </ul>\n          ")
+        items.append(
+            '\n        <li class="list-group-item py-3">\n'
+            '          <div class="d-flex flex-wrap justify-content-between gap-2">\n'
+            "            <div>\n"
+            f'              <a class="fw-semibold" href="{review_url.format(review.pk)}">{escape(str(review))}</a>\n'
+            f'              <div class="small text-body-secondary">{day_month_year(review.date)} · '
+            f'{escape(review.get_kind_display())} · {count} attendee{"" if count == 1 else "s"}</div>\n'
+            "            </div>\n"
+            f'            <span class="badge {REVIEW_STATUS_BADGES.get(review.status, "text-bg-secondary")} '
+            f'align-self-start">{escape(review.get_status_display())}</span>\n'
+            "          </div>\n"
+            f"          {follow_ups}\n"
+            "        </li>\n        ")
+    return mark_safe("".join(items))  # noqa: S308 - every value above is escaped
+
+
+def open_actions_html(actions, *, today: date, user, can_review: bool, csrf_input: str, path: str) -> SafeString:
+    """The partnership page's open actions: title, owner, due date (overdue in red), and "Mark done"
+    for the action's owner and those who may log reviews. ``csrf_input``: what ``{% csrf_token %}``
+    writes; ``path``: the page's, where marking done returns to."""
+    status_url = url_pattern("partners:action-status")
+    items = []
+    for a in actions:
+        late = a.due_date < today
+        form = ""
+        if a.owner_id == user.pk or can_review:
+            form = (f'\n            <form method="post" action="{status_url.format(a.pk)}" class="flex-shrink-0">'
+                    f"{csrf_input}\n"
+                    '              <input type="hidden" name="status" value="done"><input type="hidden" name="next" '
+                    f'value="{escape(path)}">\n'
+                    '              <button class="btn btn-sm btn-outline-success" type="submit" title="Mark done">'
+                    '<i class="bi bi-check-lg"></i><span class="visually-hidden">Mark “'
+                    f'{escape(a.title)}” done</span></button>\n'
+                    "            </form>\n            ")
+        items.append(
+            f'\n        <li class="list-group-item{" action-overdue" if late else ""}">\n'
+            '          <div class="d-flex justify-content-between gap-2">\n'
+            "            <div>\n"
+            f'              <div class="fw-semibold small">{escape(a.title)}</div>\n'
+            f'              <div class="small text-body-secondary">{_person(a.owner)} · due '
+            f'<span class="{"text-danger fw-semibold" if late else ""}">{day_month_year(a.due_date)}</span></div>\n'
+            "            </div>\n"
+            f"            {form}\n"
+            "          </div>\n"
+            "        </li>\n        ")
+    return mark_safe("".join(items))  # noqa: S308 - every value above is escaped

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -117,9 +118,13 @@ def partnership_detail(request, pk: int):
             row.user for row in PartnershipUserObjectPermission.objects.filter(
                 content_object=partnership, permission__codename=VIEW_PERMISSION).select_related("user")
         ]
+    can_review = can_log and not user.is_partner  # partner users assess, but log no reviews
     return render(request, "partners/partnership_detail.html", {
         "partnership": partnership, "today": today, "can_edit": can_edit, "can_log": can_log,
-        "can_review": can_log and not user.is_partner,  # partner users assess, but log no reviews
+        "can_review": can_review,
+        "reviews_html": presenters.reviews_html(reviews_and_actions.reviews, today=today),
+        "open_actions_html": presenters.open_actions_html(actions, today=today, user=user, can_review=can_review,
+                                                          csrf_input=csrf_input(request), path=request.path),
         "can_assess": can_log,
         "maturity": maturity, "chart_data": maturity.chart_data(),
         "reviews": reviews_and_actions.reviews,

@@ -13,7 +13,7 @@ from django.template import Context, Template
 
 from partners.choices import PartnerKind, PartnershipStatus, PartnershipType, PartnerStatus
 from partners.models import MATURITY_LEVELS
-from partners.presenters import directory_rows_html
+from partners.presenters import directory_rows_html, open_actions_html, reviews_html
 
 # The rows of templates/partners/directory.html before issue 22 (the loop with its indentation).
 ROWS_TEMPLATE = """{% for partner in page %}
@@ -71,3 +71,108 @@ PARTNERS = [
 def test_directory_rows_are_the_template_loop(partners):
     expected = Template(ROWS_TEMPLATE).render(Context({"page": partners}))
     assert directory_rows_html(partners) == expected
+
+
+# The partnership page's review and open-action loops of templates/partners/partnership_detail.html
+# before issue 22 (the follow-ups were review.actions.all and the count review.attendees.all|length
+# before the selector read them once; the markup is the same).
+REVIEWS_TEMPLATE = """{% for review in reviews %}
+        <li class="list-group-item py-3">
+          <div class="d-flex flex-wrap justify-content-between gap-2">
+            <div>
+              <a class="fw-semibold" href="{% url 'partners:review' review.pk %}">{{ review }}</a>
+              <div class="small text-body-secondary">{{ review.date|date:"j M Y" }} · {{ review.get_kind_display }} · {{ review.attendee_count }} attendee{{ review.attendee_count|pluralize }}</div>
+            </div>
+            <span class="badge {% if review.status == 'held' %}text-bg-light border{% elif review.status == 'planned' %}text-bg-info{% else %}text-bg-secondary{% endif %} align-self-start">{{ review.get_status_display }}</span>
+          </div>
+          {% if review.follow_ups %}
+          <ul class="list-unstyled small mt-2 mb-0 ps-3 border-start">
+            {% for a in review.follow_ups %}
+            <li class="d-flex flex-wrap gap-2 align-items-center py-1">
+              <i class="bi {% if a.status == 'done' %}bi-check-circle-fill text-success{% elif a.due_date < today %}bi-exclamation-circle-fill text-danger{% else %}bi-circle text-body-secondary{% endif %}" aria-hidden="true"></i>
+              <span class="{% if a.status == 'done' %}text-decoration-line-through text-body-secondary{% endif %}">{{ a.title }}</span>
+              <span class="text-body-secondary">· {{ a.owner.get_full_name|default:a.owner.username }} · due {{ a.due_date|date:"j M Y" }}</span>
+              {% if a.status == 'open' and a.due_date < today %}<span class="badge text-bg-danger">overdue</span>{% endif %}
+            </li>
+            {% endfor %}
+          </ul>
+          {% endif %}
+        </li>
+        {% endfor %}"""  # noqa: E501 - the template's lines as they were
+
+OPEN_ACTIONS_TEMPLATE = """{% for a in open_actions %}
+        <li class="list-group-item{% if a.due_date < today %} action-overdue{% endif %}">
+          <div class="d-flex justify-content-between gap-2">
+            <div>
+              <div class="fw-semibold small">{{ a.title }}</div>
+              <div class="small text-body-secondary">{{ a.owner.get_full_name|default:a.owner.username }} · due <span class="{% if a.due_date < today %}text-danger fw-semibold{% endif %}">{{ a.due_date|date:"j M Y" }}</span></div>
+            </div>
+            {% if a.owner_id == user.pk or can_review %}
+            <form method="post" action="{% url 'partners:action-status' a.pk %}" class="flex-shrink-0">{% csrf_token %}
+              <input type="hidden" name="status" value="done"><input type="hidden" name="next" value="{{ request.path }}">
+              <button class="btn btn-sm btn-outline-success" type="submit" title="Mark done"><i class="bi bi-check-lg"></i><span class="visually-hidden">Mark “{{ a.title }}” done</span></button>
+            </form>
+            {% endif %}
+          </div>
+        </li>
+        {% endfor %}"""  # noqa: E501 - the template's lines as they were
+
+TODAY = date(2026, 3, 10)
+CSRF = '<input type="hidden" name="csrfmiddlewaretoken" value="token123">'
+
+
+def _user(pk, username, first="", last=""):
+    return SimpleNamespace(pk=pk, username=username, get_full_name=lambda: f"{first} {last}".strip())
+
+
+ANNA, PARTNER = _user(7, "manager.de", "Anna", "<Müller>"), _user(9, "partner.demo")
+
+
+def _action(pk, title, owner, due, status="open"):
+    return SimpleNamespace(pk=pk, title=title, owner=owner, owner_id=owner.pk, due_date=due, status=status)
+
+
+ACTIONS = [
+    _action(1, "Send the forecast", ANNA, date(2026, 3, 1)),
+    _action(2, "Agree <targets> & \"terms\"", PARTNER, date(2026, 3, 10)),
+    _action(3, "Book the QBR", PARTNER, date(2026, 4, 2)),
+    _action(4, "Closed one", ANNA, date(2026, 1, 5), status="done"),
+]
+
+
+class _Review(SimpleNamespace):
+    """A review as the template reads it: it prints ``str(review)``."""
+
+    def __str__(self):
+        return self.title
+
+
+def _review(pk, title, *, kind="qbr", status="held", attendees=2, follow_ups=()):
+    labels = {"qbr": "Quarterly business review", "joint_planning": "Joint planning"}
+    return _Review(pk=pk, title=title, date=date(2026, 2, 3), status=status, attendee_count=attendees,
+                   follow_ups=list(follow_ups), get_kind_display=lambda: labels[kind],
+                   get_status_display=lambda: status.title())
+
+
+REVIEWS = [
+    _review(1, "Q1 <QBR> & plan", attendees=1, follow_ups=ACTIONS),
+    _review(2, "Planning", kind="joint_planning", status="planned", attendees=0),
+    _review(3, "Cancelled one", status="cancelled", attendees=5, follow_ups=ACTIONS[2:3]),
+]
+
+
+@pytest.mark.parametrize("reviews", [REVIEWS, REVIEWS[1:2], []], ids=["all", "no-actions", "none"])
+def test_reviews_are_the_template_loop(reviews):
+    expected = Template(REVIEWS_TEMPLATE).render(Context({"reviews": reviews, "today": TODAY}))
+    assert reviews_html(reviews, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(("user", "can_review"), [(PARTNER, False), (ANNA, False), (ANNA, True)])
+def test_open_actions_are_the_template_loop(user, can_review):
+    actions = [a for a in ACTIONS if a.status == "open"]
+    path = "/partners/partnerships/1/?a=<b>"
+    expected = Template(OPEN_ACTIONS_TEMPLATE).render(Context({
+        "open_actions": actions, "today": TODAY, "user": user, "can_review": can_review,
+        "request": SimpleNamespace(path=path), "csrf_token": "token123"}))
+    assert open_actions_html(actions, today=TODAY, user=user, can_review=can_review, csrf_input=CSRF,
+                             path=path) == expected
