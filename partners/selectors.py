@@ -135,11 +135,12 @@ def partnership_maturity(partnership: Partnership) -> Maturity:
 
 
 def latest_levels(partnership_ids: list[int]) -> dict[int, int | None]:
-    """Maturity level of many partnerships in one query (directory, partner page)."""
+    """Maturity level of many partnerships in one query (directory, partner page): the level needs
+    only each side's latest assessment, so only those are read."""
     by_partnership: dict[int, list[MaturityAssessment]] = {}
-    rows = MaturityAssessment.objects.filter(partnership_id__in=partnership_ids).only(
-        "partnership_id", "side", "assessed_at", *DIMENSION_FIELDS
-    )
+    rows = (MaturityAssessment.objects.filter(partnership_id__in=partnership_ids)
+            .order_by("partnership_id", "side", "-assessed_at", "-pk").distinct("partnership_id", "side")
+            .only("partnership_id", "side", "assessed_at", *DIMENSION_FIELDS))
     for a in rows:
         by_partnership.setdefault(a.partnership_id, []).append(a)
     return {pid: maturity_from(by_partnership.get(pid, [])).level for pid in partnership_ids}
@@ -172,8 +173,7 @@ def directory(user: User, *, q: str = "", kind: str = "", status: str = "", type
         )
     return partners.order_by("name").prefetch_related(
         "org_units",
-        Prefetch("partnerships", queryset=Partnership.objects.restrict(user, "view").order_by("name"),
-                 to_attr="visible_partnerships"),
+        Prefetch("partnerships", queryset=partnerships.order_by("name"), to_attr="visible_partnerships"),
     )
 
 
