@@ -1,6 +1,7 @@
 """HTML the partner pages write in Python rather than through template loops (issue 22: the
 template engine's per-tag cost, ~40 µs a tag, on rows that repeat): the directory's partner rows,
-the partnership page's business reviews (with their follow-up actions) and its open actions. Each
+the partnership page's business reviews (with their follow-up actions), its open actions and its
+enablement items. Each
 builder's output is checked character for character against the template markup it replaced
 (tests/partners/test_presenters_html.py). Values are escaped with ``html.escape`` (what Django's
 ``escape`` writes, without its lazy-string wrapper); what is returned is ``mark_safe``.
@@ -13,6 +14,7 @@ from html import escape
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 
 _PK = 2_147_483_647  # a placeholder id: reversed once, then replaced by each row's
 
@@ -155,3 +157,61 @@ def open_actions_html(actions, *, today: date, user, can_review: bool, csrf_inpu
             "          </div>\n"
             "        </li>\n        ")
     return mark_safe("".join(items))  # noqa: S308 - every value above is escaped
+
+
+def enablement_items_html(items, *, today: date, can_manage: bool, csrf_input: str) -> SafeString:
+    """The enablement plan's items (``partners.views._enablement_context``): title, kind, owner,
+    done (late when after its due date) or due (overdue in red); "Mark done"/"Reopen" where the
+    item is ``changeable`` by the reader, edit and archive for those who manage the plan.
+    ``csrf_input``: what ``{% csrf_token %}`` writes."""
+    done_url, edit_url = url_pattern("partners:enablement-done"), url_pattern("partners:enablement-edit")
+    archive_url = url_pattern("partners:enablement-archive")
+    rows = []
+    for e in items:
+        title = escape(e.title)
+        if e.done_at:
+            done_on = day_month_year(template_localtime(e.done_at))  # as {{ e.done_at|date }}: the reader's zone
+            when = f"done {done_on}{' (late)' if e.done_at.date() > e.due_date else ''}"
+        else:
+            late = "text-danger fw-semibold" if e.due_date < today else ""
+            when = f'due <span class="{late}">{day_month_year(e.due_date)}</span>'
+        mark = ""
+        if e.changeable:
+            button = (f'<button class="btn btn-sm btn-outline-secondary" type="submit" title="Reopen"><i class="bi '
+                      f'bi-arrow-counterclockwise"></i><span class="visually-hidden">Reopen “{title}”</span></button>'
+                      "\n              " if e.done_at else
+                      f'<button class="btn btn-sm btn-outline-success" type="submit" title="Mark done"><i class="bi '
+                      f'bi-check-lg"></i><span class="visually-hidden">Mark “{title}” done</span></button>')
+            mark = (f'\n            <form method="post" action="{done_url.format(e.pk)}">{csrf_input}\n'
+                    f'              <input type="hidden" name="done" value="{0 if e.done_at else 1}">\n'
+                    f"              {button}\n"
+                    "            </form>\n            ")
+        manage = ""
+        if can_manage:
+            edit, archive = edit_url.format(e.pk), archive_url.format(e.pk)
+            manage = (f'\n            <a class="btn btn-sm btn-outline-secondary" href="{edit}" hx-get="{edit}" '
+                      'hx-target="#enablement-form" hx-swap="innerHTML" title="Edit"><i class="bi bi-pencil"></i>'
+                      f'<span class="visually-hidden">Edit “{title}”</span></a>\n'
+                      f'            <form method="post" action="{archive}" hx-post="{archive}" hx-target="#enablement" '
+                      f'hx-swap="outerHTML">{csrf_input}\n'
+                      '              <input type="hidden" name="archived" value="1">\n'
+                      '              <button class="btn btn-sm btn-outline-danger" type="submit" title="Archive">'
+                      f'<i class="bi bi-archive"></i><span class="visually-hidden">Archive “{title}”</span></button>\n'
+                      "            </form>\n            ")
+        tick = '<i class="bi bi-check-circle-fill text-success"></i> ' if e.done_at else ""
+        rows.append(
+            f'\n        <li class="list-group-item enablement-item" id="enablement-item-{e.pk}">\n'
+            '          <div class="d-flex justify-content-between gap-2">\n'
+            "            <div>\n"
+            f'              <div class="fw-semibold small">{tick}{title}</div>\n'
+            '              <div class="small text-body-secondary">'
+            f"{escape(e.get_kind_display())} · {_person(e.owner)} ·\n"
+            f"                {when}</div>\n"
+            "            </div>\n"
+            '            <div class="d-flex gap-1 flex-shrink-0 align-items-start">\n'
+            f"            {mark}\n"
+            f"            {manage}\n"
+            "            </div>\n"
+            "          </div>\n"
+            "        </li>\n        ")
+    return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped

@@ -132,15 +132,16 @@ def partnership_detail(request, pk: int):
         "review_overdue": partnership.review_overdue(today), "shared_with": shared_with,
         "share_form": ShareForm(actor=user) if can_edit else None,
         "review_due_in": due_in, "review_due_in_abs": abs(due_in) if due_in is not None else None,
-        **_enablement_context(user, partnership, can_change=can_edit),
+        **_enablement_context(request, partnership, today, can_change=can_edit),
     })
 
 
-def _enablement_context(user, partnership, *, can_change: bool | None = None) -> dict:
+def _enablement_context(request, partnership, today, *, can_change: bool | None = None) -> dict:
     """The partnership's enablement items in the plan (open first, by due date), each with
-    ``changeable``: whether the user may mark it (one query); for those who may manage them
-    (``can_manage_enablement``; ``can_change``: whether the user may change the partnership, when
-    the caller knows already), the archived ones too."""
+    ``changeable``: whether the user may mark it (one query), and the list as HTML
+    (``enablement_html``); for those who may manage them (``can_manage_enablement``; ``can_change``:
+    whether the user may change the partnership, when the caller knows already), the archived ones too."""
+    user = request.user
     mine = EnablementItem.objects.restrict(user, CHANGE).filter(pk=OuterRef("pk"))
     items = list(EnablementItem.objects.restrict(user, VIEW).filter(partnership=partnership)
                  .select_related("owner").annotate(changeable=Exists(mine))
@@ -148,7 +149,10 @@ def _enablement_context(user, partnership, *, can_change: bool | None = None) ->
     if can_change is None:
         can_change = can(user, CHANGE, partnership)
     manage = not user.is_partner and can_change
-    return {"enablement": [e for e in items if e.archived_at is None],
+    in_plan = [e for e in items if e.archived_at is None]
+    return {"enablement": in_plan,
+            "enablement_html": presenters.enablement_items_html(in_plan, today=today, can_manage=manage,
+                                                                csrf_input=csrf_input(request)),
             "enablement_archived": [e for e in items if e.archived_at is not None] if manage else [],
             "enablement_done": sum(1 for e in items if e.done_at is not None and e.archived_at is None),
             "can_manage_enablement": manage}
@@ -159,7 +163,7 @@ def _enablement_section(request, partnership, status: int = 200):
     if request.htmx:
         return render(request, "partners/_enablement.html", {
             "partnership": partnership, "today": timezone.localdate(),
-            **_enablement_context(request.user, partnership)}, status=status)
+            **_enablement_context(request, partnership, timezone.localdate())}, status=status)
     return redirect(reverse("partners:partnership", args=[partnership.pk]) + "#enablement")
 
 

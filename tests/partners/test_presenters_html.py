@@ -5,15 +5,16 @@ and names with markup characters (escaped)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
 from django.template import Context, Template
+from django.utils import timezone
 
 from partners.choices import PartnerKind, PartnershipStatus, PartnershipType, PartnerStatus
 from partners.models import MATURITY_LEVELS
-from partners.presenters import directory_rows_html, open_actions_html, reviews_html
+from partners.presenters import directory_rows_html, enablement_items_html, open_actions_html, reviews_html
 
 # The rows of templates/partners/directory.html before issue 22 (the loop with its indentation).
 ROWS_TEMPLATE = """{% for partner in page %}
@@ -176,3 +177,56 @@ def test_open_actions_are_the_template_loop(user, can_review):
         "request": SimpleNamespace(path=path), "csrf_token": "token123"}))
     assert open_actions_html(actions, today=TODAY, user=user, can_review=can_review, csrf_input=CSRF,
                              path=path) == expected
+
+
+# The enablement loop of templates/partners/_enablement.html before issue 22.
+ENABLEMENT_TEMPLATE = """{% for e in enablement %}
+        <li class="list-group-item enablement-item" id="enablement-item-{{ e.pk }}">
+          <div class="d-flex justify-content-between gap-2">
+            <div>
+              <div class="fw-semibold small">{% if e.done_at %}<i class="bi bi-check-circle-fill text-success"></i> {% endif %}{{ e.title }}</div>
+              <div class="small text-body-secondary">{{ e.get_kind_display }} · {{ e.owner.get_full_name|default:e.owner.username }} ·
+                {% if e.done_at %}done {{ e.done_at|date:"j M Y" }}{% if e.done_at.date > e.due_date %} (late){% endif %}{% else %}due <span class="{% if e.due_date < today %}text-danger fw-semibold{% endif %}">{{ e.due_date|date:"j M Y" }}</span>{% endif %}</div>
+            </div>
+            <div class="d-flex gap-1 flex-shrink-0 align-items-start">
+            {% if e.changeable %}
+            <form method="post" action="{% url 'partners:enablement-done' e.pk %}">{% csrf_token %}
+              <input type="hidden" name="done" value="{% if e.done_at %}0{% else %}1{% endif %}">
+              {% if e.done_at %}<button class="btn btn-sm btn-outline-secondary" type="submit" title="Reopen"><i class="bi bi-arrow-counterclockwise"></i><span class="visually-hidden">Reopen “{{ e.title }}”</span></button>
+              {% else %}<button class="btn btn-sm btn-outline-success" type="submit" title="Mark done"><i class="bi bi-check-lg"></i><span class="visually-hidden">Mark “{{ e.title }}” done</span></button>{% endif %}
+            </form>
+            {% endif %}
+            {% if can_manage_enablement %}
+            <a class="btn btn-sm btn-outline-secondary" href="{% url 'partners:enablement-edit' e.pk %}" hx-get="{% url 'partners:enablement-edit' e.pk %}" hx-target="#enablement-form" hx-swap="innerHTML" title="Edit"><i class="bi bi-pencil"></i><span class="visually-hidden">Edit “{{ e.title }}”</span></a>
+            <form method="post" action="{% url 'partners:enablement-archive' e.pk %}" hx-post="{% url 'partners:enablement-archive' e.pk %}" hx-target="#enablement" hx-swap="outerHTML">{% csrf_token %}
+              <input type="hidden" name="archived" value="1">
+              <button class="btn btn-sm btn-outline-danger" type="submit" title="Archive"><i class="bi bi-archive"></i><span class="visually-hidden">Archive “{{ e.title }}”</span></button>
+            </form>
+            {% endif %}
+            </div>
+          </div>
+        </li>
+        {% endfor %}"""  # noqa: E501 - the template's lines as they were
+
+
+def _item(pk, title, *, done_at=None, due=date(2026, 3, 20), changeable=True, owner=ANNA):
+    return SimpleNamespace(pk=pk, title=title, done_at=done_at, due_date=due, changeable=changeable, owner=owner,
+                           get_kind_display=lambda: "Training")
+
+
+ITEMS = [
+    _item(1, "Product <training> & quiz"),
+    _item(2, "Overdue cert", due=date(2026, 3, 1), changeable=False, owner=PARTNER),
+    # Done late at 23:30 UTC on 20 March: 21 March in Berlin, where the page is read.
+    _item(3, "Onboarding \"kit\"", done_at=datetime(2026, 3, 20, 23, 30, tzinfo=UTC), due=date(2026, 3, 19)),
+    _item(4, "Done on time", done_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC), changeable=False),
+]
+
+
+@pytest.mark.parametrize("can_manage", [False, True])
+def test_enablement_items_are_the_template_loop(can_manage):
+    with timezone.override("Europe/Berlin"):
+        expected = Template(ENABLEMENT_TEMPLATE).render(Context({
+            "enablement": ITEMS, "today": TODAY, "can_manage_enablement": can_manage, "csrf_token": "token123"}))
+        assert enablement_items_html(ITEMS, today=TODAY, can_manage=can_manage, csrf_input=CSRF) == expected
+    assert "21 Mar 2026 (late)" in expected
