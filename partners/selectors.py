@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.db import models
 from django.db.models import Prefetch
@@ -136,11 +135,12 @@ def partnership_maturity(partnership: Partnership) -> Maturity:
 
 
 def latest_levels(partnership_ids: list[int]) -> dict[int, int | None]:
-    """Maturity level of many partnerships in one query (directory, partner page)."""
+    """Maturity level of many partnerships in one query (directory, partner page): the level needs
+    only each side's latest assessment, so only those are read."""
     by_partnership: dict[int, list[MaturityAssessment]] = {}
-    rows = MaturityAssessment.objects.filter(partnership_id__in=partnership_ids).only(
-        "partnership_id", "side", "assessed_at", *DIMENSION_FIELDS
-    )
+    rows = (MaturityAssessment.objects.filter(partnership_id__in=partnership_ids)
+            .order_by("partnership_id", "side", "-assessed_at", "-pk").distinct("partnership_id", "side")
+            .only("partnership_id", "side", "assessed_at", *DIMENSION_FIELDS))
     for a in rows:
         by_partnership.setdefault(a.partnership_id, []).append(a)
     return {pid: maturity_from(by_partnership.get(pid, [])).level for pid in partnership_ids}
@@ -173,8 +173,7 @@ def directory(user: User, *, q: str = "", kind: str = "", status: str = "", type
         )
     return partners.order_by("name").prefetch_related(
         "org_units",
-        Prefetch("partnerships", queryset=Partnership.objects.restrict(user, "view").order_by("name"),
-                 to_attr="visible_partnerships"),
+        Prefetch("partnerships", queryset=partnerships.order_by("name"), to_attr="visible_partnerships"),
     )
 
 
@@ -190,15 +189,31 @@ def my_actions(user: User) -> models.QuerySet:
     )
 
 
-def partnership_reviews(partnership: Partnership) -> list[BusinessReview]:
-    actions = ReviewAction.objects.select_related("owner").order_by("due_date", "pk")
-    return list(
-        partnership.reviews.prefetch_related(Prefetch("actions", queryset=actions), "attendees").order_by("-date")
-    )
+@dataclass
+class ReviewsAndActions:
+    """A partnership's business reviews, newest first, each with ``attendee_count`` and
+    ``follow_ups`` (its actions by due date, owners loaded), and its open actions by due date."""
+
+    reviews: list[BusinessReview]
+    open_actions: list[ReviewAction]
 
 
-def open_actions(partnership: Partnership, today: date) -> list[ReviewAction]:
-    return list(
-        ReviewAction.objects.filter(partnership=partnership, status=ActionStatus.OPEN)
-        .select_related("owner", "review").order_by("due_date", "pk")
-    )
+def partnership_reviews_and_actions(partnership: Partnership) -> ReviewsAndActions:
+    """The partnership page's reviews and actions in two queries: the reviews (attendees counted,
+    not loaded) and every action of the partnership once (an action's ``partnership`` is its
+    review's), shared out to its review and to the open list."""
+    reviews = list(partnership.reviews.annotate(attendee_count=models.Count("attendees")).order_by("-date"))
+    by_review: dict[int, BusinessReview] = {}
+    for review in reviews:
+        review.follow_ups = []
+        by_review[review.pk] = review
+    open_: list[ReviewAction] = []
+    actions = ReviewAction.objects.filter(partnership=partnership).select_related("owner").order_by("due_date", "pk")
+    for action in actions:
+        review = by_review.get(action.review_id)
+        if review is not None:
+            action.review = review
+            review.follow_ups.append(action)
+        if action.status == ActionStatus.OPEN:
+            open_.append(action)
+    return ReviewsAndActions(reviews=reviews, open_actions=open_)

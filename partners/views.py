@@ -16,13 +16,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.models import User
 from governance.querysets import CHANGE, LOG, VIEW, can
-from partners import selectors, services
+from partners import presenters, selectors, services
 from partners.enablement import services as enablement_services
 from partners.enablement.models import EnablementItem
 from partners.forms import ActionForm, AssessmentForm, DirectoryFilterForm, EnablementForm, ReviewForm, ShareForm
@@ -71,7 +72,8 @@ def directory(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "partners/directory.html", {
-        "form": form, "page": page, "query": query.urlencode(), "today": today,
+        "form": form, "page": page, "rows_html": presenters.directory_rows_html(page), "query": query.urlencode(),
+        "today": today,
         "filtered": any(filters.values()) if filters else False,
     })
 
@@ -107,8 +109,8 @@ def partnership_detail(request, pk: int):
     can_edit = can(user, CHANGE, partnership)  # edit and share: every org unit in scope
     can_log = can_edit or can(user, LOG, partnership)  # reviews, actions, assessments: a unit in scope
     maturity = selectors.partnership_maturity(partnership)
-    reviews = selectors.partnership_reviews(partnership)
-    actions = selectors.open_actions(partnership, today)
+    reviews_and_actions = selectors.partnership_reviews_and_actions(partnership)
+    actions = reviews_and_actions.open_actions
     due_in = (partnership.next_review_due - today).days if partnership.next_review_due else None
     shared_with = []
     if can_edit:
@@ -116,24 +118,30 @@ def partnership_detail(request, pk: int):
             row.user for row in PartnershipUserObjectPermission.objects.filter(
                 content_object=partnership, permission__codename=VIEW_PERMISSION).select_related("user")
         ]
+    can_review = can_log and not user.is_partner  # partner users assess, but log no reviews
     return render(request, "partners/partnership_detail.html", {
         "partnership": partnership, "today": today, "can_edit": can_edit, "can_log": can_log,
-        "can_review": can_log and not user.is_partner,  # partner users assess, but log no reviews
+        "can_review": can_review,
+        "reviews_html": presenters.reviews_html(reviews_and_actions.reviews, today=today),
+        "open_actions_html": presenters.open_actions_html(actions, today=today, user=user, can_review=can_review,
+                                                          csrf_input=csrf_input(request), path=request.path),
         "can_assess": can_log,
-        "maturity": maturity, "chart_data": maturity.chart_data(), "reviews": reviews,
+        "maturity": maturity, "chart_data": maturity.chart_data(),
+        "reviews": reviews_and_actions.reviews,
         "open_actions": actions, "overdue_count": sum(1 for a in actions if a.is_overdue(today)),
         "review_overdue": partnership.review_overdue(today), "shared_with": shared_with,
         "share_form": ShareForm(actor=user) if can_edit else None,
         "review_due_in": due_in, "review_due_in_abs": abs(due_in) if due_in is not None else None,
-        **_enablement_context(user, partnership, can_change=can_edit),
+        **_enablement_context(request, partnership, today, can_change=can_edit),
     })
 
 
-def _enablement_context(user, partnership, *, can_change: bool | None = None) -> dict:
+def _enablement_context(request, partnership, today, *, can_change: bool | None = None) -> dict:
     """The partnership's enablement items in the plan (open first, by due date), each with
-    ``changeable``: whether the user may mark it (one query); for those who may manage them
-    (``can_manage_enablement``; ``can_change``: whether the user may change the partnership, when
-    the caller knows already), the archived ones too."""
+    ``changeable``: whether the user may mark it (one query), and the list as HTML
+    (``enablement_html``); for those who may manage them (``can_manage_enablement``; ``can_change``:
+    whether the user may change the partnership, when the caller knows already), the archived ones too."""
+    user = request.user
     mine = EnablementItem.objects.restrict(user, CHANGE).filter(pk=OuterRef("pk"))
     items = list(EnablementItem.objects.restrict(user, VIEW).filter(partnership=partnership)
                  .select_related("owner").annotate(changeable=Exists(mine))
@@ -141,7 +149,10 @@ def _enablement_context(user, partnership, *, can_change: bool | None = None) ->
     if can_change is None:
         can_change = can(user, CHANGE, partnership)
     manage = not user.is_partner and can_change
-    return {"enablement": [e for e in items if e.archived_at is None],
+    in_plan = [e for e in items if e.archived_at is None]
+    return {"enablement": in_plan,
+            "enablement_html": presenters.enablement_items_html(in_plan, today=today, can_manage=manage,
+                                                                csrf_input=csrf_input(request)),
             "enablement_archived": [e for e in items if e.archived_at is not None] if manage else [],
             "enablement_done": sum(1 for e in items if e.done_at is not None and e.archived_at is None),
             "can_manage_enablement": manage}
@@ -152,7 +163,7 @@ def _enablement_section(request, partnership, status: int = 200):
     if request.htmx:
         return render(request, "partners/_enablement.html", {
             "partnership": partnership, "today": timezone.localdate(),
-            **_enablement_context(request.user, partnership)}, status=status)
+            **_enablement_context(request, partnership, timezone.localdate())}, status=status)
     return redirect(reverse("partners:partnership", args=[partnership.pk]) + "#enablement")
 
 

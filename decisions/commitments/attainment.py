@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from decisions.calendar import BUSINESS_DAY_END, BUSINESS_DAY_START, add_business_hours, is_business_day
@@ -70,19 +71,26 @@ def working_day(month: date, n: int, holidays: set[date]) -> date:
         day += timedelta(days=1)
 
 
-def _decision_sla(c: Commitment, months: list[date], viewer, now: datetime) -> dict[date, MonthResult]:
+class _Holidays:
+    """``holidays_for`` once per org unit for one ``attainment`` call (commitments share markets)."""
+
+    def __init__(self) -> None:
+        self._by_unit: dict[int, set[date]] = {}
+
+    def __call__(self, unit: OrgUnit) -> set[date]:
+        if unit.pk not in self._by_unit:
+            self._by_unit[unit.pk] = holidays_for(unit)
+        return self._by_unit[unit.pk]
+
+
+def _decision_sla(c: Commitment, months: list[date], decisions: list[Decision], now: datetime,
+                  holidays: _Holidays) -> dict[date, MonthResult]:
+    """``decisions``: the partnership's decisions of the commitment's type requested in ``months``
+    (withdrawn ones aside), oldest first, each with ``visible`` (whether the reader may view it)."""
     results = {m: MonthResult(c, m) for m in months}
-    start, end = months[0], month_shift(months[-1], 1)
-    decisions = list(Decision.objects.filter(
-        partnership=c.partnership, decision_type=c.decision_type, requested_at__date__gte=start,
-        requested_at__date__lt=end).exclude(status=DecisionStatus.WITHDRAWN).select_related("org_unit")
-        .order_by("requested_at", "pk"))
-    visible = set(Decision.objects.restrict(viewer, VIEW).filter(pk__in=[d.pk for d in decisions])
-                  .values_list("pk", flat=True))
-    holidays = {u.pk: holidays_for(u) for u in {d.org_unit for d in decisions}}
     for d in decisions:
         due = add_business_hours(d.requested_at, c.days * BUSINESS_DAY_HOURS, d.org_unit.timezone,
-                                 holidays[d.org_unit_id])
+                                 holidays(d.org_unit))
         done = d.decided_at if d.status == DecisionStatus.DECIDED else None
         month = results.get(d.requested_at.date().replace(day=1))
         if month is None:
@@ -90,23 +98,21 @@ def _decision_sla(c: Commitment, months: list[date], viewer, now: datetime) -> d
         if done is not None and done <= due:
             month.on_time += 1
         elif done is not None or now > due:
-            month.breaches.append(Breach(d.title if d.pk in visible else "An internal decision", due, done))
+            month.breaches.append(Breach(d.title if d.visible else "An internal decision", due, done))
     return results
 
 
-def _submission(c: Commitment, months: list[date], now: datetime) -> dict[date, MonthResult]:
+def _submission(c: Commitment, months: list[date], markets: list[OrgUnit], entered: dict, now: datetime,
+                holidays: _Holidays) -> dict[date, MonthResult]:
+    """``markets``: the markets the partnership covers (by code); ``entered``: when each
+    (KPI, market, month) actual was entered."""
     results = {m: MonthResult(c, m) for m in months}
-    markets = list(OrgUnit.objects.filter(level="market", ancestor_links__ancestor__in=c.partnership.org_units.all())
-                   .distinct().order_by("code"))
-    entered = {(m.org_unit_id, m.period): m.entered_at for m in Measurement.objects.filter(
-        kpi=c.kpi, partnership=c.partnership, org_unit__in=markets, period__in=months).only(
-        "org_unit_id", "period", "entered_at")}
     for market in markets:
-        holidays = holidays_for(market)
+        market_holidays = holidays(market)
         for month in months:
-            day = working_day(month_shift(month, 1), c.days, holidays)
+            day = working_day(month_shift(month, 1), c.days, market_holidays)
             due = datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(market.timezone))
-            done = entered.get((market.pk, month))
+            done = entered.get((c.kpi_id, market.pk, month))
             if done is not None and done <= due:
                 results[month].on_time += 1
             elif done is not None or now > due:
@@ -114,14 +120,53 @@ def _submission(c: Commitment, months: list[date], now: datetime) -> dict[date, 
     return results
 
 
+def _sla_decisions(commitments: list[Commitment], partnership, months: list[date], viewer) -> dict[int, list]:
+    """The decisions the SLA commitments count, by decision type, in one query: the partnership's
+    decisions of those types requested in ``months`` (withdrawn ones aside), oldest first, each
+    annotated ``visible``: whether ``viewer`` may view it (its title is shown only then)."""
+    types = {c.decision_type_id for c in commitments if c.measure == Measure.DECISION_SLA}
+    if not types:
+        return {}
+    start, end = months[0], month_shift(months[-1], 1)
+    viewable = Decision.objects.restrict(viewer, VIEW).filter(pk=OuterRef("pk"))
+    by_type: dict[int, list] = {t: [] for t in types}
+    for d in (Decision.objects.filter(partnership=partnership, decision_type__in=types,
+                                      requested_at__date__gte=start, requested_at__date__lt=end)
+              .exclude(status=DecisionStatus.WITHDRAWN).select_related("org_unit")
+              .only("title", "decision_type_id", "status", "requested_at", "decided_at", "org_unit")
+              .annotate(visible=Exists(viewable)).order_by("requested_at", "pk")):
+        by_type[d.decision_type_id].append(d)
+    return by_type
+
+
+def _submissions_entered(commitments: list[Commitment], partnership, months: list[date]):
+    """The markets the partnership covers and when each submission commitment's actuals were
+    entered there, ``(kpi_id, market_id, month) -> entered_at`` (two queries, none without such a
+    commitment)."""
+    kpis = {c.kpi_id for c in commitments if c.measure == Measure.SUBMISSION}
+    if not kpis:
+        return [], {}
+    markets = list(OrgUnit.objects.filter(level="market", ancestor_links__ancestor__in=partnership.org_units.all())
+                   .distinct().order_by("code"))
+    entered = {(m.kpi_id, m.org_unit_id, m.period): m.entered_at for m in Measurement.objects.filter(
+        kpi__in=kpis, partnership=partnership, org_unit__in=markets, period__in=months).only(
+        "kpi_id", "org_unit_id", "period", "entered_at")}
+    return markets, entered
+
+
 def attainment(*, viewer, partnership, months: list[date], now: datetime | None = None) -> list[MonthResult]:
-    """Every commitment of ``partnership`` (ours first) for each of ``months`` (oldest first)."""
+    """Every commitment of ``partnership`` (ours first) for each of ``months`` (oldest first): the
+    commitments, their decisions and their submissions read once for all of them."""
     now = now or timezone.now()
+    commitments = list(Commitment.objects.restrict(viewer, VIEW).filter(partnership=partnership)
+                       .select_related("kpi").order_by("side", "name"))
+    decisions = _sla_decisions(commitments, partnership, months, viewer)
+    markets, entered = _submissions_entered(commitments, partnership, months)
+    holidays = _Holidays()
     out = []
-    for c in Commitment.objects.restrict(viewer, VIEW).filter(partnership=partnership).select_related(
-            "partnership", "decision_type", "kpi").order_by("side", "name"):
-        per_month = (_decision_sla(c, months, viewer, now) if c.measure == Measure.DECISION_SLA
-                     else _submission(c, months, now))
+    for c in commitments:
+        per_month = (_decision_sla(c, months, decisions[c.decision_type_id], now, holidays)
+                     if c.measure == Measure.DECISION_SLA else _submission(c, months, markets, entered, now, holidays))
         out.extend(per_month[m] for m in months)
     return out
 

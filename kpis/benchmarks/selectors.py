@@ -29,19 +29,20 @@ def _cohorts(partnership_type):
 def partnership_benchmarks(*, user, partnership: Partnership, period: date | None = None) -> tuple[date | None, list]:
     """``(period, rows)`` for ``partnership`` (viewable by ``user``): each KPI ``user`` may view with
     a cohort at or above the minimum, as ``{kpi, kpi_name, band, median, cohort_size}``. ``period``
-    defaults to the latest month that has any. One or two queries."""
+    defaults to the latest month that has any (a subquery: one query either way)."""
     cohort = _cohorts(partnership.type)
     positions = (PeerPosition.objects.restrict(user, VIEW).filter(partnership=partnership)
                  .filter(kpi__in=KPI.objects.restrict(user, VIEW).values("pk"))
                  .annotate(median=Subquery(cohort.values("median")[:1]),
                            cohort_size=Subquery(cohort.values("cohort_size")[:1]))
                  .filter(cohort_size__isnull=False))
+    month = period if period is not None else Subquery(positions.order_by("-period").values("period")[:1])
+    rows = list(positions.filter(period=month).order_by("kpi__code").values(
+        "period", "kpi__code", "kpi__name", "kpi__unit", "kpi__kind", "band", "median", "cohort_size"))
     if period is None:
-        period = positions.order_by("-period").values_list("period", flat=True).first()
-        if period is None:
+        if not rows:
             return None, []
-    rows = positions.filter(period=period).order_by("kpi__code").values(
-        "kpi__code", "kpi__name", "kpi__unit", "kpi__kind", "band", "median", "cohort_size")
+        period = rows[0]["period"]
     return period, [{"kpi": r["kpi__code"], "kpi_name": r["kpi__name"], "unit": r["kpi__unit"], "kind": r["kpi__kind"],
                      "band": r["band"], "median": r["median"], "cohort_size": r["cohort_size"]} for r in rows]
 

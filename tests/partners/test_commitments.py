@@ -96,6 +96,30 @@ def test_their_attainment_from_submissions(cast, functions, org, partner_a):
     assert results[1].breaches[0].due.date() == date(2026, 3, 6) and results[1].breaches[0].done == at(10, 9)
 
 
+def test_attainment_reads_every_commitment_at_once(ours, march, cast, functions, partner_a, price_exception,
+                                                  django_assert_num_queries):
+    """Issue 22: the commitments, their decisions (with whether the reader may see each: a partner
+    user gets "An internal decision" for an internal one), the markets and the submissions are read
+    once for all commitments, each unit's holidays once (Germany: the decisions' unit and the market)."""
+    from kpis.services.definitions import kpi_create
+
+    kpi = kpi_create(code="SELLOUT", name="Sell-out", unit="units", kind="count", aggregation="sum",
+                     direction="higher", category="adoption",
+                     owners=[(functions["SALES"], None, 1), (None, partner_a, 1)])
+    Commitment.objects.create(partnership=partner_a, side="theirs", measure="submission", kpi=kpi, days=5,
+                              name="Sell-out by working day 5", target=Decimal("1"))
+    Commitment.objects.create(partnership=partner_a, side="ours", measure="decision_sla", name="Also within 5 days",
+                              decision_type=price_exception, days=5, target=Decimal("0.5"))
+    with django_assert_num_queries(5):
+        results = attainment(viewer=cast["partner"], partnership=partner_a, months=[MARCH], now=at(31, 10))
+    assert [r.commitment.name for r in results] == [
+        "Also within 5 days", "Price exceptions answered within 2 business days", "Sell-out by working day 5"]
+    items = [b.item for b in results[1].breaches]
+    assert items == ["An internal decision", "Still open"]
+    # March's actuals are not due before April: nothing counted for the submission yet.
+    assert [(r.on_time, len(r.breaches)) for r in results] == [(2, 1), (1, 2), (0, 0)]
+
+
 def test_the_partnership_page_shows_both_sides(client, ours, march, cast, partner_a):
     client.force_login(cast["partner"])
     page = client.get(f"/partners/partnerships/{partner_a.pk}/").content.decode()
