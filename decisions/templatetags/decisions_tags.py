@@ -15,9 +15,10 @@ register = template.Library()
 
 @register.inclusion_tag("decisions/_partnership_decisions.html")
 def partnership_decisions(partnership, user, limit: int = 8):
-    """A partnership's open and recent decisions that ``user`` may see (for the partnership page)."""
+    """A partnership's open and recent decisions that ``user`` may see (for the partnership page):
+    only the columns its list and the answers-owed card show."""
     qs = (Decision.objects.restrict(user, "view").filter(partnership=partnership)
-          .select_related("decision_type", "org_unit", "decider"))
+          .only("pk", "title", "status", "due_at", "sla_due_at", "decided_at"))
     open_ = list(qs.filter(status=DecisionStatus.OPEN).order_by("due_at")[:limit])
     recent = list(qs.exclude(status=DecisionStatus.OPEN).order_by("-decided_at", "-pk")[:limit])
     return {"open_decisions": open_, "recent_decisions": recent, "partnership": partnership,
