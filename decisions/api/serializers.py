@@ -354,6 +354,16 @@ def _iso(value, tz) -> str | None:
 
 # The options' representation (OptionSerializer's, many): stateless, built once.
 _OPTIONS = OptionSerializer(many=True)
+_OPTION_KEYS = ("option", "pros", "cons")
+
+
+def _options(options: list) -> list:
+    """``OptionSerializer(many=True)``'s representation of stored options: stored as the service
+    cleans them (three strings each), they are copied as they are; anything else goes through the
+    serializer."""
+    if all(type(o) is dict and all(type(o.get(k)) is str for k in _OPTION_KEYS) for o in options):
+        return [{k: o[k] for k in _OPTION_KEYS} for o in options]
+    return _OPTIONS.to_representation(options)
 
 
 class DecisionListSerializer(DecisionSerializer):
@@ -388,7 +398,7 @@ class DecisionListSerializer(DecisionSerializer):
     def row(self, row: dict, participants: list[dict], kpis: list[str], tz) -> dict:
         options = row["options"]
         out = {"id": row["pk"], "kpis": kpis, "participants": participants,
-               "options": _OPTIONS.to_representation(options) if options else [],
+               "options": _options(options) if options else [],
                "overdue": row["status"] == DecisionStatus.OPEN and row["sla_due_at"] <= self.context["now"],
                "state": DecisionState.BLOCKED if row["status"] == DecisionStatus.OPEN and row["blocked"]
                else row["status"],

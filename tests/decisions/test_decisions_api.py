@@ -304,3 +304,29 @@ def test_the_load_tests_writes_and_reads_keep_their_query_counts(api, holders, d
 
 
 LOG_QUERIES, AGREE_QUERIES, DECIDE_QUERIES, DETAIL_QUERIES = 21, 18, 16, 3
+
+
+def test_the_list_builds_only_the_filters_asked_for_and_still_refuses_unknown_objects(api, holders, log_de,
+                                                                                      partner_a):
+    """Filters left out of the query are left out of the filter form (issue 22); the ones asked for
+    still choose from the caller's scope."""
+    log_de(title="Open one", now=timezone.now())
+    client = api(holders["leader"])
+    assert [d["title"] for d in client.get(URL + "?status=open").json()["results"]] == ["Open one"]
+    assert client.get(URL + "?decision_type=PRICE_EXC").json()["results"]
+    assert client.get(URL + "?decision_type=NOPE").status_code == 400
+    assert client.get(URL + "?status=nonsense").status_code == 400
+    assert client.get(URL + f"?partnership={partner_a.pk}").status_code == 200
+    assert api(holders["manager_jp"]).get(URL + f"?partnership={partner_a.pk}").status_code == 400  # not in scope
+
+
+def test_stored_options_read_as_the_option_serializer_gives_them():
+    from rest_framework.renderers import JSONRenderer
+
+    from decisions.api.serializers import OptionSerializer, _options
+
+    cleaned = [{"option": "Grant 12%", "pros": "Win", "cons": "Margin"}, {"option": "No", "pros": "", "cons": ""}]
+    odd = [{"option": "Only this"}, {"option": 5, "pros": None, "cons": "x", "extra": 1}]
+    for stored in (cleaned, odd):
+        assert JSONRenderer().render(_options(stored)) == JSONRenderer().render(
+            OptionSerializer(stored, many=True).data)
