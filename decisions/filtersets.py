@@ -27,6 +27,16 @@ class DecisionFilter(django_filters.FilterSet):
         fields = ["status", "state", "priority", "decision_type", "org_unit", "partnership", "overdue", "escalated",
                   "q"]
 
+    def get_form_class(self):
+        """The form of the filters asked for: one not in the query filters nothing (an absent value
+        is skipped), so its field — for decision_type and partnership a queryset scoped to the
+        caller — is not built per request. ``filters`` stays whole (the schema and the scope checks
+        read it)."""
+        if not self.is_bound:
+            return super().get_form_class()
+        fields = {name: f.field for name, f in self.filters.items() if name in self.data}
+        return type(f"{type(self).__name__}Form", (self._meta.form,), fields)
+
     def filter_state(self, queryset, name, value):
         return queryset.in_state(value, viewer=self.request.user)
 

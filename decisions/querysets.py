@@ -18,7 +18,7 @@ from django.db import models
 
 from decisions.choices import DECISION_EVENT_KINDS, Stage
 from decisions.visibility import Visibility
-from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet, member_partnership_ids
+from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet, is_active_user, member_partnership_ids
 
 
 class DecisionTypeQuerySet(ScopedQuerySet):
@@ -149,10 +149,25 @@ class ParticipantQuerySet(ThroughDecisionQuerySet):
     authors shared — never a seat gained through escalation."""
 
     def _restrict_view(self, user) -> ParticipantQuerySet:
+        return self._decisions(user)._partner_part(user)
+
+    def _partner_part(self, user) -> ParticipantQuerySet:
         if not user.is_partner:
-            return self._decisions(user)
-        return self._decisions(user).filter(level=0).filter(
-            models.Q(user=user) | models.Q(visibility=Visibility.SHARED))
+            return self
+        return self.filter(level=0).filter(models.Q(user=user) | models.Q(visibility=Visibility.SHARED))
+
+    def of_decisions_in_view(self, user, decision_ids) -> ParticipantQuerySet:
+        """``restrict(user, "view")`` of the participants of ``decision_ids``, decisions just read
+        through ``Decision.objects.restrict(user, "view")`` (a page, a detail): the decision part of
+        the rule holds for them, so only the rest is applied (a partner user's level-0 seats, their
+        own or shared) and the caller's decisions are not scoped a second time in a subquery."""
+        qs = self.filter(decision_id__in=list(decision_ids))
+        if not is_active_user(user):
+            qs = qs.none()
+        elif not user.is_admin:
+            qs = qs._partner_part(user)
+        qs._restriction = (VIEW, user.pk if user is not None else None)
+        return qs
 
 
 class EventQuerySet(ThroughDecisionQuerySet):

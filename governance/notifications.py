@@ -1,7 +1,7 @@
 """Sending notifications: in-app rows plus email, exactly once per (recipient, dedupe key).
 
-``notify`` sends one message to a few people; ``notify_many`` sends many messages in one
-``INSERT … ON CONFLICT DO NOTHING RETURNING`` (the sweeps). E-mail never goes out inside the
+``notify`` sends one message to a few people; ``notify_many`` sends many messages (the sweeps,
+a decision's log); each in one ``INSERT … ON CONFLICT DO NOTHING RETURNING``. E-mail never goes out inside the
 request: after commit they enqueue ``governance.tasks.send_notification_emails`` with the ids of
 the rows they created, and the worker (``notification_emails_send``) mails those whose recipient
 wants that kind of notification immediately (``NotificationPreference``; the others wait for the
@@ -119,32 +119,15 @@ def notify(
 ) -> list[Notification]:
     """Create one notification per recipient unless one with ``dedupe_key`` already exists.
 
-    Idempotent and race-safe (``ignore_conflicts`` on the unique key); the e-mail job is enqueued
-    after the surrounding transaction commits, for rows this call created.
+    Idempotent and race-safe (``ON CONFLICT DO NOTHING`` on the unique key, one statement:
+    ``notify_many``); the e-mail job is enqueued after the surrounding transaction commits, for
+    rows this call created, which it returns (saved, with their ids).
     """
+    notice = Notice(recipients=tuple(recipients), kind=kind, title=title, dedupe_key=dedupe_key, body=body, url=url)
     now = now or timezone.now()
-    people = {u.pk: u for u in recipients if u is not None and u.is_active}
-    if not people:
-        return []
-    already = set(
-        Notification.objects.filter(recipient_id__in=people, dedupe_key=dedupe_key).values_list(
-            "recipient_id", flat=True
-        )
-    )
-    rows = [
-        Notification(recipient_id=pk, kind=kind, title=title[:200], body=body_for(body, people[pk]), url=url,
-                     dedupe_key=dedupe_key[:200], created_at=now)
-        for pk in people
-        if pk not in already
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    if email and rows:
-        # bulk_create(ignore_conflicts) sets no ids: read back the rows of these recipients and key
-        # (a concurrent caller's row may be among them: the worker's claim mails it once).
-        ids = list(Notification.objects.filter(recipient_id__in=[r.recipient_id for r in rows],
-                                               dedupe_key=dedupe_key[:200]).values_list("pk", flat=True))
-        transaction.on_commit(lambda: _enqueue_emails(ids))
-    return rows
+    return [Notification(pk=pk, recipient_id=user.pk, kind=kind, title=title[:200], body=text, url=url,
+                         dedupe_key=dedupe_key[:200], created_at=now)
+            for pk, user, _, text in _insert([notice], now=now, email=email)]
 
 
 @dataclass(frozen=True)
@@ -167,7 +150,13 @@ def notify_many(notices: Iterable[Notice], *, now: datetime | None = None, email
     ``ON CONFLICT DO NOTHING RETURNING`` tells exactly which rows this call created, so a
     concurrent caller with the same keys never makes a second email. Returns the created rows' ids.
     """
-    now = now or timezone.now()
+    return [pk for pk, _, _, _ in _insert(notices, now=now or timezone.now(), email=email)]
+
+
+def _insert(notices: Iterable[Notice], *, now: datetime, email: bool) -> list[tuple[int, User, Notice, str]]:
+    """Write ``notices`` (``notify_many``'s rule) in one ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING``; the created rows as (id, recipient, notice, body text), their e-mails enqueued
+    after commit."""
     pending: dict[tuple[int, str], tuple[User, Notice]] = {}
     for notice in notices:
         key = notice.dedupe_key[:200]
@@ -189,12 +178,12 @@ def notify_many(notices: Iterable[Notice], *, now: datetime | None = None, email
             f"SELECT recipient_id, kind, title, body, url, dedupe_key, %s FROM v "
             f"ON CONFLICT (recipient_id, dedupe_key) DO NOTHING RETURNING id, recipient_id, dedupe_key",
             [*params, connection.ops.adapt_datetimefield_value(now)])
-        created: list[tuple[User, Notice, int, str]] = [
-            (*pending[(recipient_id, key)], pk, texts[(recipient_id, key)]) for pk, recipient_id, key in cur.fetchall()]
-    ids = [pk for _, _, pk, _ in created]
+        created = sorted(cur.fetchall())  # in id order, i.e. the order of the rows
+    out = [(pk, *pending[(recipient_id, key)], texts[(recipient_id, key)]) for pk, recipient_id, key in created]
+    ids = [pk for pk, *_ in out]
     if email and ids:
         transaction.on_commit(lambda: _enqueue_emails(ids))
-    return ids
+    return out
 
 
 def notification_emails_send(*, ids: list[int], now: datetime | None = None) -> int:

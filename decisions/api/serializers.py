@@ -352,6 +352,20 @@ def _iso(value, tz) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+# The options' representation (OptionSerializer's, many): stateless, built once.
+_OPTIONS = OptionSerializer(many=True)
+_OPTION_KEYS = ("option", "pros", "cons")
+
+
+def _options(options: list) -> list:
+    """``OptionSerializer(many=True)``'s representation of stored options: stored as the service
+    cleans them (three strings each), they are copied as they are; anything else goes through the
+    serializer."""
+    if all(type(o) is dict and all(type(o.get(k)) is str for k in _OPTION_KEYS) for o in options):
+        return [{k: o[k] for k in _OPTION_KEYS} for o in options]
+    return _OPTIONS.to_representation(options)
+
+
 class DecisionListSerializer(DecisionSerializer):
     """The list's rows: exactly :class:`DecisionSerializer`'s representation (a test pins it), built
     from one ``values()`` row per decision instead of model instances: the codes of the related rows
@@ -384,21 +398,23 @@ class DecisionListSerializer(DecisionSerializer):
     def row(self, row: dict, participants: list[dict], kpis: list[str], tz) -> dict:
         options = row["options"]
         out = {"id": row["pk"], "kpis": kpis, "participants": participants,
-               "options": self.fields["options"].to_representation(options) if options else [],
+               "options": _options(options) if options else [],
                "overdue": row["status"] == DecisionStatus.OPEN and row["sla_due_at"] <= self.context["now"],
                "state": DecisionState.BLOCKED if row["status"] == DecisionStatus.OPEN and row["blocked"]
                else row["status"],
                **{name: row[name] for name in self.PLAIN}, **{name: row[name] for name in self.IDS},
                **{name: _iso(row[name], tz) for name in self.TIMES},
                **{name: row[f"{name}_key"] for name in self.RELATED}}
-        return redact_decision({name: out[name] for name in self.fields}, _viewer(self))  # the detail's keys
+        # The detail's keys in its order (Meta.fields: building the ModelSerializer's fields per
+        # request would cost more than the row itself).
+        return redact_decision({name: out[name] for name in self.Meta.fields}, _viewer(self))
 
     @staticmethod
     def participants_by_decision(ids: list[int], tz, viewer) -> dict[int, list[dict]]:
         """The page's participants ``viewer`` may see (ParticipantSerializer's shape) in one query,
-        in the model's order."""
+        in the model's order. ``ids``: decisions read through ``Decision.objects.restrict(viewer, "view")``."""
         by_decision: dict[int, list[dict]] = {}
-        rows = DecisionParticipant.objects.restrict(viewer, VIEW).filter(decision_id__in=ids)
+        rows = DecisionParticipant.objects.of_decisions_in_view(viewer, ids)  # ids: read scoped to viewer
         for (decision_id, user, username, first, last, function, org_unit, role, level, input_at, input_text,
              agreed, agreed_at, comment, visibility) in rows.values_list(
                 "decision_id", "user", "user__username", "user__first_name", "user__last_name", "function__code",

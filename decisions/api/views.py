@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -173,9 +174,15 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     search_fields = ["title"]
     ordering_fields: list = []
 
+    # Steps whose service re-reads the decision under a lock (services.common._locked): that the
+    # caller may view it (404 otherwise) and its id are all they need; the answer is read afresh (_out).
+    LOCKING_STEPS = frozenset({"agree", "decide", "input", "withdraw", "reopen", "reassign", "visibility"})
+
     def scoped_queryset(self, queryset):
-        if self.action == "list":  # rows are read with values(): see list()
-            return queryset
+        if self.action in self.LOCKING_STEPS:
+            return queryset.only("pk")
+        if self.action in ("list", "retrieve"):
+            return queryset  # read as values() rows: see _rows_data()
         return queryset.select_related("decision_type", "org_unit", "decider_function", "deciding_unit",
                                        "matrix_version").prefetch_related(
             Prefetch("kpis", queryset=KPI.objects.restrict(self.request.user, "view")),
@@ -185,13 +192,31 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
 
+    def filter_queryset(self, queryset):
+        # Without query parameters every filter backend here leaves the queryset as it is (no filter
+        # has a default, the view no default ordering): skip building the filter set (get_object()
+        # of each step and the detail).
+        if not self.request.query_params:
+            return queryset
+        return super().filter_queryset(queryset)
+
     def list(self, request, *args, **kwargs):
         # The detail's representation, built from values() rows (DecisionListSerializer): one query
         # for the scoped, filtered page (cursor on -pk), one each for its participants and KPIs.
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(s.DecisionListSerializer.rows(queryset))
-        data = s.DecisionListSerializer(page, many=True, context=self.get_serializer_context()).data
-        return self.get_paginated_response(data)
+        return self.get_paginated_response(self._rows_data(page))
+
+    def retrieve(self, request, *args, **kwargs):
+        # As get_object() finds it (scoped, filtered, 404 otherwise), read as the list reads a row.
+        queryset = self.filter_queryset(self.get_queryset())
+        row = get_object_or_404(s.DecisionListSerializer.rows(queryset), pk=self.kwargs["pk"])
+        return Response(self._rows_data([row])[0])
+
+    def _rows_data(self, rows) -> list:
+        """``DecisionSerializer``'s representation of ``rows`` (``DecisionListSerializer.rows``): the
+        same keys and values, from values() rows and one query each for participants and KPIs."""
+        return s.DecisionListSerializer(rows, many=True, context=self.get_serializer_context()).data
 
     def get_serializer_class(self):
         return {"create": s.DecisionCreateSerializer, "partial_update": s.DecisionEditSerializer,
@@ -244,8 +269,9 @@ class DecisionViewSet(ScopedReadCreateViewSet):
         return Response(self._out(decision), status=status.HTTP_201_CREATED)
 
     def _out(self, decision):
-        fresh = self.scoped_queryset(Decision.objects.restrict(self.request.user, "view")).get(pk=decision.pk)
-        return s.DecisionSerializer(fresh, context=self.get_serializer_context()).data
+        """The decision after a step, as the caller may now see it (read afresh, scoped)."""
+        scoped = Decision.objects.restrict(self.request.user, "view")
+        return self._rows_data([s.DecisionListSerializer.rows(scoped).get(pk=decision.pk)])[0]
 
     def _act(self, request, body_class, service, **mapping):
         decision = self.get_object()

@@ -25,11 +25,14 @@ def _event(decision: Decision, kind: str, *, actor: User | None, now: datetime, 
                                         visibility=visibility)
 
 
-def _locked(decision: Decision) -> Decision:
-    """Re-read the row under a lock so a concurrent sweep or second click sees our change."""
-    return Decision.objects.select_for_update(of=("self",)).select_related(
-        "decision_type", "org_unit", "decider", "decider_function", "deciding_unit", "requested_by"
-    ).get(pk=decision.pk)
+# What the steps read of a decision's related rows (its SLA policy, unit, people, escalation path).
+LOCKED_RELATED = ("decision_type", "org_unit", "decider", "decider_function", "deciding_unit", "requested_by")
+
+
+def _locked(decision: Decision, related: tuple[str, ...] = LOCKED_RELATED) -> Decision:
+    """Re-read the row under a lock so a concurrent sweep or second click sees our change; with
+    ``related`` (a step that needs fewer of them names those: each join costs)."""
+    return Decision.objects.select_for_update(of=("self",)).select_related(*related).get(pk=decision.pk)
 
 
 def _require_open(decision: Decision) -> None:

@@ -43,9 +43,10 @@ _SNAPSHOT_FIELDS = ("id", "status", "blocked", "round", "decider_function_id", "
 
 def running_pause_parties(decision_ids) -> dict[int, Party]:
     """``{decision id: the party its running pause waits on}`` (one query)."""
-    return {p.decision_id: pause_party(p) for p in DecisionPause.objects.filter(
-        decision_id__in=list(decision_ids), resumed_at__isnull=True)
-        .only("decision_id", "party_kind", "function_id", "org_unit_id", "partner_id")}
+    return {decision_id: Party(kind, function_id=function_id, org_unit_id=org_unit_id, partner_id=partner_id)
+            for decision_id, kind, function_id, org_unit_id, partner_id in DecisionPause.objects.filter(
+                decision_id__in=list(decision_ids), resumed_at__isnull=True)
+            .values_list("decision_id", "party_kind", "function_id", "org_unit_id", "partner_id")}
 
 
 def pause_party(pause: DecisionPause) -> Party:
@@ -53,9 +54,11 @@ def pause_party(pause: DecisionPause) -> Party:
                  partner_id=pause.partner_id)
 
 
-def snapshots(decision_ids: Iterable[int]) -> dict[int, tuple[Snapshot, dict]]:
-    """``{decision id: (snapshot, facts)}`` for the rule, in three queries; ``facts`` carries what the
-    rows need besides (round, org unit, calendar, time zone)."""
+def snapshots(decision_ids: Iterable[int], *, new: bool = False) -> dict[int, tuple[Snapshot, dict]]:
+    """``{decision id: (snapshot, facts)}`` for the rule, in three queries (one when all are closed:
+    their seats and pauses do not matter to it; two when they are ``new``, logged in this
+    transaction: not paused yet); ``facts`` carries what the rows need besides (round, org unit,
+    calendar, time zone)."""
     ids = list(set(decision_ids))
     rows = (Decision.objects.filter(pk__in=ids).order_by()
             .values(*_SNAPSHOT_FIELDS, partner_id=F("partnership__partner_id"),
@@ -66,6 +69,9 @@ def snapshots(decision_ids: Iterable[int]) -> dict[int, tuple[Snapshot, dict]]:
                                  decider_function_id=r["decider_function_id"],
                                  deciding_unit_id=r["deciding_unit_id"], escalation_level=r["escalation_level"],
                                  partner_id=r["partner_id"]), r)
+    ids = [pk for pk, (snapshot, _) in out.items() if snapshot.is_open]  # a closed one waits on nobody
+    if not ids:
+        return out
     seats = (DecisionParticipant.objects.filter(decision_id__in=ids,
                                                 role__in=(RapidRole.AGREE, RapidRole.INPUT, RapidRole.RECOMMEND))
              .values_list("decision_id", "role", "function_id", "org_unit_id", "level", "agreed", "input_at",
@@ -76,18 +82,21 @@ def snapshots(decision_ids: Iterable[int]) -> dict[int, tuple[Snapshot, dict]]:
         out[decision_id][0].seats.append(Seat(role=role, function_id=function_id, org_unit_id=unit_id, level=level,
                                               answered=answered,
                                               partner=user_role == Role.PARTNER or code in PARTNER_FUNCTION_CODES))
-    for decision_id, party in running_pause_parties(ids).items():
+    for decision_id, party in ({} if new else running_pause_parties(ids)).items():
         out[decision_id][0].pause_party = party
     return out
 
 
-def sync_stages(decision_ids: Iterable[int], now: datetime) -> None:
-    """Bring the open stage rows of ``decision_ids`` in line with their state at ``now``."""
-    states = snapshots(decision_ids)
+def sync_stages(decision_ids: Iterable[int], now: datetime, *, new: bool = False,
+                decision_types: Iterable[DecisionType] = ()) -> None:
+    """Bring the open stage rows of ``decision_ids`` in line with their state at ``now``. ``new``:
+    the decisions were logged in this transaction (no stage rows or pauses to read yet);
+    ``decision_types``: their types where the caller holds them (not read again)."""
+    states = snapshots(decision_ids, new=new)
     if not states:
         return
-    open_rows = list(DecisionStage.objects.filter(decision_id__in=states, ended_at__isnull=True)
-                     .only("id", "decision_id", "stage", "party_key", "started_at"))
+    open_rows = [] if new else list(DecisionStage.objects.filter(decision_id__in=states, ended_at__isnull=True)
+                                    .only("id", "decision_id", "stage", "party_key", "started_at"))
     wanted = {pk: open_stages(snapshot) for pk, (snapshot, _) in states.items()}
     ending = [row for row in open_rows if (row.stage, row.party_key) not in wanted[row.decision_id]]
     have = {(row.decision_id, row.stage, row.party_key) for row in open_rows}
@@ -100,17 +109,21 @@ def sync_stages(decision_ids: Iterable[int], now: datetime) -> None:
     if ending:
         end_intervals(ending, now, {pk: facts for pk, (_, facts) in states.items()})
     if starting:
-        start_answer_clocks(starting, {pk: facts for pk, (_, facts) in states.items()})
+        start_answer_clocks(starting, {pk: facts for pk, (_, facts) in states.items()}, decision_types)
         DecisionStage.objects.bulk_create(starting, ignore_conflicts=True)
 
 
-def start_answer_clocks(rows: list[DecisionStage], facts: dict[int, dict]) -> None:
+def start_answer_clocks(rows: list[DecisionStage], facts: dict[int, dict],
+                        decision_types: Iterable[DecisionType] = ()) -> None:
     """Give each missing agreement or input of a function its chase clock, from its start
     (``decisions.clock.answer_clock``; ``services.chasing`` reminds and chases on it)."""
     asked = [r for r in rows if r.stage in (Stage.AGREE, Stage.INPUT) and r.party_kind == PartyKind.FUNCTION]
     if not asked:
         return
-    types = DecisionType.objects.in_bulk({facts[r.decision_id]["decision_type_id"] for r in asked})
+    types = {t.pk: t for t in decision_types}
+    missing = {facts[r.decision_id]["decision_type_id"] for r in asked} - types.keys()
+    if missing:
+        types.update(DecisionType.objects.in_bulk(missing))
     holidays = holidays_by_unit({facts[r.decision_id]["org_unit_id"] for r in asked
                                  if facts[r.decision_id]["calendar"] == "business"})
     for r in asked:

@@ -40,7 +40,7 @@ from decisions.visibility import (
     person_label,
 )
 from governance.models import Assignment, OrgUnit, User
-from governance.notifications import notify
+from governance.notifications import Notice, notify, notify_many
 from governance.querysets import CHANGE, LOG, VIEW, can
 from governance.text import COMMENT_MAX, NOTE_MAX, bounded, single_line
 from governance.timezones import format_instant, user_zone, zone
@@ -164,7 +164,7 @@ def decision_log(
                             visibility=partner_answer_visibility(s.user, Visibility.INTERNAL))
         for s in routing.seats if s.user is not None
     ], ignore_conflicts=True)
-    sync_stages([decision.pk], now)
+    sync_stages([decision.pk], now, new=True, decision_types=[decision_type])
     _event(decision, EventKind.LOGGED, actor=actor, now=now, message=description[:500], data={
         "matrix_version": routing.version.number, "deciding_unit": routing.deciding_unit.code,
         **({"due_by": due_by.isoformat()} if due_by else {}),
@@ -174,20 +174,22 @@ def decision_log(
     }, visibility=visibility)
     url = decision_url(decision)
     key = f"decision:{decision.pk}:logged"
-    notify(recipients=notifiable(decision, [decider.user], shared_part=False), kind="decision.decide",
-           title=f"Decision for you: {decision.title}",
-           body=lambda user: (f"You decide this ({decider.function.name}, {routing.deciding_unit.name}). "
-                              f"Due {format_instant(clock.due_at, user_zone(user), 'short')}."
-                              + (f" Requested by {format_instant(due_by, user_zone(user), 'short')}."
-                                 if due_by else "")),
-           url=url, dedupe_key=key, now=now)
-    # A partner asked to agree or give input hears of it only when the decision is shared with them.
-    notify(recipients=notifiable(decision, [s.user for s in routing.by_role(RapidRole.AGREE)], shared_part=True),
-           kind="decision.agree", title=f"Your agreement is needed: {decision.title}", url=url,
-           dedupe_key=key, now=now)
-    notify(recipients=notifiable(decision, [s.user for s in routing.seats if s.role in ("I", "R")], shared_part=True),
-           kind="decision.input", title=f"Your input is requested: {decision.title}", url=url,
-           dedupe_key=key, now=now)
+    # One statement for the three messages (one key: a person asked twice hears the first only).
+    notify_many([
+        Notice(recipients=tuple(notifiable(decision, [decider.user], shared_part=False)), kind="decision.decide",
+               title=f"Decision for you: {decision.title}", url=url, dedupe_key=key,
+               body=lambda user: (f"You decide this ({decider.function.name}, {routing.deciding_unit.name}). "
+                                  f"Due {format_instant(clock.due_at, user_zone(user), 'short')}."
+                                  + (f" Requested by {format_instant(due_by, user_zone(user), 'short')}."
+                                     if due_by else ""))),
+        # A partner asked to agree or give input hears of it only when the decision is shared with them.
+        Notice(recipients=tuple(notifiable(decision, [s.user for s in routing.by_role(RapidRole.AGREE)],
+                                           shared_part=True)),
+               kind="decision.agree", title=f"Your agreement is needed: {decision.title}", url=url, dedupe_key=key),
+        Notice(recipients=tuple(notifiable(decision, [s.user for s in routing.seats if s.role in ("I", "R")],
+                                           shared_part=True)),
+               kind="decision.input", title=f"Your input is requested: {decision.title}", url=url, dedupe_key=key),
+    ], now=now)
     return decision
 
 
@@ -203,8 +205,15 @@ def _check_sharing(errors: dict, *, partnership, visibility: str, options_visibi
         errors["options_visibility"] = "Share the decision itself to share its options."
 
 
+# An answer (input, agreement, veto) reads of the related rows only whom a veto tells.
+ANSWER_RELATED = ("decider", "requested_by")
+
+
 def _my_rows(decision: Decision, actor: User, roles: tuple[str, ...]) -> list[DecisionParticipant]:
-    return list(DecisionParticipant.objects.select_for_update().filter(decision=decision, user=actor, role__in=roles))
+    """The actor's seats of ``roles`` in ``decision``, locked, with their function and user (events
+    and pauses read both)."""
+    return list(DecisionParticipant.objects.select_for_update(of=("self",)).select_related("function", "user")
+                .filter(decision=decision, user=actor, role__in=roles))
 
 
 @transaction.atomic
@@ -215,7 +224,7 @@ def decision_give_input(*, decision: Decision, actor: User, comment: str, visibi
     now = now or timezone.now()
     comment = bounded(comment, "comment", COMMENT_MAX)
     visibility = partner_answer_visibility(actor, clean_visibility(visibility, "visibility"))
-    decision = _locked(decision)
+    decision = _locked(decision, related=ANSWER_RELATED)
     _require_open(decision)
     rows = _my_rows(decision, actor, (RapidRole.INPUT, RapidRole.RECOMMEND))
     if not rows:
@@ -239,7 +248,7 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
     now = now or timezone.now()
     comment = bounded(comment, "comment", COMMENT_MAX)
     visibility = partner_answer_visibility(actor, clean_visibility(visibility, "visibility"))
-    decision = _locked(decision)
+    decision = _locked(decision, related=ANSWER_RELATED)
     _require_open(decision)
     rows = _my_rows(decision, actor, (RapidRole.AGREE,))
     if not rows:
@@ -253,7 +262,7 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
     kind = EventKind.AGREED if agree else EventKind.VETOED
     _event(decision, kind, actor=actor, now=now, message=(comment or "").strip(),
            data={"functions": sorted({r.function.code for r in rows})}, visibility=visibility)
-    _refresh_blocked(decision)
+    _refresh_blocked(decision, agreed=bool(agree))
     if agree:
         resume_on_answer(decision, rows, now)
     sync_stages([decision.pk], now)
@@ -267,20 +276,25 @@ def decision_agree(*, decision: Decision, actor: User, agree: bool, comment: str
     return decision
 
 
-def _refresh_blocked(decision: Decision) -> None:
-    """Blocked while any agreement of the current round is a veto (the latest answer counts)."""
+def _refresh_blocked(decision: Decision, *, agreed: bool = False) -> None:
+    """Blocked while any agreement of the current round is a veto (the latest answer counts).
+    ``agreed``: the change was an agreement, which cannot block an unblocked decision (no query)."""
+    if agreed and not decision.blocked:
+        return
     blocked = decision.participants.filter(role=RapidRole.AGREE, agreed=False).exists()
     if blocked != decision.blocked:
         Decision.objects.filter(pk=decision.pk).update(blocked=blocked)
         decision.blocked = blocked
 
 
-def agreement_blockers(decision: Decision, viewer: User | None = None) -> list[str]:
+def agreement_blockers(decision: Decision, viewer: User | None = None,
+                       participants: list[DecisionParticipant] | None = None) -> list[str]:
     """Why the decision cannot be decided yet: each A function still missing or vetoed (with the
-    people's names where ``viewer`` may see them)."""
+    people's names where ``viewer`` may see them). ``participants``: the decision's, with user and
+    function, when the caller has read them already."""
     by_function: dict[str, list[DecisionParticipant]] = {}
     # All participants (the page prefetches them with user and function), the A rows picked here.
-    for p in decision.participants.all():
+    for p in decision.participants.all() if participants is None else participants:
         if p.role == RapidRole.AGREE:
             by_function.setdefault(p.function.name, []).append(p)
     blockers = []
@@ -317,28 +331,35 @@ def decision_decide(*, decision: Decision, actor: User, outcome: str, rationale:
         who = person_label(actor, decision.decider, "someone you cannot see") if decision.decider else "nobody"
         raise NotTheDecider(f"Only the current decider can decide: {who} "
                             f"({decision.decider_function.name}, {decision.deciding_unit.name}).")
-    blockers = agreement_blockers(decision, viewer=actor)
+    participants = list(decision.participants.select_related("user", "function"))
+    blockers = agreement_blockers(decision, viewer=actor, participants=participants)
     if blockers:
         raise AgreementMissing("Cannot decide yet: " + "; ".join(blockers) + ".")
     if not outcome or not outcome.strip():
         raise ValidationError({"outcome": "State the outcome."})
-    Decision.objects.filter(pk=decision.pk).update(
-        status=DecisionStatus.DECIDED, decided_by=actor, decided_at=now, outcome=outcome.strip(),
-        rationale=(rationale or "").strip(), rationale_visibility=rationale_visibility, warn_at=None,
-        next_deadline_at=None)
-    decision.refresh_from_db()
+    _update(decision, status=DecisionStatus.DECIDED, decided_by=actor, decided_at=now, outcome=outcome.strip(),
+            rationale=(rationale or "").strip(), rationale_visibility=rationale_visibility, warn_at=None,
+            next_deadline_at=None)
     _event(decision, EventKind.DECIDED, actor=actor, now=now, message=outcome.strip(),
            data={"outcome": outcome.strip(), "rationale": (rationale or "").strip()},
            visibility=decision.visibility)
     end_pause_on_close(decision, now)
     close_agenda_item(decision, now)
     sync_stages([decision.pk], now)
-    people = {p.user for p in decision.participants.select_related("user")} | {decision.requested_by}
+    people = {p.user for p in participants} | {decision.requested_by}
     notify(recipients=notifiable(decision, [u for u in people if u.pk != actor.pk], shared_part=True),
            kind="decision.decided",
            title=f"Decided: {decision.title}", body=outcome.strip(), url=decision_url(decision),
            dedupe_key=f"decision:{decision.pk}:decided:{now.isoformat()}", now=now)
     return decision
+
+
+def _update(decision: Decision, **fields) -> None:
+    """Write ``fields`` to the (locked) decision's row and to ``decision`` itself: the instance
+    stays what a re-read would give, without the re-read."""
+    Decision.objects.filter(pk=decision.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(decision, name, value)
 
 
 def _may_manage(decision: Decision, actor: User) -> bool:
@@ -391,8 +412,7 @@ def decision_withdraw(*, decision: Decision, actor: User, reason: str = "", now:
     _require_open(decision)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the decision is withdrawn."})
-    Decision.objects.filter(pk=decision.pk).update(status=DecisionStatus.WITHDRAWN, warn_at=None, next_deadline_at=None)
-    decision.refresh_from_db()
+    _update(decision, status=DecisionStatus.WITHDRAWN, warn_at=None, next_deadline_at=None)
     _event(decision, EventKind.WITHDRAWN, actor=actor, now=now, message=reason.strip())
     end_pause_on_close(decision, now)
     close_agenda_item(decision, now)

@@ -221,7 +221,7 @@ def measurements_prepare(*, actor: User, rows: list[dict], now: datetime, first_
     return resolved
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a caller's transaction, a failure fails it all (no savepoint)
 def measurements_write(resolved: list[dict], *, actor: User, source: str, now: datetime) -> RecordResult:
     """Write prepared rows (``measurements_prepare``) all or nothing and mark their cells dirty.
 

@@ -278,3 +278,23 @@ def test_the_partner_sees_only_the_kpis_their_partnership_co_owns_on_a_shared_de
     client.force_login(holders["partner"])
     html = client.get(f"/decisions/{decision.pk}/").content.decode()
     assert "Joint sell-out" in html and "Net margin DACH" not in html
+
+
+def test_participants_of_decisions_in_view_are_exactly_the_restricted_ones(shared, tagged, holders, partner_user,
+                                                                           admin_user):
+    """The API reads a page's participants with ``of_decisions_in_view`` (the page's decisions were
+    scoped already): for every reader it is ``restrict(reader, "view")`` — a partner user gets only
+    level-0 seats, their own or shared answers — and stays marked as restricted."""
+    joint = services.decision_log(actor=holders["manager_de"], decision_type=shared.decision_type,
+                                  org_unit=shared.org_unit, title="Joint", partnership=shared.partnership,
+                                  visibility="shared", now=timezone.now())
+    services.decision_give_input(decision=joint, actor=holders["access_de"], comment="Shared", visibility="shared")
+    for reader in (partner_user, holders["leader"], holders["manager_de"], admin_user):
+        ids = list(Decision.objects.restrict(reader, "view").values_list("pk", flat=True))
+        fast = DecisionParticipant.objects.of_decisions_in_view(reader, ids)
+        assert fast.restriction == ("view", reader.pk)
+        assert set(fast) == set(DecisionParticipant.objects.restrict(reader, "view").filter(decision_id__in=ids))
+    partner_rows = DecisionParticipant.objects.of_decisions_in_view(
+        partner_user, Decision.objects.restrict(partner_user, "view").values_list("pk", flat=True))
+    assert partner_rows and all(p.level == 0 and p.visibility == "shared" for p in partner_rows)
+    assert set(partner_rows.values_list("decision_id", flat=True)) <= {shared.pk, joint.pk}

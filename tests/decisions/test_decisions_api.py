@@ -216,7 +216,56 @@ def test_list_rows_are_the_detail_representation(api, holders, log_de, partner_a
     assert len(kpis) == 3 and rows[2]["kpis"] == ["B-KPI", "C-KPI", "A-KPI"]  # the KPIs' order: category, code
     assert rows[1]["overdue"] and rows[1]["escalation_level"] == 3 and len(rows[1]["participants"]) > 4
     for row in rows:
-        assert row == client.get(f"{URL}{row['id']}/").json()
+        assert row == client.get(f"{URL}{row['id']}/").json() == _model_representation(holders["leader"], row["id"])
+
+
+def _model_representation(viewer, pk: int) -> dict:
+    """``DecisionSerializer`` on the model instance with its scoped prefetches (the detail's and the
+    steps' answer before they read values() rows), rendered to JSON as the API does."""
+    import json
+    from types import SimpleNamespace
+
+    from django.db.models import Prefetch
+    from rest_framework.renderers import JSONRenderer
+
+    from decisions.api.serializers import DecisionSerializer
+    from decisions.models import DecisionParticipant
+    from kpis.models import KPI
+
+    decision = (Decision.objects.restrict(viewer, "view")
+                .select_related("decision_type", "org_unit", "decider_function", "deciding_unit", "matrix_version")
+                .prefetch_related(Prefetch("kpis", queryset=KPI.objects.restrict(viewer, "view")),
+                                  Prefetch("participants", queryset=DecisionParticipant.objects.restrict(viewer, "view")
+                                           .select_related("user", "function", "org_unit")))
+                .get(pk=pk))
+    data = DecisionSerializer(decision, context={"request": SimpleNamespace(user=viewer), "now": timezone.now()}).data
+    return json.loads(JSONRenderer().render(data))
+
+
+def test_detail_and_steps_answer_the_model_representation_to_internal_and_partner_readers(
+        api, holders, log_de, partner_a, partner_user):
+    """The detail and every step's answer read values() rows (as the list does): for an internal
+    reader and a partner user they are exactly the model serializer's representation."""
+    from decisions import services
+
+    shared = log_de(title="Joint launch", partnership=partner_a, visibility="shared", now=timezone.now())
+    services.decision_give_input(decision=shared, actor=holders["access_de"], comment="Shared input",
+                                 visibility="shared")
+    agreed = api(holders["compliance_de"]).post(f"{URL}{shared.pk}/agree/", {"agree": True, "comment": "Fine"},
+                                                format="json")
+    assert agreed.status_code == 200
+    assert agreed.json() == _model_representation(holders["compliance_de"], shared.pk)
+    decided = api(holders["manager_de"]).post(f"{URL}{shared.pk}/decide/", {"outcome": "Go", "rationale": "Why"},
+                                              format="json")
+    assert decided.status_code == 200
+    assert decided.json() == _model_representation(holders["manager_de"], shared.pk)
+    for viewer in (holders["leader"], partner_user):
+        detail = api(viewer).get(f"{URL}{shared.pk}/")
+        assert detail.status_code == 200
+        assert detail.json() == _model_representation(viewer, shared.pk), viewer.username
+    assert api(partner_user).get(f"{URL}{shared.pk}/").json()["decider"] is None
+    assert api(holders["manager_jp"]).get(f"{URL}{shared.pk}/").status_code == 404
+    assert api(holders["leader"]).get(f"{URL}999999/").status_code == 404
 
 
 def test_notifications_api_lists_mine_newest_first_and_marks_read(api, holders, log_de):
@@ -237,3 +286,47 @@ def test_schema_documents_the_409s(api, holders):
     schema = api(holders["admin"]).get("/api/v1/schema/?format=json").json()
     for action in ["decide", "agree", "input", "withdraw", "reopen"]:
         assert "409" in schema["paths"][f"/api/v1/decisions/{{id}}/{action}/"]["post"]["responses"], action
+
+
+def test_the_load_tests_writes_and_reads_keep_their_query_counts(api, holders, django_assert_num_queries):
+    """Issue 22: log, agree, decide and read a decision in a fixed, small number of queries (the test
+    client skips the token; the caller's units are read once per request)."""
+    with django_assert_num_queries(LOG_QUERIES):
+        decision_id = log_via_api(api(holders["manager_de"])).json()["id"]
+    with django_assert_num_queries(AGREE_QUERIES):
+        assert api(holders["compliance_de"]).post(f"{URL}{decision_id}/agree/", {"agree": True},
+                                                  format="json").status_code == 200
+    with django_assert_num_queries(DECIDE_QUERIES):
+        assert api(holders["manager_de"]).post(f"{URL}{decision_id}/decide/", {"outcome": "Go"},
+                                               format="json").status_code == 200
+    with django_assert_num_queries(DETAIL_QUERIES):
+        assert api(holders["manager_de"]).get(f"{URL}{decision_id}/").status_code == 200
+
+
+LOG_QUERIES, AGREE_QUERIES, DECIDE_QUERIES, DETAIL_QUERIES = 21, 18, 16, 3
+
+
+def test_the_list_builds_only_the_filters_asked_for_and_still_refuses_unknown_objects(api, holders, log_de,
+                                                                                      partner_a):
+    """Filters left out of the query are left out of the filter form (issue 22); the ones asked for
+    still choose from the caller's scope."""
+    log_de(title="Open one", now=timezone.now())
+    client = api(holders["leader"])
+    assert [d["title"] for d in client.get(URL + "?status=open").json()["results"]] == ["Open one"]
+    assert client.get(URL + "?decision_type=PRICE_EXC").json()["results"]
+    assert client.get(URL + "?decision_type=NOPE").status_code == 400
+    assert client.get(URL + "?status=nonsense").status_code == 400
+    assert client.get(URL + f"?partnership={partner_a.pk}").status_code == 200
+    assert api(holders["manager_jp"]).get(URL + f"?partnership={partner_a.pk}").status_code == 400  # not in scope
+
+
+def test_stored_options_read_as_the_option_serializer_gives_them():
+    from rest_framework.renderers import JSONRenderer
+
+    from decisions.api.serializers import OptionSerializer, _options
+
+    cleaned = [{"option": "Grant 12%", "pros": "Win", "cons": "Margin"}, {"option": "No", "pros": "", "cons": ""}]
+    odd = [{"option": "Only this"}, {"option": 5, "pros": None, "cons": "x", "extra": 1}]
+    for stored in (cleaned, odd):
+        assert JSONRenderer().render(_options(stored)) == JSONRenderer().render(
+            OptionSerializer(stored, many=True).data)

@@ -129,3 +129,18 @@ def test_mailing_a_batch_reads_every_recipients_choices_at_once(cast, django_ass
     with django_assert_num_queries(3):
         assert notification_emails_send(ids=ids) == 2
     assert sorted(m.to[0] for m in mail.outbox) == sorted([cast["manager_de"].email, cast["leader"].email])
+
+
+def test_notify_writes_in_one_statement_and_returns_only_the_rows_it_created(cast, django_assert_num_queries):
+    """Issue 22: one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (was: read, insert, read back);
+    a repeated key creates nothing, for anyone who has it already."""
+    first, second = cast["manager_de"], cast["leader"]
+    with django_assert_num_queries(1):
+        created = notify(recipients=[first], kind="decision.decide", title="Decide", body=lambda u: u.username,
+                         url="/decisions/7/", dedupe_key="once")
+    assert [(n.recipient_id, n.body) for n in created] == [(first.pk, first.username)]
+    assert created[0].pk == Notification.objects.get(recipient=first, dedupe_key="once").pk
+    with django_assert_num_queries(1):
+        again = notify(recipients=[first, second], kind="decision.decide", title="Decide", dedupe_key="once")
+    assert [n.recipient_id for n in again] == [second.pk]
+    assert Notification.objects.filter(dedupe_key="once").count() == 2
