@@ -395,7 +395,7 @@ def main(argv=None) -> dict:
         specs = [s for s in specs if args.only in s["name"]]
     if args.profile:
         for spec in (s for s in specs if args.profile in s["name"]):
-            print(f"## {spec['name']} — {spec['url']} ({args.requests} requests, CPU time)")
+            print(f"## {spec['name']} — {spec.get('url', 'a prepared write')} ({args.requests} requests, CPU time)")
             print(profile(spec, requests_n=args.requests, warmup=args.warmup))
         return {}
     rows = [measure(s, requests_n=args.requests, warmup=args.warmup) for s in specs]
