@@ -1,9 +1,11 @@
-"""The form renderer (``FORM_RENDERER``): Django's, except that ``<select>`` elements are written
-here instead of through ``select.html`` and one ``{% include %}`` of ``select_option.html`` per
-option — ~25 µs of template work per option, most of a form page's CPU (the log-decision form's
-seven selects took ~70% of its request). The output is the templates' own, character for character
-(``tests/governance/test_forms_renderer.py`` renders both ways); a select whose options use another
-template goes through the templates as before.
+"""The form renderer (``FORM_RENDERER``): Django's, except that ``<select>``, ``<input>`` and
+``<textarea>`` elements are written here instead of through their widget templates: ``select.html``
+includes ``select_option.html`` once per option (~25 µs of template work each; the log-decision
+form's seven selects took ~70% of its request), and each input is two nested includes plus the
+attributes loop (~0.1 ms a field; the form's inputs then took half of what was left). The output is
+the templates' own, character for character (``tests/governance/test_forms_renderer.py`` renders
+both ways); a select whose options use another template, and every other widget, go through the
+templates as before.
 """
 
 from __future__ import annotations
@@ -50,10 +52,33 @@ def render_select(widget: dict) -> str:
     return "".join(out)
 
 
+def render_input(widget: dict) -> str:
+    """``input.html`` — what ``text.html``, ``number.html``, ``checkbox.html`` & co. include."""
+    value = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
+    return f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+
+
+def render_textarea(widget: dict) -> str:
+    """``textarea.html``."""
+    value = _text(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+
+
+# Django's widget templates that are exactly ``{% include "django/forms/widgets/input.html" %}``.
+INPUTS = frozenset(f"django/forms/widgets/{name}.html" for name in (
+    "input", "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time", "search", "tel",
+    "color", "checkbox"))
+TEXTAREA = "django/forms/widgets/textarea.html"
+
+
 class FastSelectRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
         if template_name == SELECT:
             widget = context["widget"]
             if all(option["template_name"] == OPTION for _, options, _ in widget["optgroups"] for option in options):
                 return render_select(widget).strip()
+        elif template_name in INPUTS:
+            return render_input(context["widget"]).strip()
+        elif template_name == TEXTAREA:
+            return render_textarea(context["widget"]).strip()
         return super().render(template_name, context, request)
