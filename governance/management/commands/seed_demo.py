@@ -30,7 +30,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{module_name}: {summary}")
         # Planner statistics for the rows just written: autovacuum would gather them within minutes,
         # but the first visitors (and a server running with autovacuum off) would meet plans made for
-        # empty tables — the analytics page's main query took 80 ms of PostgreSQL CPU instead of 4.
+        # empty tables — the analytics page's main query took 79 ms instead of ~5.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(self.style.SUCCESS("Demo organisation ready."))
