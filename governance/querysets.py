@@ -154,14 +154,17 @@ class ScopedQuerySet(models.QuerySet):
 
     def _is_pristine(self) -> bool:
         """Is this the model's whole queryset, as the manager hands it out (nothing filtered,
-        annotated, ordered, sliced, selected or prefetched)? Only then is ``restrict()``'s result
-        the same for every caller, so it may be reused (``_restricted_memo``)."""
+        annotated, ordered or unordered, deferred, locked, sliced, selected or prefetched)? Only
+        then is ``restrict()``'s result the same for every caller, so it may be reused
+        (``_restricted_memo``)."""
         q = self.query
         return (not q.where.children and not q.annotations and q.select_related is False and not q.order_by
-                and not q.distinct and q.low_mark == 0 and q.high_mark is None and not q.values_select
-                and q.combinator is None and not q.extra and q.default_cols and len(q.alias_map) <= 1
-                and not self._prefetch_related_lookups and self._fields is None and self._db is None
-                and not self._hints)
+                and q.default_ordering and q.standard_ordering and not q.extra_order_by
+                and q.deferred_loading == (frozenset(), True) and not q.select_for_update
+                and q.group_by is None and not q.distinct and q.low_mark == 0 and q.high_mark is None
+                and not q.values_select and q.combinator is None and not q.extra and q.default_cols
+                and len(q.alias_map) <= 1 and not self._prefetch_related_lookups and self._fields is None
+                and self._db is None and not self._hints)
 
     def _restricted_memo(self, user: User, action: str) -> ScopedQuerySet:
         """``Model.objects.restrict(user, action)`` built once per user object and reused as a

@@ -29,6 +29,22 @@ def test_reused_scope_is_a_fresh_queryset_each_time(cast, org):
     assert codes(OrgUnit.objects.filter(code="AT").restrict(manager, "view")) == set()
 
 
+def test_a_reordered_deferred_or_locking_queryset_is_not_reused_for_plain_callers(cast, org):
+    """Found in review: order_by(), only() and select_for_update() before restrict() must neither be
+    memoised for later plain callers nor get the memoised plain scope."""
+    from django.db import transaction
+
+    leader = cast["leader"]
+    assert not OrgUnit.objects.order_by().restrict(leader, "view").query.default_ordering
+    assert OrgUnit.objects.restrict(leader, "view").ordered  # Meta.ordering kept
+    OrgUnit.objects.only("pk").restrict(leader, "view")
+    assert OrgUnit.objects.restrict(leader, "view").query.deferred_loading == (frozenset(), True)
+    with transaction.atomic():
+        assert OrgUnit.objects.select_for_update().restrict(leader, "view").query.select_for_update
+    assert not OrgUnit.objects.restrict(leader, "view").query.select_for_update
+    assert codes(OrgUnit.objects.only("code").restrict(leader, "view")) == {"EMEA", "DACH", "DE", "AT"}
+
+
 def test_assignment_and_role_changes_on_the_same_object_change_its_scope(cast, org, functions):
     manager = cast["manager_de"]
     assert codes(OrgUnit.objects.restrict(manager, "view")) == {"DE"}
