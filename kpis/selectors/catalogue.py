@@ -8,11 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from governance.models import Function, User
 from kpis.models import KPI, Category, Grain, KPIOwnership, ScorecardCell
-from kpis.selectors.units import LEVEL_ORDER
+from kpis.selectors.units import level_rank
 from partners.models import Partnership
 
 
@@ -72,12 +72,10 @@ def partnership_kpi_cells(user: User, partnership: Partnership) -> list[tuple[KP
     highest org unit the user can see (two queries: PostgreSQL's ``DISTINCT ON`` keeps one cell per
     KPI — the latest month, then the highest level, then the unit's code)."""
     kpis = list(KPI.objects.restrict(user, "view").filter(ownerships__partnership=partnership).distinct())
-    level_rank = Case(*(When(org_unit__level=level, then=Value(rank)) for level, rank in LEVEL_ORDER.items()),
-                      output_field=IntegerField())
     cells = (ScorecardCell.objects.restrict(user, "view")
              .filter(partnership_key=partnership.pk, grain=Grain.MONTH, kpi__in=[k.pk for k in kpis],
                      reporting__gt=0)
-             .annotate(level_rank=level_rank).select_related("org_unit")
+             .annotate(level_rank=level_rank("org_unit__level")).select_related("org_unit")
              .order_by("kpi_id", "-period", "level_rank", "org_unit__code").distinct("kpi_id"))
     best = {c.kpi_id: c for c in cells}
     return [(k, best.get(k.pk)) for k in kpis]

@@ -12,6 +12,12 @@ from governance.models import OrgLevel, OrgUnit, User
 LEVEL_ORDER = {"global": 0, "region": 1, "cluster": 2, "market": 3}
 
 
+def level_rank(level_field: str = "level") -> Case:
+    """``LEVEL_ORDER`` in SQL: 0 for ``level_field`` global … 3 for market (9 for anything else)."""
+    return Case(*(When(**{level_field: level}, then=Value(rank)) for level, rank in LEVEL_ORDER.items()),
+                default=Value(9))
+
+
 @dataclass(slots=True, eq=False)
 class Unit:
     """An org unit as the KPI pages show it (a plain object: cheaper than a model instance)."""
@@ -81,12 +87,11 @@ def unit_search(user: User, query: str, *, limit: int, offset: int = 0) -> tuple
     many match in all. One query, whatever the number of units."""
     visible = OrgUnit.objects.restrict(user, "view")
     found = visible.filter(Q(code__icontains=query) | Q(name__icontains=query))
-    levels = [When(level=level, then=Value(rank)) for level, rank in LEVEL_ORDER.items()]
     matches = (found
                .annotate(fit=Case(When(Q(code__iexact=query) | Q(name__iexact=query), then=Value(0)),
                                   When(Q(code__istartswith=query) | Q(name__istartswith=query), then=Value(1)),
                                   default=Value(2)),
-                         depth=Case(*levels, default=Value(9)),
+                         depth=level_rank(),
                          parent_shown=Case(When(Exists(visible.filter(pk=OuterRef("parent_id"))),
                                                 then=F("parent__name")), default=Value("")),
                          total=Window(Count("pk")))
