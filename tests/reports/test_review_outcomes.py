@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from decisions import services as decisions
 from decisions.models import Decision, EventKind
+from governance.timezones import user_zone
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +175,10 @@ def standing(holders, review, log_de, kpis, record, target, org, partner_a, part
     from kpis.services.rollup import rollup_incremental
     from partners import services as partners
 
-    admin, today, now = holders["admin"], timezone.localdate(), timezone.now()
+    # "Today" as the manager who drafts the agenda reads it (Berlin): near midnight UTC the site's
+    # date and theirs differ, and the agenda counts days overdue in the reader's zone.
+    now = timezone.now()
+    admin, today = holders["admin"], timezone.localdate(now, user_zone(holders["manager_de"]))
 
     def act(title, due_in, r=review, owner="manager_de"):
         return partners.action_create(actor=admin, review=r, title=title, owner=holders[owner],
