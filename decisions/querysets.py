@@ -18,6 +18,7 @@ from django.db import models
 
 from decisions.choices import DECISION_EVENT_KINDS, Stage
 from decisions.visibility import Visibility
+from governance.join_order import WrittenJoinOrderQuerySet
 from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet, is_active_user, member_partnership_ids
 
 
@@ -58,8 +59,10 @@ class HolidayQuerySet(ScopedQuerySet):
     _restrict_change = ScopedQuerySet._nobody
 
 
-class DecisionQuerySet(ScopedQuerySet):
-    """Decisions sit in the subtree of their org unit; partner users see their partnerships' ones."""
+class DecisionQuerySet(WrittenJoinOrderQuerySet, ScopedQuerySet):
+    """Decisions sit in the subtree of their org unit; partner users see their partnerships' ones.
+    The pages' reads of decisions with what they point at joined in are planned in the written
+    order (``in_written_join_order``; governance/join_order.py)."""
 
     actions = (VIEW, CHANGE)
     scope_org_unit_field = "org_unit"

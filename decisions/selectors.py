@@ -67,7 +67,8 @@ def decision_list(*, user: User, filters: dict | None = None, sort: str = "newes
     sorted (``SORT_ORDERS``). Pages and exports (issue 16) read the same selection from here."""
     now = now or timezone.now()
     f = filters or {}
-    qs = Decision.objects.restrict(user, "view").select_related("decision_type", "org_unit", "decider", "partnership")
+    qs = (Decision.objects.restrict(user, "view").select_related("decision_type", "org_unit", "decider", "partnership")
+          .in_written_join_order())
     if f.get("q"):
         qs = qs.search(f["q"])
     if f.get("state"):
@@ -135,7 +136,7 @@ def decision_detail(*, user: User, pk: int) -> Decision:
         may_change=Exists(changeable), is_paused=Exists(running), has_pause_rules=Exists(pausable)).select_related(
         "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
         "deciding_unit", "decided_by", "matrix_version", "review",
-    ).prefetch_related(
+    ).in_written_join_order().prefetch_related(
         Prefetch("kpis", queryset=KPI.objects.restrict(user, "view")),
         Prefetch("participants", queryset=DecisionParticipant.objects.restrict(user, "view").select_related(
             "user", "function", "org_unit")),
@@ -183,7 +184,8 @@ class Queue:
 def queue_for(*, user: User) -> Queue:
     """What waits on ``user``: decisions to decide, to agree to, to give input on, their own vetoed
     requests to revise or withdraw, and their other open requests."""
-    base = Decision.objects.restrict(user, "view").open().select_related("decision_type", "org_unit", "decider")
+    base = (Decision.objects.restrict(user, "view").open().select_related("decision_type", "org_unit", "decider")
+            .in_written_join_order())
     asked = DecisionParticipant.objects.filter(user=user, decision__status=DecisionStatus.OPEN)
     agree_ids = asked.filter(role=RapidRole.AGREE, agreed__isnull=True).values("decision_id")
     input_ids = asked.filter(role__in=[RapidRole.INPUT, RapidRole.RECOMMEND],
