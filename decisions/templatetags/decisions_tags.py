@@ -3,7 +3,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.utils import timezone
 
-from decisions import selectors
+from decisions import presenters, selectors
 from decisions.models import Decision, DecisionState, DecisionStatus
 from decisions.visibility import sees_internal
 from governance.models import INTERNAL_ROLES, Notification
@@ -118,13 +118,14 @@ def role_class(role: str) -> str:
     return ROLE_CLASSES.get(role, "text-bg-light")
 
 
-STATUS_CLASSES = {"open": "text-bg-primary", "blocked": "text-bg-danger", "decided": "text-bg-success",
-                  "withdrawn": "text-bg-secondary"}
+register.filter("status_class", presenters.status_class)
 
 
-@register.filter
-def status_class(status: str) -> str:
-    return STATUS_CLASSES.get(status, "text-bg-light")
+@register.simple_tag(takes_context=True)
+def decision_rows(context, decisions):
+    """The decision table's rows (``decisions.presenters.decision_rows_html``) with the page's
+    ``now`` and ``show_internal``."""
+    return presenters.decision_rows_html(decisions, now=context["now"], show_internal=context["show_internal"])
 
 
 EVENT_ICONS = {"logged": "journal-plus", "input_given": "chat-left-text", "agreed": "hand-thumbs-up",
