@@ -118,3 +118,30 @@ def test_openapi_schema_is_served_and_valid(api, cast):
     assert "/api/v1/org-units/{code}/" in schema["paths"]
     docs = api(cast["admin"]).get("/api/v1/docs/")
     assert docs.status_code == 200 and b"drf_spectacular_sidecar" in docs.content  # local assets, no CDN
+
+
+@pytest.mark.parametrize(("query", "count", "rows", "has_next", "queries"), [
+    ("", 8, 8, False, 1),  # fits the page: its rows are the count, no COUNT(*)
+    ("?page_size=8", 8, 8, False, 2),  # exactly a page: counted
+    ("?page_size=3", 8, 3, True, 2),  # first of three pages: counted, rows read once
+    ("?page_size=3&page=3", 8, 2, False, 2),  # a later page: as Django pages it
+    ("?page_size=3&page=last", 8, 2, False, 2),
+])
+def test_list_pages_count_and_link_as_before_with_a_count_only_when_needed(api, cast, query, count, rows, has_next,
+                                                                          queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(cast["admin"])
+    client.get("/api/v1/org-units/")  # the token's and user's reads, once
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(f"/api/v1/org-units/{query}").json()
+    assert (body["count"], len(body["results"]), body["next"] is not None) == (count, rows, has_next)
+    org_unit_queries = [q for q in ctx.captured_queries if '"governance_orgunit"' in q["sql"].split("WHERE")[0]]
+    assert len(org_unit_queries) == queries
+
+
+def test_an_empty_list_is_one_empty_page(api, cast):
+    body = api(cast["partner"]).get("/api/v1/org-units/?search=nothing-matches-this").json()
+    assert body["count"] == 0 and body["results"] == [] and body["next"] is None
+    assert api(cast["partner"]).get("/api/v1/org-units/?page=2").status_code == 404
