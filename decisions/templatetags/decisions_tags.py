@@ -59,7 +59,8 @@ def stuck_decisions_panel(user, unit):
     that ``user`` may see, each linked, with why it is stuck; one query (a row more than shown
     tells whether there are more, which the decision list's ``stuck`` filter lists)."""
     now = timezone.now()
-    found = selectors.stuck_decisions(user=user, org_unit_id=unit.pk, now=now, limit=STUCK_ON_DASHBOARD + 1)
+    found = selectors.stuck_decisions(user=user, org_unit_id=unit.pk, now=now, limit=STUCK_ON_DASHBOARD + 1,
+                                     brief=True)
     shown = found[:STUCK_ON_DASHBOARD]
     return {"rows": [(d, selectors.stuck_reasons(d, now)) for d in shown], "more": len(found) > len(shown),
             "unit": unit, "now": now}

@@ -97,3 +97,28 @@ def test_the_panel_is_one_query_whatever_the_number_of_stuck_decisions(client, h
     assert len(after.captured_queries) == len(before.captured_queries)
     panel = _panel(html)
     assert len(re.findall(r'href="/decisions/\d+/"', panel)) == 8 and "More are stuck" in panel
+
+
+def test_the_panels_brief_read_lists_the_same_stuck_decisions_without_the_decider(holders, log_de, org):
+    """The dashboard panel's read (``brief``): the same decisions, type, unit, SLA and reasons as the
+    full read, in one statement without the decider's join (nothing deferred is read later)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = timezone.now()
+    log_de(title="Late tender price", now=now - timedelta(days=3))
+    escalate_overdue(now=now)
+    log_de(title="Fresh rebate", now=now - timedelta(hours=13))
+    log_de(title="Just asked", now=now)
+    leader = holders["leader"]
+    full = selectors.stuck_decisions(user=leader, org_unit_id=org["DACH"].pk, now=timezone.now())
+    with CaptureQueriesContext(connection) as ctx:
+        brief = selectors.stuck_decisions(user=leader, org_unit_id=org["DACH"].pk, now=timezone.now(),
+                                          brief=True)
+        shown = [(d.pk, d.title, d.decision_type.name, d.org_unit.code, d.sla_due_at,
+                  selectors.stuck_reasons(d, now)) for d in brief]
+    assert len(ctx.captured_queries) == 1  # nothing deferred is read afterwards
+    assert '"governance_user"' not in ctx.captured_queries[0]["sql"]
+    assert shown == [(d.pk, d.title, d.decision_type.name, d.org_unit.code, d.sla_due_at,
+                      selectors.stuck_reasons(d, now)) for d in full]
+    assert [d.title for d in brief] == ["Late tender price", "Fresh rebate"]
