@@ -52,3 +52,36 @@ def test_function_owners_are_those_of_the_kpis_the_user_may_see(cast, kpis, part
         dashboard_kpis(cast["leader"])
     assert len(ctx.captured_queries) == 2
     assert '"kpis_kpi"' not in ctx.captured_queries[1]["sql"]  # no scope subquery: the first read's KPIs
+
+
+def test_figures_read_as_before_the_faster_blank_test():
+    """``value_formatter`` and ``pct`` tell a missing figure by ``isinstance(v, str)`` rather than
+    ``v == ""`` (issue 22): the same text for every kind of figure a page passes them."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from django.utils.safestring import mark_safe
+
+    from kpis.templatetags.kpis_tags import pct
+    from kpis.values import _compact, value_formatter
+
+    def old_formatter(kpi):
+        if kpi.kind == "percent":
+            return lambda v: "—" if v is None or v == "" else f"{float(v) * 100:.1f}%"
+        if kpi.unit in ("EUR", "USD", "GBP", "JPY"):
+            symbol = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}[kpi.unit]
+            return lambda v: "—" if v is None or v == "" else symbol + _compact(float(v))
+        return lambda v: "—" if v is None or v == "" else _compact(float(v)) + (f" {kpi.unit}" if kpi.unit else "")
+
+    def old_pct(v):
+        return "—" if v is None or v == "" else f"{float(v) * 100:.0f}%"
+
+    figures = [None, "", mark_safe(""), 0, 0.0, Decimal("0"), Decimal("-0.000001"), Decimal("0.637"), 1, 12.5,
+               Decimal("99.95"), Decimal("12345.678"), -4_200_000, Decimal("1.5E+9"), "3.25", mark_safe("7")]
+    kpis = [SimpleNamespace(kind=kind, unit=unit) for kind, unit in
+            [("percent", "%"), ("currency", "EUR"), ("currency", "JPY"), ("duration", "days"), ("number", ""),
+             ("count", None)]]
+    for kpi in kpis:
+        new, old = value_formatter(kpi), old_formatter(kpi)
+        assert [new(v) for v in figures] == [old(v) for v in figures]
+    assert [pct(v) for v in figures] == [old_pct(v) for v in figures]
