@@ -49,7 +49,8 @@ class KPIRow:
 def dashboard_kpis(user: User) -> tuple[list[KPIRow], dict[int, list[tuple[Function, Decimal]]]]:
     """The KPIs the user may see (one query), each with ``is_shared`` read as "is there a second
     ownership row" (one index probe per KPI, never the co-owners themselves), and their function
-    owners with weights by KPI id (one query, at most KPIs × functions rows)."""
+    owners with weights by KPI id (one query over the function ownerships, at most KPIs × functions
+    rows; those of KPIs the user may not see are dropped here)."""
     second_owner = KPIOwnership.objects.filter(kpi=OuterRef("pk")).order_by().values("pk")[1:2]  # any order
     fields = ("pk", "code", "name", "unit", "direction", "aggregation", "category", "kind")
     kpis = [KPIRow(pk=row.pk, code=row.code, name=row.name, unit=row.unit, direction=row.direction,
@@ -57,13 +58,17 @@ def dashboard_kpis(user: User) -> tuple[list[KPIRow], dict[int, list[tuple[Funct
                    is_shared=row.second_owner is not None)
             for row in KPI.objects.restrict(user, "view").annotate(second_owner=Subquery(second_owner))
             .values_list(*fields, "second_owner", named=True)]
+    # Function ownerships of every KPI, kept for the visible ones here: the catalogue is small, and
+    # the visible KPIs are the rows just read (not the scope's subquery built and compiled again).
+    visible = {k.pk for k in kpis}
     functions: dict[int, Function] = {}
     owners: dict[int, list[tuple[Function, Decimal]]] = defaultdict(list)
     for kpi_id, weight, fid, code, name in (
-            KPIOwnership.objects.filter(function__isnull=False, kpi__in=KPI.objects.restrict(user, "view").values("pk"))
-            .order_by("pk").values_list("kpi_id", "weight", "function_id", "function__code", "function__name")):
-        function = functions.get(fid) or functions.setdefault(fid, Function(pk=fid, code=code, name=name))
-        owners[kpi_id].append((function, weight))
+            KPIOwnership.objects.filter(function__isnull=False).order_by("pk")
+            .values_list("kpi_id", "weight", "function_id", "function__code", "function__name")):
+        if kpi_id in visible:
+            function = functions.get(fid) or functions.setdefault(fid, Function(pk=fid, code=code, name=name))
+            owners[kpi_id].append((function, weight))
     return kpis, owners
 
 

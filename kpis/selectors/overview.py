@@ -89,16 +89,20 @@ class Dashboard:
 
 def dashboard_objectives(user: User, kpis: dict[int, KPIRow]) -> list[tuple[StrategicObjective, list[KPIRow]]]:
     """The top-level objectives the user may see (the cascade's roots) with their KPIs, in one query (a row per
-    objective × KPI; an objective without KPIs comes once, with none)."""
+    objective × KPI; an objective without KPIs comes once, with none). ``kpis``: the visible KPIs in the
+    catalogue's order (category, code), which is the order each objective's KPIs are listed in (sorted
+    here: ordering in SQL joined the KPI table for it)."""
+    position = {pk: i for i, pk in enumerate(kpis)}
     out: dict[int, tuple[StrategicObjective, list[KPIRow]]] = {}
     for pk, code, title, description, kpi_id in (
             StrategicObjective.objects.restrict(user, "view").filter(parent__isnull=True)
-            .order_by("order", "code", "kpis__category", "kpis__code")
-            .values_list("pk", "code", "title", "description", "kpis")):
+            .order_by("order", "code").values_list("pk", "code", "title", "description", "kpis")):
         objective, linked = out.get(pk) or out.setdefault(
             pk, (StrategicObjective(pk=pk, code=code, title=title, description=description), []))
         if kpi_id in kpis:
             linked.append(kpis[kpi_id])
+    for _objective, linked in out.values():
+        linked.sort(key=lambda k: position[k.pk])
     return list(out.values())
 
 

@@ -29,7 +29,9 @@ def kpi_change(diff, kpi) -> str:
 
 @register.filter
 def pct(value) -> str:
-    if value is None or value == "":  # "": the template's missing cell (a KPI with no data in the period)
+    # "": the template's missing cell (a KPI with no data in the period); not ``value == ""`` (slow for a
+    # Decimal: ``kpis.values.value_formatter``).
+    if value is None or (isinstance(value, str) and not value):
         return "—"
     return f"{float(value) * 100:.0f}%"
 

@@ -97,3 +97,66 @@ def test_the_panel_is_one_query_whatever_the_number_of_stuck_decisions(client, h
     assert len(after.captured_queries) == len(before.captured_queries)
     panel = _panel(html)
     assert len(re.findall(r'href="/decisions/\d+/"', panel)) == 8 and "More are stuck" in panel
+
+
+def test_the_panels_brief_read_lists_the_same_stuck_decisions_without_the_decider(holders, log_de, org):
+    """The dashboard panel's read (``brief``): the same decisions, type, unit, SLA and reasons as the
+    full read, in one statement without the decider's join (nothing deferred is read later)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = timezone.now()
+    log_de(title="Late tender price", now=now - timedelta(days=3))
+    escalate_overdue(now=now)
+    log_de(title="Fresh rebate", now=now - timedelta(hours=13))
+    log_de(title="Just asked", now=now)
+    leader = holders["leader"]
+    full = selectors.stuck_decisions(user=leader, org_unit_id=org["DACH"].pk, now=timezone.now())
+    with CaptureQueriesContext(connection) as ctx:
+        brief = selectors.stuck_decisions(user=leader, org_unit_id=org["DACH"].pk, now=timezone.now(),
+                                          brief=True)
+        shown = [(d.pk, d.title, d.decision_type.name, d.org_unit.code, d.sla_due_at,
+                  selectors.stuck_reasons(d, now)) for d in brief]
+    assert len(ctx.captured_queries) == 1  # nothing deferred is read afterwards
+    assert '"governance_user"' not in ctx.captured_queries[0]["sql"]
+    assert shown == [(d.pk, d.title, d.decision_type.name, d.org_unit.code, d.sla_due_at,
+                      selectors.stuck_reasons(d, now)) for d in full]
+    assert [d.title for d in brief] == ["Late tender price", "Fresh rebate"]
+
+
+# The panel's loop in templates/decisions/_stuck_decisions.html before issue 22 wrote it in Python
+# (``decisions_tags.stuck_rows_html``).
+STUCK_ROWS_TEMPLATE = """{% for d, why in rows %}
+    <li class="list-group-item d-flex justify-content-between align-items-start gap-2">
+      <div class="text-truncate"><a class="text-decoration-none" href="{% url 'decisions:detail' d.pk %}">{{ d.title }}</a>
+        <div class="small text-body-secondary text-truncate">{{ d.decision_type.name }} · {{ d.org_unit.code }} · SLA {{ d.sla_due_at|when:"short" }}</div></div>
+      <span class="d-flex flex-wrap gap-1 justify-content-end">{% for w in why %}<span class="badge {% if w == 'overdue' %}text-bg-danger{% elif w == 'waiting on an agree' %}text-bg-warning{% else %}text-bg-secondary{% endif %}">{% if w == 'overdue' %}<i class="bi bi-clock-history" aria-hidden="true"></i>{% elif w == 'waiting on an agree' %}<i class="bi bi-hand-thumbs-up" aria-hidden="true"></i>{% else %}<i class="bi bi-arrow-up-circle" aria-hidden="true"></i>{% endif %} {{ w }}</span>{% endfor %}</span>
+    </li>
+    {% endfor %}"""  # noqa: E501 - the template's lines as they were
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "Asia/Tokyo"])
+def test_the_panels_rows_are_what_the_template_wrote(zone):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    from decisions.templatetags.decisions_tags import stuck_rows_html
+
+    def decision(pk, title, type_name, code, sla):
+        return SimpleNamespace(pk=pk, title=title, decision_type=SimpleNamespace(name=type_name),
+                               org_unit=SimpleNamespace(code=code), sla_due_at=sla)
+
+    rows = [
+        (decision(1, "Late tender price", "Price exception", "DE", datetime(2026, 3, 2, 8, 0, tzinfo=UTC)),
+         ["overdue", "escalated to L1", "waiting on an agree"]),
+        (decision(22, 'Rebate <b>"A&B"</b> it\'s', "Type & <i>kind</i>", "D'E", datetime(2026, 12, 31, 23, 30,
+                                                                                            tzinfo=UTC)),
+         ["escalated to L2"]),
+        (decision(333, "No reasons", "T", "AT", None), []),
+        (decision(4444, "Waiting", "T", "AT", datetime(2025, 6, 1, 12, 0, tzinfo=UTC)), ["waiting on an agree"]),
+    ]
+    with timezone.override(zone):
+        for shown in (rows, rows[:1], []):
+            assert stuck_rows_html(shown) == Template(STUCK_ROWS_TEMPLATE).render(Context({"rows": shown}))
