@@ -125,7 +125,7 @@ def stuck_decisions(*, user: User, org_unit_id: int | None = None, partnership_i
     qs = qs.stuck(now)
     qs = (qs.select_related("decision_type", "org_unit").only(*STUCK_BRIEF_FIELDS) if brief
           else qs.select_related("decision_type", "org_unit", "decider"))
-    return list(qs.order_by("sla_due_at", "pk")[:limit])
+    return list(qs.in_written_join_order().order_by("sla_due_at", "pk")[:limit])
 
 
 def stuck_reasons(d: Decision, now: datetime) -> list[str]:

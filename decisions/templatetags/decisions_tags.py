@@ -1,17 +1,13 @@
 from decimal import ROUND_HALF_UP, Decimal
-from html import escape  # Django's escape() adds a lazy-string wrapper, slower in loops (docs/benchmarks.md)
 
 from django import template
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from decisions import presenters, selectors
 from decisions.models import Decision, DecisionState, DecisionStatus
 from decisions.visibility import sees_internal
 from governance.models import INTERNAL_ROLES, Notification
 from governance.querysets import CHANGE, can
-from governance.templatetags.accord_time import when
 from kpis.models import KPI
 
 register = template.Library()
@@ -57,32 +53,6 @@ def action_serves(action, user, review):
 STUCK_ON_DASHBOARD = 8
 # A reason's badge on the panel (``stuck_reasons``' words): its colour and icon; any other (escalated to Ln)
 # is grey with an arrow.
-_REASON_BADGES = {"overdue": ("text-bg-danger", "bi-clock-history"),
-                  "waiting on an agree": ("text-bg-warning", "bi-hand-thumbs-up")}
-_OTHER_BADGE = ("text-bg-secondary", "bi-arrow-up-circle")
-
-
-def stuck_rows_html(rows) -> str:
-    """The panel's list items, one per (decision, reasons) of ``rows``: written here rather than by a
-    template loop (its tags cost ~1.5 ms for eight rows on every dashboard; issue 22). Character for
-    character what the loop wrote (tests/decisions/test_stuck.py); values escaped with ``html.escape``,
-    which escapes as Django's autoescape does."""
-    out = []
-    for d, why in rows:
-        badges = []
-        for w in why:
-            tone, icon = _REASON_BADGES.get(w, _OTHER_BADGE)
-            badges.append(f'<span class="badge {tone}"><i class="bi {icon}" aria-hidden="true"></i> {escape(w)}</span>')
-        out.append(f'\n    <li class="list-group-item d-flex justify-content-between align-items-start gap-2">\n'
-                   f'      <div class="text-truncate"><a class="text-decoration-none" '
-                   f'href="{escape(reverse("decisions:detail", args=[d.pk]))}">{escape(d.title)}</a>\n'
-                   f'        <div class="small text-body-secondary text-truncate">{escape(d.decision_type.name)} · '
-                   f'{escape(d.org_unit.code)} · SLA {when(d.sla_due_at, "short")}</div></div>\n'
-                   f'      <span class="d-flex flex-wrap gap-1 justify-content-end">{"".join(badges)}</span>\n'
-                   f'    </li>\n    ')
-    return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or built by us
-
-
 @register.inclusion_tag("decisions/_stuck_decisions.html")
 def stuck_decisions_panel(user, unit):
     """The leader's dashboard panel: the stuck decisions under ``unit`` (a ``kpis.selectors.Unit``)
@@ -93,7 +63,7 @@ def stuck_decisions_panel(user, unit):
                                      brief=True)
     shown = found[:STUCK_ON_DASHBOARD]
     rows = [(d, selectors.stuck_reasons(d, now)) for d in shown]
-    return {"rows": rows, "rows_html": stuck_rows_html(rows), "more": len(found) > len(shown), "unit": unit,
+    return {"rows": rows, "rows_html": presenters.stuck_rows_html(rows), "more": len(found) > len(shown), "unit": unit,
             "now": now}
 
 

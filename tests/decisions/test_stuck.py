@@ -125,7 +125,7 @@ def test_the_panels_brief_read_lists_the_same_stuck_decisions_without_the_decide
 
 
 # The panel's loop in templates/decisions/_stuck_decisions.html before issue 22 wrote it in Python
-# (``decisions_tags.stuck_rows_html``).
+# (``decisions.presenters.stuck_rows_html``).
 STUCK_ROWS_TEMPLATE = """{% for d, why in rows %}
     <li class="list-group-item d-flex justify-content-between align-items-start gap-2">
       <div class="text-truncate"><a class="text-decoration-none" href="{% url 'decisions:detail' d.pk %}">{{ d.title }}</a>
@@ -142,7 +142,7 @@ def test_the_panels_rows_are_what_the_template_wrote(zone):
 
     from django.template import Context, Template
 
-    from decisions.templatetags.decisions_tags import stuck_rows_html
+    from decisions.presenters import stuck_rows_html
 
     def decision(pk, title, type_name, code, sla):
         return SimpleNamespace(pk=pk, title=title, decision_type=SimpleNamespace(name=type_name),

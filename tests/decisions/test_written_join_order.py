@@ -1,6 +1,7 @@
-"""governance/join_order.py: the decision pages' reads are planned in their written join order
-(``join_collapse_limit = 1`` while they run), every other query with the server's setting, and a
-failed read inside a transaction leaves no setting behind."""
+"""governance/join_order.py: the decision pages' reads (list, page, queue, the dashboard's stuck
+decisions) are planned in their written join order (``join_collapse_limit = 1`` while they run),
+every other query with the server's setting, and a failed read inside a transaction leaves no
+setting behind."""
 
 from __future__ import annotations
 
@@ -67,3 +68,5 @@ def test_the_decision_pages_reads_ask_for_it(holders, log_de, monkeypatch):
     assert len(used) == 2
     assert selectors.queue_for(user=user).requested == [decision]
     assert len(used) == 7  # its five lists
+    selectors.stuck_decisions(user=user, brief=True)
+    assert len(used) == 8
