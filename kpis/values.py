@@ -239,15 +239,20 @@ def value_formatter(kpi) -> Callable[[Any], str]:
     dashboard formats thousands of cells of the same KPI with one of these. Percent KPIs are
     fractions on every aggregation (0.64 → 64.0%)."""
     unit = getattr(kpi, "unit", "") or ""
-    # No figure: None, or "" (a template's missing cell). Tested as a str rather than ``v == ""``, which
-    # for a Decimal asks the numbers ABCs (isinstance) on every call: the dashboard formats ~1,000 figures.
     if display_scale(kpi) != 1:
-        return lambda v: "—" if v is None or (isinstance(v, str) and not v) else f"{float(v) * 100:.1f}%"
+        return lambda v: "—" if is_blank(v) else f"{float(v) * 100:.1f}%"
     if unit in CURRENCY:
         symbol = CURRENCY[unit]
-        return lambda v: "—" if v is None or (isinstance(v, str) and not v) else symbol + _compact(float(v))
+        return lambda v: "—" if is_blank(v) else symbol + _compact(float(v))
     suffix = f" {unit}" if unit else ""
-    return lambda v: "—" if v is None or (isinstance(v, str) and not v) else _compact(float(v)) + suffix
+    return lambda v: "—" if is_blank(v) else _compact(float(v)) + suffix
+
+
+def is_blank(value: Any) -> bool:
+    """No figure: None, or "" (a template's missing cell). Tested as a str rather than ``value == ""``,
+    which for a Decimal asks the numbers ABCs (isinstance) on every call: the dashboard formats ~1,000
+    figures."""
+    return value is None or (isinstance(value, str) and not value)
 
 
 def typed_back(kpi, value: Decimal | None) -> str:

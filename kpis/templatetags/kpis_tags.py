@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import template
 
 from kpis.selectors import partnership_kpi_cells
-from kpis.values import value_formatter
+from kpis.values import is_blank, value_formatter
 
 register = template.Library()
 
@@ -29,9 +29,7 @@ def kpi_change(diff, kpi) -> str:
 
 @register.filter
 def pct(value) -> str:
-    # "": the template's missing cell (a KPI with no data in the period); not ``value == ""`` (slow for a
-    # Decimal: ``kpis.values.value_formatter``).
-    if value is None or (isinstance(value, str) and not value):
+    if is_blank(value):  # "": the template's missing cell (a KPI with no data in the period)
         return "—"
     return f"{float(value) * 100:.0f}%"
 
