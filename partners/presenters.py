@@ -215,3 +215,27 @@ def enablement_items_html(items, *, today: date, can_manage: bool, csrf_input: s
             "          </div>\n"
             "        </li>\n        ")
     return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
+
+
+def _gap_pill(gap: int | None) -> str:
+    """A dimension's gap (internal minus partner): a dash, "aligned", or the signed points (big from two)."""
+    if gap is None:
+        return '<span class="text-body-secondary">—</span>'
+    if gap == 0:
+        return '<span class="gap-pill gap-0">aligned</span>'
+    return f'<span class="gap-pill {"gap-big" if abs(gap) >= 2 else "gap-small"}">{"+" if gap > 0 else ""}{gap}</span>'
+
+
+def maturity_rows_html(dimensions) -> SafeString:
+    """The partnership page's maturity table rows (``partners.selectors.Maturity.dimensions``):
+    each dimension's latest internal and partner score and the gap between them."""
+    rows = []
+    for d in dimensions:
+        rows.append(
+            "\n              <tr>\n"
+            f"                <td>{escape(d.label)}</td>\n"
+            f'                <td class="text-center">{d.internal or "—"}</td>\n'
+            f'                <td class="text-center">{d.partner or "—"}</td>\n'
+            f'                <td class="text-center">{_gap_pill(d.gap)}</td>\n'
+            "              </tr>\n            ")
+    return mark_safe("".join(rows))  # noqa: S308 - the labels are escaped, the rest are numbers
