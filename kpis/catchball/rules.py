@@ -24,13 +24,22 @@ def side_of(user, *, org_unit, partnership) -> str | None:
     """``"parent"``, ``"child"`` or ``None`` for ``user`` on the proposal key (org unit, partnership)."""
     if partnership is not None:
         if user.is_partner:
-            return CHILD if partnership.members.filter(pk=user.pk).exists() else None
+            return CHILD if _is_member(user, partnership) else None
         return PARENT if can(user, LOG, partnership) and can(user, LOG, org_unit) else None
     if user.is_partner:
         return None
     if user.is_admin or (org_unit.parent_id is not None and can(user, LOG, org_unit.parent)):
         return PARENT
     return CHILD if org_unit.pk in assignment_unit_ids(user) else None
+
+
+def _is_member(user, partnership) -> bool:
+    """Whether ``user`` is one of ``partnership``'s members: from its prefetched ``members`` when
+    the caller loaded them (the partnership page does), else one query."""
+    prefetched = getattr(partnership, "_prefetched_objects_cache", {}).get("members")
+    if prefetched is not None:
+        return any(member.pk == user.pk for member in prefetched)
+    return partnership.members.filter(pk=user.pk).exists()
 
 
 def child_side(*, org_unit, partnership) -> list:

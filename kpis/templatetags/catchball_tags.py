@@ -1,16 +1,24 @@
 from django import template
 
+from kpis.catchball.presenters import proposals_html
 from kpis.catchball.selectors import exact_value, proposals_for
 
 register = template.Library()
 
 
-@register.inclusion_tag("kpis/catchball/_proposals.html")
-def target_proposals(partnership, user, next_url: str = ""):
+@register.simple_tag(takes_context=True)
+def target_proposals(context, partnership, user, next_url: str = ""):
     """The partnership page's "Target proposals" panel (the partner's portal): open negotiations
     with accept/counter where it is the reader's turn, and the agreed ones."""
-    return {"proposals": proposals_for(user=user, partnership=partnership, limit=12), "user": user,
-            "next_url": next_url, "compact": True}
+    return proposals_html(proposals_for(user=user, partnership=partnership, limit=12), user=user, next_url=next_url,
+                          compact=True, csrf_token=context.get("csrf_token"))
+
+
+@register.simple_tag(takes_context=True)
+def proposals_list(context, proposals, user, next_url: str = ""):
+    """The proposals page's list of ``proposals``, with accept/counter where it is the reader's turn."""
+    return proposals_html(proposals, user=user, next_url=next_url, compact=False,
+                          csrf_token=context.get("csrf_token"))
 
 
 @register.filter(name="exact_value")

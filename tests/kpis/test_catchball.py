@@ -193,6 +193,29 @@ def test_the_list_is_scoped_and_its_query_count_pinned(api, cast, proposed, kpis
     assert [r["id"] for r in api(cast["partner"]).get(URL).json()["results"]] == [proposed.pk]
 
 
+def test_the_partnership_panel_reads_proposals_and_steps_in_two_queries(cast, proposed, partner_a,
+                                                                         django_assert_num_queries):
+    """Issue 22: on the partnership page (its members prefetched) a partner user's side comes from
+    those members — no query of its own — and the steps are read with their proposals only; without
+    the prefetch the side is one query more. Either way the same side, turn and steps."""
+    from kpis.catchball.selectors import proposals_for
+    from partners.models import Partnership
+
+    services.proposal_counter(actor=cast["partner"], proposal=proposed, value="900", comment="Too high", now=T0)
+    page = Partnership.objects.prefetch_related("members").get(pk=partner_a.pk)
+    with django_assert_num_queries(2):
+        [on_page] = proposals_for(user=cast["partner"], partnership=page, limit=12)
+    plain = Partnership.objects.get(pk=partner_a.pk)
+    with django_assert_num_queries(3):
+        [alone] = proposals_for(user=cast["partner"], partnership=plain, limit=12)
+    for p in (on_page, alone):
+        steps = [s.kind for s in p.steps.all()]
+        assert (p.your_side, p.your_turn, steps) == ("child", False, ["proposed", "countered"])
+    assert on_page.partnership is page
+    [leaders] = proposals_for(user=cast["leader"], partnership=page)
+    assert (leaders.your_side, leaders.your_turn) == ("parent", True)
+
+
 # --- pages -----------------------------------------------------------------------------------------------
 
 def test_the_partner_counters_and_accepts_from_their_partnership_page(client, cast, proposed, partner_a):

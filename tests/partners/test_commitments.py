@@ -112,6 +112,12 @@ def test_attainment_reads_every_commitment_at_once(ours, march, cast, functions,
                               decision_type=price_exception, days=5, target=Decimal("0.5"))
     with django_assert_num_queries(5):
         results = attainment(viewer=cast["partner"], partnership=partner_a, months=[MARCH], now=at(31, 10))
+    # The partnership page's object, its org units prefetched: the markets are found from those.
+    page = type(partner_a).objects.prefetch_related("org_units").get(pk=partner_a.pk)
+    with django_assert_num_queries(5):
+        on_page = attainment(viewer=cast["partner"], partnership=page, months=[MARCH], now=at(31, 10))
+    assert [(r.commitment, r.on_time, r.breaches) for r in on_page] == [
+        (r.commitment, r.on_time, r.breaches) for r in results]
     assert [r.commitment.name for r in results] == [
         "Also within 5 days", "Price exceptions answered within 2 business days", "Sell-out by working day 5"]
     items = [b.item for b in results[1].breaches]

@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from partners.choices import PartnerKind, PartnershipStatus, PartnershipType, PartnerStatus
 from partners.models import MATURITY_LEVELS
-from partners.presenters import directory_rows_html, enablement_items_html, open_actions_html, reviews_html
+from partners.presenters import (
+    directory_rows_html,
+    enablement_items_html,
+    maturity_rows_html,
+    open_actions_html,
+    reviews_html,
+)
+from partners.selectors import DimensionGap
 
 # The rows of templates/partners/directory.html before issue 22 (the loop with its indentation).
 ROWS_TEMPLATE = """{% for partner in page %}
@@ -230,3 +237,28 @@ def test_enablement_items_are_the_template_loop(can_manage):
             "enablement": ITEMS, "today": TODAY, "can_manage_enablement": can_manage, "csrf_token": "token123"}))
         assert enablement_items_html(ITEMS, today=TODAY, can_manage=can_manage, csrf_input=CSRF) == expected
     assert "21 Mar 2026 (late)" in expected
+
+
+# The maturity table's loop of templates/partners/partnership_detail.html before issue 22.
+MATURITY_TEMPLATE = """{% for d in dimensions %}
+              <tr>
+                <td>{{ d.label }}</td>
+                <td class="text-center">{{ d.internal|default:"—" }}</td>
+                <td class="text-center">{{ d.partner|default:"—" }}</td>
+                <td class="text-center">{% if d.gap is None %}<span class="text-body-secondary">—</span>{% elif d.gap == 0 %}<span class="gap-pill gap-0">aligned</span>{% else %}<span class="gap-pill {% if d.gap >= 2 or d.gap <= -2 %}gap-big{% else %}gap-small{% endif %}">{% if d.gap > 0 %}+{% endif %}{{ d.gap }}</span>{% endif %}</td>
+              </tr>
+            {% endfor %}"""  # noqa: E501 - the template's lines as they were
+
+
+@pytest.mark.parametrize("scores", [
+    [(5, 1), (1, 5), (3, 3), (4, 3), (2, 3), (4, 2)],  # big and small gaps both ways, aligned
+    [(None, 4), (3, None), (None, None), (1, 1), (5, 3), (2, 4)],  # one side missing
+    [(None, None)] * 6,
+], ids=["gaps", "one side", "none"])
+def test_maturity_rows_are_the_template_loop(scores):
+    labels = ["Strategy alignment", "Shared KPIs", "Governance & decision <rights>", 'Data "sharing"',
+              "Joint planning", "Value delivery"]
+    dimensions = [DimensionGap(field=f"f{i}", label=label, internal=internal, partner=partner)
+                  for i, (label, (internal, partner)) in enumerate(zip(labels, scores, strict=True))]
+    expected = Template(MATURITY_TEMPLATE).render(Context({"dimensions": dimensions}))
+    assert maturity_rows_html(dimensions) == expected
