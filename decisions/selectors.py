@@ -32,6 +32,7 @@ from decisions.services import matrix_cells, matrix_diff
 from decisions.services.forums import next_meetings
 from decisions.services.stages import party_label, seconds_on_calendar, stage_intervals
 from decisions.visibility import redact_stage, sees_internal
+from governance import join_order
 from governance.models import Function, OrgUnit, User
 from governance.querysets import assignment_unit_ids
 from kpis.models import KPI
@@ -195,21 +196,21 @@ class Queue:
 def queue_for(*, user: User) -> Queue:
     """What waits on ``user``: decisions to decide, to agree to, to give input on, their own vetoed
     requests to revise or withdraw, and their other open requests."""
-    base = (Decision.objects.restrict(user, "view").open().select_related("decision_type", "org_unit", "decider")
-            .in_written_join_order())
+    base = Decision.objects.restrict(user, "view").open().select_related("decision_type", "org_unit", "decider")
     asked = DecisionParticipant.objects.filter(user=user, decision__status=DecisionStatus.OPEN)
     agree_ids = asked.filter(role=RapidRole.AGREE, agreed__isnull=True).values("decision_id")
     input_ids = asked.filter(role__in=[RapidRole.INPUT, RapidRole.RECOMMEND],
                              input_at__isnull=True).values("decision_id")
     order = ("due_at", "pk")
     mine = base.filter(requested_by=user)
-    return Queue(
-        to_decide=list(base.filter(decider=user).order_by(*order)[:100]),
-        to_agree=list(base.filter(pk__in=agree_ids).order_by(*order)[:100]),
-        to_input=list(base.filter(pk__in=input_ids).order_by(*order)[:100]),
-        requested=list(mine.filter(blocked=False).order_by(*order)[:100]),
-        to_revise=list(mine.filter(blocked=True).order_by(*order)[:100]),
-    )
+    with join_order.written_join_order():  # the five lists, planned in their written order
+        return Queue(
+            to_decide=list(base.filter(decider=user).order_by(*order)[:100]),
+            to_agree=list(base.filter(pk__in=agree_ids).order_by(*order)[:100]),
+            to_input=list(base.filter(pk__in=input_ids).order_by(*order)[:100]),
+            requested=list(mine.filter(blocked=False).order_by(*order)[:100]),
+            to_revise=list(mine.filter(blocked=True).order_by(*order)[:100]),
+        )
 
 
 def answers_owed(*, user: User, decisions, limit: int = 20) -> list[Decision]:

@@ -16,13 +16,6 @@ from django.utils.timezone import template_localtime
 from kpis.catchball.selectors import exact_value
 
 
-def csrf_field(token) -> str:
-    """What ``{% csrf_token %}`` writes for the context's ``csrf_token``."""
-    if not token or token == "NOTPROVIDED":  # noqa: S105 - Django's marker for "no token", not a secret
-        return ""
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(token))}">'
-
-
 def _waiting(p) -> str:
     """The badge of a proposal: agreed, the reader's turn, or whom it waits on."""
     if p.status == "agreed":
@@ -82,18 +75,19 @@ def _proposal(p, *, is_partner: bool, next_input: str, csrf: str) -> str:
             "    </li>\n    ")
 
 
-def proposals_html(proposals, *, user, next_url: str, compact: bool, csrf_token) -> SafeString:
+def proposals_html(proposals, *, user, next_url: str, compact: bool, csrf_input: str) -> SafeString:
     """The proposals (``kpis.catchball.selectors.proposals_for``'s, each with ``your_side`` and
     ``your_turn``): KPI, month, partnership or unit, the value on the table, whose turn, the steps,
     and accept/counter on the reader's turn. ``compact`` (the partnership page): nothing when there
-    is no proposal, and a link to all proposals for internal readers. ``csrf_token``: the context's."""
+    is no proposal, and a link to all proposals for internal readers. ``csrf_input``: what
+    ``{% csrf_token %}`` writes."""
     if compact and not proposals:
         return mark_safe("\n\n")
     link = (f'<a class="btn btn-sm btn-outline-primary" href="{reverse("kpis:proposals")}">All proposals</a>'
             if compact and not user.is_partner else "")
-    csrf = csrf_field(csrf_token)
     next_input = f'<input type="hidden" name="next" value="{escape(next_url)}">'
-    items = ("".join(_proposal(p, is_partner=user.is_partner, next_input=next_input, csrf=csrf) for p in proposals)
+    items = ("".join(_proposal(p, is_partner=user.is_partner, next_input=next_input, csrf=csrf_input)
+                     for p in proposals)
              or '<li class="list-group-item text-body-secondary small">No target proposals here yet.</li>\n    ')
     return mark_safe(  # noqa: S308 - every value above is escaped
         '\n\n<div class="card mb-4" id="target-proposals" data-testid="target-proposals">\n'

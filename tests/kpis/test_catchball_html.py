@@ -114,5 +114,6 @@ def test_the_list_is_the_template(case, compact, csrf_token):
     with timezone.override("Asia/Tokyo"):
         expected = Template(PROPOSALS_TEMPLATE).render(Context({
             "proposals": proposals, "user": user, "next_url": next_url, "compact": compact, "csrf_token": csrf_token}))
+        written_csrf = Template("{% csrf_token %}").render(Context({"csrf_token": csrf_token}))
         assert proposals_html(proposals, user=user, next_url=next_url, compact=compact,
-                              csrf_token=csrf_token) == expected
+                              csrf_input=written_csrf) == expected
