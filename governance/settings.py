@@ -342,6 +342,9 @@ else:
 # One queue name per deployment (tests give each run its own, so two runs on one Redis never
 # take each other's tasks).
 CELERY_TASK_DEFAULT_QUEUE = env.str("ACCORD_CELERY_QUEUE", default="celery")
+# Workers keep their database connection between tasks (Celery's Django fixup closes it after every
+# task otherwise): closed every this many tasks, and by governance.celery when older than CONN_MAX_AGE.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

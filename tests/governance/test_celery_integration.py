@@ -8,11 +8,20 @@ import sys
 import time
 
 import pytest
+from django.db import connection
 
 from governance.models import Heartbeat
 from tests.reliability.support import pytest_db_url, shared_redis_url, subprocess_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _sessions() -> int:
+    """Database sessions opened so far to the test database (PostgreSQL's statistics)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
 
 
 def test_worker_and_beat_run_the_scheduled_heartbeat(tmp_path):
@@ -35,6 +44,14 @@ def test_worker_and_beat_run_the_scheduled_heartbeat(tmp_path):
                 break
             time.sleep(0.5)
         assert beats >= 2, (tmp_path / "worker.log").read_text()[-3000:] + (tmp_path / "beat.log").read_text()[-3000:]
+        # Three more heartbeats: the worker runs them on the database connection it already has
+        # (Celery's Django fixup would open one per task; governance.celery keeps it).
+        sessions_before = _sessions()
+        while beats < 5 and time.monotonic() < deadline + 30:
+            time.sleep(0.5)
+            beats = Heartbeat.objects.get(name="beat").beats
+        assert beats >= 5
+        assert _sessions() - sessions_before <= 1, "the worker opened a database connection per task"
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)

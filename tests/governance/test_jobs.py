@@ -1,5 +1,8 @@
+import time
+from types import SimpleNamespace
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from governance import jobs
 from governance.tasks import heartbeat
@@ -75,3 +78,23 @@ def test_a_task_name_is_its_module_and_function():
     for name in ours:
         module, _, function = name.rpartition(".")
         assert app.tasks[name].run.__module__ == module and app.tasks[name].run.__name__ == function, name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_database_connection_between_tasks_until_conn_max_age():
+    """Between tasks (Celery's task_prerun / task_postrun) the connection is kept while usable and
+    younger than CONN_MAX_AGE, and closed after; a task run eagerly leaves its caller's alone."""
+    from governance.celery import close_old_database_connections
+
+    worker_task = SimpleNamespace(request=SimpleNamespace(is_eager=False))
+    connection.ensure_connection()
+    connection.close_at = time.monotonic() + 60
+    raw = connection.connection
+    close_old_database_connections(task=worker_task)
+    assert connection.connection is raw
+
+    connection.close_at = time.monotonic() - 1
+    close_old_database_connections(task=SimpleNamespace(request=SimpleNamespace(is_eager=True)))
+    assert connection.connection is raw
+    close_old_database_connections(task=worker_task)
+    assert connection.connection is None

@@ -71,11 +71,15 @@ def cells_snapshot() -> list[tuple]:
     return sorted(tuple(str(v) for v in row) for row in ScorecardCell.objects.values_list(*fields))
 
 
-def seed_partner_kpis(functions, partnership) -> dict:
-    """KPIs co-owned by Sales and the partnership: the ones its partner users see and report."""
+PARTNER_KPIS = (("PARTNER_ORDERS", "Partner orders"), ("PARTNER_TRAINED", "Staff trained"))
+
+
+def seed_partner_kpis(functions, partnership, kpis=PARTNER_KPIS) -> dict:
+    """KPIs co-owned by Sales and the partnership: the ones its partner users see and report
+    (``kpis``: (code, name) pairs)."""
     from kpis.services.definitions import kpi_create
 
     return {code: kpi_create(code=code, name=name, unit="units", aggregation="sum", direction="higher",
                              category="adoption",
                              owners=[(functions["SALES"], None, Decimal(1)), (None, partnership, Decimal(1))])
-            for code, name in (("PARTNER_ORDERS", "Partner orders"), ("PARTNER_TRAINED", "Staff trained"))}
+            for code, name in kpis}
