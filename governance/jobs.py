@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from importlib import import_module
 
 from celery import Task
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 
@@ -40,13 +41,16 @@ def task_named(name: str) -> Task:
     return app.tasks[name]
 
 
-def enqueue(task: Task | str, *args, **kwargs) -> None:
-    """Send ``task`` (a task, or its registered name) now; log (never raise) if the broker is unreachable."""
+def enqueue(task: Task | str, *args, countdown: float | None = None, **kwargs) -> bool:
+    """Send ``task`` (a task, or its registered name) now, to run ``countdown`` seconds from now (at
+    once: ``None``); log (never raise) if the broker is unreachable. Whether it was sent."""
     task = task_named(task) if isinstance(task, str) else task
     try:
-        task.apply_async(args=args, kwargs=kwargs, retry=True, retry_policy=_RETRY_POLICY)
+        task.apply_async(args=args, kwargs=kwargs, countdown=countdown, retry=True, retry_policy=_RETRY_POLICY)
     except Exception:  # broker down or misconfigured: the DB-driven sweep catches up
         log.exception("could not enqueue %s; the periodic job will catch up", getattr(task, "name", task))
+        return False
+    return True
 
 
 def enqueue_on_commit(task: Task | str, *args, **kwargs) -> None:
@@ -54,6 +58,47 @@ def enqueue_on_commit(task: Task | str, *args, **kwargs) -> None:
     (immediately outside one). A name is looked up now, so a typo fails the caller, not the commit."""
     task = task_named(task) if isinstance(task, str) else task
     transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
+
+
+# --- coalesced runs ----------------------------------------------------------------------------
+# A job that reads everything outstanding (the incremental rollup reads every dirty cell) needs one
+# run for many writes, not one each. The mark "a run is queued and has not started" lives in the
+# shared cache for at most this long (then the next write enqueues again; the periodic sweep covers
+# anything in between).
+_QUEUED_MARK_SECONDS = 60
+
+
+def _queued_mark(name: str) -> str:
+    return f"jobs:queued:{name}"
+
+
+def enqueue_coalesced_on_commit(name: str, *, delay: float) -> None:
+    """Run the task ``name`` (no arguments) ``delay`` seconds after the current transaction commits,
+    unless a run of it is already queued and has not started: that run reads what this transaction
+    wrote, so the writes of those seconds share one run. The task calls ``coalesced_run_starting``
+    before it reads anything.
+
+    Why that is safe: a write commits, then looks for the mark. If it finds the mark, the run has not
+    yet cleared it, so the run's reads start later and see the write. If it finds none, it enqueues
+    a run of its own. Two writes that both find none enqueue two runs, which is harmless. While the
+    cache is unreachable, every write enqueues (the cache fails open), and an enqueue that fails
+    clears the mark."""
+    task = task_named(name)
+
+    def send() -> None:
+        mark = _queued_mark(name)
+        if cache.get(mark) is not None:
+            return
+        cache.set(mark, 1, timeout=_QUEUED_MARK_SECONDS)
+        if not enqueue(task, countdown=delay):
+            cache.delete(mark)
+
+    transaction.on_commit(send)
+
+
+def coalesced_run_starting(name: str) -> None:
+    """Called by a coalesced task before it reads: writes committed from now on enqueue a new run."""
+    cache.delete(_queued_mark(name))
 
 
 # --- stored jobs -------------------------------------------------------------------------------

@@ -5,8 +5,10 @@ by one run, so the minute catch-up may send one again)."""
 from celery import shared_task
 from django.utils import timezone
 
+from governance.jobs import coalesced_run_starting
 from governance.periods import last_month, parse_period
 from kpis.services import rollup
+from kpis.services.dirty import ROLLUP_TASK
 from kpis.services.enablement import enablement_feed
 from kpis.services.imports import import_job_run, import_jobs_catch_up
 from kpis.services.late import remind_late_reporters as remind
@@ -18,6 +20,7 @@ def rollup_scorecards(full: bool = False) -> None:
     if full:
         rollup.rollup_full()
     else:
+        coalesced_run_starting(ROLLUP_TASK)  # before reading the dirty cells: later writes send a new run
         rollup.rollup_incremental()
 
 

@@ -7,16 +7,24 @@ from datetime import date
 
 from django.db import connection
 
-from governance.jobs import enqueue_on_commit
+from governance.jobs import enqueue_coalesced_on_commit
 from kpis.models import DirtyCell, Measurement, Target
 
 Key = tuple[int, int, int, date]  # (kpi_id, org_unit_id, partnership_key, period)
 
 
+ROLLUP_TASK = "kpis.tasks.rollup_scorecards"
+# The writes of this many seconds share one incremental rollup (a partner system posting a month's
+# actuals one by one; fifty people at once): the scorecard shows a write this much later.
+ROLLUP_COALESCE_SECONDS = 1.0
+
+
 def enqueue_rollup() -> None:
-    """Run the incremental rollup once the current transaction has committed (the database row,
-    not the broker, is the truth: the beat schedule picks up anything a lost message missed)."""
-    enqueue_on_commit("kpis.tasks.rollup_scorecards")  # a broker outage is logged, never fails the user's write
+    """Run the incremental rollup once the current transaction has committed, together with the
+    other writes of the next second (the database row, not the broker, is the truth: the beat
+    schedule picks up anything a lost message missed; a broker outage is logged, never fails the
+    user's write)."""
+    enqueue_coalesced_on_commit(ROLLUP_TASK, delay=ROLLUP_COALESCE_SECONDS)
 
 
 def mark_dirty(keys: Iterable[Key]) -> int:

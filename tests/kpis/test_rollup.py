@@ -242,3 +242,55 @@ def test_rollup_task_is_idempotent(org, kpis, record):
     rollup_scorecards()
     assert sorted(ScorecardCell.objects.values_list("org_unit_id", "grain", "period", "actual")) == rows
     assert ScorecardCell.objects.filter(grain="month", period=date(2025, 1, 1)).count() == 4  # DE, DACH, EMEA, GLOBAL
+
+
+def test_writes_of_the_same_second_share_one_rollup_and_a_started_run_lets_the_next_write_enqueue(
+        admin_user, org, kpis, django_capture_on_commit_callbacks):
+    """Each write marks its cells dirty and asks for the incremental rollup after commit; while a
+    run is queued and not started, further writes send none (that run reads their cells); once it
+    starts (before it reads), the next write sends a new one; an enqueue that fails asks again."""
+    from unittest import mock
+
+    from governance.jobs import coalesced_run_starting
+    from kpis.services.dirty import ROLLUP_COALESCE_SECONDS, ROLLUP_TASK
+    from kpis.services.measurements import measurements_record
+    from tests.kpis.conftest import NOW
+
+    def write(month):
+        with django_capture_on_commit_callbacks(execute=True):
+            measurements_record(actor=admin_user, rows=[{"kpi": "REV", "org_unit": "DE", "period": month,
+                                                         "value": 1}], now=NOW)
+
+    with mock.patch("kpis.tasks.rollup_scorecards.apply_async") as send:
+        for month in ("2025-01", "2025-02", "2025-03"):
+            write(month)
+        assert send.call_count == 1
+        assert send.call_args.kwargs["countdown"] == ROLLUP_COALESCE_SECONDS
+        assert DirtyCell.objects.count() == 3  # the one run reads all three
+
+        coalesced_run_starting(ROLLUP_TASK)  # the run starts
+        write("2025-04")
+        assert send.call_count == 2
+
+        coalesced_run_starting(ROLLUP_TASK)
+        send.side_effect = ConnectionError("broker down")
+        write("2025-05")
+        send.side_effect = None
+        write("2025-06")  # the failed enqueue left no mark behind: this write asks again
+        assert send.call_count == 4
+
+
+def test_the_rollup_task_clears_the_queued_mark_before_it_reads_the_dirty_cells(org, kpis, record):
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    from kpis.tasks import rollup_scorecards
+
+    record(kpis["REV"], org["DE"], "2025-01", value=5)
+    cache.set("jobs:queued:kpis.tasks.rollup_scorecards", 1)
+    seen = []
+    with mock.patch("kpis.services.rollup.rollup_incremental",
+                    side_effect=lambda: seen.append(cache.get("jobs:queued:kpis.tasks.rollup_scorecards"))):
+        rollup_scorecards()
+    assert seen == [None]
