@@ -154,7 +154,6 @@ def partner_keys(today: date) -> list[tuple[str, str]]:
     return [(code, f"{2000 + m // 12}-{m % 12 + 1:02d}") for m in range(months) for code, _ in LOAD_PARTNER_KPIS]
 
 
-
 def partner(port: int, session: str, token: str, partnership_id: int, keys):
     """Posts its partnership's actuals (a new KPI-month each time) and opens its partnership page."""
 
