@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import zlib
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -210,7 +210,7 @@ def seed() -> dict:
                 kpi.pk, unit.pk, partnership.pk if partnership else None, pkey, period,
                 _dec(num / den) if agg == "ratio" else _dec(actual),
                 Decimal(num) if agg == "ratio" else None, Decimal(den) if agg == "ratio" else None,
-                "demo", admin_id, now))
+                "demo", admin_id, _entered_at(kpi_code, unit.code, pkey, period, now)))
 
     partnered_markets = {m.pk for p in partnerships[:3] for m in closure_markets[p.pk]}
     for market in markets:
@@ -239,6 +239,16 @@ def seed() -> dict:
     seed_cascade()
     return {"kpis": len(kpis), "objectives": len(OBJECTIVES), "measurements": len(measurements),
             "targets": len(targets), "scorecard_cells": result.cells_written, "enablement_items": seed_enablement()}
+
+
+def _entered_at(kpi_code: str, unit_code: str, pkey: int, period: date, now: datetime) -> datetime:
+    """When a demo actual was entered: in the first days of the month after its period, as teams
+    report (day 2 to 8, 08:00 to 15:00 UTC, so that a "by working day 5" commitment is mostly kept
+    and sometimes missed), never later than ``now``. With the seeding moment instead, every month's
+    submission commitment showed as breached ("due 6 Nov, done 7 Dec")."""
+    h = _h("entered", kpi_code, unit_code, pkey, period.isoformat())
+    day = month_shift(period, 1) + timedelta(days=1 + h % 7)
+    return min(now, datetime.combine(day, time(8 + h % 8), tzinfo=UTC))
 
 
 # The objectives cascade (issue 19): the global growth objective refined for EMEA, DACH, Germany
