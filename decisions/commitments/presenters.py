@@ -67,7 +67,7 @@ def commitments_html(rows: list[dict], months: list[date], *, is_partner: bool) 
         '\n<div class="card mb-4" data-testid="commitments">\n'
         f"  {HEADER}\n"
         '  <div class="table-responsive"><table class="table table-sm mb-0 align-middle">\n'
-        '    <thead><tr class="small text-uppercase text-body-secondary"><th style="min-width: 16rem">Commitment</th>'
+        '    <thead><tr class="small text-uppercase text-body-secondary"><th style="min-width: 12rem">Commitment</th>'
         f'<th class="text-end">Target</th>{heads}</tr></thead>\n'
         f"    <tbody>{body}</tbody>\n"
         "  </table></div>\n"

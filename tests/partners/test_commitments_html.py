@@ -23,7 +23,7 @@ PANEL_TEMPLATE = """{% if rows %}
 <div class="card mb-4" data-testid="commitments">
   <div class="card-header"><i class="bi bi-arrow-left-right"></i> Commitments <span class="small text-body-secondary">— what each side owes the other, share on time per month</span></div>
   <div class="table-responsive"><table class="table table-sm mb-0 align-middle">
-    <thead><tr class="small text-uppercase text-body-secondary"><th style="min-width: 16rem">Commitment</th><th class="text-end">Target</th>{% for m in months %}<th class="text-end">{{ m|date:"M" }}</th>{% endfor %}</tr></thead>
+    <thead><tr class="small text-uppercase text-body-secondary"><th style="min-width: 12rem">Commitment</th><th class="text-end">Target</th>{% for m in months %}<th class="text-end">{{ m|date:"M" }}</th>{% endfor %}</tr></thead>
     <tbody>{% for row in rows %}
       <tr data-testid="commitment-{{ row.commitment.pk }}"><td><span class="badge {% if row.commitment.side == 'ours' %}text-bg-primary{% else %}text-bg-secondary{% endif %} me-1">{% if row.commitment.side == 'ours' %}{% if user.is_partner %}the company's{% else %}ours{% endif %}{% else %}{% if user.is_partner %}yours{% else %}theirs{% endif %}{% endif %}</span>{{ row.commitment.name }}</td>
         <td class="text-end">{% widthratio row.commitment.target 1 100 %}%</td>
