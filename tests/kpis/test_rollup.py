@@ -285,12 +285,14 @@ def test_the_rollup_task_clears_the_queued_mark_before_it_reads_the_dirty_cells(
 
     from django.core.cache import cache
 
+    from governance.jobs import _queued_mark
+    from kpis.services.dirty import ROLLUP_TASK
     from kpis.tasks import rollup_scorecards
 
     record(kpis["REV"], org["DE"], "2025-01", value=5)
-    cache.set("jobs:queued:kpis.tasks.rollup_scorecards", 1)
+    cache.set(_queued_mark(ROLLUP_TASK), 1)
     seen = []
     with mock.patch("kpis.services.rollup.rollup_incremental",
-                    side_effect=lambda: seen.append(cache.get("jobs:queued:kpis.tasks.rollup_scorecards"))):
+                    side_effect=lambda: seen.append(cache.get(_queued_mark(ROLLUP_TASK)))):
         rollup_scorecards()
     assert seen == [None]
