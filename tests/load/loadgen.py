@@ -49,14 +49,18 @@ class Stats:
         return sum(len(v) for v in self.latencies.values())
 
     def table(self) -> list[dict]:
-        rows = []
-        for kind, values in sorted(self.latencies.items()):
-            ordered = sorted(values)
-            cuts = quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
-            rows.append({"request": kind, "count": len(ordered), "p50_ms": round(cuts[49] * 1000, 1),
-                         "p95_ms": round(cuts[94] * 1000, 1), "p99_ms": round(cuts[98] * 1000, 1),
-                         "max_ms": round(ordered[-1] * 1000, 1)})
-        return rows
+        """Percentiles per request type, then over all requests (``"all requests"``, the last row)."""
+        everything = [v for values in self.latencies.values() for v in values]
+        return [_percentiles(kind, values) for kind, values in sorted(self.latencies.items())] + (
+            [_percentiles("all requests", everything)] if everything else [])
+
+
+def _percentiles(kind: str, values: list[float]) -> dict:
+    ordered = sorted(values)
+    cuts = quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
+    return {"request": kind, "count": len(ordered), "p50_ms": round(cuts[49] * 1000, 1),
+            "p95_ms": round(cuts[94] * 1000, 1), "p99_ms": round(cuts[98] * 1000, 1),
+            "max_ms": round(ordered[-1] * 1000, 1)}
 
 
 class Client:

@@ -9,6 +9,7 @@ the TLS proxy (``X-Forwarded-Proto: https``) and as from a browser (``Accept-Enc
 ``ACCORD_LOAD_GUNICORN`` replaces gunicorn's worker options to compare others (e.g.
 ``"--workers 2 --threads 8 --worker-class gthread"``).
 
+``ACCORD_LOAD_THINK`` sets each user's pause between steps (default ``0.05-0.4`` seconds).
 ``ACCORD_LOAD_SECONDS`` (default 20: the smoke run of ``make reliability``; ``make load`` runs 180)
 and ``ACCORD_LOAD_MAX_REQUESTS`` bound the run. Figures go to ``test-artifacts/load-report.json``
 and ``.md`` — throughput, p50/p95/p99 per request type, and the CPU share of the web server, the
@@ -61,6 +62,9 @@ MAX_REQUESTS = int(os.environ.get("ACCORD_LOAD_MAX_REQUESTS", "200000"))
 USERS = {"manager": 20, "partner": 15, "leader": 15}  # 50 concurrent users
 if os.environ.get("ACCORD_LOAD_USERS"):  # e.g. "manager=1,partner=1,leader=1" for an unloaded baseline
     USERS = {k: int(v) for k, v in (p.split("=") for p in os.environ["ACCORD_LOAD_USERS"].split(","))}
+# Each user's pause between two steps, uniform in [low, high] seconds: "0.05-0.4" unless
+# ``ACCORD_LOAD_THINK`` says otherwise (e.g. "0.25-0.75", to read latency below saturation).
+THINK = tuple(float(s) for s in os.environ.get("ACCORD_LOAD_THINK", "0.05-0.4").split("-"))
 # Worker options replacing the compose file's (--workers N, --threads N, --worker-class K).
 GUNICORN_OVERRIDE = os.environ.get("ACCORD_LOAD_GUNICORN", "").split()
 REDIS_DB = 11
@@ -217,7 +221,7 @@ def test_fifty_concurrent_users_no_errors_and_every_acknowledged_write_stored(lo
 
     with CpuMeter({"web (gunicorn)": web.pid, "worker (celery)": worker.pid},
                   database=connection.settings_dict["NAME"]) as cpu:
-        stats, elapsed = loadgen.run(behaviours, duration=DURATION, max_requests=MAX_REQUESTS)
+        stats, elapsed = loadgen.run(behaviours, duration=DURATION, max_requests=MAX_REQUESTS, think=THINK)
     assert web.alive()
     assert not stats.errors, f"{len(stats.errors)} errors, e.g. {stats.errors[:5]}"
 
@@ -238,7 +242,7 @@ def test_fifty_concurrent_users_no_errors_and_every_acknowledged_write_stored(lo
 
     report = {
         "duration_s": round(elapsed, 1), "users": USERS, "gunicorn": " ".join(web_cmd[web_cmd.index("--bind"):]),
-        "requests": stats.requests, "cpu": cpu.report(),
+        "think_s": THINK, "requests": stats.requests, "cpu": cpu.report(),
         "throughput_rps": round(stats.requests / elapsed, 1), "errors": len(stats.errors),
         "acknowledged_writes": {k: len(v) for k, v in acked.items()}, "table": stats.table(),
         "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -294,7 +298,9 @@ def _write_report(report: dict) -> None:
     writes = ", ".join(f"{v} {k}" for k, v in report["acknowledged_writes"].items())
     cpu = report["cpu"]
     shares = ", ".join(f"{name} {g['share_pct']}% ({g['cpu_s']} s)" for name, g in cpu["groups"].items())
-    lines += ["", f"{report['requests']} requests in {report['duration_s']} s ({report['throughput_rps']} req/s), "
+    low, high = report["think_s"]
+    lines += ["", f"{users} users, each pausing {low:g}–{high:g} s between steps: "
+                  f"{report['requests']} requests in {report['duration_s']} s ({report['throughput_rps']} req/s), "
                   f"{report['errors']} errors; acknowledged writes, all found in the database: {writes}.",
               "", f"gunicorn {report['gunicorn']}. CPU over the run, as a share of the machine's {cpu['cores']} "
                   f"cores: {shares}; the machine was {cpu['machine_busy_pct']}% busy in all."]
