@@ -22,8 +22,8 @@ from governance.querysets import (
     OrgUnitQuerySet,
     ScopedQuerySet,
     assignment_unit_ids,
-    assignments_changed,
     is_active_user,
+    scope_inputs_changed,
     visible_org_unit_ids,
 )
 
@@ -381,9 +381,10 @@ class SecurityEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username} {self.ip_address}"
 
 
-# A user's scope is cached per user object (governance.querysets.assignment_unit_ids).
-post_save.connect(assignments_changed, sender=Assignment, dispatch_uid="governance.assignments_changed.save")
-post_delete.connect(assignments_changed, sender=Assignment, dispatch_uid="governance.assignments_changed.delete")
+# A user's scope is cached per user object (governance.querysets.assignment_unit_ids); partners
+# connects the same receiver to its members relation.
+post_save.connect(scope_inputs_changed, sender=Assignment, dispatch_uid="governance.scope_inputs_changed.save")
+post_delete.connect(scope_inputs_changed, sender=Assignment, dispatch_uid="governance.scope_inputs_changed.delete")
 
 
 class IdempotencyKey(models.Model):

@@ -40,16 +40,29 @@ if TYPE_CHECKING:
     from governance.models import User
 
 
-# Replaced (never mutated) by every Assignment save or delete in this process (see
-# ``assignments_changed``); a user's cached assignment units are used only while it is unchanged.
-_assignments_epoch = object()
+# Replaced (never mutated) by every write in this process to what a scope is read from: an
+# ``Assignment`` saved or deleted, a partnership's members changed (``scope_inputs_changed``). A
+# user object's cached assignment units and partnerships are used only while it is unchanged.
+_scope_epoch = object()
 
 
-def assignments_changed(**kwargs) -> None:
-    """Signal receiver (``post_save`` / ``post_delete`` of ``Assignment``): forget every user
-    object's cached assignment units, whichever object of which user the write went through."""
-    global _assignments_epoch
-    _assignments_epoch = object()
+def scope_inputs_changed(**kwargs) -> None:
+    """Signal receiver (``Assignment``'s ``post_save`` / ``post_delete``, ``Partnership.members``'
+    ``m2m_changed``): forget every user object's cached scope inputs, whichever object of which
+    user the write went through."""
+    global _scope_epoch
+    _scope_epoch = object()
+
+
+def _cached_on_user(user: User, attribute: str, read):
+    """``read()`` once per user object and scope epoch, kept on the object as ``attribute``."""
+    epoch = _scope_epoch
+    cached = getattr(user, attribute, None)
+    if cached is not None and cached[0] is epoch:
+        return cached[1]
+    ids = read()
+    setattr(user, attribute, (epoch, ids))
+    return ids
 
 
 def assignment_unit_ids(user: User) -> list[int]:
@@ -60,15 +73,10 @@ def assignment_unit_ids(user: User) -> list[int]:
     deleted through the ORM anywhere in this process invalidates every cached copy. Writes that
     send no signals (``bulk_create``, ``QuerySet.update``, raw SQL) or come from another process
     are seen by the next user object, i.e. the next request."""
-    epoch = _assignments_epoch
-    cached = getattr(user, "_scope_unit_ids", None)
-    if cached is not None and cached[0] is epoch:
-        return cached[1]
     # Not ``user.assignments``: a user loaded with a filtered prefetch of them would scope by that subset.
     assignments = apps.get_model("governance", "Assignment").objects
-    ids = sorted(set(assignments.filter(user_id=user.pk).values_list("org_unit_id", flat=True)))
-    user._scope_unit_ids = (epoch, ids)
-    return ids
+    return _cached_on_user(user, "_scope_unit_ids", lambda: sorted(set(
+        assignments.filter(user_id=user.pk).values_list("org_unit_id", flat=True))))
 
 
 def visible_org_unit_ids(user: User) -> models.QuerySet:
@@ -87,7 +95,7 @@ def visible_org_unit_ids(user: User) -> models.QuerySet:
     if user.is_admin:
         return closure.filter(depth=0).values("descendant_id")
     if user.is_partner:
-        return closure.filter(ancestor__partnerships__members=user).values("descendant_id")
+        return closure.filter(ancestor__partnerships__in=member_partnership_ids(user)).values("descendant_id")
     unit_ids = assignment_unit_ids(user)
     if not unit_ids:
         # Nothing in scope; still a real (empty) subquery, so callers that render the SQL of a
@@ -96,10 +104,17 @@ def visible_org_unit_ids(user: User) -> models.QuerySet:
     return closure.filter(ancestor_id__in=unit_ids).values("descendant_id")
 
 
-def member_partnership_ids(user: User) -> models.QuerySet:
-    """Subquery of the ids of the partnerships ``user`` belongs to (partner users), through the
-    ``User.partnerships`` relation that partners declares (governance imports no app above it)."""
-    return user.partnerships.values("pk")
+def member_partnership_ids(user: User) -> tuple[int, ...] | models.QuerySet:
+    """The ids of the partnerships ``user`` belongs to (partner users), through the
+    ``User.partnerships`` relation that partners declares (governance imports no app above it).
+
+    Read once per user object, as ``assignment_unit_ids`` is and with the same lifetime: scoped
+    querysets then filter by constants (``partnership_id IN (1)``) instead of each carrying the
+    membership join as a subquery — a partner's partnership page had twenty of them to compile and
+    plan. A user in no partnership gets the (empty) subquery, so scoped querysets still render SQL."""
+    ids = _cached_on_user(user, "_member_partnership_ids",
+                          lambda: tuple(sorted(user.partnerships.values_list("pk", flat=True))))
+    return ids or user.partnerships.values("pk")
 
 
 def is_active_user(user) -> bool:
@@ -172,12 +187,13 @@ class ScopedQuerySet(models.QuerySet):
         partnership scope four times — a third of its CPU), and building one is Python work.
 
         What is kept is the unevaluated queryset — SQL still read by PostgreSQL on every use,
-        never rows. The only Python-side inputs to a scope are the user's role and active flag
-        and its assignment units (``assignment_unit_ids``, which has the same lifetime): the key
-        holds the first two and the assignments' epoch, so a role change on this object or any
-        Assignment write in this process builds it anew."""
+        never rows. The only Python-side inputs to a scope are the user's role and active flag,
+        its assignment units and its partnerships (``assignment_unit_ids``,
+        ``member_partnership_ids``, which have the same lifetime): the key holds the first two and
+        the scope epoch, so a role change on this object, or any Assignment or membership write in
+        this process, builds it anew."""
         memo = user.__dict__.setdefault("_restrict_memo", {})
-        key = (type(self), self.model, action, user.role, user.is_active, user.is_superuser, _assignments_epoch)
+        key = (type(self), self.model, action, user.role, user.is_active, user.is_superuser, _scope_epoch)
         built = memo.get(key)
         if built is None:
             built = memo[key] = getattr(self, f"_restrict_{action}")(user)

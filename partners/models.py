@@ -7,9 +7,11 @@ from datetime import date
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.signals import m2m_changed
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from governance.querysets import scope_inputs_changed
 from partners.choices import (
     ActionStatus,
     AssessmentSide,
@@ -113,6 +115,10 @@ class Partnership(models.Model):
     def review_overdue(self, today: date) -> bool:
         return self.is_governed and self.next_review_due is not None and self.next_review_due < today
 
+
+# A partner user's partnerships are cached per user object (governance.querysets.member_partnership_ids).
+m2m_changed.connect(scope_inputs_changed, sender=Partnership.members.through,
+                    dispatch_uid="partners.scope_inputs_changed.members")
 
 GOVERNED_STATUSES = (PartnershipStatus.ACTIVE, PartnershipStatus.UNDER_REVIEW)
 CADENCE_MONTHS = {ReviewCadence.MONTHLY: 1, ReviewCadence.QUARTERLY: 3, ReviewCadence.SEMIANNUAL: 6,

@@ -67,3 +67,39 @@ def test_models_sharing_a_queryset_class_do_not_share_a_scope(cast, partner_a):
     assert set(Partnership.objects.restrict(leader, "view").values_list("name", flat=True)) == {"Partnership A"}
     assert codes(OrgUnit.objects.restrict(leader, "view")) == {"EMEA", "DACH", "DE", "AT"}
     assert set(Partnership.objects.restrict(leader, "view").values_list("name", flat=True)) == {"Partnership A"}
+
+
+def test_membership_changes_on_the_same_object_change_a_partners_scope(cast, partner_a, partner_b):
+    """A partner user's partnerships are read once per user object (member_partnership_ids); adding
+    or removing them through the relation, by whichever object, is seen at once."""
+    from django.contrib.auth import get_user_model
+
+    partner = cast["partner"]
+    names = lambda: set(Partnership.objects.restrict(partner, "view").values_list("name", flat=True))  # noqa: E731
+    assert names() == {"Partnership A"}
+    assert codes(OrgUnit.objects.restrict(partner, "view")) == {"DE"}
+    partner_b.members.add(get_user_model().objects.get(pk=partner.pk))  # another object of the same user
+    assert names() == {"Partnership A", "Partnership B"}
+    assert codes(OrgUnit.objects.restrict(partner, "view")) == {"DE", "JP"}
+    partner_a.members.remove(partner)
+    assert names() == {"Partnership B"}
+    partner_b.members.clear()
+    assert names() == set() and codes(OrgUnit.objects.restrict(partner, "view")) == set()
+    assert "SELECT" in str(Partnership.objects.restrict(partner, "view").query)  # still SQL, not EmptyResultSet
+
+
+def test_a_partners_scope_filters_by_partnership_ids_not_a_membership_join(cast, partner_a):
+    """Scoped querysets carry the partner's partnerships as constants: the membership table is read
+    once per request (one query), not joined into every scoped query of the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from decisions.models import Decision
+
+    partner = cast["partner"]
+    with CaptureQueriesContext(connection) as ctx:
+        list(Decision.objects.restrict(partner, "view"))
+        list(Partnership.objects.restrict(partner, "view"))
+        list(OrgUnit.objects.restrict(partner, "view"))
+    membership = [q["sql"] for q in ctx.captured_queries if "partners_partnership_members" in q["sql"]]
+    assert len(membership) == 1 and len(ctx.captured_queries) == 4

@@ -198,11 +198,13 @@ def test_the_partnership_panel_reads_proposals_and_steps_in_two_queries(cast, pr
     """Issue 22: on the partnership page (its members prefetched) a partner user's side comes from
     those members — no query of its own — and the steps are read with their proposals only; without
     the prefetch the side is one query more. Either way the same side, turn and steps."""
+    from governance.querysets import member_partnership_ids
     from kpis.catchball.selectors import proposals_for
     from partners.models import Partnership
 
     services.proposal_counter(actor=cast["partner"], proposal=proposed, value="900", comment="Too high", now=T0)
     page = Partnership.objects.prefetch_related("members").get(pk=partner_a.pk)
+    member_partnership_ids(cast["partner"])  # read once per request, before the panels (as on the page)
     with django_assert_num_queries(2):
         [on_page] = proposals_for(user=cast["partner"], partnership=page, limit=12)
     plain = Partnership.objects.get(pk=partner_a.pk)

@@ -101,6 +101,7 @@ def test_attainment_reads_every_commitment_at_once(ours, march, cast, functions,
     """Issue 22: the commitments, their decisions (with whether the reader may see each: a partner
     user gets "An internal decision" for an internal one), the markets and the submissions are read
     once for all commitments, each unit's holidays once (Germany: the decisions' unit and the market)."""
+    from governance.querysets import member_partnership_ids
     from kpis.services.definitions import kpi_create
 
     kpi = kpi_create(code="SELLOUT", name="Sell-out", unit="units", kind="count", aggregation="sum",
@@ -110,6 +111,7 @@ def test_attainment_reads_every_commitment_at_once(ours, march, cast, functions,
                               name="Sell-out by working day 5", target=Decimal("1"))
     Commitment.objects.create(partnership=partner_a, side="ours", measure="decision_sla", name="Also within 5 days",
                               decision_type=price_exception, days=5, target=Decimal("0.5"))
+    member_partnership_ids(cast["partner"])  # read once per request, before the panels (as on the page)
     with django_assert_num_queries(5):
         results = attainment(viewer=cast["partner"], partnership=partner_a, months=[MARCH], now=at(31, 10))
     # The partnership page's object, its org units prefetched: the markets are found from those.
