@@ -45,10 +45,13 @@ reliability: $(STAMP)
 prod-check: $(STAMP)
 	$(BIN)/python -m ops.prod_check
 
-## make load: the load test for ACCORD_LOAD_SECONDS (default 180) with 50 users; figures in test-artifacts/load-report.md.
+## make load: the load test with 50 users, twice for ACCORD_LOAD_SECONDS (default 120) each: users pausing
+## 0.05-0.4 s between steps (the machine saturated: capacity), then 0.3-1.0 s (paced: latency at that
+## throughput); figures in test-artifacts/load-report.md and load-report-paced.md (docs/benchmarks.md).
 load: $(STAMP)
-	ACCORD_LOAD_SECONDS=$${ACCORD_LOAD_SECONDS:-180} $(BIN)/python -m pytest -q -p no:playwright tests/load
-	@cat test-artifacts/load-report.md
+	ACCORD_LOAD_SECONDS=$${ACCORD_LOAD_SECONDS:-120} $(BIN)/python -m pytest -q -p no:playwright tests/load
+	ACCORD_LOAD_SECONDS=$${ACCORD_LOAD_SECONDS:-120} ACCORD_LOAD_THINK=0.3-1.0 $(BIN)/python -m pytest -q -p no:playwright tests/load
+	@cat test-artifacts/load-report.md test-artifacts/load-report-paced.md
 
 ## make lint: ruff, no model change without its migration, the import contracts (import-linter,
 ## [tool.importlinter] in pyproject.toml) and mypy (the ratchet in [tool.mypy]; docs/typing.md).
