@@ -186,6 +186,17 @@ class Measurement(models.Model):
     def __str__(self) -> str:
         return f"{self.kpi_id}@{self.org_unit_id} {self.period:%Y-%m}: {self.value}"
 
+    def entered_by_seen_by(self, viewer) -> str | None:
+        """Who entered this row (a username) as ``viewer`` may see it, in the API and the CSV export:
+        internal users see whoever it was; a partner user only themselves — internal people, and
+        other partner users, are never named to them (``User.objects.restrict``: a partner user's
+        people are themselves). ``entered_by`` should be selected with the row."""
+        if self.entered_by_id is None:
+            return None
+        if getattr(viewer, "is_partner", True) and self.entered_by_id != getattr(viewer, "pk", None):
+            return None
+        return self.entered_by.username
+
 
 class StrategicObjective(NaturalKeyModel):
     """An objective of the Hoshin Kanri cascade and the KPIs that measure it.

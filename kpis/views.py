@@ -372,7 +372,7 @@ def export_csv(request):
             yield writer.writerow([csv_safe(m.kpi.code), csv_safe(m.org_unit.code), m.partnership_id or "",
                                    m.period.strftime("%Y-%m"), csv_safe(m.value), csv_safe(m.numerator),
                                    csv_safe(m.denominator), csv_safe(m.source),
-                                   csv_safe(m.entered_by.username if m.entered_by else ""),
+                                   csv_safe(m.entered_by_seen_by(request.user) or ""),
                                    m.entered_at.isoformat()])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

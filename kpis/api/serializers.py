@@ -136,13 +136,18 @@ class MeasurementSerializer(serializers.ModelSerializer):
     value = serializers.FloatField(read_only=True, allow_null=True)
     numerator = serializers.FloatField(read_only=True, allow_null=True)
     denominator = serializers.FloatField(read_only=True, allow_null=True)
-    entered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    entered_by = serializers.SerializerMethodField(
+        help_text="Username of whoever entered it; null for a partner user when it was someone else.")
 
     class Meta:
         model = Measurement
         fields = ["id", "kpi", "org_unit", "partnership", "period", "value", "numerator", "denominator", "source",
                   "entered_by", "entered_at", "outlier_note"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_entered_by(self, measurement: Measurement) -> str | None:
+        return measurement.entered_by_seen_by(self.context["request"].user)
 
 
 class MeasurementInputSerializer(serializers.Serializer):

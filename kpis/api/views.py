@@ -146,7 +146,7 @@ class MeasurementViewSet(ScopedReadCreateViewSet):
             return _doubts(exc)
         except MeasurementConflict:
             return _conflict()
-        return Response(s.MeasurementSerializer(measurement).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(measurement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"multipart/form-data": s.ImportSerializer},
                    responses={201: s.BulkResultSerializer, 202: s.ImportJobSerializer, 400: BULK_400, 409: CONFLICT},

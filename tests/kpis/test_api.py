@@ -59,6 +59,24 @@ def test_partner_users_see_only_kpis_their_partnership_co_owns(api, cast, kpis, 
     assert api(cast["partner"]).get("/api/v1/kpis/NPS/").status_code == 404
 
 
+def test_a_partner_user_is_not_told_which_internal_person_entered_a_measurement(api, client, cast, partner_kpi,
+                                                                                  partner_a):
+    """Internal people are never named to partner users (docs/security.md): the API and the CSV
+    export show them who entered their partnership's rows only when it was themselves."""
+    for user, period in ((cast["manager_de"], "2025-01"), (cast["partner"], "2025-02")):
+        assert api(user).post(M, {"kpi": "REV", "org_unit": "DE", "partnership": partner_a.pk, "period": period,
+                                  "value": 10}, format="json").status_code == 201
+    ours = {m["period"]: m["entered_by"] for m in api(cast["partner"]).get(M).json()["results"]}
+    assert ours == {"2025-01": None, "2025-02": "pat.partner"}
+    one = Measurement.objects.get(period="2025-01-01")
+    assert api(cast["partner"]).get(f"{M}{one.pk}/").json()["entered_by"] is None
+    client.force_login(cast["partner"])
+    exported = b"".join(client.get("/kpis/measurements/export.csv").streaming_content).decode()
+    assert "max.de" not in exported and exported.count("pat.partner") == 1
+    internal = {m["period"]: m["entered_by"] for m in api(cast["leader"]).get(M).json()["results"]}
+    assert internal == {"2025-01": "max.de", "2025-02": "pat.partner"}
+
+
 def test_targets_admin_writes_leaders_read_their_scope(api, cast, kpis, org):
     admin = api(cast["admin"])
     for unit in ["DE", "JP"]:
