@@ -123,3 +123,31 @@ def test_the_swap_steps_back_while_a_reader_holds_the_old_table(org, kpis, recor
         reader.close()
     assert waits, "the swap timed out on the reader's lock at least once"
     assert cell(kpis["REV"], org["DACH"], "2025-01").actual == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_prepared_before_a_swap_read_the_swapped_in_table(org, kpis, record):
+    """Web processes keep prepared statements on their connections (settings: server-side binding,
+    prepared after five runs). A full rebuild drops the table they were planned on and renames
+    the fresh one to its name; PostgreSQL plans them again against it, on the connection that
+    swapped and on every other one."""
+    import psycopg
+
+    record(kpis["REV"], org["DE"], "2025-01", value=10)
+    rollup_full()
+    for _ in range(7):
+        assert cell(kpis["REV"], org["DE"], "2025-01").actual == 10
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f'%FROM "{C}"%'])
+        assert cur.fetchone()[0] >= 1  # the read above runs prepared
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    sql = 'SELECT actual FROM kpis_scorecardcell WHERE kpi_id = %s AND org_unit_id = %s AND grain = %s AND period = %s'
+    key = (kpis["REV"].pk, org["DE"].pk, "month", "2025-01-01")
+    with psycopg.connect(**{**params, "prepare_threshold": 0, "autocommit": True}) as other:
+        assert other.execute(sql, key, prepare=True).fetchone()[0] == 10
+        record(kpis["REV"], org["DE"], "2025-01", value=12)
+        rollup_full()  # fresh table, swapped in: the prepared statements' table is dropped
+        assert other.execute(sql, key, prepare=True).fetchone()[0] == 12
+    assert cell(kpis["REV"], org["DE"], "2025-01").actual == 12
