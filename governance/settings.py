@@ -125,9 +125,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Prepared statements: parameters bound by the server (psycopg's server-side binding) and every
 # statement a connection has run ``DJANGO_DB_PREPARE_THRESHOLD`` times (default 5) prepared, so
 # PostgreSQL parses and plans a page's recurring queries once per connection instead of on every
-# request (issue 22: PostgreSQL's CPU per request fell by a third to two thirds). "off" turns both
-# off, for a pooler that cannot carry prepared statements (PgBouncer in transaction mode before
-# 1.21, or without max_prepared_statements); docs/operations.md.
+# request (issue 22: PostgreSQL's CPU per request fell by a quarter to two thirds in-process, by
+# 15-23% under make load). "off" turns both off, for a pooler that cannot carry prepared
+# statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
 _PREPARE_THRESHOLD = env.str("DJANGO_DB_PREPARE_THRESHOLD", default="5")
 if _PREPARE_THRESHOLD.lower() != "off":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
