@@ -128,8 +128,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # request (issue 22: PostgreSQL's CPU per request fell by a quarter to two thirds in-process, by
 # 15-23% under make load). "off" turns both off, for a pooler that cannot carry prepared
 # statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
-_PREPARE_THRESHOLD = env.str("DJANGO_DB_PREPARE_THRESHOLD", default="5")
-if _PREPARE_THRESHOLD.lower() != "off":
+_PREPARE_THRESHOLD = env.str("DJANGO_DB_PREPARE_THRESHOLD", default="5").strip().lower()
+if _PREPARE_THRESHOLD != "off":
+    if not _PREPARE_THRESHOLD.isdigit():
+        raise environ.ImproperlyConfigured("DJANGO_DB_PREPARE_THRESHOLD must be a whole number (0 or more) or off.")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": int(_PREPARE_THRESHOLD)})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -68,3 +68,11 @@ def test_a_database_url_other_than_postgresql_is_refused():
     result = _run("check", env_extra={"DATABASE_URL": "sqlite:////tmp/accord.sqlite3"})
     assert result.returncode != 0
     assert "PostgreSQL only" in result.stderr
+
+
+def test_prepared_statements_are_on_by_default_and_can_be_turned_off_but_not_mistyped():
+    show = ("shell", "-c", "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))")
+    assert "'prepare_threshold': 5" in _run(*show).stdout
+    assert _run(*show, env_extra={"DJANGO_DB_PREPARE_THRESHOLD": "off"}).stdout.strip().splitlines()[-1] == "{}"
+    mistyped = _run("check", env_extra={"DJANGO_DB_PREPARE_THRESHOLD": "five"})
+    assert mistyped.returncode != 0 and "DJANGO_DB_PREPARE_THRESHOLD must be a whole number" in mistyped.stderr
