@@ -187,10 +187,11 @@ class Measurement(models.Model):
         return f"{self.kpi_id}@{self.org_unit_id} {self.period:%Y-%m}: {self.value}"
 
     def entered_by_seen_by(self, viewer) -> str | None:
-        """Who entered this row (a username) as ``viewer`` may see it, in the API and the CSV export:
-        internal users see whoever it was; a partner user only themselves — internal people, and
-        other partner users, are never named to them (``User.objects.restrict``: a partner user's
-        people are themselves). ``entered_by`` should be selected with the row."""
+        """Who entered this row, as the login name ``viewer`` may see, in the API and the CSV export:
+        internal users see whoever it was; a partner user only their own — other people's login
+        names are not theirs to know (``User.objects.restrict``: a partner user's people are
+        themselves; pages name the people they work with, the owner and action owners, by their
+        display names only). ``entered_by`` should be selected with the row."""
         if self.entered_by_id is None:
             return None
         if getattr(viewer, "is_partner", True) and self.entered_by_id != getattr(viewer, "pk", None):
