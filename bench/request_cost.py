@@ -185,9 +185,11 @@ BENCH_DECISION_TITLE = "Bench price exception"
 
 def forget_bench_decisions() -> int:
     """Delete the decisions earlier runs' write requests logged (with their participants, stages and
-    events), so that the reads measure the demo's data: the first page of the decisions API lists
-    the newest decisions, and after a few runs those were all the bench's own (608 of 959, their
-    page 136 KB of near-identical JSON instead of the demo's 212 KB)."""
+    events), so that every run reads the same data: the first page of the decisions API lists the
+    newest decisions, and after a few runs those were all the bench's own (608 of 959, their page
+    136 KB of near-identical JSON instead of the demo's 212 KB). Within a run the budgeted reads
+    come first and see the demo alone; the load mix's reads after its writes (the manager's open
+    decisions) include that run's own, alike in every run."""
     from decisions.models import Decision
 
     deleted, _ = Decision.objects.filter(title=BENCH_DECISION_TITLE).delete()

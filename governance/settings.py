@@ -130,7 +130,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
 _PREPARE_THRESHOLD = env.str("DJANGO_DB_PREPARE_THRESHOLD", default="5").strip().lower()
 if _PREPARE_THRESHOLD != "off":
-    if not _PREPARE_THRESHOLD.isdigit():
+    if not _PREPARE_THRESHOLD.isdecimal():
         raise environ.ImproperlyConfigured("DJANGO_DB_PREPARE_THRESHOLD must be a whole number (0 or more) or off.")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": int(_PREPARE_THRESHOLD)})

@@ -188,10 +188,9 @@ class Measurement(models.Model):
 
     def entered_by_seen_by(self, viewer) -> str | None:
         """Who entered this row, as the login name ``viewer`` may see, in the API and the CSV export:
-        internal users see whoever it was; a partner user only their own — other people's login
+        internal users see whoever it was; a partner user only their own — internal people's login
         names are not theirs to know (``User.objects.restrict``: a partner user's people are
-        themselves; pages name the people they work with, the owner and action owners, by their
-        display names only). ``entered_by`` should be selected with the row."""
+        themselves). ``entered_by`` should be selected with the row."""
         if self.entered_by_id is None:
             return None
         if getattr(viewer, "is_partner", True) and self.entered_by_id != getattr(viewer, "pk", None):

@@ -61,8 +61,8 @@ def test_partner_users_see_only_kpis_their_partnership_co_owns(api, cast, kpis, 
 
 def test_a_partner_user_is_not_given_the_login_name_of_who_entered_a_measurement(api, client, cast, partner_kpi,
                                                                                  partner_a):
-    """A partner user is not given other people's login names (docs/security.md): the API and the
-    CSV export show who entered their partnership's rows only when it was themselves."""
+    """A partner user is not given internal people's login names (docs/security.md): the API and
+    the CSV export show who entered their partnership's rows only when it was themselves."""
     for user, period in ((cast["manager_de"], "2025-01"), (cast["partner"], "2025-02")):
         assert api(user).post(M, {"kpi": "REV", "org_unit": "DE", "partnership": partner_a.pk, "period": period,
                                   "value": 10}, format="json").status_code == 201
