@@ -45,7 +45,7 @@ def test_a_failed_read_in_a_transaction_leaves_the_server_setting(log_de):
     assert _server_setting() == default
 
 
-def test_the_decision_pages_reads_ask_for_it(holders, log_de, monkeypatch):
+def test_the_decision_pages_reads_but_the_list_ask_for_it(holders, log_de, monkeypatch):
     from contextlib import contextmanager
 
     from governance import join_order
@@ -62,11 +62,13 @@ def test_the_decision_pages_reads_ask_for_it(holders, log_de, monkeypatch):
             yield
 
     monkeypatch.setattr(join_order, "written_join_order", counted)
+    # Not the list: its best plan starts from the scope's units (at 1M decisions, written order
+    # read them all: 374 ms against 6 ms planned freely).
     assert [d.pk for d in selectors.decision_list(user=user)] == [decision.pk]
-    assert len(used) == 1
+    assert len(used) == 0
     assert selectors.decision_detail(user=user, pk=decision.pk).pk == decision.pk
-    assert len(used) == 2
+    assert len(used) == 1
     assert selectors.queue_for(user=user).requested == [decision]
-    assert len(used) == 3  # its five lists, under one setting
+    assert len(used) == 2  # its five lists, under one setting
     selectors.stuck_decisions(user=user, brief=True)
-    assert len(used) == 4
+    assert len(used) == 3
