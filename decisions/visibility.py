@@ -35,7 +35,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from governance.models import Role
-from governance.querysets import VIEW, can
+from governance.querysets import VIEW, can, sees_internal
 
 
 class Visibility(models.TextChoices):
@@ -50,11 +50,6 @@ HIDDEN_FROM_PARTNERS = ("requested_by", "decider", "decider_function", "deciding
                         "blocked")
 PARTICIPANT_PEOPLE = ("user", "username", "name")
 INTERNAL_ACTOR = "Internal team"
-
-
-def sees_internal(viewer) -> bool:
-    """Internal users and admins see internal parts (of what their scope lets them view)."""
-    return not getattr(viewer, "is_partner", True)
 
 
 def clean_visibility(value: str, field: str) -> str:

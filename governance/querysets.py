@@ -117,6 +117,12 @@ def member_partnership_ids(user: User) -> tuple[int, ...] | models.QuerySet:
     return ids or user.partnerships.values("pk")
 
 
+def sees_internal(viewer) -> bool:
+    """Internal users and admins see internal parts (of what their scope lets them view): who did
+    what, internal deliberation. Partner users — and anyone not known to be internal — do not."""
+    return not getattr(viewer, "is_partner", True)
+
+
 def is_active_user(user) -> bool:
     return user is not None and user.is_authenticated and user.is_active
 

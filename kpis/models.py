@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from governance.models import code_validator
 from governance.natural_keys import NaturalKeyModel
+from governance.querysets import sees_internal
 from kpis.choices import RAG, Aggregation, Category, Direction, Frequency, Grain, ImportStatus, Kind
 from kpis.querysets import (
     CellQuerySet,
@@ -193,7 +194,7 @@ class Measurement(models.Model):
         themselves). ``entered_by`` should be selected with the row."""
         if self.entered_by_id is None:
             return None
-        if getattr(viewer, "is_partner", True) and self.entered_by_id != getattr(viewer, "pk", None):
+        if not sees_internal(viewer) and self.entered_by_id != getattr(viewer, "pk", None):
             return None
         return self.entered_by.username
 
