@@ -675,7 +675,8 @@ def regional_leader(prefix: str):
 
 def bench_latency_http(result: dict, prefix: str, admin, requests_n: int, port: int) -> None:
     """The latency analytics page (decision latency and waiting time by party, its default: the last
-    six months; and split by month) and ``/api/v1/decision-analytics/?by=party`` (all time) through
+    six months; and split by month), ``/api/v1/decision-analytics/?by=party`` (all time) and the
+    decision list page (newest first, its default, and "due first", which no index orders) through
     gunicorn, as the admin (the whole tree) and as a regional leader."""
     leader = regional_leader(prefix)
     with gunicorn(port):
@@ -684,7 +685,9 @@ def bench_latency_http(result: dict, prefix: str, admin, requests_n: int, port: 
             for name, url, headers in (("analytics page", "/decisions/analytics/", cookie),
                                        ("analytics page by month", "/decisions/analytics/?split=month", cookie),
                                        ("/api/v1/decision-analytics/?by=party",
-                                        "/api/v1/decision-analytics/?by=party", auth)):
+                                        "/api/v1/decision-analytics/?by=party", auth),
+                                       ("decision list page", "/decisions/list/", cookie),
+                                       ("decision list page, due first", "/decisions/list/?sort=due", cookie)):
                 result["http"].append(time_page(port, user, name, who, url, headers, requests_n))
 
 

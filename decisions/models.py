@@ -283,6 +283,10 @@ class Decision(models.Model):
             models.Index(fields=["decider", "status"], name="decision_decider_status"),
             # Scoped lists and analytics per org unit.
             models.Index(fields=["org_unit", "status", "requested_at"], name="decision_unit_status"),
+            # The list's default order (newest first; "oldest" walks it forwards): a leader's first
+            # page reads 25 entries of it instead of sorting every decision in scope (at 1M
+            # decisions 0.9 s -> 0.05 s; docs/benchmarks.md).
+            models.Index(fields=["requested_at", "id"], name="decision_requested"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -69,7 +68,7 @@ def decision_list(request):
     saved = list(SavedDecisionFilter.objects.filter(user=request.user))
     chosen, data, form, filters = list_params(request, saved)
     qs = selectors.decision_list(user=request.user, filters=filters, sort=filters.get("sort") or "newest")
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = selectors.decision_page(qs, request.GET.get("page"))
     query = data.copy()
     query.pop("page", None)
     query.pop("saved", None)
