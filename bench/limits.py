@@ -6,6 +6,7 @@ from __future__ import annotations
 from decisions.models import Decision, DecisionEvent, DecisionParticipant, DecisionType, Escalation
 from governance.models import Assignment, Function, Notification, OrgUnit, OrgUnitClosure, User
 from kpis.models import KPI, Measurement, RollupWindow, ScorecardCell, Target
+from kpis.plausibility import WINDOW
 
 M, T, K, W = (Measurement._meta.db_table, Target._meta.db_table, KPI._meta.db_table, RollupWindow._meta.db_table)
 C, CL, U = ScorecardCell._meta.db_table, OrgUnitClosure._meta.db_table, OrgUnit._meta.db_table
@@ -195,4 +196,19 @@ WITH due AS (
 )
 SELECT (SELECT COUNT(*) FROM upd), (SELECT COUNT(*) FROM esc), (SELECT COUNT(*) FROM part),
        (SELECT COUNT(*) FROM ev), (SELECT COUNT(*) FROM note)
+"""
+
+
+# What an import's plausibility check (``kpis.plausibility``) must read at the least: each imported
+# key's series over ±WINDOW months by the unique index, the values only counted (no median, no
+# MAD, nothing sent back per key). Any import that checks values against their history does this.
+CHECK_READ_SQL = f"""
+SELECT COUNT(*), SUM(h.n)
+FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::date[]) AS k(kpi_id, org_unit_id, partnership_key, period)
+CROSS JOIN LATERAL (
+    SELECT COUNT(m.value) AS n FROM {M} m
+    WHERE m.kpi_id = k.kpi_id AND m.org_unit_id = k.org_unit_id AND m.partnership_key = k.partnership_key
+      AND m.period BETWEEN (k.period - interval '{WINDOW} months')::date
+                       AND (k.period + interval '{WINDOW} months')::date
+) h
 """

@@ -45,6 +45,11 @@ def markdown_table(result: dict) -> str:
                 f"{_fmt(op['ours'], op['unit'])} | {_fmt(op['same_writes_copy_rate'], op['unit'])} | "
                 f"{op['ratio_to_same_writes']:.2f}× | {op.get('same_writes_target', '(context)')} | "
                 f"{'—' if op.get('same_writes_met') is None else 'yes' if op['same_writes_met'] else 'no'} |")
+        if op.get("floor_seconds"):
+            lines.append(
+                f"| ↳ same import vs its floor: the COPY of the same writes + the plausibility check's least read "
+                f"({op['check_read_seconds']:.3f} s) | {op['ours_seconds']:.3f} s | {op['floor_seconds']:.3f} s | "
+                f"{op['ratio_to_floor']:.2f}× | (context) | — |")
         if op.get("cpu_ratio_to_same_writes"):
             lines.append(
                 f"| ↳ in CPU time (this process + its database backend: the shared cores' load left out) | "
