@@ -128,10 +128,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # request (issue 22: PostgreSQL's CPU per request fell by a quarter to two thirds in-process, by
 # 15-23% under make load). "off" turns both off, for a pooler that cannot carry prepared
 # statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
+# 0 is refused: it would prepare a statement on its first run, before psycopg can see that it is a
+# script of several commands (a migration's SQL), which PostgreSQL cannot prepare.
 _PREPARE_THRESHOLD = env.str("DJANGO_DB_PREPARE_THRESHOLD", default="5").strip().lower()
 if _PREPARE_THRESHOLD != "off":
-    if not _PREPARE_THRESHOLD.isdecimal():
-        raise environ.ImproperlyConfigured("DJANGO_DB_PREPARE_THRESHOLD must be a whole number (0 or more) or off.")
+    if not _PREPARE_THRESHOLD.isdecimal() or int(_PREPARE_THRESHOLD) < 1:
+        raise environ.ImproperlyConfigured("DJANGO_DB_PREPARE_THRESHOLD must be a whole number from 1 up, or off "
+                                           "(0 would prepare multi-command scripts such as migrations on their "
+                                           "first run, which PostgreSQL refuses).")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": int(_PREPARE_THRESHOLD)})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -74,5 +74,7 @@ def test_prepared_statements_are_on_by_default_and_can_be_turned_off_but_not_mis
     show = ("shell", "-c", "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))")
     assert "'prepare_threshold': 5" in _run(*show).stdout
     assert _run(*show, env_extra={"DJANGO_DB_PREPARE_THRESHOLD": "off"}).stdout.strip().splitlines()[-1] == "{}"
-    mistyped = _run("check", env_extra={"DJANGO_DB_PREPARE_THRESHOLD": "five"})
-    assert mistyped.returncode != 0 and "DJANGO_DB_PREPARE_THRESHOLD must be a whole number" in mistyped.stderr
+    for wrong in ("five", "0"):  # 0: migrations' multi-command scripts would be prepared, and refused
+        mistyped = _run("check", env_extra={"DJANGO_DB_PREPARE_THRESHOLD": wrong})
+        assert mistyped.returncode != 0 and "DJANGO_DB_PREPARE_THRESHOLD must be a whole number" in mistyped.stderr
+    assert "'prepare_threshold': 1" in _run(*show, env_extra={"DJANGO_DB_PREPARE_THRESHOLD": "1"}).stdout
