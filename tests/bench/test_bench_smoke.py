@@ -57,6 +57,11 @@ def test_bench_smoke_run_reports_every_operation_and_incremental_equals_full(tmp
     assert [len(imported["runs_seconds"][side]) for side in ("ours", "copy", "same")] == [2, 2, 2]
     assert imported["ours_seconds"] == min(imported["runs_seconds"]["ours"])
     assert imported["ratio"] == pytest.approx(imported["copy_seconds"] / imported["ours_seconds"])
+    # Its floor: the COPY of the same writes plus the plausibility check's least read, both twice.
+    assert len(imported["runs_seconds"]["read"]) == 2
+    assert imported["floor_seconds"] == pytest.approx(imported["same_writes_copy_seconds"]
+                                                      + min(imported["runs_seconds"]["read"]))
+    assert imported["ratio_to_floor"] == pytest.approx(imported["floor_seconds"] / imported["ours_seconds"])
 
     # The incremental step alone on the same data (rounds in fresh months, removed afterwards).
     from decisions.models import DecisionStage
