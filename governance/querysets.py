@@ -79,6 +79,24 @@ def assignment_unit_ids(user: User) -> list[int]:
         assignments.filter(user_id=user.pk).values_list("org_unit_id", flat=True))))
 
 
+class InConstants(models.lookups.In):
+    """``IN`` with whole numbers written into the statement instead of bound as parameters.
+
+    With prepared statements (``DJANGO_DB_PREPARE_THRESHOLD``) PostgreSQL plans a statement run
+    often enough once, for any parameter values: a scope's units as parameters then look like an
+    average unit's handful of descendants, and a global leader's 500 units were read by index, one
+    unit at a time (the decision list sorted "due first" at 1M decisions: 0.2 s planned for the
+    real subtree, 1.2 s on the generic plan; docs/benchmarks.md). Written in, they are part of the
+    statement, so its plan is made for them. Only ``int`` values are accepted."""
+
+    lookup_name = "in_constants"
+
+    def process_rhs(self, compiler, connection):
+        if not all(type(value) is int for value in self.rhs):
+            raise TypeError("InConstants takes whole numbers (int) only.")
+        return "(" + ", ".join(str(value) for value in sorted(set(self.rhs))) + ")", []
+
+
 def visible_org_unit_ids(user: User) -> models.QuerySet:
     """Subquery of the ids of every org unit in ``user``'s scope (one indexed closure-table query).
 
@@ -88,7 +106,8 @@ def visible_org_unit_ids(user: User) -> models.QuerySet:
     is and estimates a handful of units whatever it is; for a global leader (500 units) it then
     reads every scoped row through nested loops and sorts them. With constants it uses the closure's
     statistics for those ancestors, plans for the real subtree size and walks the newest decisions
-    instead (the decision list's page query, both ways: docs/benchmarks.md#figures-behind-code-comments)."""
+    instead (the decision list's page query, both ways: docs/benchmarks.md#figures-behind-code-comments).
+    The constants are written into the SQL (``InConstants``), so a prepared statement keeps them."""
     closure = apps.get_model("governance", "OrgUnitClosure").objects.all()  # by label: models imports this module
     if not is_active_user(user):
         return closure.none().values("descendant_id")
@@ -101,7 +120,7 @@ def visible_org_unit_ids(user: User) -> models.QuerySet:
         # Nothing in scope; still a real (empty) subquery, so callers that render the SQL of a
         # scoped queryset get SQL rather than EmptyResultSet.
         return closure.filter(ancestor__assignments__user=user).values("descendant_id")
-    return closure.filter(ancestor_id__in=unit_ids).values("descendant_id")
+    return closure.filter(InConstants(models.F("ancestor_id"), unit_ids)).values("descendant_id")
 
 
 def member_partnership_ids(user: User) -> tuple[int, ...] | models.QuerySet:
