@@ -85,16 +85,14 @@ def cpu_timed(fn, *args, **kwargs) -> tuple[float, float | None, object]:
     return seconds, None if cpu is None or after is None else after - cpu, out
 
 
-def scalar(sql: str, params=None):
-    with connection.cursor() as cur:
-        cur.execute(sql, params or [])
-        return cur.fetchone()[0]
-
-
 def scalar_row(sql: str, params=None) -> tuple:
     with connection.cursor() as cur:
         cur.execute(sql, params or [])
         return cur.fetchone()
+
+
+def scalar(sql: str, params=None):
+    return scalar_row(sql, params)[0]
 
 
 def execute(sql: str, params=None) -> int:

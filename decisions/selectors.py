@@ -111,7 +111,7 @@ def decision_page(decisions, number, *, per_page: int = 25) -> Page:
     Two steps: the page's ids in the list's order from the decisions table alone, then those
     decisions with what the list shows. Sorted whole with its joined rows, a leader's selection
     made PostgreSQL join every decision in scope before keeping 25 (at 1M decisions the global
-    leader's "due first" page 2.3 s, the ids alone 0.14 s; docs/benchmarks.md)."""
+    leader's "due first" page 1.1 s, in two steps 0.21 s; docs/benchmarks.md)."""
     page = Paginator(decisions.values_list("pk", flat=True), per_page).get_page(number)
     ids = list(page.object_list)
     rows = decisions.order_by().in_bulk(ids)

@@ -89,8 +89,6 @@ class InConstants(models.lookups.In):
     real subtree, 1.2 s on the generic plan; docs/benchmarks.md). Written in, they are part of the
     statement, so its plan is made for them. Only ``int`` values are accepted."""
 
-    lookup_name = "in_constants"
-
     def process_rhs(self, compiler, connection):
         if not all(type(value) is int for value in self.rhs):
             raise TypeError("InConstants takes whole numbers (int) only.")
