@@ -19,7 +19,15 @@ from django.db import models
 from decisions.choices import DECISION_EVENT_KINDS, Stage
 from decisions.visibility import Visibility
 from governance.join_order import WrittenJoinOrderQuerySet
-from governance.querysets import CHANGE, DELETE, VIEW, ScopedQuerySet, is_active_user, member_partnership_ids
+from governance.querysets import (
+    CHANGE,
+    DELETE,
+    VIEW,
+    InArray,
+    ScopedQuerySet,
+    is_active_user,
+    member_partnership_ids,
+)
 
 
 class DecisionTypeQuerySet(ScopedQuerySet):
@@ -164,7 +172,7 @@ class ParticipantQuerySet(ThroughDecisionQuerySet):
         through ``Decision.objects.restrict(user, "view")`` (a page, a detail): the decision part of
         the rule holds for them, so only the rest is applied (a partner user's level-0 seats, their
         own or shared) and the caller's decisions are not scoped a second time in a subquery."""
-        qs = self.filter(decision_id__in=list(decision_ids))
+        qs = self.filter(InArray(models.F("decision_id"), decision_ids))
         if not is_active_user(user):
             qs = qs.none()
         elif not user.is_admin:

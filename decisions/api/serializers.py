@@ -1,6 +1,7 @@
+import functools
 from datetime import date, datetime
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -34,7 +35,7 @@ from decisions.visibility import (
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.api.serializers import NaturalKeySerializerMixin
 from governance.models import Function, Notification, OrgLevel, OrgUnit, User
-from governance.querysets import LOG, VIEW
+from governance.querysets import LOG, VIEW, InArray
 from kpis.models import KPI
 from partners.models import Partnership
 
@@ -354,16 +355,21 @@ def _iso(value, tz) -> str | None:
 
 # The options' representation (OptionSerializer's, many): stateless, built once.
 _OPTIONS = OptionSerializer(many=True)
-_OPTION_KEYS = ("option", "pros", "cons")
 
 
 def _options(options: list) -> list:
     """``OptionSerializer(many=True)``'s representation of stored options: stored as the service
     cleans them (three strings each), they are copied as they are; anything else goes through the
     serializer."""
-    if all(type(o) is dict and all(type(o.get(k)) is str for k in _OPTION_KEYS) for o in options):
-        return [{k: o[k] for k in _OPTION_KEYS} for o in options]
-    return _OPTIONS.to_representation(options)
+    copied = []
+    for o in options:
+        if type(o) is not dict:
+            return _OPTIONS.to_representation(options)
+        option, pros, cons = o.get("option"), o.get("pros"), o.get("cons")
+        if type(option) is not str or type(pros) is not str or type(cons) is not str:
+            return _OPTIONS.to_representation(options)
+        copied.append({"option": option, "pros": pros, "cons": cons})
+    return copied
 
 
 class DecisionListSerializer(DecisionSerializer):
@@ -386,9 +392,15 @@ class DecisionListSerializer(DecisionSerializer):
     @classmethod
     def rows(cls, queryset):
         """The ``values()`` queryset the rows are read from (keeps ``pk`` for the cursor)."""
-        codes = {f"{name}_key": Subquery(model.objects.filter(pk=OuterRef(name)).order_by().values(column))
-                 for name, (model, column) in cls.RELATED.items()}
-        return queryset.values("pk", "options", *cls.IDS, *cls.PLAIN, *cls.TIMES, **codes)
+        return queryset.values("pk", "options", *cls.IDS, *cls.PLAIN, *cls.TIMES, **cls._codes())
+
+    @classmethod
+    @functools.cache
+    def _codes(cls) -> dict[str, Subquery]:
+        """The related rows' codes as scalar subqueries, built once (an annotation copies its
+        expression before resolving it, so one built expression serves every request)."""
+        return {f"{name}_key": Subquery(model.objects.filter(pk=OuterRef(name)).order_by().values(column))
+                for name, (model, column) in cls.RELATED.items()}
 
     @classmethod
     def many_init(cls, *args, **kwargs):
@@ -433,7 +445,7 @@ class DecisionListSerializer(DecisionSerializer):
         lists them)."""
         by_decision: dict[int, list[str]] = {}
         ordering = [f"kpi__{f}" for f in KPI._meta.ordering]
-        links = Decision.kpis.through.objects.filter(decision_id__in=ids,
+        links = Decision.kpis.through.objects.filter(InArray(F("decision_id"), ids),
                                                      kpi__in=KPI.objects.restrict(viewer, VIEW).values("pk"))
         for decision_id, code in (links.order_by(*ordering).values_list("decision_id", "kpi__code")):
             by_decision.setdefault(decision_id, []).append(code)

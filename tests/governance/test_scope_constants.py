@@ -8,7 +8,7 @@ from django.db.models import F
 
 from decisions.models import Decision
 from governance.models import OrgUnitClosure
-from governance.querysets import InConstants, visible_org_unit_ids
+from governance.querysets import InArray, InConstants, visible_org_unit_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +36,19 @@ def test_only_whole_numbers_are_written_into_the_statement():
     for wrong in (["1) OR (1=1"], [1.5], [True]):
         with pytest.raises(TypeError):
             str(closure.filter(InConstants(F("ancestor_id"), wrong)).query)
+
+
+def test_a_page_of_ids_is_one_array_parameter_with_the_rows_of_in(org):
+    """``InArray``: the rows ``__in`` gives, from one statement text whatever the page's length."""
+    closure = OrgUnitClosure.objects.all()
+    ids = sorted(closure.values_list("ancestor_id", flat=True).distinct())[:3]
+    for some in (ids, ids[:1], []):
+        by_array = closure.filter(InArray(F("ancestor_id"), some))
+        assert sorted(by_array.values_list("pk", flat=True)) == sorted(
+            closure.filter(ancestor_id__in=some).values_list("pk", flat=True))
+    sql_three, params = closure.filter(InArray(F("ancestor_id"), ids)).query.sql_with_params()
+    sql_one, _ = closure.filter(InArray(F("ancestor_id"), ids[:1])).query.sql_with_params()
+    assert sql_three == sql_one and params == (ids,)
+    for wrong in (["1) OR (1=1"], [1.5], [True]):
+        with pytest.raises(TypeError):
+            list(closure.filter(InArray(F("ancestor_id"), wrong)))
