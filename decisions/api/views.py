@@ -192,14 +192,6 @@ class DecisionViewSet(ScopedReadCreateViewSet):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
 
-    def filter_queryset(self, queryset):
-        # Without query parameters every filter backend here leaves the queryset as it is (no filter
-        # has a default, the view no default ordering): skip building the filter set (get_object()
-        # of each step and the detail).
-        if not self.request.query_params:
-            return queryset
-        return super().filter_queryset(queryset)
-
     def list(self, request, *args, **kwargs):
         # The detail's representation, built from values() rows (DecisionListSerializer): one query
         # for the scoped, filtered page (cursor on -pk), one each for its participants and KPIs.

@@ -1,7 +1,9 @@
 """The org, function, user and token API: the trio (401 / 403 / 404) and scoped lists."""
 
 import pytest
+from rest_framework import serializers
 
+from governance.api.serializers import FunctionSerializer, OrgUnitSerializer
 from governance.models import OrgUnit, User
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +147,15 @@ def test_an_empty_list_is_one_empty_page(api, cast):
     body = api(cast["partner"]).get("/api/v1/org-units/?search=nothing-matches-this").json()
     assert body["count"] == 0 and body["results"] == [] and body["next"] is None
     assert api(cast["partner"]).get("/api/v1/org-units/?page=2").status_code == 404
+
+
+@pytest.mark.parametrize("serializer_class", [OrgUnitSerializer, FunctionSerializer])
+def test_fields_built_once_per_class_are_drfs_own_and_each_serializers_own(serializer_class):
+    """``ClassFieldsMixin``: the fields are the ones DRF builds (same kinds, arguments, validators),
+    and each serializer gets its own objects (DRF binds them to their serializer)."""
+    first, second = serializer_class(), serializer_class()
+    drfs = serializers.ModelSerializer.get_fields(first)  # DRF's own, built from the model now
+    assert {name: repr(field) for name, field in first.fields.items()} == {
+        name: repr(field) for name, field in drfs.items()}
+    assert all(first.fields[name] is not second.fields[name] for name in first.fields)
+    assert all(field.parent is first for field in first.fields.values())
