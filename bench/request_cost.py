@@ -353,6 +353,8 @@ def profile(spec: dict, *, requests_n: int, warmup: int, limit: int = 35) -> str
     for send in sends:
         send()
     prof.disable()
+    if dump := os.environ.get("BENCH_PROFILE_DUMP"):
+        prof.dump_stats(dump)  # for pstats' callers/callees views
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out)
     if not os.environ.get("BENCH_PROFILE_PATHS"):
