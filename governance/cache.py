@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 
+import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 log = logging.getLogger("accord.cache")
 _last_warning = 0.0
+
+
+def _warn(operation: str, exc: Exception) -> None:
+    global _last_warning
+    if time.monotonic() - _last_warning > 60:
+        _last_warning = time.monotonic()
+        log.warning("cache unavailable, %s skipped (failing open): %s", operation, exc)
 
 
 def _fail_open(default):
@@ -27,10 +36,7 @@ def _fail_open(default):
             try:
                 return method(self, *args, **kwargs)
             except (self._lib.exceptions.ConnectionError, self._lib.exceptions.TimeoutError) as exc:
-                global _last_warning
-                if time.monotonic() - _last_warning > 60:
-                    _last_warning = time.monotonic()
-                    log.warning("cache unavailable, %s skipped (failing open): %s", method.__name__, exc)
+                _warn(method.__name__, exc)
                 return default(*args) if callable(default) else default
         return wrapper
     return decorate
@@ -66,9 +72,43 @@ class ResilientRedisCacheClient(RedisCacheClient):
     delete_many = _fail_open(None)(RedisCacheClient.delete_many)
 
 
+# One request against a sliding window (the times of the requests kept in a sorted set): drop the
+# times that left the window, then refuse if the window is full (with the oldest time: when a place
+# frees up) or add this one. Atomic in Redis, so workers racing on one key cannot both take its last
+# place. Returns {allowed (1/0), requests in the window, oldest time in it (a full window only)}.
+_SLIDING_WINDOW = """
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+if count >= limit then
+  return {0, count, redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]}
+end
+redis.call('ZADD', key, now, ARGV[4])
+redis.call('EXPIRE', key, math.ceil(window))
+return {1, count + 1, false}
+"""
+
+
 class ResilientRedisCache(RedisCache):
     """Django's Redis cache backend with :class:`ResilientRedisCacheClient`."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient
+        self._sliding_window = None
+
+    def sliding_window_hit(self, key: str, *, now: float, window: float, limit: int) -> tuple[bool, int, float | None]:
+        """Count a request at ``now`` under ``key`` if fewer than ``limit`` were counted in the
+        ``window`` seconds before it, in one atomic round trip. Returns (allowed, requests in the
+        window, the oldest one's time when refused). Fails open, as the other operations do."""
+        client = self._cache.get_client(write=True)
+        if self._sliding_window is None:
+            self._sliding_window = client.register_script(_SLIDING_WINDOW)
+        try:
+            allowed, count, oldest = self._sliding_window(
+                keys=[self.make_and_validate_key(f"{key}:window")],
+                args=[repr(now), repr(window), limit, f"{now!r}:{os.urandom(6).hex()}"], client=client)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            _warn("sliding_window_hit", exc)
+            return True, 0, None
+        return bool(allowed), int(count), float(oldest) if oldest else None

@@ -6,11 +6,11 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from governance import tokens
 from governance.api.serializers import FunctionSerializer, OrgUnitSerializer, UserSerializer
+from governance.api.throttling import AnonRateThrottle, ScopedRateThrottle
 from governance.api.viewsets import ScopedReadCreateUpdateViewSet, ScopedViewSetMixin
 from governance.audit import object_history
 from governance.models import Assignment, Function, OrgUnit, User, partnership_model

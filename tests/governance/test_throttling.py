@@ -1,0 +1,80 @@
+"""The API's rate limits (``governance.api.throttling``): DRF's sliding window, counted atomically
+in Redis — parallel requests cannot pass the limit together — and failing open while Redis is down."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import caches
+
+from governance.api.throttling import UserRateThrottle
+from governance.cache import ResilientRedisCache
+
+pytestmark = pytest.mark.skipif(not django_settings.CACHES["default"]["BACKEND"].endswith("ResilientRedisCache"),
+                                reason="no Redis on this machine: the throttles run DRF's own code on the file cache")
+
+
+def _request(pk: int):
+    return SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=pk))
+
+
+def _throttle(monkeypatch, rate: str, clock: list[float] | None = None) -> UserRateThrottle:
+    monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", rate)
+    throttle = UserRateThrottle()
+    if clock is not None:
+        throttle.timer = lambda: clock[0]
+    return throttle
+
+
+def test_the_window_slides_and_retry_after_says_when_a_place_frees(monkeypatch):
+    assert isinstance(caches["default"], ResilientRedisCache)
+    clock = [1_000.0]
+    throttle = _throttle(monkeypatch, "3/min", clock)
+    for t in (1_000.0, 1_001.0, 1_002.0):
+        clock[0] = t
+        assert throttle.allow_request(_request(7), None)
+    clock[0] = 1_059.0
+    assert not throttle.allow_request(_request(7), None)
+    assert throttle.wait() == pytest.approx(1.0)  # the first request leaves the window at 1,060
+    assert throttle.allow_request(_request(8), None)  # another user counts apart
+    clock[0] = 1_060.0
+    assert throttle.allow_request(_request(7), None)  # 1,000 has left (as DRF: a time at the edge is out)
+    assert not throttle.allow_request(_request(7), None)
+    assert throttle.wait() == pytest.approx(1.0)  # 1,001 leaves next
+
+
+def test_parallel_requests_cannot_pass_the_limit_together(monkeypatch):
+    _throttle(monkeypatch, "5/min")
+    start, results = threading.Barrier(20), []
+
+    def hit():
+        throttle = UserRateThrottle()
+        start.wait()
+        results.append(throttle.allow_request(_request(99), None))
+
+    threads = [threading.Thread(target=hit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 5 and results.count(False) == 15
+
+
+def test_the_api_answers_429_with_retry_after(monkeypatch, api, cast, db):
+    _throttle(monkeypatch, "2/min")
+    client = api(cast["manager_de"])
+    codes = [client.get("/api/v1/org-units/").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    refused = client.get("/api/v1/org-units/")
+    assert refused.status_code == 429 and 55 <= int(refused["Retry-After"]) <= 60
+    assert api(cast["leader"]).get("/api/v1/org-units/").status_code == 200
+
+
+def test_redis_unreachable_lets_requests_through(monkeypatch, settings):
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    throttle = _throttle(monkeypatch, "1/min")
+    assert all(throttle.allow_request(_request(5), None) for _ in range(3))
