@@ -65,3 +65,18 @@ def test_scope_is_read_once_per_user_object_and_follows_assignment_writes(cast, 
     assert codes(OrgUnit.objects.restrict(user, "view")) == ["DE"]
     user.assignments.all().delete()
     assert codes(OrgUnit.objects.restrict(user, "view")) == []
+
+
+def test_the_scope_inputs_statement_is_the_orms_compiled_once(cast, org, functions):
+    """``assignment_unit_ids`` runs the ORM's statement, compiled on first use (not per request),
+    and gives each unit once however many functions the user holds there."""
+    from governance.querysets import _assignment_units_sql, assignment_unit_ids
+
+    user = User.objects.get(pk=cast["manager_de"].pk)
+    Assignment.objects.create(user=user, function=functions["MKT"], org_unit=org["DE"])
+    Assignment.objects.create(user=user, function=functions["SALES"], org_unit=org["JAPAN"])
+    orm = Assignment.objects.filter(user_id=user.pk).order_by().values_list("org_unit_id", flat=True)
+    sql, params = orm.query.sql_with_params()
+    assert _assignment_units_sql() == sql and params == (user.pk,)
+    assert assignment_unit_ids(User.objects.get(pk=user.pk)) == sorted(set(orm)) == sorted([org["DE"].pk,
+                                                                                         org["JAPAN"].pk])
