@@ -81,7 +81,7 @@ local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), t
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 local count = redis.call('ZCARD', key)
 if count >= limit then
-  return {0, count, redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]}
+  return {0, count, redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2] or false}  -- none at a limit of 0
 end
 redis.call('ZADD', key, now, ARGV[4])
 redis.call('EXPIRE', key, math.ceil(window))

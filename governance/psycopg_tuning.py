@@ -62,5 +62,8 @@ def register_loader(sender, connection, **kwargs) -> None:
 
 
 def install() -> None:
-    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, STATEMENT_CACHE_BYTES)
+    # A private name of psycopg's (3.1-3.3): should a release drop it, start without the raise (the
+    # test of the cache's hits then fails) rather than fail to start.
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH"):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, STATEMENT_CACHE_BYTES)
     connection_created.connect(register_loader, dispatch_uid="accord-fast-timestamptz")

@@ -5,8 +5,9 @@ writes it back: two round trips and the whole list unpickled and pickled on ever
 a small call's CPU, issue 22), and not atomic — requests racing on several workers each read the
 same list, so together they could pass the limit. With the shared Redis cache these count in a
 sorted set under one atomic script (``ResilientRedisCache.sliding_window_hit``): the same sliding
-window, rate strings, keys and ``Retry-After`` as DRF's, and when Redis is unreachable they fail
-open as before. With any other cache (``make run`` without Redis) DRF's own code runs.
+window, rate strings and ``Retry-After`` as DRF's, and when Redis is unreachable they fail open as
+before. With any other cache (``make run`` without Redis) DRF's own code counts. Either way a client
+is known by its address as sign-in limits know it (``REMOTE_ADDR``), never by a header it sends.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from rest_framework import throttling
 
 from governance.cache import ResilientRedisCache
+from governance.security import client_ip
 
 
 def _shared_redis() -> ResilientRedisCache | None:
@@ -39,6 +41,12 @@ class AtomicRateMixin:
         allowed, self._count, self._oldest = redis.sliding_window_hit(
             self.key, now=self.now, window=self.duration, limit=self.num_requests)  # type: ignore[attr-defined]
         return allowed
+
+    def get_ident(self, request) -> str:
+        """The client's address as everywhere else (``governance.security.client_ip``: REMOTE_ADDR,
+        which the proxy sets). DRF's own reads ``X-Forwarded-For`` from the client when
+        ``NUM_PROXIES`` is unset, so each new made-up header was a fresh count."""
+        return client_ip(request) or ""
 
     def wait(self) -> float | None:
         """DRF's estimate: the time until the oldest request leaves the window, shared among the

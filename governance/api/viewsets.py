@@ -30,7 +30,7 @@ class ScopedViewSetMixin:
 
     def filter_queryset(self, queryset):
         # Without query parameters every filter backend leaves the queryset as it is — no filter set
-        # has a default or a required filter and no view a default ``ordering`` (tests/api/
+        # has a default or a required filter and no view a default ``ordering`` (tests/governance/
         # test_filter_skip.py asks every list both ways) — so the filter set is not built (~10% of
         # a small list's request; issue 22).
         if not self.request.query_params and getattr(self, "ordering", None) is None:

@@ -3,6 +3,7 @@
 import datetime
 import decimal
 import enum
+import json
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,8 @@ class Level(enum.IntEnum):
 lazy_text = lazy(lambda: "Entscheidung — lazy", str)
 
 VALUES = [
-    None, True, 0, -7, 2**63 - 1, 1.5, 0.1, 123456.789, "", "plain", "ünïcödé ✓ 決定", "<script>&'\"",
+    None, True, 0, -7, 2**63 - 1, 1.5, 0.1, 123456.789, 1e16, 1e-4, 2.5e-3, 1e300,
+    "", "plain", "ünïcödé ✓ 決定", "<script>&'\"",
     "line\u2028separator\u2029para", "tab\tnew\nline\\slash\x01", [], {}, (1, 2),
     datetime.datetime(2026, 12, 7, 10, 0, tzinfo=datetime.UTC),
     datetime.datetime(2026, 12, 7, 10, 0, 0, 123456, tzinfo=ZoneInfo("Europe/Berlin")),
@@ -48,6 +50,13 @@ def test_a_page_of_many_rows_is_the_same():
         2026, 1, 1, i % 24, tzinfo=datetime.UTC), "participants": [{"user": i, "agreed": None}]} for i in range(200)],
         serializer=None)
     assert JSONRenderer().render({"results": rows}) == DRFJSONRenderer().render({"results": rows})
+
+
+def test_small_floats_are_the_same_number_written_in_decimal():
+    data = {"value": [5e-05, 1e-07, 0.00012345]}
+    assert JSONRenderer().render(data) == b'{"value":[0.00005,1e-7,0.00012345]}'
+    assert DRFJSONRenderer().render(data) == b'{"value":[5e-05,1e-07,0.00012345]}'
+    assert json.loads(JSONRenderer().render(data)) == json.loads(DRFJSONRenderer().render(data)) == data
 
 
 def test_pretty_printing_and_what_orjson_refuses_go_to_drfs_renderer():

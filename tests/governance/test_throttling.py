@@ -78,3 +78,26 @@ def test_redis_unreachable_lets_requests_through(monkeypatch, settings):
                                    "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
     throttle = _throttle(monkeypatch, "1/min")
     assert all(throttle.allow_request(_request(5), None) for _ in range(3))
+
+
+def test_a_zero_rate_refuses_everything_with_retry_after(monkeypatch):
+    """``0/min`` (an operator switching an endpoint off) refuses, as DRF does, instead of failing."""
+    throttle = _throttle(monkeypatch, "0/min")
+    assert not throttle.allow_request(_request(3), None)
+    assert throttle.wait() == pytest.approx(60.0)
+
+
+def test_a_made_up_forwarded_for_header_is_not_a_new_client(api, manager_de, monkeypatch, db):
+    """The token endpoint's per-address limit counts the peer address (as sign-in lockouts do),
+    not an ``X-Forwarded-For`` the client chose: DRF's ``get_ident`` trusted it without NUM_PROXIES."""
+    from governance.api.throttling import ScopedRateThrottle
+
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "auth-token", "2/min")
+    client = api()
+    codes = [client.post("/api/v1/auth/token/", {"username": "max.de", "password": "pw-max.de"}, format="json",
+                         REMOTE_ADDR="203.0.113.10", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code
+             for i in range(4)]
+    assert codes == [200, 200, 429, 429]
+    other = client.post("/api/v1/auth/token/", {"username": "max.de", "password": "pw-max.de"}, format="json",
+                        REMOTE_ADDR="203.0.113.11")
+    assert other.status_code == 200
