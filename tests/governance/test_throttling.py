@@ -13,8 +13,8 @@ from django.core.cache import caches
 from governance.api.throttling import UserRateThrottle
 from governance.cache import ResilientRedisCache
 
-pytestmark = pytest.mark.skipif(not django_settings.CACHES["default"]["BACKEND"].endswith("ResilientRedisCache"),
-                                reason="no Redis on this machine: the throttles run DRF's own code on the file cache")
+needs_redis = pytest.mark.skipif(not django_settings.CACHES["default"]["BACKEND"].endswith("ResilientRedisCache"),
+                                 reason="no Redis on this machine: the throttles run DRF's own code on the file cache")
 
 
 def _request(pk: int):
@@ -29,6 +29,7 @@ def _throttle(monkeypatch, rate: str, clock: list[float] | None = None) -> UserR
     return throttle
 
 
+@needs_redis
 def test_the_window_slides_and_retry_after_says_when_a_place_frees(monkeypatch):
     assert isinstance(caches["default"], ResilientRedisCache)
     clock = [1_000.0]
@@ -46,6 +47,7 @@ def test_the_window_slides_and_retry_after_says_when_a_place_frees(monkeypatch):
     assert throttle.wait() == pytest.approx(1.0)  # 1,001 leaves next
 
 
+@needs_redis
 def test_parallel_requests_cannot_pass_the_limit_together(monkeypatch):
     _throttle(monkeypatch, "5/min")
     start, results = threading.Barrier(20), []
@@ -63,6 +65,7 @@ def test_parallel_requests_cannot_pass_the_limit_together(monkeypatch):
     assert results.count(True) == 5 and results.count(False) == 15
 
 
+@needs_redis
 def test_the_api_answers_429_with_retry_after(monkeypatch, api, cast, db):
     _throttle(monkeypatch, "2/min")
     client = api(cast["manager_de"])
@@ -73,6 +76,7 @@ def test_the_api_answers_429_with_retry_after(monkeypatch, api, cast, db):
     assert api(cast["leader"]).get("/api/v1/org-units/").status_code == 200
 
 
+@needs_redis
 def test_redis_unreachable_lets_requests_through(monkeypatch, settings):
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0",
                                    "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
@@ -80,6 +84,7 @@ def test_redis_unreachable_lets_requests_through(monkeypatch, settings):
     assert all(throttle.allow_request(_request(5), None) for _ in range(3))
 
 
+@needs_redis
 def test_a_zero_rate_refuses_everything_with_retry_after(monkeypatch):
     """``0/min`` (an operator switching an endpoint off) refuses, as DRF does, instead of failing."""
     throttle = _throttle(monkeypatch, "0/min")
@@ -101,3 +106,14 @@ def test_a_made_up_forwarded_for_header_is_not_a_new_client(api, manager_de, mon
     other = client.post("/api/v1/auth/token/", {"username": "max.de", "password": "pw-max.de"}, format="json",
                         REMOTE_ADDR="203.0.113.11")
     assert other.status_code == 200
+
+
+def test_without_redis_drfs_own_counting_runs(monkeypatch, settings):
+    """``make run`` without Redis: the file (here: local memory) cache, DRF's code, the same answers."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    clock = [500.0]
+    throttle = _throttle(monkeypatch, "2/min", clock)
+    assert throttle.allow_request(_request(4), None) and throttle.allow_request(_request(4), None)
+    clock[0] = 530.0
+    assert not throttle.allow_request(_request(4), None)
+    assert throttle.wait() == pytest.approx(30.0)
