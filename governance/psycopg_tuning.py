@@ -15,7 +15,7 @@
 
 ``install()`` is called once when the app is ready; ``register_loader`` runs for each new
 database connection. ``tests/governance/test_psycopg_tuning.py`` pins both: results equal to
-Django's loader's, and the bound in force.
+Django's loader's, and a long statement's conversion found in the cache.
 """
 
 from __future__ import annotations
