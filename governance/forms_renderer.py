@@ -1,14 +1,17 @@
 """The form renderer (``FORM_RENDERER``): Django's, except that ``<select>``, ``<input>`` and
-``<textarea>`` elements are written here instead of through their widget templates: ``select.html``
-includes ``select_option.html`` once per option (~25 µs of template work each; the log-decision
-form's seven selects took ~70% of its request), and each input is two nested includes plus the
-attributes loop (~0.1 ms a field; the form's inputs then took half of what was left). The output is
-the templates' own, character for character (``tests/governance/test_forms_renderer.py`` renders
-both ways); a select whose options use another template, and every other widget, go through the
-templates as before.
+``<textarea>`` elements, and the radio buttons and checkboxes of a ``RadioSelect`` or
+``CheckboxSelectMultiple`` rendered one by one (``{{ radio.tag }}``), are written here instead of
+through their widget templates: ``select.html`` includes ``select_option.html`` once per option
+(~25 µs of template work each; the log-decision form's seven selects took ~70% of its request),
+and each input is two nested includes plus the attributes loop (~0.1 ms a field; the form's inputs
+then took half of what was left). The output is the templates' own, character for character
+(``tests/governance/test_forms_renderer.py`` renders both ways); a select whose options use
+another template, and every other widget, go through the templates as before.
 """
 
 from __future__ import annotations
+
+import html
 
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
@@ -21,12 +24,17 @@ OPTION = "django/forms/widgets/select_option.html"
 
 
 def _text(value) -> str:
-    """``{{ value }}`` with autoescape on."""
+    """``{{ value }}`` with autoescape on. A plain ``str`` (not marked safe, nothing to localize) is
+    escaped as Django's ``escape`` does, without its lazy-string and localization checks."""
+    if type(value) is str:
+        return html.escape(value)
     return conditional_escape(localize(template_localtime(value)))
 
 
 def _formatted(value) -> str:
     """``{{ value|stringformat:'s' }}`` with autoescape on."""
+    if type(value) is str:
+        return html.escape(value)
     text = str(value)
     return text if isinstance(value, SafeData) else conditional_escape(text)
 
@@ -58,6 +66,15 @@ def render_input(widget: dict) -> str:
     return f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
 
 
+def render_input_option(widget: dict) -> str:
+    """``input_option.html`` — what ``radio_option.html`` and ``checkbox_option.html`` include: the
+    input, inside its label when ``wrap_label`` is set."""
+    if not widget.get("wrap_label"):
+        return render_input(widget)
+    label_for = f' for="{_text(widget["attrs"]["id"])}"' if widget["attrs"].get("id") else ""
+    return f"<label{label_for}>{render_input(widget)}\n {_text(widget['label'])}</label>"
+
+
 def render_textarea(widget: dict) -> str:
     """``textarea.html``."""
     value = _text(widget["value"]) if widget["value"] else ""
@@ -69,6 +86,8 @@ INPUTS = frozenset(f"django/forms/widgets/{name}.html" for name in (
     "input", "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time", "search", "tel",
     "color", "checkbox"))
 TEXTAREA = "django/forms/widgets/textarea.html"
+INPUT_OPTIONS = frozenset(f"django/forms/widgets/{name}.html" for name in ("input_option", "radio_option",
+                                                                           "checkbox_option"))
 
 
 class FastSelectRenderer(DjangoTemplates):
@@ -81,4 +100,6 @@ class FastSelectRenderer(DjangoTemplates):
             return render_input(context["widget"]).strip()
         elif template_name == TEXTAREA:
             return render_textarea(context["widget"]).strip()
+        elif template_name in INPUT_OPTIONS:
+            return render_input_option(context["widget"]).strip()
         return super().render(template_name, context, request)

@@ -67,6 +67,25 @@ def test_initial_values_render_as_the_templates_do():
         assert ours == Inputs(initial=initial, renderer=DjangoTemplates())[name].as_widget(), name
 
 
+class Options(forms.Form):
+    radio = forms.ChoiceField(choices=[("a", "A & B"), ("b", mark_safe("<b>bold</b>")), ("c", gettext_lazy("Japan"))],
+                              widget=forms.RadioSelect(attrs={"class": "form-check-input"}), initial="b")
+    boxes = forms.MultipleChoiceField(choices=[(1, "one"), ('2"', "<two>")], widget=forms.CheckboxSelectMultiple,
+                                      required=False)
+    bare = forms.ChoiceField(choices=[("x", "X")], widget=forms.RadioSelect(attrs={"id": None}))
+
+
+@pytest.mark.parametrize("data", [None, {"radio": "c", "boxes": ["1", '2"'], "bare": "x"}])
+def test_radio_buttons_and_checkboxes_one_by_one_render_as_the_templates_do(data):
+    ours, django = Options(data, renderer=FastSelectRenderer()), Options(data, renderer=DjangoTemplates())
+    for name in Options.base_fields:
+        for mine, theirs in zip(ours[name], django[name], strict=True):
+            assert mine.tag() == theirs.tag()  # the input alone, as the log-decision form writes it
+            assert str(mine) == str(theirs)  # the input inside its label
+            assert mine.tag(wrap_label=True) == theirs.tag(wrap_label=True)
+        assert str(ours[name]) == str(django[name])  # the whole group, through the templates
+
+
 @pytest.mark.django_db
 def test_the_log_decision_form_renders_as_with_the_templates(manager_de):
     from decisions.forms import DecisionLogForm
