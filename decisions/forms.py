@@ -92,7 +92,9 @@ class DecisionLogForm(DecisionFieldsForm):
         super().__init__(*args, user=user, **kwargs)
         self.fields["decision_type"].queryset = DecisionType.objects.restrict(user, "view").filter(is_active=True)
         self.fields["org_unit"].queryset = OrgUnit.objects.restrict(user, "log").order_by("code")
-        self.fields["review"].queryset = BusinessReview.objects.restrict(user, "change").select_related("partnership")
+        if self.is_bound:  # a hidden input: its choices are only read to validate a submitted review
+            self.fields["review"].queryset = BusinessReview.objects.restrict(user, "change").select_related(
+                "partnership")
         if not self.is_bound and not self.initial.get("org_unit"):
             own = assignment_unit_ids(user) if not user.is_admin else []
             if len(own) == 1:

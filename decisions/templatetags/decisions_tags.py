@@ -6,7 +6,8 @@ from django.utils import timezone
 from decisions import presenters, selectors
 from decisions.models import Decision, DecisionState, DecisionStatus
 from decisions.visibility import sees_internal
-from governance.models import INTERNAL_ROLES, Notification
+from governance.models import INTERNAL_ROLES
+from governance.notifications import unread_count
 from governance.querysets import CHANGE, can
 from kpis.models import KPI
 
@@ -69,10 +70,8 @@ def stuck_decisions_panel(user, unit):
 
 @register.simple_tag
 def unread_notification_count(user) -> int:
-    """The bell's number: one COUNT on the (recipient, read_at, -created_at) index."""
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    """The bell's number (``governance.notifications.unread_count``)."""
+    return unread_count(user)
 
 
 @register.filter

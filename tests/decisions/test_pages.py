@@ -122,6 +122,26 @@ def test_bell_counts_unread_notifications_and_the_page_marks_them_read(client, h
         assert tag.render(Context({"user": holders["manager_de"]})) == "1"
 
 
+def test_the_bells_count_is_the_orms_statement_compiled_once(holders, now_decision):
+    """``unread_count`` runs the ORM's statement for the unread of one recipient, compiled on first
+    use: read and other people's notifications are not counted; anonymous visitors get 0."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from governance.models import Notification
+    from governance.notifications import _unread_count_sql, unread_count
+
+    rows, params = (Notification.objects.filter(recipient_id=holders["manager_de"].pk).unread().order_by()
+                    .values("pk").query.sql_with_params())
+    assert _unread_count_sql().endswith(f"({rows}) AS unread")
+    assert params == (holders["manager_de"].pk,)
+    for user in holders.values():
+        assert unread_count(user) == Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    mine = Notification.objects.filter(recipient=holders["compliance_de"])
+    assert unread_count(holders["compliance_de"]) == 1
+    mine.update(read_at=timezone.now())
+    assert unread_count(holders["compliance_de"]) == 0 and unread_count(AnonymousUser()) == 0
+
+
 def test_partnership_decisions_tag_shows_only_what_the_user_may_see(holders, partner_a, log_de):
     log_de(now=timezone.now(), title="Exclusive territory for MedDistrib", partnership=partner_a, visibility="shared")
     log_de(now=timezone.now(), title="Internal pricing")

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from decisions import services as decisions
+from decisions.forms import DecisionLogForm
 from decisions.models import Decision, EventKind
 from governance.timezones import user_zone
 
@@ -85,6 +86,12 @@ def test_only_those_who_may_change_the_review_log_from_it(client, holders, revie
         assert client.get(f"/decisions/new/?review={review.pk}").status_code == 404
         assert client.post(f"/decisions/new/?review={review.pk}",
                            _log_form(price_exception, org, review=review.pk)).status_code == 404
+    # The form itself refuses a review its user may not change (its choices are read when bound).
+    posted = DecisionLogForm(_log_form(price_exception, org, review=review.pk), user=holders["manager_jp"])
+    assert not posted.is_valid() and "review" in posted.errors
+    mine = DecisionLogForm(_log_form(price_exception, org, review=review.pk), user=holders["manager_de"])
+    mine.is_valid()
+    assert "review" not in mine.errors and mine.cleaned_data["review"] == review
     client.force_login(holders["manager_de"])
     assert client.get("/decisions/new/?review=abc").status_code == 404
     assert not Decision.objects.exists()
