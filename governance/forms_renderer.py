@@ -36,7 +36,9 @@ def _formatted(value) -> str:
     if type(value) is str:
         return html.escape(value)
     text = str(value)
-    return text if isinstance(value, SafeData) else conditional_escape(text)
+    if isinstance(value, SafeData):
+        return text
+    return html.escape(text) if type(text) is str else conditional_escape(text)
 
 
 def _attrs(attrs: dict) -> str:
