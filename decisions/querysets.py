@@ -146,49 +146,52 @@ class DecisionQuerySet(WrittenJoinOrderQuerySet, ScopedQuerySet):
 
 class ThroughDecisionQuerySet(ScopedQuerySet):
     """Children of a decision (escalations) are viewed through it; partner users never see the
-    escalation path."""
+    escalation path.
+
+    A child's view rule is its decision's (``_decisions``) and then ``_beyond_decision``: what else a
+    reader must satisfy, which subclasses narrow for partner users."""
 
     def _decisions(self, user):
         return self.filter(decision__in=self.related_model("decision").objects.restrict(user, VIEW).values("pk"))
 
+    def _beyond_decision(self, user) -> ThroughDecisionQuerySet:
+        return self.none() if user.is_partner else self
+
     def _restrict_view(self, user) -> ThroughDecisionQuerySet:
-        return self.none() if user.is_partner else self._decisions(user)
+        return self._decisions(user)._beyond_decision(user)
+
+    def of_decisions_in_view(self, user, decision_ids) -> ThroughDecisionQuerySet:
+        """``restrict(user, "view")`` of the children of ``decision_ids``, decisions just read
+        through ``Decision.objects.restrict(user, "view")`` (a page, a detail): the decision part of
+        the rule holds for them, so only the rest is applied (``_beyond_decision``) and the caller's
+        decisions are not scoped a second time in a subquery."""
+        qs = self.filter(InArray(models.F("decision_id"), decision_ids))
+        if not is_active_user(user):
+            qs = qs.none()
+        elif not user.is_admin:
+            qs = qs._beyond_decision(user)
+        qs._restriction = (VIEW, user.pk if user is not None else None)
+        return qs
 
 
 class ParticipantQuerySet(ThroughDecisionQuerySet):
     """Partner users: on a decision shared with them, their own seats and the answers their
     authors shared — never a seat gained through escalation."""
 
-    def _restrict_view(self, user) -> ParticipantQuerySet:
-        return self._decisions(user)._partner_part(user)
-
-    def _partner_part(self, user) -> ParticipantQuerySet:
+    def _beyond_decision(self, user) -> ParticipantQuerySet:
         if not user.is_partner:
             return self
         return self.filter(level=0).filter(models.Q(user=user) | models.Q(visibility=Visibility.SHARED))
-
-    def of_decisions_in_view(self, user, decision_ids) -> ParticipantQuerySet:
-        """``restrict(user, "view")`` of the participants of ``decision_ids``, decisions just read
-        through ``Decision.objects.restrict(user, "view")`` (a page, a detail): the decision part of
-        the rule holds for them, so only the rest is applied (a partner user's level-0 seats, their
-        own or shared) and the caller's decisions are not scoped a second time in a subquery."""
-        qs = self.filter(InArray(models.F("decision_id"), decision_ids))
-        if not is_active_user(user):
-            qs = qs.none()
-        elif not user.is_admin:
-            qs = qs._partner_part(user)
-        qs._restriction = (VIEW, user.pk if user is not None else None)
-        return qs
 
 
 class EventQuerySet(ThroughDecisionQuerySet):
     """Partner users, on decisions shared with them: the entries recording the decision itself
     (logged, decided), the answers their authors shared, and their own."""
 
-    def _restrict_view(self, user) -> EventQuerySet:
+    def _beyond_decision(self, user) -> EventQuerySet:
         if not user.is_partner:
-            return self._decisions(user)
-        return self._decisions(user).filter(
+            return self
+        return self.filter(
             models.Q(kind__in=DECISION_EVENT_KINDS) | models.Q(visibility=Visibility.SHARED) | models.Q(actor=user))
 
 
@@ -196,15 +199,15 @@ class StageQuerySet(ThroughDecisionQuerySet):
     """Stage intervals are read through their decision: partner users get those of decisions shared
     with them, with internal parties redacted (``visibility.redact_stage``)."""
 
-    def _restrict_view(self, user) -> StageQuerySet:
-        return self._decisions(user)
+    def _beyond_decision(self, user) -> StageQuerySet:
+        return self
 
 
 class PauseQuerySet(ThroughDecisionQuerySet):
     """Pauses are read through their decision (their parties redacted for partner users as stages)."""
 
-    def _restrict_view(self, user) -> PauseQuerySet:
-        return self._decisions(user)
+    def _beyond_decision(self, user) -> PauseQuerySet:
+        return self
 
 
 class ForumQuerySet(ScopedQuerySet):

@@ -166,10 +166,11 @@ def decision_detail(*, user: User, pk: int) -> Decision:
         "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
         "deciding_unit", "decided_by", "matrix_version", "review",
     ).in_written_join_order().prefetch_related(
+        # Read only once the decision was found in view: its children need the rest of their rule only.
         Prefetch("kpis", queryset=KPI.objects.restrict(user, "view")),
-        Prefetch("participants", queryset=DecisionParticipant.objects.restrict(user, "view").select_related(
+        Prefetch("participants", queryset=DecisionParticipant.objects.of_decisions_in_view(user, [pk]).select_related(
             "user", "function", "org_unit")),
-        Prefetch("events", queryset=DecisionEvent.objects.restrict(user, "view").select_related("actor")),
+        Prefetch("events", queryset=DecisionEvent.objects.of_decisions_in_view(user, [pk]).select_related("actor")),
     )
     return get_object_or_404(qs, pk=pk)
 

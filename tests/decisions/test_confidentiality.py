@@ -16,7 +16,16 @@ import pytest
 from django.utils import timezone
 
 from decisions import services
-from decisions.models import Decision, DecisionParticipant
+from decisions.models import (
+    AgendaItem,
+    Chase,
+    Decision,
+    DecisionEvent,
+    DecisionParticipant,
+    DecisionPause,
+    DecisionStage,
+    Escalation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -294,6 +303,16 @@ def test_participants_of_decisions_in_view_are_exactly_the_restricted_ones(share
         fast = DecisionParticipant.objects.of_decisions_in_view(reader, ids)
         assert fast.restriction == ("view", reader.pk)
         assert set(fast) == set(DecisionParticipant.objects.restrict(reader, "view").filter(decision_id__in=ids))
+    # The decision page's children (events; stages, pauses, escalations and chases follow the same rule).
+    for model in (DecisionEvent, DecisionStage, DecisionPause, Escalation, Chase, AgendaItem):
+        for reader in (partner_user, holders["leader"], holders["manager_de"], holders["manager_jp"], admin_user):
+            ids = list(Decision.objects.restrict(reader, "view").values_list("pk", flat=True))
+            fast = model.objects.of_decisions_in_view(reader, ids)
+            assert fast.restriction == ("view", reader.pk)
+            assert set(fast) == set(model.objects.restrict(reader, "view").filter(decision_id__in=ids)), (model, reader)
+    events = DecisionEvent.objects.of_decisions_in_view(
+        partner_user, list(Decision.objects.restrict(partner_user, "view").values_list("pk", flat=True)))
+    assert events and {e.kind for e in events} < {e.kind for e in DecisionEvent.objects.all()}
     partner_rows = DecisionParticipant.objects.of_decisions_in_view(
         partner_user, Decision.objects.restrict(partner_user, "view").values_list("pk", flat=True))
     assert partner_rows and all(p.level == 0 and p.visibility == "shared" for p in partner_rows)
