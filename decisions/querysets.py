@@ -160,7 +160,13 @@ class ThroughDecisionQuerySet(ScopedQuerySet):
     def _restrict_view(self, user) -> ThroughDecisionQuerySet:
         return self._decisions(user)._beyond_decision(user)
 
-    def of_decisions_in_view(self, user, decision_ids) -> ThroughDecisionQuerySet:
+
+class InViewChildrenQuerySet(ThroughDecisionQuerySet):
+    """``of_decisions_in_view`` for the children the pages and the API read by the dozen: a
+    decision's participants and events. It trusts its ids to be decisions just read in ``user``'s
+    view, so it is offered only where a caller has them (a page's decisions, a detail)."""
+
+    def of_decisions_in_view(self, user, decision_ids) -> InViewChildrenQuerySet:
         """``restrict(user, "view")`` of the children of ``decision_ids``, decisions just read
         through ``Decision.objects.restrict(user, "view")`` (a page, a detail): the decision part of
         the rule holds for them, so only the rest is applied (``_beyond_decision``) and the caller's
@@ -174,7 +180,7 @@ class ThroughDecisionQuerySet(ScopedQuerySet):
         return qs
 
 
-class ParticipantQuerySet(ThroughDecisionQuerySet):
+class ParticipantQuerySet(InViewChildrenQuerySet):
     """Partner users: on a decision shared with them, their own seats and the answers their
     authors shared — never a seat gained through escalation."""
 
@@ -184,7 +190,7 @@ class ParticipantQuerySet(ThroughDecisionQuerySet):
         return self.filter(level=0).filter(models.Q(user=user) | models.Q(visibility=Visibility.SHARED))
 
 
-class EventQuerySet(ThroughDecisionQuerySet):
+class EventQuerySet(InViewChildrenQuerySet):
     """Partner users, on decisions shared with them: the entries recording the decision itself
     (logged, decided), the answers their authors shared, and their own."""
 

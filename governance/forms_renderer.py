@@ -28,7 +28,8 @@ def _text(value) -> str:
     escaped as Django's ``escape`` does, without its lazy-string and localization checks."""
     if type(value) is str:
         return html.escape(value)
-    return conditional_escape(localize(template_localtime(value)))
+    value = localize(template_localtime(value))  # then as Django's ``render_value_in_context``
+    return conditional_escape(value if isinstance(value, str) else str(value))
 
 
 def _formatted(value) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.utils import timezone
@@ -72,7 +72,8 @@ def _unread_count_sql() -> str:
     much as running it (as ``governance.querysets.assignment_unit_ids``)."""
     rows, params = (Notification.objects.filter(recipient_id=0).unread().order_by().values("pk")
                     .query.sql_with_params())
-    assert params == (0,), params  # the recipient is the statement's one parameter
+    if params != (0,):  # the recipient must be the statement's one parameter
+        raise ImproperlyConfigured(f"unread_count: unexpected parameters {params!r} in {rows}")
     return f"SELECT COUNT(*) FROM ({rows}) AS unread"  # noqa: S608 — the ORM's own statement, no input
 
 

@@ -75,6 +75,34 @@ class Options(forms.Form):
     bare = forms.ChoiceField(choices=[("x", "X")], widget=forms.RadioSelect(attrs={"id": None}))
 
 
+class HtmlButStr:
+    """A label that is not a string: Django's templates write its ``str()``, escaped, not its ``__html__``."""
+
+    def __html__(self):
+        return "<img src=x onerror=alert(1)>"
+
+    def __str__(self):
+        return "plain <b>"
+
+
+class SafeStr:
+    def __str__(self):
+        return mark_safe("<i>safe</i>")
+
+
+class Odd(forms.Form):
+    radio = forms.ChoiceField(choices=[("a", HtmlButStr()), ("b", SafeStr()), ("c", 3)], widget=forms.RadioSelect)
+    select = forms.ChoiceField(choices=[("a", HtmlButStr()), ("b", SafeStr()), ("c", 3)])
+
+
+def test_labels_that_are_not_strings_render_as_the_templates_do():
+    ours, django = Odd(renderer=FastSelectRenderer()), Odd(renderer=DjangoTemplates())
+    assert ours["select"].as_widget() == django["select"].as_widget()
+    assert "onerror" not in ours["select"].as_widget()
+    for mine, theirs in zip(ours["radio"], django["radio"], strict=True):
+        assert str(mine) == str(theirs) and "onerror" not in str(mine)
+
+
 @pytest.mark.parametrize("data", [None, {"radio": "c", "boxes": ["1", '2"'], "bare": "x"}])
 def test_radio_buttons_and_checkboxes_one_by_one_render_as_the_templates_do(data):
     ours, django = Options(data, renderer=FastSelectRenderer()), Options(data, renderer=DjangoTemplates())
