@@ -15,17 +15,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from decisions import models as m
 from decisions import services
-from decisions.models import (
-    AgendaItem,
-    Chase,
-    Decision,
-    DecisionEvent,
-    DecisionParticipant,
-    DecisionPause,
-    DecisionStage,
-    Escalation,
-)
+from decisions.models import Decision, DecisionEvent, DecisionParticipant
 
 pytestmark = pytest.mark.django_db
 
@@ -304,8 +296,8 @@ def test_participants_of_decisions_in_view_are_exactly_the_restricted_ones(share
         assert fast.restriction == ("view", reader.pk)
         assert set(fast) == set(DecisionParticipant.objects.restrict(reader, "view").filter(decision_id__in=ids))
     # The decision page's events; the other children (stages, pauses, escalations…) have no such path.
-    assert not any(hasattr(m.objects, "of_decisions_in_view") for m in (DecisionStage, DecisionPause, Escalation,
-                                                                        Chase, AgendaItem))
+    assert not any(hasattr(model.objects, "of_decisions_in_view")
+                   for model in (m.DecisionStage, m.DecisionPause, m.Escalation, m.Chase, m.AgendaItem))
     for model in (DecisionEvent,):
         for reader in (partner_user, holders["leader"], holders["manager_de"], holders["manager_jp"], admin_user):
             ids = list(Decision.objects.restrict(reader, "view").values_list("pk", flat=True))
