@@ -13,6 +13,7 @@ def _reset_page(step: str) -> dict:
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("org/", views.org_structure, name="org-structure"),
     path("history/<slug:slug>/<int:pk>/", views.object_history_page, name="object-history"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -19,6 +20,12 @@ from governance.security import record_security_event
 from governance.selectors import org_tree_for
 from governance.services import user_set_timezone
 from governance.timezones import default_timezone, format_instant, zone
+
+
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for on pages that name no icon (the browsable API, raw
+    JSON): Accord's icon, as every page's ``<link rel="icon">`` names it."""
+    return redirect(static("img/accord.svg"), permanent=True)
 
 
 @login_required

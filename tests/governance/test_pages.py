@@ -77,3 +77,13 @@ def test_navigation_depends_on_role(client, cast):
     assert 'href="/manage/"' not in html
     client.force_login(type(cast["admin"]).objects.create_superuser("root", "root@example.com", "pw-root"))
     assert "Django admin" in client.get("/org/").content.decode()
+
+
+def test_favicon_is_accords_icon_for_anyone(client):
+    """Browsers ask for /favicon.ico on pages that name no icon (the browsable API, raw JSON): the
+    icon every page names, for visitors who are not signed in too."""
+    from django.templatetags.static import static
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == static("img/accord.svg")
+    assert f'<link rel="icon" href="{response["Location"]}"' in client.get("/accounts/login/").content.decode()
