@@ -92,6 +92,7 @@ def detail(name, kind, lookup=PK, *, read=(READ_A, READ_B), write=(SCOPED_WRITE_
 EXPECT: list[Expect] = [
     # --- governance pages ------------------------------------------------------------------------
     E("home", "*", "R R R R R L"),  # each role is sent to its landing page
+    E("favicon", "*", "R R R R R R"),  # the icon's static file, for anyone
     E("org-structure", "*", PAGE_INTERNAL),
     E("object-history", "*", "O O H H H L", "O H H H H L", kind="partnership", extra=(("slug", "partnership"),)),
     E("login", "GET", "R R R R R O"),
