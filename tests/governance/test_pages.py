@@ -87,3 +87,19 @@ def test_favicon_is_accords_icon_for_anyone(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == static("img/accord.svg")
     assert f'<link rel="icon" href="{response["Location"]}"' in client.get("/accounts/login/").content.decode()
+
+
+def test_the_sidebar_links_are_what_the_template_loop_wrote():
+    """``nav_html`` replaced base.html's ``{% for item in nav_items %}`` loop, character for character."""
+    from django.template import Context, Template
+
+    from governance.context_processors import nav_html
+
+    loop = Template("""{% for item in nav_items %}
+        <li class="nav-item"><a class="nav-link{% if item.active %} active{% endif %}" href="{{ item.url }}"{% if item.active %} aria-current="page"{% endif %}><i class="bi bi-{{ item.icon }}" aria-hidden="true"></i> {{ item.label }}</a></li>
+        {% endfor %}""")  # noqa: E501 — the template line as it was
+    items = [{"label": "Dashboard", "url": "/kpis/dashboard/", "icon": "speedometer2", "active": True},
+             {"label": 'Q&A <"beta">', "url": "/a/?x=1&y=2", "icon": "x\"y", "active": False},
+             {"label": "Home", "url": "/", "icon": "house", "active": False}]
+    for shown in (items, items[1:], []):
+        assert nav_html(shown) == loop.render(Context({"nav_items": shown}))
