@@ -34,8 +34,6 @@ def _text(value) -> str:
 
 def _formatted(value) -> str:
     """``{{ value|stringformat:'s' }}`` with autoescape on."""
-    if type(value) is str:
-        return html.escape(value)
     text = str(value)
     if isinstance(value, SafeData):
         return text

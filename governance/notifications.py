@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.jobs import enqueue
 from governance.models import Delivery, Notification, NotificationPreference, User
+from governance.querysets import compiled_statement
 from governance.rowsets import rows_cte
 from governance.text import single_line
 
@@ -67,13 +68,9 @@ def unread_count(user) -> int:
 
 @functools.cache
 def _unread_count_sql() -> str:
-    """``Notification.objects.filter(recipient=…).unread().count()``'s statement, compiled by the ORM
-    once: it is the same for everyone and runs on every page, where compiling it cost about as
-    much as running it (as ``governance.querysets.assignment_unit_ids``)."""
-    rows, params = (Notification.objects.filter(recipient_id=0).unread().order_by().values("pk")
-                    .query.sql_with_params())
-    if params != (0,):  # the recipient must be the statement's one parameter
-        raise ImproperlyConfigured(f"unread_count: unexpected parameters {params!r} in {rows}")
+    """``Notification.objects.filter(recipient=…).unread().count()``'s statement, compiled once
+    (``governance.querysets.compiled_statement``): the recipient is its one parameter."""
+    rows = compiled_statement(Notification.objects.filter(recipient_id=0).unread().order_by().values("pk"), (0,))
     return f"SELECT COUNT(*) FROM ({rows}) AS unread"  # noqa: S608 — the ORM's own statement, no input
 
 

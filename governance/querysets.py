@@ -35,6 +35,7 @@ import functools
 from typing import TYPE_CHECKING
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 
 if TYPE_CHECKING:
@@ -77,14 +78,22 @@ def assignment_unit_ids(user: User) -> list[int]:
     return _cached_on_user(user, "_scope_unit_ids", lambda: _read_assignment_unit_ids(user.pk))
 
 
+def compiled_statement(queryset: models.QuerySet, params: tuple) -> str:
+    """``queryset``'s SQL, to be cached and run again with other values in place of ``params``: for
+    a statement that is the same for everyone and runs on every request, where compiling it cost
+    about as much as running it. Refuses a statement whose parameters are not exactly ``params``
+    (a later change to the queryset that adds one would otherwise bind the wrong values)."""
+    sql, compiled = queryset.query.sql_with_params()
+    if compiled != params:
+        raise ImproperlyConfigured(f"expected the parameters {params!r}, the statement has {compiled!r}: {sql}")
+    return sql
+
+
 @functools.cache
 def _assignment_units_sql() -> str:
-    """``Assignment.objects.filter(user_id=%s).values_list("org_unit_id")``'s SQL, compiled once: it is
-    the same for everyone and runs on every request, where compiling it cost about as much as
-    running it."""
-    sql, _ = (apps.get_model("governance", "Assignment").objects.filter(user_id=0).order_by()
-              .values_list("org_unit_id", flat=True).query.sql_with_params())
-    return sql
+    """``Assignment.objects.filter(user_id=%s).values_list("org_unit_id")``'s SQL, compiled once."""
+    return compiled_statement(apps.get_model("governance", "Assignment").objects.filter(user_id=0).order_by()
+                              .values_list("org_unit_id", flat=True), (0,))
 
 
 def _read_assignment_unit_ids(user_id) -> list[int]:

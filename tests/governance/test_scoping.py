@@ -80,3 +80,16 @@ def test_the_scope_inputs_statement_is_the_orms_compiled_once(cast, org, functio
     assert _assignment_units_sql() == sql and params == (user.pk,)
     assert assignment_unit_ids(User.objects.get(pk=user.pk)) == sorted(set(orm)) == sorted([org["DE"].pk,
                                                                                          org["JAPAN"].pk])
+
+
+def test_a_compiled_statement_refuses_parameters_it_was_not_told_of(cast):
+    """``compiled_statement`` returns the ORM's SQL for the parameters named, and refuses a
+    statement with others (its callers would bind the wrong values)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from governance.querysets import compiled_statement
+
+    units = Assignment.objects.filter(user_id=0).order_by().values_list("org_unit_id", flat=True)
+    assert compiled_statement(units, (0,)) == units.query.sql_with_params()[0]
+    with pytest.raises(ImproperlyConfigured):
+        compiled_statement(units.filter(org_unit_id=5), (0,))
