@@ -160,6 +160,12 @@ class ThroughDecisionQuerySet(ScopedQuerySet):
     def _restrict_view(self, user) -> ThroughDecisionQuerySet:
         return self._decisions(user)._beyond_decision(user)
 
+    def sees_every_child(self, user) -> bool:
+        """Whether ``user`` sees every child of a decision in their view: no rule of this model
+        applies beyond the decision's own (``_beyond_decision`` leaves the queryset as it is), so
+        such children may be read by their decision alone (``decisions.selectors.decision_detail``)."""
+        return is_active_user(user) and (user.is_admin or self._beyond_decision(user) is self)
+
 
 class InViewChildrenQuerySet(ThroughDecisionQuerySet):
     """``of_decisions_in_view`` for the children the pages and the API read by the dozen: a

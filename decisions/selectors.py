@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When, prefetch_related_objects
 from django.db.models.functions import Least, Lower
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from decisions.services.stages import party_label, seconds_on_calendar, stage_in
 from decisions.visibility import redact_stage, sees_internal
 from governance import join_order
 from governance.models import Function, OrgUnit, User
+from governance.prepared import PreparedRows, attach_children
 from governance.querysets import assignment_unit_ids
 from kpis.models import KPI
 
@@ -154,25 +156,62 @@ def stuck_reasons(d: Decision, now: datetime) -> list[str]:
                              ("waiting on an agree", getattr(d, "waiting_agree", False))) if yes]
 
 
+def _participants(queryset):
+    return queryset.select_related("user", "function", "org_unit")
+
+
+def _events(queryset):
+    return queryset.select_related("actor")
+
+
+def _stages(queryset):
+    return queryset.select_related("function", "org_unit", "partner").order_by("started_at", "stage", "pk")
+
+
+# The decision page's reads by the decision's key alone, the same for every reader: compiled once
+# per process (governance/prepared.py). Who may see the decision is checked first, per request.
+_DECISION = PreparedRows(lambda pk: Decision.objects.filter(pk=pk).annotate(
+    is_paused=Exists(DecisionPause.objects.filter(decision=OuterRef("pk"), resumed_at__isnull=True)),
+    has_pause_rules=Exists(PauseRule.objects.filter(decision_type=OuterRef("decision_type"), is_active=True)),
+).select_related(
+    "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
+    "deciding_unit", "decided_by", "matrix_version", "review",
+), around=lambda using: join_order.written_join_order(using))  # planned in the written order
+_CHILDREN = {
+    "participants": (DecisionParticipant, _participants,
+                     PreparedRows(lambda pk: _participants(DecisionParticipant.objects.filter(decision_id=pk)))),
+    "events": (DecisionEvent, _events,
+               PreparedRows(lambda pk: _events(DecisionEvent.objects.filter(decision_id=pk)))),
+}
+_STAGES = PreparedRows(lambda pk: _stages(DecisionStage.objects.filter(decision_id=pk)))
+
+
 def decision_detail(*, user: User, pk: int) -> Decision:
     """One visible decision with the participants and events ``user`` may see (404 otherwise);
     ``may_change``: whether ``user`` may change it (withdraw, reopen, share), ``is_paused`` and
-    ``has_pause_rules`` (its type has pause reasons), read in the same query."""
+    ``has_pause_rules`` (its type has pause reasons).
+
+    Whether ``user`` sees the decision, and may change it, is one scoped query. The decision with
+    what it points at, and the children a reader sees all of (``sees_every_child``), are then read
+    by its key with statements compiled once (``PreparedRows``); a partner user's participants and
+    events, which have a rule of their own, are read through it."""
     changeable = Decision.objects.restrict(user, "change").filter(pk=OuterRef("pk"))
-    running = DecisionPause.objects.filter(decision=OuterRef("pk"), resumed_at__isnull=True)
-    pausable = PauseRule.objects.filter(decision_type=OuterRef("decision_type"), is_active=True)
-    qs = Decision.objects.restrict(user, "view").annotate(
-        may_change=Exists(changeable), is_paused=Exists(running), has_pause_rules=Exists(pausable)).select_related(
-        "decision_type", "org_unit", "partnership", "requested_by", "decider", "decider_function",
-        "deciding_unit", "decided_by", "matrix_version", "review",
-    ).in_written_join_order().prefetch_related(
-        # Read only once the decision was found in view: its children need the rest of their rule only.
-        Prefetch("kpis", queryset=KPI.objects.restrict(user, "view")),
-        Prefetch("participants", queryset=DecisionParticipant.objects.of_decisions_in_view(user, [pk]).select_related(
-            "user", "function", "org_unit")),
-        Prefetch("events", queryset=DecisionEvent.objects.of_decisions_in_view(user, [pk]).select_related("actor")),
-    )
-    return get_object_or_404(qs, pk=pk)
+    found = list(Decision.objects.restrict(user, "view").filter(pk=pk).annotate(may_change=Exists(changeable))
+                 .values_list("may_change", flat=True))
+    rows = _DECISION.fetch(pk) if found else []
+    if not rows:
+        raise Http404("No decision matches the given query.")
+    decision = rows[0]
+    decision.may_change = found[0]
+    decision._read_in_view_of = user.pk  # decision_stages: its stages may be read by its key
+    prefetch_related_objects([decision], Prefetch("kpis", queryset=KPI.objects.restrict(user, "view")))
+    for name, (model, shape, prepared) in _CHILDREN.items():
+        if model.objects.sees_every_child(user):
+            attach_children(decision, name, prepared.fetch(pk))
+        else:  # the decision was just found in view: only the rest of their rule applies
+            prefetch_related_objects([decision], Prefetch(name, queryset=shape(
+                model.objects.of_decisions_in_view(user, [pk]))))
+    return decision
 
 
 def decision_stages(*, decision: Decision, user: User, now: datetime | None = None) -> dict:
@@ -180,8 +219,10 @@ def decision_stages(*, decision: Decision, user: User, now: datetime | None = No
     — with business seconds counted to ``now`` while open) and ``parties`` (business seconds per
     party, largest first). Two queries."""
     now = now or timezone.now()
-    found = list(DecisionStage.objects.restrict(user, "view").filter(decision=decision)
-                 .select_related("function", "org_unit", "partner").order_by("started_at", "stage", "pk"))
+    if getattr(decision, "_read_in_view_of", None) == user.pk and DecisionStage.objects.sees_every_child(user):
+        found = _STAGES.fetch(decision.pk)  # decision_detail just found it in user's view
+    else:
+        found = list(_stages(DecisionStage.objects.restrict(user, "view").filter(decision=decision)))
     rows = []
     for r in stage_intervals(decision, found, now, viewer=user):
         rows.append(redact_stage({

@@ -311,3 +311,73 @@ def test_participants_of_decisions_in_view_are_exactly_the_restricted_ones(share
         partner_user, Decision.objects.restrict(partner_user, "view").values_list("pk", flat=True))
     assert partner_rows and all(p.level == 0 and p.visibility == "shared" for p in partner_rows)
     assert set(partner_rows.values_list("decision_id", flat=True)) <= {shared.pk, joint.pk}
+
+
+def test_the_decision_pages_reads_are_exactly_the_restricted_ones(shared, tagged, holders, partner_user, admin_user):
+    """The decision page checks the decision against the reader's scope, then reads it, and the
+    children its reader sees all of, by its key with statements compiled once
+    (``governance.prepared``): for every reader and decision it shows what ``restrict(reader,
+    "view")`` gives — 404 outside it, a partner user's own seats and shared answers only, the
+    stages (redacted later) of what they see — and ``may_change`` is ``restrict(reader, "change")``."""
+    from django.http import Http404
+
+    from decisions import selectors
+
+    joint = services.decision_log(actor=holders["manager_de"], decision_type=shared.decision_type,
+                                  org_unit=shared.org_unit, title="Joint", partnership=shared.partnership,
+                                  visibility="shared", now=timezone.now())
+    services.decision_give_input(decision=joint, actor=holders["access_de"], comment="Shared", visibility="shared")
+    readers = (partner_user, holders["leader"], holders["manager_de"], holders["manager_jp"], admin_user)
+    seen = 0
+    for reader in readers:
+        for decision in Decision.objects.all():
+            visible = Decision.objects.restrict(reader, "view").filter(pk=decision.pk).exists()
+            if not visible:
+                with pytest.raises(Http404):
+                    selectors.decision_detail(user=reader, pk=decision.pk)
+                continue
+            seen += 1
+            page = selectors.decision_detail(user=reader, pk=decision.pk)
+            assert page.may_change == Decision.objects.restrict(reader, "change").filter(pk=decision.pk).exists()
+            for name, model in (("participants", DecisionParticipant), ("events", DecisionEvent)):
+                assert set(getattr(page, name).all()) == set(
+                    model.objects.restrict(reader, "view").filter(decision=decision)), (name, reader)
+            # ``decision`` was not read by decision_detail: its stages are read through restrict().
+            now = timezone.now()
+            assert (selectors.decision_stages(decision=page, user=reader, now=now)
+                    == selectors.decision_stages(decision=decision, user=reader, now=now)), reader
+    assert seen > len(readers)
+    # A partner user sees fewer participants than the decision has, and no internal answer.
+    page = selectors.decision_detail(user=partner_user, pk=joint.pk)
+    assert 0 < page.participants.count() < joint.participants.count()
+    page = selectors.decision_detail(user=partner_user, pk=shared.pk)
+    assert "Payers will object" in [p.input_text for p in shared.participants.all()]
+    assert "Payers will object" not in [p.input_text for p in page.participants.all()]
+
+
+def test_who_sees_every_child_of_a_decision_they_see(holders, partner_user, admin_user):
+    """``sees_every_child``: the readers whose children of a visible decision may be read by the
+    decision's key alone — internal readers and admins; partner users for stages (redacted when
+    shown) but not for participants and events, which have their own rule; inactive users never."""
+    internal = (holders["leader"], holders["manager_de"], admin_user)
+    for reader in internal:
+        assert all(model.objects.sees_every_child(reader) for model in (DecisionParticipant, DecisionEvent,
+                                                                       m.DecisionStage))
+    assert not DecisionParticipant.objects.sees_every_child(partner_user)
+    assert not DecisionEvent.objects.sees_every_child(partner_user)
+    assert m.DecisionStage.objects.sees_every_child(partner_user)
+    holders["manager_de"].is_active = False
+    assert not m.DecisionStage.objects.sees_every_child(holders["manager_de"])
+
+
+def test_stages_of_a_decision_not_read_for_this_reader_are_scoped_again(shared, tagged, holders, partner_user):
+    """``decision_stages`` reads by the decision's key only a decision ``decision_detail`` just
+    found in the same reader's view; any other decision object is scoped again, so a partner user
+    handed an internal decision (or one read for someone else) gets no stage of it."""
+    from decisions import selectors
+
+    assert m.DecisionStage.objects.filter(decision=tagged).exists()
+    assert selectors.decision_stages(decision=tagged, user=partner_user)["rows"] == []
+    read_for_manager = selectors.decision_detail(user=holders["manager_de"], pk=tagged.pk)
+    assert selectors.decision_stages(decision=read_for_manager, user=partner_user)["rows"] == []
+    assert selectors.decision_stages(decision=read_for_manager, user=holders["manager_de"])["rows"]

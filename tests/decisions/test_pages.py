@@ -70,12 +70,16 @@ def test_detail_shows_timeline_and_the_decide_button_is_blocked_until_compliance
 
 
 def test_detail_and_queue_pages_have_bounded_queries(client, holders, now_decision, log_de,
-                                                     django_assert_max_num_queries):
+                                                     django_assert_max_num_queries, django_assert_num_queries):
     for i in range(5):
         log_de(now=timezone.now(), title=f"More {i}")
     client.force_login(holders["manager_de"])
-    with django_assert_max_num_queries(11):  # 11: the stages panel (issue 18) reads its intervals
+    # 11: the session's user and units; whether the decision is in view; the decision, its KPIs,
+    # participants and events; the round's answers (edits); its stages; the sidebar's assignments; the bell.
+    with django_assert_num_queries(11):
         assert client.get(f"/decisions/{now_decision.pk}/").status_code == 200
+    with django_assert_num_queries(4):  # out of view: the scope check, then the 404 page (user, units, bell)
+        assert client.get(f"/decisions/{now_decision.pk + 10**6}/").status_code == 404
     with django_assert_max_num_queries(10):
         assert client.get("/decisions/queue/").status_code == 200
 

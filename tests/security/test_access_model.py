@@ -403,3 +403,13 @@ def test_every_call_site_uses_the_vocabulary_not_visible_to_or_editable_by():
     offenders = [f"{rel}:{n}" for rel, text in _sources() for n, line in enumerate(text.splitlines(), 1)
                  if pattern.search(line) and rel != "governance/querysets.py"]
     assert not offenders, f"hand-picked visible_to/editable_by instead of restrict(user, action): {offenders}"
+
+
+def test_reads_by_key_compiled_once_are_only_where_the_scope_was_checked_first():
+    """``governance.prepared.PreparedRows`` reads rows by their key with no scope of its own. It is
+    used only by the decision page's selector, which checks the decision against ``restrict(user,
+    "view")`` first and reads a child by the decision alone only for readers who see every such
+    child (tests/decisions/test_confidentiality.py compares it with ``restrict()`` for each reader).
+    Another use must be reviewed like this one and added here."""
+    users = sorted(rel for rel, text in _sources() if "PreparedRows(" in text and rel != "governance/prepared.py")
+    assert users == ["decisions/selectors.py"], users
