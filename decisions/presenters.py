@@ -25,6 +25,37 @@ STATUS_CLASSES = {"open": "text-bg-primary", "blocked": "text-bg-danger", "decid
 _PRIORITY_BADGE = '<span class="badge text-bg-danger-subtle text-danger-emphasis ms-1">{}</span>'
 
 
+ROLE_CLASSES = {"D": "text-bg-primary", "A": "text-bg-warning", "R": "text-bg-info", "I": "text-bg-secondary",
+                "P": "text-bg-light border"}
+EVENT_ICONS = {"logged": "journal-plus", "input_given": "chat-left-text", "agreed": "hand-thumbs-up",
+               "vetoed": "hand-thumbs-down", "decided": "check2-circle", "escalated": "arrow-up-circle",
+               "reassigned": "arrow-left-right", "reopened": "arrow-counterclockwise", "withdrawn": "x-circle",
+               "edited": "pencil", "revised": "arrow-repeat", "nudged": "bell", "paused": "pause-circle",
+               "resumed": "play-circle"}
+
+
+def business_time(seconds) -> str:
+    """Business seconds as hours and minutes: 39600 → "11 h"; 5400 → "1 h 30 min"; None → "—"
+    (``{{ seconds|business_time }}``)."""
+    if seconds is None or seconds == "":
+        return "—"
+    minutes = int(seconds) // 60
+    h, m = divmod(minutes, 60)
+    if h and m:
+        return f"{h} h {m} min"
+    return f"{h} h" if h else f"{m} min"
+
+
+def role_class(role: str) -> str:
+    """The badge colour of a RAPID role (``{{ role|role_class }}``)."""
+    return ROLE_CLASSES.get(role, "text-bg-light")
+
+
+def event_icon(kind: str) -> str:
+    """The icon of a timeline event's kind (``{{ kind|event_icon }}``)."""
+    return EVENT_ICONS.get(kind, "dot")
+
+
 def status_class(status: str) -> str:
     """The badge colour of a decision's status or state (``{{ status|status_class }}``)."""
     return STATUS_CLASSES.get(status, "text-bg-light")
@@ -132,3 +163,136 @@ def stuck_rows_html(rows) -> str:
                    f'      <span class="d-flex flex-wrap gap-1 justify-content-end">{"".join(badges)}</span>\n'
                    f'    </li>\n    ')
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or built by us
+
+
+# The decision page's three per-row loops (templates/decisions/detail.html: who it waited on, the
+# timeline, the participants), written here: they were about a quarter of the page's CPU (issue 22).
+# What a partner reader is shown of each row is decided here, as the template decided it: internal
+# parties, levels and names of people only for internal readers (``show_internal``), a partner
+# reader's own name on their own rows. tests/decisions/test_presenters_html.py compares each with
+# the loop it replaced.
+
+_STAGE_PARTY_BADGES = {"partner": "text-bg-info", "requester": "text-bg-secondary"}
+
+
+def _name(user) -> str:
+    """``{{ user.get_full_name|default:user.username }}``, escaped."""
+    return escape(user.get_full_name() or user.username)
+
+
+def stage_parties_html(parties) -> SafeString:
+    """Business time per party, largest first (``selectors.decision_stages``' ``parties``)."""
+    return mark_safe("".join(  # noqa: S308 - every value is escaped
+        f'<span class="badge rounded-pill {_STAGE_PARTY_BADGES.get(p["kind"], "text-bg-light border")}">'
+        f'{escape(p["name"])} · {business_time(p["business_seconds"])}</span>' for p in parties))
+
+
+def stage_rows_html(rows, *, show_internal: bool) -> SafeString:
+    """The stages table's rows (``selectors.decision_stages``' ``rows``, already redacted for the
+    reader); the open interval highlighted, escalation levels for internal readers."""
+    out = []
+    for r in rows:
+        level = (f' <span class="badge text-bg-light border">level {r["level"]}</span>'
+                 if show_internal and r["level"] else "")
+        ended = when(r["ended_at"], "short") if r["ended_at"] else "<em>still waiting</em>"
+        open_ = "" if r["ended_at"] else ' class="table-warning"'
+        out.append(f"\n            <tr{open_}>\n"
+                   f'              <td>{escape(str(r["stage_label"]))}{level}</td>\n'
+                   f'              <td>{escape(r["party"]["name"])}</td>\n'
+                   f'              <td class="text-nowrap">{when(r["started_at"], "short")}</td>\n'
+                   f'              <td class="text-nowrap">{ended}</td>\n'
+                   f'              <td class="text-end text-nowrap">{business_time(r["business_seconds"])}</td>\n'
+                   f'            </tr>\n          ')
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped or built by us
+
+
+_EVENT_TONES = {"vetoed": "text-danger", "escalated": "text-danger", "decided": "text-success",
+                "agreed": "text-success"}
+_SHARED_EVENT = (' <span class="badge text-bg-info-subtle text-info-emphasis border" title="Shared with the partner">'
+                 '<i class="bi bi-people"></i></span>')
+
+
+def timeline_html(rounds, *, decision, viewer, show_internal: bool) -> SafeString:
+    """The timeline's items, round by round (a heading per round for internal readers when there
+    are several): the event, by whom (internal readers; a partner reader only on their own events),
+    its escalation level and whether it was shared with the partner (internal readers)."""
+    out = []
+    headed = len(rounds) > 1 and show_internal
+    for number, events in rounds:
+        heading = (f'<li class="list-group-item bg-body-tertiary small fw-semibold text-uppercase '
+                   f'text-body-secondary" data-testid="round-heading">Round {number}</li>') if headed else ""
+        out.append(f"\n        {heading}\n        ")
+        for e in events:
+            by = f" by {_name(e.actor)}" if e.actor and (show_internal or e.actor_id == viewer.pk) else ""
+            level = (f' <span class="badge text-bg-light border">level {e.level}</span>'
+                     if show_internal and e.level else "")
+            shared = _SHARED_EVENT if show_internal and decision.partnership and e.visibility == "shared" else ""
+            message = f'<div class="text-body-secondary small">{escape(e.message)}</div>' if e.message else ""
+            tone = _EVENT_TONES.get(e.kind, "text-primary")
+            kind = escape(str(e.get_kind_display()))
+            out.append(f'\n        <li class="list-group-item d-flex gap-3">\n'
+                       f'          <i class="bi bi-{event_icon(e.kind)} fs-5 {tone}" aria-hidden="true"></i>\n'
+                       f'          <div class="flex-grow-1">\n'
+                       f"            <div><strong>{kind}</strong>{by}{level}{shared}</div>\n"
+                       f"            {message}\n"
+                       f"          </div>\n"
+                       f'          <span class="small text-body-secondary text-nowrap">{when(e.at)}</span>\n'
+                       f"        </li>\n        ")
+        out.append("\n      ")
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped or built by us
+
+
+def _answer(p, decision, show_internal: bool) -> str:
+    """An agree's answer or an input's state (with the answer's text for partner readers, who see
+    only answers shared with them)."""
+    if p.role == "A":
+        if p.agreed is True:
+            state = '<span class="text-success"><i class="bi bi-check"></i> agreed</span>'
+        elif p.agreed is False:
+            state = '<span class="text-danger"><i class="bi bi-x"></i> vetoed</span>'
+        elif decision.is_open:
+            rnd = f" (round {decision.round})" if show_internal and decision.round > 1 else ""
+            state = f'<span class="text-warning-emphasis">waiting{rnd}</span>'
+        else:
+            state = '<span class="text-body-secondary">no answer</span>'
+        comment = f" — {escape(p.comment)}" if p.comment else ""
+        return f"<div>{state}{comment}</div>"
+    if p.role in ("I", "R"):
+        if p.input_at:
+            text = f" — {escape(p.input_text)}" if p.input_text and not show_internal else ""
+            return f'<div><span class="text-success"><i class="bi bi-check"></i> input given</span>{text}</div>'
+        return '<div><span class="text-body-secondary">no input yet</span></div>'
+    return ""
+
+
+def participants_html(participants, *, decision, viewer, show_internal: bool) -> SafeString:
+    """The participants card's items: role, then for internal readers (and a partner reader's own
+    seat) the person, function and unit, whether they came by escalation and shared their answer;
+    for other partner readers only the function; then the agree's or input's state."""
+    out = []
+    for p in participants:
+        if show_internal or p.user_id == viewer.pk:
+            via = " · via escalation" if p.level else ""
+            shared = (' · <i class="bi bi-people" title="Answer shared with the partner"></i> shared'
+                      if decision.partnership and p.visibility == "shared" and show_internal else "")
+            who = (f'<div class="fw-semibold">{_name(p.user)}</div>\n'
+                   f'            <div class="text-body-secondary">{escape(p.function.name)}, '
+                   f"{escape(p.org_unit.name)}{via}{shared}</div>\n            ")
+        else:
+            who = f'<div class="fw-semibold">{escape(p.function.name)}</div>'
+        answer = _answer(p, decision, show_internal) if p.role in ("A", "I", "R") else ""
+        agree = answer if p.role == "A" else ""
+        given = answer if p.role in ("I", "R") else ""
+        out.append(f'\n        <li class="list-group-item d-flex gap-2 align-items-start">\n'
+                   f'          <span class="badge {role_class(p.role)}" title="{escape(str(p.get_role_display()))}">'
+                   f"{escape(p.role)}</span>\n"
+                   f'          <div class="flex-grow-1 small">\n'
+                   f"            {who}\n"
+                   f"            {agree}\n"
+                   f"            {given}\n"
+                   f"          </div>\n"
+                   f"        </li>\n      ")
+    if not out:
+        empty = "Nobody yet." if show_internal else "No answers shared with you yet."
+        out.append(f'<li class="list-group-item small text-body-secondary">{empty}</li>\n      ')
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped or built by us

@@ -98,27 +98,8 @@ def fixed(value, places: int = 1) -> str:
     return f"{rounded:f}"
 
 
-@register.filter
-def business_time(seconds) -> str:
-    """Business seconds as hours and minutes: 39600 → "11 h"; 5400 → "1 h 30 min"; None → "—"."""
-    if seconds is None or seconds == "":
-        return "—"
-    minutes = int(seconds) // 60
-    h, m = divmod(minutes, 60)
-    if h and m:
-        return f"{h} h {m} min"
-    return f"{h} h" if h else f"{m} min"
-
-
-ROLE_CLASSES = {"D": "text-bg-primary", "A": "text-bg-warning", "R": "text-bg-info", "I": "text-bg-secondary",
-                "P": "text-bg-light border"}
-
-
-@register.filter
-def role_class(role: str) -> str:
-    return ROLE_CLASSES.get(role, "text-bg-light")
-
-
+register.filter("business_time", presenters.business_time)
+register.filter("role_class", presenters.role_class)
 register.filter("status_class", presenters.status_class)
 
 
@@ -129,13 +110,27 @@ def decision_rows(context, decisions):
     return presenters.decision_rows_html(decisions, now=context["now"], show_internal=context["show_internal"])
 
 
-EVENT_ICONS = {"logged": "journal-plus", "input_given": "chat-left-text", "agreed": "hand-thumbs-up",
-               "vetoed": "hand-thumbs-down", "decided": "check2-circle", "escalated": "arrow-up-circle",
-               "reassigned": "arrow-left-right", "reopened": "arrow-counterclockwise", "withdrawn": "x-circle",
-               "edited": "pencil", "revised": "arrow-repeat", "nudged": "bell", "paused": "pause-circle",
-               "resumed": "play-circle"}
+register.filter("event_icon", presenters.event_icon)
 
 
-@register.filter
-def event_icon(kind: str) -> str:
-    return EVENT_ICONS.get(kind, "dot")
+# The decision page's per-row loops, written in Python (decisions.presenters) with the page's reader.
+@register.simple_tag
+def stage_parties(parties):
+    return presenters.stage_parties_html(parties)
+
+
+@register.simple_tag(takes_context=True)
+def stage_rows(context, rows):
+    return presenters.stage_rows_html(rows, show_internal=context["show_internal"])
+
+
+@register.simple_tag(takes_context=True)
+def timeline(context, rounds):
+    return presenters.timeline_html(rounds, decision=context["decision"], viewer=context["user"],
+                                    show_internal=context["show_internal"])
+
+
+@register.simple_tag(takes_context=True)
+def participant_items(context, participants):
+    return presenters.participants_html(participants, decision=context["decision"], viewer=context["user"],
+                                        show_internal=context["show_internal"])
