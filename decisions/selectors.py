@@ -191,36 +191,45 @@ def decision_detail(*, user: User, pk: int) -> Decision:
     ``may_change``: whether ``user`` may change it (withdraw, reopen, share), ``is_paused`` and
     ``has_pause_rules`` (its type has pause reasons).
 
-    Whether ``user`` sees the decision, and may change it, is one scoped query. The decision with
-    what it points at, and the children a reader sees all of (``sees_every_child``), are then read
-    by its key with statements compiled once (``PreparedRows``); a partner user's participants and
-    events, which have a rule of their own, are read through it."""
-    changeable = Decision.objects.restrict(user, "change").filter(pk=OuterRef("pk"))
-    found = list(Decision.objects.restrict(user, "view").filter(pk=pk).annotate(may_change=Exists(changeable))
-                 .values_list("may_change", flat=True))
-    rows = _DECISION.fetch(pk) if found else []
+    The decision with what it points at, and the children ``user`` sees all of
+    (``sees_every_child``: participants, events, stages), are read by the decision's key with
+    statements compiled once (``PreparedRows``); a partner user's participants and events, which
+    have a rule of their own, through it. **Then** one scoped query asks whether ``user`` sees the
+    decision, and may change it. Asked last, it sees every change of scope committed before it (a
+    decision made internal, moved out of the reader's units): the page is then a 404, and
+    everything it would show was read before the answer."""
+    rows = _DECISION.fetch(pk)
     if not rows:
         raise Http404("No decision matches the given query.")
     decision = rows[0]
-    decision.may_change = found[0]
-    decision._read_in_view_of = user.pk  # decision_stages: its stages may be read by its key
     prefetch_related_objects([decision], Prefetch("kpis", queryset=KPI.objects.restrict(user, "view")))
     for name, (model, shape, prepared) in _CHILDREN.items():
         if model.objects.sees_every_child(user):
             attach_children(decision, name, prepared.fetch(pk))
-        else:  # the decision was just found in view: only the rest of their rule applies
+        else:  # only the rest of their rule: the decision's part is the check below
             prefetch_related_objects([decision], Prefetch(name, queryset=shape(
                 model.objects.of_decisions_in_view(user, [pk]))))
+    stages = _STAGES.fetch(pk) if DecisionStage.objects.sees_every_child(user) else None
+    changeable = Decision.objects.restrict(user, "change").filter(pk=OuterRef("pk"))
+    found = list(Decision.objects.restrict(user, "view").filter(pk=pk).annotate(may_change=Exists(changeable))
+                 .values_list("may_change", flat=True))
+    if not found:
+        raise Http404("No decision matches the given query.")
+    decision.may_change = found[0]
+    if stages is not None:
+        decision._stages_read_for = (user.pk, stages)  # decision_stages, for this reader only
     return decision
 
 
 def decision_stages(*, decision: Decision, user: User, now: datetime | None = None) -> dict:
     """The stages panel: ``rows`` (each interval as ``user`` may see it — ``visibility.redact_stage``
     — with business seconds counted to ``now`` while open) and ``parties`` (business seconds per
-    party, largest first). Two queries."""
+    party, largest first). The intervals ``decision_detail`` read for this same reader, or else
+    one query through ``restrict()``; then the calendar's holidays."""
     now = now or timezone.now()
-    if getattr(decision, "_read_in_view_of", None) == user.pk and DecisionStage.objects.sees_every_child(user):
-        found = _STAGES.fetch(decision.pk)  # decision_detail just found it in user's view
+    read = getattr(decision, "_stages_read_for", None)
+    if read is not None and user.is_authenticated and read[0] == user.pk:
+        found = read[1]
     else:
         found = list(_stages(DecisionStage.objects.restrict(user, "view").filter(decision=decision)))
     rows = []

@@ -70,6 +70,7 @@ class PreparedRows:
             slots = [(i, placeholders.index(p)) for i, p in enumerate(params) if p in placeholders]
             if {k for _, k in slots} != set(range(self._keys)):
                 raise ImproperlyConfigured(f"a key is not a parameter of the statement: {sql} {params!r}")
+            compiler.connection = None  # each run binds its own thread's; keep no connection alive
             self._compiled = (queryset, compiler, sql, tuple(params), slots)
         return self._compiled
 

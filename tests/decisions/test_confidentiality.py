@@ -381,3 +381,25 @@ def test_stages_of_a_decision_not_read_for_this_reader_are_scoped_again(shared, 
     read_for_manager = selectors.decision_detail(user=holders["manager_de"], pk=tagged.pk)
     assert selectors.decision_stages(decision=read_for_manager, user=partner_user)["rows"] == []
     assert selectors.decision_stages(decision=read_for_manager, user=holders["manager_de"])["rows"]
+
+
+def test_a_decision_made_internal_while_its_page_is_read_is_not_shown(client, shared, partner_user, monkeypatch):
+    """The decision page reads the decision by key and asks the reader's scope last: a change of
+    scope committed between (the decision made internal and retitled, here just as its row is read)
+    is seen by that question, and the partner gets a 404 — not the row as it is after the change."""
+    from governance.prepared import PreparedRows
+
+    real, done = PreparedRows.fetch, []
+
+    def fetch_after_a_commit(self, *values):
+        if not done:
+            done.append(Decision.objects.filter(pk=shared.pk).update(
+                visibility="internal", title="Internal-only title"))
+        return real(self, *values)
+
+    client.force_login(partner_user)
+    assert client.get(f"/decisions/{shared.pk}/").status_code == 200
+    monkeypatch.setattr(PreparedRows, "fetch", fetch_after_a_commit)
+    response = client.get(f"/decisions/{shared.pk}/")
+    assert done and response.status_code == 404
+    assert "Internal-only title" not in response.content.decode()

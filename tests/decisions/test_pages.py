@@ -78,7 +78,7 @@ def test_detail_and_queue_pages_have_bounded_queries(client, holders, now_decisi
     # participants and events; the round's answers (edits); its stages; the sidebar's assignments; the bell.
     with django_assert_num_queries(11):
         assert client.get(f"/decisions/{now_decision.pk}/").status_code == 200
-    with django_assert_num_queries(4):  # out of view: the scope check, then the 404 page (user, units, bell)
+    with django_assert_num_queries(3):  # no such decision: the session's user, the read by key, the bell
         assert client.get(f"/decisions/{now_decision.pk + 10**6}/").status_code == 404
     with django_assert_max_num_queries(10):
         assert client.get("/decisions/queue/").status_code == 200

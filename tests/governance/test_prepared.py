@@ -68,3 +68,21 @@ def test_attached_children_answer_like_a_prefetch(org, cast, django_assert_num_q
         assert all(child.parent is dach for child in dach.children.all())
     with django_assert_num_queries(1):
         assert list(dach.children.filter(code="DE")) == [org["DE"]]
+
+
+def test_a_prepared_read_keeps_no_connection_of_the_thread_that_compiled_it(org):
+    """The statement is compiled once, by whichever thread reads first; each run binds its own
+    thread's connection, and the compiled statement keeps none (a thread's connection would
+    otherwise stay open after the thread ended)."""
+    import threading
+
+    from django.db import connections
+
+    prepared = PreparedRows(lambda pk: OrgUnit.objects.filter(pk=pk))
+    seen = []
+    thread = threading.Thread(target=lambda: (seen.append(prepared.fetch(org["DE"].pk)), connections.close_all()))
+    thread.start()
+    thread.join()
+    assert seen == [[]]  # compiled and run there (the test's rows are not committed for its connection)
+    assert prepared._compiled is not None and prepared._compiled[1].connection is None
+    assert [u.code for u in prepared.fetch(org["AT"].pk)] == ["AT"]
