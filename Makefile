@@ -23,16 +23,18 @@ run: $(STAMP)
 
 ## make test: lint, then the suite — on DATABASE_URL / PostgreSQL at 127.0.0.1:5432 / else the embedded one,
 ## on Redis if reachable / else the filesystem broker; browser journeys (skipped, saying so, without Chromium)
-## and the fault tests that take under a minute included; the slow ones are `make reliability`.
+## and the fault tests that take under a minute included; the slow ones are `make reliability`. Runs on
+## TEST_WORKERS pytest-xdist workers (default 2, each with its own test database; TEST_WORKERS=0: one
+## process): on one process the suite took 15.5 min on a slow day of our 2-core machines, 9 min on two.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -m "not reliability"; rc=$$?; [ $$rc -eq 5 ] && echo "pytest collected no tests" && rc=0; exit $$rc
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not reliability"; rc=$$?; [ $$rc -eq 5 ] && echo "pytest collected no tests" && rc=0; exit $$rc
 
 ## make test-fast: the edit-test loop (no lint): the suite without browser journeys, child processes
 ## (Celery worker/beat, gunicorn, manage.py runs; marker integration), the long single tests (schemathesis,
 ## every route x role, demo seeding, bench runs; marker slow) or the fault tests.
 ## Aim: under 90 s on a quiet machine. `make test` stays the whole suite. Runs on TEST_WORKERS
-## pytest-xdist workers (default 2; each has its own test database; TEST_WORKERS=0 runs in one process).
-TEST_WORKERS ?= 2
+## pytest-xdist workers (as make test).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:playwright -n $(TEST_WORKERS) -m "not browser and not integration and not reliability and not slow" $(PYTEST_ARGS)
 
