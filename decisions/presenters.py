@@ -18,7 +18,7 @@ from django.utils.timezone import template_localtime
 
 from governance.templatetags.accord_time import when
 from governance.timezones import format_instant
-from partners.presenters import url_pattern
+from partners.presenters import person_name, url_pattern
 
 STATUS_CLASSES = {"open": "text-bg-primary", "blocked": "text-bg-danger", "decided": "text-bg-success",
                   "withdrawn": "text-bg-secondary"}
@@ -92,7 +92,7 @@ def _internal_due(d, now: datetime) -> str:
 
 
 def _internal_cells(d, now: datetime) -> str:
-    decider = escape(d.decider.get_full_name() or d.decider.username) if d.decider else ""
+    decider = person_name(d.decider) if d.decider else ""
     escalation = (f'<span class="badge text-bg-warning" title="Escalation level {d.escalation_level}">'
                   f'<i class="bi bi-arrow-up"></i> L{d.escalation_level}</span>') if d.escalation_level else ""
     return (f'<td class="small">{decider}</td>\n'
@@ -175,11 +175,6 @@ def stuck_rows_html(rows) -> str:
 _STAGE_PARTY_BADGES = {"partner": "text-bg-info", "requester": "text-bg-secondary"}
 
 
-def _name(user) -> str:
-    """``{{ user.get_full_name|default:user.username }}``, escaped."""
-    return escape(user.get_full_name() or user.username)
-
-
 def stage_parties_html(parties) -> SafeString:
     """Business time per party, largest first (``selectors.decision_stages``' ``parties``)."""
     return mark_safe("".join(  # noqa: S308 - every value is escaped
@@ -223,7 +218,7 @@ def timeline_html(rounds, *, decision, viewer, show_internal: bool) -> SafeStrin
                    f'text-body-secondary" data-testid="round-heading">Round {number}</li>') if headed else ""
         out.append(f"\n        {heading}\n        ")
         for e in events:
-            by = f" by {_name(e.actor)}" if e.actor and (show_internal or e.actor_id == viewer.pk) else ""
+            by = f" by {person_name(e.actor)}" if e.actor and (show_internal or e.actor_id == viewer.pk) else ""
             level = (f' <span class="badge text-bg-light border">level {e.level}</span>'
                      if show_internal and e.level else "")
             shared = _SHARED_EVENT if show_internal and decision.partnership and e.visibility == "shared" else ""
@@ -275,14 +270,13 @@ def participants_html(participants, *, decision, viewer, show_internal: bool) ->
             via = " · via escalation" if p.level else ""
             shared = (' · <i class="bi bi-people" title="Answer shared with the partner"></i> shared'
                       if decision.partnership and p.visibility == "shared" and show_internal else "")
-            who = (f'<div class="fw-semibold">{_name(p.user)}</div>\n'
+            who = (f'<div class="fw-semibold">{person_name(p.user)}</div>\n'
                    f'            <div class="text-body-secondary">{escape(p.function.name)}, '
                    f"{escape(p.org_unit.name)}{via}{shared}</div>\n            ")
         else:
             who = f'<div class="fw-semibold">{escape(p.function.name)}</div>'
-        answer = _answer(p, decision, show_internal) if p.role in ("A", "I", "R") else ""
-        agree = answer if p.role == "A" else ""
-        given = answer if p.role in ("I", "R") else ""
+        answer = _answer(p, decision, show_internal)  # an agree's line first, an input's second
+        agree, given = (answer, "") if p.role == "A" else ("", answer)
         out.append(f'\n        <li class="list-group-item d-flex gap-2 align-items-start">\n'
                    f'          <span class="badge {role_class(p.role)}" title="{escape(str(p.get_role_display()))}">'
                    f"{escape(p.role)}</span>\n"

@@ -169,7 +169,7 @@ def _stages(queryset):
 
 
 # The decision page's reads by the decision's key alone, the same for every reader: compiled once
-# per process (governance/prepared.py). Who may see the decision is checked first, per request.
+# per process (governance/prepared.py). Who may see the decision is asked after them, per request.
 _DECISION = PreparedRows(lambda pk: Decision.objects.filter(pk=pk).annotate(
     is_paused=Exists(DecisionPause.objects.filter(decision=OuterRef("pk"), resumed_at__isnull=True)),
     has_pause_rules=Exists(PauseRule.objects.filter(decision_type=OuterRef("decision_type"), is_active=True)),

@@ -76,8 +76,9 @@ def directory_rows_html(partners) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
 
 
-def _person(user) -> str:
-    """``{{ user.get_full_name|default:user.username }}``, escaped."""
+def person_name(user) -> str:
+    """``{{ user.get_full_name|default:user.username }}``, escaped (also the decision pages'
+    presenters)."""
     return escape(user.get_full_name() or user.username)
 
 
@@ -91,8 +92,8 @@ def _follow_up(a, today: date) -> str:
             f'              <i class="bi {icon}" aria-hidden="true"></i>\n'
             f'              <span class="{"text-decoration-line-through text-body-secondary" if done else ""}">'
             f"{escape(a.title)}</span>\n"
-            f'              <span class="text-body-secondary">· {_person(a.owner)} · due {day_month_year(a.due_date)}'
-            "</span>\n"
+            f'              <span class="text-body-secondary">· {person_name(a.owner)} · due '
+            f"{day_month_year(a.due_date)}</span>\n"
             f"              {overdue}\n"
             "            </li>\n            ")
 
@@ -150,7 +151,7 @@ def open_actions_html(actions, *, today: date, user, can_review: bool, csrf_inpu
             '          <div class="d-flex justify-content-between gap-2">\n'
             "            <div>\n"
             f'              <div class="fw-semibold small">{escape(a.title)}</div>\n'
-            f'              <div class="small text-body-secondary">{_person(a.owner)} · due '
+            f'              <div class="small text-body-secondary">{person_name(a.owner)} · due '
             f'<span class="{"text-danger fw-semibold" if late else ""}">{day_month_year(a.due_date)}</span></div>\n'
             "            </div>\n"
             f"            {form}\n"
@@ -205,7 +206,7 @@ def enablement_items_html(items, *, today: date, can_manage: bool, csrf_input: s
             "            <div>\n"
             f'              <div class="fw-semibold small">{tick}{title}</div>\n'
             '              <div class="small text-body-secondary">'
-            f"{escape(e.get_kind_display())} · {_person(e.owner)} ·\n"
+            f"{escape(e.get_kind_display())} · {person_name(e.owner)} ·\n"
             f"                {when}</div>\n"
             "            </div>\n"
             '            <div class="d-flex gap-1 flex-shrink-0 align-items-start">\n'

@@ -101,6 +101,7 @@ def fixed(value, places: int = 1) -> str:
 register.filter("business_time", presenters.business_time)
 register.filter("role_class", presenters.role_class)
 register.filter("status_class", presenters.status_class)
+register.filter("event_icon", presenters.event_icon)
 
 
 @register.simple_tag(takes_context=True)
@@ -108,9 +109,6 @@ def decision_rows(context, decisions):
     """The decision table's rows (``decisions.presenters.decision_rows_html``) with the page's
     ``now`` and ``show_internal``."""
     return presenters.decision_rows_html(decisions, now=context["now"], show_internal=context["show_internal"])
-
-
-register.filter("event_icon", presenters.event_icon)
 
 
 # The decision page's per-row loops, written in Python (decisions.presenters) with the page's reader.
