@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import F
@@ -53,6 +53,18 @@ class Cover:
     user_ids: tuple[int, ...]
 
 
+def _holder_links(units: set[int], functions: set[int], *, strictly_above: bool = False) -> Any:  # annotated: Any
+    """Assignments of active users to ``functions`` at ``units`` or above, one row per (assignment,
+    asked unit below it) with ``below_id`` and ``distance``: the coverage rule's rows (one join to the
+    closure table: the filter and both annotations use the same link row)."""
+    links = Assignment.objects.filter(function_id__in=functions, user__is_active=True,
+                                      org_unit__descendant_links__descendant_id__in=units)
+    if strictly_above:
+        links = links.filter(org_unit__descendant_links__depth__gt=0)
+    return links.annotate(below_id=F("org_unit__descendant_links__descendant_id"),
+                          distance=F("org_unit__descendant_links__depth"))
+
+
 def nearest_holders(*, unit_ids: Iterable[int], function_ids: Iterable[int],
                     strictly_above: bool = False) -> dict[tuple[int, int], Cover]:
     """``{(unit id, function id): Cover}`` for every pair that somebody in the unit's chain covers
@@ -62,13 +74,7 @@ def nearest_holders(*, unit_ids: Iterable[int], function_ids: Iterable[int],
     units, functions = set(unit_ids), set(function_ids)
     if not units or not functions:
         return {}
-    links = Assignment.objects.filter(function_id__in=functions, user__is_active=True,
-                                      org_unit__descendant_links__descendant_id__in=units)
-    if strictly_above:
-        links = links.filter(org_unit__descendant_links__depth__gt=0)
-    # One join to the closure table: the filter and both annotations use the same link row.
-    rows = (links.annotate(below_id=F("org_unit__descendant_links__descendant_id"),
-                           distance=F("org_unit__descendant_links__depth"))
+    rows = (_holder_links(units, functions, strictly_above=strictly_above)
             .values_list("below_id", "function_id", "distance", "id", "user_id", "org_unit_id"))
     best: dict[tuple[int, int], tuple[int, int, list[tuple[int, int]]]] = {}
     for below, function, distance, pk, user_id, unit_id in rows:
@@ -81,6 +87,16 @@ def nearest_holders(*, unit_ids: Iterable[int], function_ids: Iterable[int],
     return {key: Cover(org_unit_id=unit_id, distance=distance,
                        user_ids=tuple(dict.fromkeys(user for _, user in sorted(people))))
             for key, (distance, unit_id, people) in best.items()}
+
+
+def covered_pairs(*, unit_ids: Iterable[int], function_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """The (unit id, function id) pairs somebody in the unit's chain covers: the keys of
+    ``nearest_holders``, for a caller that asks only whether (the matrix lint), read as distinct
+    pairs rather than every holder of every pair."""
+    units, functions = set(unit_ids), set(function_ids)
+    if not units or not functions:
+        return set()
+    return set(_holder_links(units, functions).order_by().values_list("below_id", "function_id").distinct())
 
 
 @dataclass

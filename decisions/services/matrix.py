@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from decisions.exceptions import DecisionConflict
 from decisions.models import DecisionType, MatrixCell, MatrixVersion, RapidRole
-from decisions.routing import is_partner_function, nearest_holders
+from decisions.routing import covered_pairs, is_partner_function
 from governance.models import Function, OrgUnit, User
 
 Cells = dict[tuple[int, int], str]  # (decision_type_id, function_id) -> role
@@ -138,19 +138,23 @@ def matrix_lint(*, cells: Cells, decision_types=None, functions=None) -> LintRep
     types = list(decision_types if decision_types is not None else DecisionType.objects.filter(is_active=True))
     functions = {f.pk: f for f in (functions if functions is not None else Function.objects.all())}
     levels = {t.decided_at_level for t in types}
-    units_by_level: dict[str, list[OrgUnit]] = defaultdict(list)
-    for unit in OrgUnit.objects.filter(level__in=levels).order_by("code"):
-        units_by_level[unit.level].append(unit)
+    # (id, code, name) of the units at each deciding level: the loop below asks each of them per A/D cell.
+    units_by_level: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for pk, level, code, name in (OrgUnit.objects.filter(level__in=levels).order_by("code")
+                                  .values_list("pk", "level", "code", "name")):
+        units_by_level[level].append((pk, code, name))
     type_ids = {t.pk for t in types}
     # The partner is seated from the decision's partnership, not covered up the tree: never a gap.
     partner = {pk for pk, f in functions.items() if is_partner_function(f)}
     needed = {f for (t, f), r in cells.items()
               if t in type_ids and r in (RapidRole.DECIDE, RapidRole.AGREE) and f not in partner}
-    covered = nearest_holders(unit_ids=[u.pk for units in units_by_level.values() for u in units],
-                              function_ids=needed)
+    covered = covered_pairs(unit_ids=[u[0] for units in units_by_level.values() for u in units], function_ids=needed)
+    by_type: dict[int, dict[int, str]] = defaultdict(dict)
+    for (tid, f), r in cells.items():
+        by_type[tid][f] = r
     report = LintReport()
     for t in sorted(types, key=lambda t: t.code):
-        mine = {f: r for (tid, f), r in cells.items() if tid == t.pk}
+        mine = by_type.get(t.pk, {})
         deciders = [functions[f].code for f, r in mine.items() if r == RapidRole.DECIDE]
         if len(deciders) != 1:
             what = "no decider (D)" if not deciders else f"{len(deciders)} deciders ({', '.join(sorted(deciders))})"
@@ -162,11 +166,11 @@ def matrix_lint(*, cells: Cells, decision_types=None, functions=None) -> LintRep
             if role not in (RapidRole.DECIDE, RapidRole.AGREE) or function_id in partner:
                 continue
             function = functions[function_id]
-            for unit in units_by_level[t.decided_at_level]:
-                if (unit.pk, function_id) not in covered:
+            for unit_id, unit_code, unit_name in units_by_level[t.decided_at_level]:
+                if (unit_id, function_id) not in covered:
                     report.issues.append(LintIssue(
-                        "gap", t.code, f"{t.name}: nobody holds {function.name} ({role}) at {unit.name} or above.",
-                        org_unit=unit.code, function=function.code))
+                        "gap", t.code, f"{t.name}: nobody holds {function.name} ({role}) at {unit_name} or above.",
+                        org_unit=unit_code, function=function.code))
     return report
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape  # Django's escape() adds a lazy-string wrapper per call; the output is the same
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -100,39 +100,41 @@ def _check(edit: Edit, grid, *, marks_oob: bool = False) -> dict:
     # Each name escaped once, not once per cell it labels.
     names = {("t", t.pk): escape(t.name) for t in grid["types"]} | {("f", f.pk): escape(f.name)
                                                                     for f in grid["functions"]}
+    functions_keyed = [(f, f.pk, f.code) for f in grid["functions"]]  # each .pk read once, not per cell
     rows = []
     for t in grid["types"]:
-        cells = []
-        for f in grid["functions"]:
-            cell_gaps = gaps.get((t.code, f.code), [])
-            change = changed.get((t.pk, f.pk))
-            cells.append({"function": f, "role": edit.cells.get((t.pk, f.pk), ""), "gaps": cell_gaps,
+        tid, code, cells = t.pk, t.code, []
+        for f, fid, f_code in functions_keyed:
+            cell_gaps = gaps.get((code, f_code), [])
+            change = changed.get((tid, fid))
+            role = edit.cells.get((tid, fid), "")
+            cells.append({"function": f, "key": (tid, fid), "role": role, "gaps": cell_gaps,
                           "gap_units": ", ".join(g.org_unit for g in cell_gaps),
                           "changed": change is not None, "was": change["before"] if change else None,
-                          "conflict": t.code in conflicts and edit.cells.get((t.pk, f.pk)) == RapidRole.DECIDE})
+                          "conflict": code in conflicts and role == RapidRole.DECIDE})
         for cell in cells:
             if marks_oob:
-                cell["mark_oob"] = mark_safe(_cell_mark(t, cell, names, oob=True))  # noqa: S308 - escaped within
+                cell["mark_oob"] = mark_safe(_cell_mark(cell, names, oob=True))  # noqa: S308 - escaped within
             else:
-                cell["html"] = mark_safe(_cell_html(t, cell, names))  # noqa: S308 - escaped within
-        conflict = conflicts.get(t.code)
+                cell["html"] = mark_safe(_cell_html(cell, names))  # noqa: S308 - escaped within
+        conflict = conflicts.get(code)
         rows.append({"type": t, "conflict": conflict.message.split(": ", 1)[-1] if conflict else "", "cells": cells})
     return {"report": report, "by_type": report.by_type(), "diff": diff, "rows": rows,
             "type_names": {t.code: t.name for t in grid["types"]},
             "publishable": not report.blocking and not (report.gaps and not edit.acknowledge)}
 
 
-def _cell_mark(row_type, cell: dict, names: dict, *, oob: bool = False) -> str:
+def _cell_mark(cell: dict, names: dict, *, oob: bool = False) -> str:
     """The marks beside a cell: conflict, gap, changed (the page, and out-of-band after a check).
     ``names``: the escaped type and function names (``_check``)."""
-    t, f = row_type, cell["function"]
+    tid, fid = cell["key"]
     swap = ' hx-swap-oob="true"' if oob else ""
-    out = [f'<span class="cell-mark" id="mark-{t.pk}-{f.pk}"{swap}>']
+    out = [f'<span class="cell-mark" id="mark-{tid}-{fid}"{swap}>']
     if cell["conflict"]:
-        out.append(f'<i class="bi bi-x-octagon-fill text-danger" title="More than one D for {names["t", t.pk]}" '
+        out.append(f'<i class="bi bi-x-octagon-fill text-danger" title="More than one D for {names["t", tid]}" '
                    'role="img" aria-label="Conflict: more than one decider"></i>')
     if cell["gaps"]:
-        where = f"{names['f', f.pk]} at or above"
+        where = f"{names['f', fid]} at or above"
         out.append(f'<i class="bi bi-exclamation-triangle-fill text-warning" title="Nobody holds {where}: '
                    f'{escape(cell["gap_units"])}" role="img" aria-label="Gap: nobody holds {where} '
                    f'{escape(cell["gap_units"])}" data-testid="gap-mark"></i>')
@@ -159,15 +161,15 @@ def _options_html(selected: str) -> str:
 _ROLE_OPTIONS = {role: _options_html(role) for role in ["", *RapidRole.values]}
 
 
-def _cell_html(row_type, cell: dict, names: dict) -> str:
+def _cell_html(cell: dict, names: dict) -> str:
     """One cell of the grid: the role select and its marks. Written here, not in the template: the
     grid is types × functions cells of six options each, ~0.3 ms of template work per cell."""
-    t, f, role = row_type, cell["function"], cell["role"]
+    (tid, fid), role = cell["key"], cell["role"]
     return ('<td class="text-center matrix-cell"><div class="d-flex align-items-center justify-content-center gap-1">\n'
             f'                <select class="form-select form-select-sm role-select role-{escape(role or "none")}" '
-            f'id="cell-{t.pk}-{f.pk}" name="cell-{t.pk}-{f.pk}" aria-label="{names["t", t.pk]} — {names["f", f.pk]}">\n'
+            f'id="cell-{tid}-{fid}" name="cell-{tid}-{fid}" aria-label="{names["t", tid]} — {names["f", fid]}">\n'
             f'                  {_role_options(role)}\n'
-            f'                </select>{_cell_mark(t, cell, names)}\n</div></td>')
+            f'                </select>{_cell_mark(cell, names)}\n</div></td>')
 
 
 def _lint_trigger(check: dict) -> str:

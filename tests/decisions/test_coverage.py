@@ -10,7 +10,7 @@ import pytest
 
 from decisions import services
 from decisions.models import MatrixVersion
-from decisions.routing import nearest_holders, resolve
+from decisions.routing import covered_pairs, nearest_holders, resolve
 from governance import services as org_services
 from governance.models import Assignment
 from tests.decisions.conftest import T0, _user
@@ -56,6 +56,21 @@ def test_inactive_holders_do_not_cover(holders, org, functions, compliance_dach)
     holders["compliance_de"].assignments.all().delete()
     assert (org["DE"].pk, functions["COMPLIANCE"].pk) not in nearest_holders(
         unit_ids=[org["DE"].pk], function_ids=[functions["COMPLIANCE"].pk])
+
+
+def test_the_lints_covered_pairs_are_exactly_the_pairs_someone_holds(holders, org, functions, compliance_dach):
+    """The matrix lint asks ``covered_pairs``; routing asks ``nearest_holders``: the same pairs, inactive
+    holders left out, for units with a holder of their own, covered from above, and covered by nobody."""
+    units = [org[code].pk for code in ("DE", "AT", "DACH", "JP", "EMEA", "GLOBAL")]
+    asked = [f.pk for f in functions.values()]
+    holders["compliance_jp"].is_active = False  # Japan's only Compliance holder, and nobody above Japan
+    holders["compliance_jp"].save()
+    pairs = covered_pairs(unit_ids=units, function_ids=asked)
+    assert pairs == set(nearest_holders(unit_ids=units, function_ids=asked))
+    compliance = functions["COMPLIANCE"].pk
+    assert {(org["DE"].pk, compliance), (org["DACH"].pk, compliance)} <= pairs  # DE its own, DACH's officer
+    assert (org["JP"].pk, compliance) not in pairs and (org["JP"].pk, functions["MKT"].pk) not in pairs
+    assert covered_pairs(unit_ids=units, function_ids=[]) == set()
 
 
 def test_lint_reports_a_gap_only_where_nobody_in_the_units_chain_holds_the_function(holders, price_exception,
