@@ -1,5 +1,5 @@
 import functools
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
@@ -346,11 +346,20 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 def _iso(value, tz) -> str | None:
     """DRF's ``DateTimeField`` output for an aware datetime (DATETIME_FORMAT "iso-8601"), without
-    its per-value lookups of the current time zone: ``tz`` is looked up once per page."""
+    its per-value lookups of the current time zone: ``tz`` is looked up once per page
+    (``_page_zone``). A value already in ``tz`` (the database's instants, when the page is in UTC)
+    is not converted."""
     if value is None:
         return None
-    text = value.astimezone(tz).isoformat()
+    text = (value if value.tzinfo is tz else value.astimezone(tz)).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _page_zone():
+    """The current time zone for ``_iso``: UTC (what the API answers in) as the ``tzinfo`` the
+    database's instants carry, so they need no conversion; any other zone as it is."""
+    tz = timezone.get_current_timezone()
+    return UTC if getattr(tz, "key", None) == "UTC" else tz
 
 
 # The options' representation (OptionSerializer's, many): stateless, built once.
@@ -407,36 +416,37 @@ class DecisionListSerializer(DecisionSerializer):
         kwargs["child"] = cls(context=kwargs.get("context", {}))
         return DecisionRowListSerializer(*args, **kwargs)
 
-    def row(self, row: dict, participants: list[dict], kpis: list[str], tz) -> dict:
+    def row(self, row: dict, participants: list[dict], kpis: list[str], page: "_Page") -> dict:
         options = row["options"]
+        tz, open_ = page.tz, row["status"] == DecisionStatus.OPEN
         out = {"id": row["pk"], "kpis": kpis, "participants": participants,
                "options": _options(options) if options else [],
-               "overdue": row["status"] == DecisionStatus.OPEN and row["sla_due_at"] <= self.context["now"],
-               "state": DecisionState.BLOCKED if row["status"] == DecisionStatus.OPEN and row["blocked"]
-               else row["status"],
+               "overdue": open_ and row["sla_due_at"] <= page.now,
+               "state": DecisionState.BLOCKED if open_ and row["blocked"] else row["status"],
                **{name: row[name] for name in self.PLAIN}, **{name: row[name] for name in self.IDS},
                **{name: _iso(row[name], tz) for name in self.TIMES},
                **{name: row[f"{name}_key"] for name in self.RELATED}}
         # The detail's keys in its order (Meta.fields: building the ModelSerializer's fields per
         # request would cost more than the row itself).
-        return redact_decision({name: out[name] for name in self.Meta.fields}, _viewer(self))
+        return page.redact({name: out[name] for name in self.Meta.fields})
 
     @staticmethod
     def participants_by_decision(ids: list[int], tz, viewer) -> dict[int, list[dict]]:
         """The page's participants ``viewer`` may see (ParticipantSerializer's shape) in one query,
         in the model's order. ``ids``: decisions read through ``Decision.objects.restrict(viewer, "view")``."""
         by_decision: dict[int, list[dict]] = {}
+        redact = (lambda data: data) if sees_internal(viewer) else (lambda data: redact_participant(data, viewer))
         rows = DecisionParticipant.objects.of_decisions_in_view(viewer, ids)  # ids: read scoped to viewer
         for (decision_id, user, username, first, last, function, org_unit, role, level, input_at, input_text,
              agreed, agreed_at, comment, visibility) in rows.values_list(
                 "decision_id", "user", "user__username", "user__first_name", "user__last_name", "function__code",
                 "org_unit__code", "role", "level", "input_at", "input_text", "agreed", "agreed_at", "comment",
                 "visibility"):
-            by_decision.setdefault(decision_id, []).append(redact_participant({
+            by_decision.setdefault(decision_id, []).append(redact({
                 "user": user, "username": username, "name": f"{first} {last}".strip() or username,
                 "function": function, "org_unit": org_unit, "role": role, "level": level,
                 "input_at": _iso(input_at, tz), "input_text": input_text, "agreed": agreed,
-                "agreed_at": _iso(agreed_at, tz), "comment": comment, "visibility": visibility}, viewer))
+                "agreed_at": _iso(agreed_at, tz), "comment": comment, "visibility": visibility}))
         return by_decision
 
     @staticmethod
@@ -460,11 +470,20 @@ class DecisionRowListSerializer(serializers.ListSerializer):
         if not rows:
             return []
         ids = [r["pk"] for r in rows]
-        tz = timezone.get_current_timezone()
         viewer = _viewer(self.child)
-        participants = self.child.participants_by_decision(ids, tz, viewer)
+        page = _Page(viewer=viewer, tz=_page_zone(), now=self.child.context["now"])
+        participants = self.child.participants_by_decision(ids, page.tz, viewer)
         kpis = self.child.kpis_by_decision(ids, viewer)
-        return [self.child.row(r, participants.get(r["pk"], []), kpis.get(r["pk"], []), tz) for r in rows]
+        return [self.child.row(r, participants.get(r["pk"], []), kpis.get(r["pk"], []), page) for r in rows]
+
+
+class _Page:
+    """What every row of a page shares, worked out once: the zone its instants are written in, the
+    time it is judged overdue at, and ``viewer``'s redaction of a decision (``redact_decision``)."""
+
+    def __init__(self, *, viewer, tz, now):
+        self.tz, self.now = tz, now
+        self.redact = (lambda data: data) if sees_internal(viewer) else (lambda data: redact_decision(data, viewer))
 
 
 class DecisionCreateSerializer(serializers.Serializer):
