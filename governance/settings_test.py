@@ -42,6 +42,9 @@ os.environ.setdefault("ACCORD_THROTTLE_TOKEN", "100000/min")  # tests/security p
 from governance.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A test's writes are never committed: the dashboard's data version is bumped when they are made
+# instead of at a commit (kpis.services.data_version).
+ACCORD_DASHBOARD_VERSIONS_AT_ONCE = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 from datetime import date
 from decimal import Decimal
-from html import escape  # Django's escape() adds a lazy-string wrapper, slower in these loops (docs/benchmarks.md)
 from urllib.parse import quote, urlencode
 
 from django.contrib import messages
@@ -19,18 +18,9 @@ from django.utils import timezone
 from governance.models import OrgUnit, Role
 from governance.periods import last_month, parse_period
 from kpis import expected, selectors
+from kpis.dashboard_page import dashboard_page
 from kpis.files import INFO_COLUMNS, check_shape, read_bytes, write_xlsx
 from kpis.models import KPI, Aggregation, Category, Grain, ImportJob, KPIOwnership, Measurement, StrategicObjective
-from kpis.presenters import (
-    function_cards_html,
-    gaps_html,
-    heat_body,
-    heat_row,
-    objectives_html,
-    partner_cards_html,
-    scope_html,
-    tile_html,
-)
 from kpis.rows import CSV_COLUMNS, BulkValidationError
 from kpis.selectors.cascade import objective_cascade
 from kpis.services.imports import INLINE_MAX_ROWS, import_job_request, runs_inline
@@ -125,34 +115,11 @@ def kpi_detail_params(request) -> dict:
 
 @login_required
 def dashboard(request):
-    """Shared KPIs for a scope and period: RAG heat-map with drill-down, tiles, benchmarking. Partner
-    chips and cards name only partnerships the user may see that work in the chosen unit (the
-    selector reads them already scoped, capped, with "+N more" counts)."""
+    """Shared KPIs for a scope and period (``kpis.dashboard_page``: built from the database, or
+    from the cache while nothing under it has changed). Internal users only."""
     _internal_only(request)
-    data = selectors.dashboard(request.user, **dashboard_params(request))
-    context = {"d": data, "grains": Grain.choices}
-    if data is not None:
-        # KPI links: reversed once (a {% url %} per row costs more than the rest of the row).
-        detail = reverse("kpis:detail", args=["{code}"]).replace(quote("{code}"), "{code}")
-        context["kpi_link"] = detail.replace("{code}/", "")
-        context["kpi_query"] = f"?unit={quote(data.scope.unit.code)}&period={data.period:%Y-%m}"
-        context["export_query"] = f"{context['kpi_query'][1:]}&grain={data.grain}"  # what is on screen
-        for row in data.rows:
-            row.html = heat_row(row, detail_url=detail + escape(context["kpi_query"]), period=data.period)
-        link, query, unit_name = escape(context["kpi_link"]), escape(context["kpi_query"]), escape(data.scope.unit.name)
-        for tile in data.tiles:
-            tile.html = tile_html(tile, href=f"{link}{escape(quote(tile.kpi.code))}/{query}", unit_name=unit_name)
-
-        def href(code: str) -> str:
-            return f"{link}{escape(quote(code))}/{query}"
-
-        context.update(scope_html(data))
-        context["heat_body"] = heat_body(data.rows, columns=len(data.scope.children) + 2)
-        context["objectives_html"] = objectives_html(data.objectives, href=href)
-        context["gaps_html"] = gaps_html(data.gaps, href=href)
-        context["function_cards_html"] = function_cards_html(data.function_cards)
-        context["partner_cards_html"] = partner_cards_html(data.partners.cards)
-    return render(request, "kpis/dashboard.html", context)
+    page = dashboard_page(request.user, **dashboard_params(request))
+    return render(request, "kpis/dashboard.html", {"page": page})
 
 
 def _period_or_last_month(request) -> date | HttpResponse:

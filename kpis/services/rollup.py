@@ -48,6 +48,7 @@ from governance.periods import FIRST_YEAR, LAST_YEAR, quarter_start
 from kpis.benchmarks.compute import benchmarks_refresh
 from kpis.models import KPI, DirtyCell, Grain, Measurement, RollupScope, RollupWindow, ScorecardCell, Target
 from kpis.services import rollup_swap
+from kpis.services.data_version import cells_changed
 from partners.models import Partnership
 
 LEVELS = ("market", "cluster", "region", "global")  # bottom-up
@@ -392,6 +393,7 @@ def rollup_incremental() -> RollupResult:
             cur.execute(f"SELECT DISTINCT period FROM {S} WHERE grain = 'month'")
             benchmarks_refresh(cur, months=[row[0] for row in cur.fetchall()])
             _empty_scope(cur)
+            cells_changed(cur)
     return RollupResult("incremental", claimed, written, time.perf_counter() - started)
 
 
@@ -442,4 +444,5 @@ def rollup_full(*, swap: bool = True) -> RollupResult:
             cur.execute(f"ANALYZE {FRESH_CELLS}")
             benchmarks_refresh(cur, cells=FRESH_CELLS)
             rollup_swap.swap_in(cur, shape)
+        cells_changed(cur)
     return RollupResult("full", 0, written, time.perf_counter() - started)
