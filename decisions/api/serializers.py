@@ -393,6 +393,7 @@ class DecisionListSerializer(DecisionSerializer):
     RELATED = {"decision_type": (DecisionType, "code"), "org_unit": (OrgUnit, "code"),
                "decider_function": (Function, "code"), "deciding_unit": (OrgUnit, "code"),
                "matrix_version": (MatrixVersion, "number")}
+    RELATED_KEYS = tuple((name, f"{name}_key") for name in RELATED)  # (output field, values() key)
     IDS = ("partnership", "requested_by", "decider", "decided_by")  # ids under the field's own name
     PLAIN = ("title", "description", "priority", "status", "blocked", "round", "escalation_level",
              "escalation_exhausted", "outcome", "rationale", "visibility", "options_visibility", "rationale_visibility")
@@ -417,18 +418,23 @@ class DecisionListSerializer(DecisionSerializer):
         return DecisionRowListSerializer(*args, **kwargs)
 
     def row(self, row: dict, participants: list[dict], kpis: list[str], page: "_Page") -> dict:
-        options = row["options"]
-        tz, open_ = page.tz, row["status"] == DecisionStatus.OPEN
-        out = {"id": row["pk"], "kpis": kpis, "participants": participants,
-               "options": _options(options) if options else [],
-               "overdue": open_ and row["sla_due_at"] <= page.now,
-               "state": DecisionState.BLOCKED if open_ and row["blocked"] else row["status"],
-               **{name: row[name] for name in self.PLAIN}, **{name: row[name] for name in self.IDS},
-               **{name: _iso(row[name], tz) for name in self.TIMES},
-               **{name: row[f"{name}_key"] for name in self.RELATED}}
-        # The detail's keys in its order (Meta.fields: building the ModelSerializer's fields per
-        # request would cost more than the row itself).
-        return page.redact({name: out[name] for name in self.Meta.fields})
+        # The detail's keys in its order (Meta.fields), filled in place: building the ModelSerializer's
+        # fields per request would cost more than the row itself.
+        out = dict.fromkeys(self.Meta.fields)
+        for name in self.PLAIN:
+            out[name] = row[name]
+        for name in self.IDS:
+            out[name] = row[name]
+        tz = page.tz
+        for name in self.TIMES:
+            out[name] = _iso(row[name], tz)
+        for name, key in self.RELATED_KEYS:
+            out[name] = row[key]
+        options, open_ = row["options"], row["status"] == DecisionStatus.OPEN
+        out.update(id=row["pk"], kpis=kpis, participants=participants, options=_options(options) if options else [],
+                   overdue=open_ and row["sla_due_at"] <= page.now,
+                   state=DecisionState.BLOCKED if open_ and row["blocked"] else row["status"])
+        return page.redact(out)
 
     @staticmethod
     def participants_by_decision(ids: list[int], tz, viewer) -> dict[int, list[dict]]:
