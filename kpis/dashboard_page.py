@@ -22,6 +22,7 @@ panel is read per request), and the page around the dashboard (navigation, notif
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -29,8 +30,10 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
+import django
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -51,6 +54,7 @@ from kpis.presenters import (
 from kpis.selectors.units import Unit
 from kpis.services.data_version import versions
 
+log = logging.getLogger("accord.cache")
 CACHE_SECONDS = 600
 SLOTS = 4  # pages kept per reader (``dashboard_page``)
 # Where the content is cut (``_dashboard_content.html``): random per process, so no text in the data
@@ -74,15 +78,29 @@ def dashboard_page(user, *, unit_code: str | None, period: date | None, grain: s
 
     A reader has ``SLOTS`` places in the cache, one chosen by the key: what a reader can make the
     cache hold is bounded by the number of readers, not by the queries they can send (any text as
-    ``?unit=``, any month). A place holds the full key beside the page; another key there is a miss."""
+    ``?unit=``, any month). A place holds the full key beside the page; another key there is a miss.
+    Places are named with the release (``FINGERPRINT``): one release never reads another's pages.
+    Inside a transaction the page is built and not kept (it could hold writes not yet committed)."""
+    if connection.in_atomic_block and not getattr(settings, "ACCORD_DASHBOARD_VERSIONS_AT_ONCE", False):
+        return build_page(user, unit_code=unit_code, period=period, grain=grain)
     key = _key(user, unit_code=unit_code, period=period, grain=grain)
-    place = f"dashboard-page:{user.pk}:{int(key[:8], 16) % SLOTS}"
-    kept = cache.get(place)
+    place = f"dashboard-page:{FINGERPRINT[:16]}:{user.pk}:{int(key[:8], 16) % SLOTS}"
+    kept = _cache_call("get", place)
     if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key and isinstance(kept[1], DashboardPage):
         return kept[1]
     page = build_page(user, unit_code=unit_code, period=period, grain=grain)
-    cache.set(place, (key, page), CACHE_SECONDS)
+    _cache_call("set", place, (key, page), CACHE_SECONDS)
     return page
+
+
+def _cache_call(operation: str, *args):
+    """The cache's ``get`` or ``set``; any failure (a page that no longer loads, a full or unreachable
+    Redis) is logged and taken as a miss: the page is then built, never a 500."""
+    try:
+        return getattr(cache, operation)(*args)
+    except Exception:  # noqa: BLE001 - a cache is never worth a failed page
+        log.warning("dashboard page cache %s failed; the page is built", operation, exc_info=True)
+        return None
 
 
 def _key(user, *, unit_code: str | None, period: date | None, grain: str) -> str:
@@ -93,23 +111,22 @@ def _key(user, *, unit_code: str | None, period: date | None, grain: str) -> str
     # The default month also depends on a setting (``default_period``): a restart with another value.
     query = (unit_code, period.isoformat() if period else None, grain, clock,
              getattr(settings, "ACCORD_DASHBOARD_MIN_COVERAGE", None))
-    return hashlib.sha256(repr((_code_fingerprint(), reader, query, versions())).encode()).hexdigest()
-
-
-_FINGERPRINT: list[str] = []
+    return hashlib.sha256(repr((FINGERPRINT, reader, query, versions())).encode()).hexdigest()
 
 
 def _code_fingerprint() -> str:
-    """A hash of the project's code and templates (its apps and ``templates/``): a page cached by
-    another release — other markup, another scope rule — is not used."""
-    if not _FINGERPRINT:
-        root = Path(__file__).resolve().parent.parent
-        digest = hashlib.sha256()
-        for folder in ("governance", "partners", "decisions", "kpis", "reports", "templates"):
-            for path in sorted([*(root / folder).rglob("*.py"), *(root / folder).rglob("*.html")]):
-                digest.update(path.read_bytes())
-        _FINGERPRINT.append(digest.hexdigest())
-    return _FINGERPRINT[0]
+    """A hash of the project's code and templates (its apps and ``templates/``) and Django's version,
+    taken when this module is loaded: a page kept by another release — other markup, another scope
+    rule — is not used."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(django.__version__.encode())
+    for folder in ("governance", "partners", "decisions", "kpis", "reports", "templates"):
+        for path in sorted([*(root / folder).rglob("*.py"), *(root / folder).rglob("*.html")]):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+FINGERPRINT = _code_fingerprint()
 
 
 def build_page(user, *, unit_code: str | None, period: date | None, grain: str) -> DashboardPage:

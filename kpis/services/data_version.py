@@ -9,9 +9,11 @@ so a kept dashboard (``kpis.dashboard_page``) is used only while nothing it was 
   the org tree and who is assigned where, partnerships with their units and sharing, groups and
   permissions; the list is in the migrations that install the triggers, ``kpis/migrations/0009_…``).
   Triggers on each bump it, once, when a transaction that inserted, updated, deleted or truncated
-  there commits, whoever sent it (ORM, bulk writes, raw SQL, the admin, a replica-mode bulk load).
-  The bump is deferred to the commit so that writers of these tables do not hold the counter's row
-  while they go on writing (two of them could each wait for the other).
+  there commits, whoever sent it (ORM, bulk writes, raw SQL, the admin, a replica-mode bulk load:
+  the triggers fire ``ALWAYS``). The bump is deferred to the commit, and goes to one of 32 stripes
+  that no other transaction holds (``FOR UPDATE SKIP LOCKED``; ``reference`` is their sum), so a
+  writer never waits for the counter while it holds rows another writer waits for (migrations 0009,
+  0010: an attacker's review made two writers deadlock on a single row twice).
 
 Both are bumped inside the writing transaction (``reference`` as it commits) and become visible when
 it has committed, together with what changed. A reader reads the versions *before* the data, so what
@@ -30,17 +32,17 @@ TABLE = "kpis_dashboard_version"
 FUNCTION = "kpis_dashboard_reference_changed"  # bumps ``reference``; the triggers calling it are named:
 TRIGGER = "kpis_dashboard_reference"
 # The function's note (a setting local to the transaction) that this transaction bumped already.
-BUMPED = "accord.dashboard_reference_bumped"
+BUMPED = "accord.dashboard_reference_bumped"  # holds the id of the transaction that bumped
 
 # The counters, and which database they count: a database dropped and restored (or a new cluster)
 # starts them again from 0, so the key also holds its oid, the counters' table's (a restore with
 # ``--clean`` makes it anew) and the server's start.
-_READ = (f"SELECT name, version FROM {TABLE} "  # noqa: S608 - constant
+_READ = (f"SELECT name, sum(version)::bigint FROM {TABLE} GROUP BY name "  # noqa: S608 - constant
          "UNION ALL SELECT 'database oid', oid::bigint FROM pg_database WHERE datname = current_database() "
          f"UNION ALL SELECT 'counters oid', '{TABLE}'::regclass::oid::bigint "
          "UNION ALL SELECT 'server started', extract(epoch FROM pg_postmaster_start_time())::bigint "
          "ORDER BY name")
-_BUMP = f"UPDATE {TABLE} SET version = version + 1 WHERE name = %s"  # noqa: S608 - constant
+_BUMP = f"UPDATE {TABLE} SET version = version + 1 WHERE name = %s AND stripe = 0"  # noqa: S608 - constant
 
 
 def _fire_pending() -> None:
