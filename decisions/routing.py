@@ -53,7 +53,7 @@ class Cover:
     user_ids: tuple[int, ...]
 
 
-def _holder_links(units: set[int], functions: set[int], *, strictly_above: bool = False) -> Any:  # annotated: Any
+def _holder_links(units: set[int], functions: set[int], *, strictly_above: bool = False) -> Any:  # annotated
     """Assignments of active users to ``functions`` at ``units`` or above, one row per (assignment,
     asked unit below it) with ``below_id`` and ``distance``: the coverage rule's rows (one join to the
     closure table: the filter and both annotations use the same link row)."""

@@ -33,7 +33,6 @@ from urllib.parse import quote
 import django
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -80,10 +79,11 @@ def dashboard_page(user, *, unit_code: str | None, period: date | None, grain: s
     cache hold is bounded by the number of readers, not by the queries they can send (any text as
     ``?unit=``, any month). A place holds the full key beside the page; another key there is a miss.
     Places are named with the release (``FINGERPRINT``): one release never reads another's pages.
-    Inside a transaction the page is built and not kept (it could hold writes not yet committed)."""
-    if connection.in_atomic_block and not getattr(settings, "ACCORD_DASHBOARD_VERSIONS_AT_ONCE", False):
+    Inside a transaction (no versions: ``data_version.versions``) the page is built and not kept."""
+    data = versions()
+    if data is None:
         return build_page(user, unit_code=unit_code, period=period, grain=grain)
-    key = _key(user, unit_code=unit_code, period=period, grain=grain)
+    key = _key(user, data, unit_code=unit_code, period=period, grain=grain)
     place = f"dashboard-page:{FINGERPRINT[:16]}:{user.pk}:{int(key[:8], 16) % SLOTS}"
     kept = _cache_call("get", place)
     if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key and isinstance(kept[1], DashboardPage):
@@ -103,15 +103,15 @@ def _cache_call(operation: str, *args):
         return None
 
 
-def _key(user, *, unit_code: str | None, period: date | None, grain: str) -> str:
-    """Everything the page depends on, hashed (see the module docstring); reads the versions."""
+def _key(user, data_versions, *, unit_code: str | None, period: date | None, grain: str) -> str:
+    """Everything the page depends on, hashed (see the module docstring)."""
     now = timezone.now()
     clock = "" if period is not None else f"{now:%Y%m%d%H}{now.minute // 15}"
     reader = (user.pk, user.role, user.is_active, user.is_superuser)
     # The default month also depends on a setting (``default_period``): a restart with another value.
     query = (unit_code, period.isoformat() if period else None, grain, clock,
              getattr(settings, "ACCORD_DASHBOARD_MIN_COVERAGE", None))
-    return hashlib.sha256(repr((FINGERPRINT, reader, query, versions())).encode()).hexdigest()
+    return hashlib.sha256(repr((FINGERPRINT, reader, query, data_versions)).encode()).hexdigest()
 
 
 def _code_fingerprint() -> str:

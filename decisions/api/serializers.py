@@ -437,12 +437,12 @@ class DecisionListSerializer(DecisionSerializer):
         return page.redact(out)
 
     @staticmethod
-    def participants_by_decision(ids: list[int], tz, viewer) -> dict[int, list[dict]]:
-        """The page's participants ``viewer`` may see (ParticipantSerializer's shape) in one query,
+    def participants_by_decision(ids: list[int], page: "_Page") -> dict[int, list[dict]]:
+        """The page's participants its viewer may see (ParticipantSerializer's shape) in one query,
         in the model's order. ``ids``: decisions read through ``Decision.objects.restrict(viewer, "view")``."""
         by_decision: dict[int, list[dict]] = {}
-        redact = (lambda data: data) if sees_internal(viewer) else (lambda data: redact_participant(data, viewer))
-        rows = DecisionParticipant.objects.of_decisions_in_view(viewer, ids)  # ids: read scoped to viewer
+        tz, redact = page.tz, page.redact_participant
+        rows = DecisionParticipant.objects.of_decisions_in_view(page.viewer, ids)  # ids: read scoped to viewer
         for (decision_id, user, username, first, last, function, org_unit, role, level, input_at, input_text,
              agreed, agreed_at, comment, visibility) in rows.values_list(
                 "decision_id", "user", "user__username", "user__first_name", "user__last_name", "function__code",
@@ -478,18 +478,27 @@ class DecisionRowListSerializer(serializers.ListSerializer):
         ids = [r["pk"] for r in rows]
         viewer = _viewer(self.child)
         page = _Page(viewer=viewer, tz=_page_zone(), now=self.child.context["now"])
-        participants = self.child.participants_by_decision(ids, page.tz, viewer)
+        participants = self.child.participants_by_decision(ids, page)
         kpis = self.child.kpis_by_decision(ids, viewer)
         return [self.child.row(r, participants.get(r["pk"], []), kpis.get(r["pk"], []), page) for r in rows]
 
 
 class _Page:
-    """What every row of a page shares, worked out once: the zone its instants are written in, the
-    time it is judged overdue at, and ``viewer``'s redaction of a decision (``redact_decision``)."""
+    """What every row of a page shares, worked out once: its viewer, the zone its instants are written
+    in, the time it is judged overdue at, and the viewer's redaction of a decision and of a participant
+    (``redact_decision``, ``redact_participant``; nothing to do for internal viewers)."""
 
     def __init__(self, *, viewer, tz, now):
-        self.tz, self.now = tz, now
-        self.redact = (lambda data: data) if sees_internal(viewer) else (lambda data: redact_decision(data, viewer))
+        self.viewer, self.tz, self.now = viewer, tz, now
+        if sees_internal(viewer):
+            self.redact = self.redact_participant = _unchanged
+        else:
+            self.redact = lambda data: redact_decision(data, viewer)
+            self.redact_participant = lambda data: redact_participant(data, viewer)
+
+
+def _unchanged(data: dict) -> dict:
+    return data
 
 
 class DecisionCreateSerializer(serializers.Serializer):

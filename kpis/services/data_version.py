@@ -56,11 +56,16 @@ def _fire_pending() -> None:
     raw.execute(f"SELECT set_config('{BUMPED}', '', true)")
 
 
-def versions() -> tuple[tuple[str, int], ...]:
+def versions() -> tuple[tuple[str, int], ...] | None:
     """``(("cells", n), ("counters oid", o), ("database oid", d), ("reference", m), ("server started", t))``
-    as committed now (one query)."""
+    as committed now (one query); ``None`` inside a transaction, whose own writes are not in them
+    (what it reads must not be kept under them). With ``ACCORD_DASHBOARD_VERSIONS_AT_ONCE`` (tests)
+    a transaction's writes are counted as if committed (``_fire_pending``)."""
+    in_transaction = connection.in_atomic_block
+    if in_transaction and not getattr(settings, "ACCORD_DASHBOARD_VERSIONS_AT_ONCE", False):
+        return None
     with connection.cursor() as cursor:
-        if getattr(settings, "ACCORD_DASHBOARD_VERSIONS_AT_ONCE", False) and connection.in_atomic_block:
+        if in_transaction:
             _fire_pending()
         cursor.execute(_READ)
         return tuple(cursor.fetchall())

@@ -91,13 +91,13 @@ def test_an_assignment_taken_away_takes_the_page_with_it(client, cast, reported)
 def test_readers_never_share_a_page(client, cast, reported, monkeypatch):
     """The key holds the reader: two people with the same role and units still get pages of their own
     (a partnership shared with one of them is in neither's key)."""
-    keys = {page_module._key(user, unit_code="DE", period=None, grain="month")
+    keys = {page_module._key(user, versions(), unit_code="DE", period=None, grain="month")
             for user in (cast["leader"], cast["manager_de"], cast["manager_jp"], cast["admin"])}
     assert len(keys) == 4
     leader = cast["leader"]
-    before = page_module._key(leader, unit_code="DE", period=None, grain="month")
+    before = page_module._key(leader, versions(), unit_code="DE", period=None, grain="month")
     leader.role = "manager"
-    assert page_module._key(leader, unit_code="DE", period=None, grain="month") != before
+    assert page_module._key(leader, versions(), unit_code="DE", period=None, grain="month") != before
 
 
 def test_sharing_a_partnership_moves_the_version(cast, partner_a):
@@ -113,7 +113,7 @@ def test_without_a_month_the_page_follows_the_clock(cast, monkeypatch):
 
     def key_at(moment, period=None):
         monkeypatch.setattr(page_module.timezone, "now", lambda: moment)
-        return page_module._key(leader, unit_code="DE", period=period, grain="month")
+        return page_module._key(leader, versions(), unit_code="DE", period=period, grain="month")
 
     assert key_at(noon) == key_at(noon + timedelta(minutes=14)) != key_at(noon + timedelta(minutes=15))
     month = noon.date().replace(day=1)
