@@ -91,8 +91,8 @@ def _internal_due(d, now: datetime) -> str:
     return f'<span title="{escape(format_instant(when))}">{_until(when, now)}</span>{mark}'
 
 
-def _internal_cells(d, now: datetime) -> str:
-    decider = person_name(d.decider) if d.decider else ""
+def _internal_cells(d, now: datetime, viewer) -> str:
+    decider = person_name(d.decider, viewer) if d.decider else ""
     escalation = (f'<span class="badge text-bg-warning" title="Escalation level {d.escalation_level}">'
                   f'<i class="bi bi-arrow-up"></i> L{d.escalation_level}</span>') if d.escalation_level else ""
     return (f'<td class="small">{decider}</td>\n'
@@ -102,7 +102,7 @@ def _internal_cells(d, now: datetime) -> str:
             f'      <td class="text-end small text-nowrap">{_internal_due(d, now)}</td>\n      ')
 
 
-def _partner_cells(d, now: datetime) -> str:
+def _partner_cells(d, now: datetime, viewer) -> str:
     """For partner readers: no people, escalation, veto (blocked) or requested date."""
     if d.status == "open":
         due = '<span class="rag rag-red">overdue</span>' if d.sla_due_at <= now else _until(d.sla_due_at, now)
@@ -113,7 +113,7 @@ def _partner_cells(d, now: datetime) -> str:
             f'      <td class="text-end small text-nowrap">{due}</td>\n      ')
 
 
-def decision_rows_html(decisions, *, now: datetime, show_internal: bool) -> SafeString:
+def decision_rows_html(decisions, *, now: datetime, viewer, show_internal: bool) -> SafeString:
     """The table's rows: title (linked) with a high/urgent badge and the partnership, type, org unit,
     then for internal readers decider, state with escalation level and due / closed, for partner
     readers status and due / closed. ``decisions`` come with ``decision_type``, ``org_unit``,
@@ -133,7 +133,7 @@ def decision_rows_html(decisions, *, now: datetime, show_internal: bool) -> Safe
             f"        {partnership}</td>\n"
             f'      <td class="small">{escape(d.decision_type.name)}</td>\n'
             f'      <td class="small">{escape(d.org_unit.code)}</td>\n'
-            f"      {cells(d, now)}\n"
+            f"      {cells(d, now, viewer)}\n"
             "    </tr>\n  ")
     return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
 
@@ -218,7 +218,7 @@ def timeline_html(rounds, *, decision, viewer, show_internal: bool) -> SafeStrin
                    f'text-body-secondary" data-testid="round-heading">Round {number}</li>') if headed else ""
         out.append(f"\n        {heading}\n        ")
         for e in events:
-            by = f" by {person_name(e.actor)}" if e.actor and (show_internal or e.actor_id == viewer.pk) else ""
+            by = f" by {person_name(e.actor, viewer)}" if e.actor and (show_internal or e.actor_id == viewer.pk) else ""
             level = (f' <span class="badge text-bg-light border">level {e.level}</span>'
                      if show_internal and e.level else "")
             shared = _SHARED_EVENT if show_internal and decision.partnership and e.visibility == "shared" else ""
@@ -270,7 +270,7 @@ def participants_html(participants, *, decision, viewer, show_internal: bool) ->
             via = " · via escalation" if p.level else ""
             shared = (' · <i class="bi bi-people" title="Answer shared with the partner"></i> shared'
                       if decision.partnership and p.visibility == "shared" and show_internal else "")
-            who = (f'<div class="fw-semibold">{person_name(p.user)}</div>\n'
+            who = (f'<div class="fw-semibold">{person_name(p.user, viewer)}</div>\n'
                    f'            <div class="text-body-secondary">{escape(p.function.name)}, '
                    f"{escape(p.org_unit.name)}{via}{shared}</div>\n            ")
         else:

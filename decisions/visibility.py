@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from governance.models import Role
+from governance.models import INTERNAL_PERSON, Role
 from governance.querysets import VIEW, can, sees_internal
 
 
@@ -49,7 +49,7 @@ HIDDEN_FROM_PARTNERS = ("requested_by", "decider", "decider_function", "deciding
                         "escalation_level", "escalation_exhausted", "matrix_version", "due_at", "due_by", "round",
                         "blocked")
 PARTICIPANT_PEOPLE = ("user", "username", "name")
-INTERNAL_ACTOR = "Internal team"
+INTERNAL_ACTOR = INTERNAL_PERSON  # what a partner reads for an internal person, one label
 
 
 def clean_visibility(value: str, field: str) -> str:

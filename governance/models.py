@@ -24,6 +24,7 @@ from governance.querysets import (
     assignment_unit_ids,
     is_active_user,
     scope_inputs_changed,
+    sees_internal,
     visible_org_unit_ids,
 )
 
@@ -105,6 +106,9 @@ class AccordUserManager(UserManager.from_queryset(UserQuerySet)):
     pass
 
 
+INTERNAL_PERSON = "Internal team"  # an internal person a partner user is not given the name of
+
+
 class User(AbstractUser):
     """A person who logs in. ``role`` decides what kind of scope they have (see querysets)."""
 
@@ -126,6 +130,18 @@ class User(AbstractUser):
     @property
     def is_partner(self) -> bool:
         return not self.is_superuser and self.role == Role.PARTNER
+
+    def name_seen_by(self, viewer) -> str:
+        """How pages name this person to ``viewer``: the full name, else the login name — but a
+        reader who does not see internal parts (a partner user, ``sees_internal``) is never given an
+        internal person's login name (the API gives them no other people at all): they read
+        ``INTERNAL_PERSON`` instead. Plain text: escape it (``{{ person|name_for:user }}`` does)."""
+        name = self.get_full_name()
+        if name:
+            return name
+        if self.is_partner or sees_internal(viewer) or self.pk == getattr(viewer, "pk", None):
+            return self.username
+        return INTERNAL_PERSON
 
     @property
     def is_leader(self) -> bool:

@@ -101,7 +101,7 @@ TEMPLATES = [
                 "governance.context_processors.navigation",
             ],
             # Instants in the reader's zone with its label, in every template (governance.timezones).
-            "builtins": ["governance.templatetags.accord_time"],
+            "builtins": ["governance.templatetags.accord_time", "governance.templatetags.accord_people"],
         },
     },
 ]

@@ -76,13 +76,13 @@ def directory_rows_html(partners) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
 
 
-def person_name(user) -> str:
-    """``{{ user.get_full_name|default:user.username }}``, escaped (also the decision pages'
-    presenters)."""
-    return escape(user.get_full_name() or user.username)
+def person_name(user, viewer) -> str:
+    """``{{ user|name_for:viewer }}``: ``user``'s name as ``viewer`` may read it
+    (``User.name_seen_by``), escaped (also the decision pages' presenters)."""
+    return escape(user.name_seen_by(viewer))
 
 
-def _follow_up(a, today: date) -> str:
+def _follow_up(a, today: date, viewer) -> str:
     done = a.status == "done"
     icon = ("bi-check-circle-fill text-success" if done else
             "bi-exclamation-circle-fill text-danger" if a.due_date < today else "bi-circle text-body-secondary")
@@ -92,7 +92,7 @@ def _follow_up(a, today: date) -> str:
             f'              <i class="bi {icon}" aria-hidden="true"></i>\n'
             f'              <span class="{"text-decoration-line-through text-body-secondary" if done else ""}">'
             f"{escape(a.title)}</span>\n"
-            f'              <span class="text-body-secondary">· {person_name(a.owner)} · due '
+            f'              <span class="text-body-secondary">· {person_name(a.owner, viewer)} · due '
             f"{day_month_year(a.due_date)}</span>\n"
             f"              {overdue}\n"
             "            </li>\n            ")
@@ -101,7 +101,7 @@ def _follow_up(a, today: date) -> str:
 REVIEW_STATUS_BADGES = {"held": "text-bg-light border", "planned": "text-bg-info"}
 
 
-def reviews_html(reviews, *, today: date) -> SafeString:
+def reviews_html(reviews, *, today: date, viewer) -> SafeString:
     """The partnership page's business reviews (``partners.selectors.partnership_reviews_and_actions``):
     each linked, with date, kind, attendees and status, and its follow-up actions (done, overdue)."""
     review_url = url_pattern("partners:review")
@@ -110,8 +110,9 @@ def reviews_html(reviews, *, today: date) -> SafeString:
         count = review.attendee_count
         follow_ups = ""
         if review.follow_ups:
+            rows = "".join(_follow_up(a, today, viewer) for a in review.follow_ups)
             follow_ups = ('\n          <ul class="list-unstyled small mt-2 mb-0 ps-3 border-start">\n            '
-                          + "".join(_follow_up(a, today) for a in review.follow_ups) + "\n          </ul>\n          ")
+                          + rows + "\n          </ul>\n          ")
         items.append(
             '\n        <li class="list-group-item py-3">\n'
             '          <div class="d-flex flex-wrap justify-content-between gap-2">\n'
@@ -151,7 +152,7 @@ def open_actions_html(actions, *, today: date, user, can_review: bool, csrf_inpu
             '          <div class="d-flex justify-content-between gap-2">\n'
             "            <div>\n"
             f'              <div class="fw-semibold small">{escape(a.title)}</div>\n'
-            f'              <div class="small text-body-secondary">{person_name(a.owner)} · due '
+            f'              <div class="small text-body-secondary">{person_name(a.owner, user)} · due '
             f'<span class="{"text-danger fw-semibold" if late else ""}">{day_month_year(a.due_date)}</span></div>\n'
             "            </div>\n"
             f"            {form}\n"
@@ -160,7 +161,7 @@ def open_actions_html(actions, *, today: date, user, can_review: bool, csrf_inpu
     return mark_safe("".join(items))  # noqa: S308 - every value above is escaped
 
 
-def enablement_items_html(items, *, today: date, can_manage: bool, csrf_input: str) -> SafeString:
+def enablement_items_html(items, *, today: date, viewer, can_manage: bool, csrf_input: str) -> SafeString:
     """The enablement plan's items (``partners.views._enablement_context``): title, kind, owner,
     done (late when after its due date) or due (overdue in red); "Mark done"/"Reopen" where the
     item is ``changeable`` by the reader, edit and archive for those who manage the plan.
@@ -206,7 +207,7 @@ def enablement_items_html(items, *, today: date, can_manage: bool, csrf_input: s
             "            <div>\n"
             f'              <div class="fw-semibold small">{tick}{title}</div>\n'
             '              <div class="small text-body-secondary">'
-            f"{escape(e.get_kind_display())} · {person_name(e.owner)} ·\n"
+            f"{escape(e.get_kind_display())} · {person_name(e.owner, viewer)} ·\n"
             f"                {when}</div>\n"
             "            </div>\n"
             '            <div class="d-flex gap-1 flex-shrink-0 align-items-start">\n'

@@ -122,7 +122,7 @@ def partnership_detail(request, pk: int):
     return render(request, "partners/partnership_detail.html", {
         "partnership": partnership, "today": today, "can_edit": can_edit, "can_log": can_log,
         "can_review": can_review,
-        "reviews_html": presenters.reviews_html(reviews_and_actions.reviews, today=today),
+        "reviews_html": presenters.reviews_html(reviews_and_actions.reviews, today=today, viewer=user),
         "open_actions_html": presenters.open_actions_html(actions, today=today, user=user, can_review=can_review,
                                                           csrf_input=csrf_input(request), path=request.path),
         "can_assess": can_log,
@@ -152,7 +152,7 @@ def _enablement_context(request, partnership, today, *, can_change: bool | None 
     manage = not user.is_partner and can_change
     in_plan = [e for e in items if e.archived_at is None]
     return {"enablement": in_plan,
-            "enablement_html": presenters.enablement_items_html(in_plan, today=today, can_manage=manage,
+            "enablement_html": presenters.enablement_items_html(in_plan, today=today, viewer=user, can_manage=manage,
                                                                 csrf_input=csrf_input(request)),
             "enablement_archived": [e for e in items if e.archived_at is not None] if manage else [],
             "enablement_done": sum(1 for e in items if e.done_at is not None and e.archived_at is None),

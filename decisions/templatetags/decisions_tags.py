@@ -36,7 +36,8 @@ def review_decisions(review, user):
     may_log = internal and (user.role in INTERNAL_ROLES or user.is_admin) and can(user, CHANGE, review)
     rows = [(d, d.state if internal or d.state != DecisionState.BLOCKED else DecisionState.OPEN)  # a veto is internal
             for d in selectors.review_decisions(user=user, review=review)]
-    return {"review": review, "rows": rows, "internal": internal, "may_log": may_log, "now": timezone.now()}
+    return {"review": review, "rows": rows, "internal": internal, "may_log": may_log, "now": timezone.now(),
+            "user": user}
 
 
 @register.inclusion_tag("decisions/_action_serves.html")
@@ -107,8 +108,9 @@ register.filter("event_icon", presenters.event_icon)
 @register.simple_tag(takes_context=True)
 def decision_rows(context, decisions):
     """The decision table's rows (``decisions.presenters.decision_rows_html``) with the page's
-    ``now`` and ``show_internal``."""
-    return presenters.decision_rows_html(decisions, now=context["now"], show_internal=context["show_internal"])
+    ``now``, reader and ``show_internal``."""
+    return presenters.decision_rows_html(decisions, now=context["now"], viewer=context["user"],
+                                         show_internal=context["show_internal"])
 
 
 # The decision page's per-row loops, written in Python (decisions.presenters) with the page's reader.

@@ -26,7 +26,7 @@ ROWS_TEMPLATE = """{% load decisions_tags %}{% for d in decisions %}
         {% if d.partnership %}<div class="small text-body-secondary"><i class="bi bi-people"></i> {{ d.partnership.name }}</div>{% endif %}</td>
       <td class="small">{{ d.decision_type.name }}</td>
       <td class="small">{{ d.org_unit.code }}</td>
-      {% if show_internal %}<td class="small">{{ d.decider.get_full_name|default:d.decider.username }}</td>
+      {% if show_internal %}<td class="small">{{ d.decider|name_for:user }}</td>
       <td class="text-nowrap"><span class="badge {{ d.state|status_class }}">{{ d.get_state_display }}</span>
         {% if d.escalation_level %}<span class="badge text-bg-warning" title="Escalation level {{ d.escalation_level }}"><i class="bi bi-arrow-up"></i> L{{ d.escalation_level }}</span>{% endif %}</td>
       <td class="text-end small text-nowrap">{% with deadline=d.deadline %}{% if deadline %}{% if d.sla_due_at <= now %}<span class="rag rag-red">overdue</span>{% elif deadline.0 <= now %}<span class="rag rag-red" title="Needed by {{ deadline.0|when_text }}">past needed-by</span>{% else %}<span title="{{ deadline.0|when_text }}">{{ deadline.0|timeuntil:now }}</span>{% if deadline.1 == 'requested' %} <i class="bi bi-calendar-event text-body-secondary" title="Needed by the requester's date"></i>{% endif %}{% endif %}{% else %}<span class="text-body-secondary">{{ d.decided_at|date:"d M Y"|default:"—" }}</span>{% endif %}{% endwith %}</td>
@@ -38,6 +38,7 @@ ROWS_TEMPLATE = """{% load decisions_tags %}{% for d in decisions %}
   {% endfor %}"""  # noqa: E501 - the template's lines as they were
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+READER = User(pk=99, username="leader.emea", role="leader")  # an internal reader
 
 
 def _decision(pk, title, *, status="open", priority="normal", blocked=False, escalation=0,
@@ -69,10 +70,10 @@ DECISIONS = [
 @pytest.mark.parametrize("show_internal", [True, False])
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "Asia/Tokyo"])
 def test_the_rows_are_what_the_template_loop_wrote(show_internal, zone):
-    context = {"decisions": DECISIONS, "now": NOW, "show_internal": show_internal}
+    context = {"decisions": DECISIONS, "now": NOW, "show_internal": show_internal, "user": READER}
     with timezone.override(zone):
         expected = Template(ROWS_TEMPLATE).render(Context(context))
-        written = decision_rows_html(DECISIONS, now=NOW, show_internal=show_internal)
+        written = decision_rows_html(DECISIONS, now=NOW, viewer=READER, show_internal=show_internal)
     assert written == expected
     assert "&lt;b&gt;MedDistrib&lt;/b&gt;" in written and "<b>" not in written
 
@@ -80,12 +81,13 @@ def test_the_rows_are_what_the_template_loop_wrote(show_internal, zone):
 def test_a_decision_without_a_decider_gets_an_empty_cell():
     """The column is nullable though no service leaves it empty; the loop failed on it
     (VariableDoesNotExist), the rows write an empty cell."""
-    written = decision_rows_html([_decision(11, "Seat empty", decider=None)], now=NOW, show_internal=True)
+    written = decision_rows_html([_decision(11, "Seat empty", decider=None)], now=NOW, viewer=READER,
+                                 show_internal=True)
     assert '<td class="small">DE</td>\n      <td class="small"></td>' in written
 
 
 def test_no_rows():
-    assert decision_rows_html([], now=NOW, show_internal=True) == ""
+    assert decision_rows_html([], now=NOW, viewer=READER, show_internal=True) == ""
 
 
 # The decision page's three loops before issue 22's presenters (templates/decisions/detail.html).
@@ -104,7 +106,7 @@ TIMELINE_TEMPLATE = """{% load decisions_tags accord_time %}{% for round, events
         <li class="list-group-item d-flex gap-3">
           <i class="bi bi-{{ e.kind|event_icon }} fs-5 {% if e.kind == 'vetoed' or e.kind == 'escalated' %}text-danger{% elif e.kind == 'decided' or e.kind == 'agreed' %}text-success{% else %}text-primary{% endif %}" aria-hidden="true"></i>
           <div class="flex-grow-1">
-            <div><strong>{{ e.get_kind_display }}</strong>{% if e.actor %}{% if show_internal or e.actor_id == user.pk %} by {{ e.actor.get_full_name|default:e.actor.username }}{% endif %}{% endif %}{% if show_internal and e.level %} <span class="badge text-bg-light border">level {{ e.level }}</span>{% endif %}{% if show_internal and decision.partnership and e.visibility == 'shared' %} <span class="badge text-bg-info-subtle text-info-emphasis border" title="Shared with the partner"><i class="bi bi-people"></i></span>{% endif %}</div>
+            <div><strong>{{ e.get_kind_display }}</strong>{% if e.actor %}{% if show_internal or e.actor_id == user.pk %} by {{ e.actor|name_for:user }}{% endif %}{% endif %}{% if show_internal and e.level %} <span class="badge text-bg-light border">level {{ e.level }}</span>{% endif %}{% if show_internal and decision.partnership and e.visibility == 'shared' %} <span class="badge text-bg-info-subtle text-info-emphasis border" title="Shared with the partner"><i class="bi bi-people"></i></span>{% endif %}</div>
             {% if e.message %}<div class="text-body-secondary small">{{ e.message }}</div>{% endif %}
           </div>
           <span class="small text-body-secondary text-nowrap">{{ e.at|when }}</span>
@@ -115,7 +117,7 @@ PARTICIPANTS_TEMPLATE = """{% load decisions_tags %}{% for p in participants %}
         <li class="list-group-item d-flex gap-2 align-items-start">
           <span class="badge {{ p.role|role_class }}" title="{{ p.get_role_display }}">{{ p.role }}</span>
           <div class="flex-grow-1 small">
-            {% if show_internal or p.user_id == user.pk %}<div class="fw-semibold">{{ p.user.get_full_name|default:p.user.username }}</div>
+            {% if show_internal or p.user_id == user.pk %}<div class="fw-semibold">{{ p.user|name_for:user }}</div>
             <div class="text-body-secondary">{{ p.function.name }}, {{ p.org_unit.name }}{% if p.level %} · via escalation{% endif %}{% if decision.partnership and p.visibility == 'shared' and show_internal %} · <i class="bi bi-people" title="Answer shared with the partner"></i> shared{% endif %}</div>
             {% else %}<div class="fw-semibold">{{ p.function.name }}</div>{% endif %}
             {% if p.role == 'A' %}<div>{% if p.agreed is True %}<span class="text-success"><i class="bi bi-check"></i> agreed</span>{% elif p.agreed is False %}<span class="text-danger"><i class="bi bi-x"></i> vetoed</span>{% elif decision.is_open %}<span class="text-warning-emphasis">waiting{% if show_internal and decision.round > 1 %} (round {{ decision.round }}){% endif %}</span>{% else %}<span class="text-body-secondary">no answer</span>{% endif %}{% if p.comment %} — {{ p.comment }}{% endif %}</div>{% endif %}

@@ -162,3 +162,26 @@ def test_internal_pages_hidden_from_partner_users(client, cast, partner_a):
     assert client.get(f"/partners/partnerships/{partner_a.pk}/reviews/new/").status_code == 403
     assert client.post(f"/partners/partnerships/{partner_a.pk}/share/",
                        {"username": "yuki.jp"}).status_code == 403
+
+
+def test_partner_pages_never_give_an_internal_login_name(client, cast, partner_a, review_a):
+    """The cast's internal people have no names: a partner user reads "Internal team" for the
+    partnership's owner, an action's owner and a review's attendee — never their logins — while
+    an internal reader reads the logins (their names, once they have one)."""
+    partner_a.owner = cast["manager_de"]
+    partner_a.save(update_fields=["owner"])
+    urls = [f"/partners/partnerships/{partner_a.pk}/", f"/partners/reviews/{review_a.pk}/"]
+    client.force_login(cast["partner"])
+    for url in urls:
+        html = client.get(url).content.decode()
+        assert "max.de" not in html and "ada.admin" not in html, url
+        assert "Internal team" in html and cast["partner"].username in html, url
+    client.force_login(cast["admin"])
+    for url in urls:
+        html = client.get(url).content.decode()
+        assert "max.de" in html and "Internal team" not in html, url
+    cast["manager_de"].first_name, cast["manager_de"].last_name = "Max", "Weber"
+    cast["manager_de"].save(update_fields=["first_name", "last_name"])
+    client.force_login(cast["partner"])
+    html = client.get(urls[0]).content.decode()
+    assert "Max Weber" in html and "max.de" not in html

@@ -12,6 +12,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
+from governance.models import User
 from partners.choices import PartnerKind, PartnershipStatus, PartnershipType, PartnerStatus
 from partners.models import MATURITY_LEVELS
 from partners.presenters import (
@@ -99,7 +100,7 @@ REVIEWS_TEMPLATE = """{% for review in reviews %}
             <li class="d-flex flex-wrap gap-2 align-items-center py-1">
               <i class="bi {% if a.status == 'done' %}bi-check-circle-fill text-success{% elif a.due_date < today %}bi-exclamation-circle-fill text-danger{% else %}bi-circle text-body-secondary{% endif %}" aria-hidden="true"></i>
               <span class="{% if a.status == 'done' %}text-decoration-line-through text-body-secondary{% endif %}">{{ a.title }}</span>
-              <span class="text-body-secondary">· {{ a.owner.get_full_name|default:a.owner.username }} · due {{ a.due_date|date:"j M Y" }}</span>
+              <span class="text-body-secondary">· {{ a.owner|name_for:user }} · due {{ a.due_date|date:"j M Y" }}</span>
               {% if a.status == 'open' and a.due_date < today %}<span class="badge text-bg-danger">overdue</span>{% endif %}
             </li>
             {% endfor %}
@@ -113,7 +114,7 @@ OPEN_ACTIONS_TEMPLATE = """{% for a in open_actions %}
           <div class="d-flex justify-content-between gap-2">
             <div>
               <div class="fw-semibold small">{{ a.title }}</div>
-              <div class="small text-body-secondary">{{ a.owner.get_full_name|default:a.owner.username }} · due <span class="{% if a.due_date < today %}text-danger fw-semibold{% endif %}">{{ a.due_date|date:"j M Y" }}</span></div>
+              <div class="small text-body-secondary">{{ a.owner|name_for:user }} · due <span class="{% if a.due_date < today %}text-danger fw-semibold{% endif %}">{{ a.due_date|date:"j M Y" }}</span></div>
             </div>
             {% if a.owner_id == user.pk or can_review %}
             <form method="post" action="{% url 'partners:action-status' a.pk %}" class="flex-shrink-0">{% csrf_token %}
@@ -129,11 +130,12 @@ TODAY = date(2026, 3, 10)
 CSRF = '<input type="hidden" name="csrfmiddlewaretoken" value="token123">'
 
 
-def _user(pk, username, first="", last=""):
-    return SimpleNamespace(pk=pk, username=username, get_full_name=lambda: f"{first} {last}".strip())
+def _user(pk, username, first="", last="", role="manager"):
+    return User(pk=pk, username=username, first_name=first, last_name=last, role=role)
 
 
-ANNA, PARTNER = _user(7, "manager.de", "Anna", "<Müller>"), _user(9, "partner.demo")
+ANNA, PARTNER = _user(7, "manager.de", "Anna", "<Müller>"), _user(9, "partner.demo", role="partner")
+OPS = _user(8, "ops.bot")  # an internal person without a name: a partner reader is not given the login
 
 
 def _action(pk, title, owner, due, status="open"):
@@ -144,6 +146,7 @@ ACTIONS = [
     _action(1, "Send the forecast", ANNA, date(2026, 3, 1)),
     _action(2, "Agree <targets> & \"terms\"", PARTNER, date(2026, 3, 10)),
     _action(3, "Book the QBR", PARTNER, date(2026, 4, 2)),
+    _action(6, "Refresh the <price> list", OPS, date(2026, 3, 20)),
     _action(4, "Closed one", ANNA, date(2026, 1, 5), status="done"),
 ]
 
@@ -169,10 +172,28 @@ REVIEWS = [
 ]
 
 
+@pytest.mark.parametrize("viewer", [ANNA, PARTNER], ids=["internal", "partner"])
 @pytest.mark.parametrize("reviews", [REVIEWS, REVIEWS[1:2], []], ids=["all", "no-actions", "none"])
-def test_reviews_are_the_template_loop(reviews):
-    expected = Template(REVIEWS_TEMPLATE).render(Context({"reviews": reviews, "today": TODAY}))
-    assert reviews_html(reviews, today=TODAY) == expected
+def test_reviews_are_the_template_loop(reviews, viewer):
+    expected = Template(REVIEWS_TEMPLATE).render(Context({"reviews": reviews, "today": TODAY, "user": viewer}))
+    assert reviews_html(reviews, today=TODAY, viewer=viewer) == expected
+
+
+def test_a_partner_reader_is_not_given_an_internal_login_name():
+    """Internal people are named to partner users by their names; one without a name reads "Internal
+    team", never their login (the API gives partner users no other people at all). Internal readers,
+    and partner users among themselves, read the login."""
+    for_partner, for_anna = (reviews_html(REVIEWS[:1], today=TODAY, viewer=v) for v in (PARTNER, ANNA))
+    assert "ops.bot" not in for_partner and "· Internal team · due 20 Mar 2026" in for_partner
+    assert "· Anna &lt;Müller&gt; · due" in for_partner and "· partner.demo · due" in for_partner
+    assert "· ops.bot · due 20 Mar 2026" in for_anna and "Internal team" not in for_anna
+    actions = open_actions_html([a for a in ACTIONS if a.status == "open"], today=TODAY, user=PARTNER,
+                                can_review=False, csrf_input=CSRF, path="/")
+    assert "ops.bot" not in actions and "Internal team · due" in actions
+    nameless = [_item(5, "Price list training", owner=OPS)]
+    assert "ops.bot" not in enablement_items_html(nameless, today=TODAY, viewer=PARTNER, can_manage=False,
+                                                  csrf_input=CSRF)
+    assert "ops.bot" in enablement_items_html(nameless, today=TODAY, viewer=ANNA, can_manage=False, csrf_input=CSRF)
 
 
 @pytest.mark.parametrize(("user", "can_review"), [(PARTNER, False), (ANNA, False), (ANNA, True)])
@@ -192,7 +213,7 @@ ENABLEMENT_TEMPLATE = """{% for e in enablement %}
           <div class="d-flex justify-content-between gap-2">
             <div>
               <div class="fw-semibold small">{% if e.done_at %}<i class="bi bi-check-circle-fill text-success"></i> {% endif %}{{ e.title }}</div>
-              <div class="small text-body-secondary">{{ e.get_kind_display }} · {{ e.owner.get_full_name|default:e.owner.username }} ·
+              <div class="small text-body-secondary">{{ e.get_kind_display }} · {{ e.owner|name_for:user }} ·
                 {% if e.done_at %}done {{ e.done_at|date:"j M Y" }}{% if e.done_at.date > e.due_date %} (late){% endif %}{% else %}due <span class="{% if e.due_date < today %}text-danger fw-semibold{% endif %}">{{ e.due_date|date:"j M Y" }}</span>{% endif %}</div>
             </div>
             <div class="d-flex gap-1 flex-shrink-0 align-items-start">
@@ -230,12 +251,16 @@ ITEMS = [
 ]
 
 
+@pytest.mark.parametrize("viewer", [ANNA, PARTNER], ids=["internal", "partner"])
 @pytest.mark.parametrize("can_manage", [False, True])
-def test_enablement_items_are_the_template_loop(can_manage):
+def test_enablement_items_are_the_template_loop(can_manage, viewer):
+    items = [*ITEMS, _item(5, "Price list training", owner=OPS)]
     with timezone.override("Europe/Berlin"):
         expected = Template(ENABLEMENT_TEMPLATE).render(Context({
-            "enablement": ITEMS, "today": TODAY, "can_manage_enablement": can_manage, "csrf_token": "token123"}))
-        assert enablement_items_html(ITEMS, today=TODAY, can_manage=can_manage, csrf_input=CSRF) == expected
+            "enablement": items, "today": TODAY, "can_manage_enablement": can_manage, "csrf_token": "token123",
+            "user": viewer}))
+        assert enablement_items_html(items, today=TODAY, viewer=viewer, can_manage=can_manage,
+                                     csrf_input=CSRF) == expected
     assert "21 Mar 2026 (late)" in expected
 
 
