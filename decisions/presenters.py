@@ -103,7 +103,8 @@ def _internal_cells(d, now: datetime, viewer) -> str:
 
 
 def _partner_cells(d, now: datetime, viewer) -> str:
-    """For partner readers: no people, escalation, veto (blocked) or requested date."""
+    """For partner readers: no people, escalation, veto (blocked) or requested date (``viewer``
+    unused: the same signature as ``_internal_cells``)."""
     if d.status == "open":
         due = '<span class="rag rag-red">overdue</span>' if d.sla_due_at <= now else _until(d.sla_due_at, now)
     else:

@@ -106,7 +106,9 @@ class AccordUserManager(UserManager.from_queryset(UserQuerySet)):
     pass
 
 
-INTERNAL_PERSON = "Internal team"  # an internal person a partner user is not given the name of
+# What a partner user reads in place of an internal person they are not told about: on pages one
+# without a name (``User.name_seen_by``), in the API's and the shared packs' redactions any.
+INTERNAL_PERSON = "Internal team"
 
 
 class User(AbstractUser):
