@@ -9,6 +9,7 @@ escaped with ``html.escape`` and what is returned is ``mark_safe``.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from html import escape
 
 from django.utils import dateformat
@@ -102,9 +103,8 @@ def _internal_cells(d, now: datetime, viewer) -> str:
             f'      <td class="text-end small text-nowrap">{_internal_due(d, now)}</td>\n      ')
 
 
-def _partner_cells(d, now: datetime, viewer) -> str:
-    """For partner readers: no people, escalation, veto (blocked) or requested date (``viewer``
-    unused: the same signature as ``_internal_cells``)."""
+def _partner_cells(d, now: datetime) -> str:
+    """For partner readers: no people, escalation, veto (blocked) or requested date."""
     if d.status == "open":
         due = '<span class="rag rag-red">overdue</span>' if d.sla_due_at <= now else _until(d.sla_due_at, now)
     else:
@@ -120,7 +120,7 @@ def decision_rows_html(decisions, *, now: datetime, viewer, show_internal: bool)
     readers status and due / closed. ``decisions`` come with ``decision_type``, ``org_unit``,
     ``decider`` and ``partnership`` joined in (``selectors.decision_list``, ``queue_for``)."""
     detail_url = url_pattern("decisions:detail")
-    cells = _internal_cells if show_internal else _partner_cells
+    cells = partial(_internal_cells, viewer=viewer) if show_internal else _partner_cells
     rows = []
     for d in decisions:
         priority = _PRIORITY_BADGE.format(escape(d.get_priority_display())) if d.priority in ("urgent", "high") else ""
@@ -134,7 +134,7 @@ def decision_rows_html(decisions, *, now: datetime, viewer, show_internal: bool)
             f"        {partnership}</td>\n"
             f'      <td class="small">{escape(d.decision_type.name)}</td>\n'
             f'      <td class="small">{escape(d.org_unit.code)}</td>\n'
-            f"      {cells(d, now, viewer)}\n"
+            f"      {cells(d, now)}\n"
             "    </tr>\n  ")
     return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
 

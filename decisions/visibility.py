@@ -123,7 +123,7 @@ def person_label(viewer, person, fallback: str) -> str:
     if person is None:
         return fallback
     if sees_internal(viewer) or person.pk == viewer.pk:
-        return person.get_full_name() or person.username
+        return person.name_seen_by(viewer)
     return fallback
 
 
