@@ -68,11 +68,13 @@ typecheck: $(STAMP)
 
 ## make bench: benchmarks at scale against hand-written SQL (PostgreSQL; BENCH_* env to resize).
 ## BENCH_ARGS defaults to --skip-verify (the incremental-vs-full check costs a second full rollup,
-## as long as the first; the smoke test in `make test` runs it): BENCH_ARGS= runs it too.
+## as long as the first; the smoke test in `make test` runs it): BENCH_ARGS= runs it too. It ends with the
+## request cost (bench-requests) and the figures `make load` last recorded here (bench.load_figures).
 BENCH_ARGS ?= --skip-verify
 bench: $(STAMP)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accord_bench} $(BIN)/python -m bench --measurements $${BENCH_MEASUREMENTS:-10000000} --decisions $${BENCH_DECISIONS:-1000000} --reuse $(BENCH_ARGS)
 	$(MAKE) --no-print-directory bench-requests
+	$(BIN)/python -m bench.load_figures
 
 ## make bench-import: only the CSV import step (ours vs a raw COPY of as many rows vs a COPY of the same
 ## writes: rows, history rows, dirty keys; each twice, alternating, the faster counts) on the same data set;

@@ -4,7 +4,8 @@ In-process Django test client, ``governance.settings`` with ``DJANGO_DEBUG=0`` (
 from a ``collectstatic`` into ``var/bench-static``, HTTPS as behind the proxy, Redis for cache,
 sessions and throttles as deployed — ``REDIS_URL`` defaults to 127.0.0.1:6379/5), on the demo
 organisation (``seed_demo`` into ``DATABASE_URL``, by default the dedicated ``accord_bench_demo``,
-created, migrated and seeded when empty). Each request type is sent ``--warmup`` times, then
+created when missing, migrated and seeded anew — ``seed_demo --force`` — on each run but those with
+``--no-prepare``). Each request type is sent ``--warmup`` times, then
 ``--requests`` times; the figure is the median **CPU time of this process** (``time.process_time``)
 per request — load-independent on a shared machine, and without PostgreSQL's own CPU — beside the
 issue's budget and the query count (``CaptureQueriesContext``). ``--profile NAME`` prints a cProfile

@@ -34,5 +34,11 @@ def test_every_request_type_answers_and_reports_cost_and_queries():
     # month and year (kpis.dashboard_page).
     assert rows["leader dashboard"]["queries"] <= 6
     assert rows["leader dashboard, after a rollup (built anew)"]["queries"] <= 13
+    # The log form and the matrix editor at today's counts (the page's share above, then their own
+    # reads): a read added per option, row or cell shows here before it shows in the budgets.
+    assert rows["log-decision form (GET)"]["queries"] <= 7
+    assert rows["matrix editor"]["queries"] <= 11
+    # The decisions API's first page: token, units, the page's rows, participants and KPIs.
+    assert rows["decisions API, first page"]["queries"] <= 5
     table = request_cost.markdown(list(rows.values()))
     assert "| leader dashboard |" in table and "≤ 12" in table

@@ -13,7 +13,8 @@ the TLS proxy (``X-Forwarded-Proto: https``) and as from a browser (``Accept-Enc
 machine saturated; ``make load`` also runs ``0.3-1.0``, whose report ends in ``-paced``).
 ``ACCORD_LOAD_SECONDS`` (default 20: the smoke run of ``make reliability``; ``make load`` runs 120
 per run) and ``ACCORD_LOAD_MAX_REQUESTS`` bound the run. Figures go to
-``test-artifacts/load-report.json`` and ``.md`` — throughput, p50/p95/p99 per request type and
+``test-artifacts/load-report.json`` and ``.md`` (``-paced``, ``-smoke``, ``-custom-gunicorn``, ``-N-users``
+added to the name for a run unlike ``make load``'s first) — throughput, p50/p95/p99 per request type and
 over all, and the CPU share of the web server, the worker, PostgreSQL, the load generator and the
 rest of the machine; docs/benchmarks.md quotes ``make load`` runs.
 """
@@ -26,7 +27,7 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,7 @@ if os.environ.get("ACCORD_LOAD_USERS"):  # e.g. "manager=1,partner=1,leader=1" f
 DEFAULT_THINK = (0.05, 0.4)
 THINK = (tuple(float(s) for s in os.environ["ACCORD_LOAD_THINK"].split("-")) if os.environ.get("ACCORD_LOAD_THINK")
          else DEFAULT_THINK)
+SMOKE_BELOW_SECONDS = 60  # a shorter run is a smoke run (make reliability), not a measurement
 # Worker options replacing the compose file's (--workers N, --threads N, --worker-class K).
 GUNICORN_OVERRIDE = os.environ.get("ACCORD_LOAD_GUNICORN", "").split()
 REDIS_DB = 11
@@ -252,7 +254,8 @@ def test_fifty_concurrent_users_no_errors_and_every_acknowledged_write_stored(lo
         "throughput_rps": round(stats.requests / elapsed, 1), "errors": len(stats.errors),
         "acknowledged_writes": {k: len(v) for k, v in acked.items()}, "table": stats.table(),
         "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "python": interpreter(),
+        "python": interpreter(), "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "commit": commit(),
     }
     _write_report(report)
     print(json.dumps(report, indent=1))
@@ -302,12 +305,29 @@ def interpreter() -> str:
     return f"Python {platform.python_version()} ({os.path.realpath(sys.executable)})"
 
 
+def commit() -> str | None:
+    """The commit the run measured (``git describe --dirty``: "-dirty" when the work tree had
+    changes), so ``bench.load_figures`` can say which code its figures are of; ``None`` outside git."""
+    try:
+        done = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=ARTIFACTS.parent,
+                              capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
 def _write_report(report: dict) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     users = sum(report["users"].values())
+    # ``make load``'s two runs are ``load-report`` and ``load-report-paced`` (what ``bench.load_figures``
+    # reads); other runs are named for what differs, so they never pass for them
     name = "load-report" if users == 50 else f"load-report-{users}-users"
     if tuple(report["think_s"]) != DEFAULT_THINK:
         name += "-paced"
+    if GUNICORN_OVERRIDE:
+        name += "-custom-gunicorn"
+    if DURATION < SMOKE_BELOW_SECONDS:
+        name += "-smoke"  # make reliability's 20 s
     (ARTIFACTS / f"{name}.json").write_text(json.dumps(report, indent=1))
     lines = ["| request | count | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |", "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['request']} | {r['count']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} |"
