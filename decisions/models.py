@@ -287,6 +287,13 @@ class Decision(models.Model):
             # page reads 25 entries of it instead of sorting every decision in scope (at 1M
             # decisions 0.9 s -> 0.05 s; docs/benchmarks.md).
             models.Index(fields=["requested_at", "id"], name="decision_requested"),
+            # Stuck decisions (``selectors.stuck_decisions``: the dashboard's panel, the digests):
+            # open ones walked by SLA, the panel's order, with what the stuck rule and the scope read
+            # of each entry in the index itself. At 1M decisions a leader's panel at the top of the
+            # tree read every open decision (0.1-0.4 s); it now stops at the ninth in scope
+            # (docs/benchmarks.md, "Stuck decisions at 1M").
+            models.Index(fields=["sla_due_at", "id"], name="decision_open_sla",
+                         include=["org_unit", "escalation_level"], condition=models.Q(status="open")),
         ]
 
     def __str__(self) -> str:
@@ -446,6 +453,11 @@ class DecisionStage(models.Model):
             # The chase sweep: open intervals whose reminder or deadline has come.
             models.Index(fields=["next_deadline_at"], name="decisionstage_chase",
                          condition=models.Q(ended_at__isnull=True, next_deadline_at__isnull=False)),
+            # "Waiting on an agree past its answer time" (``DecisionQuerySet.stuck``): the open agree
+            # intervals already due, without reading the others (27,707 of them at 1M decisions,
+            # hashed on every stuck read: 0.1-0.15 s).
+            models.Index(fields=["due_at"], name="decisionstage_agree_due", include=["decision"],
+                         condition=models.Q(stage=Stage.AGREE, ended_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

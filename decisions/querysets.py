@@ -130,11 +130,15 @@ class DecisionQuerySet(WrittenJoinOrderQuerySet, ScopedQuerySet):
         time — a fresh request waiting on its agreements is not stuck yet). Annotates
         ``waiting_agree`` (``stuck_reasons`` reads it). Internal: an escalation and an agree are not
         the partner's to see."""
-        waiting_agree = self.related_model("stages").objects.filter(decision=models.OuterRef("pk"), stage=Stage.AGREE,
-                                                     ended_at__isnull=True, due_at__lte=now)
-        return (self.filter(status="open").annotate(waiting_agree=models.Exists(waiting_agree))
+        return (self.filter(status="open").annotate(waiting_agree=self.waiting_on_agree(now))
                 .filter(models.Q(sla_due_at__lte=now) | models.Q(escalation_level__gt=0)
                         | models.Q(waiting_agree=True)))
+
+    def waiting_on_agree(self, now) -> models.Exists:
+        """Whether the outer decision waits on an agree past its answer time (the ``stuck`` rule's
+        third part; the index ``decisionstage_agree_due`` holds exactly these intervals)."""
+        return models.Exists(self.related_model("stages").objects.filter(
+            decision=models.OuterRef("pk"), stage=Stage.AGREE, ended_at__isnull=True, due_at__lte=now))
 
     def waiting_on(self, user) -> DecisionQuerySet:
         """Open decisions where ``user`` is the decider, or still owes input or agreement."""

@@ -134,7 +134,14 @@ def stuck_decisions(*, user: User, org_unit_id: int | None = None, partnership_i
 
     ``brief`` (the dashboard's panel): only ``STUCK_BRIEF_FIELDS`` and no decider — a statement
     PostgreSQL plans in about half the time of the full one (a join fewer; ~70 columns fewer to
-    compile and read; docs/benchmarks.md, "Request cost")."""
+    compile and read; docs/benchmarks.md, "Request cost").
+
+    Which decisions are found first, in the panel's order (the SLA's, the index ``decision_open_sla``
+    walked until ``limit`` are in scope), and only those are then read whole, with
+    ``waiting_agree``: at 1M decisions, reading the whole rows and the annotation in the same
+    statement had PostgreSQL decide ``waiting_agree`` for every open decision first. Planned freely,
+    not in the written join order: the reader's units are a semi-join the planner must be free to
+    start from (a unit with few decisions) or to test last (the top of the tree)."""
     now = now or timezone.now()
     qs = Decision.objects.restrict(user, "view")
     if partnership_id is not None:
@@ -142,10 +149,11 @@ def stuck_decisions(*, user: User, org_unit_id: int | None = None, partnership_i
     if org_unit_id is not None:
         qs = qs.filter(org_unit__in=OrgUnit.objects.restrict(user, "view")
                        .filter(ancestor_links__ancestor_id=org_unit_id).values("pk"))
-    qs = qs.stuck(now)
-    qs = (qs.select_related("decision_type", "org_unit").only(*STUCK_BRIEF_FIELDS) if brief
-          else qs.select_related("decision_type", "org_unit", "decider"))
-    return list(qs.in_written_join_order().order_by("sla_due_at", "pk")[:limit])
+    first = qs.stuck(now).order_by("sla_due_at", "pk").values("pk")[:limit]
+    found = Decision.objects.filter(pk__in=first).annotate(waiting_agree=Decision.objects.waiting_on_agree(now))
+    found = (found.select_related("decision_type", "org_unit").only(*STUCK_BRIEF_FIELDS) if brief
+             else found.select_related("decision_type", "org_unit", "decider"))
+    return list(found.order_by("sla_due_at", "pk"))
 
 
 def stuck_reasons(d: Decision, now: datetime) -> list[str]:

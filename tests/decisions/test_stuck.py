@@ -161,3 +161,24 @@ def test_the_panels_rows_are_what_the_template_wrote(zone):
     with timezone.override(zone):
         for shown in (rows, rows[:1], []):
             assert stuck_rows_html(shown) == Template(STUCK_ROWS_TEMPLATE).render(Context({"rows": shown}))
+
+
+def test_a_limited_read_keeps_the_earliest_slas_in_scope_with_their_reasons(holders, log_de, org):
+    """The read finds the first ``limit`` stuck decisions by SLA in the reader's scope, then reads
+    those whole (``stuck_decisions``): a later SLA, a decision outside the unit or one not stuck never
+    takes a place, and the reasons come with the rows."""
+    now = timezone.now()
+    titles = [f"Late {n}" for n in range(4)]
+    for hours, title in zip((96, 84, 72, 60), titles, strict=True):  # SLA 24 h: all overdue, oldest first
+        log_de(title=title, now=now - timedelta(hours=hours))
+    waiting = log_de(title="Waiting on Compliance", now=now - timedelta(hours=13))
+    log_de(title="Just asked", now=now)
+    leader = holders["leader"]
+    read = selectors.stuck_decisions(user=leader, org_unit_id=org["DACH"].pk, now=now, limit=2)
+    assert [d.title for d in read] == titles[:2]
+    # overdue, and Compliance's agree, asked for with them, is past its answer time too
+    assert [selectors.stuck_reasons(d, now) for d in read] == [["overdue", "waiting on an agree"]] * 2
+    every = selectors.stuck_decisions(user=leader, org_unit_id=org["DACH"].pk, now=now)
+    assert [d.title for d in every] == [*titles, "Waiting on Compliance"]
+    assert selectors.stuck_reasons(every[-1], now) == ["waiting on an agree"] and every[-1].pk == waiting.pk
+    assert selectors.stuck_decisions(user=leader, org_unit_id=org["JP"].pk, now=now) == []
