@@ -271,7 +271,12 @@ class Queue:
 
 def queue_for(*, user: User) -> Queue:
     """What waits on ``user``: decisions to decide, to agree to, to give input on, their own vetoed
-    requests to revise or withdraw, and their other open requests."""
+    requests to revise or withdraw, and their other open requests.
+
+    Planned freely, not in the written join order: each list's best plan starts from what ties it to
+    ``user`` (their seats, their requests) or from the reader's units, not from the open decisions
+    (at 1M decisions, written order took 271-390 ms for a regional leader's or a manager's queue,
+    planned freely 13-28 ms; docs/benchmarks.md, "Stuck decisions at 1M")."""
     base = Decision.objects.restrict(user, "view").open().select_related("decision_type", "org_unit", "decider")
     asked = DecisionParticipant.objects.filter(user=user, decision__status=DecisionStatus.OPEN)
     agree_ids = asked.filter(role=RapidRole.AGREE, agreed__isnull=True).values("decision_id")
@@ -279,14 +284,13 @@ def queue_for(*, user: User) -> Queue:
                              input_at__isnull=True).values("decision_id")
     order = ("due_at", "pk")
     mine = base.filter(requested_by=user)
-    with join_order.written_join_order():  # the five lists, planned in their written order
-        return Queue(
-            to_decide=list(base.filter(decider=user).order_by(*order)[:100]),
-            to_agree=list(base.filter(pk__in=agree_ids).order_by(*order)[:100]),
-            to_input=list(base.filter(pk__in=input_ids).order_by(*order)[:100]),
-            requested=list(mine.filter(blocked=False).order_by(*order)[:100]),
-            to_revise=list(mine.filter(blocked=True).order_by(*order)[:100]),
-        )
+    return Queue(
+        to_decide=list(base.filter(decider=user).order_by(*order)[:100]),
+        to_agree=list(base.filter(pk__in=agree_ids).order_by(*order)[:100]),
+        to_input=list(base.filter(pk__in=input_ids).order_by(*order)[:100]),
+        requested=list(mine.filter(blocked=False).order_by(*order)[:100]),
+        to_revise=list(mine.filter(blocked=True).order_by(*order)[:100]),
+    )
 
 
 def answers_owed(*, user: User, decisions, limit: int = 20) -> list[Decision]:
