@@ -290,8 +290,8 @@ class Decision(models.Model):
             # Stuck decisions (``selectors.stuck_decisions``: the dashboard's panel, the digests):
             # open ones walked by SLA, the panel's order, with what the stuck rule and the scope read
             # of each entry in the index itself. At 1M decisions a leader's panel at the top of the
-            # tree read every open decision (0.2-0.4 s); it now stops at the ninth in scope
-            # (docs/benchmarks.md, "Stuck decisions at 1M").
+            # tree read every open decision (0.2-0.4 s); it now stops once the panel's limit is in
+            # scope (docs/benchmarks.md, "Stuck decisions at 1M").
             models.Index(fields=["sla_due_at", "id"], name="decision_open_sla",
                          include=["org_unit", "escalation_level"], condition=models.Q(status="open")),
         ]

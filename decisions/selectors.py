@@ -276,7 +276,7 @@ def queue_for(*, user: User) -> Queue:
     Planned freely, not in the written join order: each list's best plan starts from what ties it to
     ``user`` (their seats, their requests) or from the reader's units, not from the open decisions
     (at 1M decisions, written order took 271-390 ms for a regional leader's or a manager's queue,
-    planned freely 13-28 ms; docs/benchmarks.md, "Stuck decisions at 1M")."""
+    planned freely 16-41 ms; docs/benchmarks.md, "The queue, the same trap")."""
     base = Decision.objects.restrict(user, "view").open().select_related("decision_type", "org_unit", "decider")
     asked = DecisionParticipant.objects.filter(user=user, decision__status=DecisionStatus.OPEN)
     agree_ids = asked.filter(role=RapidRole.AGREE, agreed__isnull=True).values("decision_id")

@@ -13,7 +13,7 @@ Only for querysets whose joins are to-one lookups from the queryset's own model:
 best plan starts from a joined table or a semi-join (the reader's units, seats or requests) must
 keep the default. Only the decision page's reads by key use it now: the decision list, the queue
 and the stuck decisions each read every open decision in scope in the written order at 1M
-decisions (240-390 ms against 2-28 ms planned freely; docs/benchmarks.md).
+decisions (240-390 ms against 2-41 ms planned freely; docs/benchmarks.md).
 
 The two ``SET`` statements go to the driver's connection directly, so they do not count as the
 request's queries (tests pin query counts of the reads themselves). A ``SET`` inside a transaction

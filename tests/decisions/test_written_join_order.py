@@ -69,7 +69,7 @@ def test_the_decision_page_asks_for_it_the_list_queue_and_stuck_decisions_do_not
     assert len(used) == 1
     # Nor the queue nor the stuck decisions: their best plans start from the reader's seats, requests
     # or units, or test the units last (at 1M decisions, written order read every open decision in
-    # scope: 240-390 ms against 2-28 ms planned freely; docs/benchmarks.md, "Stuck decisions at 1M").
+    # scope: 240-390 ms against 2-41 ms planned freely; docs/benchmarks.md, "Stuck decisions at 1M").
     assert selectors.queue_for(user=user).requested == [decision]
     selectors.stuck_decisions(user=user, brief=True)
     assert len(used) == 1
